@@ -1,0 +1,28 @@
+// Command textclf classifies text with pretrained transformers: tokenize,
+// inspect checkpoints, fine-tune, evaluate, predict and serve.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "textclf",
+		Short:         "Text classification with pretrained transformers, in pure Go",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCmd())
+	return root
+}
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "textclf:", err)
+		os.Exit(1)
+	}
+}
