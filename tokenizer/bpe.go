@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -52,7 +53,8 @@ type BPE struct {
 	vocab  map[string]int
 	vocabR []string       // id -> token; "" for holes; nil when ids are sparse
 	sparse map[int]string // id -> token when ids are too sparse for vocabR
-	merges map[uint64]bpeMerge
+	merges mergeTable
+	runeID [runeTableSize]int32 // id of each single-rune token below runeTableSize, -1 if none
 
 	unk          string
 	unkID        int
@@ -63,9 +65,7 @@ type BPE struct {
 	byteIDs      *[256]int32 // byte-fallback ids (-1: missing), nil when off
 
 	byteFallback bool
-	cache        sync.Map // string -> []bpeSym (frozen)
-	cacheN       int64
-	cacheMu      sync.Mutex
+	cache        wordCache[[]bpeSym] // word -> merged symbols
 	pool         sync.Pool
 }
 
@@ -77,7 +77,6 @@ func NewBPE(cfg BPEConfig) (*BPE, error) {
 	}
 	m := &BPE{
 		vocab:        make(map[string]int, len(cfg.Vocab)),
-		merges:       make(map[uint64]bpeMerge, len(cfg.Merges)),
 		unk:          cfg.UnkToken,
 		unkID:        -1,
 		prefix:       cfg.ContinuingSubwordPrefix,
@@ -102,6 +101,13 @@ func NewBPE(cfg BPEConfig) (*BPE, error) {
 			m.unkID = id
 		}
 	}
+	m.merges.init(len(cfg.Merges))
+	for r := range m.runeID {
+		m.runeID[r] = -1
+		if id, ok := m.vocab[string(rune(r))]; ok {
+			m.runeID[r] = int32(id)
+		}
+	}
 	for i, mg := range cfg.Merges {
 		a, b := mg[0], mg[1]
 		aID, ok := m.vocab[a]
@@ -121,7 +127,7 @@ func NewBPE(cfg BPEConfig) (*BPE, error) {
 			return nil, fmt.Errorf("bpe: merge %d (%q %q): merged token %q not in the vocabulary", i+1, a, b, newTok)
 		}
 		// A repeated pair keeps its last rank, as HF's HashMap collect does.
-		m.merges[pairKey(int32(aID), int32(bID))] = bpeMerge{rank: int32(i), newID: int32(newID)}
+		m.merges.put(pairKey(int32(aID), int32(bID)), bpeMerge{rank: int32(i), newID: int32(newID)})
 	}
 	if m.byteFallback {
 		var ids [256]int32
@@ -134,6 +140,7 @@ func NewBPE(cfg BPEConfig) (*BPE, error) {
 		m.byteIDs = &ids
 	}
 	m.pool.New = func() any { return new(bpeWork) }
+	m.cache.capacity = bpeCacheCapacity
 	return m, nil
 }
 
@@ -168,6 +175,64 @@ func (m *BPE) token(id int32) string {
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+
+// runeTableSize bounds the runes whose single-character token ids are kept in
+// an array (it covers GPT-2's byte alphabet).
+const runeTableSize = 1024
+
+// mergeTable is an open-addressing hash table from a pair key to its merge;
+// much faster than a Go map for the few lookups per symbol of mergeAll.
+type mergeTable struct {
+	keys  []uint64 // emptyKey for a free slot
+	vals  []bpeMerge
+	shift uint
+	n     int
+}
+
+const emptyKey = ^uint64(0) // never a pair key: ids are below 1<<31
+
+func (t *mergeTable) init(n int) {
+	size, shift := 8, uint(61)
+	for size < 2*n {
+		size, shift = size*2, shift-1
+	}
+	t.keys = make([]uint64, size)
+	for i := range t.keys {
+		t.keys[i] = emptyKey
+	}
+	t.vals = make([]bpeMerge, size)
+	t.shift = shift
+}
+
+func (t *mergeTable) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> t.shift) }
+
+// put sets the merge of k, replacing an earlier one.
+func (t *mergeTable) put(k uint64, v bpeMerge) {
+	mask := len(t.keys) - 1
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			t.vals[i] = v
+			return
+		case emptyKey:
+			t.keys[i], t.vals[i] = k, v
+			t.n++
+			return
+		}
+	}
+}
+
+func (t *mergeTable) get(k uint64) (bpeMerge, bool) {
+	mask := len(t.keys) - 1
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return t.vals[i], true
+		case emptyKey:
+			return bpeMerge{}, false
+		}
+	}
+}
 
 // bpeSym is one symbol of a word being merged: a token id, its byte length
 // and its neighbours in the linked list (-1 for none).
@@ -272,8 +337,8 @@ func (m *BPE) Tokenize(sequence string) ([]Token, error) {
 			return []Token{{ID: id, Value: sequence, Offsets: [2]int{0, len(sequence)}}}, nil
 		}
 	}
-	if v, ok := m.cache.Load(sequence); ok {
-		return m.symsToTokens(v.([]bpeSym), len(sequence)), nil
+	if syms, ok := m.cache.get(sequence); ok {
+		return m.symsToTokens(syms, len(sequence)), nil
 	}
 	w := m.pool.Get().(*bpeWork)
 	defer m.pool.Put(w)
@@ -281,14 +346,8 @@ func (m *BPE) Tokenize(sequence string) ([]Token, error) {
 		return nil, err
 	}
 	toks := m.symsToTokens(w.syms, len(sequence))
-	if len(sequence) < bpeCacheMaxLen {
-		m.cacheMu.Lock()
-		if m.cacheN < bpeCacheCapacity {
-			if _, loaded := m.cache.LoadOrStore(sequence, append([]bpeSym(nil), w.syms...)); !loaded {
-				m.cacheN++
-			}
-		}
-		m.cacheMu.Unlock()
+	if len(sequence) < bpeCacheMaxLen && m.cache.room() {
+		m.cache.put(sequence, append([]bpeSym(nil), w.syms...))
 	}
 	return toks, nil
 }
@@ -311,7 +370,7 @@ func (m *BPE) mergeWord(w *bpeWork, word string) error {
 	w.heap = w.heap[:0]
 	unkID, unkLen := int32(-1), 0
 	for i := 0; i < len(word); {
-		_, size := utf8.DecodeRuneInString(word[i:])
+		r, size := utf8.DecodeRuneInString(word[i:])
 		ch := word[i : i+size]
 		first, last := i == 0, i+size == len(word)
 		i += size
@@ -329,6 +388,11 @@ func (m *BPE) mergeWord(w *bpeWork, word string) error {
 			}
 			key = w.buf
 			id, ok = m.vocab[string(key)]
+		} else if r < runeTableSize {
+			// Single-rune tokens below runeTableSize come from an array.
+			if v := m.runeID[r]; v >= 0 {
+				id, ok = int(v), true
+			}
 		} else {
 			id, ok = m.vocab[ch]
 		}
@@ -390,11 +454,11 @@ func (m *BPE) addBytes(w *bpeWork, ch string, key []byte) bool {
 // symbols.
 func (m *BPE) mergeAll(w *bpeWork) {
 	syms := w.syms
-	if len(syms) < 2 || len(m.merges) == 0 {
+	if len(syms) < 2 || m.merges.n == 0 {
 		return
 	}
 	for i := 0; i+1 < len(syms); i++ {
-		if mg, ok := m.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
+		if mg, ok := m.merges.get(pairKey(syms[i].id, syms[i+1].id)); ok {
 			w.push(bpeCand{rank: mg.rank, pos: int32(i), newID: mg.newID})
 		}
 	}
@@ -406,7 +470,7 @@ func (m *BPE) mergeAll(w *bpeWork) {
 		}
 		nextPos := cur.next
 		right := syms[nextPos]
-		if mg, ok := m.merges[pairKey(cur.id, right.id)]; !ok || mg.newID != top.newID {
+		if mg, ok := m.merges.get(pairKey(cur.id, right.id)); !ok || mg.newID != top.newID {
 			continue
 		}
 		cur.id = top.newID
@@ -417,12 +481,12 @@ func (m *BPE) mergeAll(w *bpeWork) {
 			syms[right.next].prev = top.pos
 		}
 		if cur.prev >= 0 {
-			if mg, ok := m.merges[pairKey(syms[cur.prev].id, cur.id)]; ok {
+			if mg, ok := m.merges.get(pairKey(syms[cur.prev].id, cur.id)); ok {
 				w.push(bpeCand{rank: mg.rank, pos: cur.prev, newID: mg.newID})
 			}
 		}
 		if cur.next >= 0 {
-			if mg, ok := m.merges[pairKey(cur.id, syms[cur.next].id)]; ok {
+			if mg, ok := m.merges.get(pairKey(cur.id, syms[cur.next].id)); ok {
 				w.push(bpeCand{rank: mg.rank, pos: top.pos, newID: mg.newID})
 			}
 		}
@@ -464,3 +528,39 @@ func (m *BPE) IDToToken(id int) (string, bool) {
 
 // VocabSize returns the number of entries of the vocabulary.
 func (m *BPE) VocabSize() int { return len(m.vocab) }
+
+// wordCache is a bounded, concurrency-safe map from words to results. Like
+// HF's Cache it keeps the first capacity words it is given and then stops
+// growing, which keeps the frequent words of a corpus.
+type wordCache[T any] struct {
+	m        sync.Map
+	mu       sync.Mutex
+	n        int
+	full     atomic.Bool
+	capacity int
+}
+
+func (c *wordCache[T]) get(k string) (T, bool) {
+	v, ok := c.m.Load(k)
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return v.(T), true
+}
+
+// room reports whether the cache may still grow.
+func (c *wordCache[T]) room() bool { return c.capacity > 0 && !c.full.Load() }
+
+func (c *wordCache[T]) put(k string, v T) {
+	c.mu.Lock()
+	if c.n < c.capacity {
+		if _, loaded := c.m.LoadOrStore(k, v); !loaded {
+			c.n++
+		}
+	}
+	if c.n >= c.capacity {
+		c.full.Store(true)
+	}
+	c.mu.Unlock()
+}

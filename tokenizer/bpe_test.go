@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -154,4 +155,30 @@ func FuzzBPETokenize(f *testing.F) {
 			checkOffsets(t, s, toks)
 		}
 	})
+}
+
+// BenchmarkBPE tokenizes the words of SST-2 dev sentences with a byte-level
+// BPE trained on SST-2 (testdata) and, when the shared folder is there, with
+// GPT-2's 50k vocabulary, with the word cache on (as HF by default) and off.
+func BenchmarkBPE(b *testing.B) {
+	for _, noCache := range []bool{false, true} {
+		suffix := map[bool]string{false: "", true: "-nocache"}[noCache]
+		b.Run("sst2-3k"+suffix, func(b *testing.B) {
+			m, words := realisticModel(b, "realistic-bpe-bytelevel-sst2")
+			benchWords(b, m, words, noCache)
+		})
+		b.Run("gpt2"+suffix, func(b *testing.B) {
+			dir := filepath.Join(sharedDir, "tokenizers", "gpt2")
+			vocab, merges, err := ReadBPEFiles(filepath.Join(dir, "encoder.json"), filepath.Join(dir, "vocab.bpe"))
+			if err != nil {
+				b.Skip("no GPT-2 files:", err)
+			}
+			m, err := NewBPE(BPEConfig{Vocab: vocab, Merges: merges})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, words := realisticModel(b, "realistic-bpe-bytelevel-sst2")
+			benchWords(b, m, words, noCache)
+		})
+	}
 }

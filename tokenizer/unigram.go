@@ -82,6 +82,7 @@ func NewUnigram(cfg UnigramConfig) (*Unigram, error) {
 	// A repeated piece maps to its last id, as HF's token_to_ids.
 	m.trie.build(m.ids)
 	m.pool.New = func() any { return new(unigramWork) }
+	m.cache.capacity = bpeCacheCapacity
 	return m, nil
 }
 
@@ -197,7 +198,7 @@ func (m *Unigram) Tokenize(sequence string) ([]Token, error) {
 			return nil, err
 		}
 		ends = w.ends
-		if len(sequence) < bpeCacheMaxLen {
+		if len(sequence) < bpeCacheMaxLen && m.cache.room() {
 			m.cache.put(sequence, append([]int32(nil), ends...))
 		}
 	}
@@ -326,30 +327,3 @@ func (m *Unigram) IDToToken(id int) (string, bool) {
 
 // VocabSize returns the number of pieces.
 func (m *Unigram) VocabSize() int { return len(m.vocab) }
-
-// wordCache is a bounded, concurrency-safe map from words to results: it
-// keeps the first bpeCacheCapacity words it is given, as HF's Cache.
-type wordCache[T any] struct {
-	m  sync.Map
-	mu sync.Mutex
-	n  int
-}
-
-func (c *wordCache[T]) get(k string) (T, bool) {
-	v, ok := c.m.Load(k)
-	if !ok {
-		var zero T
-		return zero, false
-	}
-	return v.(T), true
-}
-
-func (c *wordCache[T]) put(k string, v T) {
-	c.mu.Lock()
-	if c.n < bpeCacheCapacity {
-		if _, loaded := c.m.LoadOrStore(k, v); !loaded {
-			c.n++
-		}
-	}
-	c.mu.Unlock()
-}

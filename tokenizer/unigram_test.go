@@ -80,3 +80,16 @@ func FuzzUnigramTokenize(f *testing.F) {
 		checkOffsets(t, s, toks)
 	})
 }
+
+// BenchmarkUnigram tokenizes SentencePiece-style words of SST-2 dev
+// sentences with a Unigram model trained on SST-2 (testdata), with the word
+// cache on (as HF by default) and off.
+func BenchmarkUnigram(b *testing.B) {
+	for _, noCache := range []bool{false, true} {
+		name := map[bool]string{false: "sst2-2.5k", true: "sst2-2.5k-nocache"}[noCache]
+		b.Run(name, func(b *testing.B) {
+			m, words := realisticModel(b, "realistic-unigram-sst2")
+			benchWords(b, m, words, noCache)
+		})
+	}
+}

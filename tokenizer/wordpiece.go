@@ -97,7 +97,7 @@ func (m *WordPiece) Tokenize(sequence string) ([]Token, error) {
 	if utf8.RuneCountInString(sequence) > m.maxChars {
 		return m.unkWord(sequence)
 	}
-	var out []Token
+	out := make([]Token, 0, min(len(sequence), 4))
 	start := 0
 	for start < len(sequence) {
 		// Pieces longer than the longest vocabulary entry cannot match; a

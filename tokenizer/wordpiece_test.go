@@ -1,6 +1,9 @@
 package tokenizer
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -93,5 +96,31 @@ func FuzzWordPieceTokenize(f *testing.F) {
 		if len(toks) > 0 && toks[len(toks)-1].Offsets[1] != len(s) {
 			t.Fatalf("%q: tokens %v do not cover the word", s, toks)
 		}
+	})
+}
+
+// BenchmarkWordPiece tokenizes the words of SST-2 dev sentences with
+// bert-base-uncased's vocabulary (trimmed to 6000 in testdata; full when the
+// shared folder is there).
+func BenchmarkWordPiece(b *testing.B) {
+	b.Run("bert-6k", func(b *testing.B) {
+		m, words := realisticModel(b, "realistic-wordpiece-bert")
+		benchWords(b, m, words, false)
+	})
+	b.Run("bert-base-uncased", func(b *testing.B) {
+		data, err := os.ReadFile(filepath.Join(sharedDir, "tokenizers", "bert-base-uncased", "tokenizer.json"))
+		if err != nil {
+			b.Skip("no bert-base-uncased:", err)
+		}
+		var tj struct{ Model json.RawMessage }
+		if err := json.Unmarshal(data, &tj); err != nil {
+			b.Fatal(err)
+		}
+		m, err := modelFromJSON(tj.Model)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, words := realisticModel(b, "realistic-wordpiece-bert")
+		benchWords(b, m, words, false)
 	})
 }

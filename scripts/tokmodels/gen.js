@@ -2,7 +2,12 @@
 // models and decoders of HF tokenizers (npm tokenizers@0.23.2, the Rust
 // library) on small vocabularies, hand-written and pseudo-random.
 //
-//   cd scripts/tokmodels && npm install --no-package-lock && node gen.js
+//   cd scripts/tokmodels && npm install --no-package-lock && node gen.js [SHARED]
+//
+// SHARED is the team's shared folder (default ../../../shared); from its SST-2
+// data and bert-base-uncased tokenizer the script also builds "realistic"
+// models (a Unigram and a byte-level BPE trained here, a trimmed BERT
+// WordPiece) and runs them on the words of SST-2's dev sentences.
 //
 // Each models file holds cases {name, model (the tokenizer.json "model"
 // object), inputs: [{text, ids, tokens, offsets} | {text, error}]}; offsets
@@ -248,6 +253,54 @@ async function decoders() {
   return out;
 }
 
+// ---------- Realistic models ----------
+async function realistic(shared) {
+  const t = require('tokenizers');
+  const os = require('os');
+  const tsv = (f) => fs.readFileSync(path.join(shared, 'datasets', 'sst2', f), 'utf8').split('\n').slice(1)
+    .map((l) => l.split('\t')[1]).filter(Boolean);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokmodels-'));
+  const trainFile = path.join(tmp, 'train.txt');
+  fs.writeFileSync(trainFile, tsv('train.tsv').join('\n') + '\n');
+  const dev = tsv('dev.tsv').slice(0, 250);
+  const trained = (model, pre) => {
+    const tok = new t.Tokenizer(model);
+    tok.setPreTokenizer(pre);
+    tok.train([trainFile]);
+    const f = path.join(tmp, 'tok.json');
+    tok.save(f);
+    return JSON.parse(fs.readFileSync(f, 'utf8')).model;
+  };
+  const words = (pre, sentences) => {
+    const seen = new Set();
+    for (const s of sentences) for (const [w] of pre.preTokenizeString(s)) seen.add(w);
+    return [...seen];
+  };
+  const cases = [];
+  // Unigram trained on SST-2 (SentencePiece style), trimmed to its first pieces.
+  const ms = t.metaspacePreTokenizer();
+  const uni = trained(t.Unigram.empty(), ms);
+  uni.vocab = uni.vocab.slice(0, 2500);
+  uni.vocab.push(['<unk>', 0]); // the trainer sets none: add one so unknown characters fuse
+  uni.unk_id = 2500;
+  cases.push(await runModel('realistic-unigram-sst2', uni, words(ms, dev)));
+  // Byte-level BPE trained on SST-2, cut to its first 3000 merges.
+  const bl = t.byteLevelPreTokenizer();
+  const bpeModel = trained(t.BPE.empty(), bl);
+  bpeModel.merges = bpeModel.merges.slice(0, 3000);
+  const keep = new Set(Object.keys(bpeModel.vocab).filter((k) => [...k].length === 1));
+  for (const m of bpeModel.merges) { const [a, b] = Array.isArray(m) ? m : m.split(' '); keep.add(a); keep.add(b); keep.add(a + b); }
+  bpeModel.vocab = Object.fromEntries(Object.entries(bpeModel.vocab).filter(([k]) => keep.has(k)));
+  cases.push(await runModel('realistic-bpe-bytelevel-sst2', bpeModel, words(bl, dev)));
+  // bert-base-uncased WordPiece, ids below 6000 (specials, characters and the
+  // most frequent words and pieces).
+  const bert = JSON.parse(fs.readFileSync(path.join(shared, 'tokenizers', 'bert-base-uncased', 'tokenizer.json'), 'utf8')).model;
+  bert.vocab = Object.fromEntries(Object.entries(bert.vocab).filter(([, id]) => id < 6000));
+  cases.push(await runModel('realistic-wordpiece-bert', bert, words(t.bertPreTokenizer(), dev.map((s) => s.toLowerCase()))));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return cases;
+}
+
 (async () => {
   fs.mkdirSync(OUT, { recursive: true });
   // One case per line: compact, yet diffs stay readable.
@@ -256,5 +309,7 @@ async function decoders() {
   write('bpe.json', await bpe());
   write('unigram.json', await unigram());
   write('decoders.json', await decoders());
+  const shared = process.argv[2] || path.join(__dirname, '..', '..', '..', 'shared');
+  write('realistic.json', await realistic(shared));
   console.log('wrote', OUT);
 })().catch((e) => { console.error(e); process.exit(1); });
