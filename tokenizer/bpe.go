@@ -70,7 +70,8 @@ type BPE struct {
 }
 
 // NewBPE builds a BPE model from cfg. Every token of a merge, and the token it
-// produces, must be in the vocabulary, and UnkToken too when set.
+// produces, must be in the vocabulary. As in HF, an UnkToken missing from the
+// vocabulary is only an error when a word needs it.
 func NewBPE(cfg BPEConfig) (*BPE, error) {
 	if cfg.Dropout < 0 || cfg.Dropout > 1 {
 		return nil, fmt.Errorf("bpe: dropout %g must be between 0 and 1", cfg.Dropout)

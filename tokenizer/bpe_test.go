@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func TestBPEGolden(t *testing.T) { checkGolden(t, "bpe.json", "BPE") }
+func TestBPEGolden(t *testing.T) { checkModelGolden(t, "bpe.json", "BPE") }
 
-func tokValues(toks []Token) string {
+func joinTokenValues(toks []Token) string {
 	var s []string
 	for _, t := range toks {
 		s = append(s, t.Value)
@@ -39,10 +39,10 @@ func TestBPEMergeOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := tokValues(toks); got != want {
+		if got := joinTokenValues(toks); got != want {
 			t.Errorf("%q: %q, want %q", word, got, want)
 		}
-		checkOffsets(t, word, toks)
+		checkModelOffsets(t, word, toks)
 	}
 }
 
@@ -50,22 +50,22 @@ func TestBPEUnknownAndFallback(t *testing.T) {
 	vocab := map[string]int{"<unk>": 0, "a": 1, "<0x7A>": 2}
 	m, _ := NewBPE(BPEConfig{Vocab: vocab, UnkToken: "<unk>"})
 	toks, _ := m.Tokenize("axya")
-	if got := tokValues(toks); got != "a <unk> <unk> a" {
+	if got := joinTokenValues(toks); got != "a <unk> <unk> a" {
 		t.Errorf("unfused: %q", got)
 	}
 	m, _ = NewBPE(BPEConfig{Vocab: vocab, UnkToken: "<unk>", FuseUnk: true})
 	toks, _ = m.Tokenize("axya")
-	if got := tokValues(toks); got != "a <unk> a" || toks[1].Offsets != [2]int{1, 3} {
+	if got := joinTokenValues(toks); got != "a <unk> a" || toks[1].Offsets != [2]int{1, 3} {
 		t.Errorf("fused: %q %v", got, toks)
 	}
 	m, _ = NewBPE(BPEConfig{Vocab: vocab})
 	toks, _ = m.Tokenize("axya")
-	if got := tokValues(toks); got != "a a" {
+	if got := joinTokenValues(toks); got != "a a" {
 		t.Errorf("no unk: %q", got)
 	}
 	m, _ = NewBPE(BPEConfig{Vocab: vocab, UnkToken: "<unk>", ByteFallback: true})
 	toks, _ = m.Tokenize("az")
-	if got := tokValues(toks); got != "a <0x7A>" {
+	if got := joinTokenValues(toks); got != "a <0x7A>" {
 		t.Errorf("byte fallback: %q", got)
 	}
 	m, _ = NewBPE(BPEConfig{Vocab: vocab, UnkToken: "[UNK]"})
@@ -81,7 +81,7 @@ func TestBPEIgnoreMergesAndCache(t *testing.T) {
 		IgnoreMerges: true,
 	})
 	toks, _ := m.Tokenize("ba")
-	if got := tokValues(toks); got != "ba" {
+	if got := joinTokenValues(toks); got != "ba" {
 		t.Errorf("ignore_merges: %q, want ba", got)
 	}
 	// Concurrent use of the cache gives the same tokens.
@@ -98,7 +98,7 @@ func TestBPEIgnoreMergesAndCache(t *testing.T) {
 					errs <- err.Error()
 					return
 				}
-				if got, want := tokValues(toks), strings.TrimSpace(strings.Repeat("ab ", i%7+1))+" b"; got != want {
+				if got, want := joinTokenValues(toks), strings.TrimSpace(strings.Repeat("ab ", i%7+1))+" b"; got != want {
 					errs <- fmt.Sprintf("%q: %q, want %q", w, got, want)
 					return
 				}
@@ -152,7 +152,7 @@ func FuzzBPETokenize(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkOffsets(t, s, toks)
+			checkModelOffsets(t, s, toks)
 		}
 	})
 }
@@ -164,11 +164,11 @@ func BenchmarkBPE(b *testing.B) {
 	for _, noCache := range []bool{false, true} {
 		suffix := map[bool]string{false: "", true: "-nocache"}[noCache]
 		b.Run("sst2-3k"+suffix, func(b *testing.B) {
-			m, words := realisticModel(b, "realistic-bpe-bytelevel-sst2")
-			benchWords(b, m, words, noCache)
+			m, words := realisticGoldenModel(b, "realistic-bpe-bytelevel-sst2")
+			benchModelWords(b, m, words, noCache)
 		})
 		b.Run("gpt2"+suffix, func(b *testing.B) {
-			dir := filepath.Join(sharedDir, "tokenizers", "gpt2")
+			dir := filepath.Join(sharedTokenizersDir, "tokenizers", "gpt2")
 			vocab, merges, err := ReadBPEFiles(filepath.Join(dir, "encoder.json"), filepath.Join(dir, "vocab.bpe"))
 			if err != nil {
 				b.Skip("no GPT-2 files:", err)
@@ -177,8 +177,8 @@ func BenchmarkBPE(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, words := realisticModel(b, "realistic-bpe-bytelevel-sst2")
-			benchWords(b, m, words, noCache)
+			_, words := realisticGoldenModel(b, "realistic-bpe-bytelevel-sst2")
+			benchModelWords(b, m, words, noCache)
 		})
 	}
 }

@@ -26,7 +26,9 @@ func decodeTokens(d Decoder, tokens []string) (string, error) {
 // glued to the previous one, others are preceded by a space; with Cleanup,
 // spaces before punctuation and English contractions are removed.
 type WordPieceDecoder struct {
-	Prefix  string
+	// Prefix marks tokens that continue a word, "##" in BERT.
+	Prefix string
+	// Cleanup removes spaces before punctuation and contractions.
 	Cleanup bool
 }
 
@@ -163,7 +165,9 @@ const (
 // '▁') back into spaces. Unless the scheme is "never", the replacement
 // characters of the first token are dropped.
 type MetaspaceDecoder struct {
-	Replacement   rune
+	// Replacement is the character standing for a space, usually '▁'.
+	Replacement rune
+	// PrependScheme is the scheme of the matching pre-tokenizer.
 	PrependScheme PrependScheme
 }
 
@@ -187,6 +191,7 @@ func (d *MetaspaceDecoder) DecodeChain(tokens []string) ([]string, error) {
 // BPEDecoder replaces the end-of-word Suffix of BPE tokens by a space (by
 // nothing in the last token).
 type BPEDecoder struct {
+	// Suffix ends the last token of a word, "</w>" by default.
 	Suffix string
 }
 
@@ -274,7 +279,10 @@ func (d *FuseDecoder) DecodeChain(tokens []string) ([]string, error) {
 // StripDecoder removes up to Start leading and Stop trailing Content
 // characters from each token.
 type StripDecoder struct {
-	Content     rune
+	// Content is the character to strip.
+	Content rune
+	// Start and Stop are how many characters to strip at most from the
+	// start and the end of each token.
 	Start, Stop int
 }
 
@@ -309,6 +317,7 @@ func (d *StripDecoder) DecodeChain(tokens []string) ([]string, error) {
 type ReplaceDecoder struct {
 	literal string
 	re      *regexp.Regexp // nil for a literal pattern
+	// Content replaces each match.
 	Content string
 }
 
@@ -348,9 +357,12 @@ func (d *ReplaceDecoder) DecodeChain(tokens []string) ([]string, error) {
 // collapsed, PadToken removed, and with Cleanup the WordDelimiterToken
 // becomes a space and WordPiece cleanup applies.
 type CTCDecoder struct {
-	PadToken           string
+	// PadToken is CTC's blank token, removed from the output.
+	PadToken string
+	// WordDelimiterToken separates words; with Cleanup it becomes a space.
 	WordDelimiterToken string
-	Cleanup            bool
+	// Cleanup applies WordPiece cleanup and turns delimiters into spaces.
+	Cleanup bool
 }
 
 // DecodeChain implements Decoder.
@@ -378,6 +390,7 @@ func (d *CTCDecoder) DecodeChain(tokens []string) ([]string, error) {
 
 // SequenceDecoder applies its decoders one after the other.
 type SequenceDecoder struct {
+	// Decoders are applied in order, each to the pieces of the previous.
 	Decoders []Decoder
 }
 
@@ -405,7 +418,7 @@ func decoderFromJSONDepth(raw json.RawMessage, depth int) (Decoder, error) {
 	if depth > maxDecoderDepth {
 		return nil, fmt.Errorf("decoder: sequences nested more than %d deep", maxDecoderDepth)
 	}
-	if isNull(raw) {
+	if isJSONNull(raw) {
 		return nil, nil
 	}
 	obj, err := jsonObject(raw, "decoder")

@@ -16,7 +16,7 @@ type jsonObj struct {
 	where  string
 }
 
-func isNull(raw json.RawMessage) bool {
+func isJSONNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || string(t) == "null"
 }
@@ -32,7 +32,7 @@ func jsonObject(raw json.RawMessage, where string) (*jsonObj, error) {
 // str reads a string field; a missing or null field gives def.
 func (o *jsonObj) str(key, def string) (string, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return def, nil
 	}
 	var s string
@@ -45,7 +45,7 @@ func (o *jsonObj) str(key, def string) (string, error) {
 // optStr reads a string field that may be missing or null.
 func (o *jsonObj) optStr(key string) (string, bool, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return "", false, nil
 	}
 	s, err := o.str(key, "")
@@ -55,7 +55,7 @@ func (o *jsonObj) optStr(key string) (string, bool, error) {
 // boolean reads a boolean field; a missing or null field gives def.
 func (o *jsonObj) boolean(key string, def bool) (bool, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return def, nil
 	}
 	var b bool
@@ -68,7 +68,7 @@ func (o *jsonObj) boolean(key string, def bool) (bool, error) {
 // integer reads an integer field; a missing or null field gives def.
 func (o *jsonObj) integer(key string, def int) (int, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return def, nil
 	}
 	var f float64
@@ -81,7 +81,7 @@ func (o *jsonObj) integer(key string, def int) (int, error) {
 // number reads a numeric field; a missing or null field gives def.
 func (o *jsonObj) number(key string, def float64) (float64, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return def, nil
 	}
 	var f float64
@@ -95,7 +95,7 @@ func (o *jsonObj) number(key string, def float64) (float64, error) {
 // gives def.
 func (o *jsonObj) char(key string, def rune) (rune, error) {
 	raw, ok := o.fields[key]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		if def == 0 {
 			return 0, fmt.Errorf("%s: missing field %q", o.where, key)
 		}
@@ -175,7 +175,7 @@ func inferModelType(obj *jsonObj) (string, error) {
 // vocabMap reads a {"token": id, ...} vocabulary.
 func (o *jsonObj) vocabMap() (map[string]int, error) {
 	raw, ok := o.fields["vocab"]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return nil, fmt.Errorf("%s: missing field \"vocab\"", o.where)
 	}
 	var m map[string]json.Number
@@ -271,7 +271,7 @@ func bpeFromJSON(obj *jsonObj) (*BPE, error) {
 // ["a", "b"] pairs.
 func (o *jsonObj) merges() ([][2]string, error) {
 	raw, ok := o.fields["merges"]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return nil, fmt.Errorf("%s: missing field \"merges\"", o.where)
 	}
 	var items []json.RawMessage
@@ -304,7 +304,7 @@ func (o *jsonObj) merges() ([][2]string, error) {
 
 func unigramFromJSON(obj *jsonObj) (*Unigram, error) {
 	raw, ok := obj.fields["vocab"]
-	if !ok || isNull(raw) {
+	if !ok || isJSONNull(raw) {
 		return nil, fmt.Errorf("%s: missing field \"vocab\"", obj.where)
 	}
 	var items []json.RawMessage
@@ -324,7 +324,7 @@ func unigramFromJSON(obj *jsonObj) (*Unigram, error) {
 			return nil, fmt.Errorf("%s: vocab[%d]: score is not a number", obj.where, i)
 		}
 	}
-	if _, ok := obj.fields["unk_id"]; ok && !isNull(obj.fields["unk_id"]) {
+	if _, ok := obj.fields["unk_id"]; ok && !isJSONNull(obj.fields["unk_id"]) {
 		id, err := obj.integer("unk_id", -1)
 		if err != nil {
 			return nil, err

@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// goldenCase is one model of testdata/models/*.json, written by
+// modelGoldenCase is one model of testdata/models/*.json, written by
 // scripts/tokmodels/gen.js with HF tokenizers.
-type goldenCase struct {
+type modelGoldenCase struct {
 	Name   string          `json:"name"`
 	Model  json.RawMessage `json:"model"`
 	Inputs []struct {
@@ -23,13 +23,13 @@ type goldenCase struct {
 	} `json:"inputs"`
 }
 
-func loadGolden(t *testing.T, file string) []goldenCase {
+func loadModelGolden(t *testing.T, file string) []modelGoldenCase {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "models", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []goldenCase
+	var cases []modelGoldenCase
 	if err := json.Unmarshal(data, &cases); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -39,11 +39,11 @@ func loadGolden(t *testing.T, file string) []goldenCase {
 	return cases
 }
 
-// charOffsets converts byte offsets into s to code point offsets as HF's
+// hfCharOffsets converts byte offsets into s to code point offsets as HF's
 // bindings do: the start is the character holding the start byte, the end
 // follows the character holding the last byte, so a byte token inside a
 // character maps to that whole character.
-func charOffsets(s string, off [2]int) [2]int {
+func hfCharOffsets(s string, off [2]int) [2]int {
 	charAt := func(b int) int {
 		n := 0
 		for i := range s {
@@ -63,17 +63,17 @@ func charOffsets(s string, off [2]int) [2]int {
 	return [2]int{charAt(off[0]), charAt(off[1]-1) + 1}
 }
 
-// checkGolden runs every case of file through modelFromJSON and Tokenize and
+// checkModelGolden runs every case of file through modelFromJSON and Tokenize and
 // compares ids, token strings and offsets with HF's.
-func checkGolden(t *testing.T, file string, wantType string) {
+func checkModelGolden(t *testing.T, file string, wantType string) {
 	n := 0
-	for _, c := range loadGolden(t, file) {
+	for _, c := range loadModelGolden(t, file) {
 		t.Run(c.Name, func(t *testing.T) {
 			m, err := modelFromJSON(c.Model)
 			if err != nil {
 				t.Fatalf("modelFromJSON: %v", err)
 			}
-			if got := typeName(m); wantType != "" && got != wantType {
+			if got := modelTypeName(m); wantType != "" && got != wantType {
 				t.Fatalf("model type %s, want %s", got, wantType)
 			}
 			for _, in := range c.Inputs {
@@ -95,7 +95,7 @@ func checkGolden(t *testing.T, file string, wantType string) {
 				}
 				nChars := utf8.RuneCountInString(in.Text)
 				for i, tk := range toks {
-					off := charOffsets(in.Text, tk.Offsets)
+					off := hfCharOffsets(in.Text, tk.Offsets)
 					// HF's offsets can overrun the word (byte fallback with a
 					// prefix); ours are clamped to it.
 					want := [2]int{min(in.Offsets[i][0], nChars), min(in.Offsets[i][1], nChars)}
@@ -111,7 +111,7 @@ func checkGolden(t *testing.T, file string, wantType string) {
 	}
 }
 
-func typeName(m Model) string {
+func modelTypeName(m Model) string {
 	switch m.(type) {
 	case *BPE:
 		return "BPE"
@@ -170,7 +170,7 @@ func TestModelFromJSONInfersType(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.json, err)
 		}
-		if got := typeName(m); got != tc.want {
+		if got := modelTypeName(m); got != tc.want {
 			t.Errorf("%s: type %s, want %s", tc.json, got, tc.want)
 		}
 	}
@@ -200,13 +200,13 @@ func FuzzModelFromJSON(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			checkOffsets(t, w, toks)
+			checkModelOffsets(t, w, toks)
 		}
 	})
 }
 
-// checkOffsets asserts offsets lie within the word and never go backwards.
-func checkOffsets(t *testing.T, word string, toks []Token) {
+// checkModelOffsets asserts offsets lie within the word and never go backwards.
+func checkModelOffsets(t *testing.T, word string, toks []Token) {
 	t.Helper()
 	prev := 0
 	for i, tk := range toks {
@@ -220,16 +220,16 @@ func checkOffsets(t *testing.T, word string, toks []Token) {
 
 // TestRealisticGolden runs models trained on SST-2 (Unigram, byte-level BPE)
 // and a trimmed bert-base-uncased WordPiece on SST-2 dev words.
-func TestRealisticGolden(t *testing.T) { checkGolden(t, "realistic.json", "") }
+func TestRealisticGolden(t *testing.T) { checkModelGolden(t, "realistic.json", "") }
 
-// realisticModel returns the model and words of a case of realistic.json.
-func realisticModel(b *testing.B, name string) (Model, []string) {
+// realisticGoldenModel returns the model and words of a case of realistic.json.
+func realisticGoldenModel(b *testing.B, name string) (Model, []string) {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "models", "realistic.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var cases []goldenCase
+	var cases []modelGoldenCase
 	if err := json.Unmarshal(data, &cases); err != nil {
 		b.Fatal(err)
 	}
@@ -253,9 +253,9 @@ func realisticModel(b *testing.B, name string) (Model, []string) {
 	return nil, nil
 }
 
-// benchWords tokenizes words b.N times and reports the time per word. With
+// benchModelWords tokenizes words b.N times and reports the time per word. With
 // noCache the model's word cache is disabled, so every word is merged.
-func benchWords(b *testing.B, m Model, words []string, noCache bool) {
+func benchModelWords(b *testing.B, m Model, words []string, noCache bool) {
 	switch mm := m.(type) {
 	case *BPE:
 		if noCache {
@@ -278,6 +278,6 @@ func benchWords(b *testing.B, m Model, words []string, noCache bool) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(words)), "ns/word")
 }
 
-// sharedDir is the team's shared folder next to the repository, used by
+// sharedTokenizersDir is the team's shared folder next to the repository, used by
 // benchmarks on full-size tokenizers when it exists.
-const sharedDir = "../../shared"
+const sharedTokenizersDir = "../../shared"

@@ -11,7 +11,9 @@ import (
 // UnigramPiece is one entry of a Unigram vocabulary: a piece and its log
 // probability.
 type UnigramPiece struct {
+	// Piece is the text of the piece.
 	Piece string
+	// Score is the piece's log probability; higher is more likely.
 	Score float64
 }
 

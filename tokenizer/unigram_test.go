@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestUnigramGolden(t *testing.T) { checkGolden(t, "unigram.json", "Unigram") }
+func TestUnigramGolden(t *testing.T) { checkModelGolden(t, "unigram.json", "Unigram") }
 
 func TestUnigramViterbi(t *testing.T) {
 	m, err := NewUnigram(UnigramConfig{Vocab: []UnigramPiece{
@@ -25,10 +25,10 @@ func TestUnigramViterbi(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := tokValues(toks); got != want {
+		if got := joinTokenValues(toks); got != want {
 			t.Errorf("%q: %q, want %q", word, got, want)
 		}
-		checkOffsets(t, word, toks)
+		checkModelOffsets(t, word, toks)
 	}
 	toks, _ := m.Tokenize("axyb")
 	if toks[1].ID != 0 || toks[1].Offsets != [2]int{1, 3} {
@@ -53,7 +53,7 @@ func TestUnigramByteFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	toks, _ := m.Tokenize("aé")
-	if got := tokValues(toks); got != "a <0xC3> <0xA9>" {
+	if got := joinTokenValues(toks); got != "a <0xC3> <0xA9>" {
 		t.Fatalf("got %q", got)
 	}
 	// Both byte tokens carry the offsets of the character.
@@ -77,7 +77,7 @@ func FuzzUnigramTokenize(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkOffsets(t, s, toks)
+		checkModelOffsets(t, s, toks)
 	})
 }
 
@@ -88,8 +88,8 @@ func BenchmarkUnigram(b *testing.B) {
 	for _, noCache := range []bool{false, true} {
 		name := map[bool]string{false: "sst2-2.5k", true: "sst2-2.5k-nocache"}[noCache]
 		b.Run(name, func(b *testing.B) {
-			m, words := realisticModel(b, "realistic-unigram-sst2")
-			benchWords(b, m, words, noCache)
+			m, words := realisticGoldenModel(b, "realistic-unigram-sst2")
+			benchModelWords(b, m, words, noCache)
 		})
 	}
 }

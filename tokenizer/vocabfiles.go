@@ -24,7 +24,7 @@ func ReadWordPieceVocab(path string) (map[string]int, error) {
 		return nil, fmt.Errorf("read wordpiece vocab: %w", err)
 	}
 	vocab := make(map[string]int)
-	for i, line := range splitLines(data) {
+	for i, line := range splitVocabLines(data) {
 		if !utf8.Valid(line) {
 			return nil, fmt.Errorf("read wordpiece vocab %s: line %d: invalid UTF-8", path, i+1)
 		}
@@ -33,9 +33,9 @@ func ReadWordPieceVocab(path string) (map[string]int, error) {
 	return vocab, nil
 }
 
-// splitLines splits data into lines as Rust's BufRead::lines: at "\n", with
+// splitVocabLines splits data into lines as Rust's BufRead::lines: at "\n", with
 // a "\r" before it removed, and no empty line after a final "\n".
-func splitLines(data []byte) [][]byte {
+func splitVocabLines(data []byte) [][]byte {
 	var lines [][]byte
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestWordPieceGolden(t *testing.T) { checkGolden(t, "wordpiece.json", "WordPiece") }
+func TestWordPieceGolden(t *testing.T) { checkModelGolden(t, "wordpiece.json", "WordPiece") }
 
 func TestWordPieceGreedyLongestMatch(t *testing.T) {
 	m, err := NewWordPiece(WordPieceConfig{Vocab: map[string]int{
@@ -92,7 +92,7 @@ func FuzzWordPieceTokenize(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkOffsets(t, s, toks)
+		checkModelOffsets(t, s, toks)
 		if len(toks) > 0 && toks[len(toks)-1].Offsets[1] != len(s) {
 			t.Fatalf("%q: tokens %v do not cover the word", s, toks)
 		}
@@ -104,11 +104,11 @@ func FuzzWordPieceTokenize(f *testing.F) {
 // shared folder is there).
 func BenchmarkWordPiece(b *testing.B) {
 	b.Run("bert-6k", func(b *testing.B) {
-		m, words := realisticModel(b, "realistic-wordpiece-bert")
-		benchWords(b, m, words, false)
+		m, words := realisticGoldenModel(b, "realistic-wordpiece-bert")
+		benchModelWords(b, m, words, false)
 	})
 	b.Run("bert-base-uncased", func(b *testing.B) {
-		data, err := os.ReadFile(filepath.Join(sharedDir, "tokenizers", "bert-base-uncased", "tokenizer.json"))
+		data, err := os.ReadFile(filepath.Join(sharedTokenizersDir, "tokenizers", "bert-base-uncased", "tokenizer.json"))
 		if err != nil {
 			b.Skip("no bert-base-uncased:", err)
 		}
@@ -120,7 +120,7 @@ func BenchmarkWordPiece(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, words := realisticModel(b, "realistic-wordpiece-bert")
-		benchWords(b, m, words, false)
+		_, words := realisticGoldenModel(b, "realistic-wordpiece-bert")
+		benchModelWords(b, m, words, false)
 	})
 }
