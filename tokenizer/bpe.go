@@ -184,10 +184,15 @@ const runeTableSize = 1024
 // mergeTable is an open-addressing hash table from a pair key to its merge;
 // much faster than a Go map for the few lookups per symbol of mergeAll.
 type mergeTable struct {
-	keys  []uint64 // emptyKey for a free slot
-	vals  []bpeMerge
+	slots []mergeSlot // key emptyKey for a free slot
 	shift uint
 	n     int
+}
+
+// mergeSlot keeps a key beside its value: one cache line read per probe.
+type mergeSlot struct {
+	key uint64
+	val bpeMerge
 }
 
 const emptyKey = ^uint64(0) // never a pair key: ids are below 1<<31
@@ -197,11 +202,10 @@ func (t *mergeTable) init(n int) {
 	for size < 2*n {
 		size, shift = size*2, shift-1
 	}
-	t.keys = make([]uint64, size)
-	for i := range t.keys {
-		t.keys[i] = emptyKey
+	t.slots = make([]mergeSlot, size)
+	for i := range t.slots {
+		t.slots[i].key = emptyKey
 	}
-	t.vals = make([]bpeMerge, size)
 	t.shift = shift
 }
 
@@ -209,14 +213,14 @@ func (t *mergeTable) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >>
 
 // put sets the merge of k, replacing an earlier one.
 func (t *mergeTable) put(k uint64, v bpeMerge) {
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	for i := t.slot(k); ; i = (i + 1) & mask {
-		switch t.keys[i] {
+		switch t.slots[i].key {
 		case k:
-			t.vals[i] = v
+			t.slots[i].val = v
 			return
 		case emptyKey:
-			t.keys[i], t.vals[i] = k, v
+			t.slots[i] = mergeSlot{key: k, val: v}
 			t.n++
 			return
 		}
@@ -224,12 +228,13 @@ func (t *mergeTable) put(k uint64, v bpeMerge) {
 }
 
 func (t *mergeTable) get(k uint64) (bpeMerge, bool) {
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	for i := t.slot(k); ; i = (i + 1) & mask {
-		switch t.keys[i] {
-		case k:
-			return t.vals[i], true
-		case emptyKey:
+		s := &t.slots[i]
+		if s.key == k {
+			return s.val, true
+		}
+		if s.key == emptyKey {
 			return bpeMerge{}, false
 		}
 	}

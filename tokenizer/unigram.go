@@ -103,50 +103,58 @@ type trieNode struct {
 }
 
 func (t *byteTrie) build(ids map[string]int) {
-	// Build a pointer trie, then flatten it with sorted edges.
-	type tmpNode struct {
-		id   int32
-		kids map[byte]*tmpNode
-	}
-	root := &tmpNode{id: -1}
-	for piece, id := range ids {
-		n := root
-		for i := 0; i < len(piece); i++ {
-			if n.kids == nil {
-				n.kids = make(map[byte]*tmpNode)
-			}
-			c := n.kids[piece[i]]
-			if c == nil {
-				c = &tmpNode{id: -1}
-				n.kids[piece[i]] = c
-			}
-			n = c
-		}
-		n.id = int32(id)
-	}
-	t.nodes = append(t.nodes[:0], trieNode{id: root.id}) // node 0: the root
-	var flatten func(n *tmpNode, idx int32)
-	flatten = func(n *tmpNode, idx int32) {
-		keys := make([]int, 0, len(n.kids))
-		for b := range n.kids {
-			keys = append(keys, int(b))
-		}
-		sort.Ints(keys)
-		first := int32(len(t.labels))
-		base := int32(len(t.nodes))
-		for _, b := range keys {
-			t.labels = append(t.labels, byte(b))
-			t.kids = append(t.kids, 0)
-			t.nodes = append(t.nodes, trieNode{id: n.kids[byte(b)].id})
-		}
-		t.nodes[idx].first, t.nodes[idx].n = first, int32(len(keys))
-		for i, b := range keys {
-			t.kids[first+int32(i)] = base + int32(i)
-			flatten(n.kids[byte(b)], base+int32(i))
+	// Insert the pieces in sorted order: the path of the previous piece
+	// gives the nodes of the common prefix, and each node's children are
+	// created in increasing byte order. No maps, no recursion.
+	keys := make([]string, 0, len(ids))
+	for k := range ids {
+		if k != "" {
+			keys = append(keys, k)
 		}
 	}
-	flatten(root, 0)
-	for e := int32(0); e < t.nodes[0].n; e++ {
+	sort.Strings(keys)
+	type edge struct {
+		parent, child int32
+		label         byte
+	}
+	nodes := []trieNode{{id: -1}} // node 0: the root
+	var edges []edge
+	path := []int32{0} // path[d]: node of the first d bytes of prev
+	prev := ""
+	for _, k := range keys {
+		l := 0
+		for l < len(prev) && l < len(k) && prev[l] == k[l] {
+			l++
+		}
+		path = path[:l+1]
+		for d := l; d < len(k); d++ {
+			child := int32(len(nodes))
+			nodes = append(nodes, trieNode{id: -1})
+			edges = append(edges, edge{parent: path[d], child: child, label: k[d]})
+			path = append(path, child)
+		}
+		nodes[path[len(k)]].id = int32(ids[k])
+		prev = k
+	}
+	// Group the edges by parent (a stable counting sort keeps the byte order).
+	for _, e := range edges {
+		nodes[e.parent].n++
+	}
+	first := int32(0)
+	for i := range nodes {
+		nodes[i].first = first
+		first += nodes[i].n
+	}
+	t.labels = make([]byte, len(edges))
+	t.kids = make([]int32, len(edges))
+	fill := make([]int32, len(nodes))
+	for _, e := range edges {
+		at := nodes[e.parent].first + fill[e.parent]
+		fill[e.parent]++
+		t.labels[at], t.kids[at] = e.label, e.child
+	}
+	t.nodes = nodes
+	for e := int32(0); e < nodes[0].n; e++ {
 		t.root[t.labels[e]] = t.kids[e]
 	}
 }
