@@ -1,0 +1,234 @@
+package tokenizer
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// patternMatch is one piece of a string cut by a pattern: a byte range and
+// whether it is a match of the pattern or text between matches.
+type patternMatch struct {
+	start, end int
+	isMatch    bool
+}
+
+// pattern finds the matches of something in a string, covering the whole
+// string with matches and the pieces between them (HF's Pattern trait).
+type pattern interface {
+	findMatches(s string) ([]patternMatch, error)
+}
+
+// runePattern matches each rune for which the function is true, one match a rune.
+type runePattern func(rune) bool
+
+func (p runePattern) findMatches(s string) ([]patternMatch, error) {
+	if s == "" {
+		return []patternMatch{{0, 0, false}}, nil
+	}
+	var out []patternMatch
+	last := 0
+	for i, r := range s {
+		if p(r) {
+			n := utf8.RuneLen(r)
+			if r == utf8.RuneError {
+				_, n = utf8.DecodeRuneInString(s[i:])
+			}
+			if last < i {
+				out = append(out, patternMatch{last, i, false})
+			}
+			out = append(out, patternMatch{i, i + n, true})
+			last = i + n
+		}
+	}
+	if last < len(s) {
+		out = append(out, patternMatch{last, len(s), false})
+	}
+	return out, nil
+}
+
+// literalPattern matches a fixed string.
+type literalPattern string
+
+func (p literalPattern) findMatches(s string) ([]patternMatch, error) {
+	if p == "" {
+		return []patternMatch{{0, len(s), false}}, nil
+	}
+	if s == "" {
+		return []patternMatch{{0, 0, false}}, nil
+	}
+	var out []patternMatch
+	prev := 0
+	for prev <= len(s) {
+		i := strings.Index(s[prev:], string(p))
+		if i < 0 {
+			break
+		}
+		i += prev
+		if prev != i {
+			out = append(out, patternMatch{prev, i, false})
+		}
+		out = append(out, patternMatch{i, i + len(p), true})
+		prev = i + len(p)
+	}
+	if prev != len(s) {
+		out = append(out, patternMatch{prev, len(s), false})
+	}
+	return out, nil
+}
+
+// regexPattern matches a regular expression with Oniguruma-like semantics
+// (Unicode classes, look-around), as HF's SysRegex does.
+type regexPattern struct {
+	re *regexp2.Regexp
+}
+
+func compileRegex(expr string) (*regexPattern, error) {
+	re, err := regexp2.Compile(expr, regexp2.None)
+	if err != nil {
+		return nil, fmt.Errorf("regex %q: %w", expr, err)
+	}
+	return &regexPattern{re: re}, nil
+}
+
+func (p *regexPattern) findMatches(s string) ([]patternMatch, error) {
+	if s == "" {
+		return []patternMatch{{0, 0, false}}, nil
+	}
+	// regexp2 works on runes: map rune indices back to byte offsets.
+	runes := []rune(s)
+	byteAt := make([]int, len(runes)+1)
+	b := 0
+	for i, r := range runes {
+		byteAt[i] = b
+		n := utf8.RuneLen(r)
+		if n < 0 {
+			n = 1
+		}
+		b += n
+	}
+	byteAt[len(runes)] = len(s)
+	var out []patternMatch
+	prev := 0
+	m, err := p.re.FindRunesMatch(runes)
+	for m != nil && err == nil {
+		start, end := byteAt[m.Index], byteAt[m.Index+m.Length]
+		if prev != start {
+			out = append(out, patternMatch{prev, start, false})
+		}
+		out = append(out, patternMatch{start, end, true})
+		prev = end
+		m, err = p.re.FindNextMatch(m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("regex %q: %w", p.re.String(), err)
+	}
+	if prev != len(s) {
+		out = append(out, patternMatch{prev, len(s), false})
+	}
+	return out, nil
+}
+
+// invertPattern swaps matches and non-matches of another pattern.
+type invertPattern struct{ p pattern }
+
+func (p invertPattern) findMatches(s string) ([]patternMatch, error) {
+	m, err := p.p.findMatches(s)
+	for i := range m {
+		m[i].isMatch = !m[i].isMatch
+	}
+	return m, err
+}
+
+// splitBehavior says what a split does with the matches of its pattern.
+type splitBehavior int
+
+const (
+	splitRemoved splitBehavior = iota
+	splitIsolated
+	splitMergedWithPrevious
+	splitMergedWithNext
+	splitContiguous
+)
+
+func parseSplitBehavior(s string) (splitBehavior, error) {
+	switch strings.ToLower(s) {
+	case "removed":
+		return splitRemoved, nil
+	case "isolated":
+		return splitIsolated, nil
+	case "merged_with_previous", "mergedwithprevious":
+		return splitMergedWithPrevious, nil
+	case "merged_with_next", "mergedwithnext":
+		return splitMergedWithNext, nil
+	case "contiguous":
+		return splitContiguous, nil
+	}
+	return 0, fmt.Errorf("unknown split behavior %q", s)
+}
+
+// split cuts ns by the matches of p, as NormalizedString::split does.
+func (ns *normalizedString) split(p pattern, behavior splitBehavior) ([]normalizedString, error) {
+	matches, err := p.findMatches(ns.normalized)
+	if err != nil {
+		return nil, err
+	}
+	type piece struct {
+		start, end int
+		remove     bool
+	}
+	var pieces []piece
+	switch behavior {
+	case splitIsolated:
+		for _, m := range matches {
+			pieces = append(pieces, piece{m.start, m.end, false})
+		}
+	case splitRemoved:
+		for _, m := range matches {
+			pieces = append(pieces, piece{m.start, m.end, m.isMatch})
+		}
+	case splitContiguous:
+		prevMatch := false
+		for _, m := range matches {
+			if m.isMatch == prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].end = m.end
+			} else {
+				pieces = append(pieces, piece{m.start, m.end, false})
+			}
+			prevMatch = m.isMatch
+		}
+	case splitMergedWithPrevious:
+		prevMatch := false
+		for _, m := range matches {
+			if m.isMatch && !prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].end = m.end
+			} else {
+				pieces = append(pieces, piece{m.start, m.end, false})
+			}
+			prevMatch = m.isMatch
+		}
+	case splitMergedWithNext:
+		prevMatch := false
+		for i := len(matches) - 1; i >= 0; i-- {
+			m := matches[i]
+			if m.isMatch && !prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].start = m.start
+			} else {
+				pieces = append(pieces, piece{m.start, m.end, false})
+			}
+			prevMatch = m.isMatch
+		}
+		for i, j := 0, len(pieces)-1; i < j; i, j = i+1, j-1 {
+			pieces[i], pieces[j] = pieces[j], pieces[i]
+		}
+	}
+	out := make([]normalizedString, 0, len(pieces))
+	for _, pc := range pieces {
+		if !pc.remove {
+			out = append(out, ns.slice(pc.start, pc.end))
+		}
+	}
+	return out, nil
+}

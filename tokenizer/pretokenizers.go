@@ -1,0 +1,315 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// preTokenizer cuts a pre-tokenized string into smaller splits (words).
+type preTokenizer interface {
+	preTokenize(p *preTokenizedString) error
+}
+
+// splitAll cuts every untokenized split by pattern with behavior.
+func splitAll(p *preTokenizedString, pat pattern, behavior splitBehavior) error {
+	return p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
+		return ns.split(pat, behavior)
+	})
+}
+
+// bertPreTokenizer splits on whitespace (removed) and punctuation (isolated).
+type bertPreTokenizer struct{}
+
+func (bertPreTokenizer) preTokenize(p *preTokenizedString) error {
+	if err := splitAll(p, runePattern(isWhitespace), splitRemoved); err != nil {
+		return err
+	}
+	return splitAll(p, runePattern(isPunctuation), splitIsolated)
+}
+
+// whitespacePreTokenizer keeps the matches of \w+|[^\w\s]+.
+type whitespacePreTokenizer struct{}
+
+func (whitespacePreTokenizer) preTokenize(p *preTokenizedString) error {
+	return splitAll(p, wordsOrSymbols{}, splitRemoved)
+}
+
+// wordsOrSymbols is the pattern \w+|[^\w\s]+ with the matches inverted: the
+// whitespace between them is what matches.
+type wordsOrSymbols struct{}
+
+func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
+	if s == "" {
+		return []patternMatch{{0, 0, false}}, nil
+	}
+	var out []patternMatch
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		j := i + n
+		switch {
+		case isOnigWord(r):
+			for j < len(s) {
+				r2, n2 := utf8.DecodeRuneInString(s[j:])
+				if !isOnigWord(r2) {
+					break
+				}
+				j += n2
+			}
+			out = append(out, patternMatch{i, j, false})
+		case !isWhitespace(r):
+			for j < len(s) {
+				r2, n2 := utf8.DecodeRuneInString(s[j:])
+				if isOnigWord(r2) || isWhitespace(r2) {
+					break
+				}
+				j += n2
+			}
+			out = append(out, patternMatch{i, j, false})
+		default:
+			for j < len(s) {
+				r2, n2 := utf8.DecodeRuneInString(s[j:])
+				if isOnigWord(r2) || !isWhitespace(r2) {
+					break
+				}
+				j += n2
+			}
+			out = append(out, patternMatch{i, j, true})
+		}
+		i = j
+	}
+	return out, nil
+}
+
+// isOnigWord is Oniguruma's Unicode \w: letters, marks, numbers and
+// connector punctuation.
+func isOnigWord(r rune) bool {
+	if r < 0x80 {
+		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+	}
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.Pc)
+}
+
+type whitespaceSplitPreTokenizer struct{}
+
+func (whitespaceSplitPreTokenizer) preTokenize(p *preTokenizedString) error {
+	return splitAll(p, runePattern(isWhitespace), splitRemoved)
+}
+
+type charDelimiterPreTokenizer struct{ delimiter rune }
+
+func (c charDelimiterPreTokenizer) preTokenize(p *preTokenizedString) error {
+	return splitAll(p, runePattern(func(r rune) bool { return r == c.delimiter }), splitRemoved)
+}
+
+type punctuationPreTokenizer struct{ behavior splitBehavior }
+
+func (c punctuationPreTokenizer) preTokenize(p *preTokenizedString) error {
+	return splitAll(p, runePattern(isPunctuation), c.behavior)
+}
+
+type digitsPreTokenizer struct{ individual bool }
+
+func (d digitsPreTokenizer) preTokenize(p *preTokenizedString) error {
+	behavior := splitContiguous
+	if d.individual {
+		behavior = splitIsolated
+	}
+	return splitAll(p, runePattern(unicode.IsNumber), behavior)
+}
+
+type splitPreTokenizer struct {
+	pattern  pattern
+	behavior splitBehavior
+}
+
+func (s splitPreTokenizer) preTokenize(p *preTokenizedString) error {
+	return splitAll(p, s.pattern, s.behavior)
+}
+
+// prependScheme says when Metaspace puts the replacement before a split.
+type prependScheme int
+
+const (
+	prependAlways prependScheme = iota
+	prependFirst
+	prependNever
+)
+
+type metaspacePreTokenizer struct {
+	replacement rune
+	scheme      prependScheme
+	split       bool
+}
+
+func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
+	rep := string(m.replacement)
+	return p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
+		if err := ns.replaceMatches(literalPattern(" "), rep); err != nil {
+			return nil, err
+		}
+		switch m.scheme {
+		case prependAlways:
+			if !strings.HasPrefix(ns.normalized, rep) {
+				ns.prepend(rep)
+			}
+		case prependFirst:
+			if !strings.HasPrefix(ns.normalized, rep) && ns.originalShift == 0 {
+				ns.prepend(rep)
+			}
+		}
+		if m.split {
+			return ns.split(runePattern(func(r rune) bool { return r == m.replacement }), splitMergedWithNext)
+		}
+		return []normalizedString{*ns}, nil
+	})
+}
+
+// byteLevelPreTokenizer is GPT-2's: optional prefix space, the GPT-2 regex,
+// then every byte mapped to a printable rune.
+type byteLevelPreTokenizer struct {
+	addPrefixSpace bool
+	useRegex       bool
+}
+
+func (b byteLevelPreTokenizer) preTokenize(p *preTokenizedString) error {
+	err := p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
+		if b.addPrefixSpace && !strings.HasPrefix(ns.normalized, " ") {
+			ns.prepend(" ")
+		}
+		if b.useRegex {
+			return ns.split(gpt2Pattern{}, splitIsolated)
+		}
+		return []normalizedString{*ns}, nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range p.splits {
+		if p.splits[i].tokens == nil {
+			byteLevelTransform(&p.splits[i].ns)
+		}
+	}
+	return nil
+}
+
+type sequencePreTokenizer []preTokenizer
+
+func (s sequencePreTokenizer) preTokenize(p *preTokenizedString) error {
+	for _, pt := range s {
+		if err := pt.preTokenize(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func preTokenizerFromJSON(raw json.RawMessage) (preTokenizer, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var c struct {
+		Type             string            `json:"type"`
+		Behavior         string            `json:"behavior"`
+		Pattern          *patternJSON      `json:"pattern"`
+		Invert           bool              `json:"invert"`
+		IndividualDigits bool              `json:"individual_digits"`
+		Replacement      string            `json:"replacement"`
+		PrependScheme    string            `json:"prepend_scheme"`
+		AddPrefixSpace   *bool             `json:"add_prefix_space"`
+		Split            *bool             `json:"split"`
+		UseRegex         *bool             `json:"use_regex"`
+		Delimiter        string            `json:"delimiter"`
+		PreTokenizers    []json.RawMessage `json:"pretokenizers"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("pre_tokenizer: %w", err)
+	}
+	switch c.Type {
+	case "BertPreTokenizer":
+		return bertPreTokenizer{}, nil
+	case "Whitespace":
+		return whitespacePreTokenizer{}, nil
+	case "WhitespaceSplit":
+		return whitespaceSplitPreTokenizer{}, nil
+	case "CharDelimiterSplit":
+		r, n := utf8.DecodeRuneInString(c.Delimiter)
+		if n == 0 || n != len(c.Delimiter) {
+			return nil, fmt.Errorf("CharDelimiterSplit: delimiter %q is not one character", c.Delimiter)
+		}
+		return charDelimiterPreTokenizer{r}, nil
+	case "Punctuation":
+		b := splitIsolated
+		if c.Behavior != "" {
+			var err error
+			if b, err = parseSplitBehavior(c.Behavior); err != nil {
+				return nil, fmt.Errorf("Punctuation: %w", err)
+			}
+		}
+		return punctuationPreTokenizer{b}, nil
+	case "Digits":
+		return digitsPreTokenizer{c.IndividualDigits}, nil
+	case "Split":
+		if c.Pattern == nil {
+			return nil, fmt.Errorf("Split: missing pattern")
+		}
+		pat, err := c.Pattern.compile()
+		if err != nil {
+			return nil, fmt.Errorf("Split: %w", err)
+		}
+		if c.Invert {
+			pat = invertPattern{pat}
+		}
+		b, err := parseSplitBehavior(c.Behavior)
+		if err != nil {
+			return nil, fmt.Errorf("Split: %w", err)
+		}
+		return splitPreTokenizer{pat, b}, nil
+	case "Metaspace":
+		m := metaspacePreTokenizer{replacement: '▁', scheme: prependAlways, split: true}
+		if c.Replacement != "" {
+			r, n := utf8.DecodeRuneInString(c.Replacement)
+			if n != len(c.Replacement) {
+				return nil, fmt.Errorf("Metaspace: replacement %q is not one character", c.Replacement)
+			}
+			m.replacement = r
+		}
+		switch c.PrependScheme {
+		case "always":
+		case "first":
+			m.scheme = prependFirst
+		case "never":
+			m.scheme = prependNever
+		case "":
+			if c.AddPrefixSpace != nil && !*c.AddPrefixSpace {
+				m.scheme = prependNever
+			}
+		default:
+			return nil, fmt.Errorf("Metaspace: unknown prepend_scheme %q", c.PrependScheme)
+		}
+		if c.Split != nil {
+			m.split = *c.Split
+		}
+		return m, nil
+	case "ByteLevel":
+		return byteLevelPreTokenizer{addPrefixSpace: orTrue(c.AddPrefixSpace), useRegex: orTrue(c.UseRegex)}, nil
+	case "Sequence":
+		seq := make(sequencePreTokenizer, 0, len(c.PreTokenizers))
+		for i, r := range c.PreTokenizers {
+			pt, err := preTokenizerFromJSON(r)
+			if err != nil {
+				return nil, fmt.Errorf("Sequence pre_tokenizer %d: %w", i, err)
+			}
+			if pt != nil {
+				seq = append(seq, pt)
+			}
+		}
+		return seq, nil
+	case "":
+		return nil, fmt.Errorf("pre_tokenizer without a type")
+	}
+	return nil, fmt.Errorf("unsupported pre_tokenizer type %q", c.Type)
+}
