@@ -2,10 +2,10 @@ package tokenizer
 
 import (
 	"fmt"
-	"time"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
