@@ -252,6 +252,11 @@ for (const l of lines) {
 }
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, 'corpus.txt'), lines.join('\n') + '\n');
+// corpus-small.txt: the lines of corpus.txt that are not dataset lines and have at most 300 UTF-16 units,
+// in the same order (used by the small coverage variants).
+const realSet = new Set(real);
+const small = lines.filter((l) => !realSet.has(l) && l.length <= 300);
+fs.writeFileSync(path.join(outDir, 'corpus-small.txt'), small.join('\n') + '\n');
 
 // Pairs: text<TAB>pair. Neither side contains a tab.
 const pairs = [];
@@ -293,4 +298,4 @@ for (const [a, b] of pairs) {
   }
 }
 fs.writeFileSync(path.join(outDir, 'pairs.tsv'), pairs.map(([a, b]) => a + '\t' + b).join('\n') + '\n');
-console.log(`corpus.txt: ${lines.length} lines; pairs.tsv: ${pairs.length} lines`);
+console.log(`corpus.txt: ${lines.length} lines; corpus-small.txt: ${small.length} lines; pairs.tsv: ${pairs.length} lines`);
