@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"sort"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -25,6 +24,9 @@ type addedVocabulary struct {
 	byID     map[int]*AddedToken
 	byText   map[string]int
 	special  map[string]bool
+	// decodeAs is how a token decodes: the normalized form of a normalized
+	// token (so the decoder can invert byte-level mapping), else its content.
+	decodeAs map[int]string
 	raw      matcher // non-normalized tokens, matched on the input
 	normForm matcher // normalized tokens, matched on the normalized text
 }
@@ -70,7 +72,7 @@ func (m matcher) next(s string, from int) (start, end, id int, ok bool) {
 }
 
 func newAddedVocabulary(tokens []AddedToken, norm normalizer) (*addedVocabulary, error) {
-	av := &addedVocabulary{byID: map[int]*AddedToken{}, byText: map[string]int{}, special: map[string]bool{}}
+	av := &addedVocabulary{byID: map[int]*AddedToken{}, byText: map[string]int{}, special: map[string]bool{}, decodeAs: map[int]string{}}
 	var raw, normalized []matcherEntry
 	for _, t := range tokens {
 		if t.Content == "" {
@@ -88,6 +90,7 @@ func newAddedVocabulary(tokens []AddedToken, norm normalizer) (*addedVocabulary,
 	for i := range av.tokens {
 		t := &av.tokens[i]
 		av.byID[t.ID] = t
+		av.decodeAs[t.ID] = t.Content
 		if !t.Normalized {
 			raw = append(raw, matcherEntry{t.Content, t.ID})
 			continue
@@ -99,6 +102,7 @@ func newAddedVocabulary(tokens []AddedToken, norm normalizer) (*addedVocabulary,
 			}
 		}
 		normalized = append(normalized, matcherEntry{ns.normalized, t.ID})
+		av.decodeAs[t.ID] = ns.normalized
 	}
 	av.raw = newMatcher(raw)
 	av.normForm = newMatcher(normalized)
@@ -147,23 +151,14 @@ func (av *addedVocabulary) findSplits(s string, m matcher) []addedSplit {
 
 type addedSplit struct{ start, end, id int }
 
-// isRustWord is the \w class of Rust's regex crate.
-func isRustWord(r rune) bool {
-	if r < 0x80 {
-		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
-	}
-	return unicode.In(r, unicode.L, unicode.Nl, unicode.M, unicode.Nd, unicode.Pc, unicode.Other_Alphabetic) ||
-		r == 0x200C || r == 0x200D
-}
-
 func endsWithWord(s string) bool {
 	r, n := utf8.DecodeLastRuneInString(s)
-	return n > 0 && isRustWord(r)
+	return n > 0 && isWordChar(r)
 }
 
 func startsWithWord(s string) bool {
 	r, n := utf8.DecodeRuneInString(s)
-	return n > 0 && isRustWord(r)
+	return n > 0 && isWordChar(r)
 }
 
 // spaceLeftmostAtEnd is where the trailing whitespace of s starts.

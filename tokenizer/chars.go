@@ -62,11 +62,13 @@ func isChineseChar(r rune) bool {
 		(r >= 0x2F800 && r <= 0x2FA1F)
 }
 
-// isWordRune is the Unicode \w class: letters, marks, decimal digits,
-// letter numbers and connector punctuation.
-func isWordRune(r rune) bool {
+// isWordChar is the Unicode \w class of Oniguruma and of Rust's regex crate
+// (UTS #18): alphabetic, marks, decimal digits, connector punctuation and
+// the join controls.
+func isWordChar(r rune) bool {
 	if r < 0x80 {
 		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 	}
-	return unicode.In(r, unicode.L, unicode.M, unicode.Nd, unicode.Nl, unicode.Pc) || r == 0x200C || r == 0x200D
+	return unicode.In(r, unicode.L, unicode.Nl, unicode.M, unicode.Nd, unicode.Pc, unicode.Other_Alphabetic) ||
+		r == 0x200C || r == 0x200D
 }

@@ -51,10 +51,10 @@ func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		j := i + n
 		switch {
-		case isOnigWord(r):
+		case isWordChar(r):
 			for j < len(s) {
 				r2, n2 := utf8.DecodeRuneInString(s[j:])
-				if !isOnigWord(r2) {
+				if !isWordChar(r2) {
 					break
 				}
 				j += n2
@@ -63,7 +63,7 @@ func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
 		case !isWhitespace(r):
 			for j < len(s) {
 				r2, n2 := utf8.DecodeRuneInString(s[j:])
-				if isOnigWord(r2) || isWhitespace(r2) {
+				if isWordChar(r2) || isWhitespace(r2) {
 					break
 				}
 				j += n2
@@ -72,7 +72,7 @@ func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
 		default:
 			for j < len(s) {
 				r2, n2 := utf8.DecodeRuneInString(s[j:])
-				if isOnigWord(r2) || !isWhitespace(r2) {
+				if isWordChar(r2) || !isWhitespace(r2) {
 					break
 				}
 				j += n2
@@ -82,15 +82,6 @@ func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
 		i = j
 	}
 	return out, nil
-}
-
-// isOnigWord is Oniguruma's Unicode \w: letters, marks, numbers and
-// connector punctuation.
-func isOnigWord(r rune) bool {
-	if r < 0x80 {
-		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
-	}
-	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.Pc)
 }
 
 type whitespaceSplitPreTokenizer struct{}

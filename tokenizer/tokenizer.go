@@ -64,10 +64,11 @@ func (t *Tokenizer) TokenToID(token string) (int, bool) {
 	return t.model.TokenToID(token)
 }
 
-// IDToToken returns the token of an id, added tokens included.
+// IDToToken returns the token of an id, added tokens included (in their
+// normalized form when they match normalized text, as HF returns them).
 func (t *Tokenizer) IDToToken(id int) (string, bool) {
-	if tok, ok := t.added.byID[id]; ok {
-		return tok.Content, true
+	if tok, ok := t.added.decodeAs[id]; ok {
+		return tok, true
 	}
 	return t.model.IDToToken(id)
 }
