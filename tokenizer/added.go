@@ -20,10 +20,10 @@ type AddedToken struct {
 // addedVocabulary finds added tokens in text before the model sees it, on the
 // raw text for non-normalized tokens and on the normalized text for the others.
 type addedVocabulary struct {
-	tokens   []AddedToken // in the order they were added
-	byID     map[int]*AddedToken
-	byText   map[string]int
-	special  map[string]bool
+	tokens  []AddedToken // in the order they were added
+	byID    map[int]*AddedToken
+	byText  map[string]int
+	special map[string]bool
 	// decodeAs is how a token decodes: the normalized form of a normalized
 	// token (so the decoder can invert byte-level mapping), else its content.
 	decodeAs map[int]string

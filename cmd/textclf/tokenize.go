@@ -99,11 +99,21 @@ func tokenizeLines(in io.Reader, out io.Writer, tk *tokenizer.Tokenizer, pairs, 
 		if encErr != nil {
 			return fmt.Errorf("stdin line %d: %w", lineNo, encErr)
 		}
-		if err := enc.Encode(tokenizeOutput{IDs: e.IDs, TypeIDs: e.TypeIDs, Tokens: e.Tokens, AttentionMask: e.AttentionMask, Offsets: e.Offsets}); err != nil {
+		out := tokenizeOutput{IDs: orEmpty(e.IDs), TypeIDs: orEmpty(e.TypeIDs), Tokens: orEmpty(e.Tokens),
+			AttentionMask: orEmpty(e.AttentionMask), Offsets: orEmpty(e.Offsets)}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 		if err == io.EOF {
 			return nil
 		}
 	}
+}
+
+// orEmpty makes a nil slice an empty one, so that JSON shows [] as HF does.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
