@@ -121,18 +121,9 @@ func (s splitPreTokenizer) preTokenize(p *preTokenizedString) error {
 	return splitAll(p, s.pattern, s.behavior)
 }
 
-// prependScheme says when Metaspace puts the replacement before a split.
-type prependScheme int
-
-const (
-	prependAlways prependScheme = iota
-	prependFirst
-	prependNever
-)
-
 type metaspacePreTokenizer struct {
 	replacement rune
-	scheme      prependScheme
+	scheme      PrependScheme
 	split       bool
 }
 
@@ -143,11 +134,11 @@ func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
 			return nil, err
 		}
 		switch m.scheme {
-		case prependAlways:
+		case PrependAlways:
 			if !strings.HasPrefix(ns.normalized, rep) {
 				ns.prepend(rep)
 			}
-		case prependFirst:
+		case PrependFirst:
 			if !strings.HasPrefix(ns.normalized, rep) && ns.originalShift == 0 {
 				ns.prepend(rep)
 			}
@@ -208,10 +199,7 @@ func preTokenizerFromJSON(raw json.RawMessage) (preTokenizer, error) {
 		Pattern          *patternJSON      `json:"pattern"`
 		Invert           bool              `json:"invert"`
 		IndividualDigits bool              `json:"individual_digits"`
-		Replacement      string            `json:"replacement"`
-		PrependScheme    string            `json:"prepend_scheme"`
 		AddPrefixSpace   *bool             `json:"add_prefix_space"`
-		Split            *bool             `json:"split"`
 		UseRegex         *bool             `json:"use_regex"`
 		Delimiter        string            `json:"delimiter"`
 		PreTokenizers    []json.RawMessage `json:"pretokenizers"`
@@ -260,29 +248,19 @@ func preTokenizerFromJSON(raw json.RawMessage) (preTokenizer, error) {
 		}
 		return splitPreTokenizer{pat, b}, nil
 	case "Metaspace":
-		m := metaspacePreTokenizer{replacement: '▁', scheme: prependAlways, split: true}
-		if c.Replacement != "" {
-			r, n := utf8.DecodeRuneInString(c.Replacement)
-			if n != len(c.Replacement) {
-				return nil, fmt.Errorf("Metaspace: replacement %q is not one character", c.Replacement)
-			}
-			m.replacement = r
+		obj, err := jsonObject(raw, "Metaspace pre_tokenizer")
+		if err != nil {
+			return nil, err
 		}
-		switch c.PrependScheme {
-		case "always":
-		case "first":
-			m.scheme = prependFirst
-		case "never":
-			m.scheme = prependNever
-		case "":
-			if c.AddPrefixSpace != nil && !*c.AddPrefixSpace {
-				m.scheme = prependNever
-			}
-		default:
-			return nil, fmt.Errorf("Metaspace: unknown prepend_scheme %q", c.PrependScheme)
+		m := metaspacePreTokenizer{replacement: '▁', split: true}
+		if m.replacement, err = obj.char("replacement", '▁'); err != nil {
+			return nil, err
 		}
-		if c.Split != nil {
-			m.split = *c.Split
+		if m.scheme, err = metaspaceScheme(obj); err != nil {
+			return nil, err
+		}
+		if m.split, err = obj.boolean("split", true); err != nil {
+			return nil, err
 		}
 		return m, nil
 	case "ByteLevel":
