@@ -1,0 +1,415 @@
+// Command asmgen generates the amd64 assembly kernels of package tensor with
+// avo. It lives in its own module so that avo is not a dependency of the main
+// module's build. Run it with `go generate ./tensor` (or, from this
+// directory, `go run . -out ../../kernels_amd64.s -stubs ../../kernels_amd64.go -pkg tensor`).
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+
+	ConstraintExpr("!purego")
+
+	gemmAVX512(12, 2)
+	gemmAVX2(6, 2)
+	packTransAVX2()
+	dotAVX2()
+	axpyAVX2()
+
+	Generate()
+}
+
+// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512: c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
+// for a packed A micro-panel (k×mr, column of mr per step) and a packed B
+// micro-panel (k×nr, row of nr per step), i < mr, j < nr.
+func gemmAVX512(mr, nv int) {
+	nr := 16 * nv
+	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a"), GP64())
+	pb := Load(Param("b"), GP64())
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+
+	acc := make([][]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		acc[i] = make([]reg.VecPhysical, nv)
+		for j := range acc[i] {
+			acc[i][j] = zreg(n)
+			n++
+		}
+	}
+	bv := make([]reg.VecPhysical, nv)
+	for j := range bv {
+		bv[j] = zreg(n)
+		n++
+	}
+	t0, t1 := zreg(n), zreg(n+1)
+	if n+2 > 32 {
+		panic("too many registers")
+	}
+
+	// Prefetch the c tile.
+	cp := GP64()
+	MOVQ(pc, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
+		ADDQ(ldc, cp)
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VPXORD(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+
+	step := func(u int) {
+		for j := range bv {
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 16*j)}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			t := t0
+			if i%2 == 1 {
+				t = t1
+			}
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[i][j])
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*nr*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*nr), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
+func gemmAVX2(mr, nv int) {
+	nr := 8 * nv
+	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a"), GP64())
+	pb := Load(Param("b"), GP64())
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+
+	acc := make([][]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		acc[i] = make([]reg.VecPhysical, nv)
+		for j := range acc[i] {
+			acc[i][j] = yreg(n)
+			n++
+		}
+	}
+	bv := make([]reg.VecPhysical, nv)
+	for j := range bv {
+		bv[j] = yreg(n)
+		n++
+	}
+	t0, t1 := yreg(n), yreg(n+1)
+	if n+2 > 16 {
+		panic("too many registers")
+	}
+	cp := GP64()
+	MOVQ(pc, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
+		ADDQ(ldc, cp)
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VXORPS(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	step := func(u int) {
+		for j := range bv {
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 8*j)}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			t := t0
+			if i%2 == 1 {
+				t = t1
+			}
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[i][j])
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*nr*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*nr), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// packTransAVX2 emits packTransAVX2(dst, src *float32, ld, rows, kc int):
+// dst[q*rows+i] = src[i*ld+q] for i < rows, q < kc, with rows a multiple of 4
+// and kc a multiple of 8. It interleaves rows of A (or of Bᵀ) into the
+// k-major micro-panels the GEMM kernels read, with 4×4 in-register
+// transposes in each 128-bit lane.
+func packTransAVX2() {
+	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc int)")
+	Doc("packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	rows := Load(Param("rows"), GP64())
+	kc := Load(Param("kc"), GP64())
+	SHLQ(Imm(2), ld)
+	rowBytes := GP64() // rows*4: stride between packed steps
+	MOVQ(rows, rowBytes)
+	SHLQ(Imm(2), rowBytes)
+	g := GP64()
+	XORQ(g, g)
+	p0, p1, p2, p3, d, q := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Label("pt_group")
+	CMPQ(g, rows)
+	JGE(LabelRef("pt_done"))
+	// p0 = src + g*ld (g counts rows), p1..p3 the next rows.
+	MOVQ(g, p0)
+	IMULQ(ld, p0)
+	ADDQ(src, p0)
+	LEAQ(Mem{Base: p0, Index: ld, Scale: 1}, p1)
+	LEAQ(Mem{Base: p1, Index: ld, Scale: 1}, p2)
+	LEAQ(Mem{Base: p2, Index: ld, Scale: 1}, p3)
+	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
+	MOVQ(kc, q)
+	Label("pt_q")
+	CMPQ(q, Imm(8))
+	JL(LabelRef("pt_next"))
+	VMOVUPS(Mem{Base: p0}, reg.Y0)
+	VMOVUPS(Mem{Base: p1}, reg.Y1)
+	VMOVUPS(Mem{Base: p2}, reg.Y2)
+	VMOVUPS(Mem{Base: p3}, reg.Y3)
+	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1]
+	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5) // r2[0] r3[0] r2[1] r3[1]
+	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6) // r0[2] r1[2] r0[3] r1[3]
+	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7) // r2[2] r3[2] r2[3] r3[3]
+	VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
+	VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
+	VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
+	VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
+	cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
+	for j := 0; j < 4; j++ {
+		VMOVUPS(xs[j], Mem{Base: d})
+		ADDQ(rowBytes, d)
+	}
+	for j := 0; j < 4; j++ {
+		VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
+		ADDQ(rowBytes, d)
+	}
+	ADDQ(Imm(32), p0)
+	ADDQ(Imm(32), p1)
+	ADDQ(Imm(32), p2)
+	ADDQ(Imm(32), p3)
+	SUBQ(Imm(8), q)
+	JMP(LabelRef("pt_q"))
+	Label("pt_next")
+	ADDQ(Imm(4), g)
+	JMP(LabelRef("pt_group"))
+	Label("pt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotAVX2 emits dotAVX2(x, y []float32) float32 over min(len) elements; the
+// caller passes equal lengths.
+func dotAVX2() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
+	Doc("dotAVX2 returns the dot product of x and y[:len(x)].")
+	px := Load(Param("x").Base(), GP64())
+	py := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	acc := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("dot_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("dot_loop8"))
+	for u, a := range acc {
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+		VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
+	}
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(128), py)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("dot_loop32"))
+	Label("dot_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("dot_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), py)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("dot_loop8"))
+	Label("dot_reduce")
+	VADDPS(reg.Y1, reg.Y0, reg.Y0)
+	VADDPS(reg.Y3, reg.Y2, reg.Y2)
+	VADDPS(reg.Y2, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+	Label("dot_tail")
+	TESTQ(n, n)
+	JZ(LabelRef("dot_done"))
+	VMOVSS(Mem{Base: px}, reg.X1)
+	VFMADD231SS(Mem{Base: py}, reg.X1, reg.X0)
+	ADDQ(Imm(4), px)
+	ADDQ(Imm(4), py)
+	DECQ(n)
+	JMP(LabelRef("dot_tail"))
+	Label("dot_done")
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// axpyAVX2 emits axpyAVX2(alpha float32, x, y []float32): y += alpha*x over len(x).
+func axpyAVX2() {
+	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y []float32)")
+	Doc("axpyAVX2 sets y[i] += alpha*x[i] for i < len(x).")
+	alpha := Load(Param("alpha"), XMM())
+	px := Load(Param("x").Base(), GP64())
+	py := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	VBROADCASTSS(alpha, reg.Y15)
+	Label("axpy_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("axpy_loop8"))
+	for u := 0; u < 4; u++ {
+		r := yreg(u)
+		VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
+		VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
+		VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
+	}
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(128), py)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("axpy_loop32"))
+	Label("axpy_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("axpy_tail"))
+	VMOVUPS(Mem{Base: py}, reg.Y0)
+	VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
+	VMOVUPS(reg.Y0, Mem{Base: py})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), py)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("axpy_loop8"))
+	Label("axpy_tail")
+	TESTQ(n, n)
+	JZ(LabelRef("axpy_done"))
+	VMOVSS(Mem{Base: py}, reg.X0)
+	VFMADD231SS(Mem{Base: px}, reg.X15, reg.X0)
+	VMOVSS(reg.X0, Mem{Base: py})
+	ADDQ(Imm(4), px)
+	ADDQ(Imm(4), py)
+	DECQ(n)
+	JMP(LabelRef("axpy_tail"))
+	Label("axpy_done")
+	VZEROUPPER()
+	RET()
+}
+
+func zreg(i int) reg.VecPhysical {
+	return []reg.VecPhysical{
+		reg.Z0, reg.Z1, reg.Z2, reg.Z3, reg.Z4, reg.Z5, reg.Z6, reg.Z7,
+		reg.Z8, reg.Z9, reg.Z10, reg.Z11, reg.Z12, reg.Z13, reg.Z14, reg.Z15,
+		reg.Z16, reg.Z17, reg.Z18, reg.Z19, reg.Z20, reg.Z21, reg.Z22, reg.Z23,
+		reg.Z24, reg.Z25, reg.Z26, reg.Z27, reg.Z28, reg.Z29, reg.Z30, reg.Z31,
+	}[i]
+}
+
+func yreg(i int) reg.VecPhysical {
+	return []reg.VecPhysical{
+		reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7,
+		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15,
+	}[i]
+}
