@@ -27,13 +27,20 @@ type backend struct {
 var current atomic.Pointer[backend]
 
 func init() {
-	UseAssembly(os.Getenv("TEXTCLF_NOASM") == "")
+	UseAssembly(assemblyAllowed())
+}
+
+// assemblyAllowed reports whether the environment lets the assembly kernels
+// be used: TEXTCLF_NOASM unset, empty or "0".
+func assemblyAllowed() bool {
+	v := os.Getenv("TEXTCLF_NOASM")
+	return v == "" || v == "0"
 }
 
 // UseAssembly chooses between the assembly kernels this CPU supports (on)
 // and the portable Go kernels (off), and reports whether assembly kernels are
-// now in use. The environment variable TEXTCLF_NOASM=1 sets the portable
-// kernels at start-up. Builds for other architectures, or with the purego
+// now in use. The environment variable TEXTCLF_NOASM (set to anything but "0")
+// selects the portable kernels at start-up. Builds for other architectures, or with the purego
 // build tag, have only the portable kernels. Switching while kernels run on
 // other goroutines is safe: each call uses the kernels current at its start.
 func UseAssembly(on bool) bool {

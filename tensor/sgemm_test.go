@@ -296,3 +296,15 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+func TestNoAsmEnv(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{{"", true}, {"0", true}, {"1", false}, {"yes", false}} {
+		t.Setenv("TEXTCLF_NOASM", c.v)
+		if got := assemblyAllowed(); got != c.want {
+			t.Fatalf("TEXTCLF_NOASM=%q: assemblyAllowed() = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
