@@ -10,10 +10,10 @@ import (
 // values) and a packed B micro-panel (kc steps of nr values) to a row-major C
 // tile.
 type gemmKernel struct {
-	name       string
-	mr, nr     int
-	kc, nc     int
-	fn         func(k int, a, b, c *float32, ldc int, alpha float32)
+	name   string
+	mr, nr int
+	kc, nc int
+	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
 }
 
 // genericKernel is the portable Go micro-kernel.

@@ -262,10 +262,10 @@ func packTransAVX2() {
 	VMOVUPS(Mem{Base: p1}, reg.Y1)
 	VMOVUPS(Mem{Base: p2}, reg.Y2)
 	VMOVUPS(Mem{Base: p3}, reg.Y3)
-	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1]
-	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5) // r2[0] r3[0] r2[1] r3[1]
-	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6) // r0[2] r1[2] r0[3] r1[3]
-	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7) // r2[2] r3[2] r2[3] r3[3]
+	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
+	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
+	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
+	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
 	VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
 	VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
 	VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
