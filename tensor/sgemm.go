@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -126,42 +127,144 @@ func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32,
 	if m == 0 || n == 0 {
 		return
 	}
-	kr := &be.gemm
 	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
-	// Split the larger of m, n into nt parts aligned to the micro-tile.
-	if nt > 1 && n/kr.nr >= 2*nt && (n >= m || m/kr.mr < 2*nt) {
-		step := (n/nt + kr.nr - 1) / kr.nr * kr.nr
-		parts := (n + step - 1) / step
-		ParallelFor(parts, 1, func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				j0 := p * step
-				j1 := min(n, j0+step)
-				bo := j0
-				if transB {
-					bo = j0 * ldb
-				}
-				sgemmSerial(be, transA, transB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
-			}
+	if nt == 1 {
+		sgemmSerial(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmParallel(be, nt, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Task sizes of sgemmParallel: a task computes a block of about taskRows
+// rows and taskCols columns of C.
+const (
+	taskRows = 96
+	taskCols = 512
+	// sharedCols bounds the columns of op(B) packed at once (kc×sharedCols
+	// floats shared by all workers).
+	sharedCols = 4096
+)
+
+// sgemmParallel runs the product on nt goroutines. For each block of kc
+// steps (and of up to sharedCols columns) the workers first pack op(B)
+// together, then take tasks — blocks of C of about taskRows×taskCols — from
+// a shared counter, so a worker slowed by other load on the machine simply
+// takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
+// runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
+// panels.
+func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 || alpha == 0 {
+		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
+			scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
 		})
 		return
 	}
-	if nt > 1 && m/kr.mr >= 2 {
-		step := (m/nt + kr.mr - 1) / kr.mr * kr.mr
-		parts := (m + step - 1) / step
-		ParallelFor(parts, 1, func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				i0 := p * step
-				i1 := min(m, i0+step)
-				ao := i0 * lda
-				if transA {
-					ao = i0
-				}
-				sgemmSerial(be, transA, transB, i1-i0, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
-			}
-		})
-		return
+	kr := &be.gemm
+	mr, nr := kr.mr, kr.nr
+	kcMax := min(kr.kc, k)
+	ncMax := min(sharedCols, (n+nr-1)/nr*nr)
+	// Split rows and columns into near-equal task blocks aligned to the tile.
+	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
+	rowTasks := max(1, (m+taskRows/2)/taskRows)
+	colTasks := max(1, (min(n, ncMax)+taskCols/2)/taskCols)
+	// Small products: make at least 2 tasks per worker if the tiles allow.
+	for rowTasks*colTasks < 2*nt && (rowTasks < mPanels || colTasks < nPanels) {
+		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
+			rowTasks++
+		} else {
+			colTasks++
+		}
 	}
-	sgemmSerial(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
+	rowTasks = (m + rowStep - 1) / rowStep
+
+	shared := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(shared)
+	shared.b = grow(shared.b, ncMax*kcMax)
+	bp := shared.b
+
+	for jc := 0; jc < n; jc += ncMax {
+		nc := min(ncMax, n-jc)
+		ncPanels := (nc + nr - 1) / nr
+		colStep := (ncPanels + colTasks - 1) / colTasks * nr
+		colTasksHere := (nc + colStep - 1) / colStep
+		tasks := rowTasks * colTasksHere
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
+			// Pack op(B)[pc:pc+kc, jc:jc+nc] together.
+			ParallelFor(ncPanels, 4, func(lo, hi int) {
+				for p := lo; p < hi; p++ {
+					jr := p * nr
+					panel := bp[jr*kc : jr*kc+nr*kc]
+					nt := min(nr, nc-jr)
+					if transB {
+						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+					} else {
+						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+					}
+				}
+			})
+			var next atomic.Int64
+			ParallelFor(nt, 1, func(lo, hi int) {
+				s := scratchPool.Get().(*gemmScratch)
+				defer scratchPool.Put(s)
+				s.a = grow(s.a, rowStep*kc)
+				s.tile = grow(s.tile, mr*nr)
+				for {
+					t := int(next.Add(1) - 1)
+					if t >= tasks {
+						return
+					}
+					i0 := (t / colTasksHere) * rowStep
+					j0 := (t % colTasksHere) * colStep
+					mc := min(rowStep, m-i0)
+					nw := min(colStep, nc-j0)
+					if pc == 0 {
+						scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
+					}
+					for ir := 0; ir < mc; ir += mr {
+						panel := s.a[ir*kc : ir*kc+mr*kc]
+						mt := min(mr, mc-ir)
+						if transA {
+							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+						} else {
+							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+						}
+					}
+					microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+				}
+			})
+		}
+	}
+}
+
+// microTiles runs the micro-kernel over an mc×nw block of C from packed A
+// (mc rows in mr-row panels) and packed B (nw columns in nr-column panels),
+// the A micro-panel staying in L1 while the kernel sweeps the B panels.
+// Edge tiles go through tile (mr×nr scratch).
+func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32) {
+	mr, nr, fn := kr.mr, kr.nr, kr.fn
+	for ir := 0; ir < mc; ir += mr {
+		mt := min(mr, mc-ir)
+		a := &ap[ir*kc]
+		for jr := 0; jr < nw; jr += nr {
+			nt := min(nr, nw-jr)
+			b := &bp[jr*kc]
+			ci := ir*ldc + jr
+			if mt == mr && nt == nr {
+				fn(kc, a, b, &c[ci], ldc, alpha)
+				continue
+			}
+			clear(tile)
+			fn(kc, a, b, &tile[0], nr, alpha)
+			for i := 0; i < mt; i++ {
+				row := c[ci+i*ldc : ci+i*ldc+nt]
+				for j, v := range tile[i*nr : i*nr+nt] {
+					row[j] += v
+				}
+			}
+		}
+	}
 }
 
 type gemmScratch struct {
@@ -198,7 +301,6 @@ func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a
 	s.a = grow(s.a, mPad*kcMax)
 	s.b = grow(s.b, ncMax*kcMax)
 	s.tile = grow(s.tile, mr*nr)
-	fn := kr.fn
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
 		for ir := 0; ir < m; ir += mr {
@@ -221,28 +323,7 @@ func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a
 					packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 				}
 			}
-			for ir := 0; ir < m; ir += mr {
-				mt := min(mr, m-ir)
-				ap := &s.a[ir*kc]
-				for jr := 0; jr < nc; jr += nr {
-					nt := min(nr, nc-jr)
-					bp := &s.b[jr*kc]
-					ci := ir*ldc + jc + jr
-					if mt == mr && nt == nr {
-						fn(kc, ap, bp, &c[ci], ldc, alpha)
-						continue
-					}
-					t := s.tile
-					clear(t)
-					fn(kc, ap, bp, &t[0], nr, alpha)
-					for i := 0; i < mt; i++ {
-						row := c[ci+i*ldc : ci+i*ldc+nt]
-						for j, v := range t[i*nr : i*nr+nt] {
-							row[j] += v
-						}
-					}
-				}
-			}
+			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile)
 		}
 	}
 }

@@ -132,17 +132,24 @@ func TestSgemmLarge(t *testing.T) {
 	cases := []struct{ m, n, k int }{
 		{511, 33, 300}, {17, 1100, 511}, {130, 515, 257}, {1, 777, 513}, {600, 1, 70}, {97, 131, 1},
 	}
-	backends(t, func(t *testing.T) {
-		r := rand.New(rand.NewPCG(3, 4))
-		for i, cs := range cases {
-			for _, tA := range []bool{false, true} {
-				for _, tB := range []bool{false, true} {
-					beta := []float32{0, 1, -0.5}[i%3]
-					checkGemmCase(t, r, tA, tB, cs.m, cs.n, cs.k, 0.75, beta, 3)
+	// One thread runs the serial loop nest, several the task-parallel one.
+	for _, nt := range []int{1, 3} {
+		old := SetThreads(nt)
+		t.Run(fmt.Sprintf("threads=%d", nt), func(t *testing.T) {
+			backends(t, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(3, 4))
+				for i, cs := range cases {
+					for _, tA := range []bool{false, true} {
+						for _, tB := range []bool{false, true} {
+							beta := []float32{0, 1, -0.5}[i%3]
+							checkGemmCase(t, r, tA, tB, cs.m, cs.n, cs.k, 0.75, beta, 3)
+						}
+					}
 				}
-			}
-		}
-	})
+			})
+		})
+		SetThreads(old)
+	}
 }
 
 func TestSgemmThreads(t *testing.T) {
@@ -155,6 +162,10 @@ func TestSgemmThreads(t *testing.T) {
 		checkGemmCase(t, r, false, true, 300, 200, 100, 1, 0, 0)
 		checkGemmCase(t, r, true, false, 50, 700, 90, 1, 1, 1)
 		checkGemmCase(t, r, false, false, 700, 20, 90, -2, 0.5, 0)
+		checkGemmCase(t, r, true, true, 33, 5000, 40, 1, 0, 2) // more columns than sharedCols
+		checkGemmCase(t, r, false, false, 64, 64, 600, 1, 0, 0)
+		checkGemmCase(t, r, false, false, 100, 100, 0, 1, 0.5, 1) // k = 0: C = beta·C
+		checkGemmCase(t, r, false, true, 300, 200, 100, 0, -1, 0) // alpha = 0
 	})
 }
 
@@ -306,5 +317,17 @@ func TestNoAsmEnv(t *testing.T) {
 		if got := assemblyAllowed(); got != c.want {
 			t.Fatalf("TEXTCLF_NOASM=%q: assemblyAllowed() = %v, want %v", c.v, got, c.want)
 		}
+	}
+}
+
+func TestKernelName(t *testing.T) {
+	defer UseAssembly(true)
+	name := KernelName()
+	t.Logf("kernel: %s", name)
+	if UseAssembly(false); KernelName() != "go-4x4" {
+		t.Fatalf("portable kernel name %q", KernelName())
+	}
+	if ks := asmKernels(); len(ks) > 0 && assemblyAllowed() && name != ks[0].name {
+		t.Fatalf("default kernel %q, want the best available %q", name, ks[0].name)
 	}
 }
