@@ -25,3 +25,9 @@ func axpyAsm(alpha float32, x, y []float32) { axpyAVX2(alpha, x, y) }
 func packTransAsm(dst, src []float32, ld, rows, kc int) {
 	packTransAVX2(&dst[0], &src[0], ld, rows, kc)
 }
+
+func expSumAsm(out, x []float32, shift float32) float32 { return expSumAVX2(out, x, shift) }
+
+func geluAsm(out, x []float32) { geluAVX2(out, x) }
+
+func geluTanhAsm(out, x []float32) { geluTanhAVX2(out, x) }

@@ -18,3 +18,12 @@ func dotAVX2(x []float32, y []float32) float32
 
 // axpyAVX2 sets y[i] += alpha*x[i] for i < len(x).
 func axpyAVX2(alpha float32, x []float32, y []float32)
+
+// expSumAVX2 sets out[i] = exp(x[i]-shift) for i < len(x), a multiple of 8, and returns their sum.
+func expSumAVX2(out []float32, x []float32, shift float32) float32
+
+// geluAVX2 sets out[i] = x[i]·Φ(x[i]) for i < len(x), a multiple of 8.
+func geluAVX2(out []float32, x []float32)
+
+// geluTanhAVX2 sets out[i] to the tanh-approximate GELU of x[i] for i < len(x), a multiple of 8.
+func geluTanhAVX2(out []float32, x []float32)

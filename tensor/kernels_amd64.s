@@ -729,3 +729,476 @@ axpy_tail:
 axpy_done:
 	VZEROUPPER
 	RET
+
+DATA c_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA c_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL c_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA c_ln2hi<>+0(SB)/4, $0x3f318000
+DATA c_ln2hi<>+4(SB)/4, $0x3f318000
+DATA c_ln2hi<>+8(SB)/4, $0x3f318000
+DATA c_ln2hi<>+12(SB)/4, $0x3f318000
+DATA c_ln2hi<>+16(SB)/4, $0x3f318000
+DATA c_ln2hi<>+20(SB)/4, $0x3f318000
+DATA c_ln2hi<>+24(SB)/4, $0x3f318000
+DATA c_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL c_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA c_ln2lo<>+0(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA c_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL c_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA c_expmax<>+0(SB)/4, $0x42b17218
+DATA c_expmax<>+4(SB)/4, $0x42b17218
+DATA c_expmax<>+8(SB)/4, $0x42b17218
+DATA c_expmax<>+12(SB)/4, $0x42b17218
+DATA c_expmax<>+16(SB)/4, $0x42b17218
+DATA c_expmax<>+20(SB)/4, $0x42b17218
+DATA c_expmax<>+24(SB)/4, $0x42b17218
+DATA c_expmax<>+28(SB)/4, $0x42b17218
+GLOBL c_expmax<>(SB), RODATA|NOPTR, $32
+
+DATA c_expmin<>+0(SB)/4, $0xc2ae0000
+DATA c_expmin<>+4(SB)/4, $0xc2ae0000
+DATA c_expmin<>+8(SB)/4, $0xc2ae0000
+DATA c_expmin<>+12(SB)/4, $0xc2ae0000
+DATA c_expmin<>+16(SB)/4, $0xc2ae0000
+DATA c_expmin<>+20(SB)/4, $0xc2ae0000
+DATA c_expmin<>+24(SB)/4, $0xc2ae0000
+DATA c_expmin<>+28(SB)/4, $0xc2ae0000
+GLOBL c_expmin<>(SB), RODATA|NOPTR, $32
+
+DATA c_inf<>+0(SB)/4, $0x7f800000
+DATA c_inf<>+4(SB)/4, $0x7f800000
+DATA c_inf<>+8(SB)/4, $0x7f800000
+DATA c_inf<>+12(SB)/4, $0x7f800000
+DATA c_inf<>+16(SB)/4, $0x7f800000
+DATA c_inf<>+20(SB)/4, $0x7f800000
+DATA c_inf<>+24(SB)/4, $0x7f800000
+DATA c_inf<>+28(SB)/4, $0x7f800000
+GLOBL c_inf<>(SB), RODATA|NOPTR, $32
+
+DATA c_one<>+0(SB)/4, $0x3f800000
+DATA c_one<>+4(SB)/4, $0x3f800000
+DATA c_one<>+8(SB)/4, $0x3f800000
+DATA c_one<>+12(SB)/4, $0x3f800000
+DATA c_one<>+16(SB)/4, $0x3f800000
+DATA c_one<>+20(SB)/4, $0x3f800000
+DATA c_one<>+24(SB)/4, $0x3f800000
+DATA c_one<>+28(SB)/4, $0x3f800000
+GLOBL c_one<>(SB), RODATA|NOPTR, $32
+
+DATA c_half<>+0(SB)/4, $0x3f000000
+DATA c_half<>+4(SB)/4, $0x3f000000
+DATA c_half<>+8(SB)/4, $0x3f000000
+DATA c_half<>+12(SB)/4, $0x3f000000
+DATA c_half<>+16(SB)/4, $0x3f000000
+DATA c_half<>+20(SB)/4, $0x3f000000
+DATA c_half<>+24(SB)/4, $0x3f000000
+DATA c_half<>+28(SB)/4, $0x3f000000
+GLOBL c_half<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp0<>+0(SB)/4, $0x39506967
+DATA c_expp0<>+4(SB)/4, $0x39506967
+DATA c_expp0<>+8(SB)/4, $0x39506967
+DATA c_expp0<>+12(SB)/4, $0x39506967
+DATA c_expp0<>+16(SB)/4, $0x39506967
+DATA c_expp0<>+20(SB)/4, $0x39506967
+DATA c_expp0<>+24(SB)/4, $0x39506967
+DATA c_expp0<>+28(SB)/4, $0x39506967
+GLOBL c_expp0<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp1<>+0(SB)/4, $0x3ab743ce
+DATA c_expp1<>+4(SB)/4, $0x3ab743ce
+DATA c_expp1<>+8(SB)/4, $0x3ab743ce
+DATA c_expp1<>+12(SB)/4, $0x3ab743ce
+DATA c_expp1<>+16(SB)/4, $0x3ab743ce
+DATA c_expp1<>+20(SB)/4, $0x3ab743ce
+DATA c_expp1<>+24(SB)/4, $0x3ab743ce
+DATA c_expp1<>+28(SB)/4, $0x3ab743ce
+GLOBL c_expp1<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp2<>+0(SB)/4, $0x3c088908
+DATA c_expp2<>+4(SB)/4, $0x3c088908
+DATA c_expp2<>+8(SB)/4, $0x3c088908
+DATA c_expp2<>+12(SB)/4, $0x3c088908
+DATA c_expp2<>+16(SB)/4, $0x3c088908
+DATA c_expp2<>+20(SB)/4, $0x3c088908
+DATA c_expp2<>+24(SB)/4, $0x3c088908
+DATA c_expp2<>+28(SB)/4, $0x3c088908
+GLOBL c_expp2<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp3<>+0(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+4(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+8(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+12(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+16(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+20(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+24(SB)/4, $0x3d2aa9c1
+DATA c_expp3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL c_expp3<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp4<>+0(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+4(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+8(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+12(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+16(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+20(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+24(SB)/4, $0x3e2aaaaa
+DATA c_expp4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL c_expp4<>(SB), RODATA|NOPTR, $32
+
+DATA c_expp5<>+0(SB)/4, $0x3f000000
+DATA c_expp5<>+4(SB)/4, $0x3f000000
+DATA c_expp5<>+8(SB)/4, $0x3f000000
+DATA c_expp5<>+12(SB)/4, $0x3f000000
+DATA c_expp5<>+16(SB)/4, $0x3f000000
+DATA c_expp5<>+20(SB)/4, $0x3f000000
+DATA c_expp5<>+24(SB)/4, $0x3f000000
+DATA c_expp5<>+28(SB)/4, $0x3f000000
+GLOBL c_expp5<>(SB), RODATA|NOPTR, $32
+
+DATA c_126<>+0(SB)/4, $0x0000007e
+DATA c_126<>+4(SB)/4, $0x0000007e
+DATA c_126<>+8(SB)/4, $0x0000007e
+DATA c_126<>+12(SB)/4, $0x0000007e
+DATA c_126<>+16(SB)/4, $0x0000007e
+DATA c_126<>+20(SB)/4, $0x0000007e
+DATA c_126<>+24(SB)/4, $0x0000007e
+DATA c_126<>+28(SB)/4, $0x0000007e
+GLOBL c_126<>(SB), RODATA|NOPTR, $32
+
+DATA c_absmask<>+0(SB)/4, $0x7fffffff
+DATA c_absmask<>+4(SB)/4, $0x7fffffff
+DATA c_absmask<>+8(SB)/4, $0x7fffffff
+DATA c_absmask<>+12(SB)/4, $0x7fffffff
+DATA c_absmask<>+16(SB)/4, $0x7fffffff
+DATA c_absmask<>+20(SB)/4, $0x7fffffff
+DATA c_absmask<>+24(SB)/4, $0x7fffffff
+DATA c_absmask<>+28(SB)/4, $0x7fffffff
+GLOBL c_absmask<>(SB), RODATA|NOPTR, $32
+
+DATA c_invsqrt2<>+0(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+4(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+8(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+12(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+16(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+20(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+24(SB)/4, $0x3f3504f3
+DATA c_invsqrt2<>+28(SB)/4, $0x3f3504f3
+GLOBL c_invsqrt2<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc0<>+0(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+4(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+8(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+12(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+16(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+20(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+24(SB)/4, $0x3e2ef945
+DATA c_erfc0<>+28(SB)/4, $0x3e2ef945
+GLOBL c_erfc0<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc1<>+0(SB)/4, $0xbf527892
+DATA c_erfc1<>+4(SB)/4, $0xbf527892
+DATA c_erfc1<>+8(SB)/4, $0xbf527892
+DATA c_erfc1<>+12(SB)/4, $0xbf527892
+DATA c_erfc1<>+16(SB)/4, $0xbf527892
+DATA c_erfc1<>+20(SB)/4, $0xbf527892
+DATA c_erfc1<>+24(SB)/4, $0xbf527892
+DATA c_erfc1<>+28(SB)/4, $0xbf527892
+GLOBL c_erfc1<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc2<>+0(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+4(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+8(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+12(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+16(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+20(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+24(SB)/4, $0x3fbe87b0
+DATA c_erfc2<>+28(SB)/4, $0x3fbe87b0
+GLOBL c_erfc2<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc3<>+0(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+4(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+8(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+12(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+16(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+20(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+24(SB)/4, $0xbf914e5d
+DATA c_erfc3<>+28(SB)/4, $0xbf914e5d
+GLOBL c_erfc3<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc4<>+0(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+4(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+8(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+12(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+16(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+20(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+24(SB)/4, $0x3e8ec7cc
+DATA c_erfc4<>+28(SB)/4, $0x3e8ec7cc
+GLOBL c_erfc4<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc5<>+0(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+4(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+8(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+12(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+16(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+20(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+24(SB)/4, $0xbe3ec24c
+DATA c_erfc5<>+28(SB)/4, $0xbe3ec24c
+GLOBL c_erfc5<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc6<>+0(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+4(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+8(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+12(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+16(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+20(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+24(SB)/4, $0x3dc636c9
+DATA c_erfc6<>+28(SB)/4, $0x3dc636c9
+GLOBL c_erfc6<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc7<>+0(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+4(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+8(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+12(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+16(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+20(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+24(SB)/4, $0x3ebf88fb
+DATA c_erfc7<>+28(SB)/4, $0x3ebf88fb
+GLOBL c_erfc7<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc8<>+0(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+4(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+8(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+12(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+16(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+20(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+24(SB)/4, $0x3f8000c7
+DATA c_erfc8<>+28(SB)/4, $0x3f8000c7
+GLOBL c_erfc8<>(SB), RODATA|NOPTR, $32
+
+DATA c_erfc9<>+0(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+4(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+8(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+12(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+16(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+20(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+24(SB)/4, $0xbfa1fc4e
+DATA c_erfc9<>+28(SB)/4, $0xbfa1fc4e
+GLOBL c_erfc9<>(SB), RODATA|NOPTR, $32
+
+DATA c_geluc<>+0(SB)/4, $0x3d372713
+DATA c_geluc<>+4(SB)/4, $0x3d372713
+DATA c_geluc<>+8(SB)/4, $0x3d372713
+DATA c_geluc<>+12(SB)/4, $0x3d372713
+DATA c_geluc<>+16(SB)/4, $0x3d372713
+DATA c_geluc<>+20(SB)/4, $0x3d372713
+DATA c_geluc<>+24(SB)/4, $0x3d372713
+DATA c_geluc<>+28(SB)/4, $0x3d372713
+GLOBL c_geluc<>(SB), RODATA|NOPTR, $32
+
+DATA c_gelum2k<>+0(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+4(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+8(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+12(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+16(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+20(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+24(SB)/4, $0xbfcc422a
+DATA c_gelum2k<>+28(SB)/4, $0xbfcc422a
+GLOBL c_gelum2k<>(SB), RODATA|NOPTR, $32
+
+// func expSumAVX2(out []float32, x []float32, shift float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·expSumAVX2(SB), NOSPLIT, $0-60
+	MOVQ         out_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVSS        shift+48(FP), X0
+	VBROADCASTSS X0, Y8
+	VXORPS       Y9, Y9, Y9
+
+es_loop:
+	CMPQ         DX, $0x08
+	JL           es_done
+	VMOVUPS      (CX), Y0
+	VSUBPS       Y8, Y0, Y0
+	VMINPS       c_expmax<>+0(SB), Y0, Y1
+	VMAXPS       c_expmin<>+0(SB), Y1, Y1
+	VMULPS       c_log2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS c_ln2hi<>+0(SB), Y2, Y1
+	VFNMADD231PS c_ln2lo<>+0(SB), Y2, Y1
+	VMOVUPS      c_expp0<>+0(SB), Y3
+	VFMADD213PS  c_expp1<>+0(SB), Y1, Y3
+	VFMADD213PS  c_expp2<>+0(SB), Y1, Y3
+	VFMADD213PS  c_expp3<>+0(SB), Y1, Y3
+	VFMADD213PS  c_expp4<>+0(SB), Y1, Y3
+	VFMADD213PS  c_expp5<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       c_one<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       c_126<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VADDPS       Y3, Y3, Y1
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y0, Y4
+	VANDNPS      Y1, Y4, Y1
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, c_inf<>+0(SB), Y1, Y1
+	VCMPPS       $0x03, Y0, Y0, Y4
+	VBLENDVPS    Y4, Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VADDPS       Y1, Y9, Y9
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+	JMP          es_loop
+
+es_done:
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+56(FP)
+	RET
+
+// func geluAVX2(out []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ out_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+
+gelu_loop:
+	CMPQ         DX, $0x08
+	JL           gelu_done
+	VMOVUPS      (CX), Y0
+	VANDPS       c_absmask<>+0(SB), Y0, Y1
+	VMULPS       c_invsqrt2<>+0(SB), Y1, Y1
+	VMULPS       c_half<>+0(SB), Y1, Y2
+	VADDPS       c_one<>+0(SB), Y2, Y2
+	VMOVUPS      c_one<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y2
+	VMOVUPS      c_erfc0<>+0(SB), Y3
+	VFMADD213PS  c_erfc1<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc2<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc3<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc4<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc5<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc6<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc7<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc8<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc9<>+0(SB), Y2, Y3
+	VFNMADD231PS Y1, Y1, Y3
+	VMINPS       c_expmax<>+0(SB), Y3, Y5
+	VMAXPS       c_expmin<>+0(SB), Y5, Y5
+	VMULPS       c_log2e<>+0(SB), Y5, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VFNMADD231PS c_ln2hi<>+0(SB), Y6, Y5
+	VFNMADD231PS c_ln2lo<>+0(SB), Y6, Y5
+	VMOVUPS      c_expp0<>+0(SB), Y7
+	VFMADD213PS  c_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       c_one<>+0(SB), Y7, Y7
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       c_126<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VADDPS       Y7, Y7, Y5
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y3, Y8
+	VANDNPS      Y5, Y8, Y5
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y3, Y8
+	VBLENDVPS    Y8, c_inf<>+0(SB), Y5, Y5
+	VCMPPS       $0x03, Y3, Y3, Y8
+	VBLENDVPS    Y8, Y3, Y5, Y5
+	VMULPS       Y2, Y5, Y5
+	VMULPS       c_half<>+0(SB), Y5, Y5
+	VMOVUPS      c_one<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y6
+	VBLENDVPS    Y0, Y5, Y6, Y6
+	VMULPS       Y0, Y6, Y6
+	VMOVUPS      Y6, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+	JMP          gelu_loop
+
+gelu_done:
+	VZEROUPPER
+	RET
+
+// func geluTanhAVX2(out []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-48
+	MOVQ out_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+
+gelut_loop:
+	CMPQ         DX, $0x08
+	JL           gelut_done
+	VMOVUPS      (CX), Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       c_geluc<>+0(SB), Y1, Y1
+	VADDPS       c_one<>+0(SB), Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMULPS       c_gelum2k<>+0(SB), Y1, Y1
+	VMINPS       c_expmax<>+0(SB), Y1, Y2
+	VMAXPS       c_expmin<>+0(SB), Y2, Y2
+	VMULPS       c_log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS c_ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      c_expp0<>+0(SB), Y4
+	VFMADD213PS  c_expp1<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp2<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp3<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp4<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       c_one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       c_126<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y4, Y4, Y2
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, c_inf<>+0(SB), Y2, Y2
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VBLENDVPS    Y5, Y1, Y2, Y2
+	VADDPS       c_one<>+0(SB), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+	JMP          gelut_loop
+
+gelut_done:
+	VZEROUPPER
+	RET

@@ -11,14 +11,33 @@ func rowGrain(cols int) int { return max(1, elemGrain/max(cols, 1)) }
 // masked) becomes all zeros.
 func Softmax(out, x []float32, rows, cols int) {
 	checkLen("Softmax", rows*cols, out, x)
+	asm := current.Load().avx2
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			softmaxRow(out[r*cols:r*cols+cols], x[r*cols:r*cols+cols])
+			softmaxRow(asm, out[r*cols:r*cols+cols], x[r*cols:r*cols+cols])
 		}
 	})
 }
 
-func softmaxRow(out, x []float32) {
+// expSum sets out[i] = Exp(x[i]-shift) and returns the sum, with the
+// vector kernel when asm is set.
+func expSum(asm bool, out, x []float32, shift float32) float32 {
+	out = out[:len(x)]
+	var s float32
+	i := 0
+	if asm && len(x) >= 8 {
+		i = len(x) &^ 7
+		s = expSumAsm(out[:i], x[:i], shift)
+	}
+	for ; i < len(x); i++ {
+		e := Exp(x[i] - shift)
+		out[i] = e
+		s += e
+	}
+	return s
+}
+
+func softmaxRow(asm bool, out, x []float32) {
 	out = out[:len(x)]
 	m := float32(math.Inf(-1))
 	for _, v := range x {
@@ -30,13 +49,7 @@ func softmaxRow(out, x []float32) {
 		clear(out)
 		return
 	}
-	var s float32
-	for i, v := range x {
-		e := Exp(v - m)
-		out[i] = e
-		s += e
-	}
-	inv := 1 / s
+	inv := 1 / expSum(asm, out, x, m)
 	for i := range out {
 		out[i] *= inv
 	}
@@ -150,9 +163,15 @@ func LayerNormBackward(dx, dgamma, dbeta, dout, x, gamma, mean, rstd []float32, 
 // approximate="none".
 func GELU(out, x []float32) {
 	checkLen("GELU", len(x), out)
+	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		o := out[lo:hi]
-		for i, v := range x[lo:hi] {
+		o, xs := out[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluAsm(o[:n8], xs[:n8])
+			o, xs = o[n8:], xs[n8:]
+		}
+		for i, v := range xs {
 			o[i] = v * normCDF32(v)
 		}
 	})
@@ -180,9 +199,15 @@ const geluTanhK = 0.7978845608028654
 // both tails.
 func GELUTanh(out, x []float32) {
 	checkLen("GELUTanh", len(x), out)
+	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		o := out[lo:hi]
-		for i, v := range x[lo:hi] {
+		o, xs := out[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluTanhAsm(o[:n8], xs[:n8])
+			o, xs = o[n8:], xs[n8:]
+		}
+		for i, v := range xs {
 			u := geluTanhK * (v + 0.044715*v*v*v)
 			o[i] = v / (1 + Exp(-2*u))
 		}

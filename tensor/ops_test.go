@@ -97,7 +97,55 @@ func TestVectorOps(t *testing.T) {
 	}
 }
 
+func TestExpSum(t *testing.T) {
+	var xs []float32
+	for x := float32(-110); x < 95; x += 0.0173 {
+		xs = append(xs, x)
+	}
+	inf := float32(math.Inf(1))
+	xs = append(xs, 0, -0.0, inf, -inf, float32(math.NaN()), 88.72, 88.7228, -87, -86.9, 1e-30)
+	backends(t, func(t *testing.T) {
+		asm := current.Load().avx2
+		out := make([]float32, len(xs))
+		expSum(asm, out, xs, 0)
+		for i, x := range xs {
+			got, want := float64(out[i]), math.Exp(float64(x))
+			switch {
+			case math.IsNaN(want):
+				if !math.IsNaN(got) {
+					t.Fatalf("exp(%g) = %g, want NaN", x, got)
+				}
+			case want < 2e-38: // the vector kernel flushes these to zero
+				if got > 2e-38 || got < 0 {
+					t.Fatalf("exp(%g) = %g, want %g", x, got, want)
+				}
+			case math.IsInf(want, 1) || want > math.MaxFloat32:
+				if !math.IsInf(got, 1) && !(got > 3.4e38) {
+					t.Fatalf("exp(%g) = %g, want +Inf", x, got)
+				}
+			default:
+				if math.Abs(got-want) > 3e-7*want {
+					t.Fatalf("exp(%g) = %g, want %g", x, got, want)
+				}
+			}
+		}
+		// The returned sum covers every element, vector body and tail.
+		ys := []float32{0, 1, 2, -1, 0.5, 3, -2, 1.5, 0.25, -0.75, 2.5}
+		var want float64
+		for _, y := range ys {
+			want += math.Exp(float64(y) - 1)
+		}
+		if got := expSum(asm, make([]float32, len(ys)), ys, 1); !near(got, want, 0, 1e-6) {
+			t.Fatalf("expSum = %g, want %g", got, want)
+		}
+	})
+}
+
 func TestSoftmax(t *testing.T) {
+	backends(t, testSoftmax)
+}
+
+func testSoftmax(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 128}, {300, 129}} {
 		rows, cols := sh[0], sh[1]
@@ -184,6 +232,10 @@ func f64(x []float32) []float64 {
 }
 
 func TestLayerNorm(t *testing.T) {
+	backends(t, testLayerNorm)
+}
+
+func testLayerNorm(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	const eps = 1e-5
 	for _, sh := range [][2]int{{1, 1}, {2, 3}, {4, 17}, {200, 768}} {
@@ -287,6 +339,10 @@ func TestLayerNormBackwardThreads(t *testing.T) {
 }
 
 func TestGELU(t *testing.T) {
+	backends(t, testGELU)
+}
+
+func testGELU(t *testing.T) {
 	var xs []float32
 	for x := float32(-12); x <= 12; x += 0.0131 {
 		xs = append(xs, x)

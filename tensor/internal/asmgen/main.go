@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -21,6 +22,10 @@ func main() {
 	packTransAVX2()
 	dotAVX2()
 	axpyAVX2()
+	initConsts()
+	expSumAVX2()
+	geluAVX2()
+	geluTanhAVX2()
 
 	Generate()
 }
@@ -412,4 +417,185 @@ func yreg(i int) reg.VecPhysical {
 		reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7,
 		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15,
 	}[i]
+}
+
+// Vector constants (8 copies each, for ymm memory operands).
+var (
+	cLog2e, cLn2Hi, cLn2Lo, cExpMax, cExpMin, cInf, cOne, cHalf Mem
+	cP                                                          [6]Mem
+	c126                                                        Mem
+	cAbs, cInvSqrt2                                             Mem
+	cErfc                                                       [10]Mem
+	cGeluC, cGeluM2K                                            Mem
+)
+
+func vconst(name string, bits uint32) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(bits))
+	}
+	return m
+}
+
+func vconstf(name string, f float32) Mem { return vconst(name, math.Float32bits(f)) }
+
+func initConsts() {
+	cLog2e = vconstf("c_log2e", 1.44269504088896341)
+	cLn2Hi = vconstf("c_ln2hi", 0.693359375)
+	cLn2Lo = vconstf("c_ln2lo", -2.12194440e-4)
+	cExpMax = vconstf("c_expmax", 88.72283935546875)
+	cExpMin = vconstf("c_expmin", -87)
+	cInf = vconst("c_inf", 0x7f800000)
+	cOne = vconstf("c_one", 1)
+	cHalf = vconstf("c_half", 0.5)
+	for i, v := range []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1} {
+		cP[i] = vconstf(fmt.Sprintf("c_expp%d", i), v)
+	}
+	c126 = vconst("c_126", 126)
+	cAbs = vconst("c_absmask", 0x7fffffff)
+	cInvSqrt2 = vconstf("c_invsqrt2", 0.70710678118654752)
+	for i, v := range []float32{0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223} {
+		cErfc[i] = vconstf(fmt.Sprintf("c_erfc%d", i), v)
+	}
+	cGeluC = vconstf("c_geluc", 0.044715)
+	cGeluM2K = vconstf("c_gelum2k", -2*0.7978845608028654)
+}
+
+// vexp emits y = exp(v) for 8 lanes (v is kept), with temporaries n, p, r.
+// Results below 2e-38 (v ≤ -87) are flushed to 0, above 88.72 +Inf, NaN
+// stays NaN; otherwise within 2 ulp of e^v, as the scalar Exp.
+func vexp(v, y, n, p, r reg.VecPhysical) {
+	VMINPS(cExpMax, v, y)
+	VMAXPS(cExpMin, y, y)
+	VMULPS(cLog2e, y, n)
+	VROUNDPS(Imm(0), n, n)
+	VFNMADD231PS(cLn2Hi, n, y)
+	VFNMADD231PS(cLn2Lo, n, y)
+	VMOVUPS(cP[0], p)
+	for i := 1; i < 6; i++ {
+		VFMADD213PS(cP[i], y, p)
+	}
+	VMULPS(y, y, r)
+	VFMADD213PS(y, r, p)
+	VADDPS(cOne, p, p)
+	// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow the
+	// exponent field.
+	VCVTPS2DQ(n, n)
+	VPADDD(c126, n, n)
+	VPSLLD(Imm(23), n, n)
+	VMULPS(n, p, p)
+	VADDPS(p, p, y)
+	VCMPPS(Imm(1), cExpMin, v, r) // v < min
+	VANDNPS(y, r, y)
+	VCMPPS(Imm(14), cExpMax, v, r) // v > max
+	VBLENDVPS(r, cInf, y, y)
+	VCMPPS(Imm(3), v, v, r) // NaN
+	VBLENDVPS(r, v, y, y)
+}
+
+// expSumAVX2 emits expSumAVX2(out, x []float32, shift float32) float32:
+// out[i] = exp(x[i]-shift) for i < len(x) (a multiple of 8), returning the sum.
+func expSumAVX2() {
+	TEXT("expSumAVX2", NOSPLIT, "func(out, x []float32, shift float32) float32")
+	Doc("expSumAVX2 sets out[i] = exp(x[i]-shift) for i < len(x), a multiple of 8, and returns their sum.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	shift := Load(Param("shift"), XMM())
+	VBROADCASTSS(shift, reg.Y8)
+	VXORPS(reg.Y9, reg.Y9, reg.Y9)
+	Label("es_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("es_done"))
+	VMOVUPS(Mem{Base: px}, reg.Y0)
+	VSUBPS(reg.Y8, reg.Y0, reg.Y0)
+	vexp(reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4)
+	VMOVUPS(reg.Y1, Mem{Base: po})
+	VADDPS(reg.Y1, reg.Y9, reg.Y9)
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("es_loop"))
+	Label("es_done")
+	VEXTRACTF128(Imm(1), reg.Y9, reg.X1)
+	VADDPS(reg.X1, reg.X9, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// geluAVX2 emits geluAVX2(out, x []float32): out = x·Φ(x) for len(x) a
+// multiple of 8, with Φ from the erfc fit used by the scalar code.
+func geluAVX2() {
+	TEXT("geluAVX2", NOSPLIT, "func(out, x []float32)")
+	Doc("geluAVX2 sets out[i] = x[i]·Φ(x[i]) for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelu_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelu_done"))
+	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+	VMOVUPS(Mem{Base: px}, v)
+	VANDPS(cAbs, v, z)
+	VMULPS(cInvSqrt2, z, z) // z = |x|/√2
+	VMULPS(cHalf, z, t)
+	VADDPS(cOne, t, t)
+	VMOVUPS(cOne, reg.Y4)
+	VDIVPS(t, reg.Y4, t) // t = 1/(1+z/2)
+	VMOVUPS(cErfc[0], p)
+	for i := 1; i < 10; i++ {
+		VFMADD213PS(cErfc[i], t, p)
+	}
+	VFNMADD231PS(z, z, p) // p -= z²
+	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(t, reg.Y5, reg.Y5)     // erfc(z)
+	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+	VMOVUPS(cOne, reg.Y6)
+	VSUBPS(reg.Y5, reg.Y6, reg.Y6)       // Φ(|x|)
+	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y6) // x < 0 ? Φ(-|x|) : Φ(|x|)
+	VMULPS(v, reg.Y6, reg.Y6)
+	VMOVUPS(reg.Y6, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelu_loop"))
+	Label("gelu_done")
+	VZEROUPPER()
+	RET()
+}
+
+// geluTanhAVX2 emits geluTanhAVX2(out, x []float32): out = x/(1+exp(-2u)),
+// u = √(2/π)(x+0.044715x³), for len(x) a multiple of 8.
+func geluTanhAVX2() {
+	TEXT("geluTanhAVX2", NOSPLIT, "func(out, x []float32)")
+	Doc("geluTanhAVX2 sets out[i] to the tanh-approximate GELU of x[i] for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelut_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelut_done"))
+	v, w := reg.Y0, reg.Y1
+	VMOVUPS(Mem{Base: px}, v)
+	VMULPS(v, v, w)
+	VMULPS(cGeluC, w, w)
+	VADDPS(cOne, w, w)
+	VMULPS(v, w, w)
+	VMULPS(cGeluM2K, w, w) // -2u
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
+	VDIVPS(reg.Y2, v, reg.Y2)
+	VMOVUPS(reg.Y2, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelut_loop"))
+	Label("gelut_done")
+	VZEROUPPER()
+	RET()
 }
