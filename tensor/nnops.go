@@ -228,3 +228,26 @@ func GELUTanhBackward(dx, x, dout []float32) {
 		}
 	})
 }
+
+// Tanh writes tanh(x) to out (out may be x), as in BERT's pooler.
+func Tanh(out, x []float32) {
+	checkLen("Tanh", len(x), out)
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		o := out[lo:hi]
+		for i, v := range x[lo:hi] {
+			o[i] = float32(math.Tanh(float64(v)))
+		}
+	})
+}
+
+// TanhBackward accumulates into dx the gradient through Tanh given its
+// output y: dx[i] += dout[i]·(1 - y[i]²).
+func TanhBackward(dx, y, dout []float32) {
+	checkLen("TanhBackward", len(y), dx, dout)
+	ParallelFor(len(y), elemGrain, func(lo, hi int) {
+		d, g := dx[lo:hi], dout[lo:hi]
+		for i, v := range y[lo:hi] {
+			d[i] += g[i] * (1 - v*v)
+		}
+	})
+}

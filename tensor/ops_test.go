@@ -383,3 +383,42 @@ func testGELU(t *testing.T) {
 		}
 	}
 }
+
+func TestAddColSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, sh := range [][2]int{{1, 1}, {3, 5}, {1024, 768}} {
+		rows, cols := sh[0], sh[1]
+		x := randSlice(r, rows*cols)
+		dst := randSlice(r, cols)
+		want := f64(dst)
+		for rr := 0; rr < rows; rr++ {
+			for j := 0; j < cols; j++ {
+				want[j] += float64(x[rr*cols+j])
+			}
+		}
+		AddColSums(dst, x, rows, cols)
+		for j, w := range want {
+			if !near(dst[j], w, 1e-4, 1e-5) {
+				t.Fatalf("%dx%d: dst[%d] = %g, want %g", rows, cols, j, dst[j], w)
+			}
+		}
+	}
+}
+
+func TestTanh(t *testing.T) {
+	xs := []float32{-20, -3, -0.5, -1e-6, 0, 1e-6, 0.3, 2, 20}
+	y := make([]float32, len(xs))
+	Tanh(y, xs)
+	dout := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	dx := make([]float32, len(xs))
+	TanhBackward(dx, y, dout)
+	for i, x := range xs {
+		th := math.Tanh(float64(x))
+		if !near(y[i], th, 0, 1e-7) {
+			t.Fatalf("Tanh(%g) = %g, want %g", x, y[i], th)
+		}
+		if want := float64(dout[i]) * (1 - th*th); !near(dx[i], want, 1e-7, 1e-6) {
+			t.Fatalf("TanhBackward(%g) = %g, want %g", x, dx[i], want)
+		}
+	}
+}

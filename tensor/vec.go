@@ -94,3 +94,24 @@ func AddBias(x, bias []float32, rows, cols int) {
 		}
 	})
 }
+
+// AddColSums adds the column sums of x [rows, cols] to dst (length cols):
+// dst[j] += Σ_r x[r][j], the bias gradient of a linear layer.
+func AddColSums(dst, x []float32, rows, cols int) {
+	checkLen("AddColSums", rows*cols, x)
+	checkLen("AddColSums", cols, dst)
+	nt := min(Threads(), max(1, rows*cols/elemGrain))
+	if nt == 1 {
+		for r := 0; r < rows; r++ {
+			axpyGo(1, x[r*cols:r*cols+cols], dst)
+		}
+		return
+	}
+	// Column blocks are independent: split the columns, not the rows.
+	ParallelFor(cols, 64, func(lo, hi int) {
+		d := dst[lo:hi]
+		for r := 0; r < rows; r++ {
+			axpyGo(1, x[r*cols+lo:r*cols+hi], d)
+		}
+	})
+}
