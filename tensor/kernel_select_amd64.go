@@ -31,3 +31,7 @@ func expSumAsm(out, x []float32, shift float32) float32 { return expSumAVX2(out,
 func geluAsm(out, x []float32) { geluAVX2(out, x) }
 
 func geluTanhAsm(out, x []float32) { geluTanhAVX2(out, x) }
+
+func geluBackwardAsm(dx, x, dout []float32) { geluBackwardAVX2(dx, x, dout) }
+
+func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, dout) }

@@ -17,3 +17,7 @@ func expSumAsm(out, x []float32, shift float32) float32 { panic("tensor: no asse
 func geluAsm(out, x []float32) { panic("tensor: no assembly GELU") }
 
 func geluTanhAsm(out, x []float32) { panic("tensor: no assembly GELU") }
+
+func geluBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
+
+func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }

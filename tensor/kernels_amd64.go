@@ -27,3 +27,9 @@ func geluAVX2(out []float32, x []float32)
 
 // geluTanhAVX2 sets out[i] to the tanh-approximate GELU of x[i] for i < len(x), a multiple of 8.
 func geluTanhAVX2(out []float32, x []float32)
+
+// geluBackwardAVX2 adds dout[i]·GELU'(x[i]) to dx[i] for i < len(x), a multiple of 8.
+func geluBackwardAVX2(dx []float32, x []float32, dout []float32)
+
+// geluTanhBackwardAVX2 adds dout[i]·GELUTanh'(x[i]) to dx[i] for i < len(x), a multiple of 8.
+func geluTanhBackwardAVX2(dx []float32, x []float32, dout []float32)

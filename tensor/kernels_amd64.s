@@ -1020,6 +1020,46 @@ DATA c_gelum2k<>+24(SB)/4, $0xbfcc422a
 DATA c_gelum2k<>+28(SB)/4, $0xbfcc422a
 GLOBL c_gelum2k<>(SB), RODATA|NOPTR, $32
 
+DATA c_invsqrt2pi<>+0(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+4(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+8(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+12(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+16(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+20(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+24(SB)/4, $0x3ecc422a
+DATA c_invsqrt2pi<>+28(SB)/4, $0x3ecc422a
+GLOBL c_invsqrt2pi<>(SB), RODATA|NOPTR, $32
+
+DATA c_minushalf<>+0(SB)/4, $0xbf000000
+DATA c_minushalf<>+4(SB)/4, $0xbf000000
+DATA c_minushalf<>+8(SB)/4, $0xbf000000
+DATA c_minushalf<>+12(SB)/4, $0xbf000000
+DATA c_minushalf<>+16(SB)/4, $0xbf000000
+DATA c_minushalf<>+20(SB)/4, $0xbf000000
+DATA c_minushalf<>+24(SB)/4, $0xbf000000
+DATA c_minushalf<>+28(SB)/4, $0xbf000000
+GLOBL c_minushalf<>(SB), RODATA|NOPTR, $32
+
+DATA c_geluk<>+0(SB)/4, $0x3f4c422a
+DATA c_geluk<>+4(SB)/4, $0x3f4c422a
+DATA c_geluk<>+8(SB)/4, $0x3f4c422a
+DATA c_geluk<>+12(SB)/4, $0x3f4c422a
+DATA c_geluk<>+16(SB)/4, $0x3f4c422a
+DATA c_geluk<>+20(SB)/4, $0x3f4c422a
+DATA c_geluk<>+24(SB)/4, $0x3f4c422a
+DATA c_geluk<>+28(SB)/4, $0x3f4c422a
+GLOBL c_geluk<>(SB), RODATA|NOPTR, $32
+
+DATA c_geluc3<>+0(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+4(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+8(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+12(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+16(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+20(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+24(SB)/4, $0x3e095d4f
+DATA c_geluc3<>+28(SB)/4, $0x3e095d4f
+GLOBL c_geluc3<>(SB), RODATA|NOPTR, $32
+
 // func expSumAVX2(out []float32, x []float32, shift float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·expSumAVX2(SB), NOSPLIT, $0-60
@@ -1200,5 +1240,175 @@ gelut_loop:
 	JMP          gelut_loop
 
 gelut_done:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX2(dx []float32, x []float32, dout []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ dout_base+48(FP), DX
+	MOVQ x_len+32(FP), BX
+
+gelub_loop:
+	CMPQ         BX, $0x08
+	JL           gelub_done
+	VMOVUPS      (CX), Y0
+	VANDPS       c_absmask<>+0(SB), Y0, Y1
+	VMULPS       c_invsqrt2<>+0(SB), Y1, Y1
+	VMULPS       c_half<>+0(SB), Y1, Y2
+	VADDPS       c_one<>+0(SB), Y2, Y2
+	VMOVUPS      c_one<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y2
+	VMOVUPS      c_erfc0<>+0(SB), Y3
+	VFMADD213PS  c_erfc1<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc2<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc3<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc4<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc5<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc6<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc7<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc8<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc9<>+0(SB), Y2, Y3
+	VFNMADD231PS Y1, Y1, Y3
+	VMINPS       c_expmax<>+0(SB), Y3, Y5
+	VMAXPS       c_expmin<>+0(SB), Y5, Y5
+	VMULPS       c_log2e<>+0(SB), Y5, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VFNMADD231PS c_ln2hi<>+0(SB), Y6, Y5
+	VFNMADD231PS c_ln2lo<>+0(SB), Y6, Y5
+	VMOVUPS      c_expp0<>+0(SB), Y7
+	VFMADD213PS  c_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  c_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       c_one<>+0(SB), Y7, Y7
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       c_126<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VADDPS       Y7, Y7, Y5
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y3, Y8
+	VANDNPS      Y5, Y8, Y5
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y3, Y8
+	VBLENDVPS    Y8, c_inf<>+0(SB), Y5, Y5
+	VCMPPS       $0x03, Y3, Y3, Y8
+	VBLENDVPS    Y8, Y3, Y5, Y5
+	VMULPS       Y2, Y5, Y5
+	VMULPS       c_half<>+0(SB), Y5, Y5
+	VMOVUPS      c_one<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y6
+	VBLENDVPS    Y0, Y5, Y6, Y9
+	VMULPS       Y0, Y0, Y10
+	VMULPS       c_minushalf<>+0(SB), Y10, Y10
+	VMINPS       c_expmax<>+0(SB), Y10, Y11
+	VMAXPS       c_expmin<>+0(SB), Y11, Y11
+	VMULPS       c_log2e<>+0(SB), Y11, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VFNMADD231PS c_ln2hi<>+0(SB), Y6, Y11
+	VFNMADD231PS c_ln2lo<>+0(SB), Y6, Y11
+	VMOVUPS      c_expp0<>+0(SB), Y7
+	VFMADD213PS  c_expp1<>+0(SB), Y11, Y7
+	VFMADD213PS  c_expp2<>+0(SB), Y11, Y7
+	VFMADD213PS  c_expp3<>+0(SB), Y11, Y7
+	VFMADD213PS  c_expp4<>+0(SB), Y11, Y7
+	VFMADD213PS  c_expp5<>+0(SB), Y11, Y7
+	VMULPS       Y11, Y11, Y8
+	VFMADD213PS  Y11, Y8, Y7
+	VADDPS       c_one<>+0(SB), Y7, Y7
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       c_126<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VADDPS       Y7, Y7, Y11
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y10, Y8
+	VANDNPS      Y11, Y8, Y11
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y10, Y8
+	VBLENDVPS    Y8, c_inf<>+0(SB), Y11, Y11
+	VCMPPS       $0x03, Y10, Y10, Y8
+	VBLENDVPS    Y8, Y10, Y11, Y11
+	VMULPS       c_invsqrt2pi<>+0(SB), Y11, Y11
+	VFMADD213PS  Y9, Y0, Y11
+	VMOVUPS      (AX), Y12
+	VFMADD231PS  (DX), Y11, Y12
+	VMOVUPS      Y12, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, BX
+	JMP          gelub_loop
+
+gelub_done:
+	VZEROUPPER
+	RET
+
+// func geluTanhBackwardAVX2(dx []float32, x []float32, dout []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluTanhBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ dout_base+48(FP), DX
+	MOVQ x_len+32(FP), BX
+
+gelutb_loop:
+	CMPQ         BX, $0x08
+	JL           gelutb_done
+	VMOVUPS      (CX), Y0
+	VMULPS       Y0, Y0, Y9
+	VMULPS       c_geluc<>+0(SB), Y9, Y1
+	VADDPS       c_one<>+0(SB), Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMULPS       c_gelum2k<>+0(SB), Y1, Y1
+	VMINPS       c_expmax<>+0(SB), Y1, Y2
+	VMAXPS       c_expmin<>+0(SB), Y2, Y2
+	VMULPS       c_log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS c_ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      c_expp0<>+0(SB), Y4
+	VFMADD213PS  c_expp1<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp2<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp3<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp4<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       c_one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       c_126<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y4, Y4, Y2
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, c_inf<>+0(SB), Y2, Y2
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VBLENDVPS    Y5, Y1, Y2, Y2
+	VADDPS       c_one<>+0(SB), Y2, Y2
+	VMOVUPS      c_one<>+0(SB), Y6
+	VDIVPS       Y2, Y6, Y2
+	VSUBPS       Y2, Y6, Y7
+	VMULPS       Y2, Y7, Y7
+	VADDPS       Y7, Y7, Y7
+	VMULPS       c_geluc3<>+0(SB), Y9, Y8
+	VADDPS       c_one<>+0(SB), Y8, Y8
+	VMULPS       c_geluk<>+0(SB), Y8, Y8
+	VMULPS       Y8, Y7, Y7
+	VFMADD213PS  Y2, Y0, Y7
+	VMOVUPS      (AX), Y10
+	VFMADD231PS  (DX), Y7, Y10
+	VMOVUPS      Y10, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, BX
+	JMP          gelutb_loop
+
+gelutb_done:
 	VZEROUPPER
 	RET

@@ -182,9 +182,15 @@ func GELU(out, x []float32) {
 func GELUBackward(dx, x, dout []float32) {
 	checkLen("GELUBackward", len(x), dx, dout)
 	const invSqrt2Pi = 0.3989422804014327
+	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		d, g := dx[lo:hi], dout[lo:hi]
-		for i, v := range x[lo:hi] {
+		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluBackwardAsm(d[:n8], xs[:n8], g[:n8])
+			d, g, xs = d[n8:], g[n8:], xs[n8:]
+		}
+		for i, v := range xs {
 			d[i] += g[i] * (normCDF32(v) + v*invSqrt2Pi*Exp(-0.5*v*v))
 		}
 	})
@@ -218,9 +224,15 @@ func GELUTanh(out, x []float32) {
 // with s = σ(2u), dx[i] += dout[i]·(s + x·2s(1-s)·√(2/π)(1 + 3·0.044715·x²)).
 func GELUTanhBackward(dx, x, dout []float32) {
 	checkLen("GELUTanhBackward", len(x), dx, dout)
+	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		d, g := dx[lo:hi], dout[lo:hi]
-		for i, v := range x[lo:hi] {
+		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluTanhBackwardAsm(d[:n8], xs[:n8], g[:n8])
+			d, g, xs = d[n8:], g[n8:], xs[n8:]
+		}
+		for i, v := range xs {
 			u := geluTanhK * (v + 0.044715*v*v*v)
 			s := 1 / (1 + Exp(-2*u))
 			du := geluTanhK * (1 + 3*0.044715*v*v)

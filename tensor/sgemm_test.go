@@ -331,3 +331,33 @@ func TestKernelName(t *testing.T) {
 		t.Fatalf("default kernel %q, want the best available %q", name, ks[0].name)
 	}
 }
+
+// BenchmarkSgemmAttention runs the per-head products of BERT-base attention
+// for a batch of 8×128 tokens (12 heads of 64): scores = Q·Kᵀ and
+// context = P·V, with Q, K, V laid out [8·128, 768].
+func BenchmarkSgemmAttention(b *testing.B) {
+	const S, T, H, D = 8, 128, 12, 64
+	r := rand.New(rand.NewPCG(1, 1))
+	q, k, v := randSlice(r, S*T*H*D), randSlice(r, S*T*H*D), randSlice(r, S*T*H*D)
+	p := randSlice(r, S*H*T*T)
+	ctx := make([]float32, S*T*H*D)
+	var offQ, offP []int
+	for s := 0; s < S; s++ {
+		for h := 0; h < H; h++ {
+			offQ = append(offQ, s*T*H*D+h*D)
+			offP = append(offP, (s*H+h)*T*T)
+		}
+	}
+	b.Run("QK", func(b *testing.B) {
+		for b.Loop() {
+			SgemmBatched(false, true, T, T, D, 0.125, q, H*D, offQ, k, H*D, offQ, 0, p, T, offP)
+		}
+		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("PV", func(b *testing.B) {
+		for b.Loop() {
+			SgemmBatched(false, false, T, D, T, 1, p, T, offP, v, H*D, offQ, 0, ctx, H*D, offQ)
+		}
+		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}

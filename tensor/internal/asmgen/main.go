@@ -26,6 +26,8 @@ func main() {
 	expSumAVX2()
 	geluAVX2()
 	geluTanhAVX2()
+	geluBackwardAVX2()
+	geluTanhBackwardAVX2()
 
 	Generate()
 }
@@ -459,6 +461,10 @@ func initConsts() {
 	}
 	cGeluC = vconstf("c_geluc", 0.044715)
 	cGeluM2K = vconstf("c_gelum2k", -2*0.7978845608028654)
+	cInvSqrt2Pi = vconstf("c_invsqrt2pi", 0.3989422804014327)
+	cMinusHalf = vconstf("c_minushalf", -0.5)
+	cGeluK = vconstf("c_geluk", 0.7978845608028654)
+	cGeluC3 = vconstf("c_geluc3", 3*0.044715)
 }
 
 // vexp emits y = exp(v) for 8 lanes (v is kept), with temporaries n, p, r.
@@ -599,3 +605,100 @@ func geluTanhAVX2() {
 	VZEROUPPER()
 	RET()
 }
+
+// geluBackwardAVX2 emits geluBackwardAVX2(dx, x, dout []float32):
+// dx += dout·(Φ(x) + x·φ(x)) for len(x) a multiple of 8.
+func geluBackwardAVX2() {
+	TEXT("geluBackwardAVX2", NOSPLIT, "func(dx, x, dout []float32)")
+	Doc("geluBackwardAVX2 adds dout[i]·GELU'(x[i]) to dx[i] for i < len(x), a multiple of 8.")
+	pd := Load(Param("dx").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("dout").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelub_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelub_done"))
+	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+	VMOVUPS(Mem{Base: px}, v)
+	VANDPS(cAbs, v, z)
+	VMULPS(cInvSqrt2, z, z)
+	VMULPS(cHalf, z, t)
+	VADDPS(cOne, t, t)
+	VMOVUPS(cOne, reg.Y4)
+	VDIVPS(t, reg.Y4, t)
+	VMOVUPS(cErfc[0], p)
+	for i := 1; i < 10; i++ {
+		VFMADD213PS(cErfc[i], t, p)
+	}
+	VFNMADD231PS(z, z, p)
+	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(t, reg.Y5, reg.Y5)
+	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+	VMOVUPS(cOne, reg.Y6)
+	VSUBPS(reg.Y5, reg.Y6, reg.Y6)
+	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
+	// φ(x) = exp(-x²/2)/√(2π)
+	VMULPS(v, v, reg.Y10)
+	VMULPS(cMinusHalf, reg.Y10, reg.Y10)
+	vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
+	VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
+	VMOVUPS(Mem{Base: pd}, reg.Y12)
+	VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
+	VMOVUPS(reg.Y12, Mem{Base: pd})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), pd)
+	ADDQ(Imm(32), pg)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelub_loop"))
+	Label("gelub_done")
+	VZEROUPPER()
+	RET()
+}
+
+// geluTanhBackwardAVX2 emits geluTanhBackwardAVX2(dx, x, dout []float32):
+// with s = σ(2u), dx += dout·(s + x·2s(1-s)·√(2/π)(1 + 3·0.044715·x²)).
+func geluTanhBackwardAVX2() {
+	TEXT("geluTanhBackwardAVX2", NOSPLIT, "func(dx, x, dout []float32)")
+	Doc("geluTanhBackwardAVX2 adds dout[i]·GELUTanh'(x[i]) to dx[i] for i < len(x), a multiple of 8.")
+	pd := Load(Param("dx").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("dout").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelutb_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelutb_done"))
+	v, w, x2 := reg.Y0, reg.Y1, reg.Y9
+	VMOVUPS(Mem{Base: px}, v)
+	VMULPS(v, v, x2)
+	VMULPS(cGeluC, x2, w)
+	VADDPS(cOne, w, w)
+	VMULPS(v, w, w)
+	VMULPS(cGeluM2K, w, w) // -2u
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
+	VMOVUPS(cOne, reg.Y6)
+	VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
+	VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
+	VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
+	VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
+	VMULPS(cGeluC3, x2, reg.Y8)
+	VADDPS(cOne, reg.Y8, reg.Y8)
+	VMULPS(cGeluK, reg.Y8, reg.Y8) // du
+	VMULPS(reg.Y8, reg.Y7, reg.Y7)
+	VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
+	VMOVUPS(Mem{Base: pd}, reg.Y10)
+	VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
+	VMOVUPS(reg.Y10, Mem{Base: pd})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), pd)
+	ADDQ(Imm(32), pg)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelutb_loop"))
+	Label("gelutb_done")
+	VZEROUPPER()
+	RET()
+}
+
+// Constants of the GELU backward kernels.
+var cInvSqrt2Pi, cMinusHalf, cGeluK, cGeluC3 Mem
