@@ -10,6 +10,8 @@ require (
 )
 
 require (
+	github.com/go-ego/gse v0.80.3 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/vcaesar/cedar v0.20.2 // indirect
 )
