@@ -18,6 +18,9 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
+	root.AddCommand(newTrainCmd())
+	root.AddCommand(newEvalCmd())
+	root.AddCommand(newPredictCmd())
 	return root
 }
 
