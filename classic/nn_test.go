@@ -211,3 +211,30 @@ func FuzzReadVectors(f *testing.F) {
 		}
 	})
 }
+
+func TestWord2VecLearnsContexts(t *testing.T) {
+	// Two topics: words of a topic share their context words.
+	rng := rand.New(rand.NewPCG(2, 3))
+	groups := [][]string{{"cat", "dog", "horse", "cow"}, {"car", "bus", "train", "truck"}}
+	contexts := [][]string{{"eats", "grass", "farm", "feeds", "pet"}, {"drives", "road", "fuel", "engine", "wheel"}}
+	var sents [][]string
+	for i := 0; i < 3000; i++ {
+		g := rng.IntN(2)
+		s := []string{contexts[g][rng.IntN(5)], groups[g][rng.IntN(4)], contexts[g][rng.IntN(5)], contexts[g][rng.IntN(5)]}
+		sents = append(sents, s)
+	}
+	cfg := DefaultWord2VecConfig()
+	cfg.Dim, cfg.Epochs, cfg.Threads, cfg.Sample = 20, 5, 2, 0
+	v, err := TrainWord2Vec(sents, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := v.Cosine("cat", "dog") + v.Cosine("car", "bus") + v.Cosine("horse", "cow") + v.Cosine("train", "truck")
+	cross := v.Cosine("cat", "car") + v.Cosine("dog", "bus") + v.Cosine("horse", "train") + v.Cosine("cow", "truck")
+	if same/4 < 0.5 || same/4-cross/4 < 0.4 {
+		t.Errorf("mean cosine within topics %.3f, across %.3f: want within ≥ 0.5 and well above across", same/4, cross/4)
+	}
+	if _, err := TrainWord2Vec([][]string{{"a"}}, cfg); err == nil {
+		t.Error("a one-word corpus trained")
+	}
+}
