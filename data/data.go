@@ -321,17 +321,30 @@ func isValidUTF8(s string) bool {
 	return strings.ToValidUTF8(s, "\uFFFD") == s
 }
 
-func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
-	cr := csv.NewReader(r)
-	cr.Comma = sep
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
-	if sep == '\t' {
-		// TSV files carry quotes as plain characters.
-		cr.LazyQuotes = true
+// readTSVRows splits lines on tabs; TSV has no quoting, so quotes are plain
+// characters and a row never spans lines.
+func readTSVRows(r io.Reader, path string) (rows [][]string, lines []int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<28)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		rows = append(rows, strings.Split(s, "\t"))
+		lines = append(lines, line)
 	}
-	var rows [][]string
-	var lines []int
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
+	}
+	return rows, lines, nil
+}
+
+func readCSVRows(r io.Reader, path string) (rows [][]string, lines []int, err error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -340,22 +353,31 @@ func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return fmt.Errorf("%s:%d: %v", ds.Path, pe.Line, pe.Err)
+				return nil, nil, fmt.Errorf("%s:%d: %v", path, pe.Line, pe.Err)
 			}
-			return fmt.Errorf("%s: %w", ds.Path, err)
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
-		if sep == '\t' {
-			// Quotes are plain characters in TSV; csv keeps them when lazy.
-			for i := range rec {
-				rec[i] = strings.TrimRight(rec[i], "\r")
-			}
-		}
 		rows = append(rows, rec)
 		lines = append(lines, line)
+	}
+	return rows, lines, nil
+}
+
+func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
+	var rows [][]string
+	var lines []int
+	var err error
+	if sep == '\t' {
+		rows, lines, err = readTSVRows(r, ds.Path)
+	} else {
+		rows, lines, err = readCSVRows(r, ds.Path)
+	}
+	if err != nil {
+		return err
 	}
 	if len(rows) == 0 {
 		return nil

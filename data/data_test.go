@@ -215,3 +215,15 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestTSVQuotesArePlain(t *testing.T) {
+	// A quote opening a TSV field must not swallow the following lines.
+	ds, err := ReadFile(writeFile(t, "q.tsv", "label\ttext\nham\t\"Hi there\nspam\tWin \"now\nham\tok\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"\"Hi there", "Win \"now", "ok"}
+	if !reflect.DeepEqual(texts(ds), want) {
+		t.Fatalf("texts %q, want %q", texts(ds), want)
+	}
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Accuracy and speed of textclf's classic models against Debian's fastText
+# (apt-get install -y fasttext), on the same splits and tokens.
+#
+#   bash bench/classic/run.sh DATASETS_DIR [WORK_DIR] [RUNS]
+#
+# DATASETS_DIR holds sst2/, thucnews/ and sms_spam/ (see the datasets
+# README). Splits: SST-2 train→dev; THUCNews test→dev, Chinese as
+# characters; SMS spam, a fixed 80/20 split. Both tools train on the same
+# fastText-format files, segmented once by bench/classic/prep. fastText-style
+# runs are repeated RUNS times (default 3), alternating the two tools; the
+# table shows mean accuracy and median wall time of the whole train command
+# (reading, training, saving), both with 2 threads and fastText's supervised
+# defaults plus -wordNgrams 2. TextCNN and BiLSTM run once, 3 epochs.
+set -euo pipefail
+DATA=${1:?usage: run.sh DATASETS_DIR [WORK_DIR] [RUNS]}
+WORK=${2:-/tmp/textclf-bench-classic}
+RUNS=${3:-3}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$WORK"
+BIN="$WORK/textclf"
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN" ./cmd/textclf && go run ./bench/classic/prep -datasets "$DATA" -out "$WORK/data")
+FT=$(command -v fasttext) || { echo "fasttext not installed (apt-get install -y fasttext)" >&2; exit 1; }
+THREADS=2
+HP_FT="-lr 0.1 -epoch 5 -dim 100 -wordNgrams 2 -bucket 2000000 -minCount 1 -loss softmax -thread $THREADS"
+HP_TC="--lr 0.1 --epochs 5 --dim 100 --word-ngrams 2 --bucket 2000000 --min-count 1 --loss softmax --threads $THREADS"
+
+secs() { /usr/bin/time -f %e -o "$WORK/time" "$@" >/dev/null 2>"$WORK/log" || { cat "$WORK/log" >&2; exit 1; }; cat "$WORK/time"; }
+tc_acc() { "$BIN" eval --model "$1" --data "$2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+mean() { tr ' ' '\n' | grep . | awk '{s+=$1} END{printf "%.4f", s/NR}'; }
+
+OUT="$WORK/results.md"
+{
+echo "| dataset | fastText acc | textclf fasttext acc | Δ (points) | fastText time (s) | textclf time (s) | time ratio | textclf on fastText's .bin | TextCNN acc (time) | BiLSTM acc (time) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+} > "$OUT"
+for ds in sst2 thucnews sms; do
+  tr="$WORK/data/$ds.train" dv="$WORK/data/$ds.dev"
+  ft_t="" tc_t="" ft_a="" tc_a="" cross=""
+  for r in $(seq 1 "$RUNS"); do
+    ft_t+=" $(secs "$FT" supervised -input "$tr" -output "$WORK/ft-$ds" $HP_FT -seed "$r" -verbose 0)"
+    ft_a+=" $("$FT" test "$WORK/ft-$ds.bin" "$dv" | awk '/^P@1/{print $2}')"
+    cross+=" $(tc_acc "$WORK/ft-$ds.bin" "$dv")"
+    tc_t+=" $(secs "$BIN" train --arch fasttext --train "$tr" --output "$WORK/tc-$ds" $HP_TC --segment whitespace --seed "$r")"
+    tc_a+=" $(tc_acc "$WORK/tc-$ds" "$dv")"
+    echo "$ds run $r: fastText ${ft_t##* }s ${ft_a##* }, textclf ${tc_t##* }s ${tc_a##* }" >&2
+  done
+  cnn_t=$(secs "$BIN" train --arch textcnn --train "$tr" --output "$WORK/cnn-$ds" --epochs 3 --threads $THREADS --segment whitespace)
+  cnn_a=$(tc_acc "$WORK/cnn-$ds" "$dv")
+  lstm_t=$(secs "$BIN" train --arch bilstm --train "$tr" --output "$WORK/lstm-$ds" --epochs 3 --hidden 64 --threads $THREADS --segment whitespace)
+  lstm_a=$(tc_acc "$WORK/lstm-$ds" "$dv")
+  fa=$(echo "$ft_a" | mean) ta=$(echo "$tc_a" | mean) ca=$(echo "$cross" | mean)
+  fm=$(echo "$ft_t" | median) tm=$(echo "$tc_t" | median)
+  echo "| $ds | $fa | $ta | $(awk -v a="$ta" -v b="$fa" 'BEGIN{printf "%+.2f", 100*(a-b)}') | $fm ($ft_t ) | $tm ($tc_t ) | $(awk -v a="$tm" -v b="$fm" 'BEGIN{printf "%.2f×", a/b}') | $ca | $cnn_a (${cnn_t}s) | $lstm_a (${lstm_t}s) |" >> "$OUT"
+done
+cat "$OUT"
