@@ -27,13 +27,21 @@ const (
 // named after fastText's options. DefaultFastTextConfig gives fastText's
 // supervised defaults.
 type FastTextConfig struct {
-	Dim        int    `json:"dim"`
-	WordNgrams int    `json:"word_ngrams"`
-	Minn       int    `json:"minn"`
-	Maxn       int    `json:"maxn"`
-	Bucket     int    `json:"bucket"`
-	MinCount   int    `json:"min_count"`
-	Loss       string `json:"loss"`
+	// Dim is the embedding size (--dim).
+	Dim int `json:"dim"`
+	// WordNgrams is the longest word n-gram (--word-ngrams; 1: words only).
+	WordNgrams int `json:"word_ngrams"`
+	// Minn and Maxn bound the char n-gram lengths (--minn, --maxn; Maxn 0:
+	// no char n-grams).
+	Minn int `json:"minn"`
+	// Maxn is the longest char n-gram (see Minn).
+	Maxn int `json:"maxn"`
+	// Bucket is the number of hash buckets of n-gram rows (--bucket).
+	Bucket int `json:"bucket"`
+	// MinCount is the minimal count of a word to enter the vocabulary.
+	MinCount int `json:"min_count"`
+	// Loss is "softmax", "hs" (hierarchical softmax) or "ova" (one-vs-all).
+	Loss string `json:"loss"`
 	// LRUpdateRate is how many tokens a thread processes between updates of
 	// the shared progress that drives the learning-rate decay.
 	LRUpdateRate int `json:"lr_update_rate"`
@@ -70,6 +78,7 @@ func (c *FastTextConfig) Check() error {
 // to a linear layer with softmax, hierarchical softmax or one-vs-all
 // sigmoids.
 type FastText struct {
+	// Config holds the hyper-parameters.
 	Config FastTextConfig
 	// Words is the vocabulary, most frequent first; ids index In's first rows.
 	Words []string

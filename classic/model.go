@@ -252,7 +252,9 @@ type TrainConfig struct {
 
 // Prepared holds segmented texts and label ids of a dataset.
 type Prepared struct {
-	Docs   [][]string
+	// Docs are the token lists.
+	Docs [][]string
+	// Labels are the label ids of each doc.
 	Labels [][]int
 }
 

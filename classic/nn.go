@@ -50,9 +50,12 @@ func DefaultNNConfig() NNConfig {
 
 // Param is a named parameter with its gradient, both flat row-major.
 type Param struct {
-	Name  string
+	// Name is the PyTorch-style parameter name.
+	Name string
+	// Shape lists the dimensions.
 	Shape []int
-	W, G  []float32
+	// W holds the values and G a gradient buffer of the same size.
+	W, G []float32
 }
 
 func newParam(name string, shape ...int) *Param {
@@ -67,18 +70,27 @@ func newParam(name string, shape ...int) *Param {
 // parameters are named as PyTorch's nn.Embedding, nn.Conv1d-like convs,
 // nn.LSTM (gate order i, f, g, o) and nn.Linear would name them.
 type NNModel struct {
+	// Config holds the hyper-parameters.
 	Config NNConfig
-	Arch   string
+	// Arch is "textcnn" or "bilstm".
+	Arch string
 	// Words is the vocabulary; Words[0] is UNK.
 	Words []string
-	K     int
+	// K is the number of labels.
+	K int
 
 	wordIndex map[string]int32
-	Emb       *Param   // embedding.weight [V, Dim]
-	Convs     []*Param // convs.i.weight [Filters, width*Dim]
-	ConvBias  []*Param // convs.i.bias [Filters]
-	LSTM      [2][4]*Param
-	FC, FCB   *Param // fc.weight [K, features], fc.bias [K]
+	// Emb is embedding.weight [V, Dim].
+	Emb *Param
+	// Convs are convs.i.weight [Filters, width*Dim] (TextCNN).
+	Convs []*Param
+	// ConvBias are convs.i.bias [Filters] (TextCNN).
+	ConvBias []*Param
+	// LSTM holds, per direction (forward, reverse), weight_ih [4H, Dim],
+	// weight_hh [4H, H], bias_ih [4H] and bias_hh [4H] (BiLSTM).
+	LSTM [2][4]*Param
+	// FC is fc.weight [K, features] and FCB fc.bias [K].
+	FC, FCB *Param
 }
 
 func (m *NNModel) features() int {

@@ -19,8 +19,10 @@ type Weights map[string]Tensor
 
 // Tensor is a float32 array with its shape.
 type Tensor struct {
+	// Shape lists the dimensions, outermost first.
 	Shape []int
-	Data  []float32
+	// Data holds the values in row-major order.
+	Data []float32
 }
 
 type stEntry struct {

@@ -16,16 +16,24 @@ import (
 // Word2VecConfig holds the skip-gram hyper-parameters, with word2vec's and
 // fastText's names and defaults (DefaultWord2VecConfig).
 type Word2VecConfig struct {
-	Dim      int
-	Window   int
+	// Dim is the vector size.
+	Dim int
+	// Window is the largest context window (each position draws 1..Window).
+	Window int
+	// Negative is the number of negative samples per context word.
 	Negative int
+	// MinCount is the minimal count of a word to get a vector.
 	MinCount int
-	Epochs   int
-	LR       float64
+	// Epochs is the number of passes over the corpus.
+	Epochs int
+	// LR is the initial learning rate, decaying linearly to zero.
+	LR float64
 	// Sample is the sub-sampling threshold of frequent words (0 disables).
-	Sample  float64
+	Sample float64
+	// Threads is the number of Hogwild workers.
 	Threads int
-	Seed    uint64
+	// Seed seeds initialisation and sampling.
+	Seed uint64
 	// Log, when set, receives progress lines.
 	Log io.Writer
 }

@@ -6,18 +6,26 @@ import (
 
 // ClassStats holds the scores of one class (or label, for multi-label data).
 type ClassStats struct {
-	Label     string  `json:"label"`
+	// Label is the class name.
+	Label string `json:"label"`
+	// Precision is TP / (TP + FP).
 	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	F1        float64 `json:"f1"`
-	Support   int     `json:"support"`
+	// Recall is TP / (TP + FN).
+	Recall float64 `json:"recall"`
+	// F1 is the harmonic mean of precision and recall.
+	F1 float64 `json:"f1"`
+	// Support is the number of gold examples of the class.
+	Support int `json:"support"`
 }
 
 // Average holds averaged precision, recall and F1.
 type Average struct {
+	// Precision is the averaged precision.
 	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	F1        float64 `json:"f1"`
+	// Recall is the averaged recall.
+	Recall float64 `json:"recall"`
+	// F1 is the averaged F1.
+	F1 float64 `json:"f1"`
 }
 
 // Report is the evaluation of predictions against gold labels. Scores with

@@ -68,10 +68,10 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(out, "sst2.train"), tr.Examples, nil); err != nil {
+	if err := write(filepath.Join(out, "sst2.train.txt"), tr.Examples, nil); err != nil {
 		return err
 	}
-	if err := write(filepath.Join(out, "sst2.dev"), dv.Examples, nil); err != nil {
+	if err := write(filepath.Join(out, "sst2.dev.txt"), dv.Examples, nil); err != nil {
 		return err
 	}
 	// THUCNews: headerless text<TAB>label-index; names from class.txt.
@@ -92,10 +92,10 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(out, "thucnews.train"), tr.Examples, names); err != nil {
+	if err := write(filepath.Join(out, "thucnews.train.txt"), tr.Examples, names); err != nil {
 		return err
 	}
-	if err := write(filepath.Join(out, "thucnews.dev"), dv.Examples, names); err != nil {
+	if err := write(filepath.Join(out, "thucnews.dev.txt"), dv.Examples, names); err != nil {
 		return err
 	}
 	// SMS spam: fixed 80/20 split of a seeded shuffle.
@@ -107,8 +107,8 @@ func run(dir, out string) error {
 	rng := rand.New(rand.NewPCG(2024, 1))
 	rng.Shuffle(len(exs), func(i, j int) { exs[i], exs[j] = exs[j], exs[i] })
 	cut := len(exs) * 8 / 10
-	if err := write(filepath.Join(out, "sms.train"), exs[:cut], nil); err != nil {
+	if err := write(filepath.Join(out, "sms.train.txt"), exs[:cut], nil); err != nil {
 		return err
 	}
-	return write(filepath.Join(out, "sms.dev"), exs[cut:], nil)
+	return write(filepath.Join(out, "sms.dev.txt"), exs[cut:], nil)
 }
