@@ -90,17 +90,19 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if transB {
 		br, bc = n, k
 	}
-	check := func(name string, x []float32, rows, cols, ld int) {
-		if ld < max(cols, 1) {
-			panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d columns", name, ld, cols))
-		}
-		if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {
-			panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d too short for %d×%d with ld%s=%d", name, len(x), rows, cols, name, ld))
-		}
+	checkMat("a", a, ar, ac, lda)
+	checkMat("b", b, br, bc, ldb)
+	checkMat("c", c, m, n, ldc)
+}
+
+// checkMat panics unless x holds a rows×cols row-major matrix with stride ld.
+func checkMat(name string, x []float32, rows, cols, ld int) {
+	if ld < max(cols, 1) {
+		panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d columns", name, ld, cols))
 	}
-	check("a", a, ar, ac, lda)
-	check("b", b, br, bc, ldb)
-	check("c", c, m, n, ldc)
+	if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d too short for %d×%d with ld%s=%d", name, len(x), rows, cols, name, ld))
+	}
 }
 
 // scaleC sets C = beta·C for the m×n matrix c (stride ldc).
@@ -124,15 +126,21 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 const minFlopsPerThread = 1 << 21
 
 func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWith runs the product with op(B) packed already when pre is not nil
+// (b, ldb and transB are then unused).
+func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
 	if nt == 1 {
-		sgemmSerial(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmSerial(be, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmParallel(be, nt, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmParallel(be, nt, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Task sizes of sgemmParallel: a task computes a block of about taskRows
@@ -152,7 +160,7 @@ const (
 // takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
 // runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
 // panels.
-func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
 			scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
@@ -160,9 +168,13 @@ func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha 
 		return
 	}
 	kr := &be.gemm
-	mr, nr := kr.mr, kr.nr
 	kcMax := min(kr.kc, k)
-	ncMax := min(sharedCols, (n+nr-1)/nr*nr)
+	ncMax := min(sharedCols, (n+kr.nr-1)/kr.nr*kr.nr)
+	if pre != nil {
+		kr, kcMax = &pre.kernel, pre.kc
+		ncMax = pre.nPad
+	}
+	mr, nr := kr.mr, kr.nr
 	// Split rows and columns into near-equal task blocks aligned to the tile.
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
 	rowTasks := max(1, (m+taskRows/2)/taskRows)
@@ -178,10 +190,13 @@ func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha 
 	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
 	rowTasks = (m + rowStep - 1) / rowStep
 
-	shared := scratchPool.Get().(*gemmScratch)
-	defer scratchPool.Put(shared)
-	shared.b = grow(shared.b, ncMax*kcMax)
-	bp := shared.b
+	var bp []float32
+	if pre == nil {
+		shared := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(shared)
+		shared.b = grow(shared.b, ncMax*kcMax)
+		bp = shared.b
+	}
 
 	for jc := 0; jc < n; jc += ncMax {
 		nc := min(ncMax, n-jc)
@@ -191,8 +206,14 @@ func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha 
 		tasks := rowTasks * colTasksHere
 		for pc := 0; pc < k; pc += kcMax {
 			kc := min(kcMax, k-pc)
+			if pre != nil {
+				bp = pre.block(pc)
+			}
 			// Pack op(B)[pc:pc+kc, jc:jc+nc] together.
 			ParallelFor(ncPanels, 4, func(lo, hi int) {
+				if pre != nil {
+					return
+				}
 				for p := lo; p < hi; p++ {
 					jr := p * nr
 					panel := bp[jr*kc : jr*kc+nr*kc]
@@ -286,20 +307,26 @@ func grow(s []float32, n int) []float32 {
 // block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
-func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
 	}
 	kr := &be.gemm
-	mr, nr := kr.mr, kr.nr
 	kcMax := min(kr.kc, k)
+	ncMax := min(kr.nc, (n+kr.nr-1)/kr.nr*kr.nr)
+	if pre != nil {
+		kr, kcMax = &pre.kernel, pre.kc
+		ncMax = pre.nPad
+	}
+	mr, nr := kr.mr, kr.nr
 	mPad := (m + mr - 1) / mr * mr
-	ncMax := min(kr.nc, (n+nr-1)/nr*nr)
 	s := scratchPool.Get().(*gemmScratch)
 	defer scratchPool.Put(s)
 	s.a = grow(s.a, mPad*kcMax)
-	s.b = grow(s.b, ncMax*kcMax)
+	if pre == nil {
+		s.b = grow(s.b, ncMax*kcMax)
+	}
 	s.tile = grow(s.tile, mr*nr)
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
@@ -314,6 +341,10 @@ func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a
 		}
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
+			if pre != nil {
+				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile)
+				continue
+			}
 			for jr := 0; jr < nc; jr += nr {
 				panel := s.b[jr*kc : jr*kc+nr*kc]
 				nt := min(nr, nc-jr)
@@ -369,3 +400,77 @@ func packCopy(dst, src []float32, ld, w, valid, kc int) {
 
 // unsafeSlice views n float32s from p.
 func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+// PackedB is the right-hand matrix op(B) of a product packed once in the
+// layout the micro-kernel reads, for products that reuse it many times
+// (model weights at inference). Packing costs about as much as a product
+// with a dozen rows, so for a few rows at a time SgemmPackedB is much faster
+// than Sgemm. A PackedB is immutable and safe for concurrent use; it keeps
+// the micro-kernel chosen when it was packed.
+type PackedB struct {
+	k, n   int
+	kernel gemmKernel
+	kc     int
+	nPad   int // n rounded up to the kernel's nr
+	data   []float32
+}
+
+// PackB packs op(B) (k×n; B is k×n with stride ldb ≥ n, or n×k with
+// ldb ≥ k when transB is set, as in Sgemm) for SgemmPackedB. It panics on
+// shapes that do not fit, as Sgemm does.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if k < 0 || n < 0 {
+		panic(fmt.Sprintf("tensor.PackB: negative dimension k=%d n=%d", k, n))
+	}
+	if transB {
+		checkMat("b", b, n, k, ldb)
+	} else {
+		checkMat("b", b, k, n, ldb)
+	}
+	be := current.Load()
+	kr := be.gemm
+	p := &PackedB{k: k, n: n, kernel: kr, kc: max(1, min(kr.kc, k)), nPad: (n + kr.nr - 1) / kr.nr * kr.nr}
+	p.data = make([]float32, p.nPad*k)
+	nr := kr.nr
+	blocks := (k + p.kc - 1) / p.kc
+	ParallelFor(blocks*(p.nPad/nr), 8, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			pc := (t / (p.nPad / nr)) * p.kc
+			jr := (t % (p.nPad / nr)) * nr
+			kc := min(p.kc, k-pc)
+			panel := p.block(pc)[jr*kc : jr*kc+nr*kc]
+			nt := min(nr, n-jr)
+			if transB {
+				packTrans(be, panel, b[jr*ldb+pc:], ldb, nr, nt, kc)
+			} else {
+				packCopy(panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
+			}
+		}
+	})
+	return p
+}
+
+// Dims returns the k×n shape of the packed op(B).
+func (p *PackedB) Dims() (k, n int) { return p.k, p.n }
+
+// block returns the packed rows [pc, pc+kc) of op(B): nPad/nr panels of
+// kc×nr values.
+func (p *PackedB) block(pc int) []float32 {
+	return p.data[pc*p.nPad : (pc+min(p.kc, p.k-pc))*p.nPad]
+}
+
+// SgemmPackedB computes C = alpha·op(A)·B + beta·C like Sgemm, with B
+// (k×n) given packed by PackB: op(A) is m×k (A is m×k with lda ≥ k, or k×m
+// with lda ≥ m when transA is set) and C is m×n with ldc ≥ n.
+func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+	if m < 0 {
+		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
+	}
+	if transA {
+		checkMat("a", a, b.k, m, lda)
+	} else {
+		checkMat("a", a, m, b.k, lda)
+	}
+	checkMat("c", c, m, b.n, ldc)
+	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc)
+}
