@@ -190,73 +190,128 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
 	rowTasks = (m + rowStep - 1) / rowStep
 
-	var bp []float32
-	if pre == nil {
-		shared := scratchPool.Get().(*gemmScratch)
-		defer scratchPool.Put(shared)
-		shared.b = grow(shared.b, ncMax*kcMax)
-		bp = shared.b
-	}
-
+	// Phases: one per block of kc steps (and of ncMax columns). In each, the
+	// workers pack op(B) together, meet at a barrier, then take tasks. op(B)
+	// is double-buffered, so a worker may start packing the next phase while
+	// another still computes: the next barrier orders them.
+	type phase struct{ jc, pc int }
+	var phases []phase
 	for jc := 0; jc < n; jc += ncMax {
-		nc := min(ncMax, n-jc)
-		ncPanels := (nc + nr - 1) / nr
-		colStep := (ncPanels + colTasks - 1) / colTasks * nr
-		colTasksHere := (nc + colStep - 1) / colStep
-		tasks := rowTasks * colTasksHere
 		for pc := 0; pc < k; pc += kcMax {
-			kc := min(kcMax, k-pc)
-			if pre != nil {
-				bp = pre.block(pc)
-			}
-			// Pack op(B)[pc:pc+kc, jc:jc+nc] together.
-			ParallelFor(ncPanels, 4, func(lo, hi int) {
-				if pre != nil {
-					return
-				}
-				for p := lo; p < hi; p++ {
-					jr := p * nr
-					panel := bp[jr*kc : jr*kc+nr*kc]
-					nt := min(nr, nc-jr)
-					if transB {
-						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
-					} else {
-						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
-					}
-				}
-			})
-			var next atomic.Int64
-			ParallelFor(nt, 1, func(lo, hi int) {
-				s := scratchPool.Get().(*gemmScratch)
-				defer scratchPool.Put(s)
-				s.a = grow(s.a, rowStep*kc)
-				s.tile = grow(s.tile, mr*nr)
-				for {
-					t := int(next.Add(1) - 1)
-					if t >= tasks {
-						return
-					}
-					i0 := (t / colTasksHere) * rowStep
-					j0 := (t % colTasksHere) * colStep
-					mc := min(rowStep, m-i0)
-					nw := min(colStep, nc-j0)
-					if pc == 0 {
-						scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
-					}
-					for ir := 0; ir < mc; ir += mr {
-						panel := s.a[ir*kc : ir*kc+mr*kc]
-						mt := min(mr, mc-ir)
-						if transA {
-							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
-						} else {
-							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
-						}
-					}
-					microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
-				}
-			})
+			phases = append(phases, phase{jc, pc})
 		}
 	}
+	var bufs [2][]float32
+	if pre == nil {
+		for i := range bufs {
+			sh := scratchPool.Get().(*gemmScratch)
+			defer scratchPool.Put(sh)
+			sh.b = grow(sh.b, ncMax*kcMax)
+			bufs[i] = sh.b
+		}
+	}
+	counters := make([]struct{ pack, task atomic.Int64 }, len(phases))
+	bar := newBarrier(nt)
+	runWorkers(nt, func() {
+		s := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(s)
+		s.a = grow(s.a, rowStep*kcMax)
+		s.tile = grow(s.tile, mr*nr)
+		for ph, p := range phases {
+			jc, pc := p.jc, p.pc
+			nc := min(ncMax, n-jc)
+			kc := min(kcMax, k-pc)
+			ncPanels := (nc + nr - 1) / nr
+			colStep := (ncPanels + colTasks - 1) / colTasks * nr
+			colTasksHere := (nc + colStep - 1) / colStep
+			tasks := rowTasks * colTasksHere
+			var bp []float32
+			if pre != nil {
+				bp = pre.block(pc)
+			} else {
+				bp = bufs[ph%2]
+				// Pack op(B)[pc:pc+kc, jc:jc+nc], a few panels at a time.
+				const step = 4
+				for {
+					p0 := int(counters[ph].pack.Add(step) - step)
+					if p0 >= ncPanels {
+						break
+					}
+					for q := p0; q < min(p0+step, ncPanels); q++ {
+						jr := q * nr
+						panel := bp[jr*kc : jr*kc+nr*kc]
+						nt := min(nr, nc-jr)
+						if transB {
+							packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+						} else {
+							packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+						}
+					}
+				}
+			}
+			bar.wait()
+			for {
+				t := int(counters[ph].task.Add(1) - 1)
+				if t >= tasks {
+					break
+				}
+				i0 := (t / colTasksHere) * rowStep
+				j0 := (t % colTasksHere) * colStep
+				mc := min(rowStep, m-i0)
+				nw := min(colStep, nc-j0)
+				if pc == 0 {
+					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
+				}
+				for ir := 0; ir < mc; ir += mr {
+					panel := s.a[ir*kc : ir*kc+mr*kc]
+					mt := min(mr, mc-ir)
+					if transA {
+						packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+					} else {
+						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+					}
+				}
+				microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+			}
+		}
+	})
+}
+
+// barrier makes n goroutines wait for each other. A waiter spins briefly
+// (phases are short, and a parked thread may take long to get a CPU back
+// on a busy machine) and then blocks.
+type barrier struct {
+	n     int
+	mu    sync.Mutex
+	count int
+	gen   atomic.Uint64
+	ch    chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: n, ch: make(chan struct{})} }
+
+// barrierSpins is how many times a waiter polls before blocking.
+const barrierSpins = 20000
+
+func (b *barrier) wait() {
+	b.mu.Lock()
+	g, ch := b.gen.Load(), b.ch
+	b.count++
+	if b.count == b.n {
+		b.count = 0
+		b.ch = make(chan struct{})
+		b.gen.Add(1)
+		b.mu.Unlock()
+		close(ch)
+		return
+	}
+	b.mu.Unlock()
+	for i := 0; i < barrierSpins; i++ {
+		if b.gen.Load() != g {
+			return
+		}
+	}
+	<-ch
 }
 
 // microTiles runs the micro-kernel over an mc×nw block of C from packed A
