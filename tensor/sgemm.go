@@ -179,8 +179,16 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
 	rowTasks := max(1, (m+taskRows/2)/taskRows)
 	colTasks := max(1, (min(n, ncMax)+taskCols/2)/taskCols)
-	// Small products: make at least 2 tasks per worker if the tiles allow.
-	for rowTasks*colTasks < 2*nt && (rowTasks < mPanels || colTasks < nPanels) {
+	// op(A) is packed once per phase into a shared buffer (rather than by
+	// every task for its rows) unless it is very tall.
+	shareA := mPanels*mr*kcMax <= 1<<20
+	// Make at least 2 tasks per worker if the tiles allow (4 when tasks do
+	// not pack, so that they stay balanced on a busy machine).
+	minTasks := 2 * nt
+	if shareA {
+		minTasks = 4 * nt
+	}
+	for rowTasks*colTasks < minTasks && (rowTasks < mPanels || colTasks < nPanels) {
 		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
 			rowTasks++
 		} else {
@@ -201,13 +209,19 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 			phases = append(phases, phase{jc, pc})
 		}
 	}
-	var bufs [2][]float32
-	if pre == nil {
-		for i := range bufs {
+	var bufs, abufs [2][]float32
+	for i := range bufs {
+		if pre == nil || shareA {
 			sh := scratchPool.Get().(*gemmScratch)
 			defer scratchPool.Put(sh)
-			sh.b = grow(sh.b, ncMax*kcMax)
-			bufs[i] = sh.b
+			if pre == nil {
+				sh.b = grow(sh.b, ncMax*kcMax)
+				bufs[i] = sh.b
+			}
+			if shareA {
+				sh.a = grow(sh.a, mPanels*mr*kcMax)
+				abufs[i] = sh.a
+			}
 		}
 	}
 	counters := make([]struct{ pack, task atomic.Int64 }, len(phases))
@@ -215,7 +229,9 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 	runWorkers(nt, func() {
 		s := scratchPool.Get().(*gemmScratch)
 		defer scratchPool.Put(s)
-		s.a = grow(s.a, rowStep*kcMax)
+		if !shareA {
+			s.a = grow(s.a, rowStep*kcMax)
+		}
 		s.tile = grow(s.tile, mr*nr)
 		for ph, p := range phases {
 			jc, pc := p.jc, p.pc
@@ -225,20 +241,30 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 			colStep := (ncPanels + colTasks - 1) / colTasks * nr
 			colTasksHere := (nc + colStep - 1) / colStep
 			tasks := rowTasks * colTasksHere
-			var bp []float32
+			var bp, ap []float32
+			bUnits := 0
 			if pre != nil {
 				bp = pre.block(pc)
 			} else {
 				bp = bufs[ph%2]
-				// Pack op(B)[pc:pc+kc, jc:jc+nc], a few panels at a time.
-				const step = 4
-				for {
-					p0 := int(counters[ph].pack.Add(step) - step)
-					if p0 >= ncPanels {
-						break
-					}
-					for q := p0; q < min(p0+step, ncPanels); q++ {
-						jr := q * nr
+				bUnits = ncPanels
+			}
+			aUnits := 0
+			if shareA {
+				ap = abufs[ph%2]
+				aUnits = mPanels
+			}
+			// Pack op(B)[pc:pc+kc, jc:jc+nc] and (shared) op(A)[:, pc:pc+kc],
+			// a few micro-panels at a time.
+			const step = 4
+			for {
+				u0 := int(counters[ph].pack.Add(step) - step)
+				if u0 >= bUnits+aUnits {
+					break
+				}
+				for u := u0; u < min(u0+step, bUnits+aUnits); u++ {
+					if u < bUnits {
+						jr := u * nr
 						panel := bp[jr*kc : jr*kc+nr*kc]
 						nt := min(nr, nc-jr)
 						if transB {
@@ -246,6 +272,15 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						} else {
 							packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 						}
+						continue
+					}
+					ir := (u - bUnits) * mr
+					panel := ap[ir*kc : ir*kc+mr*kc]
+					mt := min(mr, m-ir)
+					if transA {
+						packCopy(panel, a[pc*lda+ir:], lda, mr, mt, kc)
+					} else {
+						packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
 					}
 				}
 			}
@@ -261,6 +296,10 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 				nw := min(colStep, nc-j0)
 				if pc == 0 {
 					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
+				}
+				if shareA {
+					microTiles(kr, kc, ap[i0*kc:], bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+					continue
 				}
 				for ir := 0; ir < mc; ir += mr {
 					panel := s.a[ir*kc : ir*kc+mr*kc]

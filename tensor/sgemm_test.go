@@ -166,6 +166,9 @@ func TestSgemmThreads(t *testing.T) {
 		checkGemmCase(t, r, false, false, 64, 64, 600, 1, 0, 0)
 		checkGemmCase(t, r, false, false, 100, 100, 0, 1, 0.5, 1) // k = 0: C = beta·C
 		checkGemmCase(t, r, false, true, 300, 200, 100, 0, -1, 0) // alpha = 0
+		// Tall enough that tasks pack their own rows of A (no shared A).
+		checkGemmCase(t, r, false, false, 4200, 17, 300, 1, 0, 0)
+		checkGemmCase(t, r, true, true, 4200, 17, 300, 1, 0, 1)
 	})
 }
 
