@@ -11,8 +11,10 @@
 // four cases the forward and backward passes of a linear layer need (see
 // its doc for the argument convention). SgemmStrided and SgemmBatched run
 // many independent products, such as the per-(sequence, head) products of
-// attention. Products use BLIS-style packing and cache blocking and run on
-// Threads() goroutines, taking blocks of C from a shared counter.
+// attention. PackB and SgemmPackedB pack a right-hand matrix once (weights at
+// inference) for many products. Products use BLIS-style packing and cache
+// blocking and run on Threads() goroutines, taking blocks of C from a shared
+// counter.
 //
 // # Kernels and CPUs
 //
@@ -27,7 +29,7 @@
 //
 // # Element-wise kernels
 //
-// Softmax (max-shifted) and SoftmaxBackward, LayerNorm and LayerNormBackward,
+// Softmax (max-shifted), SoftmaxBackward and LogSoftmax, LayerNorm and LayerNormBackward,
 // GELU (exact, erf) and GELUTanh (tanh approximation) with their backward
 // passes, Tanh, Add, AddBias, AddColSums, Scale, Axpy, Dot, Exp and Erf.
 // Backward kernels accumulate (+=) into the gradients they are given, in the

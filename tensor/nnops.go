@@ -55,6 +55,36 @@ func softmaxRow(asm bool, out, x []float32) {
 	}
 }
 
+// LogSoftmax writes the log-softmax of each row of x [rows, cols] to out
+// (out may be x): out[r][j] = x[r][j] - m - log Σ_j exp(x[r][j] - m) with m
+// the row maximum, as torch.log_softmax; cross-entropy losses start here.
+func LogSoftmax(out, x []float32, rows, cols int) {
+	checkLen("LogSoftmax", rows*cols, out, x)
+	asm := current.Load().avx2
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
+		var tmp []float32
+		for r := lo; r < hi; r++ {
+			xr, or := x[r*cols:r*cols+cols], out[r*cols:r*cols+cols]
+			m := float32(math.Inf(-1))
+			for _, v := range xr {
+				m = max(m, v)
+			}
+			if math.IsInf(float64(m), 0) {
+				// All -Inf (or +Inf present): follow the float arithmetic of
+				// x - m - log Σ exp(x - m) without a shift.
+				m = 0
+			}
+			if cap(tmp) < cols {
+				tmp = make([]float32, cols)
+			}
+			lse := m + float32(math.Log(float64(expSum(asm, tmp[:cols], xr, m))))
+			for j, v := range xr {
+				or[j] = v - lse
+			}
+		}
+	})
+}
+
 // SoftmaxBackward accumulates into dx [rows, cols] the gradient through a
 // row softmax with output y and output gradient dy:
 // dx[r][j] += y[r][j]·(dy[r][j] - Σ_k dy[r][k]·y[r][k]).

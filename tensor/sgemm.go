@@ -19,7 +19,8 @@ import (
 // in, W, in, 0, y, out), and its weight gradient dW[out, in] += dyᵀ·x is
 // Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in).
 //
-// When beta is 0, C is not read (NaNs in it are overwritten). The work is
+// When beta is 0, C is not read (NaNs in it are overwritten). C must not
+// overlap A or B. The work is
 // spread over Threads() goroutines when the product is large enough; the
 // assembly micro-kernel is chosen at start-up for the CPU (AVX-512 or
 // AVX2+FMA on amd64, see UseAssembly). Sgemm panics with a message naming the
