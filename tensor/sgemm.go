@@ -291,8 +291,10 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 				if t >= tasks {
 					break
 				}
-				i0 := (t / colTasksHere) * rowStep
-				j0 := (t % colTasksHere) * colStep
+				// Column-major task order: a worker taking consecutive tasks
+				// keeps the same kc×colStep block of op(B) in its L2.
+				i0 := (t % rowTasks) * rowStep
+				j0 := (t / rowTasks) * colStep
 				mc := min(rowStep, m-i0)
 				nw := min(colStep, nc-j0)
 				if pc == 0 {
