@@ -39,20 +39,12 @@ func expSum(asm bool, out, x []float32, shift float32) float32 {
 
 func softmaxRow(asm bool, out, x []float32) {
 	out = out[:len(x)]
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-	}
+	m := maxOf(asm, x)
 	if math.IsInf(float64(m), -1) {
 		clear(out)
 		return
 	}
-	inv := 1 / expSum(asm, out, x, m)
-	for i := range out {
-		out[i] *= inv
-	}
+	scale(asm, 1/expSum(asm, out, x, m), out)
 }
 
 // LogSoftmax writes the log-softmax of each row of x [rows, cols] to out
@@ -65,10 +57,7 @@ func LogSoftmax(out, x []float32, rows, cols int) {
 		var tmp []float32
 		for r := lo; r < hi; r++ {
 			xr, or := x[r*cols:r*cols+cols], out[r*cols:r*cols+cols]
-			m := float32(math.Inf(-1))
-			for _, v := range xr {
-				m = max(m, v)
-			}
+			m := maxOf(asm, xr)
 			if math.IsInf(float64(m), 0) {
 				// All -Inf (or +Inf present): follow the float arithmetic of
 				// x - m - log Σ exp(x - m) without a shift.

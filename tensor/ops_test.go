@@ -462,3 +462,24 @@ func TestLogSoftmax(t *testing.T) {
 		}
 	})
 }
+
+func TestMaxOf(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		asm := current.Load().avx2
+		if got := maxOf(asm, nil); !math.IsInf(float64(got), -1) {
+			t.Fatalf("maxOf(nil) = %g", got)
+		}
+		for n := 1; n <= 70; n++ {
+			for p := 0; p < n; p++ {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = -float32(i%5) - 1
+				}
+				x[p] = 3
+				if got := maxOf(asm, x); got != 3 {
+					t.Fatalf("n=%d, max at %d: maxOf = %g", n, p, got)
+				}
+			}
+		}
+	})
+}
