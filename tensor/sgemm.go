@@ -196,6 +196,14 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 			colTasks++
 		}
 	}
+	// When the product is short and wide, tasks span all rows and each packs
+	// its own columns of op(B): nothing of B is shared between cores, and
+	// only the small op(A) is packed together.
+	localB := pre == nil && shareA && m <= 2*taskRows
+	if localB {
+		rowTasks = 1
+		colTasks = max(colTasks, min(nPanels, minTasks))
+	}
 	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
 	rowTasks = (m + rowStep - 1) / rowStep
 
@@ -212,10 +220,10 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 	}
 	var bufs, abufs [2][]float32
 	for i := range bufs {
-		if pre == nil || shareA {
+		if (pre == nil && !localB) || shareA {
 			sh := scratchPool.Get().(*gemmScratch)
 			defer scratchPool.Put(sh)
-			if pre == nil {
+			if pre == nil && !localB {
 				sh.b = grow(sh.b, ncMax*kcMax)
 				bufs[i] = sh.b
 			}
@@ -233,6 +241,9 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 		if !shareA {
 			s.a = grow(s.a, rowStep*kcMax)
 		}
+		if localB {
+			s.b = grow(s.b, (ncMax/nr+colTasks-1)/colTasks*nr*kcMax)
+		}
 		s.tile = grow(s.tile, mr*nr)
 		for ph, p := range phases {
 			jc, pc := p.jc, p.pc
@@ -244,9 +255,10 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 			tasks := rowTasks * colTasksHere
 			var bp, ap []float32
 			bUnits := 0
-			if pre != nil {
+			switch {
+			case pre != nil:
 				bp = pre.block(pc)
-			} else {
+			case !localB:
 				bp = bufs[ph%2]
 				bUnits = ncPanels
 			}
@@ -300,8 +312,22 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 				if pc == 0 {
 					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
 				}
+				tb := bp[min(j0*kc, len(bp)):]
+				if localB {
+					// The task's own columns of op(B), packed where they are used.
+					for jr := 0; jr < nw; jr += nr {
+						panel := s.b[jr*kc : jr*kc+nr*kc]
+						nt := min(nr, nw-jr)
+						if transB {
+							packTrans(be, panel, b[(jc+j0+jr)*ldb+pc:], ldb, nr, nt, kc)
+						} else {
+							packCopy(panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
+						}
+					}
+					tb = s.b
+				}
 				if shareA {
-					microTiles(kr, kc, ap[i0*kc:], bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
 					continue
 				}
 				for ir := 0; ir < mc; ir += mr {
@@ -313,7 +339,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
 					}
 				}
-				microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
 			}
 		}
 	})
