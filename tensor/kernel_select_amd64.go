@@ -39,3 +39,11 @@ func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, do
 func maxAsm(x []float32) float32 { return maxAVX2(x) }
 
 func scaleAsm(alpha float32, x []float32) { scaleAVX2(alpha, x) }
+
+func sumAsm(x []float32) float32 { return sumAVX2(x) }
+
+func sumSqDevAsm(x []float32, m float32) float32 { return sumSqDevAVX2(x, m) }
+
+func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
+	normAffineAVX2(out, x, gamma, beta, m, rs)
+}

@@ -39,3 +39,12 @@ func maxAVX2(x []float32) float32
 
 // scaleAVX2 sets x[i] *= alpha for i < len(x), a multiple of 8.
 func scaleAVX2(alpha float32, x []float32)
+
+// sumAVX2 returns the sum of x; len(x) is a multiple of 8.
+func sumAVX2(x []float32) float32
+
+// sumSqDevAVX2 returns the sum of (x[i]-m)²; len(x) is a multiple of 8.
+func sumSqDevAVX2(x []float32, m float32) float32
+
+// normAffineAVX2 sets out[i] = (x[i]-m)·rs·gamma[i] + beta[i] for i < len(x), a multiple of 8.
+func normAffineAVX2(out []float32, x []float32, gamma []float32, beta []float32, m float32, rs float32)

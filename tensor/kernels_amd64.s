@@ -1491,3 +1491,134 @@ scale_loop8:
 scale_done:
 	VZEROUPPER
 	RET
+
+// func sumAVX2(x []float32) float32
+// Requires: AVX, SSE
+TEXT ·sumAVX2(SB), NOSPLIT, $0-28
+	MOVQ   x_base+0(FP), AX
+	MOVQ   x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+sum_loop32:
+	CMPQ   CX, $0x20
+	JL     sum_loop8
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	VADDPS 64(AX), Y2, Y2
+	VADDPS 96(AX), Y3, Y3
+	ADDQ   $0x80, AX
+	SUBQ   $0x20, CX
+	JMP    sum_loop32
+
+sum_loop8:
+	CMPQ   CX, $0x08
+	JL     sum_reduce
+	VADDPS (AX), Y0, Y0
+	ADDQ   $0x20, AX
+	SUBQ   $0x08, CX
+	JMP    sum_loop8
+
+sum_reduce:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func sumSqDevAVX2(x []float32, m float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        m+24(FP), X0
+	VBROADCASTSS X0, Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+
+ssd_loop32:
+	CMPQ        CX, $0x20
+	JL          ssd_loop8
+	VMOVUPS     (AX), Y4
+	VSUBPS      Y15, Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	VMOVUPS     32(AX), Y5
+	VSUBPS      Y15, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	VMOVUPS     64(AX), Y6
+	VSUBPS      Y15, Y6, Y6
+	VFMADD231PS Y6, Y6, Y2
+	VMOVUPS     96(AX), Y7
+	VSUBPS      Y15, Y7, Y7
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ        $0x80, AX
+	SUBQ        $0x20, CX
+	JMP         ssd_loop32
+
+ssd_loop8:
+	CMPQ        CX, $0x08
+	JL          ssd_reduce
+	VMOVUPS     (AX), Y4
+	VSUBPS      Y15, Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ        $0x20, AX
+	SUBQ        $0x08, CX
+	JMP         ssd_loop8
+
+ssd_reduce:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
+
+// func normAffineAVX2(out []float32, x []float32, gamma []float32, beta []float32, m float32, rs float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-104
+	MOVQ         out_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         gamma_base+48(FP), DX
+	MOVQ         beta_base+72(FP), BX
+	MOVQ         x_len+32(FP), SI
+	MOVSS        m+96(FP), X1
+	MOVSS        rs+100(FP), X0
+	VBROADCASTSS X1, Y14
+	VBROADCASTSS X0, Y15
+
+na_loop:
+	CMPQ        SI, $0x08
+	JL          na_done
+	VMOVUPS     (CX), Y0
+	VSUBPS      Y14, Y0, Y0
+	VMULPS      Y15, Y0, Y0
+	VMOVUPS     (BX), Y1
+	VFMADD231PS (DX), Y0, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	SUBQ        $0x08, SI
+	JMP         na_loop
+
+na_done:
+	VZEROUPPER
+	RET

@@ -101,15 +101,36 @@ func LayerNorm(out, mean, rstd, x, gamma, beta []float32, rows, cols int, eps fl
 	if mean != nil || rstd != nil {
 		checkLen("LayerNorm", rows, mean, rstd)
 	}
+	asm := current.Load().avx2 && cols >= 8
+	n8 := cols &^ 7
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr := x[r*cols : r*cols+cols]
-			mu, v := meanVar(xr)
-			rs := float32(1 / math.Sqrt(v+float64(eps)))
-			m := float32(mu)
 			or := out[r*cols : r*cols+cols]
-			for j, v := range xr {
-				or[j] = (v-m)*rs*gamma[j] + beta[j]
+			var m, rs float32
+			if asm {
+				// Two passes in float32 with 32 partial sums.
+				s := sumAsm(xr[:n8])
+				for _, v := range xr[n8:] {
+					s += v
+				}
+				m = s / float32(cols)
+				ss := sumSqDevAsm(xr[:n8], m)
+				for _, v := range xr[n8:] {
+					ss += (v - m) * (v - m)
+				}
+				rs = float32(1 / math.Sqrt(float64(ss)/float64(cols)+float64(eps)))
+				normAffineAsm(or[:n8], xr[:n8], gamma[:n8], beta[:n8], m, rs)
+				for j := n8; j < cols; j++ {
+					or[j] = (xr[j]-m)*rs*gamma[j] + beta[j]
+				}
+			} else {
+				mu, v := meanVar(xr)
+				rs = float32(1 / math.Sqrt(v+float64(eps)))
+				m = float32(mu)
+				for j, v := range xr {
+					or[j] = (v-m)*rs*gamma[j] + beta[j]
+				}
 			}
 			if mean != nil {
 				mean[r], rstd[r] = m, rs

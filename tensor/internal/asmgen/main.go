@@ -30,6 +30,9 @@ func main() {
 	geluTanhBackwardAVX2()
 	maxAVX2()
 	scaleAVX2()
+	sumAVX2()
+	sumSqDevAVX2()
+	normAffineAVX2()
 
 	Generate()
 }
@@ -775,6 +778,126 @@ func scaleAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("scale_loop8"))
 	Label("scale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// reduceSum emits the horizontal sum of the four ymm accumulators Y0..Y3
+// into X0.
+func reduceSum() {
+	VADDPS(reg.Y1, reg.Y0, reg.Y0)
+	VADDPS(reg.Y3, reg.Y2, reg.Y2)
+	VADDPS(reg.Y2, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+}
+
+// sumAVX2 emits sumAVX2(x []float32) float32 for len(x) a multiple of 8.
+func sumAVX2() {
+	TEXT("sumAVX2", NOSPLIT, "func(x []float32) float32")
+	Doc("sumAVX2 returns the sum of x; len(x) is a multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	for i := 0; i < 4; i++ {
+		VXORPS(yreg(i), yreg(i), yreg(i))
+	}
+	Label("sum_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("sum_loop8"))
+	for u := 0; u < 4; u++ {
+		VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("sum_loop32"))
+	Label("sum_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("sum_reduce"))
+	VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("sum_loop8"))
+	Label("sum_reduce")
+	reduceSum()
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// sumSqDevAVX2 emits sumSqDevAVX2(x []float32, m float32) float32: Σ(x-m)²
+// for len(x) a multiple of 8.
+func sumSqDevAVX2() {
+	TEXT("sumSqDevAVX2", NOSPLIT, "func(x []float32, m float32) float32")
+	Doc("sumSqDevAVX2 returns the sum of (x[i]-m)²; len(x) is a multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	m := Load(Param("m"), XMM())
+	VBROADCASTSS(m, reg.Y15)
+	for i := 0; i < 4; i++ {
+		VXORPS(yreg(i), yreg(i), yreg(i))
+	}
+	Label("ssd_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("ssd_loop8"))
+	for u := 0; u < 4; u++ {
+		t := yreg(4 + u)
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
+		VSUBPS(reg.Y15, t, t)
+		VFMADD231PS(t, t, yreg(u))
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("ssd_loop32"))
+	Label("ssd_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("ssd_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VSUBPS(reg.Y15, reg.Y4, reg.Y4)
+	VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("ssd_loop8"))
+	Label("ssd_reduce")
+	reduceSum()
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// normAffineAVX2 emits normAffineAVX2(out, x, gamma, beta []float32, m, rs
+// float32): out = (x-m)·rs·gamma + beta for len(x) a multiple of 8.
+func normAffineAVX2() {
+	TEXT("normAffineAVX2", NOSPLIT, "func(out, x, gamma, beta []float32, m, rs float32)")
+	Doc("normAffineAVX2 sets out[i] = (x[i]-m)·rs·gamma[i] + beta[i] for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("gamma").Base(), GP64())
+	pb := Load(Param("beta").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	m := Load(Param("m"), XMM())
+	rs := Load(Param("rs"), XMM())
+	VBROADCASTSS(m, reg.Y14)
+	VBROADCASTSS(rs, reg.Y15)
+	Label("na_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("na_done"))
+	VMOVUPS(Mem{Base: px}, reg.Y0)
+	VSUBPS(reg.Y14, reg.Y0, reg.Y0)
+	VMULPS(reg.Y15, reg.Y0, reg.Y0)
+	VMOVUPS(Mem{Base: pb}, reg.Y1)
+	VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
+	VMOVUPS(reg.Y1, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	ADDQ(Imm(32), pg)
+	ADDQ(Imm(32), pb)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("na_loop"))
+	Label("na_done")
 	VZEROUPPER()
 	RET()
 }
