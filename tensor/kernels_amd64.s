@@ -1067,50 +1067,120 @@ TEXT ·expSumAVX2(SB), NOSPLIT, $0-60
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	MOVSS        shift+48(FP), X0
-	VBROADCASTSS X0, Y8
-	VXORPS       Y9, Y9, Y9
+	VBROADCASTSS X0, Y14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y15, Y15, Y15
 
-es_loop:
+es_loop16:
+	CMPQ         DX, $0x10
+	JL           es_loop8
+	VMOVUPS      (CX), Y1
+	VMOVUPS      32(CX), Y6
+	VSUBPS       Y14, Y1, Y1
+	VSUBPS       Y14, Y6, Y6
+	VMINPS       c_expmax<>+0(SB), Y1, Y2
+	VMINPS       c_expmax<>+0(SB), Y6, Y7
+	VMAXPS       c_expmin<>+0(SB), Y2, Y2
+	VMAXPS       c_expmin<>+0(SB), Y7, Y7
+	VMULPS       c_log2e<>+0(SB), Y2, Y3
+	VMULPS       c_log2e<>+0(SB), Y7, Y8
+	VROUNDPS     $0x00, Y3, Y3
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS c_ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2hi<>+0(SB), Y8, Y7
+	VFNMADD231PS c_ln2lo<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2lo<>+0(SB), Y8, Y7
+	VMOVUPS      c_expp0<>+0(SB), Y4
+	VMOVUPS      c_expp0<>+0(SB), Y9
+	VFMADD213PS  c_expp1<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp1<>+0(SB), Y7, Y9
+	VFMADD213PS  c_expp2<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp2<>+0(SB), Y7, Y9
+	VFMADD213PS  c_expp3<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp3<>+0(SB), Y7, Y9
+	VFMADD213PS  c_expp4<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp4<>+0(SB), Y7, Y9
+	VFMADD213PS  c_expp5<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp5<>+0(SB), Y7, Y9
+	VMULPS       Y2, Y2, Y5
+	VMULPS       Y7, Y7, Y10
+	VFMADD213PS  Y2, Y5, Y4
+	VFMADD213PS  Y7, Y10, Y9
+	VADDPS       c_one<>+0(SB), Y4, Y4
+	VADDPS       c_one<>+0(SB), Y9, Y9
+	VCVTPS2DQ    Y3, Y3
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       c_126<>+0(SB), Y3, Y3
+	VPADDD       c_126<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y8, Y9, Y9
+	VADDPS       Y4, Y4, Y2
+	VADDPS       Y9, Y9, Y7
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y1, Y5
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y6, Y10
+	VANDNPS      Y2, Y5, Y2
+	VANDNPS      Y7, Y10, Y7
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y1, Y5
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y6, Y10
+	VBLENDVPS    Y5, c_inf<>+0(SB), Y2, Y2
+	VBLENDVPS    Y10, c_inf<>+0(SB), Y7, Y7
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y5, Y1, Y2, Y2
+	VBLENDVPS    Y10, Y6, Y7, Y7
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y7, 32(AX)
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y7, Y15, Y15
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          es_loop16
+
+es_loop8:
 	CMPQ         DX, $0x08
 	JL           es_done
-	VMOVUPS      (CX), Y0
-	VSUBPS       Y8, Y0, Y0
-	VMINPS       c_expmax<>+0(SB), Y0, Y1
-	VMAXPS       c_expmin<>+0(SB), Y1, Y1
-	VMULPS       c_log2e<>+0(SB), Y1, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS c_ln2hi<>+0(SB), Y2, Y1
-	VFNMADD231PS c_ln2lo<>+0(SB), Y2, Y1
-	VMOVUPS      c_expp0<>+0(SB), Y3
-	VFMADD213PS  c_expp1<>+0(SB), Y1, Y3
-	VFMADD213PS  c_expp2<>+0(SB), Y1, Y3
-	VFMADD213PS  c_expp3<>+0(SB), Y1, Y3
-	VFMADD213PS  c_expp4<>+0(SB), Y1, Y3
-	VFMADD213PS  c_expp5<>+0(SB), Y1, Y3
-	VMULPS       Y1, Y1, Y4
-	VFMADD213PS  Y1, Y4, Y3
-	VADDPS       c_one<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y2, Y2
-	VPADDD       c_126<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y3, Y1
-	VCMPPS       $0x01, c_expmin<>+0(SB), Y0, Y4
-	VANDNPS      Y1, Y4, Y1
-	VCMPPS       $0x0e, c_expmax<>+0(SB), Y0, Y4
-	VBLENDVPS    Y4, c_inf<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y4
-	VBLENDVPS    Y4, Y0, Y1, Y1
-	VMOVUPS      Y1, (AX)
-	VADDPS       Y1, Y9, Y9
+	VMOVUPS      (CX), Y1
+	VSUBPS       Y14, Y1, Y1
+	VMINPS       c_expmax<>+0(SB), Y1, Y2
+	VMAXPS       c_expmin<>+0(SB), Y2, Y2
+	VMULPS       c_log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS c_ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      c_expp0<>+0(SB), Y4
+	VFMADD213PS  c_expp1<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp2<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp3<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp4<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       c_one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       c_126<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y4, Y4, Y2
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, c_inf<>+0(SB), Y2, Y2
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VBLENDVPS    Y5, Y1, Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VADDPS       Y2, Y0, Y0
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	SUBQ         $0x08, DX
-	JMP          es_loop
+	JMP          es_loop8
 
 es_done:
-	VEXTRACTF128 $0x01, Y9, X1
-	VADDPS       X1, X9, X0
+	VADDPS       Y15, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
 	VADDPS       X1, X0, X0
 	VMOVSHDUP    X0, X1
@@ -1122,20 +1192,126 @@ es_done:
 // func geluAVX2(out []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
-	MOVQ out_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
+	MOVQ    out_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS c_one<>+0(SB), Y14
 
-gelu_loop:
+gelu_loop16:
+	CMPQ         DX, $0x10
+	JL           gelu_loop8
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y7
+	VANDPS       c_absmask<>+0(SB), Y0, Y1
+	VANDPS       c_absmask<>+0(SB), Y7, Y8
+	VMULPS       c_invsqrt2<>+0(SB), Y1, Y1
+	VMULPS       c_invsqrt2<>+0(SB), Y8, Y8
+	VMULPS       c_half<>+0(SB), Y1, Y2
+	VMULPS       c_half<>+0(SB), Y8, Y9
+	VADDPS       Y14, Y2, Y2
+	VADDPS       Y14, Y9, Y9
+	VDIVPS       Y2, Y14, Y2
+	VDIVPS       Y9, Y14, Y9
+	VMOVUPS      c_erfc0<>+0(SB), Y3
+	VMOVUPS      c_erfc0<>+0(SB), Y10
+	VFMADD213PS  c_erfc1<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc1<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc2<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc2<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc3<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc3<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc4<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc4<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc5<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc5<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc6<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc6<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc7<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc7<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc8<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc8<>+0(SB), Y9, Y10
+	VFMADD213PS  c_erfc9<>+0(SB), Y2, Y3
+	VFMADD213PS  c_erfc9<>+0(SB), Y9, Y10
+	VFNMADD231PS Y1, Y1, Y3
+	VFNMADD231PS Y8, Y8, Y10
+	VMINPS       c_expmax<>+0(SB), Y3, Y4
+	VMINPS       c_expmax<>+0(SB), Y10, Y11
+	VMAXPS       c_expmin<>+0(SB), Y4, Y4
+	VMAXPS       c_expmin<>+0(SB), Y11, Y11
+	VMULPS       c_log2e<>+0(SB), Y4, Y5
+	VMULPS       c_log2e<>+0(SB), Y11, Y12
+	VROUNDPS     $0x00, Y5, Y5
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS c_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS c_ln2hi<>+0(SB), Y12, Y11
+	VFNMADD231PS c_ln2lo<>+0(SB), Y5, Y4
+	VFNMADD231PS c_ln2lo<>+0(SB), Y12, Y11
+	VMOVUPS      c_expp0<>+0(SB), Y6
+	VMOVUPS      c_expp0<>+0(SB), Y13
+	VFMADD213PS  c_expp1<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp1<>+0(SB), Y11, Y13
+	VFMADD213PS  c_expp2<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp2<>+0(SB), Y11, Y13
+	VFMADD213PS  c_expp3<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp3<>+0(SB), Y11, Y13
+	VFMADD213PS  c_expp4<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp4<>+0(SB), Y11, Y13
+	VFMADD213PS  c_expp5<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp5<>+0(SB), Y11, Y13
+	VMULPS       Y4, Y4, Y1
+	VMULPS       Y11, Y11, Y8
+	VFMADD213PS  Y4, Y1, Y6
+	VFMADD213PS  Y11, Y8, Y13
+	VADDPS       c_one<>+0(SB), Y6, Y6
+	VADDPS       c_one<>+0(SB), Y13, Y13
+	VCVTPS2DQ    Y5, Y5
+	VCVTPS2DQ    Y12, Y12
+	VPADDD       c_126<>+0(SB), Y5, Y5
+	VPADDD       c_126<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y5, Y6, Y6
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y6, Y6, Y4
+	VADDPS       Y13, Y13, Y11
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y3, Y1
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y10, Y8
+	VANDNPS      Y4, Y1, Y4
+	VANDNPS      Y11, Y8, Y11
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y3, Y1
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y10, Y8
+	VBLENDVPS    Y1, c_inf<>+0(SB), Y4, Y4
+	VBLENDVPS    Y8, c_inf<>+0(SB), Y11, Y11
+	VCMPPS       $0x03, Y3, Y3, Y1
+	VCMPPS       $0x03, Y10, Y10, Y8
+	VBLENDVPS    Y1, Y3, Y4, Y4
+	VBLENDVPS    Y8, Y10, Y11, Y11
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y9, Y11, Y11
+	VMULPS       c_half<>+0(SB), Y4, Y4
+	VMULPS       c_half<>+0(SB), Y11, Y11
+	VSUBPS       Y4, Y14, Y5
+	VSUBPS       Y11, Y14, Y12
+	VBLENDVPS    Y0, Y4, Y5, Y5
+	VBLENDVPS    Y7, Y11, Y12, Y12
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y7, Y12, Y12
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      Y12, 32(AX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          gelu_loop16
+
+gelu_loop8:
 	CMPQ         DX, $0x08
 	JL           gelu_done
 	VMOVUPS      (CX), Y0
 	VANDPS       c_absmask<>+0(SB), Y0, Y1
 	VMULPS       c_invsqrt2<>+0(SB), Y1, Y1
 	VMULPS       c_half<>+0(SB), Y1, Y2
-	VADDPS       c_one<>+0(SB), Y2, Y2
-	VMOVUPS      c_one<>+0(SB), Y4
-	VDIVPS       Y2, Y4, Y2
+	VADDPS       Y14, Y2, Y2
+	VDIVPS       Y2, Y14, Y2
 	VMOVUPS      c_erfc0<>+0(SB), Y3
 	VFMADD213PS  c_erfc1<>+0(SB), Y2, Y3
 	VFMADD213PS  c_erfc2<>+0(SB), Y2, Y3
@@ -1147,43 +1323,42 @@ gelu_loop:
 	VFMADD213PS  c_erfc8<>+0(SB), Y2, Y3
 	VFMADD213PS  c_erfc9<>+0(SB), Y2, Y3
 	VFNMADD231PS Y1, Y1, Y3
-	VMINPS       c_expmax<>+0(SB), Y3, Y5
-	VMAXPS       c_expmin<>+0(SB), Y5, Y5
-	VMULPS       c_log2e<>+0(SB), Y5, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VFNMADD231PS c_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS c_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      c_expp0<>+0(SB), Y7
-	VFMADD213PS  c_expp1<>+0(SB), Y5, Y7
-	VFMADD213PS  c_expp2<>+0(SB), Y5, Y7
-	VFMADD213PS  c_expp3<>+0(SB), Y5, Y7
-	VFMADD213PS  c_expp4<>+0(SB), Y5, Y7
-	VFMADD213PS  c_expp5<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y5, Y8
-	VFMADD213PS  Y5, Y8, Y7
-	VADDPS       c_one<>+0(SB), Y7, Y7
-	VCVTPS2DQ    Y6, Y6
-	VPADDD       c_126<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VADDPS       Y7, Y7, Y5
-	VCMPPS       $0x01, c_expmin<>+0(SB), Y3, Y8
-	VANDNPS      Y5, Y8, Y5
-	VCMPPS       $0x0e, c_expmax<>+0(SB), Y3, Y8
-	VBLENDVPS    Y8, c_inf<>+0(SB), Y5, Y5
-	VCMPPS       $0x03, Y3, Y3, Y8
-	VBLENDVPS    Y8, Y3, Y5, Y5
-	VMULPS       Y2, Y5, Y5
-	VMULPS       c_half<>+0(SB), Y5, Y5
-	VMOVUPS      c_one<>+0(SB), Y6
-	VSUBPS       Y5, Y6, Y6
-	VBLENDVPS    Y0, Y5, Y6, Y6
-	VMULPS       Y0, Y6, Y6
-	VMOVUPS      Y6, (AX)
+	VMINPS       c_expmax<>+0(SB), Y3, Y4
+	VMAXPS       c_expmin<>+0(SB), Y4, Y4
+	VMULPS       c_log2e<>+0(SB), Y4, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS c_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS c_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      c_expp0<>+0(SB), Y6
+	VFMADD213PS  c_expp1<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp2<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp3<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp4<>+0(SB), Y4, Y6
+	VFMADD213PS  c_expp5<>+0(SB), Y4, Y6
+	VMULPS       Y4, Y4, Y1
+	VFMADD213PS  Y4, Y1, Y6
+	VADDPS       c_one<>+0(SB), Y6, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPADDD       c_126<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y6, Y6, Y4
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y3, Y1
+	VANDNPS      Y4, Y1, Y4
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y3, Y1
+	VBLENDVPS    Y1, c_inf<>+0(SB), Y4, Y4
+	VCMPPS       $0x03, Y3, Y3, Y1
+	VBLENDVPS    Y1, Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       c_half<>+0(SB), Y4, Y4
+	VSUBPS       Y4, Y14, Y5
+	VBLENDVPS    Y0, Y4, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	SUBQ         $0x08, DX
-	JMP          gelu_loop
+	JMP          gelu_loop8
 
 gelu_done:
 	VZEROUPPER

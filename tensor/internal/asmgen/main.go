@@ -475,33 +475,60 @@ func initConsts() {
 // vexp emits y = exp(v) for 8 lanes (v is kept), with temporaries n, p, r.
 // Results below 2e-38 (v ≤ -87) are flushed to 0, above 88.72 +Inf, NaN
 // stays NaN; otherwise within 2 ulp of e^v, as the scalar Exp.
-func vexp(v, y, n, p, r reg.VecPhysical) {
-	VMINPS(cExpMax, v, y)
-	VMAXPS(cExpMin, y, y)
-	VMULPS(cLog2e, y, n)
-	VROUNDPS(Imm(0), n, n)
-	VFNMADD231PS(cLn2Hi, n, y)
-	VFNMADD231PS(cLn2Lo, n, y)
-	VMOVUPS(cP[0], p)
-	for i := 1; i < 6; i++ {
-		VFMADD213PS(cP[i], y, p)
+func vexp(v, y, n, p, r reg.VecPhysical) { run(vexpSteps(v, y, n, p, r)) }
+
+// vexpSteps is vexp as a list of one-instruction steps, for interleave.
+func vexpSteps(v, y, n, p, r reg.VecPhysical) []func() {
+	st := []func(){
+		func() { VMINPS(cExpMax, v, y) },
+		func() { VMAXPS(cExpMin, y, y) },
+		func() { VMULPS(cLog2e, y, n) },
+		func() { VROUNDPS(Imm(0), n, n) },
+		func() { VFNMADD231PS(cLn2Hi, n, y) },
+		func() { VFNMADD231PS(cLn2Lo, n, y) },
+		func() { VMOVUPS(cP[0], p) },
 	}
-	VMULPS(y, y, r)
-	VFMADD213PS(y, r, p)
-	VADDPS(cOne, p, p)
-	// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow the
-	// exponent field.
-	VCVTPS2DQ(n, n)
-	VPADDD(c126, n, n)
-	VPSLLD(Imm(23), n, n)
-	VMULPS(n, p, p)
-	VADDPS(p, p, y)
-	VCMPPS(Imm(1), cExpMin, v, r) // v < min
-	VANDNPS(y, r, y)
-	VCMPPS(Imm(14), cExpMax, v, r) // v > max
-	VBLENDVPS(r, cInf, y, y)
-	VCMPPS(Imm(3), v, v, r) // NaN
-	VBLENDVPS(r, v, y, y)
+	for i := 1; i < 6; i++ {
+		st = append(st, func() { VFMADD213PS(cP[i], y, p) })
+	}
+	return append(st,
+		func() { VMULPS(y, y, r) },
+		func() { VFMADD213PS(y, r, p) },
+		func() { VADDPS(cOne, p, p) },
+		// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow
+		// the exponent field.
+		func() { VCVTPS2DQ(n, n) },
+		func() { VPADDD(c126, n, n) },
+		func() { VPSLLD(Imm(23), n, n) },
+		func() { VMULPS(n, p, p) },
+		func() { VADDPS(p, p, y) },
+		func() { VCMPPS(Imm(1), cExpMin, v, r) }, // v < min
+		func() { VANDNPS(y, r, y) },
+		func() { VCMPPS(Imm(14), cExpMax, v, r) }, // v > max
+		func() { VBLENDVPS(r, cInf, y, y) },
+		func() { VCMPPS(Imm(3), v, v, r) }, // NaN
+		func() { VBLENDVPS(r, v, y, y) },
+	)
+}
+
+// run emits the steps in order.
+func run(steps []func()) {
+	for _, f := range steps {
+		f()
+	}
+}
+
+// interleave emits two step lists of the same length alternately, so that
+// two independent dependency chains sit side by side in the instruction
+// stream (the exp and erfc chains are long and latency-bound otherwise).
+func interleave(a, b []func()) {
+	if len(a) != len(b) {
+		panic("interleave: lengths differ")
+	}
+	for i := range a {
+		a[i]()
+		b[i]()
+	}
 }
 
 // expSumAVX2 emits expSumAVX2(out, x []float32, shift float32) float32:
@@ -513,23 +540,42 @@ func expSumAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	shift := Load(Param("shift"), XMM())
-	VBROADCASTSS(shift, reg.Y8)
-	VXORPS(reg.Y9, reg.Y9, reg.Y9)
-	Label("es_loop")
+	VBROADCASTSS(shift, reg.Y14)
+	VXORPS(reg.Y0, reg.Y0, reg.Y0) // sums
+	VXORPS(reg.Y15, reg.Y15, reg.Y15)
+	body := func(d int, r []reg.VecPhysical, sum reg.VecPhysical) []func() {
+		st := []func(){
+			func() { VMOVUPS(Mem{Base: px, Disp: d}, r[0]) },
+			func() { VSUBPS(reg.Y14, r[0], r[0]) },
+		}
+		st = append(st, vexpSteps(r[0], r[1], r[2], r[3], r[4])...)
+		return append(st,
+			func() { VMOVUPS(r[1], Mem{Base: po, Disp: d}) },
+			func() { VADDPS(r[1], sum, sum) },
+		)
+	}
+	ra := []reg.VecPhysical{reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5}
+	rb := []reg.VecPhysical{reg.Y6, reg.Y7, reg.Y8, reg.Y9, reg.Y10}
+	Label("es_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("es_loop8"))
+	interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
+	ADDQ(Imm(64), px)
+	ADDQ(Imm(64), po)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("es_loop16"))
+	Label("es_loop8")
 	CMPQ(n, Imm(8))
 	JL(LabelRef("es_done"))
-	VMOVUPS(Mem{Base: px}, reg.Y0)
-	VSUBPS(reg.Y8, reg.Y0, reg.Y0)
-	vexp(reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4)
-	VMOVUPS(reg.Y1, Mem{Base: po})
-	VADDPS(reg.Y1, reg.Y9, reg.Y9)
+	run(body(0, ra, reg.Y0))
 	ADDQ(Imm(32), px)
 	ADDQ(Imm(32), po)
 	SUBQ(Imm(8), n)
-	JMP(LabelRef("es_loop"))
+	JMP(LabelRef("es_loop8"))
 	Label("es_done")
-	VEXTRACTF128(Imm(1), reg.Y9, reg.X1)
-	VADDPS(reg.X1, reg.X9, reg.X0)
+	VADDPS(reg.Y15, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
 	VMOVHLPS(reg.X0, reg.X0, reg.X1)
 	VADDPS(reg.X1, reg.X0, reg.X0)
 	VMOVSHDUP(reg.X0, reg.X1)
@@ -547,34 +593,53 @@ func geluAVX2() {
 	po := Load(Param("out").Base(), GP64())
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelu_loop")
+	one := reg.Y14
+	VMOVUPS(cOne, one)
+	// body computes 8 lanes at byte offset d with 7 registers; two bodies
+	// with disjoint registers are interleaved per iteration.
+	body := func(d int, r []reg.VecPhysical) []func() {
+		v, z, t, p, y, e, q := r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+		st := []func(){
+			func() { VMOVUPS(Mem{Base: px, Disp: d}, v) },
+			func() { VANDPS(cAbs, v, z) },
+			func() { VMULPS(cInvSqrt2, z, z) }, // z = |x|/√2
+			func() { VMULPS(cHalf, z, t) },
+			func() { VADDPS(one, t, t) },
+			func() { VDIVPS(t, one, t) }, // t = 1/(1+z/2)
+			func() { VMOVUPS(cErfc[0], p) },
+		}
+		for i := 1; i < 10; i++ {
+			st = append(st, func() { VFMADD213PS(cErfc[i], t, p) })
+		}
+		st = append(st, func() { VFNMADD231PS(z, z, p) }) // p -= z²
+		st = append(st, vexpSteps(p, y, e, q, z)...)
+		return append(st,
+			func() { VMULPS(t, y, y) },       // erfc(z)
+			func() { VMULPS(cHalf, y, y) },   // Φ(-|x|)
+			func() { VSUBPS(y, one, e) },     // Φ(|x|)
+			func() { VBLENDVPS(v, y, e, e) }, // x < 0 ? Φ(-|x|) : Φ(|x|)
+			func() { VMULPS(v, e, e) },
+			func() { VMOVUPS(e, Mem{Base: po, Disp: d}) },
+		)
+	}
+	ra := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6}
+	rb := []reg.VecPhysical{reg.Y7, reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13}
+	Label("gelu_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("gelu_loop8"))
+	interleave(body(0, ra), body(32, rb))
+	ADDQ(Imm(64), px)
+	ADDQ(Imm(64), po)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("gelu_loop16"))
+	Label("gelu_loop8")
 	CMPQ(n, Imm(8))
 	JL(LabelRef("gelu_done"))
-	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
-	VMOVUPS(Mem{Base: px}, v)
-	VANDPS(cAbs, v, z)
-	VMULPS(cInvSqrt2, z, z) // z = |x|/√2
-	VMULPS(cHalf, z, t)
-	VADDPS(cOne, t, t)
-	VMOVUPS(cOne, reg.Y4)
-	VDIVPS(t, reg.Y4, t) // t = 1/(1+z/2)
-	VMOVUPS(cErfc[0], p)
-	for i := 1; i < 10; i++ {
-		VFMADD213PS(cErfc[i], t, p)
-	}
-	VFNMADD231PS(z, z, p) // p -= z²
-	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(t, reg.Y5, reg.Y5)     // erfc(z)
-	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
-	VMOVUPS(cOne, reg.Y6)
-	VSUBPS(reg.Y5, reg.Y6, reg.Y6)       // Φ(|x|)
-	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y6) // x < 0 ? Φ(-|x|) : Φ(|x|)
-	VMULPS(v, reg.Y6, reg.Y6)
-	VMOVUPS(reg.Y6, Mem{Base: po})
+	run(body(0, ra))
 	ADDQ(Imm(32), px)
 	ADDQ(Imm(32), po)
 	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelu_loop"))
+	JMP(LabelRef("gelu_loop8"))
 	Label("gelu_done")
 	VZEROUPPER()
 	RET()
