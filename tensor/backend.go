@@ -13,7 +13,20 @@ type gemmKernel struct {
 	name   string
 	mr, nr int
 	kc, nc int
-	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
+	fn     kernelFunc
+	// edge lists kernels that compute only the first rows rows of a panel
+	// (same packed layout), by increasing rows, for the last, partial panel
+	// of op(A).
+	edge []edgeKernel
+}
+
+// kernelFunc is the signature of a micro-kernel.
+type kernelFunc func(k int, a, b, c *float32, ldc int, alpha float32)
+
+// edgeKernel is a micro-kernel for the first rows rows of a panel.
+type edgeKernel struct {
+	rows int
+	fn   kernelFunc
 }
 
 // genericKernel is the portable Go micro-kernel.

@@ -4,11 +4,23 @@
 
 package tensor
 
-// sgemmKernel12x32AVX512 adds the 12×32 product of packed panels a (k×12) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel12x32AVX512 adds the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel12x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel8x32AVX512s12 adds the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12 adds the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x16AVX2s6 adds the 4×16 product of packed panels a (k×6, first 4 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel2x16AVX2s6 adds the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel2x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
 // packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int)

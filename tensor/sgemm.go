@@ -387,19 +387,30 @@ func (b *barrier) wait() {
 // the A micro-panel staying in L1 while the kernel sweeps the B panels.
 // Edge tiles go through tile (mr×nr scratch).
 func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32) {
-	mr, nr, fn := kr.mr, kr.nr, kr.fn
+	mr, nr := kr.mr, kr.nr
 	for ir := 0; ir < mc; ir += mr {
 		mt := min(mr, mc-ir)
 		a := &ap[ir*kc]
+		// The last panel may be partial: use the smallest kernel that covers
+		// its rows.
+		fn, rows := kr.fn, mr
+		if mt < mr {
+			for _, e := range kr.edge {
+				if e.rows >= mt {
+					fn, rows = e.fn, e.rows
+					break
+				}
+			}
+		}
 		for jr := 0; jr < nw; jr += nr {
 			nt := min(nr, nw-jr)
 			b := &bp[jr*kc]
 			ci := ir*ldc + jr
-			if mt == mr && nt == nr {
+			if mt == rows && nt == nr {
 				fn(kc, a, b, &c[ci], ldc, alpha)
 				continue
 			}
-			clear(tile)
+			clear(tile[:rows*nr])
 			fn(kc, a, b, &tile[0], nr, alpha)
 			for i := 0; i < mt; i++ {
 				row := c[ci+i*ldc : ci+i*ldc+nt]

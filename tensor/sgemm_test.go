@@ -110,7 +110,8 @@ func checkGemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int,
 }
 
 func TestSgemmShapes(t *testing.T) {
-	sizes := []int{1, 2, 7, 12, 17, 33, 65}
+	// 20 and 28 end in exact 8- and 4-row edge panels (with n = 64, full width).
+	sizes := []int{1, 2, 7, 12, 17, 20, 28, 33, 64, 65}
 	backends(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for _, tA := range []bool{false, true} {

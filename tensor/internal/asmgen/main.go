@@ -17,8 +17,12 @@ func main() {
 
 	ConstraintExpr("!purego")
 
-	gemmAVX512(12, 2)
-	gemmAVX2(6, 2)
+	gemmAVX512(12, 12, 2)
+	gemmAVX512(8, 12, 2) // edge kernels for the last rows of op(A)
+	gemmAVX512(4, 12, 2)
+	gemmAVX2(6, 6, 2)
+	gemmAVX2(4, 6, 2)
+	gemmAVX2(2, 6, 2)
 	packTransAVX2()
 	dotAVX2()
 	axpyAVX2()
@@ -37,14 +41,19 @@ func main() {
 	Generate()
 }
 
-// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512: c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
-// for a packed A micro-panel (k×mr, column of mr per step) and a packed B
-// micro-panel (k×nr, row of nr per step), i < mr, j < nr.
-func gemmAVX512(mr, nv int) {
+// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512[s{stride}]:
+// c[i*ldc+j] += alpha·Σ_p a[p*stride+i]·b[p*nr+j] for a packed A micro-panel
+// (k steps of stride values, of which the first mr rows are used) and a
+// packed B micro-panel (k steps of nr values), i < mr, j < nr. Kernels with
+// mr < stride serve the last, partial panel of op(A).
+func gemmAVX512(mr, stride, nv int) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
+	if stride != mr {
+		name += fmt.Sprintf("s%d", stride)
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -94,7 +103,7 @@ func gemmAVX512(mr, nv int) {
 			if i%2 == 1 {
 				t = t1
 			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[i][j])
 			}
@@ -106,11 +115,11 @@ func gemmAVX512(mr, nv int) {
 	JL(LabelRef(name + "_tail"))
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
 	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*stride*unroll), pa)
 	ADDQ(U32(4*nr*unroll), pb)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef(name + "_loop4"))
@@ -119,7 +128,7 @@ func gemmAVX512(mr, nv int) {
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*stride), pa)
 	ADDQ(U32(4*nr), pb)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
@@ -140,11 +149,14 @@ func gemmAVX512(mr, nv int) {
 }
 
 // gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
-func gemmAVX2(mr, nv int) {
+func gemmAVX2(mr, stride, nv int) {
 	nr := 8 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
+	if stride != mr {
+		name += fmt.Sprintf("s%d", stride)
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -191,7 +203,7 @@ func gemmAVX2(mr, nv int) {
 			if i%2 == 1 {
 				t = t1
 			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[i][j])
 			}
@@ -202,11 +214,11 @@ func gemmAVX2(mr, nv int) {
 	CMPQ(k, Imm(unroll))
 	JL(LabelRef(name + "_tail"))
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*stride*unroll), pa)
 	ADDQ(U32(4*nr*unroll), pb)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef(name + "_loop4"))
@@ -215,7 +227,7 @@ func gemmAVX2(mr, nv int) {
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*stride), pa)
 	ADDQ(U32(4*nr), pb)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
