@@ -79,10 +79,16 @@ func LogSoftmax(out, x []float32, rows, cols int) {
 // dx[r][j] += y[r][j]·(dy[r][j] - Σ_k dy[r][k]·y[r][k]).
 func SoftmaxBackward(dx, y, dy []float32, rows, cols int) {
 	checkLen("SoftmaxBackward", rows*cols, dx, y, dy)
+	asm := current.Load().avx2
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			yr, dyr, dxr := y[r*cols:r*cols+cols], dy[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
-			s := dotGo(yr, dyr)
+			var s float32
+			if asm {
+				s = dotAsm(yr, dyr)
+			} else {
+				s = dotGo(yr, dyr)
+			}
 			for j, v := range yr {
 				dxr[j] += v * (dyr[j] - s)
 			}
