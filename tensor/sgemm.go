@@ -155,12 +155,13 @@ const (
 )
 
 // sgemmParallel runs the product on nt goroutines. For each block of kc
-// steps (and of up to sharedCols columns) the workers first pack op(B)
-// together, then take tasks — blocks of C of about taskRows×taskCols — from
-// a shared counter, so a worker slowed by other load on the machine simply
-// takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
-// runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
-// panels.
+// steps (and of up to sharedCols columns) — a phase — the workers first pack
+// op(B) and op(A) together into shared buffers, meet at a barrier, then take
+// tasks — blocks of C of about taskRows×taskCols — from a shared counter, so
+// a worker slowed by other load on the machine simply takes fewer tasks. A
+// task runs the micro-kernel with each A micro-panel in L1 sweeping the
+// task's B panels (in L2). Very tall products pack op(A) per task instead,
+// and short wide ones pack op(B) per task (see localB).
 func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
