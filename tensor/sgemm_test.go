@@ -258,6 +258,9 @@ func TestParallelFor(t *testing.T) {
 				for i := lo; i < hi; i++ {
 					hits[i]++
 				}
+				if hi-lo < 2 && n >= 2 {
+					t.Errorf("threads=%d n=%d: chunk [%d, %d) below the grain", nt, n, lo, hi)
+				}
 				done <- struct{}{}
 			})
 			close(done)
@@ -426,4 +429,23 @@ func TestPackedBKeepsItsKernel(t *testing.T) {
 			t.Fatalf("C[%d] = %g, want %g", i, c[i], val[i])
 		}
 	}
+}
+
+func TestSgemmRandom(t *testing.T) {
+	// Random shapes, strides, scalars and thread counts against the float64
+	// reference, on every backend.
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(27, 28))
+		defer SetThreads(SetThreads(0))
+		for i := 0; i < 60; i++ {
+			SetThreads(1 + r.IntN(3))
+			m, n, k := 1+r.IntN(90), 1+r.IntN(90), r.IntN(300)
+			if i%10 == 0 {
+				m = 150 + r.IntN(200) // enough work for several threads
+			}
+			alpha := float32(r.NormFloat64())
+			beta := []float32{0, 1, float32(r.NormFloat64())}[r.IntN(3)]
+			checkGemmCase(t, r, r.IntN(2) == 1, r.IntN(2) == 1, m, n, k, alpha, beta, r.IntN(5))
+		}
+	})
 }
