@@ -16,8 +16,10 @@ import (
 // when it is true; B is k×n with ldb ≥ n, or n×k with ldb ≥ k when transB is
 // set; C is m×n with ldc ≥ n. So the forward pass of a linear layer,
 // y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(false, true, T, out, in, 1, x,
-// in, W, in, 0, y, out), and its weight gradient dW[out, in] += dyᵀ·x is
-// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in).
+// in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
+// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
+// input gradient dx[T, in] = dy·W is Sgemm(false, false, T, in, out, 1, dy,
+// out, W, in, 0, dx, in).
 //
 // When beta is 0, C is not read (NaNs in it are overwritten). C must not
 // overlap A or B. The work is
