@@ -449,3 +449,48 @@ func TestSgemmRandom(t *testing.T) {
 		}
 	})
 }
+
+func TestSgemmLinearLayerConventions(t *testing.T) {
+	// The calls in Sgemm's doc comment, checked element by element.
+	const T, in, out = 5, 7, 3
+	r := rand.New(rand.NewPCG(29, 30))
+	x, W, dy := randSlice(r, T*in), randSlice(r, out*in), randSlice(r, T*out)
+	y := make([]float32, T*out)
+	Sgemm(false, true, T, out, in, 1, x, in, W, in, 0, y, out)
+	dW := randSlice(r, out*in)
+	dW0 := append([]float32(nil), dW...)
+	Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in)
+	dx := make([]float32, T*in)
+	Sgemm(false, false, T, in, out, 1, dy, out, W, in, 0, dx, in)
+	for t0 := 0; t0 < T; t0++ {
+		for o := 0; o < out; o++ {
+			var want float64
+			for i := 0; i < in; i++ {
+				want += float64(x[t0*in+i]) * float64(W[o*in+i])
+			}
+			if !near(y[t0*out+o], want, 1e-5, 1e-5) {
+				t.Fatalf("y[%d][%d] = %g, want %g", t0, o, y[t0*out+o], want)
+			}
+		}
+		for i := 0; i < in; i++ {
+			var want float64
+			for o := 0; o < out; o++ {
+				want += float64(dy[t0*out+o]) * float64(W[o*in+i])
+			}
+			if !near(dx[t0*in+i], want, 1e-5, 1e-5) {
+				t.Fatalf("dx[%d][%d] = %g, want %g", t0, i, dx[t0*in+i], want)
+			}
+		}
+	}
+	for o := 0; o < out; o++ {
+		for i := 0; i < in; i++ {
+			want := float64(dW0[o*in+i])
+			for t0 := 0; t0 < T; t0++ {
+				want += float64(dy[t0*out+o]) * float64(x[t0*in+i])
+			}
+			if !near(dW[o*in+i], want, 1e-5, 1e-5) {
+				t.Fatalf("dW[%d][%d] = %g, want %g", o, i, dW[o*in+i], want)
+			}
+		}
+	}
+}
