@@ -22,6 +22,24 @@ func sgemmKernel4x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, a
 // sgemmKernel2x16AVX2s6 adds the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel2x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmKernel12x32AVX512Store stores the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel12x32AVX512Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512s12Store stores the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12Store stores the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel6x16AVX2Store stores the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel6x16AVX2Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x16AVX2s6Store stores the 4×16 product of packed panels a (k×6, first 4 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel2x16AVX2s6Store stores the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
 // packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int)
 

@@ -312,7 +312,8 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 				j0 := (t / rowTasks) * colStep
 				mc := min(rowStep, m-i0)
 				nw := min(colStep, nc-j0)
-				if pc == 0 {
+				store := pc == 0 && beta == 0
+				if pc == 0 && beta != 0 {
 					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
 				}
 				tb := bp[min(j0*kc, len(bp)):]
@@ -330,7 +331,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					tb = s.b
 				}
 				if shareA {
-					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
 					continue
 				}
 				for ir := 0; ir < mc; ir += mr {
@@ -342,7 +343,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
 					}
 				}
-				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
 			}
 		}
 	})
@@ -388,19 +389,21 @@ func (b *barrier) wait() {
 // microTiles runs the micro-kernel over an mc×nw block of C from packed A
 // (mc rows in mr-row panels) and packed B (nw columns in nr-column panels),
 // the A micro-panel staying in L1 while the kernel sweeps the B panels.
-// Edge tiles go through tile (mr×nr scratch).
-func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32) {
+// Edge tiles go through tile (mr×nr scratch). With store set the block is
+// overwritten (the first kc block of a product with beta = 0), otherwise
+// added to.
+func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32, store bool) {
 	mr, nr := kr.mr, kr.nr
 	for ir := 0; ir < mc; ir += mr {
 		mt := min(mr, mc-ir)
 		a := &ap[ir*kc]
 		// The last panel may be partial: use the smallest kernel that covers
 		// its rows.
-		fn, rows := kr.fn, mr
+		fn, fnStore, rows := kr.fn, kr.fnStore, mr
 		if mt < mr {
 			for _, e := range kr.edge {
 				if e.rows >= mt {
-					fn, rows = e.fn, e.rows
+					fn, fnStore, rows = e.fn, e.fnStore, e.rows
 					break
 				}
 			}
@@ -410,14 +413,23 @@ func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha floa
 			b := &bp[jr*kc]
 			ci := ir*ldc + jr
 			if mt == rows && nt == nr {
-				fn(kc, a, b, &c[ci], ldc, alpha)
+				if store {
+					fnStore(kc, a, b, &c[ci], ldc, alpha)
+				} else {
+					fn(kc, a, b, &c[ci], ldc, alpha)
+				}
 				continue
 			}
-			clear(tile[:rows*nr])
-			fn(kc, a, b, &tile[0], nr, alpha)
+			// Edge tile: compute it whole into tile, then move its valid part.
+			fnStore(kc, a, b, &tile[0], nr, alpha)
 			for i := 0; i < mt; i++ {
 				row := c[ci+i*ldc : ci+i*ldc+nt]
-				for j, v := range tile[i*nr : i*nr+nt] {
+				t := tile[i*nr : i*nr+nt]
+				if store {
+					copy(row, t)
+					continue
+				}
+				for j, v := range t {
 					row[j] += v
 				}
 			}
@@ -445,9 +457,14 @@ func grow(s []float32, n int) []float32 {
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
 func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	// With beta = 0 the first block of kc steps overwrites C, so C is never
+	// read (nor cleared beforehand).
+	if beta != 0 {
+		scaleC(m, n, beta, c, ldc)
 	}
 	kr := &be.gemm
 	kcMax := min(kr.kc, k)
@@ -478,8 +495,9 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 		}
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
+			store := pc == 0 && beta == 0
 			if pre != nil {
-				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile)
+				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile, store)
 				continue
 			}
 			for jr := 0; jr < nc; jr += nr {
@@ -491,7 +509,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 					packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 				}
 			}
-			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile)
+			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile, store)
 		}
 	}
 }

@@ -17,12 +17,16 @@ func main() {
 
 	ConstraintExpr("!purego")
 
-	gemmAVX512(12, 12, 2)
-	gemmAVX512(8, 12, 2) // edge kernels for the last rows of op(A)
-	gemmAVX512(4, 12, 2)
-	gemmAVX2(6, 6, 2)
-	gemmAVX2(4, 6, 2)
-	gemmAVX2(2, 6, 2)
+	// Each micro-kernel comes in two forms: one adds alpha·AB to C, one
+	// (…Store) overwrites C, for the first block of a product with beta = 0.
+	for _, store := range []bool{false, true} {
+		gemmAVX512(12, 12, 2, store)
+		gemmAVX512(8, 12, 2, store) // edge kernels for the last rows of op(A)
+		gemmAVX512(4, 12, 2, store)
+		gemmAVX2(6, 6, 2, store)
+		gemmAVX2(4, 6, 2, store)
+		gemmAVX2(2, 6, 2, store)
+	}
 	packTransAVX2()
 	dotAVX2()
 	axpyAVX2()
@@ -46,14 +50,19 @@ func main() {
 // (k steps of stride values, of which the first mr rows are used) and a
 // packed B micro-panel (k steps of nr values), i < mr, j < nr. Kernels with
 // mr < stride serve the last, partial panel of op(A).
-func gemmAVX512(mr, stride, nv int) {
+func gemmAVX512(mr, stride, nv int, store bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
 	if stride != mr {
 		name += fmt.Sprintf("s%d", stride)
 	}
+	op := "adds"
+	if store {
+		name += "Store"
+		op = "stores"
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, stride, mr, nr))
+	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -137,7 +146,11 @@ func gemmAVX512(mr, stride, nv int) {
 	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			if store {
+				VMULPS(t0, acc[i][j], acc[i][j])
+			} else {
+				VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			}
 			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
 		}
 		if i < mr-1 {
@@ -149,14 +162,19 @@ func gemmAVX512(mr, stride, nv int) {
 }
 
 // gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
-func gemmAVX2(mr, stride, nv int) {
+func gemmAVX2(mr, stride, nv int, store bool) {
 	nr := 8 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
 	if stride != mr {
 		name += fmt.Sprintf("s%d", stride)
 	}
+	op := "adds"
+	if store {
+		name += "Store"
+		op = "stores"
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, stride, mr, nr))
+	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -236,7 +254,11 @@ func gemmAVX2(mr, stride, nv int) {
 	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			if store {
+				VMULPS(t0, acc[i][j], acc[i][j])
+			} else {
+				VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			}
 			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
 		}
 		if i < mr-1 {
