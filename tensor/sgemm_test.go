@@ -501,3 +501,31 @@ func TestSgemmLinearLayerConventions(t *testing.T) {
 		}
 	}
 }
+
+func TestSgemmConcurrentCalls(t *testing.T) {
+	// Independent products from several goroutines at once, each parallel
+	// inside, must not disturb one another (shared scratch pool, barrier).
+	const m, n, k = 150, 140, 300
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			r := rand.New(rand.NewPCG(31, uint64(g)))
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			c := make([]float32, m*n)
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			val, mag := refGemm(false, false, m, n, k, 1, a, k, b, n, 0, nil, n)
+			for i := range c {
+				if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*(k+4)*mag[i]) {
+					done <- fmt.Errorf("goroutine %d: C[%d] = %g, want %g", g, i, c[i], val[i])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
