@@ -37,7 +37,7 @@ var genericKernel = gemmKernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, nc: 1024, 
 
 type backend struct {
 	gemm gemmKernel
-	avx2 bool // vector kernels (packing, dot, axpy) in assembly
+	avx2 bool // AVX2 vector kernels (packing, dot, exp, GELU, …) in use
 }
 
 var current atomic.Pointer[backend]
@@ -54,11 +54,12 @@ func assemblyAllowed() bool {
 }
 
 // UseAssembly chooses between the assembly kernels this CPU supports (on)
-// and the portable Go kernels (off), and reports whether assembly kernels are
-// now in use. The environment variable TEXTCLF_NOASM (set to anything but "0")
-// selects the portable kernels at start-up. Builds for other architectures, or with the purego
-// build tag, have only the portable kernels. Switching while kernels run on
-// other goroutines is safe: each call uses the kernels current at its start.
+// and the portable Go kernels (off), and reports whether assembly kernels
+// are now in use. The environment variable TEXTCLF_NOASM (set to anything
+// but "0") selects the portable kernels at start-up. Builds for other
+// architectures, or with the purego build tag, have only the portable
+// kernels. Switching while kernels run on other goroutines is safe: each
+// call uses the kernels current at its start.
 func UseAssembly(on bool) bool {
 	b := &backend{gemm: genericKernel}
 	if on {
