@@ -21,3 +21,15 @@ func geluTanhAsm(out, x []float32) { panic("tensor: no assembly GELU") }
 func geluBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
 
 func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
+
+func maxAsm(x []float32) float32 { panic("tensor: no assembly max") }
+
+func scaleAsm(alpha float32, x []float32) { panic("tensor: no assembly scale") }
+
+func sumAsm(x []float32) float32 { panic("tensor: no assembly sum") }
+
+func sumSqDevAsm(x []float32, m float32) float32 { panic("tensor: no assembly sum") }
+
+func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
+	panic("tensor: no assembly layer norm")
+}
