@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# compare.sh runs tensor.BenchmarkSgemm and OpenBLAS's cblas_sgemm (Debian
+# libopenblas-dev; the small C program openblas_sgemm.c is built here) on the
+# same shapes, on 1 and 2 threads, alternating the two REPS times (default 3)
+# so that both see the same machine load, and prints GFLOP/s (best and median
+# of the runs) and the ratio textclf/OpenBLAS.
+#
+# OpenBLAS runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (in that
+# command only) so that it picks its AVX-512 kernels on this CPU.
+#
+# Usage: bench/sgemm/compare.sh            (from anywhere in the repository)
+#        REPS=5 BENCHTIME=2s bench/sgemm/compare.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+reps=${REPS:-3}
+benchtime=${BENCHTIME:-1s}
+out=bench/out/sgemm
+mkdir -p "$out"
+rm -f "$out"/*.txt
+
+gcc -O2 -o "$out/openblas_sgemm" bench/sgemm/openblas_sgemm.c -lopenblas
+CGO_ENABLED=0 go test -c -o "$out/tensor.test" ./tensor
+secs=${benchtime%s}
+
+for t in 1 2; do
+	for r in $(seq "$reps"); do
+		"$out/tensor.test" -test.run '^$' -test.bench '^BenchmarkSgemm$' -test.cpu "$t" -test.benchtime "$benchtime" |
+			awk -v t="$t" '/GFLOP\/s/ { name = $1; sub(/^BenchmarkSgemm\//, "", name); sub(/-[0-9]+$/, "", name)
+				for (i = 2; i <= NF; i++) if ($i == "GFLOP/s") print "go", t, name, $(i-1) }' >>"$out/results.txt"
+		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" "$out/openblas_sgemm" "$secs" |
+			awk -v t="$t" '{ print "blas", t, $1, $2; print $3 > "/dev/stderr" }' >>"$out/results.txt" 2>"$out/corename.txt"
+	done
+done
+
+echo "textclf kernel: $("$out/tensor.test" -test.run '^TestKernelName$' -test.v 2>/dev/null | awk '/kernel:/ {print $NF}' | head -1)," \
+	"OpenBLAS core: $(head -1 "$out/corename.txt"), $reps runs each, benchtime $benchtime"
+echo
+awk '
+function median(s,   a, n, i, j, tmp) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { tmp = a[i]; a[i] = a[j]; a[j] = tmp }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	key = $3 SUBSEP $2
+	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
+	vals[$1, key] = vals[$1, key] " " $4
+	if ($4 + 0 > best[$1, key]) best[$1, key] = $4 + 0
+}
+END {
+	printf "| shape | threads | textclf GFLOP/s (best / median) | OpenBLAS GFLOP/s (best / median) | ratio best | ratio median |\n"
+	printf "|---|---|---|---|---|---|\n"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; split(k, p, SUBSEP)
+		gm = median(vals["go", k]); bm = median(vals["blas", k])
+		printf "| %s | %s | %.1f / %.1f | %.1f / %.1f | %.2f | %.2f |\n", p[1], p[2], best["go", k], gm, best["blas", k], bm, best["go", k] / best["blas", k], gm / bm
+	}
+}' "$out/results.txt"

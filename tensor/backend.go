@@ -1,0 +1,122 @@
+package tensor
+
+import (
+	"os"
+	"sync/atomic"
+)
+
+// gemmKernel is a micro-kernel and the cache blocking that suits it: fn adds
+// alpha times the mr×nr product of a packed A micro-panel (kc steps of mr
+// values) and a packed B micro-panel (kc steps of nr values) to a row-major C
+// tile.
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	kc, nc int
+	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
+}
+
+// genericKernel is the portable Go micro-kernel.
+var genericKernel = gemmKernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, nc: 1024, fn: sgemmKernel4x4Go}
+
+type backend struct {
+	gemm gemmKernel
+	avx2 bool // vector kernels (packing, dot, axpy) in assembly
+}
+
+var current atomic.Pointer[backend]
+
+func init() {
+	UseAssembly(assemblyAllowed())
+}
+
+// assemblyAllowed reports whether the environment lets the assembly kernels
+// be used: TEXTCLF_NOASM unset, empty or "0".
+func assemblyAllowed() bool {
+	v := os.Getenv("TEXTCLF_NOASM")
+	return v == "" || v == "0"
+}
+
+// UseAssembly chooses between the assembly kernels this CPU supports (on)
+// and the portable Go kernels (off), and reports whether assembly kernels are
+// now in use. The environment variable TEXTCLF_NOASM (set to anything but "0")
+// selects the portable kernels at start-up. Builds for other architectures, or with the purego
+// build tag, have only the portable kernels. Switching while kernels run on
+// other goroutines is safe: each call uses the kernels current at its start.
+func UseAssembly(on bool) bool {
+	b := &backend{gemm: genericKernel}
+	if on {
+		if ks := asmKernels(); len(ks) > 0 {
+			b.gemm = ks[0]
+		}
+		b.avx2 = hasAVX2()
+	}
+	current.Store(b)
+	return b.gemm.name != genericKernel.name || b.avx2
+}
+
+// useGemmKernel selects the assembly GEMM kernel named name (for tests);
+// it reports false if this CPU or build lacks it.
+func useGemmKernel(name string) bool {
+	for _, k := range asmKernels() {
+		if k.name == name {
+			current.Store(&backend{gemm: k, avx2: hasAVX2()})
+			return true
+		}
+	}
+	return false
+}
+
+// KernelName names the GEMM micro-kernel in use, such as "avx512-12x32" or
+// "go-4x4".
+func KernelName() string { return current.Load().gemm.name }
+
+// sgemmKernel4x4Go is the portable micro-kernel: c[i*ldc+j] += alpha·Σ_p a[p*4+i]·b[p*4+j].
+func sgemmKernel4x4Go(k int, a, b, c *float32, ldc int, alpha float32) {
+	as := unsafeSlice(a, 4*k)
+	bs := unsafeSlice(b, 4*k)
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < k; p++ {
+		ap := as[4*p : 4*p+4 : 4*p+4]
+		bp := bs[4*p : 4*p+4 : 4*p+4]
+		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	cs := unsafeSlice(c, 3*ldc+4)
+	r := cs[0:4:4]
+	r[0] += alpha * c00
+	r[1] += alpha * c01
+	r[2] += alpha * c02
+	r[3] += alpha * c03
+	r = cs[ldc : ldc+4 : ldc+4]
+	r[0] += alpha * c10
+	r[1] += alpha * c11
+	r[2] += alpha * c12
+	r[3] += alpha * c13
+	r = cs[2*ldc : 2*ldc+4 : 2*ldc+4]
+	r[0] += alpha * c20
+	r[1] += alpha * c21
+	r[2] += alpha * c22
+	r[3] += alpha * c23
+	r = cs[3*ldc : 3*ldc+4 : 3*ldc+4]
+	r[0] += alpha * c30
+	r[1] += alpha * c31
+	r[2] += alpha * c32
+	r[3] += alpha * c33
+}

@@ -1,0 +1,704 @@
+// Command asmgen generates the amd64 assembly kernels of package tensor with
+// avo. It lives in its own module so that avo is not a dependency of the main
+// module's build. Run it with `go generate ./tensor` (or, from this
+// directory, `go run . -out ../../kernels_amd64.s -stubs ../../kernels_amd64.go -pkg tensor`).
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+
+	ConstraintExpr("!purego")
+
+	gemmAVX512(12, 2)
+	gemmAVX2(6, 2)
+	packTransAVX2()
+	dotAVX2()
+	axpyAVX2()
+	initConsts()
+	expSumAVX2()
+	geluAVX2()
+	geluTanhAVX2()
+	geluBackwardAVX2()
+	geluTanhBackwardAVX2()
+
+	Generate()
+}
+
+// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512: c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
+// for a packed A micro-panel (k×mr, column of mr per step) and a packed B
+// micro-panel (k×nr, row of nr per step), i < mr, j < nr.
+func gemmAVX512(mr, nv int) {
+	nr := 16 * nv
+	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a"), GP64())
+	pb := Load(Param("b"), GP64())
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+
+	acc := make([][]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		acc[i] = make([]reg.VecPhysical, nv)
+		for j := range acc[i] {
+			acc[i][j] = zreg(n)
+			n++
+		}
+	}
+	bv := make([]reg.VecPhysical, nv)
+	for j := range bv {
+		bv[j] = zreg(n)
+		n++
+	}
+	t0, t1 := zreg(n), zreg(n+1)
+	if n+2 > 32 {
+		panic("too many registers")
+	}
+
+	// Prefetch the c tile.
+	cp := GP64()
+	MOVQ(pc, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
+		ADDQ(ldc, cp)
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VPXORD(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+
+	step := func(u int) {
+		for j := range bv {
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 16*j)}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			t := t0
+			if i%2 == 1 {
+				t = t1
+			}
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[i][j])
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*nr*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*nr), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
+func gemmAVX2(mr, nv int) {
+	nr := 8 * nv
+	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a"), GP64())
+	pb := Load(Param("b"), GP64())
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+
+	acc := make([][]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		acc[i] = make([]reg.VecPhysical, nv)
+		for j := range acc[i] {
+			acc[i][j] = yreg(n)
+			n++
+		}
+	}
+	bv := make([]reg.VecPhysical, nv)
+	for j := range bv {
+		bv[j] = yreg(n)
+		n++
+	}
+	t0, t1 := yreg(n), yreg(n+1)
+	if n+2 > 16 {
+		panic("too many registers")
+	}
+	cp := GP64()
+	MOVQ(pc, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
+		ADDQ(ldc, cp)
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VXORPS(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	step := func(u int) {
+		for j := range bv {
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 8*j)}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			t := t0
+			if i%2 == 1 {
+				t = t1
+			}
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[i][j])
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*nr*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*nr), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// packTransAVX2 emits packTransAVX2(dst, src *float32, ld, rows, kc int):
+// dst[q*rows+i] = src[i*ld+q] for i < rows, q < kc, with rows a multiple of 4
+// and kc a multiple of 8. It interleaves rows of A (or of Bᵀ) into the
+// k-major micro-panels the GEMM kernels read, with 4×4 in-register
+// transposes in each 128-bit lane.
+func packTransAVX2() {
+	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc int)")
+	Doc("packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	rows := Load(Param("rows"), GP64())
+	kc := Load(Param("kc"), GP64())
+	SHLQ(Imm(2), ld)
+	rowBytes := GP64() // rows*4: stride between packed steps
+	MOVQ(rows, rowBytes)
+	SHLQ(Imm(2), rowBytes)
+	g := GP64()
+	XORQ(g, g)
+	p0, p1, p2, p3, d, q := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Label("pt_group")
+	CMPQ(g, rows)
+	JGE(LabelRef("pt_done"))
+	// p0 = src + g*ld (g counts rows), p1..p3 the next rows.
+	MOVQ(g, p0)
+	IMULQ(ld, p0)
+	ADDQ(src, p0)
+	LEAQ(Mem{Base: p0, Index: ld, Scale: 1}, p1)
+	LEAQ(Mem{Base: p1, Index: ld, Scale: 1}, p2)
+	LEAQ(Mem{Base: p2, Index: ld, Scale: 1}, p3)
+	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
+	MOVQ(kc, q)
+	Label("pt_q")
+	CMPQ(q, Imm(8))
+	JL(LabelRef("pt_next"))
+	VMOVUPS(Mem{Base: p0}, reg.Y0)
+	VMOVUPS(Mem{Base: p1}, reg.Y1)
+	VMOVUPS(Mem{Base: p2}, reg.Y2)
+	VMOVUPS(Mem{Base: p3}, reg.Y3)
+	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
+	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
+	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
+	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
+	VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
+	VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
+	VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
+	VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
+	cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
+	for j := 0; j < 4; j++ {
+		VMOVUPS(xs[j], Mem{Base: d})
+		ADDQ(rowBytes, d)
+	}
+	for j := 0; j < 4; j++ {
+		VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
+		ADDQ(rowBytes, d)
+	}
+	ADDQ(Imm(32), p0)
+	ADDQ(Imm(32), p1)
+	ADDQ(Imm(32), p2)
+	ADDQ(Imm(32), p3)
+	SUBQ(Imm(8), q)
+	JMP(LabelRef("pt_q"))
+	Label("pt_next")
+	ADDQ(Imm(4), g)
+	JMP(LabelRef("pt_group"))
+	Label("pt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotAVX2 emits dotAVX2(x, y []float32) float32 over min(len) elements; the
+// caller passes equal lengths.
+func dotAVX2() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
+	Doc("dotAVX2 returns the dot product of x and y[:len(x)].")
+	px := Load(Param("x").Base(), GP64())
+	py := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	acc := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("dot_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("dot_loop8"))
+	for u, a := range acc {
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+		VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
+	}
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(128), py)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("dot_loop32"))
+	Label("dot_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("dot_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), py)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("dot_loop8"))
+	Label("dot_reduce")
+	VADDPS(reg.Y1, reg.Y0, reg.Y0)
+	VADDPS(reg.Y3, reg.Y2, reg.Y2)
+	VADDPS(reg.Y2, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+	Label("dot_tail")
+	TESTQ(n, n)
+	JZ(LabelRef("dot_done"))
+	VMOVSS(Mem{Base: px}, reg.X1)
+	VFMADD231SS(Mem{Base: py}, reg.X1, reg.X0)
+	ADDQ(Imm(4), px)
+	ADDQ(Imm(4), py)
+	DECQ(n)
+	JMP(LabelRef("dot_tail"))
+	Label("dot_done")
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// axpyAVX2 emits axpyAVX2(alpha float32, x, y []float32): y += alpha*x over len(x).
+func axpyAVX2() {
+	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y []float32)")
+	Doc("axpyAVX2 sets y[i] += alpha*x[i] for i < len(x).")
+	alpha := Load(Param("alpha"), XMM())
+	px := Load(Param("x").Base(), GP64())
+	py := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	VBROADCASTSS(alpha, reg.Y15)
+	Label("axpy_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("axpy_loop8"))
+	for u := 0; u < 4; u++ {
+		r := yreg(u)
+		VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
+		VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
+		VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
+	}
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(128), py)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("axpy_loop32"))
+	Label("axpy_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("axpy_tail"))
+	VMOVUPS(Mem{Base: py}, reg.Y0)
+	VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
+	VMOVUPS(reg.Y0, Mem{Base: py})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), py)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("axpy_loop8"))
+	Label("axpy_tail")
+	TESTQ(n, n)
+	JZ(LabelRef("axpy_done"))
+	VMOVSS(Mem{Base: py}, reg.X0)
+	VFMADD231SS(Mem{Base: px}, reg.X15, reg.X0)
+	VMOVSS(reg.X0, Mem{Base: py})
+	ADDQ(Imm(4), px)
+	ADDQ(Imm(4), py)
+	DECQ(n)
+	JMP(LabelRef("axpy_tail"))
+	Label("axpy_done")
+	VZEROUPPER()
+	RET()
+}
+
+func zreg(i int) reg.VecPhysical {
+	return []reg.VecPhysical{
+		reg.Z0, reg.Z1, reg.Z2, reg.Z3, reg.Z4, reg.Z5, reg.Z6, reg.Z7,
+		reg.Z8, reg.Z9, reg.Z10, reg.Z11, reg.Z12, reg.Z13, reg.Z14, reg.Z15,
+		reg.Z16, reg.Z17, reg.Z18, reg.Z19, reg.Z20, reg.Z21, reg.Z22, reg.Z23,
+		reg.Z24, reg.Z25, reg.Z26, reg.Z27, reg.Z28, reg.Z29, reg.Z30, reg.Z31,
+	}[i]
+}
+
+func yreg(i int) reg.VecPhysical {
+	return []reg.VecPhysical{
+		reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7,
+		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15,
+	}[i]
+}
+
+// Vector constants (8 copies each, for ymm memory operands).
+var (
+	cLog2e, cLn2Hi, cLn2Lo, cExpMax, cExpMin, cInf, cOne, cHalf Mem
+	cP                                                          [6]Mem
+	c126                                                        Mem
+	cAbs, cInvSqrt2                                             Mem
+	cErfc                                                       [10]Mem
+	cGeluC, cGeluM2K                                            Mem
+)
+
+func vconst(name string, bits uint32) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(bits))
+	}
+	return m
+}
+
+func vconstf(name string, f float32) Mem { return vconst(name, math.Float32bits(f)) }
+
+func initConsts() {
+	cLog2e = vconstf("c_log2e", 1.44269504088896341)
+	cLn2Hi = vconstf("c_ln2hi", 0.693359375)
+	cLn2Lo = vconstf("c_ln2lo", -2.12194440e-4)
+	cExpMax = vconstf("c_expmax", 88.72283935546875)
+	cExpMin = vconstf("c_expmin", -87)
+	cInf = vconst("c_inf", 0x7f800000)
+	cOne = vconstf("c_one", 1)
+	cHalf = vconstf("c_half", 0.5)
+	for i, v := range []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1} {
+		cP[i] = vconstf(fmt.Sprintf("c_expp%d", i), v)
+	}
+	c126 = vconst("c_126", 126)
+	cAbs = vconst("c_absmask", 0x7fffffff)
+	cInvSqrt2 = vconstf("c_invsqrt2", 0.70710678118654752)
+	for i, v := range []float32{0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223} {
+		cErfc[i] = vconstf(fmt.Sprintf("c_erfc%d", i), v)
+	}
+	cGeluC = vconstf("c_geluc", 0.044715)
+	cGeluM2K = vconstf("c_gelum2k", -2*0.7978845608028654)
+	cInvSqrt2Pi = vconstf("c_invsqrt2pi", 0.3989422804014327)
+	cMinusHalf = vconstf("c_minushalf", -0.5)
+	cGeluK = vconstf("c_geluk", 0.7978845608028654)
+	cGeluC3 = vconstf("c_geluc3", 3*0.044715)
+}
+
+// vexp emits y = exp(v) for 8 lanes (v is kept), with temporaries n, p, r.
+// Results below 2e-38 (v ≤ -87) are flushed to 0, above 88.72 +Inf, NaN
+// stays NaN; otherwise within 2 ulp of e^v, as the scalar Exp.
+func vexp(v, y, n, p, r reg.VecPhysical) {
+	VMINPS(cExpMax, v, y)
+	VMAXPS(cExpMin, y, y)
+	VMULPS(cLog2e, y, n)
+	VROUNDPS(Imm(0), n, n)
+	VFNMADD231PS(cLn2Hi, n, y)
+	VFNMADD231PS(cLn2Lo, n, y)
+	VMOVUPS(cP[0], p)
+	for i := 1; i < 6; i++ {
+		VFMADD213PS(cP[i], y, p)
+	}
+	VMULPS(y, y, r)
+	VFMADD213PS(y, r, p)
+	VADDPS(cOne, p, p)
+	// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow the
+	// exponent field.
+	VCVTPS2DQ(n, n)
+	VPADDD(c126, n, n)
+	VPSLLD(Imm(23), n, n)
+	VMULPS(n, p, p)
+	VADDPS(p, p, y)
+	VCMPPS(Imm(1), cExpMin, v, r) // v < min
+	VANDNPS(y, r, y)
+	VCMPPS(Imm(14), cExpMax, v, r) // v > max
+	VBLENDVPS(r, cInf, y, y)
+	VCMPPS(Imm(3), v, v, r) // NaN
+	VBLENDVPS(r, v, y, y)
+}
+
+// expSumAVX2 emits expSumAVX2(out, x []float32, shift float32) float32:
+// out[i] = exp(x[i]-shift) for i < len(x) (a multiple of 8), returning the sum.
+func expSumAVX2() {
+	TEXT("expSumAVX2", NOSPLIT, "func(out, x []float32, shift float32) float32")
+	Doc("expSumAVX2 sets out[i] = exp(x[i]-shift) for i < len(x), a multiple of 8, and returns their sum.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	shift := Load(Param("shift"), XMM())
+	VBROADCASTSS(shift, reg.Y8)
+	VXORPS(reg.Y9, reg.Y9, reg.Y9)
+	Label("es_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("es_done"))
+	VMOVUPS(Mem{Base: px}, reg.Y0)
+	VSUBPS(reg.Y8, reg.Y0, reg.Y0)
+	vexp(reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4)
+	VMOVUPS(reg.Y1, Mem{Base: po})
+	VADDPS(reg.Y1, reg.Y9, reg.Y9)
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("es_loop"))
+	Label("es_done")
+	VEXTRACTF128(Imm(1), reg.Y9, reg.X1)
+	VADDPS(reg.X1, reg.X9, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// geluAVX2 emits geluAVX2(out, x []float32): out = x·Φ(x) for len(x) a
+// multiple of 8, with Φ from the erfc fit used by the scalar code.
+func geluAVX2() {
+	TEXT("geluAVX2", NOSPLIT, "func(out, x []float32)")
+	Doc("geluAVX2 sets out[i] = x[i]·Φ(x[i]) for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelu_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelu_done"))
+	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+	VMOVUPS(Mem{Base: px}, v)
+	VANDPS(cAbs, v, z)
+	VMULPS(cInvSqrt2, z, z) // z = |x|/√2
+	VMULPS(cHalf, z, t)
+	VADDPS(cOne, t, t)
+	VMOVUPS(cOne, reg.Y4)
+	VDIVPS(t, reg.Y4, t) // t = 1/(1+z/2)
+	VMOVUPS(cErfc[0], p)
+	for i := 1; i < 10; i++ {
+		VFMADD213PS(cErfc[i], t, p)
+	}
+	VFNMADD231PS(z, z, p) // p -= z²
+	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(t, reg.Y5, reg.Y5)     // erfc(z)
+	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+	VMOVUPS(cOne, reg.Y6)
+	VSUBPS(reg.Y5, reg.Y6, reg.Y6)       // Φ(|x|)
+	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y6) // x < 0 ? Φ(-|x|) : Φ(|x|)
+	VMULPS(v, reg.Y6, reg.Y6)
+	VMOVUPS(reg.Y6, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelu_loop"))
+	Label("gelu_done")
+	VZEROUPPER()
+	RET()
+}
+
+// geluTanhAVX2 emits geluTanhAVX2(out, x []float32): out = x/(1+exp(-2u)),
+// u = √(2/π)(x+0.044715x³), for len(x) a multiple of 8.
+func geluTanhAVX2() {
+	TEXT("geluTanhAVX2", NOSPLIT, "func(out, x []float32)")
+	Doc("geluTanhAVX2 sets out[i] to the tanh-approximate GELU of x[i] for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelut_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelut_done"))
+	v, w := reg.Y0, reg.Y1
+	VMOVUPS(Mem{Base: px}, v)
+	VMULPS(v, v, w)
+	VMULPS(cGeluC, w, w)
+	VADDPS(cOne, w, w)
+	VMULPS(v, w, w)
+	VMULPS(cGeluM2K, w, w) // -2u
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
+	VDIVPS(reg.Y2, v, reg.Y2)
+	VMOVUPS(reg.Y2, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelut_loop"))
+	Label("gelut_done")
+	VZEROUPPER()
+	RET()
+}
+
+// geluBackwardAVX2 emits geluBackwardAVX2(dx, x, dout []float32):
+// dx += dout·(Φ(x) + x·φ(x)) for len(x) a multiple of 8.
+func geluBackwardAVX2() {
+	TEXT("geluBackwardAVX2", NOSPLIT, "func(dx, x, dout []float32)")
+	Doc("geluBackwardAVX2 adds dout[i]·GELU'(x[i]) to dx[i] for i < len(x), a multiple of 8.")
+	pd := Load(Param("dx").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("dout").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelub_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelub_done"))
+	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+	VMOVUPS(Mem{Base: px}, v)
+	VANDPS(cAbs, v, z)
+	VMULPS(cInvSqrt2, z, z)
+	VMULPS(cHalf, z, t)
+	VADDPS(cOne, t, t)
+	VMOVUPS(cOne, reg.Y4)
+	VDIVPS(t, reg.Y4, t)
+	VMOVUPS(cErfc[0], p)
+	for i := 1; i < 10; i++ {
+		VFMADD213PS(cErfc[i], t, p)
+	}
+	VFNMADD231PS(z, z, p)
+	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(t, reg.Y5, reg.Y5)
+	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+	VMOVUPS(cOne, reg.Y6)
+	VSUBPS(reg.Y5, reg.Y6, reg.Y6)
+	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
+	// φ(x) = exp(-x²/2)/√(2π)
+	VMULPS(v, v, reg.Y10)
+	VMULPS(cMinusHalf, reg.Y10, reg.Y10)
+	vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
+	VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
+	VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
+	VMOVUPS(Mem{Base: pd}, reg.Y12)
+	VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
+	VMOVUPS(reg.Y12, Mem{Base: pd})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), pd)
+	ADDQ(Imm(32), pg)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelub_loop"))
+	Label("gelub_done")
+	VZEROUPPER()
+	RET()
+}
+
+// geluTanhBackwardAVX2 emits geluTanhBackwardAVX2(dx, x, dout []float32):
+// with s = σ(2u), dx += dout·(s + x·2s(1-s)·√(2/π)(1 + 3·0.044715·x²)).
+func geluTanhBackwardAVX2() {
+	TEXT("geluTanhBackwardAVX2", NOSPLIT, "func(dx, x, dout []float32)")
+	Doc("geluTanhBackwardAVX2 adds dout[i]·GELUTanh'(x[i]) to dx[i] for i < len(x), a multiple of 8.")
+	pd := Load(Param("dx").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("dout").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	Label("gelutb_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("gelutb_done"))
+	v, w, x2 := reg.Y0, reg.Y1, reg.Y9
+	VMOVUPS(Mem{Base: px}, v)
+	VMULPS(v, v, x2)
+	VMULPS(cGeluC, x2, w)
+	VADDPS(cOne, w, w)
+	VMULPS(v, w, w)
+	VMULPS(cGeluM2K, w, w) // -2u
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
+	VMOVUPS(cOne, reg.Y6)
+	VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
+	VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
+	VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
+	VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
+	VMULPS(cGeluC3, x2, reg.Y8)
+	VADDPS(cOne, reg.Y8, reg.Y8)
+	VMULPS(cGeluK, reg.Y8, reg.Y8) // du
+	VMULPS(reg.Y8, reg.Y7, reg.Y7)
+	VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
+	VMOVUPS(Mem{Base: pd}, reg.Y10)
+	VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
+	VMOVUPS(reg.Y10, Mem{Base: pd})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), pd)
+	ADDQ(Imm(32), pg)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("gelutb_loop"))
+	Label("gelutb_done")
+	VZEROUPPER()
+	RET()
+}
+
+// Constants of the GELU backward kernels.
+var cInvSqrt2Pi, cMinusHalf, cGeluK, cGeluC3 Mem

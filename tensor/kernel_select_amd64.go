@@ -1,0 +1,37 @@
+//go:build !purego
+
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// asmKernels lists the assembly GEMM kernels this CPU can run, best first.
+func asmKernels() []gemmKernel {
+	var ks []gemmKernel
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+		ks = append(ks, gemmKernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, nc: 512, fn: sgemmKernel12x32AVX512})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2})
+	}
+	return ks
+}
+
+func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+func dotAsm(x, y []float32) float32 { return dotAVX2(x, y) }
+
+func axpyAsm(alpha float32, x, y []float32) { axpyAVX2(alpha, x, y) }
+
+func packTransAsm(dst, src []float32, ld, rows, kc int) {
+	packTransAVX2(&dst[0], &src[0], ld, rows, kc)
+}
+
+func expSumAsm(out, x []float32, shift float32) float32 { return expSumAVX2(out, x, shift) }
+
+func geluAsm(out, x []float32) { geluAVX2(out, x) }
+
+func geluTanhAsm(out, x []float32) { geluTanhAVX2(out, x) }
+
+func geluBackwardAsm(dx, x, dout []float32) { geluBackwardAVX2(dx, x, dout) }
+
+func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, dout) }

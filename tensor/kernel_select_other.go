@@ -1,0 +1,23 @@
+//go:build !amd64 || purego
+
+package tensor
+
+func asmKernels() []gemmKernel { return nil }
+
+func hasAVX2() bool { return false }
+
+func dotAsm(x, y []float32) float32 { panic("tensor: no assembly dot") }
+
+func axpyAsm(alpha float32, x, y []float32) { panic("tensor: no assembly axpy") }
+
+func packTransAsm(dst, src []float32, ld, rows, kc int) { panic("tensor: no assembly packing") }
+
+func expSumAsm(out, x []float32, shift float32) float32 { panic("tensor: no assembly exp") }
+
+func geluAsm(out, x []float32) { panic("tensor: no assembly GELU") }
+
+func geluTanhAsm(out, x []float32) { panic("tensor: no assembly GELU") }
+
+func geluBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
+
+func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }

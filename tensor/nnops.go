@@ -1,0 +1,265 @@
+package tensor
+
+import "math"
+
+// rowGrain returns how many rows of cols elements make one parallel chunk.
+func rowGrain(cols int) int { return max(1, elemGrain/max(cols, 1)) }
+
+// Softmax writes the softmax of each row of x [rows, cols] to out [rows, cols]
+// (out may be x): out[r][j] = exp(x[r][j] - m) / Σ_j exp(x[r][j] - m) with m
+// the row maximum, so large logits do not overflow. A row of all -Inf (fully
+// masked) becomes all zeros.
+func Softmax(out, x []float32, rows, cols int) {
+	checkLen("Softmax", rows*cols, out, x)
+	asm := current.Load().avx2
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			softmaxRow(asm, out[r*cols:r*cols+cols], x[r*cols:r*cols+cols])
+		}
+	})
+}
+
+// expSum sets out[i] = Exp(x[i]-shift) and returns the sum, with the
+// vector kernel when asm is set.
+func expSum(asm bool, out, x []float32, shift float32) float32 {
+	out = out[:len(x)]
+	var s float32
+	i := 0
+	if asm && len(x) >= 8 {
+		i = len(x) &^ 7
+		s = expSumAsm(out[:i], x[:i], shift)
+	}
+	for ; i < len(x); i++ {
+		e := Exp(x[i] - shift)
+		out[i] = e
+		s += e
+	}
+	return s
+}
+
+func softmaxRow(asm bool, out, x []float32) {
+	out = out[:len(x)]
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	if math.IsInf(float64(m), -1) {
+		clear(out)
+		return
+	}
+	inv := 1 / expSum(asm, out, x, m)
+	for i := range out {
+		out[i] *= inv
+	}
+}
+
+// SoftmaxBackward accumulates into dx [rows, cols] the gradient through a
+// row softmax with output y and output gradient dy:
+// dx[r][j] += y[r][j]·(dy[r][j] - Σ_k dy[r][k]·y[r][k]).
+func SoftmaxBackward(dx, y, dy []float32, rows, cols int) {
+	checkLen("SoftmaxBackward", rows*cols, dx, y, dy)
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			yr, dyr, dxr := y[r*cols:r*cols+cols], dy[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
+			s := dotGo(yr, dyr)
+			for j, v := range yr {
+				dxr[j] += v * (dyr[j] - s)
+			}
+		}
+	})
+}
+
+// LayerNorm normalises each row of x [rows, cols] and writes
+// out[r][j] = (x[r][j] - μ_r)·σ_r⁻¹·gamma[j] + beta[j], with μ_r the row mean,
+// σ_r = sqrt(var_r + eps) and var_r the biased variance, as
+// torch.nn.LayerNorm. If mean and rstd (length rows) are not nil they receive
+// μ_r and 1/σ_r for LayerNormBackward. out may be x.
+func LayerNorm(out, mean, rstd, x, gamma, beta []float32, rows, cols int, eps float32) {
+	checkLen("LayerNorm", rows*cols, out, x)
+	checkLen("LayerNorm", cols, gamma, beta)
+	if mean != nil || rstd != nil {
+		checkLen("LayerNorm", rows, mean, rstd)
+	}
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr := x[r*cols : r*cols+cols]
+			var s float64
+			for _, v := range xr {
+				s += float64(v)
+			}
+			mu := s / float64(cols)
+			var ss float64
+			for _, v := range xr {
+				d := float64(v) - mu
+				ss += d * d
+			}
+			rs := float32(1 / math.Sqrt(ss/float64(cols)+float64(eps)))
+			m := float32(mu)
+			or := out[r*cols : r*cols+cols]
+			for j, v := range xr {
+				or[j] = (v-m)*rs*gamma[j] + beta[j]
+			}
+			if mean != nil {
+				mean[r], rstd[r] = m, rs
+			}
+		}
+	})
+}
+
+// LayerNormBackward accumulates the gradients of LayerNorm: given the output
+// gradient dout [rows, cols], the input x, gamma and the mean and rstd that
+// LayerNorm saved, it adds the input gradient to dx [rows, cols] and the
+// parameter gradients to dgamma and dbeta (length cols). With
+// x̂ = (x-μ)·rstd and g = dout·gamma,
+// dx = rstd·(g - mean_j(g) - x̂·mean_j(g·x̂)), dgamma += Σ_r dout·x̂,
+// dbeta += Σ_r dout.
+func LayerNormBackward(dx, dgamma, dbeta, dout, x, gamma, mean, rstd []float32, rows, cols int) {
+	checkLen("LayerNormBackward", rows*cols, dx, dout, x)
+	checkLen("LayerNormBackward", cols, dgamma, dbeta, gamma)
+	checkLen("LayerNormBackward", rows, mean, rstd)
+	nt := min(Threads(), max(1, rows/rowGrain(cols)))
+	if nt < 1 {
+		nt = 1
+	}
+	// Each chunk sums its parameter gradients in its own buffer.
+	partial := make([]float32, 2*cols*nt)
+	ParallelFor(nt, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			dg := partial[2*c*cols : 2*c*cols+cols]
+			db := partial[2*c*cols+cols : 2*c*cols+2*cols]
+			for r := c * rows / nt; r < (c+1)*rows/nt; r++ {
+				xr, dr, dxr := x[r*cols:r*cols+cols], dout[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
+				m, rs := mean[r], rstd[r]
+				var sg, sgx float32
+				for j, d := range dr {
+					xh := (xr[j] - m) * rs
+					g := d * gamma[j]
+					sg += g
+					sgx += g * xh
+					dg[j] += d * xh
+					db[j] += d
+				}
+				sg /= float32(cols)
+				sgx /= float32(cols)
+				for j, d := range dr {
+					xh := (xr[j] - m) * rs
+					dxr[j] += rs * (d*gamma[j] - sg - xh*sgx)
+				}
+			}
+		}
+	})
+	for c := 0; c < nt; c++ {
+		for j := 0; j < cols; j++ {
+			dgamma[j] += partial[2*c*cols+j]
+			dbeta[j] += partial[2*c*cols+cols+j]
+		}
+	}
+}
+
+// GELU writes the exact GELU of x to out (out may be x):
+// out[i] = x[i]·Φ(x[i]) = 0.5·x·(1 + erf(x/√2)), torch's gelu with
+// approximate="none".
+func GELU(out, x []float32) {
+	checkLen("GELU", len(x), out)
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		o, xs := out[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluAsm(o[:n8], xs[:n8])
+			o, xs = o[n8:], xs[n8:]
+		}
+		for i, v := range xs {
+			o[i] = v * normCDF32(v)
+		}
+	})
+}
+
+// GELUBackward accumulates into dx the gradient through the exact GELU:
+// dx[i] += dout[i]·(Φ(x) + x·φ(x)) with φ the standard normal density.
+func GELUBackward(dx, x, dout []float32) {
+	checkLen("GELUBackward", len(x), dx, dout)
+	const invSqrt2Pi = 0.3989422804014327
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluBackwardAsm(d[:n8], xs[:n8], g[:n8])
+			d, g, xs = d[n8:], g[n8:], xs[n8:]
+		}
+		for i, v := range xs {
+			d[i] += g[i] * (normCDF32(v) + v*invSqrt2Pi*Exp(-0.5*v*v))
+		}
+	})
+}
+
+// geluTanhK is √(2/π).
+const geluTanhK = 0.7978845608028654
+
+// GELUTanh writes the tanh approximation of GELU of x to out (out may be x):
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), torch's gelu with
+// approximate="tanh" (HF's gelu_new), computed as x·σ(2u) to stay accurate in
+// both tails.
+func GELUTanh(out, x []float32) {
+	checkLen("GELUTanh", len(x), out)
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		o, xs := out[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluTanhAsm(o[:n8], xs[:n8])
+			o, xs = o[n8:], xs[n8:]
+		}
+		for i, v := range xs {
+			u := geluTanhK * (v + 0.044715*v*v*v)
+			o[i] = v / (1 + Exp(-2*u))
+		}
+	})
+}
+
+// GELUTanhBackward accumulates into dx the gradient through GELUTanh:
+// with s = σ(2u), dx[i] += dout[i]·(s + x·2s(1-s)·√(2/π)(1 + 3·0.044715·x²)).
+func GELUTanhBackward(dx, x, dout []float32) {
+	checkLen("GELUTanhBackward", len(x), dx, dout)
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
+		if asm && len(xs) >= 8 {
+			n8 := len(xs) &^ 7
+			geluTanhBackwardAsm(d[:n8], xs[:n8], g[:n8])
+			d, g, xs = d[n8:], g[n8:], xs[n8:]
+		}
+		for i, v := range xs {
+			u := geluTanhK * (v + 0.044715*v*v*v)
+			s := 1 / (1 + Exp(-2*u))
+			du := geluTanhK * (1 + 3*0.044715*v*v)
+			d[i] += g[i] * (s + v*2*s*(1-s)*du)
+		}
+	})
+}
+
+// Tanh writes tanh(x) to out (out may be x), as in BERT's pooler.
+func Tanh(out, x []float32) {
+	checkLen("Tanh", len(x), out)
+	ParallelFor(len(x), elemGrain, func(lo, hi int) {
+		o := out[lo:hi]
+		for i, v := range x[lo:hi] {
+			o[i] = float32(math.Tanh(float64(v)))
+		}
+	})
+}
+
+// TanhBackward accumulates into dx the gradient through Tanh given its
+// output y: dx[i] += dout[i]·(1 - y[i]²).
+func TanhBackward(dx, y, dout []float32) {
+	checkLen("TanhBackward", len(y), dx, dout)
+	ParallelFor(len(y), elemGrain, func(lo, hi int) {
+		d, g := dx[lo:hi], dout[lo:hi]
+		for i, v := range y[lo:hi] {
+			d[i] += g[i] * (1 - v*v)
+		}
+	})
+}

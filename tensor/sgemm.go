@@ -1,0 +1,371 @@
+package tensor
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, where op(X) is X, or Xᵀ when the matching trans flag is set.
+// op(A) is m×k, op(B) is k×n and C is m×n.
+//
+// Storage is row-major with explicit leading dimensions (row strides):
+// A is m×k with stride lda ≥ k when transA is false, and k×m with lda ≥ m
+// when it is true; B is k×n with ldb ≥ n, or n×k with ldb ≥ k when transB is
+// set; C is m×n with ldc ≥ n. So the forward pass of a linear layer,
+// y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(false, true, T, out, in, 1, x,
+// in, W, in, 0, y, out), and its weight gradient dW[out, in] += dyᵀ·x is
+// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in).
+//
+// When beta is 0, C is not read (NaNs in it are overwritten). The work is
+// spread over Threads() goroutines when the product is large enough; the
+// assembly micro-kernel is chosen at start-up for the CPU (AVX-512 or
+// AVX2+FMA on amd64, see UseAssembly). Sgemm panics with a message naming the
+// argument if a dimension is negative, a leading dimension is too small, or a
+// slice is too short for the shape; these are programming errors.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemm(current.Load(), Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmStrided computes batch independent products
+// C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at a[i*strideA],
+// B_i at b[i*strideB] and C_i at c[i*strideC]; each is laid out as in Sgemm.
+// Batches run in parallel when there are at least as many as threads.
+func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
+	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
+		panic(fmt.Sprintf("tensor.SgemmStrided: negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
+	}
+	offs := make([]int, 3*batch)
+	for i := 0; i < batch; i++ {
+		offs[i], offs[batch+i], offs[2*batch+i] = i*strideA, i*strideB, i*strideC
+	}
+	SgemmBatched(transA, transB, m, n, k, alpha, a, lda, offs[:batch], b, ldb, offs[batch:2*batch], beta, c, ldc, offs[2*batch:])
+}
+
+// SgemmBatched computes len(offA) independent products
+// C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at a[offA[i]],
+// B_i at b[offB[i]] and C_i at c[offC[i]], each laid out as in Sgemm. The
+// offsets express any batch × head layout; for attention scores of head h in
+// sequence s with q, k laid out [S*T, H*D], offA = offB = s*T*H*D + h*D with
+// lda = ldb = H*D. The C_i must not overlap. Products run in parallel when
+// there are at least as many as threads, otherwise one after the other, each
+// in parallel.
+func SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
+	if len(offB) != len(offA) || len(offC) != len(offA) {
+		panic(fmt.Sprintf("tensor.SgemmBatched: offset counts differ: %d, %d, %d", len(offA), len(offB), len(offC)))
+	}
+	for i := range offA {
+		if offA[i] < 0 || offA[i] > len(a) || offB[i] < 0 || offB[i] > len(b) || offC[i] < 0 || offC[i] > len(c) {
+			panic(fmt.Sprintf("tensor.SgemmBatched: product %d: offset out of range", i))
+		}
+		checkGemm(transA, transB, m, n, k, a[offA[i]:], lda, b[offB[i]:], ldb, c[offC[i]:], ldc)
+	}
+	be := current.Load()
+	nt := Threads()
+	if len(offA) >= nt || nt == 1 {
+		ParallelFor(len(offA), 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				sgemm(be, 1, transA, transB, m, n, k, alpha, a[offA[i]:], lda, b[offB[i]:], ldb, beta, c[offC[i]:], ldc)
+			}
+		})
+		return
+	}
+	for i := range offA {
+		sgemm(be, nt, transA, transB, m, n, k, alpha, a[offA[i]:], lda, b[offB[i]:], ldb, beta, c[offC[i]:], ldc)
+	}
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("tensor.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	check := func(name string, x []float32, rows, cols, ld int) {
+		if ld < max(cols, 1) {
+			panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d columns", name, ld, cols))
+		}
+		if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d too short for %d×%d with ld%s=%d", name, len(x), rows, cols, name, ld))
+		}
+	}
+	check("a", a, ar, ac, lda)
+	check("b", b, br, bc, ldb)
+	check("c", c, m, n, ldc)
+}
+
+// scaleC sets C = beta·C for the m×n matrix c (stride ldc).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else {
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// minFlopsPerThread is the work below which a product runs on one goroutine.
+const minFlopsPerThread = 1 << 21
+
+func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
+	if nt == 1 {
+		sgemmSerial(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmParallel(be, nt, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Task sizes of sgemmParallel: a task computes a block of about taskRows
+// rows and taskCols columns of C.
+const (
+	taskRows = 96
+	taskCols = 512
+	// sharedCols bounds the columns of op(B) packed at once (kc×sharedCols
+	// floats shared by all workers).
+	sharedCols = 4096
+)
+
+// sgemmParallel runs the product on nt goroutines. For each block of kc
+// steps (and of up to sharedCols columns) the workers first pack op(B)
+// together, then take tasks — blocks of C of about taskRows×taskCols — from
+// a shared counter, so a worker slowed by other load on the machine simply
+// takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
+// runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
+// panels.
+func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 || alpha == 0 {
+		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
+			scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
+		})
+		return
+	}
+	kr := &be.gemm
+	mr, nr := kr.mr, kr.nr
+	kcMax := min(kr.kc, k)
+	ncMax := min(sharedCols, (n+nr-1)/nr*nr)
+	// Split rows and columns into near-equal task blocks aligned to the tile.
+	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
+	rowTasks := max(1, (m+taskRows/2)/taskRows)
+	colTasks := max(1, (min(n, ncMax)+taskCols/2)/taskCols)
+	// Small products: make at least 2 tasks per worker if the tiles allow.
+	for rowTasks*colTasks < 2*nt && (rowTasks < mPanels || colTasks < nPanels) {
+		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
+			rowTasks++
+		} else {
+			colTasks++
+		}
+	}
+	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
+	rowTasks = (m + rowStep - 1) / rowStep
+
+	shared := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(shared)
+	shared.b = grow(shared.b, ncMax*kcMax)
+	bp := shared.b
+
+	for jc := 0; jc < n; jc += ncMax {
+		nc := min(ncMax, n-jc)
+		ncPanels := (nc + nr - 1) / nr
+		colStep := (ncPanels + colTasks - 1) / colTasks * nr
+		colTasksHere := (nc + colStep - 1) / colStep
+		tasks := rowTasks * colTasksHere
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
+			// Pack op(B)[pc:pc+kc, jc:jc+nc] together.
+			ParallelFor(ncPanels, 4, func(lo, hi int) {
+				for p := lo; p < hi; p++ {
+					jr := p * nr
+					panel := bp[jr*kc : jr*kc+nr*kc]
+					nt := min(nr, nc-jr)
+					if transB {
+						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+					} else {
+						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+					}
+				}
+			})
+			var next atomic.Int64
+			ParallelFor(nt, 1, func(lo, hi int) {
+				s := scratchPool.Get().(*gemmScratch)
+				defer scratchPool.Put(s)
+				s.a = grow(s.a, rowStep*kc)
+				s.tile = grow(s.tile, mr*nr)
+				for {
+					t := int(next.Add(1) - 1)
+					if t >= tasks {
+						return
+					}
+					i0 := (t / colTasksHere) * rowStep
+					j0 := (t % colTasksHere) * colStep
+					mc := min(rowStep, m-i0)
+					nw := min(colStep, nc-j0)
+					if pc == 0 {
+						scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
+					}
+					for ir := 0; ir < mc; ir += mr {
+						panel := s.a[ir*kc : ir*kc+mr*kc]
+						mt := min(mr, mc-ir)
+						if transA {
+							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+						} else {
+							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+						}
+					}
+					microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+				}
+			})
+		}
+	}
+}
+
+// microTiles runs the micro-kernel over an mc×nw block of C from packed A
+// (mc rows in mr-row panels) and packed B (nw columns in nr-column panels),
+// the A micro-panel staying in L1 while the kernel sweeps the B panels.
+// Edge tiles go through tile (mr×nr scratch).
+func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32) {
+	mr, nr, fn := kr.mr, kr.nr, kr.fn
+	for ir := 0; ir < mc; ir += mr {
+		mt := min(mr, mc-ir)
+		a := &ap[ir*kc]
+		for jr := 0; jr < nw; jr += nr {
+			nt := min(nr, nw-jr)
+			b := &bp[jr*kc]
+			ci := ir*ldc + jr
+			if mt == mr && nt == nr {
+				fn(kc, a, b, &c[ci], ldc, alpha)
+				continue
+			}
+			clear(tile)
+			fn(kc, a, b, &tile[0], nr, alpha)
+			for i := 0; i < mt; i++ {
+				row := c[ci+i*ldc : ci+i*ldc+nt]
+				for j, v := range tile[i*nr : i*nr+nt] {
+					row[j] += v
+				}
+			}
+		}
+	}
+}
+
+type gemmScratch struct {
+	a, b []float32
+	tile []float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// sgemmSerial runs the blocked loop nest on the calling goroutine: for each
+// block of kc steps it packs op(A) whole (m×kc, read once) and then, for each
+// block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
+// micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
+// the kernel sweeps the B panels.
+func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	kr := &be.gemm
+	mr, nr := kr.mr, kr.nr
+	kcMax := min(kr.kc, k)
+	mPad := (m + mr - 1) / mr * mr
+	ncMax := min(kr.nc, (n+nr-1)/nr*nr)
+	s := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(s)
+	s.a = grow(s.a, mPad*kcMax)
+	s.b = grow(s.b, ncMax*kcMax)
+	s.tile = grow(s.tile, mr*nr)
+	for pc := 0; pc < k; pc += kcMax {
+		kc := min(kcMax, k-pc)
+		for ir := 0; ir < m; ir += mr {
+			panel := s.a[ir*kc : ir*kc+mr*kc]
+			mt := min(mr, m-ir)
+			if transA {
+				packCopy(panel, a[pc*lda+ir:], lda, mr, mt, kc)
+			} else {
+				packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
+			}
+		}
+		for jc := 0; jc < n; jc += ncMax {
+			nc := min(ncMax, n-jc)
+			for jr := 0; jr < nc; jr += nr {
+				panel := s.b[jr*kc : jr*kc+nr*kc]
+				nt := min(nr, nc-jr)
+				if transB {
+					packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+				} else {
+					packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+				}
+			}
+			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile)
+		}
+	}
+}
+
+// packTrans packs a micro-panel from w rows of src (stride ld), of which the
+// first valid exist: dst[q*w+i] = src[i*ld+q] for q < kc, zero for i ≥ valid.
+// This is the layout of op(A) when A is not transposed and of op(B) when B
+// is.
+func packTrans(be *backend, dst, src []float32, ld, w, valid, kc int) {
+	dst = dst[:w*kc]
+	q0 := 0
+	if be.avx2 && valid == w && w%4 == 0 && kc >= 8 {
+		q0 = kc &^ 7
+		_ = src[(w-1)*ld+q0-1]
+		packTransAsm(dst, src, ld, w, q0)
+	}
+	if q0 < kc {
+		for i := 0; i < valid; i++ {
+			row := src[i*ld+q0 : i*ld+kc]
+			for q, v := range row {
+				dst[(q0+q)*w+i] = v
+			}
+		}
+	}
+	if valid < w {
+		for q := 0; q < kc; q++ {
+			clear(dst[q*w+valid : q*w+w])
+		}
+	}
+}
+
+// packCopy packs a micro-panel from kc rows of src (stride ld), taking the
+// first valid of w columns: dst[q*w+i] = src[q*ld+i], zero for i ≥ valid.
+// This is the layout of op(A) when A is transposed and of op(B) when B is
+// not.
+func packCopy(dst, src []float32, ld, w, valid, kc int) {
+	for q := 0; q < kc; q++ {
+		d := dst[q*w : q*w+w]
+		copy(d, src[q*ld:q*ld+valid])
+		clear(d[valid:])
+	}
+}
+
+// unsafeSlice views n float32s from p.
+func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -1,0 +1,363 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// backends runs f once with each assembly GEMM kernel this build and CPU
+// have (with the assembly vector kernels) and once with the portable Go
+// kernels, restoring the default afterwards.
+func backends(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	defer UseAssembly(true)
+	for _, k := range asmKernels() {
+		if !useGemmKernel(k.name) {
+			t.Fatalf("useGemmKernel(%q) failed", k.name)
+		}
+		t.Run("asm/"+KernelName(), f)
+	}
+	if UseAssembly(false) {
+		t.Fatal("UseAssembly(false) reports assembly in use")
+	}
+	if KernelName() != "go-4x4" {
+		t.Fatalf("portable kernel is %q", KernelName())
+	}
+	t.Run("go/"+KernelName(), f)
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// refGemm computes alpha·op(A)·op(B) + beta·C in float64, and the matching
+// sum of absolute terms used to bound the float32 rounding error.
+func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (val, mag []float64) {
+	val = make([]float64, m*n)
+	mag = make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s, sa float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+				sa += math.Abs(float64(av) * float64(bv))
+			}
+			cv := 0.0
+			if beta != 0 {
+				cv = float64(beta) * float64(c[i*ldc+j])
+			}
+			val[i*n+j] = float64(alpha)*s + cv
+			mag[i*n+j] = math.Abs(float64(alpha))*sa + math.Abs(cv)
+		}
+	}
+	return val, mag
+}
+
+func checkGemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad int) {
+	t.Helper()
+	lda, ldb, ldc := k+pad, n+pad, n+pad
+	ar, br := m, k
+	if transA {
+		lda, ar = m+pad, k
+	}
+	if transB {
+		ldb, br = k+pad, n
+	}
+	a := randSlice(r, max(0, (ar-1)*lda+lda))
+	b := randSlice(r, max(0, (br-1)*ldb+ldb))
+	c := randSlice(r, max(0, (m-1)*ldc+ldc))
+	if beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN()) // must be ignored
+		}
+	}
+	c0 := append([]float32(nil), c...)
+	val, mag := refGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			if j >= n {
+				if !(got == c0[i*ldc+j] || math.IsNaN(float64(got)) && math.IsNaN(float64(c0[i*ldc+j]))) {
+					t.Fatalf("tA=%v tB=%v m=%d n=%d k=%d: padding C[%d][%d] changed", transA, transB, m, n, k, i, j)
+				}
+				continue
+			}
+			want := val[i*n+j]
+			tol := 2e-7*float64(k+4)*mag[i*n+j] + 1e-30
+			if d := math.Abs(float64(got) - want); !(d <= tol) {
+				t.Fatalf("tA=%v tB=%v m=%d n=%d k=%d α=%g β=%g: C[%d][%d] = %g, want %g (tol %g)", transA, transB, m, n, k, alpha, beta, i, j, got, want, tol)
+			}
+		}
+	}
+}
+
+func TestSgemmShapes(t *testing.T) {
+	sizes := []int{1, 2, 7, 12, 17, 33, 65}
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, m := range sizes {
+					for _, n := range sizes {
+						k := sizes[(m+n)%len(sizes)]
+						checkGemmCase(t, r, tA, tB, m, n, k, 1, 0, 0)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmLarge(t *testing.T) {
+	// Odd sizes that cross the kc, mc and nc block edges of every kernel, with
+	// padded leading dimensions, alpha ≠ 1 and beta ∈ {0, 1, -0.5}.
+	cases := []struct{ m, n, k int }{
+		{511, 33, 300}, {17, 1100, 511}, {130, 515, 257}, {1, 777, 513}, {600, 1, 70}, {97, 131, 1},
+	}
+	// One thread runs the serial loop nest, several the task-parallel one.
+	for _, nt := range []int{1, 3} {
+		old := SetThreads(nt)
+		t.Run(fmt.Sprintf("threads=%d", nt), func(t *testing.T) {
+			backends(t, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(3, 4))
+				for i, cs := range cases {
+					for _, tA := range []bool{false, true} {
+						for _, tB := range []bool{false, true} {
+							beta := []float32{0, 1, -0.5}[i%3]
+							checkGemmCase(t, r, tA, tB, cs.m, cs.n, cs.k, 0.75, beta, 3)
+						}
+					}
+				}
+			})
+		})
+		SetThreads(old)
+	}
+}
+
+func TestSgemmThreads(t *testing.T) {
+	defer SetThreads(SetThreads(3))
+	if Threads() != 3 {
+		t.Fatalf("Threads() = %d after SetThreads(3)", Threads())
+	}
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		checkGemmCase(t, r, false, true, 300, 200, 100, 1, 0, 0)
+		checkGemmCase(t, r, true, false, 50, 700, 90, 1, 1, 1)
+		checkGemmCase(t, r, false, false, 700, 20, 90, -2, 0.5, 0)
+		checkGemmCase(t, r, true, true, 33, 5000, 40, 1, 0, 2) // more columns than sharedCols
+		checkGemmCase(t, r, false, false, 64, 64, 600, 1, 0, 0)
+		checkGemmCase(t, r, false, false, 100, 100, 0, 1, 0.5, 1) // k = 0: C = beta·C
+		checkGemmCase(t, r, false, true, 300, 200, 100, 0, -1, 0) // alpha = 0
+	})
+}
+
+func TestSgemmZeroSizes(t *testing.T) {
+	c := []float32{1, 2, 3, 4}
+	Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
+	for i, want := range []float32{0.5, 1, 1.5, 2} {
+		if c[i] != want {
+			t.Fatalf("k=0: c[%d] = %g, want %g", i, c[i], want)
+		}
+	}
+	Sgemm(false, false, 0, 5, 3, 1, nil, 3, make([]float32, 15), 5, 0, nil, 5)
+}
+
+func TestSgemmPanicsOnShortSlice(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic for a too short A")
+		}
+	}()
+	Sgemm(false, false, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+}
+
+func TestSgemmBatched(t *testing.T) {
+	// Attention-style layout: q, k are [S*T, H*D]; scores[s][h] = q_sh·k_shᵀ.
+	const S, T, H, D = 2, 9, 3, 5
+	backends(t, func(t *testing.T) {
+		for _, nt := range []int{1, 2, 8} {
+			old := SetThreads(nt)
+			r := rand.New(rand.NewPCG(7, uint64(nt)))
+			q := randSlice(r, S*T*H*D)
+			kk := randSlice(r, S*T*H*D)
+			out := make([]float32, S*H*T*T)
+			var offA, offC []int
+			for s := 0; s < S; s++ {
+				for h := 0; h < H; h++ {
+					offA = append(offA, s*T*H*D+h*D)
+					offC = append(offC, (s*H+h)*T*T)
+				}
+			}
+			SgemmBatched(false, true, T, T, D, 0.5, q, H*D, offA, kk, H*D, offA, 0, out, T, offC)
+			for s := 0; s < S; s++ {
+				for h := 0; h < H; h++ {
+					for i := 0; i < T; i++ {
+						for j := 0; j < T; j++ {
+							var want float64
+							for d := 0; d < D; d++ {
+								want += float64(q[(s*T+i)*H*D+h*D+d]) * float64(kk[(s*T+j)*H*D+h*D+d])
+							}
+							want *= 0.5
+							got := out[(s*H+h)*T*T+i*T+j]
+							if math.Abs(float64(got)-want) > 1e-5 {
+								t.Fatalf("threads=%d s=%d h=%d [%d][%d] = %g, want %g", nt, s, h, i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+			// The strided form on contiguous [batch, m, k] × [batch, k, n].
+			const B, M, N, K = 5, 7, 6, 4
+			a := randSlice(r, B*M*K)
+			b := randSlice(r, B*K*N)
+			c := make([]float32, B*M*N)
+			SgemmStrided(false, false, M, N, K, 1, a, K, M*K, b, N, K*N, 0, c, N, M*N, B)
+			for bi := 0; bi < B; bi++ {
+				val, _ := refGemm(false, false, M, N, K, 1, a[bi*M*K:], K, b[bi*K*N:], N, 0, nil, N)
+				for i, want := range val {
+					if got := c[bi*M*N+i]; math.Abs(float64(got)-want) > 1e-5 {
+						t.Fatalf("strided batch %d elem %d = %g, want %g", bi, i, got, want)
+					}
+				}
+			}
+			SetThreads(old)
+		}
+	})
+}
+
+func TestParallelFor(t *testing.T) {
+	for _, nt := range []int{1, 2, 5} {
+		old := SetThreads(nt)
+		for _, n := range []int{0, 1, 3, 100} {
+			hits := make([]int32, n)
+			calls := 0
+			done := make(chan struct{}, 64)
+			ParallelFor(n, 2, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+				done <- struct{}{}
+			})
+			close(done)
+			for range done {
+				calls++
+			}
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("threads=%d n=%d: index %d visited %d times", nt, n, i, h)
+				}
+			}
+			if n > 0 && (calls < 1 || calls > nt || calls > (n+1)/2) {
+				t.Fatalf("threads=%d n=%d: %d chunks", nt, n, calls)
+			}
+		}
+		SetThreads(old)
+	}
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	cases := []struct {
+		tB      bool
+		m, n, k int
+	}{
+		{false, 1024, 768, 768},
+		{true, 1024, 3072, 768},
+		{false, 1024, 768, 3072},
+		{true, 128, 768, 768},
+		{false, 2048, 2048, 2048},
+	}
+	for _, cs := range cases {
+		op := "NN"
+		if cs.tB {
+			op = "NT"
+		}
+		b.Run(fmt.Sprintf("%s/M=%d,N=%d,K=%d", op, cs.m, cs.n, cs.k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := randSlice(r, cs.m*cs.k)
+			y := randSlice(r, cs.k*cs.n)
+			z := make([]float32, cs.m*cs.n)
+			ldb := cs.n
+			if cs.tB {
+				ldb = cs.k
+			}
+			Sgemm(false, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
+			b.ResetTimer()
+			for b.Loop() {
+				Sgemm(false, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
+			}
+			b.ReportMetric(2*float64(cs.m)*float64(cs.n)*float64(cs.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func TestNoAsmEnv(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{{"", true}, {"0", true}, {"1", false}, {"yes", false}} {
+		t.Setenv("TEXTCLF_NOASM", c.v)
+		if got := assemblyAllowed(); got != c.want {
+			t.Fatalf("TEXTCLF_NOASM=%q: assemblyAllowed() = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+func TestKernelName(t *testing.T) {
+	defer UseAssembly(true)
+	name := KernelName()
+	t.Logf("kernel: %s", name)
+	if UseAssembly(false); KernelName() != "go-4x4" {
+		t.Fatalf("portable kernel name %q", KernelName())
+	}
+	if ks := asmKernels(); len(ks) > 0 && assemblyAllowed() && name != ks[0].name {
+		t.Fatalf("default kernel %q, want the best available %q", name, ks[0].name)
+	}
+}
+
+// BenchmarkSgemmAttention runs the per-head products of BERT-base attention
+// for a batch of 8×128 tokens (12 heads of 64): scores = Q·Kᵀ and
+// context = P·V, with Q, K, V laid out [8·128, 768].
+func BenchmarkSgemmAttention(b *testing.B) {
+	const S, T, H, D = 8, 128, 12, 64
+	r := rand.New(rand.NewPCG(1, 1))
+	q, k, v := randSlice(r, S*T*H*D), randSlice(r, S*T*H*D), randSlice(r, S*T*H*D)
+	p := randSlice(r, S*H*T*T)
+	ctx := make([]float32, S*T*H*D)
+	var offQ, offP []int
+	for s := 0; s < S; s++ {
+		for h := 0; h < H; h++ {
+			offQ = append(offQ, s*T*H*D+h*D)
+			offP = append(offP, (s*H+h)*T*T)
+		}
+	}
+	b.Run("QK", func(b *testing.B) {
+		for b.Loop() {
+			SgemmBatched(false, true, T, T, D, 0.125, q, H*D, offQ, k, H*D, offQ, 0, p, T, offP)
+		}
+		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("PV", func(b *testing.B) {
+		for b.Loop() {
+			SgemmBatched(false, false, T, D, T, 1, p, T, offP, v, H*D, offQ, 0, ctx, H*D, offQ)
+		}
+		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
