@@ -1,0 +1,184 @@
+package checkpoint
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/textclf/textclf/safetensors"
+)
+
+// ReadTorchFile reads a pytorch_model.bin in torch's zip format (torch.save
+// since PyTorch 1.6) holding a state dict, and returns its tensors converted to
+// float32. The pickle is decoded by a restricted unpickler that accepts only
+// the globals a state dict uses, so loading never runs code. The legacy
+// (pre-1.6, non-zip) format is rejected with an error.
+func ReadTorchFile(filename string) ([]*Tensor, error) {
+	zr, err := zip.OpenReader(filename)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a torch zip checkpoint (the legacy pre-1.6 format is not supported): %w", filename, err)
+	}
+	defer zr.Close()
+	ts, err := readTorchZip(&zr.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	return ts, nil
+}
+
+// readTorchZip decodes the state dict in an opened torch zip archive.
+func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
+	files := map[string]*zip.File{}
+	var pkl *zip.File
+	prefix := ""
+	for _, f := range zr.File {
+		files[f.Name] = f
+		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") == 1 {
+			if pkl != nil {
+				return nil, fmt.Errorf("more than one data.pkl (%s, %s)", pkl.Name, f.Name)
+			}
+			pkl = f
+			prefix = path.Dir(f.Name) + "/"
+		}
+	}
+	if pkl == nil {
+		return nil, fmt.Errorf("no <archive>/data.pkl in the zip: not a torch checkpoint")
+	}
+	raw, err := readZipEntry(pkl, pkl.UncompressedSize64)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := unpickle(raw)
+	if err != nil {
+		return nil, fmt.Errorf("data.pkl: %w", err)
+	}
+	sd, ok := obj.(*pyDict)
+	if !ok {
+		return nil, fmt.Errorf("data.pkl holds a %T, not a state dict", obj)
+	}
+	storages := map[string][]byte{}
+	out := make([]*Tensor, 0, len(sd.keys))
+	for _, k := range sd.keys {
+		name, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("state dict key %v is not a string", k)
+		}
+		tt, ok := sd.vals[k].(*torchTensor)
+		if !ok {
+			return nil, fmt.Errorf("state dict entry %q is a %T, not a tensor", name, sd.vals[k])
+		}
+		s := tt.storage
+		esize := safetensors.DType(s.dtype).Size()
+		data, ok := storages[s.key]
+		if !ok {
+			f := files[prefix+"data/"+s.key]
+			if f == nil {
+				return nil, fmt.Errorf("tensor %q: storage %s missing from the zip", name, s.key)
+			}
+			need := uint64(s.numel) * uint64(esize)
+			if f.UncompressedSize64 < need {
+				return nil, fmt.Errorf("tensor %q: storage %s has %d bytes, needs %d", name, s.key, f.UncompressedSize64, need)
+			}
+			data, err = readZipEntry(f, need)
+			if err != nil {
+				return nil, fmt.Errorf("tensor %q: %w", name, err)
+			}
+			storages[s.key] = data
+		}
+		t, err := tt.materialize(name, data, esize)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// readZipEntry reads the first n bytes of f, refusing entries that claim to be
+// larger than the archive can hold.
+func readZipEntry(f *zip.File, n uint64) ([]byte, error) {
+	if f.Method == zip.Store && f.UncompressedSize64 != f.CompressedSize64 {
+		return nil, fmt.Errorf("%s: inconsistent sizes in the zip directory", f.Name)
+	}
+	if f.Method == zip.Store && n > f.CompressedSize64 {
+		return nil, fmt.Errorf("%s: entry too short", f.Name)
+	}
+	if n > 1<<40 {
+		return nil, fmt.Errorf("%s: entry too large", f.Name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	defer rc.Close()
+	// Grow as data actually arrives rather than trusting the declared size.
+	buf, err := io.ReadAll(io.LimitReader(rc, int64(n)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if uint64(len(buf)) != n {
+		return nil, fmt.Errorf("%s: %d bytes, expected %d", f.Name, len(buf), n)
+	}
+	return buf, nil
+}
+
+// materialize copies the strided view out of its storage, converting to float32.
+func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Tensor, error) {
+	dt := safetensors.DType(tt.storage.dtype)
+	numel := 1
+	for _, d := range tt.shape {
+		numel *= d
+	}
+	t := &Tensor{Name: name, DType: string(dt), Shape: append([]int(nil), tt.shape...), Data: make([]float32, numel)}
+	if numel == 0 {
+		return t, nil
+	}
+	// Contiguous fast path.
+	contiguous := true
+	expect := int64(1)
+	for i := len(tt.shape) - 1; i >= 0; i-- {
+		if tt.shape[i] != 1 && tt.stride[i] != expect {
+			contiguous = false
+			break
+		}
+		expect *= int64(tt.shape[i])
+	}
+	if contiguous {
+		b := storage[int(tt.offset)*esize : (int(tt.offset)+numel)*esize]
+		st := safetensors.Tensor{Name: name, DType: dt, Shape: tt.shape, Data: b}
+		v, err := st.Float32()
+		if err != nil {
+			return nil, err
+		}
+		copy(t.Data, v)
+		return t, nil
+	}
+	one := make([]byte, esize)
+	idx := make([]int, len(tt.shape))
+	for i := 0; i < numel; i++ {
+		off := tt.offset
+		for d, k := range idx {
+			off += int64(k) * tt.stride[d]
+		}
+		copy(one, storage[int(off)*esize:int(off+1)*esize])
+		st := safetensors.Tensor{Name: name, DType: dt, Shape: []int{1}, Data: one}
+		v, err := st.Float32()
+		if err != nil {
+			return nil, err
+		}
+		t.Data[i] = v[0]
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < tt.shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return t, nil
+}
+
