@@ -107,6 +107,10 @@ func readZipEntry(f *zip.File, n uint64) ([]byte, error) {
 	if f.Method == zip.Store && n > f.CompressedSize64 {
 		return nil, fmt.Errorf("%s: entry too short", f.Name)
 	}
+	if f.Method != zip.Store && n > 1032*f.CompressedSize64 {
+		// Deflate cannot expand more than ~1032:1: the declared size is a lie.
+		return nil, fmt.Errorf("%s: entry claims %d bytes from %d compressed", f.Name, n, f.CompressedSize64)
+	}
 	if n > 1<<40 {
 		return nil, fmt.Errorf("%s: entry too large", f.Name)
 	}
@@ -181,4 +185,3 @@ func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Ten
 	}
 	return t, nil
 }
-
