@@ -76,7 +76,7 @@ var allowedGlobals = map[string]bool{
 
 const (
 	maxPickleStack = 1 << 20
-	maxBroadcast   = 1 << 24 // elements a zero-stride (expanded) tensor may have beyond its storage
+	maxBroadcast   = 1 << 22 // elements views may materialise beyond twice their storages
 )
 
 type unpickler struct {

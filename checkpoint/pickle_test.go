@@ -225,3 +225,16 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestTorchZipStorageSizeLies(t *testing.T) {
+	// Two tensors name storage "0", the second with a larger size than the first.
+	one := stateDict(0, 3, 1, 6)
+	pkl := pk(string(one[:len(one)-2]),
+		binunicode("v"), "ctorch._utils\n_rebuild_tensor_v2\n",
+		"((", binunicode("storage"), "ctorch\nFloatStorage\n", binunicode("0"), binunicode("cpu"), "K\x60", "tQ",
+		"K\x00", "K\x08K\x0c\x86", "K\x0cK\x01\x86", "\x89", "ccollections\nOrderedDict\n)R", "tR", "u.")
+	_, err := readZipBytes(torchZip(t, pkl, map[string][]byte{"0": make([]byte, 24)}))
+	if err == nil || !strings.Contains(err.Error(), "different sizes") {
+		t.Fatalf("err = %v", err)
+	}
+}

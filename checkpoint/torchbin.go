@@ -15,7 +15,8 @@ import (
 // since PyTorch 1.6) holding a state dict, and returns its tensors converted to
 // float32. The pickle is decoded by a restricted unpickler that accepts only
 // the globals a state dict uses, so loading never runs code. The legacy
-// (pre-1.6, non-zip) format is rejected with an error.
+// (pre-1.6, non-zip) format is rejected with an error. Tensors that are
+// the same view of one storage (tied weights) share their Data, as in torch.
 func ReadTorchFile(filename string) ([]*Tensor, error) {
 	zr, err := zip.OpenReader(filename)
 	if err != nil {
@@ -60,6 +61,11 @@ func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
 		return nil, fmt.Errorf("data.pkl holds a %T, not a state dict", obj)
 	}
 	storages := map[string][]byte{}
+	views := map[string]*Tensor{}
+	// Materialised elements may exceed the storages' (broadcast views, several
+	// views of one storage) only within a budget, so a lying pickle cannot force
+	// a huge allocation.
+	budget := int64(maxBroadcast)
 	out := make([]*Tensor, 0, len(sd.keys))
 	for _, k := range sd.keys {
 		name, ok := k.(string)
@@ -87,11 +93,30 @@ func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
 				return nil, fmt.Errorf("tensor %q: %w", name, err)
 			}
 			storages[s.key] = data
+			budget += 2 * s.numel
+		}
+		key := viewKey(tt)
+		if shared, ok := views[key]; ok {
+			// A tied weight (same storage, same view) shares its values, as in torch.
+			out = append(out, &Tensor{Name: name, DType: shared.DType, Shape: shared.Shape, Data: shared.Data})
+			continue
+		}
+		n := int64(1)
+		for _, d := range tt.shape {
+			n *= int64(d)
+		}
+		budget -= n
+		if budget < 0 {
+			return nil, fmt.Errorf("tensor %q: the views of the state dict need far more memory than its storages hold", name)
+		}
+		if uint64(len(data)) < uint64(s.numel)*uint64(esize) {
+			return nil, fmt.Errorf("tensor %q: storage %s is referenced with different sizes", name, s.key)
 		}
 		t, err := tt.materialize(name, data, esize)
 		if err != nil {
 			return nil, err
 		}
+		views[key] = t
 		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -141,40 +166,34 @@ func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Ten
 	if numel == 0 {
 		return t, nil
 	}
-	// Contiguous fast path.
+	// Convert the span of the storage the view touches (bounds checked by rebuildTensor).
+	last := tt.offset
 	contiguous := true
 	expect := int64(1)
 	for i := len(tt.shape) - 1; i >= 0; i-- {
+		last += int64(tt.shape[i]-1) * tt.stride[i]
 		if tt.shape[i] != 1 && tt.stride[i] != expect {
 			contiguous = false
-			break
 		}
 		expect *= int64(tt.shape[i])
 	}
+	span := safetensors.Tensor{Name: name, DType: dt, Shape: []int{int(last - tt.offset + 1)},
+		Data: storage[int(tt.offset)*esize : int(last+1)*esize]}
+	vals, err := span.Float32()
+	if err != nil {
+		return nil, err
+	}
 	if contiguous {
-		b := storage[int(tt.offset)*esize : (int(tt.offset)+numel)*esize]
-		st := safetensors.Tensor{Name: name, DType: dt, Shape: tt.shape, Data: b}
-		v, err := st.Float32()
-		if err != nil {
-			return nil, err
-		}
-		copy(t.Data, v)
+		copy(t.Data, vals)
 		return t, nil
 	}
-	one := make([]byte, esize)
 	idx := make([]int, len(tt.shape))
 	for i := 0; i < numel; i++ {
-		off := tt.offset
+		var off int64
 		for d, k := range idx {
 			off += int64(k) * tt.stride[d]
 		}
-		copy(one, storage[int(off)*esize:int(off+1)*esize])
-		st := safetensors.Tensor{Name: name, DType: dt, Shape: []int{1}, Data: one}
-		v, err := st.Float32()
-		if err != nil {
-			return nil, err
-		}
-		t.Data[i] = v[0]
+		t.Data[i] = vals[off]
 		for d := len(idx) - 1; d >= 0; d-- {
 			idx[d]++
 			if idx[d] < tt.shape[d] {
@@ -184,4 +203,8 @@ func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Ten
 		}
 	}
 	return t, nil
+}
+
+func viewKey(tt *torchTensor) string {
+	return fmt.Sprintf("%s/%s/%d/%v/%v", tt.storage.key, tt.storage.dtype, tt.offset, tt.shape, tt.stride)
 }

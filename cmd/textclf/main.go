@@ -17,6 +17,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newInfoCmd())
+	root.AddCommand(newDownloadCmd())
 	return root
 }
 

@@ -296,8 +296,15 @@ def write_expected(d, sd):
             ("sum", ft.double().sum().item()),
             ("values", ft.flatten().tolist()),
         ])
+    # Parameters as model.num_parameters() counts them: floating-point tensors,
+    # tied tensors (one storage) once.
+    seen, params = set(), 0
+    for t in sd.values():
+        if t.is_floating_point() and t.data_ptr() not in seen:
+            seen.add(t.data_ptr())
+            params += t.numel()
     with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump({"tensors": out}, f, separators=(",", ":"))
+        json.dump({"parameters": params, "tensors": out}, f, separators=(",", ":"))
         f.write("\n")
 
 
