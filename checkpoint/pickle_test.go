@@ -121,7 +121,7 @@ func readZipBytes(b []byte) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readTorchZip(zr)
+	return readTorchZip(zr, b, false)
 }
 
 func TestTorchZipStridedAndShortStorage(t *testing.T) {

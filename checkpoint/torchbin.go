@@ -2,11 +2,13 @@ package checkpoint
 
 import (
 	"archive/zip"
+	"bytes"
 	"fmt"
 	"io"
 	"path"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/textclf/textclf/safetensors"
 )
@@ -18,20 +20,39 @@ import (
 // (pre-1.6, non-zip) format is rejected with an error. Tensors that are
 // the same view of one storage (tied weights) share their Data, as in torch.
 func ReadTorchFile(filename string) ([]*Tensor, error) {
-	zr, err := zip.OpenReader(filename)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a torch zip checkpoint (the legacy pre-1.6 format is not supported): %w", filename, err)
-	}
-	defer zr.Close()
-	ts, err := readTorchZip(&zr.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
-	}
-	return ts, nil
+	ts, _, err := openTorchFile(filename, false)
+	return ts, err
 }
 
-// readTorchZip decodes the state dict in an opened torch zip archive.
-func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
+// openTorchFile maps filename and decodes it. With zeroCopy, contiguous F32
+// tensors alias the mapping and the caller must call unmap when done with them;
+// otherwise the mapping is released before returning and unmap is nil.
+func openTorchFile(filename string, zeroCopy bool) (ts []*Tensor, unmap func() error, err error) {
+	data, release, err := safetensors.MapFile(filename)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil || !zeroCopy {
+			release()
+			unmap = nil
+		}
+	}()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a torch zip checkpoint (the legacy pre-1.6 format is not supported): %w", filename, err)
+	}
+	ts, err = readTorchZip(zr, data, zeroCopy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	return ts, release, nil
+}
+
+// readTorchZip decodes the state dict in an opened torch zip archive whose
+// bytes are archive. Uncompressed storages (torch writes them so) are sliced
+// from archive; with zeroCopy, contiguous F32 tensors alias it.
+func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, error) {
 	files := map[string]*zip.File{}
 	var pkl *zip.File
 	prefix := ""
@@ -88,7 +109,7 @@ func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
 			if f.UncompressedSize64 < need {
 				return nil, fmt.Errorf("tensor %q: storage %s has %d bytes, needs %d", name, s.key, f.UncompressedSize64, need)
 			}
-			data, err = readZipEntry(f, need)
+			data, err = storageBytes(f, archive, need)
 			if err != nil {
 				return nil, fmt.Errorf("tensor %q: %w", name, err)
 			}
@@ -112,7 +133,7 @@ func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
 		if uint64(len(data)) < uint64(s.numel)*uint64(esize) {
 			return nil, fmt.Errorf("tensor %q: storage %s is referenced with different sizes", name, s.key)
 		}
-		t, err := tt.materialize(name, data, esize)
+		t, err := tt.materialize(name, data, esize, zeroCopy)
 		if err != nil {
 			return nil, err
 		}
@@ -121,6 +142,22 @@ func readTorchZip(zr *zip.Reader) ([]*Tensor, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// storageBytes returns the first n bytes of a storage entry: a slice of the
+// archive for stored (uncompressed) entries, else a decompressed copy.
+func storageBytes(f *zip.File, archive []byte, n uint64) ([]byte, error) {
+	if f.Method != zip.Store {
+		return readZipEntry(f, n)
+	}
+	off, err := f.DataOffset()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if off < 0 || n > f.CompressedSize64 || uint64(off)+n > uint64(len(archive)) {
+		return nil, fmt.Errorf("%s: entry extends past the end of the file", f.Name)
+	}
+	return archive[off : uint64(off)+n : uint64(off)+n], nil
 }
 
 // readZipEntry reads the first n bytes of f, refusing entries that claim to be
@@ -155,15 +192,17 @@ func readZipEntry(f *zip.File, n uint64) ([]byte, error) {
 	return buf, nil
 }
 
-// materialize copies the strided view out of its storage, converting to float32.
-func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Tensor, error) {
+// materialize builds the float32 tensor of a strided view of its storage.
+// Contiguous F32 views alias the storage when zeroCopy is set.
+func (tt *torchTensor) materialize(name string, storage []byte, esize int, zeroCopy bool) (*Tensor, error) {
 	dt := safetensors.DType(tt.storage.dtype)
 	numel := 1
 	for _, d := range tt.shape {
 		numel *= d
 	}
-	t := &Tensor{Name: name, DType: string(dt), Shape: append([]int(nil), tt.shape...), Data: make([]float32, numel)}
+	t := &Tensor{Name: name, DType: string(dt), Shape: append([]int(nil), tt.shape...)}
 	if numel == 0 {
+		t.Data = []float32{}
 		return t, nil
 	}
 	// Convert the span of the storage the view touches (bounds checked by rebuildTensor).
@@ -183,10 +222,16 @@ func (tt *torchTensor) materialize(name string, storage []byte, esize int) (*Ten
 	if err != nil {
 		return nil, err
 	}
+	aliased := len(vals) > 0 && len(span.Data) > 0 && unsafe.Pointer(&vals[0]) == unsafe.Pointer(&span.Data[0])
 	if contiguous {
-		copy(t.Data, vals)
+		if aliased && !zeroCopy {
+			t.Data = append([]float32(nil), vals[:numel]...)
+		} else {
+			t.Data = vals[:numel:numel]
+		}
 		return t, nil
 	}
+	t.Data = make([]float32, numel)
 	idx := make([]int, len(tt.shape))
 	for i := 0; i < numel; i++ {
 		var off int64

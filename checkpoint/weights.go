@@ -33,8 +33,9 @@ type Tensor struct {
 	DType string
 	// Shape is the tensor's shape; Data has the product of Shape elements, row-major.
 	Shape []int
-	// Data holds the values. For F32 safetensors it aliases the file mapping
-	// (copy-on-write) and is valid until Weights.Close.
+	// Data holds the values. For F32 data in safetensors and in
+	// pytorch_model.bin it aliases the file mapping (copy-on-write: writes never
+	// reach the file) and is valid until Weights.Close.
 	Data []float32
 }
 
@@ -57,7 +58,7 @@ type Weights struct {
 	// Files lists the weight files that were read.
 	Files  []string
 	byName map[string]*Tensor
-	closer []*safetensors.File
+	closer []func() error
 }
 
 // Get returns the named tensor, or nil.
@@ -69,8 +70,8 @@ func (w *Weights) Map() map[string]*Tensor { return w.byName }
 // Close releases the file mappings; tensors must not be used afterwards.
 func (w *Weights) Close() error {
 	var first error
-	for _, f := range w.closer {
-		if err := f.Close(); err != nil && first == nil {
+	for _, c := range w.closer {
+		if err := c(); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -146,8 +147,8 @@ func indexFiles(p string) ([]string, error) {
 
 // LoadWeights reads the weights of a checkpoint directory as from_pretrained
 // does, preferring safetensors over pytorch_model.bin, and following sharded
-// indexes. Every tensor is converted to float32; F32 safetensors data is used in
-// place from a private memory mapping (call Close when done).
+// indexes. Every tensor is converted to float32; F32 data is used in place
+// from a private memory mapping (call Close when done).
 func LoadWeights(dir string) (*Weights, error) {
 	format, files, err := WeightFiles(dir)
 	if err != nil {
@@ -187,7 +188,11 @@ func LoadWeights(dir string) (*Weights, error) {
 			err = w.loadSafetensors(p, add)
 		} else {
 			var ts []*Tensor
-			ts, err = ReadTorchFile(p)
+			var unmap func() error
+			ts, unmap, err = openTorchFile(p, true)
+			if unmap != nil {
+				w.closer = append(w.closer, unmap)
+			}
 			for _, t := range ts {
 				if err == nil {
 					err = add(t, p)
@@ -217,7 +222,7 @@ func (w *Weights) loadSafetensors(p string, add func(*Tensor, string) error) err
 	if err != nil {
 		return err
 	}
-	w.closer = append(w.closer, f)
+	w.closer = append(w.closer, f.Close)
 	for _, name := range f.Names() {
 		st, err := f.Tensor(name)
 		if err != nil {

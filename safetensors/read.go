@@ -262,6 +262,20 @@ type File struct {
 	unmap  func() error
 }
 
+// MapFile maps a whole file into memory privately (copy-on-write: writes to the
+// slice never reach the file) where the platform supports it, else reads it.
+// Call unmap when done; slices of data must not be used afterwards.
+func MapFile(path string) (data []byte, unmap func() error, err error) {
+	data, unmap, err = mapFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unmap == nil {
+		unmap = func() error { return nil }
+	}
+	return data, unmap, nil
+}
+
 // Open maps path into memory and validates its header.
 func Open(path string) (*File, error) {
 	data, unmap, err := mapFile(path)
