@@ -188,6 +188,10 @@ func TestConfigDistilBERTAndRoBERTa(t *testing.T) {
 		!slices.Equal(x.Labels, []string{"LABEL_0", "LABEL_1", "LABEL_2"}) {
 		t.Errorf("xlm-r defaults: %+v", x)
 	}
+	nn, _ := ParseConfig([]byte(`{"model_type":"distilbert","pad_token_id":null,"seq_classif_dropout":null}`))
+	if nn.PadTokenID != nil || nn.ClassifierDropout != nil {
+		t.Errorf("explicit nulls not kept: %+v", nn)
+	}
 	dd, _ := ParseConfig([]byte(`{"model_type":"distilbert"}`))
 	if dd.NumHiddenLayers != 6 || dd.IntermediateSize != 3072 || dd.NumLabels() != 2 {
 		t.Errorf("distilbert defaults: %+v", dd)

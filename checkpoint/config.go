@@ -121,7 +121,17 @@ func ParseConfig(b []byte) (*Config, error) {
 			return
 		}
 		v, ok := raw[key]
-		if !ok || string(v) == "null" {
+		if !ok {
+			return
+		}
+		if string(v) == "null" {
+			// An explicit null clears an optional field (None in Python).
+			switch p := dst.(type) {
+			case **int:
+				*p = nil
+			case **float64:
+				*p = nil
+			}
 			return
 		}
 		if e := json.Unmarshal(v, dst); e != nil {

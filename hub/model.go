@@ -122,5 +122,8 @@ func ResolveModel(ctx context.Context, arg, revision string, o Options) (dir str
 		return "", false, fmt.Errorf("%s: no such directory, and not a hub model id", arg)
 	}
 	dir, err = New(o).DownloadModel(ctx, arg, revision)
-	return dir, true, err
+	if err != nil {
+		return "", false, fmt.Errorf("%s is not a local directory; as a hub model id: %w", arg, err)
+	}
+	return dir, true, nil
 }

@@ -11,7 +11,7 @@ pytorch_model.bin, sharded .bin, with and without the base-model prefix, legacy
 LayerNorm gamma/beta names) and, next to each, expected.json: every tensor's
 dtype in the file, shape, and values after conversion to float32 by torch.
 
-    /usr/bin/python3 scripts/checkpoint/gen.py check EXPECTED.json DIR
+    /usr/bin/python3 scripts/checkpoint/gen.py check EXPECTED.json DIR [EXPECTED.json DIR ...]
 
 is the reverse check: it reads DIR/model.safetensors (written by textclf) with
 the small reader below and torch, and exits non-zero unless every tensor of
@@ -457,8 +457,9 @@ def check(expected_path, d):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "check":
-        check(sys.argv[2], sys.argv[3])
+    if len(sys.argv) >= 4 and len(sys.argv) % 2 == 0 and sys.argv[1] == "check":
+        for i in range(2, len(sys.argv), 2):
+            check(sys.argv[i], sys.argv[i + 1])
     elif len(sys.argv) == 2:
         generate(sys.argv[1])
     else:
