@@ -256,7 +256,8 @@ func decodeObject(raw []byte) ([]entry, error) {
 // copy-on-write memory mapping where the platform supports it.
 type File struct {
 	// Path is the file the tensors were read from.
-	Path   string
+	Path string
+	// Header is the validated header.
 	Header *Header
 	data   []byte
 	unmap  func() error
