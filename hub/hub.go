@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -152,8 +153,17 @@ func (c *Client) Download(ctx context.Context, repoID, revision, filename string
 		return pointer, nil
 	}
 	if _, err := os.Stat(blob); err != nil {
-		if err := c.fetch(ctx, meta, blob, filename); err != nil {
-			return "", err
+		// The lock huggingface_hub takes: one writer per blob across processes.
+		lock := filepath.Join(c.opts.CacheDir, ".locks", filepath.Base(repo), meta.etag+".lock")
+		unlock, err := lockFile(lock)
+		if err != nil {
+			return "", fmt.Errorf("hub: lock %s: %w", lock, err)
+		}
+		defer unlock()
+		if _, err := os.Stat(blob); err != nil { // another process may have finished it
+			if err := c.fetch(ctx, meta, blob, filename); err != nil {
+				return "", err
+			}
 		}
 	}
 	if err := link(blob, pointer); err != nil {
@@ -402,8 +412,7 @@ func link(blob, pointer string) error {
 	if err != nil {
 		return err
 	}
-	tmp := pointer + ".tmp-link"
-	os.Remove(tmp)
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", pointer, os.Getpid(), rand.Uint64())
 	if err := os.Symlink(rel, tmp); err != nil {
 		b, rerr := os.ReadFile(blob)
 		if rerr != nil {

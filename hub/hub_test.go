@@ -406,3 +406,38 @@ func TestModelFiles(t *testing.T) {
 		t.Error("no weights accepted")
 	}
 }
+
+// Concurrent downloads of one blob (as from several processes) are serialised
+// by the lock file: the content is fetched once and every caller gets the file.
+func TestConcurrentDownloadsShareOneFetch(t *testing.T) {
+	h := shardedRepo(t)
+	cache := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := New(Options{Endpoint: h.hub.URL, Token: h.token, CacheDir: cache})
+			p, err := c.Download(context.Background(), "textclf/tiny-bert", "main", shard1)
+			if err == nil {
+				if b, _ := os.ReadFile(p); !bytes.Equal(b, h.files[shard1]) {
+					err = errors.New("content differs")
+				}
+			}
+			errs[i] = err
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h.gets[shard1] != 1 {
+		t.Errorf("blob fetched %d times", h.gets[shard1])
+	}
+	if _, err := os.Stat(filepath.Join(cache, ".locks", "models--textclf--tiny-bert", sha256hex(h.files[shard1])+".lock")); err != nil {
+		t.Errorf("lock file: %v", err)
+	}
+}
