@@ -276,6 +276,10 @@ func TestMapBareCheckpointIntoClassifier(t *testing.T) {
 	if !slices.Equal(res.Missing, []string{"classifier.bias", "classifier.weight"}) || len(res.Unexpected) != 0 {
 		t.Errorf("missing %v unexpected %v", res.Missing, res.Unexpected)
 	}
+	warn := res.Warnings("tiny", "BertForSequenceClassification")
+	if len(warn) != 1 || !strings.HasPrefix(warn[0], "Some weights of BertForSequenceClassification were not initialized from the model checkpoint at tiny and are newly initialized: [classifier.bias classifier.weight]") {
+		t.Errorf("warnings %q", warn)
+	}
 	q := res.Tensors["bert.encoder.layer.1.attention.self.query.weight"]
 	if q == nil || q != w.Get("encoder.layer.1.attention.self.query.weight") {
 		t.Errorf("bert.encoder… not filled from encoder…")
@@ -286,10 +290,11 @@ func TestMapBareCheckpointIntoClassifier(t *testing.T) {
 }
 
 func TestMapClassifierCheckpointIntoBareEncoder(t *testing.T) {
-	w, err := LoadWeights(filepath.Join(golden, "bert_bin"))
+	cfg, w, err := Load(filepath.Join(golden, "bert_bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	res, err := MapWeights(params(t, "bert_base_model"), w.Tensors, MapOptions{BasePrefix: "bert"})
 	if err != nil {
 		t.Fatal(err)
@@ -299,6 +304,13 @@ func TestMapClassifierCheckpointIntoBareEncoder(t *testing.T) {
 	}
 	if res.Tensors["pooler.dense.bias"] != w.Get("bert.pooler.dense.bias") {
 		t.Error("pooler not mapped")
+	}
+	warn := res.Warnings("x", "BertModel")
+	if len(warn) != 1 || warn[0] != "Some weights of the model checkpoint at x were not used when initializing BertModel: [classifier.bias classifier.weight]" {
+		t.Errorf("warnings %q", warn)
+	}
+	if cfg.BasePrefix() != "bert" {
+		t.Errorf("config %+v", cfg)
 	}
 }
 

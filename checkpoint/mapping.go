@@ -206,3 +206,21 @@ func matchAny(res []*regexp.Regexp, s string) bool {
 	}
 	return false
 }
+
+// Warnings phrases the result as from_pretrained's log does: one message for
+// newly initialised weights and one for unused checkpoint weights (none when
+// the lists are empty). model is the architecture name, for example
+// "BertForSequenceClassification"; path is the checkpoint.
+func (r *MapResult) Warnings(path, model string) []string {
+	var out []string
+	if len(r.Unexpected) > 0 {
+		out = append(out, fmt.Sprintf("Some weights of the model checkpoint at %s were not used when initializing %s: %v",
+			path, model, r.Unexpected))
+	}
+	if len(r.Missing) > 0 {
+		out = append(out, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized: %v\n"+
+			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
+			model, path, r.Missing))
+	}
+	return out
+}

@@ -238,3 +238,16 @@ func (w *Weights) loadSafetensors(p string, add func(*Tensor, string) error) err
 	}
 	return nil
 }
+
+// Load reads a checkpoint directory's config.json and weights.
+func Load(dir string) (*Config, *Weights, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := LoadWeights(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, w, nil
+}
