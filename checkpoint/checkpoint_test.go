@@ -127,6 +127,17 @@ func TestLoadWeightsErrors(t *testing.T) {
 	if _, err := LoadWeights(d2); err == nil || !strings.Contains(err.Error(), "legacy") {
 		t.Errorf("legacy bin: %v", err)
 	}
+	// Safetensors metadata naming an unknown framework, as transformers refuses.
+	d4 := t.TempDir()
+	f32 := []float32{1}
+	ts := []*Tensor{{Name: "a", DType: "F32", Shape: []int{1}, Data: f32}}
+	cfg, _ := ParseConfig([]byte(`{}`))
+	Save(d4, cfg, ts, nil)
+	raw, _ := os.ReadFile(filepath.Join(d4, SafetensorsName))
+	os.WriteFile(filepath.Join(d4, SafetensorsName), []byte(strings.Replace(string(raw), `"format":"pt"`, `"format":"np"`, 1)), 0o644)
+	if _, err := LoadWeights(d4); err == nil || !strings.Contains(err.Error(), `format "np"`) {
+		t.Errorf("unknown format: %v", err)
+	}
 	// An index listing a tensor its shard lacks.
 	d3 := t.TempDir()
 	src, _ := os.ReadFile(filepath.Join(golden, "bert_sharded", "model-00002-of-00002.safetensors"))

@@ -223,6 +223,14 @@ func (w *Weights) loadSafetensors(p string, add func(*Tensor, string) error) err
 		return err
 	}
 	w.closer = append(w.closer, f.Close)
+	// As transformers does: metadata, when present, must name a framework it knows.
+	if md := f.Metadata(); md != nil {
+		switch md["format"] {
+		case "pt", "tf", "flax", "mlx":
+		default:
+			return fmt.Errorf("%s: metadata format %q is not pt, tf, flax or mlx", p, md["format"])
+		}
+	}
 	for _, name := range f.Names() {
 		st, err := f.Tensor(name)
 		if err != nil {
