@@ -18,6 +18,8 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
+	root.AddCommand(newInfoCmd())
+	root.AddCommand(newDownloadCmd())
 	return root
 }
 
