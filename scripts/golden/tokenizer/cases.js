@@ -65,6 +65,11 @@ for (const name of ['bert-base-uncased', 'roberta-style']) {
       });
     }
   }
+  // only_second on a single text: fine when it fits, an error ("Second sequence not provided") when not.
+  add({
+    name: `${name}.trunc.single.only_second.s0.right`, tokenizer: r.file, inputs: 'corpus-small.txt', add_special_tokens: true,
+    truncation: { max_length: 16, strategy: 'only_second', stride: 0, direction: 'right' },
+  });
   add({
     name: `${name}.trunc.single.nospecial.s4.right`, tokenizer: r.file, inputs: 'corpus.txt', add_special_tokens: false,
     truncation: { max_length: 16, strategy: 'longest_first', stride: 4, direction: 'right' },
