@@ -18,6 +18,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
+	root.AddCommand(newBenchCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newDownloadCmd())
 	return root
