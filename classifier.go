@@ -1,0 +1,258 @@
+package textclf
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/textclf/textclf/hub"
+	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/tensor"
+	"github.com/textclf/textclf/tokenizer"
+)
+
+// Options configure Load.
+type Options struct {
+	// Revision is the hub revision (branch, tag or commit) of a hub id.
+	Revision string
+	// MaxLength truncates inputs to this many tokens, special tokens
+	// included. 0 means the model's limit (max_position_embeddings, less
+	// RoBERTa's padding offset).
+	MaxLength int
+	// BatchSize is the number of texts per forward pass (default 16).
+	BatchSize int
+	// Threads limits the compute threads (default: all cores).
+	Threads int
+}
+
+// Classifier is a sequence classification model with its tokenizer, as
+// transformers' text-classification pipeline uses them.
+type Classifier struct {
+	Model     *model.Model
+	Tokenizer *tokenizer.Tokenizer
+	// Labels are the label names by id (id2label).
+	Labels []string
+	// Dir is the local directory the model was loaded from.
+	Dir  string
+	opts Options
+}
+
+// Load reads a model directory, or a hub id through the HF cache, with its
+// tokenizer.
+func Load(ctx context.Context, modelDirOrHubID string, opts Options) (*Classifier, error) {
+	dir, _, err := hub.ResolveModel(ctx, modelDirOrHubID, opts.Revision, hub.FromEnv())
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := model.Load(dir, 42)
+	if err != nil {
+		return nil, err
+	}
+	tk, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", dir, err)
+	}
+	return NewClassifier(m, tk, dir, opts)
+}
+
+// NewClassifier pairs a model with a tokenizer.
+func NewClassifier(m *model.Model, tk *tokenizer.Tokenizer, dir string, opts Options) (*Classifier, error) {
+	limit := m.Config.MaxPositionEmbeddings
+	if m.Config.ModelType == "roberta" || m.Config.ModelType == "xlm-roberta" {
+		limit -= 2 // positions start after the padding index
+	}
+	if opts.MaxLength <= 0 || opts.MaxLength > limit {
+		if opts.MaxLength > limit {
+			return nil, fmt.Errorf("max length %d exceeds the model's %d positions", opts.MaxLength, limit)
+		}
+		opts.MaxLength = min(limit, 512)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 16
+	}
+	if opts.Threads > 0 {
+		tensor.SetThreads(opts.Threads)
+	}
+	t := *tk // our own truncation and padding settings
+	t.Truncation = &tokenizer.Truncation{MaxLength: opts.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
+	t.Padding = nil
+	labels := m.Config.Labels
+	if len(labels) != m.NumLabels {
+		labels = make([]string, m.NumLabels)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("LABEL_%d", i)
+		}
+	}
+	return &Classifier{Model: m, Tokenizer: &t, Labels: labels, Dir: dir, opts: opts}, nil
+}
+
+// MaxLength is the truncation length in tokens.
+func (c *Classifier) MaxLength() int { return c.opts.MaxLength }
+
+// LabelScore is a label with its score.
+type LabelScore struct {
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+}
+
+// Prediction is the classification of one input.
+type Prediction struct {
+	// Label and Score are the best label and its score.
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+	// Scores holds every label, best first.
+	Scores []LabelScore `json:"scores"`
+	// Logits are the raw model outputs, by label id.
+	Logits []float32 `json:"logits"`
+}
+
+// Function is what turns logits into scores.
+type Function string
+
+// The functions of transformers' text-classification pipeline.
+const (
+	Softmax Function = "softmax"
+	Sigmoid Function = "sigmoid"
+	None    Function = "none"
+)
+
+// DefaultFunction is the pipeline's default: sigmoid for multi-label models
+// and single-output (regression) models, else softmax.
+func (c *Classifier) DefaultFunction() Function {
+	if c.Model.ProblemType == model.MultiLabel || c.Model.NumLabels == 1 {
+		return Sigmoid
+	}
+	return Softmax
+}
+
+// Classify classifies texts with the default function.
+func (c *Classifier) Classify(ctx context.Context, texts ...string) ([]Prediction, error) {
+	inputs := make([]tokenizer.Input, len(texts))
+	for i, t := range texts {
+		inputs[i] = tokenizer.Input{Text: t}
+	}
+	return c.ClassifyInputs(ctx, inputs, c.DefaultFunction())
+}
+
+// ClassifyInputs classifies texts or text pairs, applying fn to the logits.
+func (c *Classifier) ClassifyInputs(ctx context.Context, inputs []tokenizer.Input, fn Function) ([]Prediction, error) {
+	logits, err := c.Logits(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Prediction, len(inputs))
+	for i, l := range logits {
+		out[i] = c.predictionFromLogits(l, fn)
+	}
+	return out, nil
+}
+
+func (c *Classifier) predictionFromLogits(logits []float32, fn Function) Prediction {
+	scores := ApplyFunction(logits, fn)
+	p := Prediction{Logits: logits, Scores: make([]LabelScore, len(scores))}
+	for j, s := range scores {
+		p.Scores[j] = LabelScore{Label: c.Labels[j], Score: s}
+	}
+	sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
+	p.Label, p.Score = p.Scores[0].Label, p.Scores[0].Score
+	return p
+}
+
+// ApplyFunction turns logits into scores.
+func ApplyFunction(logits []float32, fn Function) []float32 {
+	out := make([]float32, len(logits))
+	switch fn {
+	case Sigmoid:
+		for i, v := range logits {
+			out[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	case None:
+		copy(out, logits)
+	default:
+		m := logits[0]
+		for _, v := range logits {
+			m = max(m, v)
+		}
+		var sum float64
+		for i, v := range logits {
+			e := math.Exp(float64(v - m))
+			out[i] = float32(e)
+			sum += e
+		}
+		for i := range out {
+			out[i] = float32(float64(out[i]) / sum)
+		}
+	}
+	return out
+}
+
+// Logits runs the model on inputs in batches of similar length and returns
+// the logits of each input, in input order.
+func (c *Classifier) Logits(ctx context.Context, inputs []tokenizer.Input) ([][]float32, error) {
+	encs, err := c.Tokenizer.EncodeBatch(inputs, true)
+	if err != nil {
+		return nil, err
+	}
+	return c.LogitsOfEncodings(ctx, encs)
+}
+
+// LogitsOfEncodings runs the model on already tokenized inputs.
+func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []tokenizer.Encoding) ([][]float32, error) {
+	order := make([]int, len(encs))
+	for i := range order {
+		order[i] = i
+	}
+	// Sorting by length wastes little padding; results do not depend on the
+	// batch a text is in.
+	sort.SliceStable(order, func(a, b int) bool { return encs[order[a]].Len() < encs[order[b]].Len() })
+	out := make([][]float32, len(encs))
+	for start := 0; start < len(order); start += c.opts.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		idx := order[start:min(start+c.opts.BatchSize, len(order))]
+		batch := make([]tokenizer.Encoding, len(idx))
+		for i, j := range idx {
+			batch[i] = encs[j]
+		}
+		logits, err := c.Model.Forward(BatchOf(batch, c.padID()))
+		if err != nil {
+			return nil, err
+		}
+		l := c.Model.NumLabels
+		for i, j := range idx {
+			out[j] = logits[i*l : (i+1)*l : (i+1)*l]
+		}
+	}
+	return out, nil
+}
+
+func (c *Classifier) padID() int {
+	if c.Model.Config.PadTokenID != nil {
+		return *c.Model.Config.PadTokenID
+	}
+	return 0
+}
+
+// BatchOf pads encodings with padID to the longest and lays them out as a
+// model batch.
+func BatchOf(encs []tokenizer.Encoding, padID int) *model.Batch {
+	t := 1
+	for _, e := range encs {
+		t = max(t, e.Len())
+	}
+	b := &model.Batch{B: len(encs), T: t, InputIDs: make([]int, len(encs)*t), AttentionMask: make([]int, len(encs)*t),
+		TokenTypeIDs: make([]int, len(encs)*t)}
+	for i := range b.InputIDs {
+		b.InputIDs[i] = padID
+	}
+	for i, e := range encs {
+		copy(b.InputIDs[i*t:], e.IDs)
+		copy(b.TokenTypeIDs[i*t:], e.TypeIDs)
+		for j := range e.IDs {
+			b.AttentionMask[i*t+j] = 1
+		}
+	}
+	return b
+}
