@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // postProcessor adds special tokens around encoded sequences (HF's
@@ -154,13 +155,23 @@ func trimByteLevelOffsets(e *Encoding, addPrefixSpace bool) {
 	space := byteToRune[' ']
 	isSpace := func(r rune) bool { return r == space || isWhitespace(r) }
 	for i, tok := range e.Tokens {
-		runes := []rune(tok)
 		lead, trail := 0, 0
-		for lead < len(runes) && isSpace(runes[lead]) {
+		rest := tok
+		for len(rest) > 0 {
+			r, n := utf8.DecodeRuneInString(rest)
+			if !isSpace(r) {
+				break
+			}
 			lead++
+			rest = rest[n:]
 		}
-		for trail < len(runes) && isSpace(runes[len(runes)-1-trail]) {
+		for rest := tok; len(rest) > 0; {
+			r, n := utf8.DecodeLastRuneInString(rest)
+			if !isSpace(r) {
+				break
+			}
 			trail++
+			rest = rest[:len(rest)-n]
 		}
 		if lead == 0 && trail == 0 {
 			continue
