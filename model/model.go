@@ -323,6 +323,16 @@ func (m *Model) loss(dLogits, logits []float32, labels *Labels, b int) (float32,
 	return 0, fmt.Errorf("loss: unknown problem type %q", m.ProblemType)
 }
 
+// LossGradient is the gradient of the loss with respect to the logits of
+// the last ForwardTrain with labels (nil without). Scaling it scales the
+// gradients Backward(nil) computes.
+func (m *Model) LossGradient() []float32 {
+	if m.train == nil {
+		return nil
+	}
+	return m.train.dLogit
+}
+
 // Backward back-propagates the loss of the last ForwardTrain, adding to
 // every parameter's gradient (allocating it on first use). dLogits, when
 // not nil, replaces the loss gradient (for example for distillation).
