@@ -21,6 +21,10 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newDownloadCmd())
+	root.AddCommand(newTrainCmd())
+	root.AddCommand(newEvalCmd())
+	root.AddCommand(newPredictCmd())
+	root.AddCommand(newWord2VecCmd())
 	return root
 }
 

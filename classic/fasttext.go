@@ -1,0 +1,650 @@
+package classic
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EOS is the end-of-line token that fastText appends to every line.
+const EOS = "</s>"
+
+// Losses of the fastText-style model.
+const (
+	LossSoftmax = "softmax"
+	LossHS      = "hs"
+	LossOVA     = "ova"
+)
+
+// FastTextConfig holds the hyper-parameters of the fastText-style model,
+// named after fastText's options. DefaultFastTextConfig gives fastText's
+// supervised defaults.
+type FastTextConfig struct {
+	Dim        int    `json:"dim"`
+	WordNgrams int    `json:"word_ngrams"`
+	Minn       int    `json:"minn"`
+	Maxn       int    `json:"maxn"`
+	Bucket     int    `json:"bucket"`
+	MinCount   int    `json:"min_count"`
+	Loss       string `json:"loss"`
+	// LRUpdateRate is how many tokens a thread processes between updates of
+	// the shared progress that drives the learning-rate decay.
+	LRUpdateRate int `json:"lr_update_rate"`
+}
+
+// DefaultFastTextConfig returns fastText's supervised defaults (dim 100,
+// word n-grams 1, no char n-grams, 2M buckets, min count 1, softmax).
+func DefaultFastTextConfig() FastTextConfig {
+	return FastTextConfig{Dim: 100, WordNgrams: 1, Bucket: 2000000, MinCount: 1, Loss: LossSoftmax, LRUpdateRate: 100}
+}
+
+// Check validates the configuration.
+func (c *FastTextConfig) Check() error {
+	switch {
+	case c.Dim < 1:
+		return fmt.Errorf("fasttext: --dim must be positive, got %d", c.Dim)
+	case c.WordNgrams < 1:
+		return fmt.Errorf("fasttext: --word-ngrams must be at least 1, got %d", c.WordNgrams)
+	case c.Minn < 0 || c.Maxn < 0 || (c.Maxn > 0 && c.Minn > c.Maxn) || (c.Maxn > 0 && c.Minn < 1):
+		return fmt.Errorf("fasttext: bad char n-gram range --minn %d --maxn %d", c.Minn, c.Maxn)
+	case c.Bucket < 0:
+		return fmt.Errorf("fasttext: --bucket must not be negative")
+	case c.Loss != LossSoftmax && c.Loss != LossHS && c.Loss != LossOVA:
+		return fmt.Errorf("fasttext: unknown --loss %q (want softmax, hs or ova)", c.Loss)
+	}
+	if c.LRUpdateRate < 1 {
+		c.LRUpdateRate = 100
+	}
+	return nil
+}
+
+// FastText is a fastText-style classifier: the average of the embeddings of
+// a text's words, word n-grams and char n-grams (hashed into buckets), fed
+// to a linear layer with softmax, hierarchical softmax or one-vs-all
+// sigmoids.
+type FastText struct {
+	Config FastTextConfig
+	// Words is the vocabulary, most frequent first; ids index In's first rows.
+	Words []string
+	// LabelNames are the class names by id.
+	LabelNames []string
+	// In is the input embedding table [len(Words)+Bucket, Dim].
+	In []float32
+	// Out is the output layer [labels, Dim]: one row per label for softmax
+	// and ova, one per inner node of the Huffman tree for hs.
+	Out []float32
+	// LabelCounts are the training counts of the labels (they shape the
+	// Huffman tree of hs).
+	LabelCounts []int64
+
+	wordIndex map[string]int32
+	subwords  [][]int32 // per word: its id then its char n-gram ids
+	paths     [][]int32 // hs: inner nodes from the leaf up
+	codes     [][]bool  // hs: branch taken at each node
+}
+
+// hashFNV is fastText's word hash: 32-bit FNV-1a over the bytes, each byte
+// sign-extended as fastText's C++ char is.
+func hashFNV(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(int32(int8(s[i])))
+		h *= 16777619
+	}
+	return h
+}
+
+// charNgrams calls fn with the hash of every char n-gram of "<word>" whose
+// length in characters is in [minn, maxn], skipping the bare "<" and ">".
+func charNgrams(word string, minn, maxn int, fn func(h uint32)) {
+	w := "<" + word + ">"
+	// Start offsets of each UTF-8 character.
+	starts := make([]int, 0, len(w)+1)
+	for i := range w {
+		starts = append(starts, i)
+	}
+	nchar := len(starts)
+	starts = append(starts, len(w))
+	for i := 0; i < nchar; i++ {
+		for n := 1; n <= maxn && i+n <= nchar; n++ {
+			if n < minn || (n == 1 && (i == 0 || i+n == nchar)) {
+				continue
+			}
+			fn(hashFNV(w[starts[i]:starts[i+n]]))
+		}
+	}
+}
+
+// NewFastText builds the vocabulary and label set from tokenized training
+// examples (labels[i] are the label ids of docs[i]) and initialises the
+// weights as fastText does.
+func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, labels [][]int, seed uint64) (*FastText, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.WordNgrams <= 1 && cfg.Maxn == 0 {
+		cfg.Bucket = 0 // as fastText: no hashed features, no buckets
+	}
+	counts := map[string]int64{}
+	var order []string
+	for _, d := range docs {
+		for _, w := range d {
+			if counts[w] == 0 {
+				order = append(order, w)
+			}
+			counts[w]++
+		}
+	}
+	if counts[EOS] == 0 {
+		order = append(order, EOS)
+	}
+	counts[EOS] += int64(len(docs))
+	var words []string
+	for _, w := range order {
+		if counts[w] >= int64(cfg.MinCount) || w == EOS {
+			words = append(words, w)
+		}
+	}
+	slices.SortStableFunc(words, func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
+	m := &FastText{Config: cfg, Words: words, LabelNames: labelNames, LabelCounts: make([]int64, len(labelNames))}
+	for _, ls := range labels {
+		for _, l := range ls {
+			m.LabelCounts[l]++
+		}
+	}
+	rows := len(words) + cfg.Bucket
+	m.In = make([]float32, rows*cfg.Dim)
+	initUniform(m.In, 1/float32(cfg.Dim), seed, 8)
+	m.Out = make([]float32, m.outRows()*cfg.Dim)
+	if err := m.init(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// initUniform fills x with U(-a, a) values, in parallel chunks each seeded
+// from seed and its index, so the result does not depend on the threads.
+func initUniform(x []float32, a float32, seed uint64, parts int) {
+	chunk := (len(x) + parts - 1) / parts
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		lo, hi := p*chunk, min((p+1)*chunk, len(x))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(seg []float32, p uint64) {
+			defer wg.Done()
+			// xorshift64*: cheap and good enough for an initialisation.
+			st := seed*0x9E3779B97F4A7C15 + (p+1)*0xBF58476D1CE4E5B9
+			if st == 0 {
+				st = 1
+			}
+			for i := range seg {
+				st ^= st >> 12
+				st ^= st << 25
+				st ^= st >> 27
+				r := (st * 2685821657736338717) >> 40 // 24 random bits
+				seg[i] = (float32(r)*(2.0/(1<<24)) - 1) * a
+			}
+		}(x[lo:hi], uint64(p))
+	}
+	wg.Wait()
+}
+
+// outRows is the number of output rows: one per label, as in fastText
+// (hs uses the first len-1 for the inner nodes of its tree).
+func (m *FastText) outRows() int {
+	return len(m.LabelNames)
+}
+
+// init derives the lookup tables from Words, LabelCounts and Config.
+func (m *FastText) init() error {
+	cfg := m.Config
+	if len(m.In) != (len(m.Words)+cfg.Bucket)*cfg.Dim {
+		return fmt.Errorf("fasttext: input matrix has %d values, want (%d words + %d buckets) × %d", len(m.In), len(m.Words), cfg.Bucket, cfg.Dim)
+	}
+	if len(m.Out) != m.outRows()*cfg.Dim {
+		return fmt.Errorf("fasttext: output matrix has %d values, want %d × %d", len(m.Out), m.outRows(), cfg.Dim)
+	}
+	m.wordIndex = make(map[string]int32, len(m.Words))
+	m.subwords = make([][]int32, len(m.Words))
+	nw := int32(len(m.Words))
+	for i, w := range m.Words {
+		if _, dup := m.wordIndex[w]; dup {
+			return fmt.Errorf("fasttext: word %q appears twice in the vocabulary", w)
+		}
+		m.wordIndex[w] = int32(i)
+		sub := []int32{int32(i)}
+		if cfg.Maxn > 0 && cfg.Bucket > 0 && w != EOS {
+			charNgrams(w, cfg.Minn, cfg.Maxn, func(h uint32) { sub = append(sub, nw+int32(h%uint32(cfg.Bucket))) })
+		}
+		m.subwords[i] = sub
+	}
+	if cfg.Loss == LossHS {
+		m.buildTree()
+	}
+	return nil
+}
+
+// buildTree builds fastText's Huffman tree over the labels by count.
+func (m *FastText) buildTree() {
+	k := len(m.LabelNames)
+	// Leaves ordered by count, most frequent first, as fastText's sorted labels.
+	order := make([]int, k)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(m.LabelCounts[b], m.LabelCounts[a]) })
+	type node struct {
+		parent, left, right int
+		count               int64
+		binary              bool
+	}
+	tree := make([]node, max(2*k-1, 1))
+	for i := range tree {
+		tree[i] = node{parent: -1, left: -1, right: -1, count: 1e15}
+	}
+	for i := 0; i < k; i++ {
+		tree[i].count = m.LabelCounts[order[i]]
+	}
+	leaf, nd := k-1, k
+	for i := k; i < 2*k-1; i++ {
+		var mini [2]int
+		for j := 0; j < 2; j++ {
+			if leaf >= 0 && tree[leaf].count < tree[nd].count {
+				mini[j] = leaf
+				leaf--
+			} else {
+				mini[j] = nd
+				nd++
+			}
+		}
+		tree[i].left, tree[i].right = mini[0], mini[1]
+		tree[i].count = tree[mini[0]].count + tree[mini[1]].count
+		tree[mini[0]].parent = i
+		tree[mini[1]].parent = i
+		tree[mini[1]].binary = true
+	}
+	m.paths = make([][]int32, k)
+	m.codes = make([][]bool, k)
+	for i := 0; i < k; i++ {
+		var path []int32
+		var code []bool
+		for j := i; tree[j].parent != -1; j = tree[j].parent {
+			path = append(path, int32(tree[j].parent-k))
+			code = append(code, tree[j].binary)
+		}
+		m.paths[order[i]] = path
+		m.codes[order[i]] = code
+	}
+}
+
+// Features returns the input rows of a tokenized text: word ids (with their
+// char n-grams), char n-grams of unknown words, EOS, and hashed word n-grams.
+func (m *FastText) Features(tokens []string, ids []int32) []int32 {
+	cfg := m.Config
+	nw := int32(len(m.Words))
+	var hashes []uint64
+	if cfg.WordNgrams > 1 {
+		hashes = make([]uint64, 0, len(tokens)+1)
+	}
+	add := func(tok string) {
+		if id, ok := m.wordIndex[tok]; ok {
+			ids = append(ids, m.subwords[id]...)
+		} else if cfg.Maxn > 0 && cfg.Bucket > 0 {
+			charNgrams(tok, cfg.Minn, cfg.Maxn, func(h uint32) { ids = append(ids, nw+int32(h%uint32(cfg.Bucket))) })
+		}
+		if hashes != nil {
+			hashes = append(hashes, uint64(int64(int32(hashFNV(tok)))))
+		}
+	}
+	for _, t := range tokens {
+		add(t)
+	}
+	add(EOS)
+	if cfg.Bucket > 0 {
+		for i := range hashes {
+			h := hashes[i]
+			for j := i + 1; j < len(hashes) && j < i+cfg.WordNgrams; j++ {
+				h = h*116049371 + hashes[j]
+				ids = append(ids, nw+int32(h%uint64(cfg.Bucket)))
+			}
+		}
+	}
+	return ids
+}
+
+// hidden sets h to the mean of the input rows ids.
+func (m *FastText) hidden(h []float32, ids []int32) {
+	d := m.Config.Dim
+	clear(h)
+	for _, id := range ids {
+		axpy(1, m.In[int(id)*d:int(id+1)*d], h)
+	}
+	if len(ids) > 0 {
+		scale(1/float32(len(ids)), h)
+	}
+}
+
+// fastText's sigmoid is a table of 513 values over [-8, 8]; the same table
+// gives the same scores as fastText's ova and hs models.
+const (
+	sigmoidTableSize = 512
+	maxSigmoid       = 8
+)
+
+var sigmoidTable = func() []float32 {
+	t := make([]float32, sigmoidTableSize+1)
+	for i := range t {
+		x := float32(i*2*maxSigmoid)/sigmoidTableSize - maxSigmoid
+		t[i] = float32(1 / (1 + math.Exp(-float64(x))))
+	}
+	return t
+}()
+
+// ftSigmoid is fastText's table sigmoid.
+func ftSigmoid(x float32) float32 {
+	if x < -maxSigmoid {
+		return 0
+	}
+	if x > maxSigmoid {
+		return 1
+	}
+	return sigmoidTable[int64((x+maxSigmoid)*sigmoidTableSize/maxSigmoid/2)]
+}
+
+// Scores returns the probability of each label for a tokenized text
+// (softmax and hs: a distribution; ova: independent sigmoids).
+func (m *FastText) Scores(tokens []string) []float32 {
+	d := m.Config.Dim
+	ids := m.Features(tokens, nil)
+	h := make([]float32, d)
+	m.hidden(h, ids)
+	k := len(m.LabelNames)
+	out := make([]float32, k)
+	switch m.Config.Loss {
+	case LossSoftmax:
+		for i := 0; i < k; i++ {
+			out[i] = dot(m.Out[i*d:(i+1)*d], h)
+		}
+		softmaxInPlace(out)
+	case LossOVA:
+		for i := 0; i < k; i++ {
+			out[i] = ftSigmoid(dot(m.Out[i*d:(i+1)*d], h))
+		}
+	case LossHS:
+		if k == 1 {
+			out[0] = 1
+			break
+		}
+		inner := make([]float32, k-1)
+		for i := range inner {
+			// fastText's hs prediction uses the exact sigmoid.
+			inner[i] = 1 / (1 + float32(math.Exp(-float64(dot(m.Out[i*d:(i+1)*d], h)))))
+		}
+		for l := 0; l < k; l++ {
+			p := float32(1)
+			for j, n := range m.paths[l] {
+				if m.codes[l][j] {
+					p *= inner[n]
+				} else {
+					p *= 1 - inner[n]
+				}
+			}
+			out[l] = p
+		}
+	}
+	return out
+}
+
+func softmaxInPlace(x []float32) {
+	mx := x[0]
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	var s float32
+	for i, v := range x {
+		x[i] = float32(math.Exp(float64(v - mx)))
+		s += x[i]
+	}
+	for i := range x {
+		x[i] /= s
+	}
+}
+
+// TrainOptions are the settings of a training run shared by the classic
+// models.
+type TrainOptions struct {
+	// Epochs is the number of passes over the training data.
+	Epochs int
+	// LR is the initial learning rate.
+	LR float64
+	// Threads is the number of worker goroutines (Hogwild for fastText and
+	// word2vec).
+	Threads int
+	// Seed seeds the initialisation and sampling.
+	Seed uint64
+	// Log, when set, receives progress lines.
+	Log io.Writer
+}
+
+// ftWorker holds one training thread's buffers.
+type ftWorker struct {
+	m            *FastText
+	rng          *rand.Rand
+	hidden, grad []float32
+	out          []float32
+	loss         float64
+	nexamples    int64
+}
+
+// binaryLogistic is fastText's logistic update of output row i towards
+// label; it accumulates the hidden gradient in w.grad and returns the loss.
+func (w *ftWorker) binaryLogistic(i int, label bool, lr float32) float64 {
+	d := w.m.Config.Dim
+	row := w.m.Out[i*d : (i+1)*d]
+	score := ftSigmoid(dot(row, w.hidden))
+	var y float32
+	if label {
+		y = 1
+	}
+	alpha := lr * (y - score)
+	axpy(alpha, row, w.grad)
+	axpy(alpha, w.hidden, row)
+	if label {
+		return -math.Log(float64(max(score, 1e-5)))
+	}
+	return -math.Log(float64(max(1-score, 1e-5)))
+}
+
+// update runs one SGD step on one example.
+func (w *ftWorker) update(ids []int32, labels []int, lr float32) {
+	m := w.m
+	d := m.Config.Dim
+	if len(ids) == 0 || len(labels) == 0 {
+		return
+	}
+	m.hidden(w.hidden, ids)
+	clear(w.grad)
+	k := len(m.LabelNames)
+	switch m.Config.Loss {
+	case LossSoftmax:
+		target := labels[0]
+		if len(labels) > 1 {
+			target = labels[w.rng.IntN(len(labels))]
+		}
+		for i := 0; i < k; i++ {
+			w.out[i] = dot(m.Out[i*d:(i+1)*d], w.hidden)
+		}
+		softmaxInPlace(w.out[:k])
+		for i := 0; i < k; i++ {
+			var y float32
+			if i == target {
+				y = 1
+			}
+			alpha := lr * (y - w.out[i])
+			row := m.Out[i*d : (i+1)*d]
+			axpy(alpha, row, w.grad)
+			axpy(alpha, w.hidden, row)
+		}
+		w.loss -= math.Log(float64(max(w.out[target], 1e-5)))
+	case LossOVA:
+		for i := 0; i < k; i++ {
+			w.loss += w.binaryLogistic(i, slices.Contains(labels, i), lr)
+		}
+	case LossHS:
+		target := labels[0]
+		if len(labels) > 1 {
+			target = labels[w.rng.IntN(len(labels))]
+		}
+		for j, n := range m.paths[target] {
+			w.loss += w.binaryLogistic(int(n), m.codes[target][j], lr)
+		}
+	}
+	w.nexamples++
+	scale(1/float32(len(ids)), w.grad)
+	for _, id := range ids {
+		axpy(1, w.grad, m.In[int(id)*d:int(id+1)*d])
+	}
+}
+
+// Train trains the model with SGD as fastText does: threads work through
+// the examples from evenly spaced starts without locks (Hogwild), and the
+// learning rate decays linearly to zero over Epochs passes, driven by the
+// shared count of processed tokens. docs are tokenized texts (EOS is added
+// here), labels their label ids.
+func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) error {
+	if len(docs) != len(labels) {
+		return errors.New("fasttext: docs and labels differ in length")
+	}
+	if len(docs) == 0 {
+		return errors.New("fasttext: no training examples")
+	}
+	threads := max(opt.Threads, 1)
+	epochs := max(opt.Epochs, 1)
+	// Token counts as fastText's: words, EOS and labels.
+	ntok := make([]int64, len(docs))
+	var total int64
+	for i, d := range docs {
+		ntok[i] = int64(len(d) + 1 + len(labels[i]))
+		total += ntok[i]
+	}
+	budget := total * int64(epochs)
+	var tokenCount atomic.Int64
+	workers := make([]*ftWorker, threads)
+	var wg sync.WaitGroup
+	start := time.Now()
+	done := make(chan struct{})
+	if opt.Log != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					p := float64(tokenCount.Load()) / float64(budget)
+					fmt.Fprintf(opt.Log, "\rprogress %5.1f%%  lr %.6f  %.0f tokens/s/thread ", 100*p, opt.LR*(1-p), float64(tokenCount.Load())/time.Since(start).Seconds()/float64(threads))
+				}
+			}
+		}()
+	}
+	// Features do not change during training: compute them once.
+	feats := make([][]int32, len(docs))
+	for i, d := range docs {
+		feats[i] = m.Features(d, nil)
+	}
+	for t := 0; t < threads; t++ {
+		w := &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
+		workers[t] = w
+		wg.Add(1)
+		go func(t int) {
+			defer wg.Done()
+			i := t * len(docs) / threads
+			var local int64
+			for tokenCount.Load() < budget {
+				progress := float64(tokenCount.Load()) / float64(budget)
+				lr := float32(opt.LR * (1 - progress))
+				w.update(feats[i], labels[i], lr)
+				local += ntok[i]
+				if local > int64(m.Config.LRUpdateRate) {
+					tokenCount.Add(local)
+					local = 0
+				}
+				if i++; i == len(docs) {
+					i = 0
+				}
+			}
+		}(t)
+	}
+	wg.Wait()
+	close(done)
+	if opt.Log != nil {
+		var loss float64
+		var n int64
+		for _, w := range workers {
+			loss += w.loss
+			n += w.nexamples
+		}
+		fmt.Fprintf(opt.Log, "\rprogress 100.0%%  avg loss %.6f  %d updates in %s\n", loss/float64(max(n, 1)), n, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// Short vector helpers for the rows of classic models (dim ~100): plain
+// loops, unrolled, without the goroutine split of package tensor's kernels,
+// which is meant for long vectors.
+
+// axpy sets y += alpha·x.
+func axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xs, ys := x[i:i+8:i+8], y[i:i+8:i+8]
+		ys[0] += alpha * xs[0]
+		ys[1] += alpha * xs[1]
+		ys[2] += alpha * xs[2]
+		ys[3] += alpha * xs[3]
+		ys[4] += alpha * xs[4]
+		ys[5] += alpha * xs[5]
+		ys[6] += alpha * xs[6]
+		ys[7] += alpha * xs[7]
+	}
+	for ; i < len(x); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// dot returns x·y.
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		s0 += xs[0] * ys[0]
+		s1 += xs[1] * ys[1]
+		s2 += xs[2] * ys[2]
+		s3 += xs[3] * ys[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// scale sets x *= alpha.
+func scale(alpha float32, x []float32) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}

@@ -1,0 +1,328 @@
+package classic
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/textclf/textclf/data"
+)
+
+// Architectures of classic models.
+const (
+	ArchFastText = "fasttext"
+	ArchTextCNN  = "textcnn"
+	ArchBiLSTM   = "bilstm"
+)
+
+// Files of a saved classic model directory.
+const (
+	ConfigFile  = "config.json"
+	VocabFile   = "vocab.txt"
+	WeightsFile = "model.safetensors"
+)
+
+// Config is a saved model's config.json.
+type Config struct {
+	// Arch is "fasttext", "textcnn" or "bilstm".
+	Arch string `json:"arch"`
+	// Labels are the class names by id.
+	Labels []string `json:"labels"`
+	// MultiLabel says the model predicts label sets.
+	MultiLabel bool `json:"multi_label"`
+	// Threshold is the score from which a label is predicted (multi-label).
+	Threshold float64 `json:"threshold"`
+	// Segmenter is the word segmentation the model was trained with.
+	Segmenter Segmenter `json:"segmenter"`
+	// FastText holds the fastText-style hyper-parameters.
+	FastText *FastTextConfig `json:"fasttext,omitempty"`
+	// LabelCounts are the training label counts (fastText hs tree).
+	LabelCounts []int64 `json:"label_counts,omitempty"`
+	// NN holds the TextCNN/BiLSTM hyper-parameters.
+	NN *NNConfig `json:"nn,omitempty"`
+}
+
+// Classifier is a trained classic model with its segmentation.
+type Classifier struct {
+	// Config describes the model.
+	Config Config
+	ft     *FastText
+	nn     *NNModel
+}
+
+// Tokens segments text (and the optional pair text) as the model expects.
+func (c *Classifier) Tokens(text, pair string) ([]string, error) {
+	toks, err := c.Config.Segmenter.Segment(text)
+	if err != nil || pair == "" {
+		return toks, err
+	}
+	p, err := c.Config.Segmenter.Segment(pair)
+	return append(toks, p...), err
+}
+
+// Scores returns one score per label: probabilities for single-label
+// models, independent sigmoids for multi-label ones.
+func (c *Classifier) Scores(text, pair string) ([]float32, error) {
+	toks, err := c.Tokens(text, pair)
+	if err != nil {
+		return nil, err
+	}
+	return c.ScoresTokens(toks), nil
+}
+
+// ScoresTokens is Scores on already segmented text.
+func (c *Classifier) ScoresTokens(toks []string) []float32 {
+	if c.ft != nil {
+		return c.ft.Scores(toks)
+	}
+	return c.nn.Scores(toks)
+}
+
+// Save writes the model into dir (created if missing): config.json,
+// vocab.txt and model.safetensors, each through a temporary file.
+func (c *Classifier) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var words []string
+	ws := Weights{}
+	switch {
+	case c.ft != nil:
+		words = c.ft.Words
+		d := c.ft.Config.Dim
+		ws["input"] = Tensor{Shape: []int{len(c.ft.In) / d, d}, Data: c.ft.In}
+		ws["output"] = Tensor{Shape: []int{len(c.ft.Out) / d, d}, Data: c.ft.Out}
+		cfg := c.ft.Config
+		c.Config.FastText = &cfg
+		c.Config.LabelCounts = c.ft.LabelCounts
+	case c.nn != nil:
+		words = c.nn.Words
+		for _, p := range c.nn.params() {
+			ws[p.Name] = Tensor{Shape: p.Shape, Data: p.W}
+		}
+		cfg := c.nn.Config
+		c.Config.NN = &cfg
+	default:
+		return errors.New("save: empty classifier")
+	}
+	for _, w := range words {
+		if w == "" || strings.ContainsAny(w, "\n\r") {
+			return fmt.Errorf("save: vocabulary word %q cannot be written one per line", w)
+		}
+	}
+	if err := WriteWeights(filepath.Join(dir, WeightsFile), ws); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, VocabFile), func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, s := range words {
+			bw.WriteString(s)
+			bw.WriteByte('\n')
+		}
+		return bw.Flush()
+	}); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, ConfigFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c.Config)
+	})
+}
+
+// ReadConfig reads dir/config.json.
+func ReadConfig(dir string) (*Config, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	return &c, nil
+}
+
+// IsClassic reports whether a config.json's arch names a classic model.
+func IsClassic(arch string) bool {
+	return arch == ArchFastText || arch == ArchTextCNN || arch == ArchBiLSTM
+}
+
+// Load reads a model saved by Save.
+func Load(dir string) (*Classifier, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	cpath := filepath.Join(dir, ConfigFile)
+	if err := cfg.Segmenter.Check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cpath, err)
+	}
+	if len(cfg.Labels) == 0 {
+		return nil, fmt.Errorf("%s: no labels", cpath)
+	}
+	vb, err := os.ReadFile(filepath.Join(dir, VocabFile))
+	if err != nil {
+		return nil, err
+	}
+	words := strings.Split(strings.TrimSuffix(string(vb), "\n"), "\n")
+	if len(vb) == 0 {
+		words = nil
+	}
+	wpath := filepath.Join(dir, WeightsFile)
+	ws, err := ReadWeights(wpath)
+	if err != nil {
+		return nil, err
+	}
+	c := &Classifier{Config: *cfg}
+	switch cfg.Arch {
+	case ArchFastText:
+		if cfg.FastText == nil {
+			return nil, fmt.Errorf("%s: no \"fasttext\" section", cpath)
+		}
+		fc := *cfg.FastText
+		if err := fc.Check(); err != nil {
+			return nil, fmt.Errorf("%s: %w", cpath, err)
+		}
+		m := &FastText{Config: fc, Words: words, LabelNames: cfg.Labels, LabelCounts: cfg.LabelCounts}
+		if len(m.LabelCounts) != len(cfg.Labels) {
+			m.LabelCounts = make([]int64, len(cfg.Labels))
+		}
+		if m.In, err = ws.get(wpath, "input", (len(words)+fc.Bucket)*fc.Dim); err != nil {
+			return nil, err
+		}
+		if m.Out, err = ws.get(wpath, "output", m.outRows()*fc.Dim); err != nil {
+			return nil, err
+		}
+		if err := m.init(); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		c.ft = m
+	case ArchTextCNN, ArchBiLSTM:
+		if cfg.NN == nil {
+			return nil, fmt.Errorf("%s: no \"nn\" section", cpath)
+		}
+		m, err := newNNModel(*cfg.NN, cfg.Arch, words, len(cfg.Labels), 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cpath, err)
+		}
+		for _, p := range m.params() {
+			w, err := ws.get(wpath, p.Name, len(p.W))
+			if err != nil {
+				return nil, err
+			}
+			copy(p.W, w)
+		}
+		c.nn = m
+	default:
+		return nil, fmt.Errorf("%s: arch %q is not a classic model (fasttext, textcnn, bilstm)", cpath, cfg.Arch)
+	}
+	return c, nil
+}
+
+// TrainConfig is everything a classic training run needs.
+type TrainConfig struct {
+	// Arch is "fasttext", "textcnn" or "bilstm".
+	Arch string
+	// Segmenter splits texts into tokens.
+	Segmenter Segmenter
+	// FastText holds the fastText-style hyper-parameters.
+	FastText FastTextConfig
+	// NN holds the TextCNN/BiLSTM hyper-parameters.
+	NN NNConfig
+	// Train holds epochs, learning rate, threads and seed.
+	Train TrainOptions
+	// Threshold is the multi-label decision threshold (default 0.5).
+	Threshold float64
+	// Vectors is an optional word-vector file to initialise TextCNN/BiLSTM
+	// embeddings.
+	Vectors string
+	// BatchSize is the TextCNN/BiLSTM mini-batch size.
+	BatchSize int
+	// NoShuffle keeps file order in consecutive batches.
+	NoShuffle bool
+	// Valid, when set, is evaluated after each epoch (TextCNN/BiLSTM).
+	Valid *data.Dataset
+}
+
+// Prepared holds segmented texts and label ids of a dataset.
+type Prepared struct {
+	Docs   [][]string
+	Labels [][]int
+}
+
+// Prepare segments a dataset and maps its labels.
+func Prepare(ds *data.Dataset, labels *data.LabelMap, seg Segmenter) (*Prepared, error) {
+	p := &Prepared{Docs: make([][]string, len(ds.Examples)), Labels: make([][]int, len(ds.Examples))}
+	for i, ex := range ds.Examples {
+		toks, err := seg.Segment(ex.Text)
+		if err != nil {
+			return nil, err
+		}
+		if ex.TextPair != "" {
+			pt, err := seg.Segment(ex.TextPair)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, pt...)
+		}
+		p.Docs[i] = toks
+		if labels != nil {
+			if p.Labels[i], err = labels.IDs(ds, ex); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+// Train trains a classic model on a dataset.
+func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
+	if err := cfg.Segmenter.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Segmenter.Mode == "" {
+		cfg.Segmenter.Mode = SegmentWords
+	}
+	lm := data.BuildLabelMap(ds)
+	if lm.Len() < 1 {
+		return nil, fmt.Errorf("%s: no labels", ds.Path)
+	}
+	prep, err := Prepare(ds, lm, cfg.Segmenter)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Threshold == 0 {
+		cfg.Threshold = 0.5
+	}
+	c := &Classifier{Config: Config{Arch: cfg.Arch, Labels: lm.Names, MultiLabel: ds.MultiLabel, Threshold: cfg.Threshold, Segmenter: cfg.Segmenter}}
+	switch cfg.Arch {
+	case ArchFastText:
+		ftc := cfg.FastText
+		if ds.MultiLabel && ftc.Loss == LossSoftmax {
+			ftc.Loss = LossOVA
+		}
+		m, err := NewFastText(ftc, lm.Names, prep.Docs, prep.Labels, cfg.Train.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Train(prep.Docs, prep.Labels, cfg.Train); err != nil {
+			return nil, err
+		}
+		c.ft = m
+	case ArchTextCNN, ArchBiLSTM:
+		m, err := trainNN(cfg, c, prep, lm)
+		if err != nil {
+			return nil, err
+		}
+		c.nn = m
+	default:
+		return nil, fmt.Errorf("unknown classic arch %q (want fasttext, textcnn or bilstm)", cfg.Arch)
+	}
+	return c, nil
+}

@@ -1,0 +1,233 @@
+package classic
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/textclf/textclf/data"
+)
+
+// adam holds Adam's moments for every parameter.
+type adam struct {
+	lr, b1, b2, eps float64
+	step            int
+	m, v            map[*Param][]float32
+}
+
+func newAdam(lr float64, ps []*Param) *adam {
+	a := &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: map[*Param][]float32{}, v: map[*Param][]float32{}}
+	for _, p := range ps {
+		a.m[p] = make([]float32, len(p.W))
+		a.v[p] = make([]float32, len(p.W))
+	}
+	return a
+}
+
+// update applies one Adam step to p.W[lo:hi] with gradient g (len hi-lo).
+func (a *adam) update(p *Param, lo int, g []float32) {
+	c1 := 1 - math.Pow(a.b1, float64(a.step))
+	c2 := 1 - math.Pow(a.b2, float64(a.step))
+	lr := float32(a.lr * math.Sqrt(c2) / c1)
+	b1, b2, eps := float32(a.b1), float32(a.b2), float32(a.eps)
+	m, v, w := a.m[p][lo:lo+len(g)], a.v[p][lo:lo+len(g)], p.W[lo:lo+len(g)]
+	for i, gi := range g {
+		m[i] = b1*m[i] + (1-b1)*gi
+		v[i] = b2*v[i] + (1-b2)*gi*gi
+		w[i] -= lr * m[i] / (float32(math.Sqrt(float64(v[i]))) + eps)
+	}
+}
+
+// buildVocab returns UNK followed by the words seen at least minCount times,
+// most frequent first.
+func buildVocab(docs [][]string, minCount int) []string {
+	counts := map[string]int{}
+	var order []string
+	for _, d := range docs {
+		for _, w := range d {
+			if counts[w] == 0 {
+				order = append(order, w)
+			}
+			counts[w]++
+		}
+	}
+	words := []string{UNK}
+	for _, w := range order {
+		if counts[w] >= max(minCount, 1) && w != UNK {
+			words = append(words, w)
+		}
+	}
+	slices.SortStableFunc(words[1:], func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
+	return words
+}
+
+// trainNN trains a TextCNN or BiLSTM with Adam on mini-batches, examples
+// of a batch spread over Threads workers.
+func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*NNModel, error) {
+	nc := cfg.NN
+	nc.MultiLabel = c.Config.MultiLabel
+	words := buildVocab(p.Docs, nc.MinCount)
+	var vecs *Vectors
+	if cfg.Vectors != "" {
+		var err error
+		if vecs, err = ReadVectors(cfg.Vectors); err != nil {
+			return nil, err
+		}
+		nc.Dim = vecs.Dim
+	}
+	m, err := newNNModel(nc, cfg.Arch, words, lm.Len(), cfg.Train.Seed)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Train.Log
+	if vecs != nil {
+		found := 0
+		for i, w := range words {
+			if v := vecs.Vector(w); v != nil {
+				copy(m.Emb.W[i*nc.Dim:(i+1)*nc.Dim], v)
+				found++
+			}
+		}
+		if log != nil {
+			fmt.Fprintf(log, "vectors %s: %d of %d vocabulary words found (dim %d)\n", cfg.Vectors, found, len(words), nc.Dim)
+		}
+	}
+	ids := make([][]int32, len(p.Docs))
+	lengths := make([]int, len(p.Docs))
+	for i, d := range p.Docs {
+		ids[i] = m.ids(d)
+		lengths[i] = len(ids[i])
+	}
+	threads := max(cfg.Train.Threads, 1)
+	bs := cfg.BatchSize
+	if bs < 1 {
+		bs = 32
+	}
+	lr := cfg.Train.LR
+	if lr <= 0 {
+		lr = 1e-3
+	}
+	ps := m.params()
+	opt := newAdam(lr, ps)
+	rng := rand.New(rand.NewPCG(cfg.Train.Seed, 11))
+	workers := make([]*grads, threads)
+	wrng := make([]*rand.Rand, threads)
+	for t := range workers {
+		workers[t] = m.newGrads()
+		wrng[t] = rand.New(rand.NewPCG(cfg.Train.Seed, uint64(100+t)))
+	}
+	losses := make([]float64, threads)
+	var valid *Prepared
+	if cfg.Valid != nil {
+		if valid, err = Prepare(cfg.Valid, lm, c.Config.Segmenter); err != nil {
+			return nil, err
+		}
+	}
+	for epoch := 1; epoch <= max(cfg.Train.Epochs, 1); epoch++ {
+		start := time.Now()
+		var total float64
+		for _, batch := range data.Batches(lengths, bs, !cfg.NoShuffle, rng) {
+			var wg sync.WaitGroup
+			for t := 0; t < threads; t++ {
+				lo, hi := t*len(batch)/threads, (t+1)*len(batch)/threads
+				if lo == hi {
+					continue
+				}
+				wg.Add(1)
+				go func(t int, part []int) {
+					defer wg.Done()
+					g := workers[t]
+					for _, d := range g.dense {
+						clear(d)
+					}
+					clear(g.emb)
+					losses[t] = 0
+					var mask []float32
+					if nc.Dropout > 0 {
+						mask = make([]float32, m.features())
+					}
+					for _, i := range part {
+						if mask != nil {
+							keep := float32(1 / (1 - nc.Dropout))
+							for k := range mask {
+								mask[k] = 0
+								if wrng[t].Float64() >= nc.Dropout {
+									mask[k] = keep
+								}
+							}
+						}
+						losses[t] += m.lossGrad(ids[i], p.Labels[i], mask, g)
+					}
+				}(t, batch[lo:hi])
+			}
+			wg.Wait()
+			// Reduce the workers' gradients (mean over the batch) and step.
+			opt.step++
+			scale := 1 / float32(len(batch))
+			used := min(threads, len(batch))
+			for _, pr := range ps[1:] {
+				g := workers[0].dense[pr]
+				for t := 1; t < used; t++ {
+					axpy(1, workers[t].dense[pr], g)
+				}
+				for i := range g {
+					g[i] *= scale
+				}
+				opt.update(pr, 0, g)
+			}
+			if !nc.Freeze {
+				rows := map[int32][]float32{}
+				for t := 0; t < used; t++ {
+					for id, r := range workers[t].emb {
+						if acc, ok := rows[id]; ok {
+							axpy(1, r, acc)
+						} else {
+							rows[id] = r
+						}
+					}
+				}
+				// Lazy (sparse) Adam: only the rows this batch touched move.
+				for id, r := range rows {
+					for i := range r {
+						r[i] *= scale
+					}
+					opt.update(m.Emb, int(id)*nc.Dim, r)
+				}
+			}
+			for t := 0; t < used; t++ {
+				total += losses[t]
+			}
+		}
+		if log != nil {
+			fmt.Fprintf(log, "epoch %d: loss %.4f (%s)", epoch, total/float64(len(ids)), time.Since(start).Round(time.Millisecond))
+			if valid != nil {
+				ok := 0
+				for i, d := range valid.Docs {
+					s := m.Scores(d)
+					if !m.Config.MultiLabel && len(valid.Labels[i]) == 1 && argmax32(s) == valid.Labels[i][0] {
+						ok++
+					}
+				}
+				if !m.Config.MultiLabel {
+					fmt.Fprintf(log, "  eval accuracy %.4f", float64(ok)/float64(len(valid.Docs)))
+				}
+			}
+			fmt.Fprintln(log)
+		}
+	}
+	return m, nil
+}
+
+func argmax32(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}

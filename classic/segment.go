@@ -1,0 +1,120 @@
+package classic
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/go-ego/gse"
+)
+
+// Segmentation modes for classic models.
+const (
+	// SegmentWords splits on whitespace, splits punctuation off as tokens
+	// and makes every CJK ideograph (and kana) its own token: the default,
+	// good for spaced languages and character-level Chinese.
+	SegmentWords = "words"
+	// SegmentWhitespace splits on whitespace only, like fastText.
+	SegmentWhitespace = "whitespace"
+	// SegmentChineseWords cuts runs of Chinese into words with the gse
+	// segmenter's embedded simplified-Chinese dictionary, other text as
+	// SegmentWords does.
+	SegmentChineseWords = "zh-words"
+)
+
+// Segmenter splits text into the tokens that classic models see.
+type Segmenter struct {
+	// Mode is one of SegmentWords, SegmentWhitespace, SegmentChineseWords.
+	Mode string `json:"mode"`
+	// Lower lower-cases the text first.
+	Lower bool `json:"lower"`
+}
+
+// Check reports an unknown mode.
+func (s Segmenter) Check() error {
+	switch s.Mode {
+	case "", SegmentWords, SegmentWhitespace, SegmentChineseWords:
+		return nil
+	}
+	return fmt.Errorf("unknown segmentation %q (want %s, %s or %s)", s.Mode, SegmentWords, SegmentWhitespace, SegmentChineseWords)
+}
+
+var (
+	gseOnce sync.Once
+	gseSeg  gse.Segmenter
+	gseErr  error
+)
+
+func chineseSegmenter() (*gse.Segmenter, error) {
+	gseOnce.Do(func() {
+		gseSeg.SkipLog = true
+		// Case is the Segmenter's Lower option's business, not gse's.
+		gse.ToLower = false
+		gseErr = gseSeg.LoadDictEmbed("zh_s")
+	})
+	return &gseSeg, gseErr
+}
+
+func isCJK(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)
+}
+
+// Segment returns the tokens of text.
+func (s Segmenter) Segment(text string) ([]string, error) {
+	if s.Lower {
+		text = strings.ToLower(text)
+	}
+	switch s.Mode {
+	case SegmentWhitespace:
+		return strings.Fields(text), nil
+	case SegmentChineseWords:
+		seg, err := chineseSegmenter()
+		if err != nil {
+			return nil, fmt.Errorf("load the Chinese dictionary: %w", err)
+		}
+		var out []string
+		for _, piece := range seg.Cut(text, true) {
+			out = appendWords(out, piece, false)
+		}
+		return out, nil
+	case "", SegmentWords:
+		return appendWords(nil, text, true), nil
+	}
+	return nil, s.Check()
+}
+
+// appendWords splits text on whitespace and punctuation; with cjkChars every
+// CJK character is a token, otherwise a run of CJK stays one token.
+func appendWords(out []string, text string, cjkChars bool) []string {
+	start := -1
+	flush := func(i int) {
+		if start >= 0 {
+			out = append(out, text[start:i])
+			start = -1
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsSpace(r) || r == 0:
+			flush(i)
+		case unicode.IsPunct(r) || unicode.IsSymbol(r) || (cjkChars && isCJK(r)):
+			// Keep apostrophes and hyphens inside words ("don't", "e-mail").
+			if (r == '\'' || r == '-') && start >= 0 && i+1 < len(text) && isWordByte(text[i+1]) {
+				continue
+			}
+			flush(i)
+			out = append(out, string(r))
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	flush(len(text))
+	return out
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= 0x80
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/spf13/cobra"
+	"github.com/textclf/textclf/classic"
+)
+
+func newWord2VecCmd() *cobra.Command {
+	var (
+		corpus, output string
+		segment        string
+		lower          bool
+		cfg            = classic.DefaultWord2VecConfig()
+	)
+	cmd := &cobra.Command{
+		Use:   "word2vec --corpus FILE --output FILE.vec",
+		Short: "Train skip-gram word vectors with negative sampling",
+		Long: `Trains word vectors on a plain-text corpus (one sentence or document per line), segmented
+as classic models segment text, and writes them in word2vec/fastText .vec text format, ready
+for train --vectors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if corpus == "" || output == "" {
+				return errors.New("--corpus and --output are required")
+			}
+			seg := classic.Segmenter{Mode: segment, Lower: lower}
+			if err := seg.Check(); err != nil {
+				return err
+			}
+			f, err := os.Open(corpus)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			var sents [][]string
+			sc := bufio.NewScanner(f)
+			sc.Buffer(make([]byte, 1<<16), 1<<28)
+			for line := 1; sc.Scan(); line++ {
+				toks, err := seg.Segment(sc.Text())
+				if err != nil {
+					return fmt.Errorf("%s:%d: %w", corpus, line, err)
+				}
+				if len(toks) > 0 {
+					sents = append(sents, toks)
+				}
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("%s: %w", corpus, err)
+			}
+			cfg.Log = cmd.ErrOrStderr()
+			v, err := classic.TrainWord2Vec(sents, cfg)
+			if err != nil {
+				return err
+			}
+			return classic.WriteVectorsText(output, v)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&corpus, "corpus", "", "text corpus, one sentence per line")
+	fs.StringVar(&output, "output", "", "output .vec file")
+	fs.StringVar(&segment, "segment", classic.SegmentWords, "word segmentation: words, whitespace or zh-words")
+	fs.BoolVar(&lower, "lower", false, "lower-case the corpus")
+	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "vector size")
+	fs.IntVar(&cfg.Window, "window", cfg.Window, "max context window")
+	fs.IntVar(&cfg.Negative, "negative", cfg.Negative, "negative samples per context word")
+	fs.IntVar(&cfg.MinCount, "min-count", cfg.MinCount, "minimal word count")
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the corpus")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "initial learning rate")
+	fs.Float64Var(&cfg.Sample, "sample", cfg.Sample, "sub-sampling threshold of frequent words (0: off)")
+	fs.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "worker threads")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	return cmd
+}

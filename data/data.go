@@ -1,0 +1,519 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Format is the layout of a data file.
+type Format string
+
+// The formats Read understands. FormatAuto picks one from the file's
+// extension (.csv, .tsv/.tab, .jsonl/.ndjson/.json, .txt/.ft).
+const (
+	FormatAuto     Format = ""
+	FormatCSV      Format = "csv"
+	FormatTSV      Format = "tsv"
+	FormatJSONL    Format = "jsonl"
+	FormatFastText Format = "fasttext"
+)
+
+// Header says whether a CSV/TSV file starts with a header row.
+type Header string
+
+// Header modes: HeaderAuto treats the first row as a header when it names
+// the text column (or, by default, "text"/"sentence") or the label column.
+const (
+	HeaderAuto Header = ""
+	HeaderYes  Header = "yes"
+	HeaderNo   Header = "no"
+)
+
+// Options says how to read a data file. The zero value reads the usual
+// layouts: columns "text" (or "sentence") and "label".
+type Options struct {
+	// Format overrides the format detected from the file's extension.
+	Format Format
+	// TextColumn names the text column (default "text", then "sentence").
+	// In a headerless CSV/TSV file it may be a 0-based column index.
+	TextColumn string
+	// TextPairColumn names an optional second text column (sentence pairs).
+	TextPairColumn string
+	// LabelColumn names the label column (default "label"). In a headerless
+	// CSV/TSV file it may be a 0-based column index.
+	LabelColumn string
+	// LabelSep, when not empty, splits a CSV/TSV label cell into several
+	// labels (multi-label rows).
+	LabelSep string
+	// Header says whether CSV/TSV files have a header row.
+	Header Header
+	// Unlabelled accepts rows without a label (prediction input).
+	Unlabelled bool
+}
+
+// Example is one row of a data file.
+type Example struct {
+	// Text is the text to classify.
+	Text string
+	// TextPair is the second text of a pair, or "".
+	TextPair string
+	// Labels holds the row's label names (one, several, or none when
+	// Options.Unlabelled allows it). Integer labels are kept as their decimal
+	// string.
+	Labels []string
+	// Line is the 1-based line of the row in its file.
+	Line int
+}
+
+// Dataset is the content of one data file.
+type Dataset struct {
+	// Path is the file the examples came from.
+	Path string
+	// Examples are the rows, in file order.
+	Examples []Example
+	// MultiLabel is true when any row has more than one label or labels were
+	// given as lists.
+	MultiLabel bool
+}
+
+// DetectFormat returns the format that a file name's extension implies.
+func DetectFormat(path string) (Format, error) {
+	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(path, ".gz")))
+	switch ext {
+	case ".csv":
+		return FormatCSV, nil
+	case ".tsv", ".tab":
+		return FormatTSV, nil
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL, nil
+	case ".txt", ".ft", ".fasttext", ".train", ".valid", ".test":
+		return FormatFastText, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the data format from the extension %q; give it (csv, tsv, jsonl, fasttext)", path, ext)
+}
+
+// ParseFormat checks a format name given on the command line.
+func ParseFormat(s string) (Format, error) {
+	switch Format(strings.ToLower(s)) {
+	case FormatAuto, "auto":
+		return FormatAuto, nil
+	case FormatCSV, FormatTSV, FormatJSONL, FormatFastText:
+		return Format(strings.ToLower(s)), nil
+	case "json", "ndjson":
+		return FormatJSONL, nil
+	case "ft":
+		return FormatFastText, nil
+	}
+	return "", fmt.Errorf("unknown data format %q (want csv, tsv, jsonl or fasttext)", s)
+}
+
+// ReadFile reads a data file.
+func ReadFile(path string, opt Options) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	format := opt.Format
+	if format == FormatAuto {
+		if format, err = DetectFormat(path); err != nil {
+			return nil, err
+		}
+	}
+	return Read(f, path, format, opt)
+}
+
+// Read reads data in the given format from r; name is used in errors.
+func Read(r io.Reader, name string, format Format, opt Options) (*Dataset, error) {
+	ds := &Dataset{Path: name}
+	var err error
+	switch format {
+	case FormatCSV:
+		err = readDelimited(r, ds, ',', opt)
+	case FormatTSV:
+		err = readDelimited(r, ds, '\t', opt)
+	case FormatJSONL:
+		err = readJSONL(r, ds, opt)
+	case FormatFastText:
+		err = readFastText(r, ds, opt)
+	default:
+		err = fmt.Errorf("%s: unknown data format %q", name, format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// LabelPrefix marks a label in a fastText-format line.
+const LabelPrefix = "__label__"
+
+func readFastText(r io.Reader, ds *Dataset, opt Options) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<28)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		if !isValidUTF8(s) {
+			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
+		}
+		var labels, words []string
+		for _, w := range strings.Fields(s) {
+			if strings.HasPrefix(w, LabelPrefix) {
+				if len(w) == len(LabelPrefix) {
+					return fmt.Errorf("%s:%d: empty label %q", ds.Path, line, w)
+				}
+				labels = append(labels, w[len(LabelPrefix):])
+			} else {
+				words = append(words, w)
+			}
+		}
+		if len(labels) == 0 && !opt.Unlabelled {
+			return fmt.Errorf("%s:%d: no %sX label in the line", ds.Path, line, LabelPrefix)
+		}
+		if len(labels) > 1 {
+			ds.MultiLabel = true
+		}
+		ds.Examples = append(ds.Examples, Example{Text: strings.Join(words, " "), Labels: labels, Line: line})
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s:%d: %w", ds.Path, line+1, err)
+	}
+	return nil
+}
+
+func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
+	textCols := []string{opt.TextColumn}
+	if opt.TextColumn == "" {
+		textCols = []string{"text", "sentence"}
+	}
+	labelCol := opt.LabelColumn
+	if labelCol == "" {
+		labelCol = "label"
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<28)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return fmt.Errorf("%s:%d: not a JSON object: %v", ds.Path, line, err)
+		}
+		ex := Example{Line: line}
+		found := false
+		for _, c := range textCols {
+			if raw, ok := obj[c]; ok {
+				if err := json.Unmarshal(raw, &ex.Text); err != nil {
+					return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, c)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%s:%d: no text field (%s)", ds.Path, line, strings.Join(textCols, " or "))
+		}
+		if opt.TextPairColumn != "" {
+			raw, ok := obj[opt.TextPairColumn]
+			if !ok {
+				return fmt.Errorf("%s:%d: no text pair field %q", ds.Path, line, opt.TextPairColumn)
+			}
+			if err := json.Unmarshal(raw, &ex.TextPair); err != nil {
+				return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, opt.TextPairColumn)
+			}
+		}
+		raw, ok := obj[labelCol]
+		if !ok || string(raw) == "null" {
+			if !opt.Unlabelled {
+				return fmt.Errorf("%s:%d: no label field %q", ds.Path, line, labelCol)
+			}
+		} else {
+			labels, isList, err := jsonLabels(raw)
+			if err != nil {
+				return fmt.Errorf("%s:%d: field %q: %v", ds.Path, line, labelCol, err)
+			}
+			if isList {
+				ds.MultiLabel = true
+			}
+			ex.Labels = labels
+		}
+		ds.Examples = append(ds.Examples, ex)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s:%d: %w", ds.Path, line+1, err)
+	}
+	return nil
+}
+
+// jsonLabels reads a label given as a string, an integer, or a list of them.
+func jsonLabels(raw json.RawMessage) ([]string, bool, error) {
+	var list []json.RawMessage
+	if len(raw) > 0 && raw[0] == '[' {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, false, err
+		}
+		out := make([]string, 0, len(list))
+		for _, item := range list {
+			s, err := jsonScalarLabel(item)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, s)
+		}
+		return out, true, nil
+	}
+	s, err := jsonScalarLabel(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return []string{s}, false, nil
+}
+
+func jsonScalarLabel(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		if s == "" {
+			return "", errors.New("empty label")
+		}
+		return s, nil
+	}
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err == nil {
+		if _, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			return string(n), nil
+		}
+		return "", fmt.Errorf("label %s is not an integer", n)
+	}
+	if string(raw) == "true" || string(raw) == "false" {
+		return string(raw), nil
+	}
+	return "", fmt.Errorf("label %s is not a string, an integer or a list", truncate(string(raw), 40))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func isValidUTF8(s string) bool {
+	return strings.ToValidUTF8(s, "\uFFFD") == s
+}
+
+func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
+	cr := csv.NewReader(r)
+	cr.Comma = sep
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	if sep == '\t' {
+		// TSV files carry quotes as plain characters.
+		cr.LazyQuotes = true
+	}
+	var rows [][]string
+	var lines []int
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return fmt.Errorf("%s:%d: %v", ds.Path, pe.Line, pe.Err)
+			}
+			return fmt.Errorf("%s: %w", ds.Path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if sep == '\t' {
+			// Quotes are plain characters in TSV; csv keeps them when lazy.
+			for i := range rec {
+				rec[i] = strings.TrimRight(rec[i], "\r")
+			}
+		}
+		rows = append(rows, rec)
+		lines = append(lines, line)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	textIdx, pairIdx, labelIdx, start, err := resolveColumns(ds.Path, rows, opt)
+	if err != nil {
+		return err
+	}
+	for i := start; i < len(rows); i++ {
+		rec, line := rows[i], lines[i]
+		need := max(textIdx, pairIdx, labelIdx)
+		if labelIdx < 0 || opt.Unlabelled {
+			need = max(textIdx, pairIdx)
+		}
+		if need >= len(rec) {
+			return fmt.Errorf("%s:%d: row has %d columns, want at least %d", ds.Path, line, len(rec), need+1)
+		}
+		if !isValidUTF8(rec[textIdx]) {
+			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
+		}
+		ex := Example{Text: rec[textIdx], Line: line}
+		if pairIdx >= 0 {
+			ex.TextPair = rec[pairIdx]
+		}
+		if labelIdx >= 0 && labelIdx < len(rec) {
+			cell := strings.TrimSpace(rec[labelIdx])
+			if cell == "" {
+				if !opt.Unlabelled {
+					return fmt.Errorf("%s:%d: empty label", ds.Path, line)
+				}
+			} else if opt.LabelSep != "" {
+				for _, l := range strings.Split(cell, opt.LabelSep) {
+					if l = strings.TrimSpace(l); l != "" {
+						ex.Labels = append(ex.Labels, l)
+					}
+				}
+				ds.MultiLabel = true
+			} else {
+				ex.Labels = []string{cell}
+			}
+		}
+		ds.Examples = append(ds.Examples, ex)
+	}
+	return nil
+}
+
+// resolveColumns finds the text, pair and label column indexes (-1 when
+// absent) and the first data row.
+func resolveColumns(path string, rows [][]string, opt Options) (text, pair, label, start int, err error) {
+	first := rows[0]
+	colIndex := func(name string) int {
+		for i, c := range first {
+			if strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")) == name {
+				return i
+			}
+		}
+		return -1
+	}
+	textNames := []string{opt.TextColumn}
+	if opt.TextColumn == "" {
+		textNames = []string{"text", "sentence"}
+	}
+	labelName := opt.LabelColumn
+	if labelName == "" {
+		labelName = "label"
+	}
+	header := opt.Header == HeaderYes
+	if opt.Header == HeaderAuto {
+		for _, n := range append(textNames, labelName) {
+			if colIndex(n) >= 0 {
+				header = true
+			}
+		}
+	}
+	if header {
+		text = -1
+		for _, n := range textNames {
+			if text = colIndex(n); text >= 0 {
+				break
+			}
+		}
+		if text < 0 {
+			if len(first) == 2 && colIndex(labelName) >= 0 {
+				text = 1 - colIndex(labelName)
+			} else {
+				return 0, 0, 0, 0, fmt.Errorf("%s:1: no text column %s in the header %q", path, strings.Join(textNames, " or "), first)
+			}
+		}
+		label = colIndex(labelName)
+		if label < 0 && !opt.Unlabelled {
+			if len(first) == 2 {
+				label = 1 - text
+			} else {
+				return 0, 0, 0, 0, fmt.Errorf("%s:1: no label column %q in the header %q", path, labelName, first)
+			}
+		}
+		pair = -1
+		if opt.TextPairColumn != "" {
+			if pair = colIndex(opt.TextPairColumn); pair < 0 {
+				return 0, 0, 0, 0, fmt.Errorf("%s:1: no text pair column %q in the header %q", path, opt.TextPairColumn, first)
+			}
+		}
+		return text, pair, label, 1, nil
+	}
+	// Headerless: columns are 0-based indexes, or guessed for two columns.
+	index := func(s, what string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s: headerless file: %s column %q must be a 0-based index", path, what, s)
+		}
+		return n, nil
+	}
+	text, label, pair = -1, -1, -1
+	if opt.TextColumn != "" {
+		if text, err = index(opt.TextColumn, "text"); err != nil {
+			return
+		}
+	}
+	if opt.LabelColumn != "" {
+		if label, err = index(opt.LabelColumn, "label"); err != nil {
+			return
+		}
+	}
+	if opt.TextPairColumn != "" {
+		if pair, err = index(opt.TextPairColumn, "text pair"); err != nil {
+			return
+		}
+	}
+	if text < 0 || (label < 0 && !opt.Unlabelled) {
+		if len(first) == 1 && opt.Unlabelled {
+			return 0, -1, -1, 0, nil
+		}
+		if len(first) != 2 {
+			return 0, 0, 0, 0, fmt.Errorf("%s: headerless file with %d columns: give --text-column and --label-column as 0-based indexes", path, len(first))
+		}
+		switch {
+		case text >= 0:
+			label = 1 - text
+		case label >= 0:
+			text = 1 - label
+		default:
+			// The label column is the one with fewer distinct values.
+			label = 1
+			if distinct(rows, 0) < distinct(rows, 1) {
+				label = 0
+			}
+			text = 1 - label
+		}
+	}
+	return text, pair, label, 0, nil
+}
+
+func distinct(rows [][]string, col int) int {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if col < len(r) {
+			seen[r[col]] = true
+		}
+	}
+	return len(seen)
+}
