@@ -216,7 +216,7 @@ func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []tokenizer.Enc
 		for i, j := range idx {
 			batch[i] = encs[j]
 		}
-		logits, err := c.Model.Forward(BatchOf(batch, c.padID()))
+		logits, err := c.Model.Forward(BatchOf(batch, c.Model.PadID()))
 		if err != nil {
 			return nil, err
 		}
@@ -228,31 +228,13 @@ func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []tokenizer.Enc
 	return out, nil
 }
 
-func (c *Classifier) padID() int {
-	if c.Model.Config.PadTokenID != nil {
-		return *c.Model.Config.PadTokenID
-	}
-	return 0
-}
-
 // BatchOf pads encodings with padID to the longest and lays them out as a
 // model batch.
 func BatchOf(encs []tokenizer.Encoding, padID int) *model.Batch {
-	t := 1
-	for _, e := range encs {
-		t = max(t, e.Len())
-	}
-	b := &model.Batch{B: len(encs), T: t, InputIDs: make([]int, len(encs)*t), AttentionMask: make([]int, len(encs)*t),
-		TokenTypeIDs: make([]int, len(encs)*t)}
-	for i := range b.InputIDs {
-		b.InputIDs[i] = padID
-	}
+	ids := make([][]int, len(encs))
+	types := make([][]int, len(encs))
 	for i, e := range encs {
-		copy(b.InputIDs[i*t:], e.IDs)
-		copy(b.TokenTypeIDs[i*t:], e.TypeIDs)
-		for j := range e.IDs {
-			b.AttentionMask[i*t+j] = 1
-		}
+		ids[i], types[i] = e.IDs, e.TypeIDs
 	}
-	return b
+	return model.PadBatch(ids, types, padID)
 }

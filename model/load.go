@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/textclf/textclf/checkpoint"
+	"github.com/textclf/textclf/nn"
 )
 
 // LoadReport says what loading a checkpoint did, as from_pretrained reports
@@ -92,4 +93,70 @@ func (m *Model) Save(dir string, tokenizerFiles []string) error {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
 	}
 	return checkpoint.Save(dir, &cfg, tensors, tokenizerFiles)
+}
+
+// LoadForTraining loads a checkpoint for fine-tuning on the given labels:
+// when they differ from the checkpoint's (count or names), the config takes
+// them and a classifier output layer of the old shape is dropped and
+// initialised anew, as from_pretrained(..., num_labels=N,
+// ignore_mismatched_sizes=True). problemType, when not empty, overrides the
+// config's.
+func LoadForTraining(dir string, labels []string, problemType string, seed uint64) (*Model, *LoadReport, error) {
+	cfg, w, err := checkpoint.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer w.Close()
+	if len(labels) > 0 && !sameStrings(cfg.Labels, labels) {
+		cfg.Labels = append([]string(nil), labels...)
+	}
+	if problemType != "" {
+		cfg.ProblemType = problemType
+	}
+	m, err := New(cfg, seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	out := m.head.out
+	tensors := w.Tensors[:0:0]
+	var reinit []string
+	for _, t := range w.Tensors {
+		name := t.Name
+		if (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(m.paramByName(name).W) {
+			reinit = append(reinit, name)
+			continue
+		}
+		tensors = append(tensors, t)
+	}
+	res, err := m.loadTensors(tensors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	res.Format = w.Format
+	res.Warnings = res.mapResult.Warnings(dir, architectureName(m.prefix))
+	for _, name := range reinit {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s in %s has a different shape for %d labels: newly initialized", name, dir, m.NumLabels))
+	}
+	return m, &res.LoadReport, nil
+}
+
+func (m *Model) paramByName(name string) *nn.Param {
+	for _, p := range m.params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return &nn.Param{}
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

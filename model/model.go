@@ -47,6 +47,7 @@ type Model struct {
 	head   *head
 	params []*nn.Param
 	rng    *rand.Rand
+	pcg    *rand.PCG // rng's source, for saving and restoring its state
 
 	// The activations of the last ForwardTrain, for Backward.
 	train *trainState
@@ -82,7 +83,8 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if cfg.SinusoidalPosEmbds {
 		return nil, fmt.Errorf("config: sinusoidal_pos_embds is not supported")
 	}
-	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(rand.NewPCG(seed, 0x7e47c1f))}
+	pcg := rand.NewPCG(seed, 0x7e47c1f)
+	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
 	if m.NumLabels == 0 {
 		m.NumLabels = 2
 	}
@@ -375,4 +377,42 @@ func (m *Model) ZeroGrad() {
 	for _, p := range m.params {
 		p.AllocGrad()
 	}
+}
+
+// RNGState returns the state of the dropout random generator.
+func (m *Model) RNGState() ([]byte, error) { return m.pcg.MarshalBinary() }
+
+// SetRNGState restores a state RNGState returned.
+func (m *Model) SetRNGState(b []byte) error { return m.pcg.UnmarshalBinary(b) }
+
+// PadID is the id padding positions get (the config's pad_token_id, else 0).
+func (m *Model) PadID() int {
+	if m.Config.PadTokenID != nil {
+		return *m.Config.PadTokenID
+	}
+	return 0
+}
+
+// PadBatch lays out token id sequences (and their type ids, may be nil) as a
+// batch padded with padID to the longest.
+func PadBatch(ids, typeIDs [][]int, padID int) *Batch {
+	t := 1
+	for _, s := range ids {
+		t = max(t, len(s))
+	}
+	b := &Batch{B: len(ids), T: t, InputIDs: make([]int, len(ids)*t), AttentionMask: make([]int, len(ids)*t),
+		TokenTypeIDs: make([]int, len(ids)*t)}
+	for i := range b.InputIDs {
+		b.InputIDs[i] = padID
+	}
+	for i, s := range ids {
+		copy(b.InputIDs[i*t:], s)
+		if typeIDs != nil {
+			copy(b.TokenTypeIDs[i*t:], typeIDs[i])
+		}
+		for j := range s {
+			b.AttentionMask[i*t+j] = 1
+		}
+	}
+	return b
 }
