@@ -58,10 +58,7 @@ func Load(ctx context.Context, modelDirOrHubID string, opts Options) (*Classifie
 
 // NewClassifier pairs a model with a tokenizer.
 func NewClassifier(m *model.Model, tk *tokenizer.Tokenizer, dir string, opts Options) (*Classifier, error) {
-	limit := m.Config.MaxPositionEmbeddings
-	if m.Config.ModelType == "roberta" || m.Config.ModelType == "xlm-roberta" {
-		limit -= 2 // positions start after the padding index
-	}
+	limit := m.MaxTokens()
 	if opts.MaxLength <= 0 || opts.MaxLength > limit {
 		if opts.MaxLength > limit {
 			return nil, fmt.Errorf("max length %d exceeds the model's %d positions", opts.MaxLength, limit)
@@ -105,6 +102,9 @@ type Prediction struct {
 	Scores []LabelScore `json:"scores"`
 	// Logits are the raw model outputs, by label id.
 	Logits []float32 `json:"logits"`
+	// Windows is the number of windows a long input was cut into
+	// (ClassifyWindows), else 0.
+	Windows int `json:"windows,omitempty"`
 }
 
 // Function is what turns logits into scores.
@@ -237,4 +237,67 @@ func BatchOf(encs []tokenizer.Encoding, padID int) *model.Batch {
 		ids[i], types[i] = e.IDs, e.TypeIDs
 	}
 	return model.PadBatch(ids, types, padID)
+}
+
+// ClassifyWindows classifies inputs on all of their text: an input longer
+// than MaxLength tokens is cut into windows of MaxLength tokens overlapping
+// by stride tokens (each with its special tokens), and the scores of its
+// windows are averaged (mean). Prediction.Logits holds the mean logits.
+func (c *Classifier) ClassifyWindows(ctx context.Context, inputs []tokenizer.Input, stride int, fn Function) ([]Prediction, error) {
+	if stride < 0 || stride >= c.opts.MaxLength/2 {
+		return nil, fmt.Errorf("window stride %d must be in [0, %d) for a max length of %d", stride, c.opts.MaxLength/2, c.opts.MaxLength)
+	}
+	t := *c.Tokenizer
+	tr := *t.Truncation
+	tr.Stride = stride
+	t.Truncation = &tr
+	encs, err := t.EncodeBatch(inputs, true)
+	if err != nil {
+		return nil, err
+	}
+	var windows []tokenizer.Encoding
+	owner := []int{}
+	for i, e := range encs {
+		overflow := e.Overflowing
+		e.Overflowing = nil
+		windows = append(windows, e)
+		owner = append(owner, i)
+		for _, o := range overflow {
+			o.Overflowing = nil
+			windows = append(windows, o)
+			owner = append(owner, i)
+		}
+	}
+	logits, err := c.LogitsOfEncodings(ctx, windows)
+	if err != nil {
+		return nil, err
+	}
+	l := c.Model.NumLabels
+	sumScores := make([][]float64, len(inputs))
+	sumLogits := make([][]float64, len(inputs))
+	count := make([]int, len(inputs))
+	for i := range inputs {
+		sumScores[i], sumLogits[i] = make([]float64, l), make([]float64, l)
+	}
+	for w, lg := range logits {
+		i := owner[w]
+		for j, s := range ApplyFunction(lg, fn) {
+			sumScores[i][j] += float64(s)
+			sumLogits[i][j] += float64(lg[j])
+		}
+		count[i]++
+	}
+	out := make([]Prediction, len(inputs))
+	for i := range inputs {
+		meanLogits := make([]float32, l)
+		p := Prediction{Logits: meanLogits, Scores: make([]LabelScore, l), Windows: count[i]}
+		for j := 0; j < l; j++ {
+			meanLogits[j] = float32(sumLogits[i][j] / float64(count[i]))
+			p.Scores[j] = LabelScore{Label: c.Labels[j], Score: float32(sumScores[i][j] / float64(count[i]))}
+		}
+		sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
+		p.Label, p.Score = p.Scores[0].Label, p.Scores[0].Score
+		out[i] = p
+	}
+	return out, nil
 }

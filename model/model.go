@@ -416,3 +416,12 @@ func PadBatch(ids, typeIDs [][]int, padID int) *Batch {
 	}
 	return b
 }
+
+// MaxTokens is the longest sequence the model takes: max_position_embeddings,
+// less RoBERTa's padding offset (its positions start after padding_idx).
+func (m *Model) MaxTokens() int {
+	if m.emb.paddingIdx >= 0 {
+		return m.Config.MaxPositionEmbeddings - m.emb.paddingIdx - 1
+	}
+	return m.Config.MaxPositionEmbeddings
+}

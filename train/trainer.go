@@ -172,6 +172,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.m = m
+	r.cfg.MaxLength = min(r.cfg.MaxLength, m.MaxTokens())
 	if cfg.Dropout != nil {
 		m.SetDropout(float32(*cfg.Dropout))
 	}
@@ -179,7 +180,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("model %s: %w", modelDir, err)
 	}
 	r.tk.Padding = nil
-	r.tk.Truncation = &tokenizer.Truncation{MaxLength: cfg.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
+	r.tk.Truncation = &tokenizer.Truncation{MaxLength: r.cfg.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
 	if r.train, err = r.encode(trainSet); err != nil {
 		return nil, err
 	}
