@@ -145,11 +145,9 @@ type run struct {
 // Train fine-tunes the model of cfg.Model on cfg.Train and writes the
 // result to cfg.Output in HF format.
 func Train(ctx context.Context, cfg Config) (*Result, error) {
-	cfg.Defaults()
-	if err := cfg.check(); err != nil {
-		return nil, err
+	if cfg.Train == "" {
+		return nil, fmt.Errorf("train: no training data")
 	}
-	r := &run{cfg: cfg, start: time.Now()}
 	trainSet, err := data.ReadFile(cfg.Train, cfg.Data)
 	if err != nil {
 		return nil, err
@@ -160,6 +158,21 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	return TrainData(ctx, cfg, trainSet, evalSet)
+}
+
+// TrainData is Train on data sets already read (evalSet may be nil);
+// cfg.Train and cfg.Eval are not read.
+func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset) (*Result, error) {
+	cfg.Defaults()
+	if cfg.Train == "" {
+		cfg.Train = trainSet.Path
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, start: time.Now()}
+	var err error
 	if err := r.chooseLabels(trainSet, evalSet); err != nil {
 		return nil, err
 	}

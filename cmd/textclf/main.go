@@ -19,6 +19,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newCVCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newDownloadCmd())
 	root.AddCommand(newTrainCmd())

@@ -65,9 +65,9 @@ func (f *transformerTrainFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.logSteps, "logging-steps", 50, "log the training loss every N steps (transformer)")
 }
 
-// runTransformerTrain fine-tunes a transformer with the Trainer's defaults
-// for the flags the user did not set.
-func runTransformerTrain(cmd *cobra.Command, f *transformerTrainFlags, df *dataFlags) error {
+// transformerTrainConfig builds the Trainer's configuration from the flags,
+// with the Trainer's defaults for those the user did not set.
+func transformerTrainConfig(cmd *cobra.Command, f *transformerTrainFlags, df *dataFlags) (train.Config, error) {
 	fs := cmd.Flags()
 	getF := func(name string, def float64) float64 {
 		if fs.Changed(name) {
@@ -89,19 +89,15 @@ func runTransformerTrain(cmd *cobra.Command, f *transformerTrainFlags, df *dataF
 	seed, _ := fs.GetUint64("seed")
 	noShuffle, _ := fs.GetBool("no-shuffle")
 	if f.model == "" || trainPath == "" || output == "" {
-		return errors.New("--model, --train and --output are required")
+		return train.Config{}, errors.New("--model, --train and --output are required")
 	}
 	opt, err := df.options(false)
 	if err != nil {
-		return err
+		return train.Config{}, err
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	dir, err := resolveModelDir(ctx, f.model)
+	dir, err := resolveModelDir(commandContext(cmd), f.model)
 	if err != nil {
-		return err
+		return train.Config{}, err
 	}
 	cfg := train.Config{
 		Model: dir, Train: trainPath, Eval: evalPath, Output: output, Data: opt,
@@ -119,6 +115,24 @@ func runTransformerTrain(cmd *cobra.Command, f *transformerTrainFlags, df *dataF
 		n, _ := fs.GetInt("threads")
 		tensor.SetThreads(n)
 	}
+	return cfg, nil
+}
+
+// commandContext is the command's context, or a background one.
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// runTransformerTrain fine-tunes a transformer.
+func runTransformerTrain(cmd *cobra.Command, f *transformerTrainFlags, df *dataFlags) error {
+	cfg, err := transformerTrainConfig(cmd, f, df)
+	if err != nil {
+		return err
+	}
+	ctx, output := commandContext(cmd), cfg.Output
 	if f.resume != "" {
 		cfg.Resume = f.resume
 		if f.resume == "latest" {
@@ -152,10 +166,7 @@ func resolveModelDir(ctx context.Context, arg string) (string, error) {
 
 // runTransformerEval scores a transformer model on a labelled data file.
 func runTransformerEval(cmd *cobra.Command, modelArg, dataPath string, opt data.Options) (*metrics.Report, error) {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := commandContext(cmd)
 	clf, err := loadClassifier(cmd, modelArg)
 	if err != nil {
 		return nil, err
@@ -226,10 +237,7 @@ func examplesToInputs(exs []data.Example) []tokenizer.Input {
 // loadClassifier loads a transformer with the --max-length, --batch-size
 // and --threads flags of the command (when it has them).
 func loadClassifier(cmd *cobra.Command, modelArg string) (*textclf.Classifier, error) {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := commandContext(cmd)
 	var opts textclf.Options
 	fs := cmd.Flags()
 	if fs.Lookup("max-length") != nil && fs.Changed("max-length") {
@@ -276,10 +284,7 @@ type transformerPrediction struct {
 // runTransformerPredict classifies the texts of args, of --data, or of
 // stdin (one per line) as transformers' text-classification pipeline.
 func runTransformerPredict(cmd *cobra.Command, modelArg string, texts []tokenizer.Input, p *predictFlags) error {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := commandContext(cmd)
 	clf, err := loadClassifier(cmd, modelArg)
 	if err != nil {
 		return err
