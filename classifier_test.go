@@ -2,56 +2,20 @@ package textclf
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/textclf/textclf/tokenizer"
 )
 
-// tinyModelDir copies a golden PyTorch test model (vocabulary of 99 ids)
-// into a temporary directory with a matching WordPiece tokenizer.
-func tinyModelDir(t testing.TB, name string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, f := range []string{"config.json", "model.safetensors"} {
-		data, err := os.ReadFile(filepath.Join("testdata/model", name, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	vocab := map[string]int{"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3}
-	words := []string{"the", "movie", "was", "great", "bad", "not", "a", "film", "i", "it", "good", "boring", "and", "very", ".", ",", "!"}
-	for _, w := range words {
-		vocab[w] = len(vocab)
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		vocab["##"+string(c)] = len(vocab)
-	}
-	tj := map[string]any{
-		"version":        "1.0",
-		"added_tokens":   []map[string]any{{"id": 0, "content": "[PAD]", "special": true}, {"id": 1, "content": "[UNK]", "special": true}, {"id": 2, "content": "[CLS]", "special": true}, {"id": 3, "content": "[SEP]", "special": true}},
-		"normalizer":     map[string]any{"type": "BertNormalizer", "lowercase": true},
-		"pre_tokenizer":  map[string]any{"type": "BertPreTokenizer"},
-		"post_processor": map[string]any{"type": "BertProcessing", "sep": []any{"[SEP]", 3}, "cls": []any{"[CLS]", 2}},
-		"model":          map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": vocab},
-	}
-	data, _ := json.Marshal(tj)
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// tinyBERT is a tiny random BERT with a WordPiece tokenizer
+// (scripts/tiny-bert/make.py).
+const tinyBERT = "testdata/tiny-bert"
 
 func TestClassifierMatchesModel(t *testing.T) {
 	ctx := context.Background()
-	dir := tinyModelDir(t, "bert-single-label")
+	dir := tinyBERT
 	texts := []string{"The movie was great!", "not good", "a very, very boring film and it was bad .", "I"}
 	clf, err := Load(ctx, dir, Options{BatchSize: 3})
 	if err != nil {
@@ -102,7 +66,7 @@ func TestClassifierMatchesModel(t *testing.T) {
 
 func TestClassifierTruncatesToModelLimit(t *testing.T) {
 	ctx := context.Background()
-	clf, err := Load(ctx, tinyModelDir(t, "bert-single-label"), Options{})
+	clf, err := Load(ctx, tinyBERT, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +80,7 @@ func TestClassifierTruncatesToModelLimit(t *testing.T) {
 	if _, err := clf.Classify(ctx, long); err != nil {
 		t.Fatalf("a 200-word text: %v", err)
 	}
-	if _, err := Load(ctx, tinyModelDir(t, "bert-single-label"), Options{MaxLength: 41}); err == nil {
+	if _, err := Load(ctx, tinyBERT, Options{MaxLength: 41}); err == nil {
 		t.Fatal("max length 41 for a 40-position model was accepted")
 	}
 }
