@@ -46,8 +46,11 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 					return err
 				}
 			} else {
-				var err error
-				if m, _, err = model.Load(modelDir, 1); err != nil {
+				dir, err := resolveModelDir(commandContext(cmd), modelDir)
+				if err != nil {
+					return err
+				}
+				if m, _, err = model.Load(dir, 1); err != nil {
 					return err
 				}
 			}
@@ -93,7 +96,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 		},
 	}
-	cmd.Flags().StringVar(&modelDir, "model", "", "model directory")
+	cmd.Flags().StringVar(&modelDir, "model", "", "model directory or hub id")
 	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: bert-base or minilm")
 	cmd.Flags().IntVar(&batch, "batch", 8, "sequences per batch")
 	cmd.Flags().IntVar(&seq, "seq", 128, "tokens per sequence")
