@@ -35,3 +35,7 @@ func geluTanhAsm(out, x []float32) { geluTanhAVX2(out, x) }
 func geluBackwardAsm(dx, x, dout []float32) { geluBackwardAVX2(dx, x, dout) }
 
 func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, dout) }
+
+func maxAsm(x []float32) float32 { return maxAVX2(x) }
+
+func scaleAsm(alpha float32, x []float32) { scaleAVX2(alpha, x) }

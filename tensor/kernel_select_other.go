@@ -21,3 +21,7 @@ func geluTanhAsm(out, x []float32) { panic("tensor: no assembly GELU") }
 func geluBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
 
 func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
+
+func maxAsm(x []float32) float32 { panic("tensor: no assembly max") }
+
+func scaleAsm(alpha float32, x []float32) { panic("tensor: no assembly scale") }

@@ -33,3 +33,9 @@ func geluBackwardAVX2(dx []float32, x []float32, dout []float32)
 
 // geluTanhBackwardAVX2 adds dout[i]·GELUTanh'(x[i]) to dx[i] for i < len(x), a multiple of 8.
 func geluTanhBackwardAVX2(dx []float32, x []float32, dout []float32)
+
+// maxAVX2 returns the largest element of x; len(x) is a positive multiple of 8.
+func maxAVX2(x []float32) float32
+
+// scaleAVX2 sets x[i] *= alpha for i < len(x), a multiple of 8.
+func scaleAVX2(alpha float32, x []float32)

@@ -1412,3 +1412,82 @@ gelutb_loop:
 gelutb_done:
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x []float32) float32
+// Requires: AVX, SSE
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+
+max_loop32:
+	CMPQ   CX, $0x20
+	JL     max_loop8
+	VMAXPS (AX), Y0, Y0
+	VMAXPS 32(AX), Y1, Y1
+	VMAXPS 64(AX), Y2, Y2
+	VMAXPS 96(AX), Y3, Y3
+	ADDQ   $0x80, AX
+	SUBQ   $0x20, CX
+	JMP    max_loop32
+
+max_loop8:
+	CMPQ   CX, $0x08
+	JL     max_reduce
+	VMAXPS (AX), Y0, Y0
+	ADDQ   $0x20, AX
+	SUBQ   $0x08, CX
+	JMP    max_loop8
+
+max_reduce:
+	VMAXPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VMAXSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func scaleAVX2(alpha float32, x []float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-32
+	MOVSS        alpha+0(FP), X0
+	MOVQ         x_base+8(FP), AX
+	MOVQ         x_len+16(FP), CX
+	VBROADCASTSS X0, Y15
+
+scale_loop32:
+	CMPQ    CX, $0x20
+	JL      scale_loop8
+	VMULPS  (AX), Y15, Y0
+	VMOVUPS Y0, (AX)
+	VMULPS  32(AX), Y15, Y1
+	VMOVUPS Y1, 32(AX)
+	VMULPS  64(AX), Y15, Y2
+	VMOVUPS Y2, 64(AX)
+	VMULPS  96(AX), Y15, Y3
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, CX
+	JMP     scale_loop32
+
+scale_loop8:
+	CMPQ    CX, $0x08
+	JL      scale_done
+	VMULPS  (AX), Y15, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     scale_loop8
+
+scale_done:
+	VZEROUPPER
+	RET

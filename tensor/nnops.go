@@ -39,20 +39,39 @@ func expSum(asm bool, out, x []float32, shift float32) float32 {
 
 func softmaxRow(asm bool, out, x []float32) {
 	out = out[:len(x)]
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-	}
+	m := maxOf(asm, x)
 	if math.IsInf(float64(m), -1) {
 		clear(out)
 		return
 	}
-	inv := 1 / expSum(asm, out, x, m)
-	for i := range out {
-		out[i] *= inv
-	}
+	scale(asm, 1/expSum(asm, out, x, m), out)
+}
+
+// LogSoftmax writes the log-softmax of each row of x [rows, cols] to out
+// (out may be x): out[r][j] = x[r][j] - m - log Σ_j exp(x[r][j] - m) with m
+// the row maximum, as torch.log_softmax; cross-entropy losses start here.
+func LogSoftmax(out, x []float32, rows, cols int) {
+	checkLen("LogSoftmax", rows*cols, out, x)
+	asm := current.Load().avx2
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
+		var tmp []float32
+		for r := lo; r < hi; r++ {
+			xr, or := x[r*cols:r*cols+cols], out[r*cols:r*cols+cols]
+			m := maxOf(asm, xr)
+			if math.IsInf(float64(m), 0) {
+				// All -Inf (or +Inf present): follow the float arithmetic of
+				// x - m - log Σ exp(x - m) without a shift.
+				m = 0
+			}
+			if cap(tmp) < cols {
+				tmp = make([]float32, cols)
+			}
+			lse := m + float32(math.Log(float64(expSum(asm, tmp[:cols], xr, m))))
+			for j, v := range xr {
+				or[j] = v - lse
+			}
+		}
+	})
 }
 
 // SoftmaxBackward accumulates into dx [rows, cols] the gradient through a
@@ -85,17 +104,8 @@ func LayerNorm(out, mean, rstd, x, gamma, beta []float32, rows, cols int, eps fl
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr := x[r*cols : r*cols+cols]
-			var s float64
-			for _, v := range xr {
-				s += float64(v)
-			}
-			mu := s / float64(cols)
-			var ss float64
-			for _, v := range xr {
-				d := float64(v) - mu
-				ss += d * d
-			}
-			rs := float32(1 / math.Sqrt(ss/float64(cols)+float64(eps)))
+			mu, v := meanVar(xr)
+			rs := float32(1 / math.Sqrt(v+float64(eps)))
 			m := float32(mu)
 			or := out[r*cols : r*cols+cols]
 			for j, v := range xr {
@@ -262,4 +272,35 @@ func TanhBackward(dx, y, dout []float32) {
 			d[i] += g[i] * (1 - v*v)
 		}
 	})
+}
+
+// meanVar returns the mean and the biased variance of x (two passes, in
+// float64 with four partial sums so the additions pipeline).
+func meanVar(x []float32) (mean, variance float64) {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	n := float64(len(x))
+	mean = (s0 + s1 + s2 + s3) / n
+	s0, s1, s2, s3 = 0, 0, 0, 0
+	for i = 0; i+4 <= len(x); i += 4 {
+		d0, d1, d2, d3 := float64(x[i])-mean, float64(x[i+1])-mean, float64(x[i+2])-mean, float64(x[i+3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mean
+		s0 += d * d
+	}
+	return mean, (s0 + s1 + s2 + s3) / n
 }

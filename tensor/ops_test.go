@@ -422,3 +422,64 @@ func TestTanh(t *testing.T) {
 		}
 	}
 }
+
+func TestLogSoftmax(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(25, 26))
+		for _, sh := range [][2]int{{1, 1}, {4, 3}, {7, 50}, {3, 1000}} {
+			rows, cols := sh[0], sh[1]
+			x := randSlice(r, rows*cols)
+			for i := range x {
+				x[i] *= 40
+			}
+			out := make([]float32, len(x))
+			LogSoftmax(out, x, rows, cols)
+			for rr := 0; rr < rows; rr++ {
+				m := math.Inf(-1)
+				for _, v := range x[rr*cols : rr*cols+cols] {
+					m = math.Max(m, float64(v))
+				}
+				var s float64
+				for _, v := range x[rr*cols : rr*cols+cols] {
+					s += math.Exp(float64(v) - m)
+				}
+				for j := 0; j < cols; j++ {
+					want := float64(x[rr*cols+j]) - m - math.Log(s)
+					if !near(out[rr*cols+j], want, 2e-5, 1e-6) {
+						t.Fatalf("%dx%d: logsoftmax[%d][%d] = %g, want %g", rows, cols, rr, j, out[rr*cols+j], want)
+					}
+				}
+			}
+		}
+		inf := float32(math.Inf(-1))
+		x := []float32{0, inf, 1, inf}
+		LogSoftmax(x, x, 1, 4)
+		want := []float64{-math.Log(1 + math.E), math.Inf(-1), 1 - math.Log(1+math.E), math.Inf(-1)}
+		for i, w := range want {
+			if !(float64(x[i]) == w || near(x[i], w, 1e-6, 0)) {
+				t.Fatalf("masked logsoftmax = %v, want %v", x, want)
+			}
+		}
+	})
+}
+
+func TestMaxOf(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		asm := current.Load().avx2
+		if got := maxOf(asm, nil); !math.IsInf(float64(got), -1) {
+			t.Fatalf("maxOf(nil) = %g", got)
+		}
+		for n := 1; n <= 70; n++ {
+			for p := 0; p < n; p++ {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = -float32(i%5) - 1
+				}
+				x[p] = 3
+				if got := maxOf(asm, x); got != 3 {
+					t.Fatalf("n=%d, max at %d: maxOf = %g", n, p, got)
+				}
+			}
+		}
+	})
+}

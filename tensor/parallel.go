@@ -58,3 +58,20 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	fn(0, n/chunks)
 	wg.Wait()
 }
+
+// runWorkers calls fn on exactly n goroutines (one of them the caller's) and
+// returns when all calls have returned. Unlike ParallelFor it does not
+// depend on Threads(), so workers that wait for each other cannot be left
+// waiting by a concurrent SetThreads.
+func runWorkers(n int, fn func()) {
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn()
+		}()
+	}
+	fn()
+	wg.Wait()
+}

@@ -19,7 +19,8 @@ import (
 // in, W, in, 0, y, out), and its weight gradient dW[out, in] += dyᵀ·x is
 // Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in).
 //
-// When beta is 0, C is not read (NaNs in it are overwritten). The work is
+// When beta is 0, C is not read (NaNs in it are overwritten). C must not
+// overlap A or B. The work is
 // spread over Threads() goroutines when the product is large enough; the
 // assembly micro-kernel is chosen at start-up for the CPU (AVX-512 or
 // AVX2+FMA on amd64, see UseAssembly). Sgemm panics with a message naming the
@@ -90,17 +91,19 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if transB {
 		br, bc = n, k
 	}
-	check := func(name string, x []float32, rows, cols, ld int) {
-		if ld < max(cols, 1) {
-			panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d columns", name, ld, cols))
-		}
-		if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {
-			panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d too short for %d×%d with ld%s=%d", name, len(x), rows, cols, name, ld))
-		}
+	checkMat("a", a, ar, ac, lda)
+	checkMat("b", b, br, bc, ldb)
+	checkMat("c", c, m, n, ldc)
+}
+
+// checkMat panics unless x holds a rows×cols row-major matrix with stride ld.
+func checkMat(name string, x []float32, rows, cols, ld int) {
+	if ld < max(cols, 1) {
+		panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d columns", name, ld, cols))
 	}
-	check("a", a, ar, ac, lda)
-	check("b", b, br, bc, ldb)
-	check("c", c, m, n, ldc)
+	if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d too short for %d×%d with ld%s=%d", name, len(x), rows, cols, name, ld))
+	}
 }
 
 // scaleC sets C = beta·C for the m×n matrix c (stride ldc).
@@ -124,15 +127,21 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 const minFlopsPerThread = 1 << 21
 
 func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWith runs the product with op(B) packed already when pre is not nil
+// (b, ldb and transB are then unused).
+func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
 	if nt == 1 {
-		sgemmSerial(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmSerial(be, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmParallel(be, nt, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmParallel(be, nt, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Task sizes of sgemmParallel: a task computes a block of about taskRows
@@ -152,7 +161,7 @@ const (
 // takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
 // runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
 // panels.
-func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
 			scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
@@ -160,82 +169,217 @@ func sgemmParallel(be *backend, nt int, transA, transB bool, m, n, k int, alpha 
 		return
 	}
 	kr := &be.gemm
-	mr, nr := kr.mr, kr.nr
 	kcMax := min(kr.kc, k)
-	ncMax := min(sharedCols, (n+nr-1)/nr*nr)
+	ncMax := min(sharedCols, (n+kr.nr-1)/kr.nr*kr.nr)
+	if pre != nil {
+		kr, kcMax = &pre.kernel, pre.kc
+		ncMax = pre.nPad
+	}
+	mr, nr := kr.mr, kr.nr
 	// Split rows and columns into near-equal task blocks aligned to the tile.
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
 	rowTasks := max(1, (m+taskRows/2)/taskRows)
 	colTasks := max(1, (min(n, ncMax)+taskCols/2)/taskCols)
-	// Small products: make at least 2 tasks per worker if the tiles allow.
-	for rowTasks*colTasks < 2*nt && (rowTasks < mPanels || colTasks < nPanels) {
+	// op(A) is packed once per phase into a shared buffer (rather than by
+	// every task for its rows) unless it is very tall.
+	shareA := mPanels*mr*kcMax <= 1<<20
+	// Make at least 2 tasks per worker if the tiles allow (4 when tasks do
+	// not pack, so that they stay balanced on a busy machine).
+	minTasks := 2 * nt
+	if shareA {
+		minTasks = 4 * nt
+	}
+	for rowTasks*colTasks < minTasks && (rowTasks < mPanels || colTasks < nPanels) {
 		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
 			rowTasks++
 		} else {
 			colTasks++
 		}
 	}
+	// When the product is short and wide, tasks span all rows and each packs
+	// its own columns of op(B): nothing of B is shared between cores, and
+	// only the small op(A) is packed together.
+	localB := pre == nil && shareA && m <= 2*taskRows
+	if localB {
+		rowTasks = 1
+		colTasks = max(colTasks, min(nPanels, minTasks))
+	}
 	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
 	rowTasks = (m + rowStep - 1) / rowStep
 
-	shared := scratchPool.Get().(*gemmScratch)
-	defer scratchPool.Put(shared)
-	shared.b = grow(shared.b, ncMax*kcMax)
-	bp := shared.b
-
+	// Phases: one per block of kc steps (and of ncMax columns). In each, the
+	// workers pack op(B) together, meet at a barrier, then take tasks. op(B)
+	// is double-buffered, so a worker may start packing the next phase while
+	// another still computes: the next barrier orders them.
+	type phase struct{ jc, pc int }
+	var phases []phase
 	for jc := 0; jc < n; jc += ncMax {
-		nc := min(ncMax, n-jc)
-		ncPanels := (nc + nr - 1) / nr
-		colStep := (ncPanels + colTasks - 1) / colTasks * nr
-		colTasksHere := (nc + colStep - 1) / colStep
-		tasks := rowTasks * colTasksHere
 		for pc := 0; pc < k; pc += kcMax {
-			kc := min(kcMax, k-pc)
-			// Pack op(B)[pc:pc+kc, jc:jc+nc] together.
-			ParallelFor(ncPanels, 4, func(lo, hi int) {
-				for p := lo; p < hi; p++ {
-					jr := p * nr
-					panel := bp[jr*kc : jr*kc+nr*kc]
-					nt := min(nr, nc-jr)
-					if transB {
-						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
-					} else {
-						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
-					}
-				}
-			})
-			var next atomic.Int64
-			ParallelFor(nt, 1, func(lo, hi int) {
-				s := scratchPool.Get().(*gemmScratch)
-				defer scratchPool.Put(s)
-				s.a = grow(s.a, rowStep*kc)
-				s.tile = grow(s.tile, mr*nr)
-				for {
-					t := int(next.Add(1) - 1)
-					if t >= tasks {
-						return
-					}
-					i0 := (t / colTasksHere) * rowStep
-					j0 := (t % colTasksHere) * colStep
-					mc := min(rowStep, m-i0)
-					nw := min(colStep, nc-j0)
-					if pc == 0 {
-						scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
-					}
-					for ir := 0; ir < mc; ir += mr {
-						panel := s.a[ir*kc : ir*kc+mr*kc]
-						mt := min(mr, mc-ir)
-						if transA {
-							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
-						} else {
-							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
-						}
-					}
-					microTiles(kr, kc, s.a, bp[j0*kc:], mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
-				}
-			})
+			phases = append(phases, phase{jc, pc})
 		}
 	}
+	var bufs, abufs [2][]float32
+	for i := range bufs {
+		if (pre == nil && !localB) || shareA {
+			sh := scratchPool.Get().(*gemmScratch)
+			defer scratchPool.Put(sh)
+			if pre == nil && !localB {
+				sh.b = grow(sh.b, ncMax*kcMax)
+				bufs[i] = sh.b
+			}
+			if shareA {
+				sh.a = grow(sh.a, mPanels*mr*kcMax)
+				abufs[i] = sh.a
+			}
+		}
+	}
+	counters := make([]struct{ pack, task atomic.Int64 }, len(phases))
+	bar := newBarrier(nt)
+	runWorkers(nt, func() {
+		s := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(s)
+		if !shareA {
+			s.a = grow(s.a, rowStep*kcMax)
+		}
+		if localB {
+			s.b = grow(s.b, (ncMax/nr+colTasks-1)/colTasks*nr*kcMax)
+		}
+		s.tile = grow(s.tile, mr*nr)
+		for ph, p := range phases {
+			jc, pc := p.jc, p.pc
+			nc := min(ncMax, n-jc)
+			kc := min(kcMax, k-pc)
+			ncPanels := (nc + nr - 1) / nr
+			colStep := (ncPanels + colTasks - 1) / colTasks * nr
+			colTasksHere := (nc + colStep - 1) / colStep
+			tasks := rowTasks * colTasksHere
+			var bp, ap []float32
+			bUnits := 0
+			switch {
+			case pre != nil:
+				bp = pre.block(pc)
+			case !localB:
+				bp = bufs[ph%2]
+				bUnits = ncPanels
+			}
+			aUnits := 0
+			if shareA {
+				ap = abufs[ph%2]
+				aUnits = mPanels
+			}
+			// Pack op(B)[pc:pc+kc, jc:jc+nc] and (shared) op(A)[:, pc:pc+kc],
+			// a few micro-panels at a time.
+			const step = 4
+			for {
+				u0 := int(counters[ph].pack.Add(step) - step)
+				if u0 >= bUnits+aUnits {
+					break
+				}
+				for u := u0; u < min(u0+step, bUnits+aUnits); u++ {
+					if u < bUnits {
+						jr := u * nr
+						panel := bp[jr*kc : jr*kc+nr*kc]
+						nt := min(nr, nc-jr)
+						if transB {
+							packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+						} else {
+							packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+						}
+						continue
+					}
+					ir := (u - bUnits) * mr
+					panel := ap[ir*kc : ir*kc+mr*kc]
+					mt := min(mr, m-ir)
+					if transA {
+						packCopy(panel, a[pc*lda+ir:], lda, mr, mt, kc)
+					} else {
+						packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
+					}
+				}
+			}
+			bar.wait()
+			for {
+				t := int(counters[ph].task.Add(1) - 1)
+				if t >= tasks {
+					break
+				}
+				// Column-major task order: a worker taking consecutive tasks
+				// keeps the same kc×colStep block of op(B) in its L2.
+				i0 := (t % rowTasks) * rowStep
+				j0 := (t / rowTasks) * colStep
+				mc := min(rowStep, m-i0)
+				nw := min(colStep, nc-j0)
+				if pc == 0 {
+					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
+				}
+				tb := bp[min(j0*kc, len(bp)):]
+				if localB {
+					// The task's own columns of op(B), packed where they are used.
+					for jr := 0; jr < nw; jr += nr {
+						panel := s.b[jr*kc : jr*kc+nr*kc]
+						nt := min(nr, nw-jr)
+						if transB {
+							packTrans(be, panel, b[(jc+j0+jr)*ldb+pc:], ldb, nr, nt, kc)
+						} else {
+							packCopy(panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
+						}
+					}
+					tb = s.b
+				}
+				if shareA {
+					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+					continue
+				}
+				for ir := 0; ir < mc; ir += mr {
+					panel := s.a[ir*kc : ir*kc+mr*kc]
+					mt := min(mr, mc-ir)
+					if transA {
+						packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+					} else {
+						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+					}
+				}
+				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+			}
+		}
+	})
+}
+
+// barrier makes n goroutines wait for each other. A waiter spins briefly
+// (phases are short, and a parked thread may take long to get a CPU back
+// on a busy machine) and then blocks.
+type barrier struct {
+	n     int
+	mu    sync.Mutex
+	count int
+	gen   atomic.Uint64
+	ch    chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: n, ch: make(chan struct{})} }
+
+// barrierSpins is how many times a waiter polls before blocking.
+const barrierSpins = 20000
+
+func (b *barrier) wait() {
+	b.mu.Lock()
+	g, ch := b.gen.Load(), b.ch
+	b.count++
+	if b.count == b.n {
+		b.count = 0
+		b.ch = make(chan struct{})
+		b.gen.Add(1)
+		b.mu.Unlock()
+		close(ch)
+		return
+	}
+	b.mu.Unlock()
+	for i := 0; i < barrierSpins; i++ {
+		if b.gen.Load() != g {
+			return
+		}
+	}
+	<-ch
 }
 
 // microTiles runs the micro-kernel over an mc×nw block of C from packed A
@@ -286,20 +430,26 @@ func grow(s []float32, n int) []float32 {
 // block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
-func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
 	}
 	kr := &be.gemm
-	mr, nr := kr.mr, kr.nr
 	kcMax := min(kr.kc, k)
+	ncMax := min(kr.nc, (n+kr.nr-1)/kr.nr*kr.nr)
+	if pre != nil {
+		kr, kcMax = &pre.kernel, pre.kc
+		ncMax = pre.nPad
+	}
+	mr, nr := kr.mr, kr.nr
 	mPad := (m + mr - 1) / mr * mr
-	ncMax := min(kr.nc, (n+nr-1)/nr*nr)
 	s := scratchPool.Get().(*gemmScratch)
 	defer scratchPool.Put(s)
 	s.a = grow(s.a, mPad*kcMax)
-	s.b = grow(s.b, ncMax*kcMax)
+	if pre == nil {
+		s.b = grow(s.b, ncMax*kcMax)
+	}
 	s.tile = grow(s.tile, mr*nr)
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
@@ -314,6 +464,10 @@ func sgemmSerial(be *backend, transA, transB bool, m, n, k int, alpha float32, a
 		}
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
+			if pre != nil {
+				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile)
+				continue
+			}
 			for jr := 0; jr < nc; jr += nr {
 				panel := s.b[jr*kc : jr*kc+nr*kc]
 				nt := min(nr, nc-jr)
@@ -369,3 +523,77 @@ func packCopy(dst, src []float32, ld, w, valid, kc int) {
 
 // unsafeSlice views n float32s from p.
 func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+// PackedB is the right-hand matrix op(B) of a product packed once in the
+// layout the micro-kernel reads, for products that reuse it many times
+// (model weights at inference). Packing costs about as much as a product
+// with a dozen rows, so for a few rows at a time SgemmPackedB is much faster
+// than Sgemm. A PackedB is immutable and safe for concurrent use; it keeps
+// the micro-kernel chosen when it was packed.
+type PackedB struct {
+	k, n   int
+	kernel gemmKernel
+	kc     int
+	nPad   int // n rounded up to the kernel's nr
+	data   []float32
+}
+
+// PackB packs op(B) (k×n; B is k×n with stride ldb ≥ n, or n×k with
+// ldb ≥ k when transB is set, as in Sgemm) for SgemmPackedB. It panics on
+// shapes that do not fit, as Sgemm does.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if k < 0 || n < 0 {
+		panic(fmt.Sprintf("tensor.PackB: negative dimension k=%d n=%d", k, n))
+	}
+	if transB {
+		checkMat("b", b, n, k, ldb)
+	} else {
+		checkMat("b", b, k, n, ldb)
+	}
+	be := current.Load()
+	kr := be.gemm
+	p := &PackedB{k: k, n: n, kernel: kr, kc: max(1, min(kr.kc, k)), nPad: (n + kr.nr - 1) / kr.nr * kr.nr}
+	p.data = make([]float32, p.nPad*k)
+	nr := kr.nr
+	blocks := (k + p.kc - 1) / p.kc
+	ParallelFor(blocks*(p.nPad/nr), 8, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			pc := (t / (p.nPad / nr)) * p.kc
+			jr := (t % (p.nPad / nr)) * nr
+			kc := min(p.kc, k-pc)
+			panel := p.block(pc)[jr*kc : jr*kc+nr*kc]
+			nt := min(nr, n-jr)
+			if transB {
+				packTrans(be, panel, b[jr*ldb+pc:], ldb, nr, nt, kc)
+			} else {
+				packCopy(panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
+			}
+		}
+	})
+	return p
+}
+
+// Dims returns the k×n shape of the packed op(B).
+func (p *PackedB) Dims() (k, n int) { return p.k, p.n }
+
+// block returns the packed rows [pc, pc+kc) of op(B): nPad/nr panels of
+// kc×nr values.
+func (p *PackedB) block(pc int) []float32 {
+	return p.data[pc*p.nPad : (pc+min(p.kc, p.k-pc))*p.nPad]
+}
+
+// SgemmPackedB computes C = alpha·op(A)·B + beta·C like Sgemm, with B
+// (k×n) given packed by PackB: op(A) is m×k (A is m×k with lda ≥ k, or k×m
+// with lda ≥ m when transA is set) and C is m×n with ldc ≥ n.
+func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+	if m < 0 {
+		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
+	}
+	if transA {
+		checkMat("a", a, b.k, m, lda)
+	} else {
+		checkMat("a", a, m, b.k, lda)
+	}
+	checkMat("c", c, m, b.n, ldc)
+	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc)
+}

@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // elemGrain is the number of elements below which an element-wise kernel
 // does not split its work across goroutines.
@@ -62,11 +65,39 @@ func axpyGo(alpha float32, x, y []float32) {
 
 // Scale sets x[i] *= alpha for every i.
 func Scale(alpha float32, x []float32) {
+	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		for i := range x[lo:hi] {
-			x[lo+i] *= alpha
-		}
+		scale(asm, alpha, x[lo:hi])
 	})
+}
+
+// scale sets x[i] *= alpha, with the vector kernel when asm is set.
+func scale(asm bool, alpha float32, x []float32) {
+	i := 0
+	if asm && len(x) >= 8 {
+		i = len(x) &^ 7
+		scaleAsm(alpha, x[:i])
+	}
+	for ; i < len(x); i++ {
+		x[i] *= alpha
+	}
+}
+
+// maxOf returns the largest element of x (-Inf for an empty x), with the
+// vector kernel when asm is set.
+func maxOf(asm bool, x []float32) float32 {
+	m := float32(math.Inf(-1))
+	i := 0
+	if asm && len(x) >= 8 {
+		i = len(x) &^ 7
+		m = maxAsm(x[:i])
+	}
+	for ; i < len(x); i++ {
+		if x[i] > m {
+			m = x[i]
+		}
+	}
+	return m
 }
 
 // Add sets dst[i] = x[i] + y[i] for i < len(dst); dst may alias x or y.

@@ -28,6 +28,8 @@ func main() {
 	geluTanhAVX2()
 	geluBackwardAVX2()
 	geluTanhBackwardAVX2()
+	maxAVX2()
+	scaleAVX2()
 
 	Generate()
 }
@@ -702,3 +704,77 @@ func geluTanhBackwardAVX2() {
 
 // Constants of the GELU backward kernels.
 var cInvSqrt2Pi, cMinusHalf, cGeluK, cGeluC3 Mem
+
+// maxAVX2 emits maxAVX2(x []float32) float32: the maximum of x, len(x) a
+// multiple of 8 and at least 8.
+func maxAVX2() {
+	TEXT("maxAVX2", NOSPLIT, "func(x []float32) float32")
+	Doc("maxAVX2 returns the largest element of x; len(x) is a positive multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	acc := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	for _, a := range acc {
+		VMOVUPS(Mem{Base: px}, a)
+	}
+	Label("max_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("max_loop8"))
+	for u, a := range acc {
+		VMAXPS(Mem{Base: px, Disp: 32 * u}, a, a)
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("max_loop32"))
+	Label("max_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("max_reduce"))
+	VMAXPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("max_loop8"))
+	Label("max_reduce")
+	VMAXPS(reg.Y1, reg.Y0, reg.Y0)
+	VMAXPS(reg.Y3, reg.Y2, reg.Y2)
+	VMAXPS(reg.Y2, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VMAXPS(reg.X1, reg.X0, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VMAXPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VMAXSS(reg.X1, reg.X0, reg.X0)
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// scaleAVX2 emits scaleAVX2(alpha float32, x []float32): x *= alpha for
+// len(x) a multiple of 8.
+func scaleAVX2() {
+	TEXT("scaleAVX2", NOSPLIT, "func(alpha float32, x []float32)")
+	Doc("scaleAVX2 sets x[i] *= alpha for i < len(x), a multiple of 8.")
+	alpha := Load(Param("alpha"), XMM())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	VBROADCASTSS(alpha, reg.Y15)
+	Label("scale_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("scale_loop8"))
+	for u := 0; u < 4; u++ {
+		VMULPS(Mem{Base: px, Disp: 32 * u}, reg.Y15, yreg(u))
+		VMOVUPS(yreg(u), Mem{Base: px, Disp: 32 * u})
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("scale_loop32"))
+	Label("scale_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("scale_done"))
+	VMULPS(Mem{Base: px}, reg.Y15, reg.Y0)
+	VMOVUPS(reg.Y0, Mem{Base: px})
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("scale_loop8"))
+	Label("scale_done")
+	VZEROUPPER()
+	RET()
+}
