@@ -65,6 +65,7 @@ func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
 			copy(p.W, t.Data)
 		}
 	}
+	m.WeightsChanged()
 	return &loadResult{LoadReport: LoadReport{Missing: res.Missing, Unexpected: res.Unexpected}, mapResult: res}, nil
 }
 

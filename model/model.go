@@ -230,11 +230,32 @@ func (m *Model) SetDropout(p float32) {
 	m.head.dropout.P = p
 }
 
+// linears lists every Linear layer of the model.
+func (m *Model) linears() []*nn.Linear {
+	var out []*nn.Linear
+	for _, l := range m.layers {
+		out = append(out, l.q, l.k, l.v, l.o, l.ffn1, l.ffn2)
+	}
+	return append(out, m.head.dense, m.head.out)
+}
+
+// WeightsChanged must be called after changing parameter values directly
+// (not through training): inference then repacks the weights.
+func (m *Model) WeightsChanged() {
+	for _, l := range m.linears() {
+		l.Unpack()
+	}
+}
+
 // Forward runs inference and returns logits [B, NumLabels]. It keeps no
-// activations for Backward.
+// activations for Backward. The first call after the weights changed packs
+// them for the GEMM kernels.
 func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, err
+	}
+	for _, l := range m.linears() {
+		l.Pack()
 	}
 	n, c := in.B*in.T, m.Config.HiddenSize
 	ea := &embeddingActs{sum: make([]float32, n*c)}
@@ -274,6 +295,7 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	if err := m.checkBatch(in); err != nil {
 		return nil, 0, err
 	}
+	m.WeightsChanged() // the optimizer will update them
 	n, c := in.B*in.T, m.Config.HiddenSize
 	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
 	if m.emb.dropout.P > 0 {
