@@ -90,7 +90,6 @@ func (d *ByteLevelDecoder) DecodeChain(tokens []string) ([]string, error) {
 	return []string{ToValidUTF8(string(buf))}, nil
 }
 
-
 // PrependScheme says when the Metaspace pre-tokenizer adds a replacement
 // character in front of a word: "always", "first" (first word only) or
 // "never".
