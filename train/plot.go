@@ -2,8 +2,10 @@ package train
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
+
+	"github.com/textclf/textclf/internal/atomicfile"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -49,18 +51,10 @@ func PlotCurves(path string, history []LogEntry, metric string) error {
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-plot-")
-	if err != nil {
-		return err
-	}
-	if _, err := w.WriteTo(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("plot: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(out io.Writer) error {
+		if _, err := w.WriteTo(out); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		return nil
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/tokenizer"
 )
@@ -532,24 +533,11 @@ func (r *run) saveModel(dir string) error {
 	return r.m.Save(dir, tokenizerFiles(src))
 }
 
-// writeJSONAtomic writes v as indented JSON through a temporary file.
+// writeJSONAtomic writes v as indented JSON, atomically.
 func writeJSONAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
