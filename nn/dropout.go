@@ -17,8 +17,16 @@ func (d Dropout) Forward(x, mask []float32, rng *rand.Rand) {
 		return
 	}
 	keep := 1 / (1 - d.P)
+	// One 64-bit draw gives two 32-bit uniforms, compared with P·2³².
+	threshold := uint32(min(float64(d.P)*(1<<32), (1<<32)-1))
+	var bits uint64
 	for i := range x {
-		if rng.Float32() < d.P {
+		if i%2 == 0 {
+			bits = rng.Uint64()
+		} else {
+			bits >>= 32
+		}
+		if uint32(bits) < threshold {
 			mask[i] = 0
 		} else {
 			mask[i] = keep
