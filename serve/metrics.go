@@ -25,7 +25,7 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	durations := prometheus.ExponentialBuckets(0.0005, 2, 18) // 0.5 ms … 65 s
-	sizes := prometheus.ExponentialBuckets(1, 2, 12)            // 1 … 2048
+	sizes := prometheus.ExponentialBuckets(1, 2, 12)          // 1 … 2048
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
