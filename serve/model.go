@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/textclf/textclf"
@@ -137,7 +138,14 @@ func (t *Transformer) Tokenize(text string, addSpecialTokens bool) ([]Token, err
 	return out, nil
 }
 
-// Predict implements Model with one LogitsOfEncodings call.
+// maxPadding bounds the padding of a forward pass: its padded tokens are
+// at most this many times its real tokens.
+const maxPadding = 1.25
+
+// Predict implements Model. It sorts the batch by length and cuts it into
+// forward passes whose padding stays under maxPadding (a batch of mixed
+// lengths padded to the longest would waste most of its compute), with one
+// LogitsOfEncodings call each.
 func (t *Transformer) Predict(ctx context.Context, batch []Encoded) ([][]float32, error) {
 	encs := make([]tokenizer.Encoding, len(batch))
 	for i, b := range batch {
@@ -147,7 +155,48 @@ func (t *Transformer) Predict(ctx context.Context, batch []Encoded) ([][]float32
 		}
 		encs[i] = e
 	}
-	return t.clf.LogitsOfEncodings(ctx, encs)
+	out := make([][]float32, len(batch))
+	for _, group := range paddingGroups(encs) {
+		sub := make([]tokenizer.Encoding, len(group))
+		for i, j := range group {
+			sub[i] = encs[j]
+		}
+		logits, err := t.clf.LogitsOfEncodings(ctx, sub)
+		if err != nil {
+			return nil, err
+		}
+		for i, j := range group {
+			out[j] = logits[i]
+		}
+	}
+	return out, nil
+}
+
+// paddingGroups returns the indices of encs in groups of similar length:
+// sorted by length, a group grows while its size × longest stays within
+// maxPadding × its real tokens.
+func paddingGroups(encs []tokenizer.Encoding) [][]int {
+	order := make([]int, len(encs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return encs[order[a]].Len() < encs[order[b]].Len() })
+	var groups [][]int
+	var cur []int
+	real := 0
+	for _, j := range order {
+		l := encs[j].Len()
+		if len(cur) > 0 && float64((len(cur)+1)*l) > maxPadding*float64(real+l) {
+			groups = append(groups, cur)
+			cur, real = nil, 0
+		}
+		cur = append(cur, j)
+		real += l
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
 }
 
 // Scores implements Model.

@@ -258,3 +258,18 @@ func TestTransformerConcurrentClients(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestPaddingGroups(t *testing.T) {
+	lens := []int{10, 3, 4, 30, 3, 11, 12, 4}
+	encs := make([]tokenizer.Encoding, len(lens))
+	for i, l := range lens {
+		encs[i].IDs = make([]int, l)
+	}
+	groups := paddingGroups(encs)
+	// Sorted: 3 3 4 4 | 10 11 12 | 30. Adding 10 to {3,3,4,4} would pad
+	// 5×10 = 50 > 1.25 × 24; adding 30 to {10,11,12}: 4×30 > 1.25 × 63.
+	want := [][]int{{1, 4, 2, 7}, {0, 5, 6}, {3}}
+	if fmt.Sprint(groups) != fmt.Sprint(want) {
+		t.Fatalf("groups %v, want %v", groups, want)
+	}
+}
