@@ -252,4 +252,3 @@ func batchStats(url string) ([2]float64, error) {
 	}
 	return out, sc.Err()
 }
-
