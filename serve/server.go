@@ -102,6 +102,11 @@ func New(model Model, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /info", s.info)
 	mux.HandleFunc("GET /health", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	// TEI's aliases: the root and SageMaker's routes.
+	mux.HandleFunc("POST /{$}", s.predict)
+	mux.HandleFunc("POST /invocations", s.predict)
+	mux.HandleFunc("GET /{$}", s.health)
+	mux.HandleFunc("GET /ping", s.health)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }

@@ -429,8 +429,19 @@ func TestInfoHealthMetrics(t *testing.T) {
 	if string(mt) != `{"classifier":{"id2label":{"0":"a","1":"b","2":"c"},"label2id":{"a":0,"b":1,"c":2}}}` {
 		t.Errorf("model_type %s", mt)
 	}
-	if code, _ := do(t, h, "GET", "/health", ""); code != 200 {
-		t.Fatalf("health: %d", code)
+	for _, path := range []string{"/health", "/", "/ping"} {
+		if code, _ := do(t, h, "GET", path, ""); code != 200 {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+	}
+	// TEI's aliases of /predict.
+	for _, path := range []string{"/", "/invocations"} {
+		code, b := do(t, h, "POST", path, `{"inputs": "via alias"}`)
+		var got []prediction
+		if code != 200 || json.Unmarshal(b, &got) != nil {
+			t.Fatalf("POST %s: %d %s", path, code, b)
+		}
+		samePredictions(t, got, expected("via alias", false), 0)
 	}
 	do(t, h, "POST", "/predict", `{"inputs": "x"}`)
 	do(t, h, "POST", "/predict", `{"inputs": [["x"], ["y"]]}`)
@@ -441,16 +452,16 @@ func TestInfoHealthMetrics(t *testing.T) {
 	}
 	text := string(b)
 	for _, line := range []string{
-		`te_request_count{method="single"} 1`,
+		`te_request_count{method="single"} 3`,
 		`te_request_count{method="batch"} 2`,
 		`te_request_success{method="batch"} 1`,
 		`te_request_failure{err="batch_size"} 1`,
-		`te_request_duration_count 2`,
-		`te_request_tokenization_duration_count 2`,
-		`te_request_queue_duration_count 2`,
-		`te_request_inference_duration_count 2`,
-		`te_request_input_length_count 3`,
-		`te_batch_next_size_sum 3`,
+		`te_request_duration_count 4`,
+		`te_request_tokenization_duration_count 4`,
+		`te_request_queue_duration_count 4`,
+		`te_request_inference_duration_count 4`,
+		`te_request_input_length_count 5`,
+		`te_batch_next_size_sum 5`,
 		`te_queue_size 0`,
 	} {
 		if !strings.Contains(text, line+"\n") {
