@@ -76,3 +76,42 @@ func FuzzParsePredictInputs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPredictHandler sends arbitrary bodies to /predict and /tokenize:
+// every answer is a success or one of TEI's JSON errors.
+func FuzzPredictHandler(f *testing.F) {
+	for _, s := range []string{`{"inputs":"a b"}`, `{"inputs":[["a"],["b","c"]],"raw_scores":true}`,
+		`{"inputs":"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15","truncate":true}`, `{"inputs":[]}`, `{`, `null`} {
+		f.Add([]byte(s))
+	}
+	s, err := New(newFake(), Config{Logger: quiet, MaxClientBatchSize: 4})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, path := range []string{"/predict", "/tokenize"} {
+			code, b := do(t, h, "POST", path, string(body))
+			if code == 200 {
+				var v any
+				if err := json.Unmarshal(b, &v); err != nil {
+					t.Fatalf("%s %q: 200 with a body that is not JSON: %q", path, body, b)
+				}
+				continue
+			}
+			var e struct {
+				Error     string `json:"error"`
+				ErrorType string `json:"error_type"`
+			}
+			if json.Unmarshal(b, &e) != nil || e.Error == "" || e.ErrorType == "" {
+				t.Fatalf("%s %q: status %d, body %q", path, body, code, b)
+			}
+			switch code {
+			case 400, 413, 422:
+			default:
+				t.Fatalf("%s %q: status %d (%s)", path, body, code, b)
+			}
+		}
+	})
+}
