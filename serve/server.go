@@ -344,6 +344,8 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	s.m.success.WithLabelValues(method).Inc()
 	h := w.Header()
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	h.Set("x-compute-type", "cpu")
+	h.Set("x-compute-time", ms(total))
 	h.Set("x-compute-characters", strconv.Itoa(chars))
 	h.Set("x-compute-tokens", strconv.Itoa(tokens))
 	h.Set("x-total-time", ms(total))

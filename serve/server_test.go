@@ -108,7 +108,15 @@ func TestPredictShapes(t *testing.T) {
 	}
 	samePredictions(t, single, expected("first", true), 0) // the fake scores the first text
 	// A batch of singles and pairs answers a list of lists, in order.
-	code, b = do(t, h, "POST", "/predict", `{"inputs": [["x y"], ["q", "pair"], ["zz top"]]}`)
+	req := httptest.NewRequest("POST", "/predict", strings.NewReader(`{"inputs": [["x y"], ["q", "pair"], ["zz top"]]}`))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	// TEI's headers: 2+2, 1+1+2 and 2+2 tokens; 3+1+4+6 characters.
+	if rec.Header().Get("x-compute-tokens") != "12" || rec.Header().Get("x-compute-characters") != "14" ||
+		rec.Header().Get("x-inference-time") == "" || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("headers %v", rec.Header())
+	}
+	code, b = rec.Code, rec.Body.Bytes()
 	var batch [][]prediction
 	if code != 200 || json.Unmarshal(b, &batch) != nil || len(batch) != 3 {
 		t.Fatalf("batch: %d %s", code, b)
