@@ -13,15 +13,31 @@ type gemmKernel struct {
 	name   string
 	mr, nr int
 	kc, nc int
-	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
+	fn     kernelFunc
+	// fnStore is fn that overwrites C with alpha·AB instead of adding it,
+	// for the first block of kc steps when beta = 0 (C is then never read).
+	fnStore kernelFunc
+	// edge lists kernels that compute only the first rows rows of a panel
+	// (same packed layout), by increasing rows, for the last, partial panel
+	// of op(A).
+	edge []edgeKernel
+}
+
+// kernelFunc is the signature of a micro-kernel.
+type kernelFunc func(k int, a, b, c *float32, ldc int, alpha float32)
+
+// edgeKernel is a micro-kernel for the first rows rows of a panel.
+type edgeKernel struct {
+	rows        int
+	fn, fnStore kernelFunc
 }
 
 // genericKernel is the portable Go micro-kernel.
-var genericKernel = gemmKernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, nc: 1024, fn: sgemmKernel4x4Go}
+var genericKernel = gemmKernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, nc: 1024, fn: sgemmKernel4x4Go, fnStore: sgemmKernel4x4GoStore}
 
 type backend struct {
 	gemm gemmKernel
-	avx2 bool // vector kernels (packing, dot, axpy) in assembly
+	avx2 bool // AVX2 vector kernels (packing, dot, exp, GELU, …) in use
 }
 
 var current atomic.Pointer[backend]
@@ -38,11 +54,12 @@ func assemblyAllowed() bool {
 }
 
 // UseAssembly chooses between the assembly kernels this CPU supports (on)
-// and the portable Go kernels (off), and reports whether assembly kernels are
-// now in use. The environment variable TEXTCLF_NOASM (set to anything but "0")
-// selects the portable kernels at start-up. Builds for other architectures, or with the purego
-// build tag, have only the portable kernels. Switching while kernels run on
-// other goroutines is safe: each call uses the kernels current at its start.
+// and the portable Go kernels (off), and reports whether assembly kernels
+// are now in use. The environment variable TEXTCLF_NOASM (set to anything
+// but "0") selects the portable kernels at start-up. Builds for other
+// architectures, or with the purego build tag, have only the portable
+// kernels. Switching while kernels run on other goroutines is safe: each
+// call uses the kernels current at its start.
 func UseAssembly(on bool) bool {
 	b := &backend{gemm: genericKernel}
 	if on {
@@ -73,6 +90,15 @@ func KernelName() string { return current.Load().gemm.name }
 
 // sgemmKernel4x4Go is the portable micro-kernel: c[i*ldc+j] += alpha·Σ_p a[p*4+i]·b[p*4+j].
 func sgemmKernel4x4Go(k int, a, b, c *float32, ldc int, alpha float32) {
+	kernel4x4Go(k, a, b, c, ldc, alpha, false)
+}
+
+// sgemmKernel4x4GoStore is sgemmKernel4x4Go with c[i*ldc+j] = alpha·Σ_p ….
+func sgemmKernel4x4GoStore(k int, a, b, c *float32, ldc int, alpha float32) {
+	kernel4x4Go(k, a, b, c, ldc, alpha, true)
+}
+
+func kernel4x4Go(k int, a, b, c *float32, ldc int, alpha float32, store bool) {
 	as := unsafeSlice(a, 4*k)
 	bs := unsafeSlice(b, 4*k)
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
@@ -99,24 +125,21 @@ func sgemmKernel4x4Go(k int, a, b, c *float32, ldc int, alpha float32) {
 		c33 += a3 * b3
 	}
 	cs := unsafeSlice(c, 3*ldc+4)
-	r := cs[0:4:4]
-	r[0] += alpha * c00
-	r[1] += alpha * c01
-	r[2] += alpha * c02
-	r[3] += alpha * c03
-	r = cs[ldc : ldc+4 : ldc+4]
-	r[0] += alpha * c10
-	r[1] += alpha * c11
-	r[2] += alpha * c12
-	r[3] += alpha * c13
-	r = cs[2*ldc : 2*ldc+4 : 2*ldc+4]
-	r[0] += alpha * c20
-	r[1] += alpha * c21
-	r[2] += alpha * c22
-	r[3] += alpha * c23
-	r = cs[3*ldc : 3*ldc+4 : 3*ldc+4]
-	r[0] += alpha * c30
-	r[1] += alpha * c31
-	r[2] += alpha * c32
-	r[3] += alpha * c33
+	put4(cs[0:4:4], alpha, c00, c01, c02, c03, store)
+	put4(cs[ldc:ldc+4:ldc+4], alpha, c10, c11, c12, c13, store)
+	put4(cs[2*ldc:2*ldc+4:2*ldc+4], alpha, c20, c21, c22, c23, store)
+	put4(cs[3*ldc:3*ldc+4:3*ldc+4], alpha, c30, c31, c32, c33, store)
+}
+
+// put4 sets (store) or adds to r[0:4] alpha times v0..v3.
+func put4(r []float32, alpha, v0, v1, v2, v3 float32, store bool) {
+	r = r[:4]
+	if store {
+		r[0], r[1], r[2], r[3] = alpha*v0, alpha*v1, alpha*v2, alpha*v3
+		return
+	}
+	r[0] += alpha * v0
+	r[1] += alpha * v1
+	r[2] += alpha * v2
+	r[3] += alpha * v3
 }

@@ -2,8 +2,9 @@
 // assembly generated with avo, with a portable fallback), softmax, layer norm,
 // GELU, vector operations and a parallel-for sized to GOMAXPROCS.
 //
-// Every kernel works on flat row-major []float32 slices with explicit shapes;
-// nothing allocates per element and nothing keeps state between calls.
+// Every kernel works on flat row-major []float32 slices with explicit shapes
+// and is safe for concurrent use; nothing allocates per element, and the
+// only state kept between calls is a pool of packing buffers.
 //
 // # Matrix products
 //

@@ -8,10 +8,18 @@ import "golang.org/x/sys/cpu"
 func asmKernels() []gemmKernel {
 	var ks []gemmKernel
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
-		ks = append(ks, gemmKernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, nc: 512, fn: sgemmKernel12x32AVX512})
+		ks = append(ks, gemmKernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, nc: 512, fn: sgemmKernel12x32AVX512, fnStore: sgemmKernel12x32AVX512Store,
+			edge: []edgeKernel{
+				{4, sgemmKernel4x32AVX512s12, sgemmKernel4x32AVX512s12Store},
+				{8, sgemmKernel8x32AVX512s12, sgemmKernel8x32AVX512s12Store},
+			}})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2})
+		ks = append(ks, gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2, fnStore: sgemmKernel6x16AVX2Store,
+			edge: []edgeKernel{
+				{2, sgemmKernel2x16AVX2s6, sgemmKernel2x16AVX2s6Store},
+				{4, sgemmKernel4x16AVX2s6, sgemmKernel4x16AVX2s6Store},
+			}})
 	}
 	return ks
 }
@@ -39,3 +47,11 @@ func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, do
 func maxAsm(x []float32) float32 { return maxAVX2(x) }
 
 func scaleAsm(alpha float32, x []float32) { scaleAVX2(alpha, x) }
+
+func sumAsm(x []float32) float32 { return sumAVX2(x) }
+
+func sumSqDevAsm(x []float32, m float32) float32 { return sumSqDevAVX2(x, m) }
+
+func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
+	normAffineAVX2(out, x, gamma, beta, m, rs)
+}

@@ -25,3 +25,11 @@ func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GEL
 func maxAsm(x []float32) float32 { panic("tensor: no assembly max") }
 
 func scaleAsm(alpha float32, x []float32) { panic("tensor: no assembly scale") }
+
+func sumAsm(x []float32) float32 { panic("tensor: no assembly sum") }
+
+func sumSqDevAsm(x []float32, m float32) float32 { panic("tensor: no assembly sum") }
+
+func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
+	panic("tensor: no assembly layer norm")
+}

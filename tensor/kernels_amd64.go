@@ -4,11 +4,41 @@
 
 package tensor
 
-// sgemmKernel12x32AVX512 adds the 12×32 product of packed panels a (k×12) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel12x32AVX512 adds the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel12x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel8x32AVX512s12 adds the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12 adds the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x16AVX2s6 adds the 4×16 product of packed panels a (k×6, first 4 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel2x16AVX2s6 adds the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel2x16AVX2s6(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel12x32AVX512Store stores the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel12x32AVX512Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512s12Store stores the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12Store stores the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel6x16AVX2Store stores the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel6x16AVX2Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x16AVX2s6Store stores the 4×16 product of packed panels a (k×6, first 4 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel2x16AVX2s6Store stores the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
 // packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int)
@@ -39,3 +69,12 @@ func maxAVX2(x []float32) float32
 
 // scaleAVX2 sets x[i] *= alpha for i < len(x), a multiple of 8.
 func scaleAVX2(alpha float32, x []float32)
+
+// sumAVX2 returns the sum of x; len(x) is a multiple of 8.
+func sumAVX2(x []float32) float32
+
+// sumSqDevAVX2 returns the sum of (x[i]-m)²; len(x) is a multiple of 8.
+func sumSqDevAVX2(x []float32, m float32) float32
+
+// normAffineAVX2 sets out[i] = (x[i]-m)·rs·gamma[i] + beta[i] for i < len(x), a multiple of 8.
+func normAffineAVX2(out []float32, x []float32, gamma []float32, beta []float32, m float32, rs float32)

@@ -79,10 +79,16 @@ func LogSoftmax(out, x []float32, rows, cols int) {
 // dx[r][j] += y[r][j]·(dy[r][j] - Σ_k dy[r][k]·y[r][k]).
 func SoftmaxBackward(dx, y, dy []float32, rows, cols int) {
 	checkLen("SoftmaxBackward", rows*cols, dx, y, dy)
+	asm := current.Load().avx2
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			yr, dyr, dxr := y[r*cols:r*cols+cols], dy[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
-			s := dotGo(yr, dyr)
+			var s float32
+			if asm {
+				s = dotAsm(yr, dyr)
+			} else {
+				s = dotGo(yr, dyr)
+			}
 			for j, v := range yr {
 				dxr[j] += v * (dyr[j] - s)
 			}
@@ -101,15 +107,36 @@ func LayerNorm(out, mean, rstd, x, gamma, beta []float32, rows, cols int, eps fl
 	if mean != nil || rstd != nil {
 		checkLen("LayerNorm", rows, mean, rstd)
 	}
+	asm := current.Load().avx2 && cols >= 8
+	n8 := cols &^ 7
 	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr := x[r*cols : r*cols+cols]
-			mu, v := meanVar(xr)
-			rs := float32(1 / math.Sqrt(v+float64(eps)))
-			m := float32(mu)
 			or := out[r*cols : r*cols+cols]
-			for j, v := range xr {
-				or[j] = (v-m)*rs*gamma[j] + beta[j]
+			var m, rs float32
+			if asm {
+				// Two passes in float32 with 32 partial sums.
+				s := sumAsm(xr[:n8])
+				for _, v := range xr[n8:] {
+					s += v
+				}
+				m = s / float32(cols)
+				ss := sumSqDevAsm(xr[:n8], m)
+				for _, v := range xr[n8:] {
+					ss += (v - m) * (v - m)
+				}
+				rs = float32(1 / math.Sqrt(float64(ss)/float64(cols)+float64(eps)))
+				normAffineAsm(or[:n8], xr[:n8], gamma[:n8], beta[:n8], m, rs)
+				for j := n8; j < cols; j++ {
+					or[j] = (xr[j]-m)*rs*gamma[j] + beta[j]
+				}
+			} else {
+				mu, v := meanVar(xr)
+				rs = float32(1 / math.Sqrt(v+float64(eps)))
+				m = float32(mu)
+				for j, v := range xr {
+					or[j] = (v-m)*rs*gamma[j] + beta[j]
+				}
 			}
 			if mean != nil {
 				mean[r], rstd[r] = m, rs

@@ -29,11 +29,12 @@ func Threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// ParallelFor splits [0, n) into at most Threads() contiguous chunks of at
-// least grain elements each and calls fn(lo, hi) once per chunk, the first on
-// the calling goroutine and the others on their own goroutines; it returns
-// when all calls have returned. With one chunk it simply calls fn(0, n).
-// grain < 1 is taken as 1.
+// ParallelFor splits [0, n) into at most Threads() contiguous chunks of
+// near-equal size, each of at least grain elements (unless n < grain, when
+// there is one chunk), and calls fn(lo, hi) once per chunk, the first on the
+// calling goroutine and the others on their own goroutines; it returns when
+// all calls have returned. With one chunk it simply calls fn(0, n). grain < 1
+// is taken as 1. fn must be safe to run concurrently on disjoint ranges.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -41,7 +42,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if grain < 1 {
 		grain = 1
 	}
-	chunks := min(Threads(), (n+grain-1)/grain)
+	chunks := min(Threads(), max(1, n/grain))
 	if chunks <= 1 {
 		fn(0, n)
 		return

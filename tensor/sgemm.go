@@ -16,8 +16,10 @@ import (
 // when it is true; B is k×n with ldb ≥ n, or n×k with ldb ≥ k when transB is
 // set; C is m×n with ldc ≥ n. So the forward pass of a linear layer,
 // y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(false, true, T, out, in, 1, x,
-// in, W, in, 0, y, out), and its weight gradient dW[out, in] += dyᵀ·x is
-// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in).
+// in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
+// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
+// input gradient dx[T, in] = dy·W is Sgemm(false, false, T, in, out, 1, dy,
+// out, W, in, 0, dx, in).
 //
 // When beta is 0, C is not read (NaNs in it are overwritten). C must not
 // overlap A or B. The work is
@@ -155,12 +157,13 @@ const (
 )
 
 // sgemmParallel runs the product on nt goroutines. For each block of kc
-// steps (and of up to sharedCols columns) the workers first pack op(B)
-// together, then take tasks — blocks of C of about taskRows×taskCols — from
-// a shared counter, so a worker slowed by other load on the machine simply
-// takes fewer tasks. Each task packs its rows of op(A) (mc×kc, in L2) and
-// runs the micro-kernel with the A micro-panel in L1 sweeping the task's B
-// panels.
+// steps (and of up to sharedCols columns) — a phase — the workers first pack
+// op(B) and op(A) together into shared buffers, meet at a barrier, then take
+// tasks — blocks of C of about taskRows×taskCols — from a shared counter, so
+// a worker slowed by other load on the machine simply takes fewer tasks. A
+// task runs the micro-kernel with each A micro-panel in L1 sweeping the
+// task's B panels (in L2). Very tall products pack op(A) per task instead,
+// and short wide ones pack op(B) per task (see localB).
 func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
@@ -309,7 +312,8 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 				j0 := (t / rowTasks) * colStep
 				mc := min(rowStep, m-i0)
 				nw := min(colStep, nc-j0)
-				if pc == 0 {
+				store := pc == 0 && beta == 0
+				if pc == 0 && beta != 0 {
 					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
 				}
 				tb := bp[min(j0*kc, len(bp)):]
@@ -327,7 +331,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					tb = s.b
 				}
 				if shareA {
-					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
 					continue
 				}
 				for ir := 0; ir < mc; ir += mr {
@@ -339,7 +343,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
 					}
 				}
-				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile)
+				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
 			}
 		}
 	})
@@ -385,25 +389,47 @@ func (b *barrier) wait() {
 // microTiles runs the micro-kernel over an mc×nw block of C from packed A
 // (mc rows in mr-row panels) and packed B (nw columns in nr-column panels),
 // the A micro-panel staying in L1 while the kernel sweeps the B panels.
-// Edge tiles go through tile (mr×nr scratch).
-func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32) {
-	mr, nr, fn := kr.mr, kr.nr, kr.fn
+// Edge tiles go through tile (mr×nr scratch). With store set the block is
+// overwritten (the first kc block of a product with beta = 0), otherwise
+// added to.
+func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, tile []float32, store bool) {
+	mr, nr := kr.mr, kr.nr
 	for ir := 0; ir < mc; ir += mr {
 		mt := min(mr, mc-ir)
 		a := &ap[ir*kc]
+		// The last panel may be partial: use the smallest kernel that covers
+		// its rows.
+		fn, fnStore, rows := kr.fn, kr.fnStore, mr
+		if mt < mr {
+			for _, e := range kr.edge {
+				if e.rows >= mt {
+					fn, fnStore, rows = e.fn, e.fnStore, e.rows
+					break
+				}
+			}
+		}
 		for jr := 0; jr < nw; jr += nr {
 			nt := min(nr, nw-jr)
 			b := &bp[jr*kc]
 			ci := ir*ldc + jr
-			if mt == mr && nt == nr {
-				fn(kc, a, b, &c[ci], ldc, alpha)
+			if mt == rows && nt == nr {
+				if store {
+					fnStore(kc, a, b, &c[ci], ldc, alpha)
+				} else {
+					fn(kc, a, b, &c[ci], ldc, alpha)
+				}
 				continue
 			}
-			clear(tile)
-			fn(kc, a, b, &tile[0], nr, alpha)
+			// Edge tile: compute it whole into tile, then move its valid part.
+			fnStore(kc, a, b, &tile[0], nr, alpha)
 			for i := 0; i < mt; i++ {
 				row := c[ci+i*ldc : ci+i*ldc+nt]
-				for j, v := range tile[i*nr : i*nr+nt] {
+				t := tile[i*nr : i*nr+nt]
+				if store {
+					copy(row, t)
+					continue
+				}
+				for j, v := range t {
 					row[j] += v
 				}
 			}
@@ -431,9 +457,14 @@ func grow(s []float32, n int) []float32 {
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
 func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	// With beta = 0 the first block of kc steps overwrites C, so C is never
+	// read (nor cleared beforehand).
+	if beta != 0 {
+		scaleC(m, n, beta, c, ldc)
 	}
 	kr := &be.gemm
 	kcMax := min(kr.kc, k)
@@ -464,8 +495,9 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 		}
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
+			store := pc == 0 && beta == 0
 			if pre != nil {
-				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile)
+				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile, store)
 				continue
 			}
 			for jr := 0; jr < nc; jr += nr {
@@ -477,7 +509,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 					packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 				}
 			}
-			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile)
+			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile, store)
 		}
 	}
 }

@@ -110,7 +110,8 @@ func checkGemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int,
 }
 
 func TestSgemmShapes(t *testing.T) {
-	sizes := []int{1, 2, 7, 12, 17, 33, 65}
+	// 20 and 28 end in exact 8- and 4-row edge panels (with n = 64, full width).
+	sizes := []int{1, 2, 7, 12, 17, 20, 28, 33, 64, 65}
 	backends(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for _, tA := range []bool{false, true} {
@@ -257,6 +258,9 @@ func TestParallelFor(t *testing.T) {
 				for i := lo; i < hi; i++ {
 					hits[i]++
 				}
+				if hi-lo < 2 && n >= 2 {
+					t.Errorf("threads=%d n=%d: chunk [%d, %d) below the grain", nt, n, lo, hi)
+				}
 				done <- struct{}{}
 			})
 			close(done)
@@ -391,12 +395,19 @@ func TestSgemmPackedB(t *testing.T) {
 						}
 						a, b := randSlice(r, ar*lda), randSlice(r, br*ldb)
 						c := randSlice(r, cs.m*cs.n)
-						val, mag := refGemm(tA, tB, cs.m, cs.n, cs.k, 1.5, a, lda, b, ldb, 0.5, c, cs.n)
+						beta := float32(0.5)
+						if tA == tB {
+							beta = 0
+							for i := range c {
+								c[i] = float32(math.NaN()) // must not be read
+							}
+						}
+						val, mag := refGemm(tA, tB, cs.m, cs.n, cs.k, 1.5, a, lda, b, ldb, beta, c, cs.n)
 						pb := PackB(tB, cs.k, cs.n, b, ldb)
 						if k, n := pb.Dims(); k != cs.k || n != cs.n {
 							t.Fatalf("Dims() = %d, %d", k, n)
 						}
-						SgemmPackedB(tA, cs.m, 1.5, a, lda, pb, 0.5, c, cs.n)
+						SgemmPackedB(tA, cs.m, 1.5, a, lda, pb, beta, c, cs.n)
 						for i := range c {
 							if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*float64(cs.k+4)*mag[i]+1e-30) {
 								t.Fatalf("threads=%d tA=%v tB=%v %v: C[%d] = %g, want %g", nt, tA, tB, cs, i, c[i], val[i])
@@ -423,6 +434,98 @@ func TestPackedBKeepsItsKernel(t *testing.T) {
 	for i := range c {
 		if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*(k+4)*mag[i]) {
 			t.Fatalf("C[%d] = %g, want %g", i, c[i], val[i])
+		}
+	}
+}
+
+func TestSgemmRandom(t *testing.T) {
+	// Random shapes, strides, scalars and thread counts against the float64
+	// reference, on every backend.
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(27, 28))
+		defer SetThreads(SetThreads(0))
+		for i := 0; i < 60; i++ {
+			SetThreads(1 + r.IntN(3))
+			m, n, k := 1+r.IntN(90), 1+r.IntN(90), r.IntN(300)
+			if i%10 == 0 {
+				m = 150 + r.IntN(200) // enough work for several threads
+			}
+			alpha := float32(r.NormFloat64())
+			beta := []float32{0, 1, float32(r.NormFloat64())}[r.IntN(3)]
+			checkGemmCase(t, r, r.IntN(2) == 1, r.IntN(2) == 1, m, n, k, alpha, beta, r.IntN(5))
+		}
+	})
+}
+
+func TestSgemmLinearLayerConventions(t *testing.T) {
+	// The calls in Sgemm's doc comment, checked element by element.
+	const T, in, out = 5, 7, 3
+	r := rand.New(rand.NewPCG(29, 30))
+	x, W, dy := randSlice(r, T*in), randSlice(r, out*in), randSlice(r, T*out)
+	y := make([]float32, T*out)
+	Sgemm(false, true, T, out, in, 1, x, in, W, in, 0, y, out)
+	dW := randSlice(r, out*in)
+	dW0 := append([]float32(nil), dW...)
+	Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in)
+	dx := make([]float32, T*in)
+	Sgemm(false, false, T, in, out, 1, dy, out, W, in, 0, dx, in)
+	for t0 := 0; t0 < T; t0++ {
+		for o := 0; o < out; o++ {
+			var want float64
+			for i := 0; i < in; i++ {
+				want += float64(x[t0*in+i]) * float64(W[o*in+i])
+			}
+			if !near(y[t0*out+o], want, 1e-5, 1e-5) {
+				t.Fatalf("y[%d][%d] = %g, want %g", t0, o, y[t0*out+o], want)
+			}
+		}
+		for i := 0; i < in; i++ {
+			var want float64
+			for o := 0; o < out; o++ {
+				want += float64(dy[t0*out+o]) * float64(W[o*in+i])
+			}
+			if !near(dx[t0*in+i], want, 1e-5, 1e-5) {
+				t.Fatalf("dx[%d][%d] = %g, want %g", t0, i, dx[t0*in+i], want)
+			}
+		}
+	}
+	for o := 0; o < out; o++ {
+		for i := 0; i < in; i++ {
+			want := float64(dW0[o*in+i])
+			for t0 := 0; t0 < T; t0++ {
+				want += float64(dy[t0*out+o]) * float64(x[t0*in+i])
+			}
+			if !near(dW[o*in+i], want, 1e-5, 1e-5) {
+				t.Fatalf("dW[%d][%d] = %g, want %g", o, i, dW[o*in+i], want)
+			}
+		}
+	}
+}
+
+func TestSgemmConcurrentCalls(t *testing.T) {
+	// Independent products from several goroutines at once, each parallel
+	// inside, must not disturb one another (shared scratch pool, barrier).
+	const m, n, k = 150, 140, 300
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			r := rand.New(rand.NewPCG(31, uint64(g)))
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			c := make([]float32, m*n)
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			val, mag := refGemm(false, false, m, n, k, 1, a, k, b, n, 0, nil, n)
+			for i := range c {
+				if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*(k+4)*mag[i]) {
+					done <- fmt.Errorf("goroutine %d: C[%d] = %g, want %g", g, i, c[i], val[i])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

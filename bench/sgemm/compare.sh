@@ -21,7 +21,11 @@ out=bench/out/sgemm
 mkdir -p "$out"
 rm -f "$out"/*.txt
 
-gcc -O2 -o "$out/openblas_sgemm" bench/sgemm/openblas_sgemm.c -lopenblas
+if ! gcc -O2 -o "$out/openblas_sgemm" bench/sgemm/openblas_sgemm.c -lopenblas; then
+	echo "compare.sh: cannot build the OpenBLAS program; install gcc and libopenblas-dev" \
+		"(apt-get install -y gcc libopenblas-dev)" >&2
+	exit 1
+fi
 CGO_ENABLED=0 go test -c -o "$out/tensor.test" ./tensor
 secs=${benchtime%s}
 

@@ -17,8 +17,16 @@ func main() {
 
 	ConstraintExpr("!purego")
 
-	gemmAVX512(12, 2)
-	gemmAVX2(6, 2)
+	// Each micro-kernel comes in two forms: one adds alpha·AB to C, one
+	// (…Store) overwrites C, for the first block of a product with beta = 0.
+	for _, store := range []bool{false, true} {
+		gemmAVX512(12, 12, 2, store)
+		gemmAVX512(8, 12, 2, store) // edge kernels for the last rows of op(A)
+		gemmAVX512(4, 12, 2, store)
+		gemmAVX2(6, 6, 2, store)
+		gemmAVX2(4, 6, 2, store)
+		gemmAVX2(2, 6, 2, store)
+	}
 	packTransAVX2()
 	dotAVX2()
 	axpyAVX2()
@@ -30,18 +38,31 @@ func main() {
 	geluTanhBackwardAVX2()
 	maxAVX2()
 	scaleAVX2()
+	sumAVX2()
+	sumSqDevAVX2()
+	normAffineAVX2()
 
 	Generate()
 }
 
-// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512: c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
-// for a packed A micro-panel (k×mr, column of mr per step) and a packed B
-// micro-panel (k×nr, row of nr per step), i < mr, j < nr.
-func gemmAVX512(mr, nv int) {
+// gemmAVX512 emits sgemmKernel{mr}x{16*nv}AVX512[s{stride}]:
+// c[i*ldc+j] += alpha·Σ_p a[p*stride+i]·b[p*nr+j] for a packed A micro-panel
+// (k steps of stride values, of which the first mr rows are used) and a
+// packed B micro-panel (k steps of nr values), i < mr, j < nr. Kernels with
+// mr < stride serve the last, partial panel of op(A).
+func gemmAVX512(mr, stride, nv int, store bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
+	if stride != mr {
+		name += fmt.Sprintf("s%d", stride)
+	}
+	op := "adds"
+	if store {
+		name += "Store"
+		op = "stores"
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -91,7 +112,7 @@ func gemmAVX512(mr, nv int) {
 			if i%2 == 1 {
 				t = t1
 			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[i][j])
 			}
@@ -103,11 +124,11 @@ func gemmAVX512(mr, nv int) {
 	JL(LabelRef(name + "_tail"))
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
 	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*stride*unroll), pa)
 	ADDQ(U32(4*nr*unroll), pb)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef(name + "_loop4"))
@@ -116,7 +137,7 @@ func gemmAVX512(mr, nv int) {
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*stride), pa)
 	ADDQ(U32(4*nr), pb)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
@@ -125,7 +146,11 @@ func gemmAVX512(mr, nv int) {
 	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			if store {
+				VMULPS(t0, acc[i][j], acc[i][j])
+			} else {
+				VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			}
 			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
 		}
 		if i < mr-1 {
@@ -137,11 +162,19 @@ func gemmAVX512(mr, nv int) {
 }
 
 // gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
-func gemmAVX2(mr, nv int) {
+func gemmAVX2(mr, stride, nv int, store bool) {
 	nr := 8 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
+	if stride != mr {
+		name += fmt.Sprintf("s%d", stride)
+	}
+	op := "adds"
+	if store {
+		name += "Store"
+		op = "stores"
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s adds the %d×%d product of packed panels a (k×%d) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, mr, nr, mr, nr))
+	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
@@ -188,7 +221,7 @@ func gemmAVX2(mr, nv int) {
 			if i%2 == 1 {
 				t = t1
 			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*mr + i)}, t)
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[i][j])
 			}
@@ -199,11 +232,11 @@ func gemmAVX2(mr, nv int) {
 	CMPQ(k, Imm(unroll))
 	JL(LabelRef(name + "_tail"))
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * mr * 8})
+	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(4*mr*unroll), pa)
+	ADDQ(U32(4*stride*unroll), pa)
 	ADDQ(U32(4*nr*unroll), pb)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef(name + "_loop4"))
@@ -212,7 +245,7 @@ func gemmAVX2(mr, nv int) {
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U32(4*mr), pa)
+	ADDQ(U32(4*stride), pa)
 	ADDQ(U32(4*nr), pb)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
@@ -221,7 +254,11 @@ func gemmAVX2(mr, nv int) {
 	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			if store {
+				VMULPS(t0, acc[i][j], acc[i][j])
+			} else {
+				VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
+			}
 			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
 		}
 		if i < mr-1 {
@@ -472,33 +509,60 @@ func initConsts() {
 // vexp emits y = exp(v) for 8 lanes (v is kept), with temporaries n, p, r.
 // Results below 2e-38 (v ≤ -87) are flushed to 0, above 88.72 +Inf, NaN
 // stays NaN; otherwise within 2 ulp of e^v, as the scalar Exp.
-func vexp(v, y, n, p, r reg.VecPhysical) {
-	VMINPS(cExpMax, v, y)
-	VMAXPS(cExpMin, y, y)
-	VMULPS(cLog2e, y, n)
-	VROUNDPS(Imm(0), n, n)
-	VFNMADD231PS(cLn2Hi, n, y)
-	VFNMADD231PS(cLn2Lo, n, y)
-	VMOVUPS(cP[0], p)
-	for i := 1; i < 6; i++ {
-		VFMADD213PS(cP[i], y, p)
+func vexp(v, y, n, p, r reg.VecPhysical) { run(vexpSteps(v, y, n, p, r)) }
+
+// vexpSteps is vexp as a list of one-instruction steps, for interleave.
+func vexpSteps(v, y, n, p, r reg.VecPhysical) []func() {
+	st := []func(){
+		func() { VMINPS(cExpMax, v, y) },
+		func() { VMAXPS(cExpMin, y, y) },
+		func() { VMULPS(cLog2e, y, n) },
+		func() { VROUNDPS(Imm(0), n, n) },
+		func() { VFNMADD231PS(cLn2Hi, n, y) },
+		func() { VFNMADD231PS(cLn2Lo, n, y) },
+		func() { VMOVUPS(cP[0], p) },
 	}
-	VMULPS(y, y, r)
-	VFMADD213PS(y, r, p)
-	VADDPS(cOne, p, p)
-	// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow the
-	// exponent field.
-	VCVTPS2DQ(n, n)
-	VPADDD(c126, n, n)
-	VPSLLD(Imm(23), n, n)
-	VMULPS(n, p, p)
-	VADDPS(p, p, y)
-	VCMPPS(Imm(1), cExpMin, v, r) // v < min
-	VANDNPS(y, r, y)
-	VCMPPS(Imm(14), cExpMax, v, r) // v > max
-	VBLENDVPS(r, cInf, y, y)
-	VCMPPS(Imm(3), v, v, r) // NaN
-	VBLENDVPS(r, v, y, y)
+	for i := 1; i < 6; i++ {
+		st = append(st, func() { VFMADD213PS(cP[i], y, p) })
+	}
+	return append(st,
+		func() { VMULPS(y, y, r) },
+		func() { VFMADD213PS(y, r, p) },
+		func() { VADDPS(cOne, p, p) },
+		// Multiply by 2^(n-1) then by 2, so that n = 128 does not overflow
+		// the exponent field.
+		func() { VCVTPS2DQ(n, n) },
+		func() { VPADDD(c126, n, n) },
+		func() { VPSLLD(Imm(23), n, n) },
+		func() { VMULPS(n, p, p) },
+		func() { VADDPS(p, p, y) },
+		func() { VCMPPS(Imm(1), cExpMin, v, r) }, // v < min
+		func() { VANDNPS(y, r, y) },
+		func() { VCMPPS(Imm(14), cExpMax, v, r) }, // v > max
+		func() { VBLENDVPS(r, cInf, y, y) },
+		func() { VCMPPS(Imm(3), v, v, r) }, // NaN
+		func() { VBLENDVPS(r, v, y, y) },
+	)
+}
+
+// run emits the steps in order.
+func run(steps []func()) {
+	for _, f := range steps {
+		f()
+	}
+}
+
+// interleave emits two step lists of the same length alternately, so that
+// two independent dependency chains sit side by side in the instruction
+// stream (the exp and erfc chains are long and latency-bound otherwise).
+func interleave(a, b []func()) {
+	if len(a) != len(b) {
+		panic("interleave: lengths differ")
+	}
+	for i := range a {
+		a[i]()
+		b[i]()
+	}
 }
 
 // expSumAVX2 emits expSumAVX2(out, x []float32, shift float32) float32:
@@ -510,23 +574,42 @@ func expSumAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	shift := Load(Param("shift"), XMM())
-	VBROADCASTSS(shift, reg.Y8)
-	VXORPS(reg.Y9, reg.Y9, reg.Y9)
-	Label("es_loop")
+	VBROADCASTSS(shift, reg.Y14)
+	VXORPS(reg.Y0, reg.Y0, reg.Y0) // sums
+	VXORPS(reg.Y15, reg.Y15, reg.Y15)
+	body := func(d int, r []reg.VecPhysical, sum reg.VecPhysical) []func() {
+		st := []func(){
+			func() { VMOVUPS(Mem{Base: px, Disp: d}, r[0]) },
+			func() { VSUBPS(reg.Y14, r[0], r[0]) },
+		}
+		st = append(st, vexpSteps(r[0], r[1], r[2], r[3], r[4])...)
+		return append(st,
+			func() { VMOVUPS(r[1], Mem{Base: po, Disp: d}) },
+			func() { VADDPS(r[1], sum, sum) },
+		)
+	}
+	ra := []reg.VecPhysical{reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5}
+	rb := []reg.VecPhysical{reg.Y6, reg.Y7, reg.Y8, reg.Y9, reg.Y10}
+	Label("es_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("es_loop8"))
+	interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
+	ADDQ(Imm(64), px)
+	ADDQ(Imm(64), po)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("es_loop16"))
+	Label("es_loop8")
 	CMPQ(n, Imm(8))
 	JL(LabelRef("es_done"))
-	VMOVUPS(Mem{Base: px}, reg.Y0)
-	VSUBPS(reg.Y8, reg.Y0, reg.Y0)
-	vexp(reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4)
-	VMOVUPS(reg.Y1, Mem{Base: po})
-	VADDPS(reg.Y1, reg.Y9, reg.Y9)
+	run(body(0, ra, reg.Y0))
 	ADDQ(Imm(32), px)
 	ADDQ(Imm(32), po)
 	SUBQ(Imm(8), n)
-	JMP(LabelRef("es_loop"))
+	JMP(LabelRef("es_loop8"))
 	Label("es_done")
-	VEXTRACTF128(Imm(1), reg.Y9, reg.X1)
-	VADDPS(reg.X1, reg.X9, reg.X0)
+	VADDPS(reg.Y15, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
 	VMOVHLPS(reg.X0, reg.X0, reg.X1)
 	VADDPS(reg.X1, reg.X0, reg.X0)
 	VMOVSHDUP(reg.X0, reg.X1)
@@ -544,34 +627,53 @@ func geluAVX2() {
 	po := Load(Param("out").Base(), GP64())
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelu_loop")
+	one := reg.Y14
+	VMOVUPS(cOne, one)
+	// body computes 8 lanes at byte offset d with 7 registers; two bodies
+	// with disjoint registers are interleaved per iteration.
+	body := func(d int, r []reg.VecPhysical) []func() {
+		v, z, t, p, y, e, q := r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+		st := []func(){
+			func() { VMOVUPS(Mem{Base: px, Disp: d}, v) },
+			func() { VANDPS(cAbs, v, z) },
+			func() { VMULPS(cInvSqrt2, z, z) }, // z = |x|/√2
+			func() { VMULPS(cHalf, z, t) },
+			func() { VADDPS(one, t, t) },
+			func() { VDIVPS(t, one, t) }, // t = 1/(1+z/2)
+			func() { VMOVUPS(cErfc[0], p) },
+		}
+		for i := 1; i < 10; i++ {
+			st = append(st, func() { VFMADD213PS(cErfc[i], t, p) })
+		}
+		st = append(st, func() { VFNMADD231PS(z, z, p) }) // p -= z²
+		st = append(st, vexpSteps(p, y, e, q, z)...)
+		return append(st,
+			func() { VMULPS(t, y, y) },       // erfc(z)
+			func() { VMULPS(cHalf, y, y) },   // Φ(-|x|)
+			func() { VSUBPS(y, one, e) },     // Φ(|x|)
+			func() { VBLENDVPS(v, y, e, e) }, // x < 0 ? Φ(-|x|) : Φ(|x|)
+			func() { VMULPS(v, e, e) },
+			func() { VMOVUPS(e, Mem{Base: po, Disp: d}) },
+		)
+	}
+	ra := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6}
+	rb := []reg.VecPhysical{reg.Y7, reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13}
+	Label("gelu_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("gelu_loop8"))
+	interleave(body(0, ra), body(32, rb))
+	ADDQ(Imm(64), px)
+	ADDQ(Imm(64), po)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("gelu_loop16"))
+	Label("gelu_loop8")
 	CMPQ(n, Imm(8))
 	JL(LabelRef("gelu_done"))
-	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
-	VMOVUPS(Mem{Base: px}, v)
-	VANDPS(cAbs, v, z)
-	VMULPS(cInvSqrt2, z, z) // z = |x|/√2
-	VMULPS(cHalf, z, t)
-	VADDPS(cOne, t, t)
-	VMOVUPS(cOne, reg.Y4)
-	VDIVPS(t, reg.Y4, t) // t = 1/(1+z/2)
-	VMOVUPS(cErfc[0], p)
-	for i := 1; i < 10; i++ {
-		VFMADD213PS(cErfc[i], t, p)
-	}
-	VFNMADD231PS(z, z, p) // p -= z²
-	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(t, reg.Y5, reg.Y5)     // erfc(z)
-	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
-	VMOVUPS(cOne, reg.Y6)
-	VSUBPS(reg.Y5, reg.Y6, reg.Y6)       // Φ(|x|)
-	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y6) // x < 0 ? Φ(-|x|) : Φ(|x|)
-	VMULPS(v, reg.Y6, reg.Y6)
-	VMOVUPS(reg.Y6, Mem{Base: po})
+	run(body(0, ra))
 	ADDQ(Imm(32), px)
 	ADDQ(Imm(32), po)
 	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelu_loop"))
+	JMP(LabelRef("gelu_loop8"))
 	Label("gelu_done")
 	VZEROUPPER()
 	RET()
@@ -775,6 +877,126 @@ func scaleAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("scale_loop8"))
 	Label("scale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// reduceSum emits the horizontal sum of the four ymm accumulators Y0..Y3
+// into X0.
+func reduceSum() {
+	VADDPS(reg.Y1, reg.Y0, reg.Y0)
+	VADDPS(reg.Y3, reg.Y2, reg.Y2)
+	VADDPS(reg.Y2, reg.Y0, reg.Y0)
+	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVHLPS(reg.X0, reg.X0, reg.X1)
+	VADDPS(reg.X1, reg.X0, reg.X0)
+	VMOVSHDUP(reg.X0, reg.X1)
+	VADDSS(reg.X1, reg.X0, reg.X0)
+}
+
+// sumAVX2 emits sumAVX2(x []float32) float32 for len(x) a multiple of 8.
+func sumAVX2() {
+	TEXT("sumAVX2", NOSPLIT, "func(x []float32) float32")
+	Doc("sumAVX2 returns the sum of x; len(x) is a multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	for i := 0; i < 4; i++ {
+		VXORPS(yreg(i), yreg(i), yreg(i))
+	}
+	Label("sum_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("sum_loop8"))
+	for u := 0; u < 4; u++ {
+		VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("sum_loop32"))
+	Label("sum_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("sum_reduce"))
+	VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("sum_loop8"))
+	Label("sum_reduce")
+	reduceSum()
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// sumSqDevAVX2 emits sumSqDevAVX2(x []float32, m float32) float32: Σ(x-m)²
+// for len(x) a multiple of 8.
+func sumSqDevAVX2() {
+	TEXT("sumSqDevAVX2", NOSPLIT, "func(x []float32, m float32) float32")
+	Doc("sumSqDevAVX2 returns the sum of (x[i]-m)²; len(x) is a multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	m := Load(Param("m"), XMM())
+	VBROADCASTSS(m, reg.Y15)
+	for i := 0; i < 4; i++ {
+		VXORPS(yreg(i), yreg(i), yreg(i))
+	}
+	Label("ssd_loop32")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("ssd_loop8"))
+	for u := 0; u < 4; u++ {
+		t := yreg(4 + u)
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
+		VSUBPS(reg.Y15, t, t)
+		VFMADD231PS(t, t, yreg(u))
+	}
+	ADDQ(Imm(128), px)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("ssd_loop32"))
+	Label("ssd_loop8")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("ssd_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VSUBPS(reg.Y15, reg.Y4, reg.Y4)
+	VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
+	ADDQ(Imm(32), px)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("ssd_loop8"))
+	Label("ssd_reduce")
+	reduceSum()
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	RET()
+}
+
+// normAffineAVX2 emits normAffineAVX2(out, x, gamma, beta []float32, m, rs
+// float32): out = (x-m)·rs·gamma + beta for len(x) a multiple of 8.
+func normAffineAVX2() {
+	TEXT("normAffineAVX2", NOSPLIT, "func(out, x, gamma, beta []float32, m, rs float32)")
+	Doc("normAffineAVX2 sets out[i] = (x[i]-m)·rs·gamma[i] + beta[i] for i < len(x), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pg := Load(Param("gamma").Base(), GP64())
+	pb := Load(Param("beta").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	m := Load(Param("m"), XMM())
+	rs := Load(Param("rs"), XMM())
+	VBROADCASTSS(m, reg.Y14)
+	VBROADCASTSS(rs, reg.Y15)
+	Label("na_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("na_done"))
+	VMOVUPS(Mem{Base: px}, reg.Y0)
+	VSUBPS(reg.Y14, reg.Y0, reg.Y0)
+	VMULPS(reg.Y15, reg.Y0, reg.Y0)
+	VMOVUPS(Mem{Base: pb}, reg.Y1)
+	VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
+	VMOVUPS(reg.Y1, Mem{Base: po})
+	ADDQ(Imm(32), px)
+	ADDQ(Imm(32), po)
+	ADDQ(Imm(32), pg)
+	ADDQ(Imm(32), pb)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("na_loop"))
+	Label("na_done")
 	VZEROUPPER()
 	RET()
 }
