@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/nn"
@@ -108,7 +109,7 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		return nil, nil, err
 	}
 	defer w.Close()
-	if len(labels) > 0 && !sameStrings(cfg.Labels, labels) {
+	if len(labels) > 0 && !slices.Equal(cfg.Labels, labels) {
 		cfg.Labels = append([]string(nil), labels...)
 	}
 	if problemType != "" {
@@ -148,16 +149,4 @@ func (m *Model) paramByName(name string) *nn.Param {
 		}
 	}
 	return &nn.Param{}
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

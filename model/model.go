@@ -119,30 +119,23 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 		}
 	}
 	attn := nn.Attention{Heads: cfg.NumAttentionHeads, HeadDim: c / cfg.NumAttentionHeads, Dropout: nn.Dropout{P: float32(cfg.AttentionProbsDropout)}}
+	names := bertLayerNames
+	if distil {
+		names = distilBERTLayerNames
+	}
 	for i := 0; i < cfg.NumHiddenLayers; i++ {
-		l := &layer{attn: attn, act: act, dropout: hiddenDrop, attnOutDropout: !distil}
-		if distil {
-			p := fmt.Sprintf("transformer.layer.%d.", i)
-			l.q = nn.NewLinear(m.name(p+"attention.q_lin"), c, c)
-			l.k = nn.NewLinear(m.name(p+"attention.k_lin"), c, c)
-			l.v = nn.NewLinear(m.name(p+"attention.v_lin"), c, c)
-			l.o = nn.NewLinear(m.name(p+"attention.out_lin"), c, c)
-			l.ln1 = nn.NewLayerNorm(m.name(p+"sa_layer_norm"), c, eps)
-			l.ffn1 = nn.NewLinear(m.name(p+"ffn.lin1"), c, cfg.IntermediateSize)
-			l.ffn2 = nn.NewLinear(m.name(p+"ffn.lin2"), cfg.IntermediateSize, c)
-			l.ln2 = nn.NewLayerNorm(m.name(p+"output_layer_norm"), c, eps)
-		} else {
-			p := fmt.Sprintf("encoder.layer.%d.", i)
-			l.q = nn.NewLinear(m.name(p+"attention.self.query"), c, c)
-			l.k = nn.NewLinear(m.name(p+"attention.self.key"), c, c)
-			l.v = nn.NewLinear(m.name(p+"attention.self.value"), c, c)
-			l.o = nn.NewLinear(m.name(p+"attention.output.dense"), c, c)
-			l.ln1 = nn.NewLayerNorm(m.name(p+"attention.output.LayerNorm"), c, eps)
-			l.ffn1 = nn.NewLinear(m.name(p+"intermediate.dense"), c, cfg.IntermediateSize)
-			l.ffn2 = nn.NewLinear(m.name(p+"output.dense"), cfg.IntermediateSize, c)
-			l.ln2 = nn.NewLayerNorm(m.name(p+"output.LayerNorm"), c, eps)
-		}
-		m.layers = append(m.layers, l)
+		p := m.name(fmt.Sprintf(names.prefix, i))
+		m.layers = append(m.layers, &layer{
+			q:    nn.NewLinear(p+names.q, c, c),
+			k:    nn.NewLinear(p+names.k, c, c),
+			v:    nn.NewLinear(p+names.v, c, c),
+			o:    nn.NewLinear(p+names.o, c, c),
+			ln1:  nn.NewLayerNorm(p+names.ln1, c, eps),
+			ffn1: nn.NewLinear(p+names.ffn1, c, cfg.IntermediateSize),
+			ffn2: nn.NewLinear(p+names.ffn2, cfg.IntermediateSize, c),
+			ln2:  nn.NewLayerNorm(p+names.ln2, c, eps),
+			attn: attn, act: act, dropout: hiddenDrop, attnOutDropout: !distil,
+		})
 	}
 	headDrop := hiddenDrop
 	if cfg.ClassifierDropout != nil {
@@ -169,6 +162,19 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	m.initWeights()
 	return m, nil
 }
+
+// layerNames are the HF module names of a transformer block's parts.
+type layerNames struct {
+	prefix                           string // with %d for the layer index
+	q, k, v, o, ln1, ffn1, ffn2, ln2 string
+}
+
+var (
+	bertLayerNames = layerNames{"encoder.layer.%d.", "attention.self.query", "attention.self.key", "attention.self.value",
+		"attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"}
+	distilBERTLayerNames = layerNames{"transformer.layer.%d.", "attention.q_lin", "attention.k_lin", "attention.v_lin",
+		"attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"}
+)
 
 // name prefixes an encoder parameter with the base model prefix.
 func (m *Model) name(s string) string { return m.prefix + "." + s }

@@ -10,8 +10,8 @@ import (
 // classes) it is the weighted mean Σ w_y·nll / Σ w_y. It returns the loss
 // and writes dL/dlogits into dlogits (when not nil).
 func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights []float32) (float32, error) {
-	n := len(labels)
 	var total, norm float64
+	logZ := make([]float64, len(labels))
 	for i, y := range labels {
 		if y < 0 || y >= classes {
 			return 0, fmt.Errorf("label %d of example %d is outside [0, %d)", y, i, classes)
@@ -25,43 +25,34 @@ func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights 
 		for _, v := range row {
 			sum += math.Exp(float64(v - m))
 		}
-		logZ := float64(m) + math.Log(sum)
-		w := 1.0
-		if weights != nil {
-			w = float64(weights[y])
-		}
-		total += w * (logZ - float64(row[y]))
+		logZ[i] = float64(m) + math.Log(sum)
+		w := classWeight(weights, y)
+		total += w * (logZ[i] - float64(row[y]))
 		norm += w
 	}
-	if n == 0 || norm == 0 {
+	if len(labels) == 0 || norm == 0 {
 		return 0, nil
 	}
 	if dlogits != nil {
 		for i, y := range labels {
-			row := logits[i*classes : (i+1)*classes]
-			d := dlogits[i*classes : (i+1)*classes]
-			m := row[0]
-			for _, v := range row {
-				m = max(m, v)
-			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v - m))
-			}
-			w := 1.0
-			if weights != nil {
-				w = float64(weights[y])
-			}
-			for j, v := range row {
-				p := math.Exp(float64(v-m)) / sum
+			w := classWeight(weights, y)
+			for j, v := range logits[i*classes : (i+1)*classes] {
+				p := math.Exp(float64(v) - logZ[i])
 				if j == y {
 					p--
 				}
-				d[j] = float32(w * p / norm)
+				dlogits[i*classes+j] = float32(w * p / norm)
 			}
 		}
 	}
 	return float32(total / norm), nil
+}
+
+func classWeight(weights []float32, y int) float64 {
+	if weights == nil {
+		return 1
+	}
+	return float64(weights[y])
 }
 
 // BCEWithLogits is torch's binary_cross_entropy_with_logits with mean
