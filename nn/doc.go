@@ -1,4 +1,11 @@
-// Package nn holds layers with explicit Forward and Backward passes (Linear,
-// Embedding, LayerNorm, Dropout, attention, feed-forward) over flat float32
-// slices, and Param, a weight with its gradient.
+// Package nn holds layers with explicit Forward and Backward passes over flat
+// float32 slices, in the style of llm.c: Linear, Embedding, LayerNorm,
+// Dropout, activations, multi-head self-attention and the classification
+// losses. A Param is a weight with its gradient.
+//
+// Layers keep only their parameters; the caller owns the activations and
+// passes back to Backward what Forward computed. Every Backward adds the
+// gradient of its input to dx (which the caller zeroes) and adds parameter
+// gradients to Param.Grad, so gradients of shared inputs accumulate.
+// Shapes are explicit: x [n, in] is n rows of in values, row-major.
 package nn

@@ -187,11 +187,16 @@ func spaceRightmostAtStart(s string) int {
 	return i
 }
 
-// splitOnAdded cuts ns at the matches of m, tokenizing the added tokens.
-func (av *addedVocabulary) splitOnAdded(ns *normalizedString, m matcher) []split {
-	pieces := av.findSplits(ns.normalized, m)
-	out := make([]split, 0, len(pieces))
-	for _, pc := range pieces {
+// appendSplitsOnAdded cuts ns at the matches of m, tokenizing the added
+// tokens, and appends the non-empty pieces to out.
+func (av *addedVocabulary) appendSplitsOnAdded(out []split, ns *normalizedString, m matcher) []split {
+	if len(m.byFirst) == 0 {
+		return appendNonEmpty(out, ns.slice(0, len(ns.normalized)))
+	}
+	for _, pc := range av.findSplits(ns.normalized, m) {
+		if pc.end == pc.start {
+			continue
+		}
 		sub := ns.slice(pc.start, pc.end)
 		if pc.id >= 0 {
 			out = append(out, split{ns: sub, tokens: []Token{{ID: pc.id, Value: sub.normalized, Offsets: [2]int{0, len(sub.normalized)}}}})
@@ -206,19 +211,19 @@ func (av *addedVocabulary) splitOnAdded(ns *normalizedString, m matcher) []split
 // rest, as AddedVocabulary::extract_and_normalize.
 func (av *addedVocabulary) extractAndNormalize(norm normalizer, s string) (*preTokenizedString, error) {
 	p := newPreTokenizedString(s)
-	err := p.splitWith(func(_ int, ns *normalizedString) ([]split, error) {
-		return av.splitOnAdded(ns, av.raw), nil
+	err := p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
+		return av.appendSplitsOnAdded(out, ns, av.raw), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = p.splitWith(func(_ int, ns *normalizedString) ([]split, error) {
+	err = p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
 		if norm != nil {
 			if err := norm.normalize(ns); err != nil {
 				return nil, err
 			}
 		}
-		return av.splitOnAdded(ns, av.normForm), nil
+		return av.appendSplitsOnAdded(out, ns, av.normForm), nil
 	})
 	return p, err
 }

@@ -87,66 +87,7 @@ func (d *ByteLevelDecoder) DecodeChain(tokens []string) ([]string, error) {
 			buf = append(buf[:start], t...)
 		}
 	}
-	return []string{lossyUTF8(buf)}, nil
-}
-
-// lossyUTF8 decodes b as UTF-8, replacing each maximal invalid subpart with
-// one U+FFFD, as Rust's String::from_utf8_lossy.
-func lossyUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	sb.Grow(len(b) + 8)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < 0x80 {
-			sb.WriteByte(c)
-			i++
-			continue
-		}
-		need, lo, hi := 0, byte(0x80), byte(0xBF)
-		switch {
-		case c >= 0xC2 && c <= 0xDF:
-			need = 1
-		case c == 0xE0:
-			need, lo = 2, 0xA0
-		case c == 0xED:
-			need, hi = 2, 0x9F
-		case c >= 0xE1 && c <= 0xEF:
-			need = 2
-		case c == 0xF0:
-			need, lo = 3, 0x90
-		case c >= 0xF1 && c <= 0xF3:
-			need = 3
-		case c == 0xF4:
-			need, hi = 3, 0x8F
-		default:
-			sb.WriteString("\uFFFD")
-			i++
-			continue
-		}
-		j, ok := i+1, true
-		for k := 0; k < need; k++ {
-			if j >= len(b) {
-				ok = false
-				break
-			}
-			x := b[j]
-			if k == 0 && (x < lo || x > hi) || k > 0 && (x < 0x80 || x > 0xBF) {
-				ok = false
-				break
-			}
-			j++
-		}
-		if ok {
-			sb.Write(b[i:j])
-		} else {
-			sb.WriteString("\uFFFD")
-		}
-		i = j
-	}
-	return sb.String()
+	return []string{ToValidUTF8(string(buf))}, nil
 }
 
 // PrependScheme says when the Metaspace pre-tokenizer adds a replacement

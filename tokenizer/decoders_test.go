@@ -85,7 +85,7 @@ func TestLossyUTF8(t *testing.T) {
 		"\xf0\x9f\x98\x80\x80": "😀\uFFFD",
 		"\xc0\xaf":             "\uFFFD\uFFFD",
 	} {
-		if got := lossyUTF8([]byte(in)); got != want {
+		if got := ToValidUTF8(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}

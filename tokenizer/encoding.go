@@ -140,11 +140,32 @@ func (e *Encoding) mergeWith(pair Encoding, growingOffsets bool) {
 	e.Overflowing = overflowing
 }
 
-// mergeEncodings merges a list of encodings in order.
+// mergeEncodings merges a list of encodings in order. Without overflowing
+// pieces it allocates each field once.
 func mergeEncodings(encs []Encoding) Encoding {
-	var out Encoding
-	for _, e := range encs {
-		out.mergeWith(e, false)
+	total := 0
+	for i := range encs {
+		if len(encs[i].Overflowing) > 0 {
+			var out Encoding
+			for _, e := range encs {
+				out.mergeWith(e, false)
+			}
+			return out
+		}
+		total += encs[i].Len()
+	}
+	out := Encoding{IDs: make([]int, 0, total), TypeIDs: make([]int, 0, total), Tokens: make([]string, 0, total),
+		Offsets: make([][2]int, 0, total), AttentionMask: make([]int, 0, total), SpecialTokensMask: make([]int, 0, total),
+		WordIDs: make([]int, 0, total)}
+	for i := range encs {
+		e := &encs[i]
+		out.IDs = append(out.IDs, e.IDs...)
+		out.TypeIDs = append(out.TypeIDs, e.TypeIDs...)
+		out.Tokens = append(out.Tokens, e.Tokens...)
+		out.Offsets = append(out.Offsets, e.Offsets...)
+		out.AttentionMask = append(out.AttentionMask, e.AttentionMask...)
+		out.SpecialTokensMask = append(out.SpecialTokensMask, e.SpecialTokensMask...)
+		out.WordIDs = append(out.WordIDs, e.WordIDs...)
 	}
 	return out
 }

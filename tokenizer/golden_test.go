@@ -136,6 +136,16 @@ func (c goldenCase) configure(t testing.TB, tk *Tokenizer) {
 
 // diffEncoding describes the first difference between got and want.
 func diffEncoding(got Encoding, want goldenEncoding) string {
+	return diffEncodingOpts(got, want, false)
+}
+
+// diffEncodingOpts is diffEncoding; with skipOverflowTypes the type ids of
+// overflowing pieces are not compared. The generator makes pair truncation
+// goldens by encoding the second text alone (type id 0) and post-processing,
+// to avoid HF 0.23's early-truncation bug (huggingface/tokenizers#2091), so
+// the overflowing pieces of the second text keep type id 0 there, where
+// encode(text, pair) gives them type id 1.
+func diffEncodingOpts(got Encoding, want goldenEncoding, skipOverflowTypes bool) string {
 	if d := diffInts("ids", got.IDs, want.IDs); d != "" {
 		return d + fmt.Sprintf("\n got tokens %q\nwant tokens %q", got.Tokens, want.Tokens)
 	}
@@ -173,7 +183,11 @@ func diffEncoding(got Encoding, want goldenEncoding) string {
 		return fmt.Sprintf("overflowing: got %d pieces, want %d", len(got.Overflowing), len(want.Overflowing))
 	}
 	for i := range want.Overflowing {
-		if d := diffEncoding(got.Overflowing[i], want.Overflowing[i]); d != "" {
+		o := got.Overflowing[i]
+		if skipOverflowTypes {
+			o.TypeIDs = want.Overflowing[i].TypeIDs
+		}
+		if d := diffEncoding(o, want.Overflowing[i]); d != "" {
 			return fmt.Sprintf("overflowing[%d]: %s", i, d)
 		}
 	}
@@ -231,7 +245,8 @@ func TestGolden(t *testing.T) {
 				if want[i].Error != nil {
 					continue
 				}
-				if d := diffEncoding(got[i], want[i]); d != "" {
+				skipTypes := c.Truncation != nil && strings.HasSuffix(c.Inputs, ".tsv")
+				if d := diffEncodingOpts(got[i], want[i], skipTypes); d != "" {
 					failures++
 					if failures <= 3 {
 						t.Errorf("line %d %q: %s", i+1, truncateForLog(inputs[i].Text), d)

@@ -169,25 +169,48 @@ func (ns *normalizedString) prepend(s string) {
 	ns.transformRange(0, n, dest, 0)
 }
 
-// replaceMatches replaces every match of pattern by content.
+// replaceMatches replaces every match of p by content in one pass. The
+// runes of content are aligned with the last byte of the match they
+// replace, as NormalizedString::replace does.
 func (ns *normalizedString) replaceMatches(p pattern, content string) error {
 	matches, err := p.findMatches(ns.normalized)
 	if err != nil {
 		return err
 	}
-	// Work from the end so earlier byte positions stay valid.
-	for i := len(matches) - 1; i >= 0; i-- {
-		m := matches[i]
+	found := false
+	for _, m := range matches {
+		if m.isMatch {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	var sb strings.Builder
+	sb.Grow(len(ns.normalized) + len(content))
+	al := make([]span, 0, len(ns.alignments)+len(content))
+	last := 0
+	for _, m := range matches {
 		if !m.isMatch {
 			continue
 		}
-		removed := utf8.RuneCountInString(ns.normalized[m.start:m.end])
-		dest := make([]change, 0, len(content))
-		for _, r := range content {
-			dest = append(dest, change{r, 1})
+		sb.WriteString(ns.normalized[last:m.start])
+		al = append(al, ns.alignments[last:m.start]...)
+		align := span{ns.shift, ns.shift}
+		if m.end > 0 {
+			align = ns.alignments[m.end-1]
 		}
-		ns.transformRange(m.start, m.end, dest, removed)
+		sb.WriteString(content)
+		for range len(content) {
+			al = append(al, align)
+		}
+		last = m.end
 	}
+	sb.WriteString(ns.normalized[last:])
+	al = append(al, ns.alignments[last:]...)
+	ns.normalized = sb.String()
+	ns.alignments = al
 	return nil
 }
 

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -277,28 +278,32 @@ func (byteLevelNormalizer) normalize(ns *normalizedString) error {
 }
 
 // byteLevelTransform replaces each byte of the normalized text by its GPT-2
-// byte-level rune, the first byte of a rune replacing it and the others
-// inserted after it.
+// byte-level rune. Every output rune keeps the alignment of the rune its byte
+// came from, as HF's transform gives it (the first byte replaces the rune,
+// the others are inserted after it).
 func byteLevelTransform(ns *normalizedString) {
 	s := ns.normalized
-	dest := make([]change, 0, len(s))
-	for _, r := range s {
-		n := utf8.RuneLen(r)
-		if n < 0 {
-			n = 1
-		}
-		var buf [4]byte
-		utf8.EncodeRune(buf[:], r)
-		for i := 0; i < n; i++ {
-			c := change{byteToRune[buf[i]], 0}
-			if i > 0 {
-				c.n = 1
-			}
-			dest = append(dest, c)
+	var sb strings.Builder
+	sb.Grow(2 * len(s))
+	al := make([]span, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		r := byteLevelUTF8[s[i]]
+		sb.WriteString(r)
+		for range len(r) {
+			al = append(al, ns.alignments[i])
 		}
 	}
-	ns.transform(dest, 0)
+	ns.normalized = sb.String()
+	ns.alignments = al
 }
+
+// byteLevelUTF8 is the UTF-8 encoding of byteToRune.
+var byteLevelUTF8 = func() (t [256]string) {
+	for b := range t {
+		t[b] = string(byteToRune[b])
+	}
+	return t
+}()
 
 type sequenceNormalizer []normalizer
 

@@ -169,8 +169,12 @@ func parseSplitBehavior(s string) (splitBehavior, error) {
 	return 0, fmt.Errorf("unknown split behavior %q", s)
 }
 
-// split cuts ns by the matches of p, as NormalizedString::split does.
-func (ns *normalizedString) split(p pattern, behavior splitBehavior) ([]normalizedString, error) {
+// appendSplits cuts ns by the matches of p, as NormalizedString::split
+// does, and appends the non-empty pieces to out.
+func (ns *normalizedString) appendSplits(out []split, p pattern, behavior splitBehavior) ([]split, error) {
+	if rp, ok := p.(runePattern); ok && (behavior == splitRemoved || behavior == splitIsolated) {
+		return ns.appendRuneSplits(out, rp, behavior == splitIsolated), nil
+	}
 	matches, err := p.findMatches(ns.normalized)
 	if err != nil {
 		return nil, err
@@ -224,11 +228,37 @@ func (ns *normalizedString) split(p pattern, behavior splitBehavior) ([]normaliz
 			pieces[i], pieces[j] = pieces[j], pieces[i]
 		}
 	}
-	out := make([]normalizedString, 0, len(pieces))
 	for _, pc := range pieces {
-		if !pc.remove {
-			out = append(out, ns.slice(pc.start, pc.end))
+		if !pc.remove && pc.end > pc.start {
+			out = append(out, split{ns: ns.slice(pc.start, pc.end)})
 		}
 	}
 	return out, nil
+}
+
+// appendRuneSplits is appendSplits for a rune pattern that removes or
+// isolates each matching rune, in one pass without intermediate matches.
+func (ns *normalizedString) appendRuneSplits(out []split, p runePattern, isolate bool) []split {
+	s := ns.normalized
+	start := 0
+	for i, r := range s {
+		if !p(r) {
+			continue
+		}
+		n := utf8.RuneLen(r)
+		if r == utf8.RuneError {
+			_, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if start < i {
+			out = append(out, split{ns: ns.slice(start, i)})
+		}
+		if isolate {
+			out = append(out, split{ns: ns.slice(i, i+n)})
+		}
+		start = i + n
+	}
+	if start < len(s) {
+		out = append(out, split{ns: ns.slice(start, len(s))})
+	}
+	return out
 }

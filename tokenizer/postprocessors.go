@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // postProcessor adds special tokens around encoded sequences (HF's
@@ -14,12 +15,15 @@ type postProcessor interface {
 	process(encs []Encoding, addSpecial bool) ([]Encoding, error)
 }
 
-// specialTokenEncoding is an encoding made only of special tokens.
+// specialTokenEncoding is an encoding made only of special tokens. Its int
+// fields share one allocation (they are only ever read or appended from).
 func specialTokenEncoding(ids []int, tokens []string, typeID int) Encoding {
 	n := len(ids)
-	e := Encoding{IDs: append([]int(nil), ids...), Tokens: append([]string(nil), tokens...),
-		TypeIDs: make([]int, n), Offsets: make([][2]int, n), AttentionMask: make([]int, n),
-		SpecialTokensMask: make([]int, n), WordIDs: make([]int, n)}
+	ints := make([]int, 5*n)
+	e := Encoding{IDs: ints[0:n:n], TypeIDs: ints[n : 2*n : 2*n], AttentionMask: ints[2*n : 3*n : 3*n],
+		SpecialTokensMask: ints[3*n : 4*n : 4*n], WordIDs: ints[4*n : 5*n : 5*n],
+		Tokens: tokens[:n:n], Offsets: make([][2]int, n)}
+	copy(e.IDs, ids)
 	for i := range n {
 		e.TypeIDs[i] = typeID
 		e.AttentionMask[i] = 1
@@ -38,13 +42,10 @@ func wrap(e Encoding, before, after []Encoding, typeID int, setType bool) Encodi
 				x.TypeIDs[i] = typeID
 			}
 		}
-		parts := append(append(append([]Encoding{}, before...), x), after...)
-		var out Encoding
-		for _, p := range parts {
-			p.Overflowing = nil
-			out.mergeWith(p, false)
-		}
-		return out
+		x.Overflowing = nil
+		parts := make([]Encoding, 0, len(before)+1+len(after))
+		parts = append(append(append(parts, before...), x), after...)
+		return mergeEncodings(parts)
 	}
 	overflow := e.Overflowing
 	out := one(e)
@@ -154,13 +155,23 @@ func trimByteLevelOffsets(e *Encoding, addPrefixSpace bool) {
 	space := byteToRune[' ']
 	isSpace := func(r rune) bool { return r == space || isWhitespace(r) }
 	for i, tok := range e.Tokens {
-		runes := []rune(tok)
 		lead, trail := 0, 0
-		for lead < len(runes) && isSpace(runes[lead]) {
+		rest := tok
+		for len(rest) > 0 {
+			r, n := utf8.DecodeRuneInString(rest)
+			if !isSpace(r) {
+				break
+			}
 			lead++
+			rest = rest[n:]
 		}
-		for trail < len(runes) && isSpace(runes[len(runes)-1-trail]) {
+		for rest := tok; len(rest) > 0; {
+			r, n := utf8.DecodeLastRuneInString(rest)
+			if !isSpace(r) {
+				break
+			}
 			trail++
+			rest = rest[:len(rest)-n]
 		}
 		if lead == 0 && trail == 0 {
 			continue
@@ -196,6 +207,9 @@ type templateSpecial struct {
 type templateProcessing struct {
 	single, pair []templatePiece
 	specials     map[string]templateSpecial
+	// repeats is set when a template uses a sequence more than once, so
+	// that its encoding must be copied before its type ids are set.
+	repeats bool
 }
 
 func (t templateProcessing) addedTokens(isPair bool) int {
@@ -227,7 +241,10 @@ func (t templateProcessing) process(encs []Encoding, addSpecial bool) ([]Encodin
 			if i >= len(encs) {
 				return nil, fmt.Errorf("template uses $%s but only %d sequence(s) given", p.sequence, len(encs))
 			}
-			e := encs[i].clone()
+			e := encs[i]
+			if t.repeats {
+				e = e.clone()
+			}
 			for j := range e.TypeIDs {
 				e.TypeIDs[j] = p.typeID
 			}
@@ -318,6 +335,7 @@ func postProcessorFromJSON(raw json.RawMessage) (postProcessor, error) {
 		if t.pair, err = parseTemplate(c.Pair, t.specials); err != nil {
 			return nil, fmt.Errorf("TemplateProcessing: pair: %w", err)
 		}
+		t.repeats = repeatsSequence(t.single) || repeatsSequence(t.pair)
 		return t, nil
 	case "Sequence":
 		var seq sequenceProcessing
@@ -428,4 +446,18 @@ func parseTemplateWord(f string) (templatePiece, error) {
 		return templatePiece{}, fmt.Errorf("bad sequence %q", f)
 	}
 	return templatePiece{special: name, typeID: typeID}, nil
+}
+
+// repeatsSequence reports whether a template uses $A or $B twice.
+func repeatsSequence(tmpl []templatePiece) bool {
+	seen := map[string]bool{}
+	for _, p := range tmpl {
+		if p.sequence != "" {
+			if seen[p.sequence] {
+				return true
+			}
+			seen[p.sequence] = true
+		}
+	}
+	return false
 }

@@ -19,43 +19,23 @@ func newPreTokenizedString(s string) *preTokenizedString {
 	return &preTokenizedString{original: s, splits: []split{{ns: newNormalizedString(s)}}}
 }
 
-// splitWith replaces every untokenized split by the splits f makes of it,
-// dropping empty ones.
-func (p *preTokenizedString) splitWith(f func(i int, ns *normalizedString) ([]split, error)) error {
-	out := make([]split, 0, len(p.splits))
+// splitWith replaces every untokenized split by the splits f appends to
+// out for it; f must append only non-empty splits.
+func (p *preTokenizedString) splitWith(f func(i int, ns *normalizedString, out []split) ([]split, error)) error {
+	out := make([]split, 0, len(p.splits)+4)
+	var err error
 	for i := range p.splits {
 		s := &p.splits[i]
 		if s.tokens != nil {
 			out = append(out, *s)
 			continue
 		}
-		pieces, err := f(i, &s.ns)
-		if err != nil {
+		if out, err = f(i, &s.ns, out); err != nil {
 			return err
-		}
-		for _, pc := range pieces {
-			if pc.ns.normalized != "" {
-				out = append(out, pc)
-			}
 		}
 	}
 	p.splits = out
 	return nil
-}
-
-// splitNormalized is splitWith for functions returning plain pieces.
-func (p *preTokenizedString) splitNormalized(f func(i int, ns *normalizedString) ([]normalizedString, error)) error {
-	return p.splitWith(func(i int, ns *normalizedString) ([]split, error) {
-		pieces, err := f(i, ns)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]split, len(pieces))
-		for j, pc := range pieces {
-			out[j] = split{ns: pc}
-		}
-		return out, nil
-	})
 }
 
 // tokenize runs the model on every untokenized split.
@@ -75,4 +55,12 @@ func (p *preTokenizedString) tokenize(m Model) error {
 		s.tokens = toks
 	}
 	return nil
+}
+
+// appendNonEmpty appends ns as an untokenized split unless it is empty.
+func appendNonEmpty(out []split, ns normalizedString) []split {
+	if ns.normalized == "" {
+		return out
+	}
+	return append(out, split{ns: ns})
 }

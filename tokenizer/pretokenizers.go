@@ -15,8 +15,8 @@ type preTokenizer interface {
 
 // splitAll cuts every untokenized split by pattern with behavior.
 func splitAll(p *preTokenizedString, pat pattern, behavior splitBehavior) error {
-	return p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
-		return ns.split(pat, behavior)
+	return p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
+		return ns.appendSplits(out, pat, behavior)
 	})
 }
 
@@ -129,7 +129,7 @@ type metaspacePreTokenizer struct {
 
 func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
 	rep := string(m.replacement)
-	return p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
+	return p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
 		if err := ns.replaceMatches(literalPattern(" "), rep); err != nil {
 			return nil, err
 		}
@@ -144,9 +144,9 @@ func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
 			}
 		}
 		if m.split {
-			return ns.split(runePattern(func(r rune) bool { return r == m.replacement }), splitMergedWithNext)
+			return ns.appendSplits(out, runePattern(func(r rune) bool { return r == m.replacement }), splitMergedWithNext)
 		}
-		return []normalizedString{*ns}, nil
+		return appendNonEmpty(out, *ns), nil
 	})
 }
 
@@ -158,14 +158,14 @@ type byteLevelPreTokenizer struct {
 }
 
 func (b byteLevelPreTokenizer) preTokenize(p *preTokenizedString) error {
-	err := p.splitNormalized(func(_ int, ns *normalizedString) ([]normalizedString, error) {
+	err := p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
 		if b.addPrefixSpace && !strings.HasPrefix(ns.normalized, " ") {
 			ns.prepend(" ")
 		}
 		if b.useRegex {
-			return ns.split(gpt2Pattern{}, splitIsolated)
+			return ns.appendSplits(out, gpt2Pattern{}, splitIsolated)
 		}
-		return []normalizedString{*ns}, nil
+		return appendNonEmpty(out, *ns), nil
 	})
 	if err != nil {
 		return err

@@ -172,50 +172,8 @@ func (t *Tokenizer) encodeSequence(text string, typeID int) (Encoding, error) {
 	if err := p.tokenize(t.model); err != nil {
 		return Encoding{}, err
 	}
-	if t.Truncation != nil && t.Truncation.MaxLength > 0 {
-		p.limitTokens(t.Truncation.MaxLength, t.Truncation.Direction)
-	}
 	return p.intoEncoding(typeID), nil
 }
-
-// limitTokens drops the words beyond the first (or, truncating from the
-// left, the last) maxTokens tokens, as HF tokenizers 0.23 does before
-// truncation: the overflowing pieces and word ids then only cover that window.
-func (p *preTokenizedString) limitTokens(maxTokens int, dir TruncationDirection) {
-	total := 0
-	for _, s := range p.splits {
-		total += len(s.tokens)
-	}
-	if total <= maxTokens {
-		return
-	}
-	if dir == TruncateLeft {
-		n := 0
-		i := len(p.splits)
-		for i > 0 && n < maxTokens {
-			i--
-			n += len(p.splits[i].tokens)
-		}
-		p.splits = p.splits[i:]
-		if extra := n - maxTokens; extra > 0 && exactLimit {
-			p.splits[0].tokens = p.splits[0].tokens[extra:]
-		}
-		return
-	}
-	n := 0
-	i := 0
-	for i < len(p.splits) && n < maxTokens {
-		n += len(p.splits[i].tokens)
-		i++
-	}
-	p.splits = p.splits[:i]
-	if extra := n - maxTokens; extra > 0 && exactLimit {
-		last := &p.splits[i-1]
-		last.tokens = last.tokens[:len(last.tokens)-extra]
-	}
-}
-
-var exactLimit = false
 
 // intoEncoding gathers the tokens of every split, with code point offsets
 // into the original text, as PreTokenizedString::into_encoding.

@@ -27,7 +27,7 @@ func loadModel(dir string) (*classic.Classifier, error) {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
 	if !classic.IsClassic(cfg.Arch) {
-		return nil, fmt.Errorf("model %s (arch %q): %w", dir, cfg.Arch, errTransformerTodo)
+		return nil, fmt.Errorf("model %s: arch %q is not a classic model", dir, cfg.Arch)
 	}
 	return classic.Load(dir)
 }
@@ -89,21 +89,27 @@ func newEvalCmd() *cobra.Command {
 			if dataPath == "" {
 				return errors.New("--data is required")
 			}
-			m, err := loadModel(modelDir)
-			if err != nil {
-				return err
-			}
 			opt, err := df.options(false)
 			if err != nil {
 				return err
 			}
-			ds, err := data.ReadFile(dataPath, opt)
-			if err != nil {
-				return err
-			}
-			rep, err := evaluate(m, ds)
-			if err != nil {
-				return err
+			var rep *metrics.Report
+			if modelDir != "" && !isClassicModel(modelDir) {
+				if rep, err = runTransformerEval(cmd, modelDir, dataPath, opt); err != nil {
+					return err
+				}
+			} else {
+				m, err := loadModel(modelDir)
+				if err != nil {
+					return err
+				}
+				ds, err := data.ReadFile(dataPath, opt)
+				if err != nil {
+					return err
+				}
+				if rep, err = evaluate(m, ds); err != nil {
+					return err
+				}
 			}
 			if reportDir != "" {
 				title := fmt.Sprintf("%s on %s", filepath.Base(filepath.Clean(modelDir)), filepath.Base(dataPath))
@@ -119,7 +125,11 @@ func newEvalCmd() *cobra.Command {
 		},
 	}
 	df.register(cmd.Flags())
-	cmd.Flags().StringVar(&modelDir, "model", "", "saved model directory (or a fastText .bin model)")
+	cmd.Flags().StringVar(&modelDir, "model", "", "model directory or hub id (transformer), saved classic model directory, or a fastText .bin model")
+	cmd.Flags().Float64("threshold", 0.5, "multi-label decision threshold (transformer)")
+	cmd.Flags().Int("max-length", 0, "truncate inputs to this many tokens (transformer; default: the model's limit)")
+	cmd.Flags().Int("batch-size", 16, "inputs per forward pass (transformer)")
+	cmd.Flags().Int("threads", 0, "compute threads (default: all cores)")
 	cmd.Flags().StringVar(&dataPath, "data", "", "labelled data file")
 	cmd.Flags().StringVar(&reportDir, "report", "", "directory to write report.html and report.json into")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")

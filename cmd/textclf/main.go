@@ -18,10 +18,15 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
+	root.AddCommand(newBenchCmd())
+	root.AddCommand(newCVCmd())
+	root.AddCommand(newInfoCmd())
+	root.AddCommand(newDownloadCmd())
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newWord2VecCmd())
+	root.AddCommand(newServeCmd())
 	return root
 }
 

@@ -141,11 +141,11 @@ func TestTrainErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--train", train, "--output", dir + "/m"}, "not implemented yet: needs the model issue"},
+		{[]string{"train", "--train", train, "--output", dir + "/m"}, "--model, --train and --output are required"},
 		{[]string{"train", "--arch", "svm", "--train", train, "--output", dir + "/m"}, "unknown --arch"},
 		{[]string{"train", "--arch", "fasttext", "--output", dir + "/m"}, "--train and --output are required"},
 		{[]string{"train", "--arch", "fasttext", "--train", train, "--output", dir + "/m", "--loss", "ns"}, "unknown --loss"},
-		{[]string{"eval", "--model", dir + "/none", "--data", train}, "load model"},
+		{[]string{"eval", "--model", dir + "/none", "--data", train}, "no such directory"},
 		{[]string{"eval", "--model", dir, "--data", train, "--format", "xml"}, "--format must be text or json"},
 	}
 	for _, c := range cases {

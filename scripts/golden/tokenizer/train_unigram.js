@@ -8,17 +8,27 @@
 // such a vocabulary: <s>=0 <pad>=1 </s>=2 <unk>=3, then the 256 byte pieces <0x00>..<0xFF>, then the
 // trained pieces; <mask> is an added token after the model vocabulary (as XLM-R has it).
 //
-// Usage: node train_unigram.js <datasets dir> <testdata/tokenizer dir>
+// Usage: node train_unigram.js [--retrain] <datasets dir> <testdata/tokenizer dir>
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const tk = require('tokenizers');
 
-const [datasets, out] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const retrain = args[0] === '--retrain';
+if (retrain) args.shift();
+const [datasets, out] = args;
 if (!datasets || !out) {
-  console.error('usage: node train_unigram.js <datasets dir> <out dir>');
+  console.error('usage: node train_unigram.js [--retrain] <datasets dir> <out dir>');
   process.exit(2);
+}
+// Training is not bit-reproducible: the trainer appends the characters it must keep with made-up, decreasing
+// scores in hash-map order, which changes from run to run. The committed file is therefore the artifact;
+// it is only replaced when asked to.
+if (!retrain && fs.existsSync(path.join(out, 'unigram/tokenizer.json'))) {
+  console.log('unigram/tokenizer.json exists; keeping it (pass --retrain to train a new one)');
+  process.exit(0);
 }
 
 function lines(p) {
@@ -64,7 +74,12 @@ tok.save(tmp, false);
 const j = JSON.parse(fs.readFileSync(tmp, 'utf8'));
 fs.rmSync(path.dirname(trainFile), { recursive: true });
 
-const trained = j.model.vocab;
+// The trainer's scores vary from run to run in the last digits (parallel float sums) and it returns pieces
+// of equal score in hash-map order. Rounding the scores to 6 decimals (as precise as sentencepiece's float32
+// scores) and sorting by score, then piece, makes the file reproducible.
+const trained = j.model.vocab
+  .map(([p, s]) => [p, Math.round(s * 1e6) / 1e6])
+  .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 const specials = ['<s>', '<pad>', '</s>', '<unk>'];
 const bytes = [];
 for (let b = 0; b < 256; b++) bytes.push('<0x' + b.toString(16).toUpperCase().padStart(2, '0') + '>');

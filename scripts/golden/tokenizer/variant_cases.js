@@ -84,7 +84,16 @@ def('model-bpe-llama-byte-fallback', 'cbpe', () => {}, [SMALL, 'pairs.tsv'],
   'Llama-like: Prepend+Replace normalizer, no pre-tokenizer, BPE byte_fallback, decoder Replace/ByteFallback/Fuse/Strip');
 def('model-bpe-unk', 'cbpe', (j) => { j.model.byte_fallback = false; j.model.fuse_unk = false; });
 def('model-bpe-unk-fused', 'cbpe', (j) => { j.model.byte_fallback = false; j.model.fuse_unk = true; });
-def('model-bpe-ignore-merges', 'blbpe', (j) => { j.model.ignore_merges = true; });
+// ignore_merges only matters for a pre-token that is itself in the vocabulary but that the merges do not
+// build, so whole words are added to the vocabulary here.
+def('model-bpe-ignore-merges', 'blbpe', (j) => {
+  j.model.ignore_merges = true;
+  let next = Math.max(...Object.values(j.model.vocab)) + 1;
+  for (const w of ['Ġtokenization', 'Ġtokenizer', 'Ġbelieve', 'Ġbutter', 'Ġfox', 'Ġlazy', 'Ġcanal', 'Hello', 'Ġfilm',
+    'Ġmovie', 'Ġfunny', 'Ġwonderful', 'Ġrepeated', 'Ġspaces', 'Ġnumber', 'Ġwords', 'Ġcafé', 'ĠÃ©']) {
+    if (!(w in j.model.vocab)) j.model.vocab[w] = next++;
+  }
+});
 
 // --- added tokens (flags single_word, lstrip, rstrip, normalized, special)
 const addedSet = (base) => (j, h) => {

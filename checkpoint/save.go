@@ -1,0 +1,86 @@
+package checkpoint
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/textclf/textclf/safetensors"
+)
+
+// Save writes a save_pretrained-compatible checkpoint directory: config.json
+// (with architectures, id2label, label2id, problem_type), model.safetensors
+// (F32, sorted names, metadata {"format":"pt"}) and copies of the given
+// tokenizer files (tokenizer.json, vocab.txt, …, kept under their base names).
+//
+// Every file is written to a temporary file in dir and renamed into place
+// once complete, weights and tokenizer files first and config.json last, so an
+// interrupted save never leaves a half-written file, and a directory with a new
+// config.json has its new weights.
+func Save(dir string, cfg *Config, tensors []*Tensor, tokenizerFiles []string) error {
+	if cfg == nil {
+		return fmt.Errorf("save %s: nil config", dir)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	cfgJSON, err := cfg.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("save %s: config: %w", dir, err)
+	}
+	st := make([]safetensors.Tensor, len(tensors))
+	for i, t := range tensors {
+		if t.NumElements() != len(t.Data) {
+			return fmt.Errorf("save %s: tensor %q: shape %v has %d elements, data %d", dir, t.Name, t.Shape, t.NumElements(), len(t.Data))
+		}
+		st[i] = safetensors.FromFloat32(t.Name, t.Shape, t.Data)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	if err := safetensors.WriteFile(filepath.Join(dir, SafetensorsName), st, map[string]string{"format": "pt"}); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	for _, src := range tokenizerFiles {
+		dst := filepath.Join(dir, filepath.Base(src))
+		if same, _ := sameFile(src, dst); same {
+			continue
+		}
+		if err := copyFileAtomic(src, dst); err != nil {
+			return fmt.Errorf("save %s: tokenizer file: %w", dir, err)
+		}
+	}
+	err = safetensors.AtomicWrite(filepath.Join(dir, ConfigName), func(w io.Writer) error {
+		_, err := w.Write(cfgJSON)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	return nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(sa, sb), nil
+}
+
+func copyFileAtomic(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return safetensors.AtomicWrite(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}

@@ -1,0 +1,104 @@
+package textclf
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/textclf/textclf/tokenizer"
+)
+
+// tinyBERT is a tiny random BERT with a WordPiece tokenizer
+// (scripts/tiny-bert/make.py).
+const tinyBERT = "testdata/tiny-bert"
+
+func TestClassifierMatchesModel(t *testing.T) {
+	ctx := context.Background()
+	dir := tinyBERT
+	texts := []string{"The movie was great!", "not good", "a very, very boring film and it was bad .", "I"}
+	clf, err := Load(ctx, dir, Options{BatchSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := clf.Classify(ctx, texts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		enc, err := clf.Tokenizer.Encode(text, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone, err := clf.Model.Forward(BatchOf([]tokenizer.Encoding{enc}, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for j := range alone {
+			if d := math.Abs(float64(alone[j] - preds[i].Logits[j])); d > 1e-5 {
+				t.Errorf("%q: logit %d %g batched, %g alone", text, j, preds[i].Logits[j], alone[j])
+			}
+		}
+		want := ApplyFunction(alone, Softmax)
+		for _, s := range preds[i].Scores {
+			sum += float64(s.Score)
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Errorf("%q: softmax scores sum to %g", text, sum)
+		}
+		best := 0
+		for j := range want {
+			if want[j] > want[best] {
+				best = j
+			}
+		}
+		if preds[i].Label != []string{"negative", "neutral", "positive"}[best] || math.Abs(float64(preds[i].Score-want[best])) > 1e-6 {
+			t.Errorf("%q: predicted %s %g, want %s %g", text, preds[i].Label, preds[i].Score, clf.Labels[best], want[best])
+		}
+		for j := 1; j < len(preds[i].Scores); j++ {
+			if preds[i].Scores[j].Score > preds[i].Scores[j-1].Score {
+				t.Errorf("%q: scores not sorted: %v", text, preds[i].Scores)
+			}
+		}
+	}
+}
+
+func TestClassifierTruncatesToModelLimit(t *testing.T) {
+	ctx := context.Background()
+	clf, err := Load(ctx, tinyBERT, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clf.MaxLength() != 40 {
+		t.Fatalf("max length %d, want the model's 40 positions", clf.MaxLength())
+	}
+	long := ""
+	for i := 0; i < 100; i++ {
+		long += "great film "
+	}
+	if _, err := clf.Classify(ctx, long); err != nil {
+		t.Fatalf("a 200-word text: %v", err)
+	}
+	if _, err := Load(ctx, tinyBERT, Options{MaxLength: 41}); err == nil {
+		t.Fatal("max length 41 for a 40-position model was accepted")
+	}
+}
+
+func TestApplyFunction(t *testing.T) {
+	logits := []float32{1, 2, 3}
+	soft := ApplyFunction(logits, Softmax)
+	e := []float64{math.Exp(1), math.Exp(2), math.Exp(3)}
+	for i := range soft {
+		if want := e[i] / (e[0] + e[1] + e[2]); math.Abs(float64(soft[i])-want) > 1e-6 {
+			t.Errorf("softmax[%d] %g, want %g", i, soft[i], want)
+		}
+	}
+	sig := ApplyFunction([]float32{0, 2}, Sigmoid)
+	if sig[0] != 0.5 || math.Abs(float64(sig[1])-1/(1+math.Exp(-2))) > 1e-6 {
+		t.Errorf("sigmoid %v", sig)
+	}
+	if none := ApplyFunction(logits, None); fmt.Sprint(none) != fmt.Sprint(logits) {
+		t.Errorf("none %v", none)
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDownloadFromFakeHub downloads a model from an httptest hub through
+// HF_ENDPOINT and HF_HUB_CACHE, with progress bars on stderr.
+func TestDownloadFromFakeHub(t *testing.T) {
+	const commit = "fedcba9876543210fedcba9876543210fedcba98"
+	files := map[string][]byte{}
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(golden, "distilbert_f32", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = b
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer hf_test" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/api/models/acme/tiny/revision/main" {
+			json.NewEncoder(w).Encode(map[string]any{"sha": commit, "siblings": []map[string]string{
+				{"rfilename": "config.json"}, {"rfilename": "model.safetensors"}, {"rfilename": ".gitattributes"}}})
+			return
+		}
+		name, ok := strings.CutPrefix(r.URL.Path, "/acme/tiny/resolve/"+commit+"/")
+		b, found := files[name]
+		if !ok || !found {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		sum := sha256.Sum256(b)
+		w.Header().Set("X-Repo-Commit", commit)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	t.Setenv("HF_ENDPOINT", srv.URL)
+	t.Setenv("HF_TOKEN", "hf_test")
+	t.Setenv("HF_HUB_CACHE", cache)
+	t.Setenv("HF_HUB_OFFLINE", "")
+
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs([]string{"download", "acme/tiny"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(cache, "models--acme--tiny", "snapshots", commit)
+	if strings.TrimSpace(out.String()) != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	if !strings.Contains(errb.String(), "model.safetensors") || !strings.Contains(errb.String(), "100%") {
+		t.Errorf("no progress bar on stderr: %q", errb.String())
+	}
+	// info on the hub id now reads the downloaded snapshot.
+	o, err := run(t, "info", "--model", "acme/tiny", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep infoReport
+	json.Unmarshal([]byte(o), &rep)
+	if rep.Source != want || rep.ModelType != "distilbert" || rep.Parameters != 1786 {
+		t.Errorf("%+v", rep)
+	}
+}

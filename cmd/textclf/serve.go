@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/serve"
+)
+
+// serveFlags are the options of `textclf serve`.
+type serveFlags struct {
+	model, addr, logFormat, logLevel                     string
+	maxBatchTokens, maxBatchRequests, maxClientBatchSize int
+	maxConcurrent, maxInputLength, threads               int
+	autoTruncate                                         bool
+	payloadLimit                                         int64
+	readTimeout, writeTimeout, shutdownTimeout           time.Duration
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve --model DIR|HUB_ID [--addr :8080]",
+		Short: "Serve a classifier over HTTP with dynamic batching (TEI-compatible API)",
+		Long: `Serves a transformer (directory or hub id) or a classic model directory with the API of
+Hugging Face's text-embeddings-inference: POST /predict, POST /tokenize, GET /info, GET /health,
+GET /metrics (Prometheus). Concurrent requests are queued and gathered into batches of at most
+--max-batch-requests inputs and --max-batch-tokens padded tokens (inputs × longest), one forward
+pass per batch; --max-batch-requests 1 turns batching off. SIGINT/SIGTERM stop the server after
+the requests in flight are answered.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.model == "" {
+				return fmt.Errorf("--model is required")
+			}
+			level := slog.LevelInfo
+			if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			hopts := &slog.HandlerOptions{Level: level}
+			var h slog.Handler
+			switch f.logFormat {
+			case "json":
+				h = slog.NewJSONHandler(cmd.ErrOrStderr(), hopts)
+			case "text":
+				h = slog.NewTextHandler(cmd.ErrOrStderr(), hopts)
+			default:
+				return fmt.Errorf("--log-format must be json or text, got %q", f.logFormat)
+			}
+			log := slog.New(h)
+			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			start := time.Now()
+			m, err := loadServeModel(ctx, &f)
+			if err != nil {
+				return err
+			}
+			log.Info("model loaded", "model", f.model, "kind", m.Kind(), "labels", len(m.Labels()),
+				"max_input_length", m.MaxInputLength(), "seconds", time.Since(start).Seconds())
+			srv, err := serve.New(m, serve.Config{
+				ModelID: f.model, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
+				MaxClientBatchSize: f.maxClientBatchSize, MaxConcurrentRequests: f.maxConcurrent,
+				AutoTruncate: f.autoTruncate, PayloadLimit: f.payloadLimit, ReadTimeout: f.readTimeout,
+				WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout, Logger: log,
+			})
+			if err != nil {
+				return err
+			}
+			return srv.ListenAndServe(ctx, f.addr)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.model, "model", "", "model directory or hub id (transformer), or classic model directory")
+	fs.StringVar(&f.addr, "addr", ":8080", "listen address")
+	fs.IntVar(&f.maxBatchTokens, "max-batch-tokens", 16384, "most padded tokens (inputs × longest) in a batch")
+	fs.IntVar(&f.maxBatchRequests, "max-batch-requests", 64, "most inputs in a batch (1: no batching)")
+	fs.IntVar(&f.maxClientBatchSize, "max-client-batch-size", 32, "most inputs in one request")
+	fs.IntVar(&f.maxConcurrent, "max-concurrent-requests", 512, "most inputs queued or running at once; beyond, 429")
+	fs.IntVar(&f.maxInputLength, "max-input-length", 0, "most tokens per input (default: the model's limit; classic: none)")
+	fs.BoolVar(&f.autoTruncate, "auto-truncate", false, "truncate long inputs when a request does not say \"truncate\"")
+	fs.Int64Var(&f.payloadLimit, "payload-limit", 2_000_000, "most bytes in a request body")
+	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "HTTP read timeout")
+	fs.DurationVar(&f.writeTimeout, "write-timeout", 120*time.Second, "HTTP write timeout")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest wait for in-flight requests on shutdown")
+	fs.IntVar(&f.threads, "threads", 0, "compute threads (default: all cores)")
+	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (logs every request), info, warn or error")
+	return cmd
+}
+
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// loadServeModel loads --model as a classic model or a transformer.
+func loadServeModel(ctx context.Context, f *serveFlags) (serve.Model, error) {
+	if isClassicModel(f.model) {
+		c, err := loadModel(f.model)
+		if err != nil {
+			return nil, err
+		}
+		dir := f.model
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = "" // a fastText .bin has no vocab.txt
+		}
+		return serve.NewClassic(c, dir, f.maxInputLength), nil
+	}
+	clf, err := textclf.Load(ctx, f.model, textclf.Options{
+		MaxLength: f.maxInputLength, BatchSize: max(f.maxBatchRequests, 1), Threads: f.threads,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return serve.NewTransformer(clf), nil
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/classic"
+	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/hub"
+	"github.com/textclf/textclf/metrics"
+	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/tensor"
+	"github.com/textclf/textclf/tokenizer"
+	"github.com/textclf/textclf/train"
+)
+
+// isClassicModel reports whether --model names a classic model (a
+// directory whose config.json has a classic "arch", or a fastText .bin).
+func isClassicModel(path string) bool {
+	if strings.HasSuffix(path, ".bin") {
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			return true
+		}
+	}
+	cfg, err := classic.ReadConfig(path)
+	return err == nil && classic.IsClassic(cfg.Arch)
+}
+
+// transformerTrainFlags are the flags of `textclf train` that only the
+// transformer path has (the Trainer's options).
+type transformerTrainFlags struct {
+	model, scheduler, problemType, classWeights, metric, resume string
+	weightDecay, warmupRatio, maxGradNorm                       float64
+	warmupSteps, gradAccum, evalSteps, saveSteps, patience      int
+	logSteps                                                    int
+}
+
+func (f *transformerTrainFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "pretrained model directory or hub id (transformer)")
+	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "AdamW weight decay, not applied to biases and LayerNorm weights (transformer)")
+	fs.IntVar(&f.warmupSteps, "warmup-steps", 0, "linear warmup steps (transformer)")
+	fs.Float64Var(&f.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the training steps (transformer)")
+	fs.StringVar(&f.scheduler, "lr-scheduler", "linear", "learning-rate schedule: linear, cosine or constant (transformer)")
+	fs.Float64Var(&f.maxGradNorm, "max-grad-norm", 1.0, "gradient clipping by global norm, 0 to disable (transformer)")
+	fs.IntVar(&f.gradAccum, "grad-accum", 1, "gradient accumulation steps (transformer)")
+	fs.StringVar(&f.problemType, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the data)")
+	fs.StringVar(&f.classWeights, "class-weights", "", "auto (balanced) or w1,w2,... for the cross-entropy (transformer)")
+	fs.IntVar(&f.evalSteps, "eval-steps", 0, "evaluate every N steps (default: each epoch) (transformer)")
+	fs.IntVar(&f.saveSteps, "save-steps", 0, "checkpoint every N steps (default: at each evaluation, or each epoch) (transformer)")
+	fs.IntVar(&f.patience, "early-stopping-patience", 0, "stop after N evaluations without improvement (transformer)")
+	fs.StringVar(&f.metric, "metric", "accuracy", "metric choosing the best model: accuracy, f1 or loss (transformer)")
+	fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory; --resume alone takes the latest in --output (transformer)")
+	fs.Lookup("resume").NoOptDefVal = "latest"
+	fs.IntVar(&f.logSteps, "logging-steps", 50, "log the training loss every N steps (transformer)")
+}
+
+// transformerTrainConfig builds the Trainer's configuration from the flags,
+// with the Trainer's defaults for those the user did not set.
+func transformerTrainConfig(cmd *cobra.Command, f *transformerTrainFlags, df *dataFlags) (train.Config, error) {
+	fs := cmd.Flags()
+	getF := func(name string, def float64) float64 {
+		if fs.Changed(name) {
+			v, _ := fs.GetFloat64(name)
+			return v
+		}
+		return def
+	}
+	getI := func(name string, def int) int {
+		if fs.Changed(name) {
+			v, _ := fs.GetInt(name)
+			return v
+		}
+		return def
+	}
+	trainPath, _ := fs.GetString("train")
+	evalPath, _ := fs.GetString("eval")
+	output, _ := fs.GetString("output")
+	seed, _ := fs.GetUint64("seed")
+	noShuffle, _ := fs.GetBool("no-shuffle")
+	if f.model == "" || trainPath == "" || output == "" {
+		return train.Config{}, errors.New("--model, --train and --output are required")
+	}
+	opt, err := df.options(false)
+	if err != nil {
+		return train.Config{}, err
+	}
+	dir, err := resolveModelDir(commandContext(cmd), f.model)
+	if err != nil {
+		return train.Config{}, err
+	}
+	cfg := train.Config{
+		Model: dir, Train: trainPath, Eval: evalPath, Output: output, Data: opt,
+		Epochs: float64(getI("epochs", 3)), BatchSize: getI("batch-size", 8), LR: getF("lr", 5e-5),
+		WeightDecay: f.weightDecay, WarmupSteps: f.warmupSteps, WarmupRatio: f.warmupRatio, Scheduler: f.scheduler,
+		MaxGradNorm: f.maxGradNorm, GradAccum: f.gradAccum, Seed: seed, MaxLength: getI("max-length", 128),
+		NoShuffle: noShuffle, ProblemType: f.problemType, ClassWeights: f.classWeights, EvalSteps: f.evalSteps,
+		SaveSteps: f.saveSteps, Patience: f.patience, Metric: f.metric, LogSteps: f.logSteps, Progress: cmd.ErrOrStderr(),
+	}
+	if fs.Changed("dropout") {
+		d, _ := fs.GetFloat64("dropout")
+		cfg.Dropout = &d
+	}
+	if fs.Changed("threads") {
+		n, _ := fs.GetInt("threads")
+		tensor.SetThreads(n)
+	}
+	return cfg, nil
+}
+
+// commandContext is the command's context, or a background one.
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// runTransformerTrain fine-tunes a transformer.
+func runTransformerTrain(cmd *cobra.Command, f *transformerTrainFlags, df *dataFlags) error {
+	cfg, err := transformerTrainConfig(cmd, f, df)
+	if err != nil {
+		return err
+	}
+	ctx, output := commandContext(cmd), cfg.Output
+	if f.resume != "" {
+		cfg.Resume = f.resume
+		if f.resume == "latest" {
+			if cfg.Resume = train.LatestCheckpoint(output); cfg.Resume == "" {
+				return fmt.Errorf("--resume: no checkpoint-* directory in %s", output)
+			}
+		}
+	}
+	res, err := train.Train(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
+	st := res.State
+	msg := fmt.Sprintf("trained %d steps (%.2f epochs); model saved to %s", st.GlobalStep, st.Epoch, output)
+	if st.BestMetric != nil {
+		msg += fmt.Sprintf(" (best eval %s %.4f at step %d)", cfg.Metric, *st.BestMetric, st.BestStep)
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), msg)
+	return nil
+}
+
+// resolveModelDir turns a --model argument (directory or hub id) into a
+// local directory, downloading into the HF cache when needed.
+func resolveModelDir(ctx context.Context, arg string) (string, error) {
+	dir, _, err := hub.ResolveModel(ctx, arg, "", hub.FromEnv())
+	return dir, err
+}
+
+// runTransformerEval scores a transformer model on a labelled data file.
+func runTransformerEval(cmd *cobra.Command, modelArg, dataPath string, opt data.Options) (*metrics.Report, error) {
+	ctx := commandContext(cmd)
+	clf, err := loadClassifier(cmd, modelArg)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := data.ReadFile(dataPath, opt)
+	if err != nil {
+		return nil, err
+	}
+	inputs := examplesToInputs(ds.Examples)
+	fn := clf.DefaultFunction()
+	preds, err := clf.ClassifyInputs(ctx, inputs, fn)
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for i, l := range clf.Labels {
+		index[l] = i
+	}
+	labelIDs := func(ex data.Example) ([]int, error) {
+		var ids []int
+		for _, l := range ex.Labels {
+			id, ok := index[l]
+			if !ok {
+				return nil, fmt.Errorf("%s:%d: label %q is not one of the model's %v", ds.Path, ex.Line, l, clf.Labels)
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	}
+	if clf.Model.ProblemType == model.MultiLabel {
+		gold := make([][]int, len(preds))
+		scores := make([][]float32, len(preds))
+		for i, p := range preds {
+			if gold[i], err = labelIDs(ds.Examples[i]); err != nil {
+				return nil, err
+			}
+			scores[i] = textclf.ApplyFunction(p.Logits, textclf.Sigmoid)
+		}
+		threshold, _ := cmd.Flags().GetFloat64("threshold")
+		return metrics.MultiLabel(clf.Labels, gold, scores, threshold)
+	}
+	gold, pred := make([]int, len(preds)), make([]int, len(preds))
+	for i, p := range preds {
+		ids, err := labelIDs(ds.Examples[i])
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) != 1 {
+			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ds.Examples[i].Line, len(ids))
+		}
+		gold[i], pred[i] = ids[0], argmax(p.Logits)
+	}
+	return metrics.Classification(clf.Labels, gold, pred)
+}
+
+func examplesToInputs(exs []data.Example) []tokenizer.Input {
+	inputs := make([]tokenizer.Input, len(exs))
+	for i, ex := range exs {
+		inputs[i] = tokenizer.Input{Text: ex.Text}
+		if ex.TextPair != "" {
+			pair := ex.TextPair
+			inputs[i].Pair = &pair
+		}
+	}
+	return inputs
+}
+
+// loadClassifier loads a transformer with the --max-length, --batch-size
+// and --threads flags of the command (when it has them).
+func loadClassifier(cmd *cobra.Command, modelArg string) (*textclf.Classifier, error) {
+	ctx := commandContext(cmd)
+	var opts textclf.Options
+	fs := cmd.Flags()
+	if fs.Lookup("max-length") != nil && fs.Changed("max-length") {
+		opts.MaxLength, _ = fs.GetInt("max-length")
+	}
+	if fs.Lookup("batch-size") != nil && fs.Changed("batch-size") {
+		opts.BatchSize, _ = fs.GetInt("batch-size")
+	}
+	if fs.Lookup("threads") != nil && fs.Changed("threads") {
+		opts.Threads, _ = fs.GetInt("threads")
+	}
+	return textclf.Load(ctx, modelArg, opts)
+}
+
+// predictFlags are the pipeline options of `textclf predict` for transformers.
+type predictFlags struct {
+	topK      int
+	all       bool
+	function  string
+	threshold float64
+	format    string
+	longText  string
+	stride    int
+}
+
+func (p *predictFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&p.all, "all", false, "return every label, best first (transformer)")
+	fs.StringVar(&p.function, "function", "", "softmax, sigmoid or none (default: sigmoid for multi-label or 1-label models, else softmax) (transformer)")
+	fs.StringVar(&p.format, "format", "jsonl", "output format: jsonl, text or csv")
+	fs.StringVar(&p.longText, "long-text", "truncate", "texts over --max-length: truncate, or window (overlapping windows, mean of their scores) (transformer)")
+	fs.IntVar(&p.stride, "stride", 0, "tokens shared by consecutive windows with --long-text window (default max-length/8) (transformer)")
+}
+
+// transformerPrediction is one line of `textclf predict --format jsonl`.
+type transformerPrediction struct {
+	Text   string               `json:"text"`
+	Label  string               `json:"label"`
+	Score  float32              `json:"score"`
+	Labels []string             `json:"labels,omitempty"`
+	Scores []textclf.LabelScore `json:"scores"`
+	Logits []float32            `json:"logits"`
+}
+
+// runTransformerPredict classifies the texts of args, of --data, or of
+// stdin (one per line) as transformers' text-classification pipeline.
+func runTransformerPredict(cmd *cobra.Command, modelArg string, texts []tokenizer.Input, p *predictFlags) error {
+	ctx := commandContext(cmd)
+	clf, err := loadClassifier(cmd, modelArg)
+	if err != nil {
+		return err
+	}
+	fn := clf.DefaultFunction()
+	switch p.function {
+	case "":
+	case "softmax", "sigmoid", "none":
+		fn = textclf.Function(p.function)
+	default:
+		return fmt.Errorf("--function must be softmax, sigmoid or none, got %q", p.function)
+	}
+	var preds []textclf.Prediction
+	switch p.longText {
+	case "truncate":
+		preds, err = clf.ClassifyInputs(ctx, texts, fn)
+	case "window":
+		stride := p.stride
+		if !cmd.Flags().Changed("stride") {
+			stride = clf.MaxLength() / 8
+		}
+		preds, err = clf.ClassifyWindows(ctx, texts, stride, fn)
+	default:
+		return fmt.Errorf("--long-text must be truncate or window, got %q", p.longText)
+	}
+	if err != nil {
+		return err
+	}
+	k := 1
+	switch {
+	case p.all:
+		k = len(clf.Labels)
+	case p.topK > 0:
+		k = min(p.topK, len(clf.Labels))
+	}
+	multi := clf.Model.ProblemType == model.MultiLabel && fn == textclf.Sigmoid
+	w := bufio.NewWriter(cmd.OutOrStdout())
+	defer w.Flush()
+	var cw *csv.Writer
+	switch p.format {
+	case "jsonl", "text":
+	case "csv":
+		cw = csv.NewWriter(w)
+		if err := cw.Write([]string{"text", "label", "score"}); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("--format must be jsonl, text or csv, got %q", p.format)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i, pr := range preds {
+		out := transformerPrediction{Text: texts[i].Text, Label: pr.Label, Score: pr.Score, Scores: pr.Scores[:k], Logits: pr.Logits}
+		if multi {
+			out.Labels = []string{}
+			for _, s := range pr.Scores {
+				if float64(s.Score) >= p.threshold {
+					out.Labels = append(out.Labels, s.Label)
+				}
+			}
+		}
+		switch p.format {
+		case "jsonl":
+			err = enc.Encode(out)
+		case "text":
+			label := out.Label
+			if multi {
+				label = strings.Join(out.Labels, ",")
+			}
+			_, err = fmt.Fprintf(w, "%s\t%.4f\t%s\n", label, out.Score, out.Text)
+		case "csv":
+			err = cw.Write([]string{out.Text, out.Label, strconv.FormatFloat(float64(out.Score), 'f', 6, 32)})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cw != nil {
+		cw.Flush()
+		return cw.Error()
+	}
+	return nil
+}
+
+// readTextLines reads one text per line (stdin input of predict).
+func readTextLines(r io.Reader) ([]tokenizer.Input, error) {
+	var out []tokenizer.Input
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 64<<20)
+	for sc.Scan() {
+		out = append(out, tokenizer.Input{Text: strings.TrimSuffix(sc.Text(), "\r")})
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,528 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Client downloads files from the hub into the HF cache layout:
+//
+//	CacheDir/models--ORG--NAME/blobs/ETAG            file contents
+//	CacheDir/models--ORG--NAME/refs/REVISION         the commit a branch or tag points to
+//	CacheDir/models--ORG--NAME/snapshots/COMMIT/FILE symlink to ../../blobs/ETAG
+//
+// so Python's huggingface_hub and textclf share downloads.
+type Client struct {
+	opts Options
+}
+
+// New returns a client; empty Endpoint and nil HTTPClient take their defaults.
+func New(o Options) *Client {
+	if o.Endpoint == "" {
+		o.Endpoint = DefaultEndpoint
+	}
+	o.Endpoint = strings.TrimRight(o.Endpoint, "/")
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	return &Client{opts: o}
+}
+
+// ErrOffline is returned when a file is needed that the cache does not hold
+// and the client may not use the network.
+var ErrOffline = errors.New("offline mode (HF_HUB_OFFLINE) and not in the cache")
+
+var (
+	repoIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)?$`)
+	commitRe   = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	sha256Re   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	safeETagRe = regexp.MustCompile(`^[0-9A-Za-z_\-]+$`)
+)
+
+// IsRepoID reports whether s is a valid hub model id ("org/name" or "name").
+func IsRepoID(s string) bool {
+	return repoIDRe.MatchString(s) && !strings.Contains(s, "..") && !strings.HasSuffix(s, ".") && len(s) <= 96
+}
+
+// RepoDir returns the cache folder of a model repository.
+func (c *Client) RepoDir(repoID string) string {
+	return filepath.Join(c.opts.CacheDir, "models--"+strings.ReplaceAll(repoID, "/", "--"))
+}
+
+func checkFilename(name string) error {
+	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, `\`) || path.Clean(name) != name || strings.HasPrefix(name, "..") {
+		return fmt.Errorf("invalid file name %q", name)
+	}
+	return nil
+}
+
+func checkRevision(rev string) error {
+	if rev == "" || strings.Contains(rev, "..") || strings.ContainsAny(rev, `\`) || strings.HasPrefix(rev, "/") {
+		return fmt.Errorf("invalid revision %q", rev)
+	}
+	return nil
+}
+
+// cachedCommit resolves a revision to a commit from the cache alone.
+func (c *Client) cachedCommit(repoID, revision string) (string, bool) {
+	if commitRe.MatchString(revision) {
+		return revision, true
+	}
+	b, err := os.ReadFile(filepath.Join(c.RepoDir(repoID), "refs", filepath.FromSlash(revision)))
+	if err != nil {
+		return "", false
+	}
+	commit := strings.TrimSpace(string(b))
+	return commit, commitRe.MatchString(commit)
+}
+
+func (c *Client) cachedFile(repoID, revision, filename string) (string, bool) {
+	commit, ok := c.cachedCommit(repoID, revision)
+	if !ok {
+		return "", false
+	}
+	p := filepath.Join(c.RepoDir(repoID), "snapshots", commit, filepath.FromSlash(filename))
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// Download returns the local path of one file of a model repository at a
+// revision (branch, tag or commit), downloading it into the cache if needed, as
+// hf_hub_download does. The returned path is inside snapshots/COMMIT/.
+func (c *Client) Download(ctx context.Context, repoID, revision, filename string) (string, error) {
+	if revision == "" {
+		revision = "main"
+	}
+	if !IsRepoID(repoID) {
+		return "", fmt.Errorf("hub: invalid model id %q", repoID)
+	}
+	if err := checkFilename(filename); err != nil {
+		return "", fmt.Errorf("hub: %s: %w", repoID, err)
+	}
+	if err := checkRevision(revision); err != nil {
+		return "", fmt.Errorf("hub: %s: %w", repoID, err)
+	}
+	if commitRe.MatchString(revision) {
+		if p, ok := c.cachedFile(repoID, revision, filename); ok {
+			return p, nil
+		}
+	}
+	if c.opts.Offline {
+		if p, ok := c.cachedFile(repoID, revision, filename); ok {
+			return p, nil
+		}
+		return "", fmt.Errorf("hub: %s@%s: %s: %w", repoID, revision, filename, ErrOffline)
+	}
+	meta, err := c.head(ctx, repoID, revision, filename)
+	if err != nil {
+		var ne *netError
+		if errors.As(err, &ne) {
+			// No connection: fall back to the cache, as huggingface_hub does.
+			if p, ok := c.cachedFile(repoID, revision, filename); ok {
+				return p, nil
+			}
+		}
+		return "", err
+	}
+	repo := c.RepoDir(repoID)
+	if revision != meta.commit {
+		if err := writeFileAtomic(filepath.Join(repo, "refs", filepath.FromSlash(revision)), []byte(meta.commit)); err != nil {
+			return "", fmt.Errorf("hub: %w", err)
+		}
+	}
+	pointer := filepath.Join(repo, "snapshots", meta.commit, filepath.FromSlash(filename))
+	blob := filepath.Join(repo, "blobs", meta.etag)
+	if _, err := os.Stat(pointer); err == nil {
+		return pointer, nil
+	}
+	if _, err := os.Stat(blob); err != nil {
+		// The lock huggingface_hub takes: one writer per blob across processes.
+		lock := filepath.Join(c.opts.CacheDir, ".locks", filepath.Base(repo), meta.etag+".lock")
+		unlock, err := lockFile(lock)
+		if err != nil {
+			return "", fmt.Errorf("hub: lock %s: %w", lock, err)
+		}
+		defer unlock()
+		if _, err := os.Stat(blob); err != nil { // another process may have finished it
+			if err := c.fetch(ctx, meta, blob, filename); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := link(blob, pointer); err != nil {
+		return "", fmt.Errorf("hub: %w", err)
+	}
+	return pointer, nil
+}
+
+type fileMeta struct {
+	commit, etag string
+	size         int64
+	url          string // where to GET the content
+	sameHost     bool   // whether url is on the endpoint (the token may be sent)
+}
+
+// netError marks a failure to reach the hub at all.
+type netError struct{ err error }
+
+func (e *netError) Error() string { return e.err.Error() }
+func (e *netError) Unwrap() error { return e.err }
+
+func (c *Client) resolveURL(repoID, revision, filename string) string {
+	return c.opts.Endpoint + "/" + repoID + "/resolve/" + url.PathEscape(revision) + "/" + escapePath(filename)
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+func (c *Client) newRequest(ctx context.Context, method, u string, auth bool) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "textclf")
+	if auth && c.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	}
+	return req, nil
+}
+
+// head resolves a file's commit, etag, size and download location with
+// HEAD {endpoint}/{repo}/resolve/{revision}/{file}, following only redirects
+// that stay on the endpoint (renamed repositories); a redirect elsewhere (the
+// LFS CDN) becomes the download URL.
+func (c *Client) head(ctx context.Context, repoID, revision, filename string) (*fileMeta, error) {
+	u := c.resolveURL(repoID, revision, filename)
+	endpoint, err := url.Parse(c.opts.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("hub: endpoint %q: %w", c.opts.Endpoint, err)
+	}
+	client := *c.opts.HTTPClient
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	what := fmt.Sprintf("%s@%s: %s", repoID, revision, filename)
+	for hops := 0; hops < 10; hops++ {
+		req, err := c.newRequest(ctx, http.MethodHead, u, true)
+		if err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+		req.Header.Set("Accept-Encoding", "identity")
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, &netError{fmt.Errorf("hub: %s: %w", what, err)}
+		}
+		resp.Body.Close()
+		if err := statusError(resp, what); err != nil {
+			return nil, err
+		}
+		m := &fileMeta{
+			commit: resp.Header.Get("X-Repo-Commit"),
+			etag:   normalizeETag(firstNonEmpty(resp.Header.Get("X-Linked-Etag"), resp.Header.Get("ETag"))),
+		}
+		size := firstNonEmpty(resp.Header.Get("X-Linked-Size"), resp.Header.Get("Content-Length"))
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+			if err != nil || resp.Header.Get("Location") == "" {
+				return nil, fmt.Errorf("hub: %s: redirect without a valid Location", what)
+			}
+			if loc.Host == endpoint.Host && m.commit == "" {
+				u = loc.String() // renamed repository: follow
+				continue
+			}
+			m.url, m.sameHost = loc.String(), loc.Host == endpoint.Host
+		} else {
+			m.url, m.sameHost = u, true
+		}
+		if !commitRe.MatchString(m.commit) {
+			return nil, fmt.Errorf("hub: %s: response has no valid X-Repo-Commit header (is HF_ENDPOINT a hub?)", what)
+		}
+		if m.etag == "" || !safeETagRe.MatchString(m.etag) {
+			return nil, fmt.Errorf("hub: %s: response has no usable ETag", what)
+		}
+		if m.size, err = strconv.ParseInt(size, 10, 64); err != nil || m.size < 0 {
+			return nil, fmt.Errorf("hub: %s: response has no valid size", what)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("hub: %s: too many redirects", what)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func normalizeETag(e string) string {
+	e = strings.TrimPrefix(e, "W/")
+	return strings.Trim(e, `"`)
+}
+
+func statusError(resp *http.Response, what string) error {
+	switch {
+	case resp.StatusCode < 400:
+		return nil
+	case resp.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("hub: %s: repository not found, or private/gated and HF_TOKEN is missing or invalid (401)", what)
+	case resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("hub: %s: access denied; a gated model needs its terms accepted (403)", what)
+	case resp.StatusCode == http.StatusNotFound:
+		switch resp.Header.Get("X-Error-Code") {
+		case "RevisionNotFound":
+			return fmt.Errorf("hub: %s: revision not found (404)", what)
+		case "EntryNotFound":
+			return fmt.Errorf("hub: %s: file not found in the repository (404)", what)
+		}
+		return fmt.Errorf("hub: %s: not found (404)", what)
+	}
+	return fmt.Errorf("hub: %s: HTTP %s", what, resp.Status)
+}
+
+// fetch downloads the blob, resuming BLOB.incomplete with a Range request, and
+// checks the sha256 of LFS files (whose etag is their sha256) before renaming
+// it into place.
+func (c *Client) fetch(ctx context.Context, m *fileMeta, blob, filename string) error {
+	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	inc := blob + ".incomplete"
+	f, err := os.OpenFile(inc, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	defer f.Close()
+	have, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if have > m.size {
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		have, _ = f.Seek(0, io.SeekStart)
+	}
+	if have < m.size {
+		req, err := c.newRequest(ctx, http.MethodGet, m.url, m.sameHost)
+		if err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		req.Header.Set("Accept-Encoding", "identity")
+		if have > 0 {
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+		}
+		resp, err := c.opts.HTTPClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("hub: download %s: %w", filename, err)
+		}
+		defer resp.Body.Close()
+		if err := statusError(resp, filename); err != nil {
+			return err
+		}
+		if have > 0 && resp.StatusCode != http.StatusPartialContent {
+			// The server ignored the Range: start over.
+			if err := f.Truncate(0); err != nil {
+				return fmt.Errorf("hub: %w", err)
+			}
+			if have, err = f.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("hub: %w", err)
+			}
+		}
+		var w io.Writer = f
+		if c.opts.Progress != nil {
+			w = &progressWriter{w: f, file: filename, done: have, total: m.size, fn: c.opts.Progress}
+			c.opts.Progress(filename, have, m.size)
+		}
+		n, err := io.Copy(w, io.LimitReader(resp.Body, m.size-have+1))
+		if err != nil {
+			return fmt.Errorf("hub: download %s: %w (partial data kept for resuming)", filename, err)
+		}
+		have += n
+	}
+	if have != m.size {
+		return fmt.Errorf("hub: download %s: got %d bytes, expected %d", filename, have, m.size)
+	}
+	if sha256Re.MatchString(m.etag) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != m.etag {
+			f.Close()
+			os.Remove(inc)
+			return fmt.Errorf("hub: download %s: sha256 %s does not match the expected %s", filename, got, m.etag)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if err := os.Rename(inc, blob); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	return nil
+}
+
+type progressWriter struct {
+	w           io.Writer
+	file        string
+	done, total int64
+	fn          func(string, int64, int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	p.fn(p.file, p.done, p.total)
+	return n, err
+}
+
+// link makes pointer a relative symlink to blob (a copy where symlinks fail).
+func link(blob, pointer string) error {
+	if err := os.MkdirAll(filepath.Dir(pointer), 0o755); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(filepath.Dir(pointer), blob)
+	if err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", pointer, os.Getpid(), rand.Uint64())
+	if err := os.Symlink(rel, tmp); err != nil {
+		b, rerr := os.ReadFile(blob)
+		if rerr != nil {
+			return rerr
+		}
+		return writeFileAtomic(pointer, b)
+	}
+	return os.Rename(tmp, pointer)
+}
+
+func writeFileAtomic(p string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), p)
+}
+
+// repoInfo is the part of GET {endpoint}/api/models/{repo}/revision/{rev} we use.
+type repoInfo struct {
+	SHA      string `json:"sha"`
+	Siblings []struct {
+		RFilename string `json:"rfilename"`
+	} `json:"siblings"`
+}
+
+// ListFiles returns the commit a revision resolves to and the repository's
+// file names at that commit. Offline, it lists the cached snapshot.
+func (c *Client) ListFiles(ctx context.Context, repoID, revision string) (commit string, files []string, err error) {
+	if revision == "" {
+		revision = "main"
+	}
+	if !IsRepoID(repoID) {
+		return "", nil, fmt.Errorf("hub: invalid model id %q", repoID)
+	}
+	if err := checkRevision(revision); err != nil {
+		return "", nil, fmt.Errorf("hub: %s: %w", repoID, err)
+	}
+	if c.opts.Offline {
+		return c.listCached(repoID, revision)
+	}
+	u := c.opts.Endpoint + "/api/models/" + repoID + "/revision/" + url.PathEscape(revision)
+	req, err := c.newRequest(ctx, http.MethodGet, u, true)
+	if err != nil {
+		return "", nil, fmt.Errorf("hub: %w", err)
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		if commit, files, cerr := c.listCached(repoID, revision); cerr == nil {
+			return commit, files, nil
+		}
+		return "", nil, fmt.Errorf("hub: %s: %w", repoID, err)
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp, repoID+"@"+revision); err != nil {
+		return "", nil, err
+	}
+	var info repoInfo
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&info); err != nil {
+		return "", nil, fmt.Errorf("hub: %s: model info: %w", repoID, err)
+	}
+	if !commitRe.MatchString(info.SHA) {
+		return "", nil, fmt.Errorf("hub: %s: model info has no commit sha", repoID)
+	}
+	for _, s := range info.Siblings {
+		if checkFilename(s.RFilename) == nil {
+			files = append(files, s.RFilename)
+		}
+	}
+	sort.Strings(files)
+	if revision != info.SHA {
+		if err := writeFileAtomic(filepath.Join(c.RepoDir(repoID), "refs", filepath.FromSlash(revision)), []byte(info.SHA)); err != nil {
+			return "", nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	return info.SHA, files, nil
+}
+
+func (c *Client) listCached(repoID, revision string) (string, []string, error) {
+	commit, ok := c.cachedCommit(repoID, revision)
+	if !ok {
+		return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ErrOffline)
+	}
+	root := filepath.Join(c.RepoDir(repoID), "snapshots", commit)
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ErrOffline)
+	}
+	sort.Strings(files)
+	return commit, files, nil
+}

@@ -1,0 +1,148 @@
+package model
+
+import (
+	"math/rand/v2"
+
+	"github.com/textclf/textclf/nn"
+)
+
+// layer is one transformer block, post-LayerNorm as in BERT and DistilBERT:
+//
+//	h1  = LN1(x + dropout(O·attention(Q·x, K·x, V·x)))
+//	out = LN2(h1 + dropout(W2·act(W1·h1)))
+//
+// (BertLayer: attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
+// intermediate.dense, output.{dense,LayerNorm}; DistilBERT's TransformerBlock:
+// attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin{1,2}, output_layer_norm.)
+type layer struct {
+	q, k, v, o *nn.Linear
+	ln1, ln2   *nn.LayerNorm
+	ffn1, ffn2 *nn.Linear
+	attn       nn.Attention
+	act        nn.Activation
+	dropout    nn.Dropout
+	// attnOutDropout is false for DistilBERT, whose attention output goes
+	// into the residual without dropout.
+	attnOutDropout bool
+}
+
+// layerActs are the activations of one layer for n = B*T tokens: inputs of
+// every operation that Backward needs.
+type layerActs struct {
+	x                    []float32 // input [n, C] (the previous layer's out)
+	q, k, v, ctx         []float32 // [n, C]
+	attn                 *nn.AttentionState
+	attnRes              []float32 // x + dropout(O·ctx), LN1's input [n, C]
+	ln1Mean, ln1Rstd     []float32 // [n]
+	h1                   []float32 // [n, C]
+	inter, actOut        []float32 // [n, I] before and after the activation
+	ffnRes               []float32 // h1 + dropout(W2·actOut), LN2's input [n, C]
+	ln2Mean, ln2Rstd     []float32
+	out                  []float32 // [n, C]
+	drop1Mask, drop2Mask []float32 // dropout scales [n, C] (nil without dropout)
+}
+
+func (l *layer) params() []*nn.Param {
+	var ps []*nn.Param
+	for _, lin := range []*nn.Linear{l.q, l.k, l.v, l.o} {
+		ps = append(ps, lin.Params()...)
+	}
+	ps = append(ps, l.ln1.Params()...)
+	ps = append(ps, l.ffn1.Params()...)
+	ps = append(ps, l.ffn2.Params()...)
+	return append(ps, l.ln2.Params()...)
+}
+
+func (l *layer) newActs(x []float32, b, t int) *layerActs {
+	c, inter := l.q.Out, l.ffn1.Out
+	n := b * t
+	a := &layerActs{
+		x: x, q: make([]float32, n*c), k: make([]float32, n*c), v: make([]float32, n*c), ctx: make([]float32, n*c),
+		attn: l.attn.NewState(b, t), attnRes: make([]float32, n*c), ln1Mean: make([]float32, n), ln1Rstd: make([]float32, n),
+		h1: make([]float32, n*c), inter: make([]float32, n*inter), actOut: make([]float32, n*inter),
+		ffnRes: make([]float32, n*c), ln2Mean: make([]float32, n), ln2Rstd: make([]float32, n), out: make([]float32, n*c),
+	}
+	if l.dropout.P > 0 {
+		a.drop1Mask = make([]float32, n*c)
+		a.drop2Mask = make([]float32, n*c)
+	}
+	return a
+}
+
+// forward runs the layer on a.x into a.out; rng is nil in inference (no
+// dropout). mask [B*T] marks real tokens.
+func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
+	n := a.attn.B * a.attn.T
+	l.q.Forward(a.q, a.x, n)
+	l.k.Forward(a.k, a.x, n)
+	l.v.Forward(a.v, a.x, n)
+	l.attn.Forward(a.attn, a.ctx, a.q, a.k, a.v, mask, rng)
+	l.o.Forward(a.attnRes, a.ctx, n)
+	if rng != nil && l.attnOutDropout {
+		l.dropout.Forward(a.attnRes, a.drop1Mask, rng)
+	}
+	addInPlace(a.attnRes, a.x)
+	l.ln1.Forward(a.h1, a.ln1Mean, a.ln1Rstd, a.attnRes, n)
+	l.ffn1.Forward(a.inter, a.h1, n)
+	l.act.Forward(a.actOut, a.inter)
+	l.ffn2.Forward(a.ffnRes, a.actOut, n)
+	if rng != nil {
+		l.dropout.Forward(a.ffnRes, a.drop2Mask, rng)
+	}
+	addInPlace(a.ffnRes, a.h1)
+	l.ln2.Forward(a.out, a.ln2Mean, a.ln2Rstd, a.ffnRes, n)
+}
+
+// layerGrads are scratch buffers for one backward pass, shared by all layers.
+type layerGrads struct {
+	dRes, dH1, dAct, dInter, dCtx, dQ, dK, dV []float32
+	attnScratch                               []float32
+}
+
+func (l *layer) newGrads(b, t int) *layerGrads {
+	c, inter := l.q.Out, l.ffn1.Out
+	n := b * t
+	return &layerGrads{
+		dRes: make([]float32, n*c), dH1: make([]float32, n*c), dAct: make([]float32, n*inter), dInter: make([]float32, n*inter),
+		dCtx: make([]float32, n*c), dQ: make([]float32, n*c), dK: make([]float32, n*c), dV: make([]float32, n*c),
+		attnScratch: make([]float32, 2*b*l.attn.Heads*t*t),
+	}
+}
+
+// backward takes dOut (the gradient of a.out) and adds the gradient of a.x to
+// dx, accumulating parameter gradients.
+func (l *layer) backward(a *layerActs, g *layerGrads, dOut, dx []float32) {
+	n := a.attn.B * a.attn.T
+	// out = LN2(ffnRes), ffnRes = h1 + dropout(W2·act(W1·h1))
+	clear(g.dRes)
+	l.ln2.Backward(g.dRes, dOut, a.ffnRes, a.ln2Mean, a.ln2Rstd, n)
+	copy(g.dH1, g.dRes)
+	l.dropout.Backward(g.dRes, a.drop2Mask)
+	clear(g.dAct)
+	l.ffn2.Backward(g.dAct, g.dRes, a.actOut, n)
+	clear(g.dInter)
+	l.act.Backward(g.dInter, a.inter, g.dAct)
+	l.ffn1.Backward(g.dH1, g.dInter, a.h1, n)
+	// h1 = LN1(attnRes), attnRes = x + dropout(O·ctx)
+	clear(g.dRes)
+	l.ln1.Backward(g.dRes, g.dH1, a.attnRes, a.ln1Mean, a.ln1Rstd, n)
+	addInPlace(dx, g.dRes)
+	if l.attnOutDropout {
+		l.dropout.Backward(g.dRes, a.drop1Mask)
+	}
+	clear(g.dCtx)
+	l.o.Backward(g.dCtx, g.dRes, a.ctx, n)
+	clear(g.dQ)
+	clear(g.dK)
+	clear(g.dV)
+	l.attn.Backward(a.attn, g.dQ, g.dK, g.dV, g.dCtx, a.q, a.k, a.v, g.attnScratch)
+	l.q.Backward(dx, g.dQ, a.x, n)
+	l.k.Backward(dx, g.dK, a.x, n)
+	l.v.Backward(dx, g.dV, a.x, n)
+}
+
+func addInPlace(dst, x []float32) {
+	for i, v := range x {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,152 @@
+package model
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/textclf/textclf/checkpoint"
+	"github.com/textclf/textclf/nn"
+)
+
+// LoadReport says what loading a checkpoint did, as from_pretrained reports
+// it: the weights newly initialised and the checkpoint tensors not used.
+type LoadReport struct {
+	Format     string   // where the weights came from
+	Missing    []string // model weights absent from the checkpoint (newly initialised)
+	Unexpected []string // checkpoint tensors the model does not use
+	// Warnings are from_pretrained's messages for Missing and Unexpected.
+	Warnings []string
+}
+
+// Load reads a checkpoint directory (config.json and weights) into a model,
+// as AutoModelForSequenceClassification.from_pretrained: weights found by
+// their HF names (with or without the base model prefix), the rest (usually
+// the classifier) initialised with seed. A shape mismatch is an error naming
+// the tensor.
+func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
+	cfg, w, err := checkpoint.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer w.Close()
+	m, err := New(cfg, seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	rep, err := m.loadTensors(w.Tensors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	rep.Format = w.Format
+	rep.Warnings = rep.mapResult.Warnings(dir, architectureName(m.prefix))
+	return m, &rep.LoadReport, nil
+}
+
+type loadResult struct {
+	LoadReport
+	mapResult *checkpoint.MapResult
+}
+
+// loadTensors copies checkpoint tensors into the model's parameters.
+func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
+	expected := make([]checkpoint.Param, len(m.params))
+	for i, p := range m.params {
+		expected[i] = checkpoint.Param{Name: p.Name, Shape: p.Shape}
+	}
+	res, err := checkpoint.MapWeights(expected, tensors, checkpoint.MapOptions{
+		BasePrefix: m.prefix,
+		Buffers:    []string{m.name("embeddings.position_ids")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range m.params {
+		if t, ok := res.Tensors[p.Name]; ok {
+			copy(p.W, t.Data)
+		}
+	}
+	m.WeightsChanged()
+	return &loadResult{LoadReport: LoadReport{Missing: res.Missing, Unexpected: res.Unexpected}, mapResult: res}, nil
+}
+
+func architectureName(prefix string) string {
+	switch prefix {
+	case "roberta":
+		return "RobertaForSequenceClassification"
+	case "distilbert":
+		return "DistilBertForSequenceClassification"
+	}
+	return "BertForSequenceClassification"
+}
+
+// Save writes the model as save_pretrained does: config.json (with
+// architectures, id2label, label2id, problem_type) and model.safetensors,
+// plus the given tokenizer files, each written atomically.
+func (m *Model) Save(dir string, tokenizerFiles []string) error {
+	cfg := *m.Config
+	cfg.Architectures = []string{architectureName(m.prefix)}
+	cfg.ProblemType = m.ProblemType
+	if len(cfg.Labels) != m.NumLabels {
+		cfg.Labels = checkpoint.DefaultLabels(m.NumLabels)
+	}
+	tensors := make([]*checkpoint.Tensor, len(m.params))
+	for i, p := range m.params {
+		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
+	}
+	return checkpoint.Save(dir, &cfg, tensors, tokenizerFiles)
+}
+
+// LoadForTraining loads a checkpoint for fine-tuning on the given labels:
+// when they differ from the checkpoint's (count or names), the config takes
+// them and a classifier output layer of the old shape is dropped and
+// initialised anew, as from_pretrained(..., num_labels=N,
+// ignore_mismatched_sizes=True). problemType, when not empty, overrides the
+// config's.
+func LoadForTraining(dir string, labels []string, problemType string, seed uint64) (*Model, *LoadReport, error) {
+	cfg, w, err := checkpoint.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer w.Close()
+	if len(labels) > 0 && !slices.Equal(cfg.Labels, labels) {
+		cfg.Labels = append([]string(nil), labels...)
+	}
+	if problemType != "" {
+		cfg.ProblemType = problemType
+	}
+	m, err := New(cfg, seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	out := m.head.out
+	tensors := w.Tensors[:0:0]
+	var reinit []string
+	for _, t := range w.Tensors {
+		name := t.Name
+		if (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(m.paramByName(name).W) {
+			reinit = append(reinit, name)
+			continue
+		}
+		tensors = append(tensors, t)
+	}
+	res, err := m.loadTensors(tensors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	res.Format = w.Format
+	res.Warnings = res.mapResult.Warnings(dir, architectureName(m.prefix))
+	for _, name := range reinit {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s in %s has a different shape for %d labels: newly initialized", name, dir, m.NumLabels))
+	}
+	return m, &res.LoadReport, nil
+}
+
+func (m *Model) paramByName(name string) *nn.Param {
+	for _, p := range m.params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return &nn.Param{}
+}

@@ -1,0 +1,455 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/textclf/textclf/checkpoint"
+	"github.com/textclf/textclf/nn"
+)
+
+// Problem types, as transformers names them.
+const (
+	SingleLabel = "single_label_classification"
+	MultiLabel  = "multi_label_classification"
+	Regression  = "regression"
+)
+
+// Batch is B sequences of T tokens (padded to the longest), row-major.
+type Batch struct {
+	B, T          int
+	InputIDs      []int // [B*T]
+	AttentionMask []int // [B*T], 1 for real tokens, 0 for padding
+	TokenTypeIDs  []int // [B*T]; nil means all 0
+}
+
+// Labels are the targets of a batch: class ids for single-label
+// classification, B×L values in {0,1} for multi-label, B×L values for regression.
+type Labels struct {
+	Classes []int
+	Values  []float32
+}
+
+// Model is a transformer encoder with a sequence classification head:
+// BertForSequenceClassification, RobertaForSequenceClassification
+// (XLM-RoBERTa too) or DistilBertForSequenceClassification, with HF's
+// parameter names.
+type Model struct {
+	Config      *checkpoint.Config
+	NumLabels   int
+	ProblemType string // SingleLabel, MultiLabel or Regression
+	// ClassWeights, when set, weight the single-label cross-entropy.
+	ClassWeights []float32
+
+	prefix string // "bert", "roberta" or "distilbert"
+	emb    *embeddings
+	layers []*layer
+	head   *head
+	params []*nn.Param
+	rng    *rand.Rand
+	pcg    *rand.PCG // rng's source, for saving and restoring its state
+
+	// The activations of the last ForwardTrain, for Backward.
+	train *trainState
+}
+
+type trainState struct {
+	batch  *Batch
+	emb    *embeddingActs
+	hidden []float32
+	layers []*layerActs
+	head   *headActs
+	dLogit []float32
+}
+
+// New builds a model of the architecture cfg describes, with weights
+// initialised as transformers' _init_weights does (normal(0,
+// initializer_range), LayerNorm 1 and 0, zero biases). seed drives the
+// initialisation and dropout.
+func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
+		return nil, fmt.Errorf("config: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
+	}
+	act, err := nn.ParseActivation(cfg.HiddenAct)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if cfg.PositionEmbeddingType != "" && cfg.PositionEmbeddingType != "absolute" {
+		return nil, fmt.Errorf("config: position_embedding_type %q is not supported (only absolute)", cfg.PositionEmbeddingType)
+	}
+	if cfg.SinusoidalPosEmbds {
+		return nil, fmt.Errorf("config: sinusoidal_pos_embds is not supported")
+	}
+	pcg := rand.NewPCG(seed, 0x7e47c1f)
+	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
+	if m.NumLabels == 0 {
+		m.NumLabels = 2
+	}
+	m.ProblemType = cfg.ProblemType
+	if m.ProblemType == "" {
+		// transformers infers single/multi-label from the labels' dtype at the
+		// first loss; textclf decides from the config: 1 label is regression.
+		m.ProblemType = SingleLabel
+		if m.NumLabels == 1 {
+			m.ProblemType = Regression
+		}
+	}
+	c, eps := cfg.HiddenSize, float32(cfg.LayerNormEps)
+	hiddenDrop := nn.Dropout{P: float32(cfg.HiddenDropoutProb)}
+	distil := cfg.IsDistilBERT()
+
+	emb := "embeddings"
+	m.emb = &embeddings{
+		word:       nn.NewEmbedding(m.name(emb+".word_embeddings"), cfg.VocabSize, c),
+		position:   nn.NewEmbedding(m.name(emb+".position_embeddings"), cfg.MaxPositionEmbeddings, c),
+		ln:         nn.NewLayerNorm(m.name(emb+".LayerNorm"), c, eps),
+		dropout:    hiddenDrop,
+		paddingIdx: -1,
+	}
+	if !distil {
+		m.emb.tokenType = nn.NewEmbedding(m.name(emb+".token_type_embeddings"), max(cfg.TypeVocabSize, 1), c)
+	}
+	if m.prefix == "roberta" {
+		m.emb.paddingIdx = 1
+		if cfg.PadTokenID != nil {
+			m.emb.paddingIdx = *cfg.PadTokenID
+		}
+	}
+	attn := nn.Attention{Heads: cfg.NumAttentionHeads, HeadDim: c / cfg.NumAttentionHeads, Dropout: nn.Dropout{P: float32(cfg.AttentionProbsDropout)}}
+	names := bertLayerNames
+	if distil {
+		names = distilBERTLayerNames
+	}
+	for i := 0; i < cfg.NumHiddenLayers; i++ {
+		p := m.name(fmt.Sprintf(names.prefix, i))
+		m.layers = append(m.layers, &layer{
+			q:    nn.NewLinear(p+names.q, c, c),
+			k:    nn.NewLinear(p+names.k, c, c),
+			v:    nn.NewLinear(p+names.v, c, c),
+			o:    nn.NewLinear(p+names.o, c, c),
+			ln1:  nn.NewLayerNorm(p+names.ln1, c, eps),
+			ffn1: nn.NewLinear(p+names.ffn1, c, cfg.IntermediateSize),
+			ffn2: nn.NewLinear(p+names.ffn2, cfg.IntermediateSize, c),
+			ln2:  nn.NewLayerNorm(p+names.ln2, c, eps),
+			attn: attn, act: act, dropout: hiddenDrop, attnOutDropout: !distil,
+		})
+	}
+	headDrop := hiddenDrop
+	if cfg.ClassifierDropout != nil {
+		headDrop = nn.Dropout{P: float32(*cfg.ClassifierDropout)}
+	}
+	switch m.prefix {
+	case "roberta":
+		m.head = &head{dense: nn.NewLinear("classifier.dense", c, c), tanh: true, dropoutBefore: true, dropout: headDrop,
+			out: nn.NewLinear("classifier.out_proj", c, m.NumLabels)}
+	case "distilbert":
+		if cfg.ClassifierDropout == nil {
+			headDrop = nn.Dropout{P: 0.2} // DistilBertConfig's seq_classif_dropout default
+		}
+		m.head = &head{dense: nn.NewLinear("pre_classifier", c, c), dropout: headDrop, out: nn.NewLinear("classifier", c, m.NumLabels)}
+	default:
+		m.head = &head{dense: nn.NewLinear(m.name("pooler.dense"), c, c), tanh: true, dropout: headDrop,
+			out: nn.NewLinear("classifier", c, m.NumLabels)}
+	}
+	m.params = m.emb.params()
+	for _, l := range m.layers {
+		m.params = append(m.params, l.params()...)
+	}
+	m.params = append(m.params, m.head.params()...)
+	m.initWeights()
+	return m, nil
+}
+
+// layerNames are the HF module names of a transformer block's parts.
+type layerNames struct {
+	prefix                           string // with %d for the layer index
+	q, k, v, o, ln1, ffn1, ffn2, ln2 string
+}
+
+var (
+	bertLayerNames = layerNames{"encoder.layer.%d.", "attention.self.query", "attention.self.key", "attention.self.value",
+		"attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"}
+	distilBERTLayerNames = layerNames{"transformer.layer.%d.", "attention.q_lin", "attention.k_lin", "attention.v_lin",
+		"attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"}
+)
+
+// name prefixes an encoder parameter with the base model prefix.
+func (m *Model) name(s string) string { return m.prefix + "." + s }
+
+// initWeights initialises every parameter as transformers' _init_weights.
+func (m *Model) initWeights() {
+	std := m.Config.InitializerRange
+	if std == 0 {
+		std = 0.02
+	}
+	for _, p := range m.params {
+		m.initParam(p, std)
+	}
+}
+
+func (m *Model) initParam(p *nn.Param, std float64) {
+	switch {
+	case len(p.Shape) == 1 && isLayerNormWeight(p.Name):
+		p.Fill(1)
+	case len(p.Shape) == 1:
+		p.Fill(0)
+	default:
+		p.InitNormal(m.rng, std)
+		if m.emb.paddingIdx >= 0 && p.Name == m.emb.word.Weight.Name {
+			clear(p.W[m.emb.paddingIdx*p.Shape[1] : (m.emb.paddingIdx+1)*p.Shape[1]])
+		}
+	}
+}
+
+func isLayerNormWeight(name string) bool {
+	for _, suffix := range []string{"LayerNorm.weight", "layer_norm.weight"} {
+		if len(name) >= len(suffix) && name[len(name)-len(suffix):] == suffix {
+			return true
+		}
+	}
+	return false
+}
+
+// Params returns every parameter in HF's module order.
+func (m *Model) Params() []*nn.Param { return m.params }
+
+// NumParameters is the number of weights.
+func (m *Model) NumParameters() int {
+	n := 0
+	for _, p := range m.params {
+		n += p.Size()
+	}
+	return n
+}
+
+// SetDropout sets every dropout probability (hidden, attention, head), as
+// --dropout does.
+func (m *Model) SetDropout(p float32) {
+	m.emb.dropout.P = p
+	for _, l := range m.layers {
+		l.dropout.P = p
+		l.attn.Dropout.P = p
+	}
+	m.head.dropout.P = p
+}
+
+// linears lists every Linear layer of the model.
+func (m *Model) linears() []*nn.Linear {
+	var out []*nn.Linear
+	for _, l := range m.layers {
+		out = append(out, l.q, l.k, l.v, l.o, l.ffn1, l.ffn2)
+	}
+	return append(out, m.head.dense, m.head.out)
+}
+
+// WeightsChanged must be called after changing parameter values directly
+// (not through training): inference then repacks the weights.
+func (m *Model) WeightsChanged() {
+	for _, l := range m.linears() {
+		l.Unpack()
+	}
+}
+
+// Forward runs inference and returns logits [B, NumLabels]. It keeps no
+// activations for Backward. The first call after the weights changed packs
+// them for the GEMM kernels.
+func (m *Model) Forward(in *Batch) ([]float32, error) {
+	if err := m.checkBatch(in); err != nil {
+		return nil, err
+	}
+	for _, l := range m.linears() {
+		l.Pack()
+	}
+	n, c := in.B*in.T, m.Config.HiddenSize
+	ea := &embeddingActs{sum: make([]float32, n*c)}
+	x := make([]float32, n*c)
+	if err := m.emb.forward(ea, x, in, nil); err != nil {
+		return nil, err
+	}
+	if len(m.layers) > 0 {
+		// One set of buffers serves every layer: the output of one is the input of the next.
+		a := m.layers[0].newActs(x, in.B, in.T)
+		for _, l := range m.layers {
+			l.forward(a, in.AttentionMask, nil)
+			a.x, a.out = a.out, a.x
+		}
+		x = a.x
+	}
+	ha := m.head.newActs(in.B)
+	m.head.forward(ha, x, in.B, in.T, nil)
+	return ha.logits, nil
+}
+
+func (m *Model) checkBatch(in *Batch) error {
+	n := in.B * in.T
+	if in.B <= 0 || in.T <= 0 {
+		return fmt.Errorf("batch: empty (%d×%d)", in.B, in.T)
+	}
+	if len(in.InputIDs) != n || len(in.AttentionMask) != n {
+		return fmt.Errorf("batch: %d ids and %d mask values for %d×%d tokens", len(in.InputIDs), len(in.AttentionMask), in.B, in.T)
+	}
+	return nil
+}
+
+// ForwardTrain runs a training forward pass (dropout on), keeps the
+// activations for Backward and returns the logits and, when labels are
+// given, the loss of the model's problem type.
+func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, error) {
+	if err := m.checkBatch(in); err != nil {
+		return nil, 0, err
+	}
+	m.WeightsChanged() // the optimizer will update them
+	n, c := in.B*in.T, m.Config.HiddenSize
+	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
+	if m.emb.dropout.P > 0 {
+		st.emb.dropMask = make([]float32, n*c)
+	}
+	x := make([]float32, n*c)
+	if err := m.emb.forward(st.emb, x, in, m.rng); err != nil {
+		return nil, 0, err
+	}
+	for _, l := range m.layers {
+		a := l.newActs(x, in.B, in.T)
+		l.forward(a, in.AttentionMask, m.rng)
+		st.layers = append(st.layers, a)
+		x = a.out
+	}
+	st.hidden = x
+	st.head = m.head.newActs(in.B)
+	m.head.forward(st.head, x, in.B, in.T, m.rng)
+	m.train = st
+	logits := st.head.logits
+	if labels == nil {
+		return logits, 0, nil
+	}
+	st.dLogit = make([]float32, len(logits))
+	loss, err := m.loss(st.dLogit, logits, labels, in.B)
+	return logits, loss, err
+}
+
+// loss computes the loss of the problem type and its gradient, as
+// transformers' *ForSequenceClassification.forward.
+func (m *Model) loss(dLogits, logits []float32, labels *Labels, b int) (float32, error) {
+	switch m.ProblemType {
+	case SingleLabel:
+		if len(labels.Classes) != b {
+			return 0, fmt.Errorf("loss: %d class labels for a batch of %d", len(labels.Classes), b)
+		}
+		return nn.CrossEntropy(dLogits, logits, labels.Classes, m.NumLabels, m.ClassWeights)
+	case MultiLabel:
+		if len(labels.Values) != b*m.NumLabels {
+			return 0, fmt.Errorf("loss: %d label values for %d×%d", len(labels.Values), b, m.NumLabels)
+		}
+		return nn.BCEWithLogits(dLogits, logits, labels.Values), nil
+	case Regression:
+		if len(labels.Values) != b*m.NumLabels {
+			return 0, fmt.Errorf("loss: %d regression targets for %d×%d", len(labels.Values), b, m.NumLabels)
+		}
+		return nn.MSE(dLogits, logits, labels.Values), nil
+	}
+	return 0, fmt.Errorf("loss: unknown problem type %q", m.ProblemType)
+}
+
+// LossGradient is the gradient of the loss with respect to the logits of
+// the last ForwardTrain with labels (nil without). Scaling it scales the
+// gradients Backward(nil) computes.
+func (m *Model) LossGradient() []float32 {
+	if m.train == nil {
+		return nil
+	}
+	return m.train.dLogit
+}
+
+// Backward back-propagates the loss of the last ForwardTrain, adding to
+// every parameter's gradient (allocating it on first use). dLogits, when
+// not nil, replaces the loss gradient (for example for distillation).
+func (m *Model) Backward(dLogits []float32) error {
+	st := m.train
+	if st == nil {
+		return fmt.Errorf("backward: no training forward pass to go back through")
+	}
+	if dLogits == nil {
+		dLogits = st.dLogit
+	}
+	if dLogits == nil {
+		return fmt.Errorf("backward: the forward pass had no labels and no logit gradient was given")
+	}
+	for _, p := range m.params {
+		if p.Grad == nil {
+			p.AllocGrad()
+		}
+	}
+	in := st.batch
+	n, c := in.B*in.T, m.Config.HiddenSize
+	dHidden := make([]float32, n*c)
+	m.head.backward(st.head, dLogits, dHidden, in.B, in.T)
+	if len(m.layers) > 0 {
+		g := m.layers[0].newGrads(in.B, in.T)
+		dx := make([]float32, n*c)
+		for i := len(m.layers) - 1; i >= 0; i-- {
+			clear(dx)
+			m.layers[i].backward(st.layers[i], g, dHidden, dx)
+			dHidden, dx = dx, dHidden
+		}
+	}
+	m.emb.backward(st.emb, dHidden, in)
+	m.train = nil
+	return nil
+}
+
+// ZeroGrad clears every gradient.
+func (m *Model) ZeroGrad() {
+	for _, p := range m.params {
+		p.AllocGrad()
+	}
+}
+
+// RNGState returns the state of the dropout random generator.
+func (m *Model) RNGState() ([]byte, error) { return m.pcg.MarshalBinary() }
+
+// SetRNGState restores a state RNGState returned.
+func (m *Model) SetRNGState(b []byte) error { return m.pcg.UnmarshalBinary(b) }
+
+// PadID is the id padding positions get (the config's pad_token_id, else 0).
+func (m *Model) PadID() int {
+	if m.Config.PadTokenID != nil {
+		return *m.Config.PadTokenID
+	}
+	return 0
+}
+
+// PadBatch lays out token id sequences (and their type ids, may be nil) as a
+// batch padded with padID to the longest.
+func PadBatch(ids, typeIDs [][]int, padID int) *Batch {
+	t := 1
+	for _, s := range ids {
+		t = max(t, len(s))
+	}
+	b := &Batch{B: len(ids), T: t, InputIDs: make([]int, len(ids)*t), AttentionMask: make([]int, len(ids)*t),
+		TokenTypeIDs: make([]int, len(ids)*t)}
+	for i := range b.InputIDs {
+		b.InputIDs[i] = padID
+	}
+	for i, s := range ids {
+		copy(b.InputIDs[i*t:], s)
+		if typeIDs != nil {
+			copy(b.TokenTypeIDs[i*t:], typeIDs[i])
+		}
+		for j := range s {
+			b.AttentionMask[i*t+j] = 1
+		}
+	}
+	return b
+}
+
+// MaxTokens is the longest sequence the model takes: max_position_embeddings,
+// less RoBERTa's padding offset (its positions start after padding_idx).
+func (m *Model) MaxTokens() int {
+	if m.emb.paddingIdx >= 0 {
+		return m.Config.MaxPositionEmbeddings - m.emb.paddingIdx - 1
+	}
+	return m.Config.MaxPositionEmbeddings
+}

@@ -1,0 +1,192 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/textclf/textclf/checkpoint"
+)
+
+func tinyConfig(t testing.TB, modelType string, labels int, extra string) *checkpoint.Config {
+	t.Helper()
+	var js string
+	switch modelType {
+	case "distilbert":
+		js = `{"model_type":"distilbert","vocab_size":50,"dim":16,"n_layers":2,"n_heads":2,"hidden_dim":23,
+			"max_position_embeddings":20,"dropout":0,"attention_dropout":0,"seq_classif_dropout":0,"activation":"gelu"`
+	default:
+		js = fmt.Sprintf(`{"model_type":%q,"vocab_size":50,"hidden_size":16,"num_hidden_layers":2,"num_attention_heads":2,
+			"intermediate_size":23,"max_position_embeddings":24,"type_vocab_size":2,"hidden_act":"gelu",
+			"hidden_dropout_prob":0,"attention_probs_dropout_prob":0,"layer_norm_eps":1e-12,"pad_token_id":1`, modelType)
+	}
+	js += fmt.Sprintf(`,"id2label":{%s}%s}`, labelsJSON(labels), extra)
+	cfg, err := checkpoint.ParseConfig([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func labelsJSON(n int) string {
+	s := ""
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf(`"%d":"L%d"`, i, i)
+	}
+	return s
+}
+
+// randomBatch makes B sequences of random lengths in [2, T] padded with pad.
+func randomBatch(rng *rand.Rand, b, t, vocab, pad int) *Batch {
+	in := &Batch{B: b, T: t, InputIDs: make([]int, b*t), AttentionMask: make([]int, b*t), TokenTypeIDs: make([]int, b*t)}
+	for i := 0; i < b; i++ {
+		n := t
+		if i > 0 {
+			n = 2 + rng.IntN(t-1)
+		}
+		for j := 0; j < t; j++ {
+			if j < n {
+				in.InputIDs[i*t+j] = 2 + rng.IntN(vocab-2)
+				in.AttentionMask[i*t+j] = 1
+				if j > n/2 {
+					in.TokenTypeIDs[i*t+j] = 1
+				}
+			} else {
+				in.InputIDs[i*t+j] = pad
+			}
+		}
+	}
+	return in
+}
+
+// perturb gives the LayerNorm and bias parameters random values, so that
+// their gradients are tested in a non-trivial point.
+func perturb(m *Model, rng *rand.Rand) {
+	for _, p := range m.Params() {
+		for i := range p.W {
+			p.W[i] += float32(rng.NormFloat64() * 0.1)
+		}
+	}
+}
+
+func TestModelGradientsFiniteDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		modelType string
+		labels    int
+		extra     string
+	}{
+		{"bert", 3, ""},
+		{"bert", 4, `,"problem_type":"multi_label_classification"`},
+		{"bert", 1, ""},
+		{"roberta", 3, ""},
+		{"distilbert", 2, ""},
+	} {
+		t.Run(tc.modelType+"/"+fmt.Sprint(tc.labels), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(tc.labels)))
+			m, err := New(tinyConfig(t, tc.modelType, tc.labels, tc.extra), 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perturb(m, rng)
+			in := randomBatch(rng, 3, 6, 50, 1)
+			labels := &Labels{Classes: []int{0, 1, 0}}
+			if m.ProblemType != SingleLabel {
+				labels = &Labels{Values: make([]float32, 3*m.NumLabels)}
+				for i := range labels.Values {
+					labels.Values[i] = float32(rng.IntN(2))
+				}
+			}
+			lossAt := func() float64 {
+				_, loss, err := m.ForwardTrain(in, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return float64(loss)
+			}
+			lossAt()
+			m.ZeroGrad()
+			if err := m.Backward(nil); err != nil {
+				t.Fatal(err)
+			}
+			grads := map[string][]float32{}
+			for _, p := range m.Params() {
+				grads[p.Name] = append([]float32(nil), p.Grad...)
+			}
+			// Small steps: the DistilBERT head's ReLU has a kink.
+			const eps = 2e-3
+			for _, p := range m.Params() {
+				var norm float64
+				for _, g := range grads[p.Name] {
+					norm = math.Max(norm, math.Abs(float64(g)))
+				}
+				for k := 0; k < 4; k++ {
+					i := rng.IntN(len(p.W))
+					orig := p.W[i]
+					p.W[i] = orig + eps
+					up := lossAt()
+					p.W[i] = orig - eps
+					down := lossAt()
+					p.W[i] = orig
+					num := (up - down) / (2 * eps)
+					if diff := math.Abs(num - float64(grads[p.Name][i])); diff > 3e-2*math.Max(norm, 1e-2)+2e-4 {
+						t.Errorf("%s[%d]: analytic %g, numeric %g (max |grad| %g)", p.Name, i, grads[p.Name][i], num, norm)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A sequence's logits do not depend on the batch it is in (beyond rounding).
+func TestBatchInvariance(t *testing.T) {
+	for _, modelType := range []string{"bert", "roberta", "distilbert"} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		m, err := New(tinyConfig(t, modelType, 3, ""), 11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perturb(m, rng)
+		in := randomBatch(rng, 4, 9, 50, 1)
+		batched, err := m.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < in.B; i++ {
+			n := 0
+			for _, v := range in.AttentionMask[i*in.T : (i+1)*in.T] {
+				n += v
+			}
+			one := &Batch{B: 1, T: n, InputIDs: in.InputIDs[i*in.T : i*in.T+n], AttentionMask: in.AttentionMask[i*in.T : i*in.T+n],
+				TokenTypeIDs: in.TokenTypeIDs[i*in.T : i*in.T+n]}
+			alone, err := m.Forward(one)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range alone {
+				if d := math.Abs(float64(alone[j] - batched[i*3+j])); d > 1e-5 {
+					t.Errorf("%s: sequence %d logit %d alone %g, in batch %g", modelType, i, j, alone[j], batched[i*3+j])
+				}
+			}
+		}
+	}
+}
+
+func TestForwardErrors(t *testing.T) {
+	m, err := New(tinyConfig(t, "bert", 2, ""), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Forward(&Batch{B: 1, T: 2, InputIDs: []int{3, 99}, AttentionMask: []int{1, 1}}); err == nil {
+		t.Error("token id 99 of a 50-token vocabulary was accepted")
+	}
+	if _, err := m.Forward(&Batch{B: 1, T: 30, InputIDs: make([]int, 30), AttentionMask: make([]int, 30)}); err == nil {
+		t.Error("30 tokens with 24 positions were accepted")
+	}
+	if _, err := m.Forward(&Batch{B: 2, T: 2, InputIDs: []int{3}, AttentionMask: []int{1}}); err == nil {
+		t.Error("a short batch was accepted")
+	}
+}

@@ -1,0 +1,98 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/textclf/textclf/tensor"
+)
+
+// Attention is the core of multi-head self-attention: given the projected
+// queries, keys and values q, k, v [B*T, H*D] of B sequences of T tokens, it
+// computes ctx [B*T, H*D] = softmax(q·kᵀ/√D + mask)·v per sequence and head.
+// Padded key positions (mask 0) get the score MinFloat32, as transformers
+// does, so they receive no attention.
+type Attention struct {
+	Heads, HeadDim int
+	Dropout        Dropout // on the attention probabilities
+}
+
+// AttentionState holds what Forward computes and Backward needs.
+type AttentionState struct {
+	B, T  int
+	Probs []float32 // [B, H, T, T] softmax output
+	// Dropped are the probabilities after dropout (== Probs without dropout);
+	// DropMask the dropout scales.
+	Dropped, DropMask []float32
+	offQKV, offS      []int
+}
+
+func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.HeadDim))) }
+
+// NewState allocates the buffers of a forward pass over B sequences of T tokens.
+func (a *Attention) NewState(b, t int) *AttentionState {
+	n := b * a.Heads * t * t
+	s := &AttentionState{B: b, T: t, Probs: make([]float32, n)}
+	s.Dropped = s.Probs
+	if a.Dropout.P > 0 {
+		s.Dropped = make([]float32, n)
+		s.DropMask = make([]float32, n)
+	}
+	c := a.Heads * a.HeadDim
+	for i := 0; i < b; i++ {
+		for h := 0; h < a.Heads; h++ {
+			s.offQKV = append(s.offQKV, i*t*c+h*a.HeadDim)
+			s.offS = append(s.offS, (i*a.Heads+h)*t*t)
+		}
+	}
+	return s
+}
+
+// Forward computes ctx from q, k, v with the key mask [B*T] (1 keep, 0 pad).
+// rng draws the dropout mask in training (nil: no dropout).
+func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []int, rng *rand.Rand) {
+	b, t, d, c := s.B, s.T, a.HeadDim, a.Heads*a.HeadDim
+	tensor.SgemmBatched(false, true, t, t, d, a.scale(), q, c, s.offQKV, k, c, s.offQKV, 0, s.Probs, t, s.offS)
+	for i := 0; i < b; i++ {
+		keys := mask[i*t : (i+1)*t]
+		for j, m := range keys {
+			if m != 0 {
+				continue
+			}
+			for h := 0; h < a.Heads; h++ {
+				scores := s.Probs[(i*a.Heads+h)*t*t:]
+				for row := 0; row < t; row++ {
+					scores[row*t+j] = MinFloat32
+				}
+			}
+		}
+	}
+	tensor.Softmax(s.Probs, s.Probs, b*a.Heads*t, t)
+	if rng != nil && a.Dropout.P > 0 {
+		copy(s.Dropped, s.Probs)
+		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
+	} else if a.Dropout.P > 0 {
+		copy(s.Dropped, s.Probs)
+	}
+	tensor.SgemmBatched(false, false, t, d, t, 1, s.Dropped, t, s.offS, v, c, s.offQKV, 0, ctx, c, s.offQKV)
+}
+
+// Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
+// scratch must hold 2·B·H·T·T values; it is overwritten.
+func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scratch []float32) {
+	t, d, c := s.T, a.HeadDim, a.Heads*a.HeadDim
+	n := len(s.Probs)
+	dProbs, dScores := scratch[:n], scratch[n:2*n]
+	// dV += P'ᵀ·dctx and dP' = dctx·Vᵀ
+	tensor.SgemmBatched(true, false, t, d, t, 1, s.Dropped, t, s.offS, dctx, c, s.offQKV, 1, dv, c, s.offQKV)
+	tensor.SgemmBatched(false, true, t, t, d, 1, dctx, c, s.offQKV, v, c, s.offQKV, 0, dProbs, t, s.offS)
+	if a.Dropout.P > 0 && s.DropMask != nil {
+		a.Dropout.Backward(dProbs, s.DropMask)
+	}
+	// dS = softmax'(P)·dP (SoftmaxBackward accumulates, so start from zero).
+	clear(dScores)
+	tensor.SoftmaxBackward(dScores, s.Probs, dProbs, s.B*a.Heads*t, t)
+	scale := a.scale()
+	tensor.SgemmBatched(false, false, t, d, t, scale, dScores, t, s.offS, k, c, s.offQKV, 1, dq, c, s.offQKV)
+	tensor.SgemmBatched(true, false, t, d, t, scale, dScores, t, s.offS, q, c, s.offQKV, 1, dk, c, s.offQKV)
+}

@@ -1,0 +1,236 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The Backward of every layer is checked against central finite differences
+// of a random linear functional of its output: L = Σ w·y.
+
+func randSlice(rng *rand.Rand, n int, scale float64) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64() * scale)
+	}
+	return s
+}
+
+func dot64(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// checkGrad compares grad with finite differences of loss with respect to x,
+// on every element (or a sample of 40 for large x).
+func checkGrad(t *testing.T, name string, x, grad []float32, loss func() float64) {
+	t.Helper()
+	const eps = 1e-2
+	rng := rand.New(rand.NewPCG(1, 2))
+	idx := make([]int, 0, len(x))
+	if len(x) <= 40 {
+		for i := range x {
+			idx = append(idx, i)
+		}
+	} else {
+		for range 40 {
+			idx = append(idx, rng.IntN(len(x)))
+		}
+	}
+	var maxGrad float64
+	for _, g := range grad {
+		maxGrad = math.Max(maxGrad, math.Abs(float64(g)))
+	}
+	for _, i := range idx {
+		orig := x[i]
+		x[i] = orig + eps
+		up := loss()
+		x[i] = orig - eps
+		down := loss()
+		x[i] = orig
+		num := (up - down) / (2 * eps)
+		if diff := math.Abs(num - float64(grad[i])); diff > 2e-2*math.Max(maxGrad, 1e-3)+1e-4 {
+			t.Errorf("%s[%d]: analytic %g, numeric %g (max |grad| %g)", name, i, grad[i], num, maxGrad)
+		}
+	}
+}
+
+func TestLinearGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	n, in, out := 5, 7, 3
+	l := NewLinear("l", in, out)
+	copy(l.Weight.W, randSlice(rng, in*out, 1))
+	copy(l.Bias.W, randSlice(rng, out, 1))
+	x, w := randSlice(rng, n*in, 1), randSlice(rng, n*out, 1)
+	y := make([]float32, n*out)
+	loss := func() float64 { l.Forward(y, x, n); return dot64(y, w) }
+	l.Weight.AllocGrad()
+	l.Bias.AllocGrad()
+	dx := make([]float32, n*in)
+	loss()
+	l.Backward(dx, w, x, n)
+	checkGrad(t, "x", x, dx, loss)
+	checkGrad(t, "weight", l.Weight.W, l.Weight.Grad, loss)
+	checkGrad(t, "bias", l.Bias.W, l.Bias.Grad, loss)
+}
+
+func TestLayerNormGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n, d := 4, 9
+	l := NewLayerNorm("ln", d, 1e-5)
+	copy(l.Weight.W, randSlice(rng, d, 1))
+	copy(l.Bias.W, randSlice(rng, d, 1))
+	x, w := randSlice(rng, n*d, 2), randSlice(rng, n*d, 1)
+	y, mean, rstd := make([]float32, n*d), make([]float32, n), make([]float32, n)
+	loss := func() float64 { l.Forward(y, mean, rstd, x, n); return dot64(y, w) }
+	l.Weight.AllocGrad()
+	l.Bias.AllocGrad()
+	dx := make([]float32, n*d)
+	loss()
+	l.Backward(dx, w, x, mean, rstd, n)
+	checkGrad(t, "x", x, dx, loss)
+	checkGrad(t, "gamma", l.Weight.W, l.Weight.Grad, loss)
+	checkGrad(t, "beta", l.Bias.W, l.Bias.Grad, loss)
+}
+
+func TestEmbeddingGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	e := NewEmbedding("e", 6, 4)
+	copy(e.Weight.W, randSlice(rng, 24, 1))
+	ids := []int{1, 5, 1, 0}
+	w := randSlice(rng, len(ids)*4, 1)
+	y := make([]float32, len(ids)*4)
+	loss := func() float64 {
+		clear(y)
+		if err := e.AddForward(y, ids); err != nil {
+			t.Fatal(err)
+		}
+		return dot64(y, w)
+	}
+	e.Weight.AllocGrad()
+	e.Backward(w, ids)
+	checkGrad(t, "table", e.Weight.W, e.Weight.Grad, loss)
+	if err := e.AddForward(y, []int{6}); err == nil {
+		t.Fatal("id 6 of a 6-row table was accepted")
+	}
+}
+
+func TestActivationGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, a := range []Activation{GELU, GELUTanh, ReLU} {
+		x, w := randSlice(rng, 30, 2), randSlice(rng, 30, 1)
+		for i := range x { // keep ReLU away from its kink
+			if math.Abs(float64(x[i])) < 0.05 {
+				x[i] = 0.5
+			}
+		}
+		y := make([]float32, len(x))
+		loss := func() float64 { a.Forward(y, x); return dot64(y, w) }
+		dx := make([]float32, len(x))
+		a.Backward(dx, x, w)
+		checkGrad(t, "activation", x, dx, loss)
+	}
+}
+
+func TestAttentionGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	b, tt, heads, d := 2, 5, 2, 3
+	c := heads * d
+	a := Attention{Heads: heads, HeadDim: d}
+	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	mask := []int{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}
+	w := randSlice(rng, b*tt*c, 1)
+	st := a.NewState(b, tt)
+	ctx := make([]float32, b*tt*c)
+	loss := func() float64 { a.Forward(st, ctx, q, k, v, mask, nil); return dot64(ctx, w) }
+	loss()
+	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
+	a.Backward(st, dq, dk, dv, w, q, k, v, make([]float32, 2*b*heads*tt*tt))
+	checkGrad(t, "q", q, dq, loss)
+	checkGrad(t, "k", k, dk, loss)
+	checkGrad(t, "v", v, dv, loss)
+	// Padded keys get no attention: changing the value of a padded token
+	// changes nothing.
+	loss()
+	before := append([]float32(nil), ctx...)
+	for j := 0; j < c; j++ {
+		v[3*c+j] += 5
+	}
+	loss()
+	for i := range ctx {
+		if ctx[i] != before[i] {
+			t.Fatalf("ctx[%d] changed from %g to %g when a padded value changed", i, before[i], ctx[i])
+		}
+	}
+}
+
+func TestDropout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	d := Dropout{P: 0.25}
+	x := make([]float32, 10000)
+	for i := range x {
+		x[i] = 1
+	}
+	mask := make([]float32, len(x))
+	d.Forward(x, mask, rng)
+	var zeros int
+	var sum float64
+	for i, v := range x {
+		if v == 0 {
+			zeros++
+		} else if math.Abs(float64(v)-1/0.75) > 1e-6 {
+			t.Fatalf("x[%d] = %g, want 0 or %g", i, v, 1/0.75)
+		}
+		sum += float64(v)
+	}
+	if zeros < 2300 || zeros > 2700 {
+		t.Fatalf("%d of 10000 dropped, want about 2500", zeros)
+	}
+	if math.Abs(sum/10000-1) > 0.05 {
+		t.Fatalf("mean after inverted dropout %g, want about 1", sum/10000)
+	}
+	dy := make([]float32, len(x))
+	for i := range dy {
+		dy[i] = 1
+	}
+	d.Backward(dy, mask)
+	for i := range dy {
+		if dy[i] != x[i] {
+			t.Fatalf("dy[%d] = %g, want the mask %g", i, dy[i], x[i])
+		}
+	}
+}
+
+func TestLossGrads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	b, l := 4, 3
+	logits := randSlice(rng, b*l, 2)
+	d := make([]float32, b*l)
+	labels := []int{0, 2, 1, 2}
+	weights := []float32{0.5, 2, 1}
+	if _, err := CrossEntropy(d, logits, labels, l, weights); err != nil {
+		t.Fatal(err)
+	}
+	checkGrad(t, "cross-entropy", logits, d, func() float64 {
+		loss, _ := CrossEntropy(nil, logits, labels, l, weights)
+		return float64(loss)
+	})
+	targets := []float32{1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1}
+	BCEWithLogits(d, logits, targets)
+	checkGrad(t, "bce", logits, d, func() float64 { return float64(BCEWithLogits(nil, logits, targets)) })
+	vals := randSlice(rng, b*l, 1)
+	MSE(d, logits, vals)
+	checkGrad(t, "mse", logits, d, func() float64 { return float64(MSE(nil, logits, vals)) })
+	if _, err := CrossEntropy(nil, logits, []int{0, 3, 0, 0}, l, nil); err == nil {
+		t.Fatal("label 3 of 3 classes was accepted")
+	}
+	// Known value: uniform logits give log(classes).
+	loss, _ := CrossEntropy(nil, make([]float32, 3), []int{1}, 3, nil)
+	if math.Abs(float64(loss)-math.Log(3)) > 1e-6 {
+		t.Fatalf("cross-entropy of uniform logits %g, want log 3", loss)
+	}
+}

@@ -1,0 +1,33 @@
+package nn
+
+import "github.com/textclf/textclf/tensor"
+
+// LayerNorm normalises rows of dim values, as torch.nn.LayerNorm.
+type LayerNorm struct {
+	Dim    int
+	Eps    float32
+	Weight *Param // gamma [dim]
+	Bias   *Param // beta [dim]
+}
+
+// NewLayerNorm makes a LayerNorm named prefix.weight / prefix.bias, with
+// weight 1 and bias 0.
+func NewLayerNorm(prefix string, dim int, eps float32) *LayerNorm {
+	l := &LayerNorm{Dim: dim, Eps: eps, Weight: NewParam(prefix+".weight", dim), Bias: NewParam(prefix+".bias", dim)}
+	l.Weight.Fill(1)
+	return l
+}
+
+// Params lists gamma and beta.
+func (l *LayerNorm) Params() []*Param { return []*Param{l.Weight, l.Bias} }
+
+// Forward normalises x [n, dim] into y (y may be x). mean and rstd (length n)
+// receive the statistics Backward needs; pass nil for inference.
+func (l *LayerNorm) Forward(y, mean, rstd, x []float32, n int) {
+	tensor.LayerNorm(y, mean, rstd, x, l.Weight.W, l.Bias.W, n, l.Dim, l.Eps)
+}
+
+// Backward adds the input gradient to dx [n, dim] and the parameter gradients.
+func (l *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, n int) {
+	tensor.LayerNormBackward(dx, l.Weight.Grad, l.Bias.Grad, dy, x, l.Weight.W, mean, rstd, n, l.Dim)
+}

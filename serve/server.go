@@ -1,0 +1,481 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/textclf/textclf"
+)
+
+// Config configures a Server. Zero values take TEI's defaults.
+type Config struct {
+	// ModelID is the model's name in /info (the --model argument).
+	ModelID string
+	// MaxBatchTokens bounds a batch's padded size: inputs × longest input
+	// (default 16384). It must be at least the model's max input length.
+	MaxBatchTokens int
+	// MaxBatchRequests bounds the inputs of a batch (default 64); 1 turns
+	// dynamic batching off.
+	MaxBatchRequests int
+	// MaxClientBatchSize bounds the inputs of one request (default 32).
+	MaxClientBatchSize int
+	// MaxConcurrentRequests bounds the inputs admitted at once, queued or
+	// running (default 512); beyond it requests get 429.
+	MaxConcurrentRequests int
+	// AutoTruncate truncates inputs longer than the max input length when a
+	// request does not say "truncate".
+	AutoTruncate bool
+	// PayloadLimit bounds request bodies in bytes (default 2,000,000).
+	PayloadLimit int64
+	// ReadTimeout and WriteTimeout are the http.Server's (default 30 s and
+	// 120 s); ShutdownTimeout bounds the wait for in-flight requests on
+	// shutdown (default 30 s).
+	ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults() {
+	setInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setInt(&c.MaxBatchTokens, 16384)
+	setInt(&c.MaxBatchRequests, 64)
+	setInt(&c.MaxClientBatchSize, 32)
+	setInt(&c.MaxConcurrentRequests, 512)
+	if c.PayloadLimit <= 0 {
+		c.PayloadLimit = 2_000_000
+	}
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDur(&c.ReadTimeout, 30*time.Second)
+	setDur(&c.WriteTimeout, 120*time.Second)
+	setDur(&c.ShutdownTimeout, 30*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is the HTTP classification server: TEI's /predict, /tokenize,
+// /info, /health and /metrics over a dynamic batcher.
+type Server struct {
+	cfg      Config
+	model    Model
+	m        *metrics
+	b        *batcher
+	inflight atomic.Int64
+	handler  http.Handler
+}
+
+// New starts a server's batcher for model. Close stops it.
+func New(model Model, cfg Config) (*Server, error) {
+	cfg.defaults()
+	if len(model.Labels()) == 0 {
+		return nil, errors.New("serve: the model has no labels")
+	}
+	if max := model.MaxInputLength(); max > cfg.MaxBatchTokens {
+		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
+	}
+	s := &Server{cfg: cfg, model: model, m: newMetrics()}
+	s.b = newBatcher(model, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /predict", s.predict)
+	mux.HandleFunc("POST /tokenize", s.tokenize)
+	mux.HandleFunc("GET /info", s.info)
+	mux.HandleFunc("GET /health", s.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	// TEI's aliases: the root and SageMaker's routes.
+	mux.HandleFunc("POST /{$}", s.predict)
+	mux.HandleFunc("POST /invocations", s.predict)
+	mux.HandleFunc("GET /{$}", s.health)
+	mux.HandleFunc("GET /ping", s.health)
+	s.handler = s.logRequests(mux)
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the batcher after answering the inputs already queued; later
+// requests get 503.
+func (s *Server) Close() { s.b.close() }
+
+// ListenAndServe serves on addr until ctx is done, then shuts down
+// gracefully: it stops accepting connections, finishes in-flight requests
+// (up to ShutdownTimeout) and stops the batcher.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on a listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	log := s.cfg.Logger
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		ReadHeaderTimeout: s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       2 * s.cfg.ReadTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("ready", "addr", ln.Addr().String(), "model", s.cfg.ModelID)
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.Close()
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	log.Info("stopped")
+	return err
+}
+
+// Error types of TEI's ErrorResponse.
+const (
+	typeValidation = "validation"
+	typeTokenizer  = "tokenizer"
+	typeOverloaded = "overloaded"
+	typeBackend    = "backend"
+	typeEmpty      = "empty"
+	typeUnhealthy  = "unhealthy"
+)
+
+// apiError is an error answer: TEI's {"error", "error_type"} with a status.
+type apiError struct {
+	status int
+	kind   string
+	msg    string
+	metric string // te_request_failure's err label
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// errOverloaded answers requests beyond MaxConcurrentRequests.
+var errOverloaded = &apiError{http.StatusTooManyRequests, typeOverloaded, "Model is overloaded", typeOverloaded}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *apiError) {
+	s.m.failures.WithLabelValues(e.metric).Inc()
+	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "request failed", slog.String("path", r.URL.Path),
+		slog.Int("status", e.status), slog.String("error_type", e.kind), slog.String("error", e.msg))
+	writeJSON(w, e.status, map[string]string{"error": e.msg, "error_type": e.kind})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decodeBody reads a JSON body within the payload limit.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.PayloadLimit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+				fmt.Sprintf("request body exceeds %d bytes", s.cfg.PayloadLimit), "payload"}
+		}
+		return &apiError{http.StatusBadRequest, typeValidation, "read body: " + err.Error(), "body"}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{http.StatusUnprocessableEntity, typeValidation, "malformed JSON body: " + err.Error(), typeValidation}
+	}
+	return nil
+}
+
+// acquire admits n inputs if there is room for all of them.
+func (s *Server) acquire(n int) bool {
+	for {
+		cur := s.inflight.Load()
+		if cur+int64(n) > int64(s.cfg.MaxConcurrentRequests) {
+			return false
+		}
+		if s.inflight.CompareAndSwap(cur, cur+int64(n)) {
+			return true
+		}
+	}
+}
+
+func (s *Server) release(n int) { s.inflight.Add(-int64(n)) }
+
+func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var req predictRequest
+	if e := s.decodeBody(w, r, &req); e != nil {
+		s.m.requests.WithLabelValues("single").Inc()
+		s.fail(w, r, e)
+		return
+	}
+	inputs, batch, err := parsePredictInputs(req.Inputs)
+	method := "single"
+	if batch {
+		method = "batch"
+	}
+	s.m.requests.WithLabelValues(method).Inc()
+	if err != nil {
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
+		return
+	}
+	if len(inputs) > s.cfg.MaxClientBatchSize {
+		s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+			fmt.Sprintf("batch size %d > maximum allowed batch size %d", len(inputs), s.cfg.MaxClientBatchSize), "batch_size"})
+		return
+	}
+	if !s.acquire(len(inputs)) {
+		s.fail(w, r, errOverloaded)
+		return
+	}
+	defer s.release(len(inputs))
+	truncate := s.cfg.AutoTruncate
+	if req.Truncate != nil {
+		truncate = *req.Truncate
+	}
+
+	// Tokenize, then queue every input; the batcher may put them in
+	// different batches, beside other clients' inputs.
+	maxLen := s.model.MaxInputLength()
+	encs := make([]Encoded, len(inputs))
+	chars, tokens := 0, 0
+	for i, in := range inputs {
+		enc, err := s.model.Encode(in, truncate)
+		if err != nil {
+			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			return
+		}
+		if maxLen > 0 && enc.Len > maxLen {
+			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len), typeValidation})
+			return
+		}
+		s.m.inputLength.Observe(float64(enc.Len))
+		encs[i] = enc
+		chars += len([]rune(in.Text))
+		if in.Pair != nil {
+			chars += len([]rune(*in.Pair))
+		}
+		tokens += enc.Len
+	}
+	tokenization := time.Since(start)
+	waits := make([]<-chan jobResult, len(encs))
+	for i, enc := range encs {
+		if waits[i], err = s.b.submit(r.Context(), enc); err != nil {
+			if errors.Is(err, errClosed) {
+				s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, err.Error(), typeUnhealthy})
+			} else {
+				s.fail(w, r, errOverloaded)
+			}
+			return
+		}
+	}
+	labels := s.model.Labels()
+	answers := make([][]prediction, len(encs))
+	var queue, inference time.Duration
+	var failed error
+	for i, wait := range waits {
+		res := <-wait // always answered, even when the client is gone
+		queue += res.queue
+		inference += res.inference
+		if res.err != nil {
+			failed = res.err
+			continue
+		}
+		scores := s.model.Scores(res.out, req.RawScores)
+		if len(scores) != len(labels) {
+			failed = fmt.Errorf("model gave %d scores for %d labels", len(scores), len(labels))
+			continue
+		}
+		p := make([]prediction, len(scores))
+		for j, sc := range scores {
+			if math.IsNaN(float64(sc)) {
+				failed = errors.New("score is NaN")
+			}
+			p[j] = prediction{Score: sc, Label: labels[j]}
+		}
+		sort.SliceStable(p, func(a, b int) bool { return p[a].Score > p[b].Score })
+		answers[i] = p
+	}
+	if failed != nil {
+		if r.Context().Err() != nil {
+			return // the client is gone
+		}
+		s.fail(w, r, &apiError{http.StatusFailedDependency, typeBackend, "inference failed: " + failed.Error(), "inference"})
+		return
+	}
+	n := time.Duration(len(encs))
+	queue, inference = queue/n, inference/n
+	total := time.Since(start)
+	s.m.tokenization.Observe(tokenization.Seconds())
+	s.m.queue.Observe(queue.Seconds())
+	s.m.inference.Observe(inference.Seconds())
+	s.m.duration.Observe(total.Seconds())
+	s.m.success.WithLabelValues(method).Inc()
+	h := w.Header()
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	h.Set("x-compute-type", "cpu")
+	h.Set("x-compute-time", ms(total))
+	h.Set("x-compute-characters", strconv.Itoa(chars))
+	h.Set("x-compute-tokens", strconv.Itoa(tokens))
+	h.Set("x-total-time", ms(total))
+	h.Set("x-tokenization-time", ms(tokenization))
+	h.Set("x-queue-time", ms(queue))
+	h.Set("x-inference-time", ms(inference))
+	if batch {
+		writeJSON(w, http.StatusOK, answers)
+	} else {
+		writeJSON(w, http.StatusOK, answers[0])
+	}
+}
+
+func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
+	s.m.requests.WithLabelValues("tokenize").Inc()
+	var req tokenizeRequest
+	if e := s.decodeBody(w, r, &req); e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	texts, batch, err := parseTokenizeInputs(req.Inputs)
+	if err != nil {
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
+		return
+	}
+	if batch && len(texts) == 0 {
+		s.fail(w, r, &apiError{http.StatusBadRequest, typeEmpty, "`inputs` cannot be empty", typeEmpty})
+		return
+	}
+	if len(texts) > s.cfg.MaxClientBatchSize {
+		s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+			fmt.Sprintf("batch size %d > maximum allowed batch size %d", len(texts), s.cfg.MaxClientBatchSize), "batch_size"})
+		return
+	}
+	special := true
+	if req.AddSpecialTokens != nil {
+		special = *req.AddSpecialTokens
+	}
+	out := make([][]Token, len(texts))
+	for i, t := range texts {
+		if out[i], err = s.model.Tokenize(t, special); err != nil {
+			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			return
+		}
+	}
+	s.m.success.WithLabelValues("tokenize").Inc()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Info is the body of GET /info: TEI's Info fields, plus multi_label and
+// model_kind.
+type Info struct {
+	ModelID               string    `json:"model_id"`
+	ModelSHA              *string   `json:"model_sha"`
+	ModelDType            string    `json:"model_dtype"`
+	ModelType             ModelType `json:"model_type"`
+	ModelKind             string    `json:"model_kind"`
+	MultiLabel            bool      `json:"multi_label"`
+	MaxConcurrentRequests int       `json:"max_concurrent_requests"`
+	MaxInputLength        int       `json:"max_input_length"`
+	MaxBatchTokens        int       `json:"max_batch_tokens"`
+	MaxBatchRequests      *int      `json:"max_batch_requests"`
+	MaxClientBatchSize    int       `json:"max_client_batch_size"`
+	AutoTruncate          bool      `json:"auto_truncate"`
+	TokenizationWorkers   int       `json:"tokenization_workers"`
+	Version               string    `json:"version"`
+	SHA                   *string   `json:"sha"`
+	DockerLabel           *string   `json:"docker_label"`
+}
+
+// ModelType is TEI's model type: always a classifier here.
+type ModelType struct {
+	Classifier ClassifierModel `json:"classifier"`
+}
+
+// ClassifierModel holds a classifier's labels.
+type ClassifierModel struct {
+	ID2Label map[string]string `json:"id2label"`
+	Label2ID map[string]int    `json:"label2id"`
+}
+
+// Info describes the served model and the server's limits.
+func (s *Server) Info() Info {
+	labels := s.model.Labels()
+	cm := ClassifierModel{ID2Label: map[string]string{}, Label2ID: map[string]int{}}
+	for i, l := range labels {
+		cm.ID2Label[strconv.Itoa(i)] = l
+		cm.Label2ID[l] = i
+	}
+	mbr := s.cfg.MaxBatchRequests
+	return Info{
+		ModelID: s.cfg.ModelID, ModelDType: "float32", ModelType: ModelType{Classifier: cm},
+		ModelKind: s.model.Kind(), MultiLabel: s.model.MultiLabel(),
+		MaxConcurrentRequests: s.cfg.MaxConcurrentRequests, MaxInputLength: s.model.MaxInputLength(),
+		MaxBatchTokens: s.cfg.MaxBatchTokens, MaxBatchRequests: &mbr, MaxClientBatchSize: s.cfg.MaxClientBatchSize,
+		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: runtime.GOMAXPROCS(0), Version: textclf.Version,
+	}
+}
+
+func (s *Server) info(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Info()) }
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	s.b.mu.RLock()
+	closed := s.b.closed
+	s.b.mu.RUnlock()
+	if closed {
+		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy", typeUnhealthy})
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// statusWriter remembers the status of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+	})
+}

@@ -1,0 +1,228 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/textclf/textclf/metrics"
+	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/safetensors"
+)
+
+// evalBatchSize is the number of sequences per inference batch in evaluation.
+const evalBatchSize = 32
+
+// logitsOf runs inference on examples in batches of similar length.
+func logitsOf(m *model.Model, exs []example) ([][]float32, error) {
+	order := make([]int, len(exs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(exs[order[a]].ids) < len(exs[order[b]].ids) })
+	out := make([][]float32, len(exs))
+	for lo := 0; lo < len(order); lo += evalBatchSize {
+		idx := order[lo:min(lo+evalBatchSize, len(order))]
+		b, _ := microBatch(exs, idx, model.SingleLabel, m.PadID())
+		logits, err := m.Forward(b)
+		if err != nil {
+			return nil, err
+		}
+		l := m.NumLabels
+		for i, j := range idx {
+			out[j] = logits[i*l : (i+1)*l : (i+1)*l]
+		}
+	}
+	return out, nil
+}
+
+// evalMetrics computes the loss and the metrics of logits against examples.
+func evalMetrics(m *model.Model, labels []string, problem string, exs []example, logits [][]float32) (map[string]float64, *metrics.Report, error) {
+	out := map[string]float64{}
+	var total float64
+	var rep *metrics.Report
+	var err error
+	switch problem {
+	case model.SingleLabel:
+		gold, pred := make([]int, len(exs)), make([]int, len(exs))
+		for i, ex := range exs {
+			loss, err := nn.CrossEntropy(nil, logits[i], []int{ex.class}, m.NumLabels, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			total += float64(loss)
+			gold[i], pred[i] = ex.class, argmax(logits[i])
+		}
+		if rep, err = metrics.Classification(labels, gold, pred); err != nil {
+			return nil, nil, err
+		}
+		out["accuracy"], out["f1"] = rep.Accuracy, rep.Macro.F1
+	case model.MultiLabel:
+		gold, scores := make([][]int, len(exs)), make([][]float32, len(exs))
+		for i, ex := range exs {
+			total += float64(nn.BCEWithLogits(nil, logits[i], ex.values))
+			gold[i] = ex.gold
+			scores[i] = make([]float32, len(logits[i]))
+			for j, v := range logits[i] {
+				scores[i][j] = float32(1 / (1 + math.Exp(-float64(v))))
+			}
+		}
+		if rep, err = metrics.MultiLabel(labels, gold, scores, 0.5); err != nil {
+			return nil, nil, err
+		}
+		out["accuracy"], out["f1"] = rep.Accuracy, rep.Macro.F1
+	case model.Regression:
+		for i, ex := range exs {
+			total += float64(nn.MSE(nil, logits[i], ex.values))
+		}
+	}
+	out["loss"] = total / float64(max(1, len(exs)))
+	return out, rep, nil
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// evaluate scores the evaluation set, saves the model when it is the best so
+// far and reports whether early stopping should end training.
+func (r *run) evaluate() (bool, error) {
+	logits, err := logitsOf(r.m, r.eval)
+	if err != nil {
+		return false, err
+	}
+	scores, _, err := evalMetrics(r.m, r.labels, r.problem, r.eval, logits)
+	if err != nil {
+		return false, err
+	}
+	st := r.state
+	if err := r.record(LogEntry{Step: st.GlobalStep, Epoch: st.Epoch, Eval: scores}); err != nil {
+		return false, err
+	}
+	metric := r.cfg.Metric
+	if r.problem == model.Regression {
+		metric = "loss"
+	}
+	v := scores[metric]
+	better := st.BestMetric == nil || (metric == "loss" && v < *st.BestMetric) || (metric != "loss" && v > *st.BestMetric)
+	if better {
+		st.BestMetric, st.BestStep, st.BadEvals = &v, st.GlobalStep, 0
+		st.BestModelCheckpoint = r.cfg.Output
+		return false, r.saveModel(r.cfg.Output)
+	}
+	st.BadEvals++
+	return r.cfg.Patience > 0 && st.BadEvals >= r.cfg.Patience, nil
+}
+
+// saveCheckpoint writes checkpoint-<step>: the model, the optimizer
+// moments and the trainer state, then removes older checkpoints.
+func (r *run) saveCheckpoint() error {
+	st := r.state
+	dir := filepath.Join(r.cfg.Output, fmt.Sprintf("checkpoint-%d", st.GlobalStep))
+	if err := r.saveModel(dir); err != nil {
+		return err
+	}
+	step, m, v := r.stepper.Optimizer.State()
+	var tensors []safetensors.Tensor
+	for i, p := range r.m.Params() {
+		tensors = append(tensors, safetensors.FromFloat32("exp_avg."+p.Name, p.Shape, m[i]),
+			safetensors.FromFloat32("exp_avg_sq."+p.Name, p.Shape, v[i]))
+	}
+	if err := safetensors.WriteFile(filepath.Join(dir, "optimizer.safetensors"), tensors, map[string]string{"step": strconv.Itoa(step)}); err != nil {
+		return err
+	}
+	rng, err := r.m.RNGState()
+	if err != nil {
+		return err
+	}
+	st.RNG = rng
+	if err := writeJSONAtomic(filepath.Join(dir, "trainer_state.json"), st); err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(r.cfg.Output, "checkpoint-*"))
+	for _, o := range old {
+		if o != dir {
+			os.RemoveAll(o)
+		}
+	}
+	return nil
+}
+
+// restore continues from a checkpoint directory written by saveCheckpoint
+// (the model weights were loaded from it already).
+func (r *run) restore(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "trainer_state.json"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("resume: %s: %w", filepath.Join(dir, "trainer_state.json"), err)
+	}
+	if strings.Join(st.Labels, "\x00") != strings.Join(r.labels, "\x00") || st.ProblemType != r.problem {
+		return fmt.Errorf("resume: %s was trained on labels %v (%s), the data has %v (%s)", dir, st.Labels, st.ProblemType, r.labels, r.problem)
+	}
+	if st.MaxSteps != r.state.MaxSteps {
+		return fmt.Errorf("resume: %s was planned for %d steps, this run for %d: keep the same data and options", dir, st.MaxSteps, r.state.MaxSteps)
+	}
+	f, err := safetensors.Open(filepath.Join(dir, "optimizer.safetensors"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	defer f.Close()
+	step, err := strconv.Atoi(f.Metadata()["step"])
+	if err != nil {
+		return fmt.Errorf("resume: %s: no optimizer step count", f.Path)
+	}
+	params := r.m.Params()
+	m, v := make([][]float32, len(params)), make([][]float32, len(params))
+	for i, p := range params {
+		for _, k := range []struct {
+			name string
+			dst  *[]float32
+		}{{"exp_avg." + p.Name, &m[i]}, {"exp_avg_sq." + p.Name, &v[i]}} {
+			t, err := f.Tensor(k.name)
+			if err != nil {
+				return fmt.Errorf("resume: %s: %w", f.Path, err)
+			}
+			if *k.dst, err = t.Float32(); err != nil {
+				return fmt.Errorf("resume: %s: %w", f.Path, err)
+			}
+			if len(*k.dst) != p.Size() {
+				return fmt.Errorf("resume: %s: tensor %s has %d values, the model %d", f.Path, k.name, len(*k.dst), p.Size())
+			}
+		}
+	}
+	r.stepper.Optimizer.SetState(step, m, v)
+	if err := r.m.SetRNGState(st.RNG); err != nil {
+		return fmt.Errorf("resume: random state: %w", err)
+	}
+	*r.state = st
+	return nil
+}
+
+// LatestCheckpoint returns the checkpoint-N directory of output with the
+// largest N, or "" if there is none.
+func LatestCheckpoint(output string) string {
+	dirs, _ := filepath.Glob(filepath.Join(output, "checkpoint-*"))
+	best, bestN := "", -1
+	for _, d := range dirs {
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "checkpoint-"))
+		if err == nil && n > bestN {
+			best, bestN = d, n
+		}
+	}
+	return best
+}

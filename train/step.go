@@ -1,0 +1,89 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/nn"
+)
+
+// Stepper takes optimizer steps on a model as the HF Trainer does: the loss
+// of each micro-batch divided by the accumulation count, gradients summed,
+// clipped to a global norm, AdamW at the scheduled learning rate.
+type Stepper struct {
+	Model       *model.Model
+	Optimizer   *AdamW
+	Schedule    Schedule
+	BaseLR      float64
+	MaxGradNorm float64 // 0 disables clipping
+}
+
+// StepResult is what one optimizer step did.
+type StepResult struct {
+	Loss     float64 // mean loss of the micro-batches
+	GradNorm float64 // global gradient norm before clipping
+	LR       float64 // learning rate used
+}
+
+// Step runs forward and backward on every micro-batch and one optimizer step.
+func (s *Stepper) Step(batches []*model.Batch, labels []*model.Labels) (StepResult, error) {
+	if len(batches) == 0 || len(batches) != len(labels) {
+		return StepResult{}, fmt.Errorf("step: %d batches and %d label sets", len(batches), len(labels))
+	}
+	s.Model.ZeroGrad()
+	scale := 1 / float32(len(batches))
+	var res StepResult
+	for i, b := range batches {
+		_, loss, err := s.Model.ForwardTrain(b, labels[i])
+		if err != nil {
+			return StepResult{}, err
+		}
+		res.Loss += float64(loss) / float64(len(batches))
+		// The gradient of loss/accum: scale the logit gradient.
+		d := s.Model.LossGradient()
+		for j := range d {
+			d[j] *= scale
+		}
+		if err := s.Model.Backward(d); err != nil {
+			return StepResult{}, err
+		}
+	}
+	res.GradNorm = GlobalNorm(s.Model.Params())
+	if s.MaxGradNorm > 0 {
+		ClipGradNorm(s.Model.Params(), res.GradNorm, s.MaxGradNorm)
+	}
+	res.LR = s.BaseLR * s.Schedule.Factor(s.Optimizer.Steps())
+	s.Optimizer.LR = res.LR
+	s.Optimizer.Step()
+	return res, nil
+}
+
+// GlobalNorm is the L2 norm of all gradients together, as clip_grad_norm_
+// computes it.
+func GlobalNorm(params []*nn.Param) float64 {
+	var sum float64
+	for _, p := range params {
+		var ps float64
+		for _, g := range p.Grad {
+			ps += float64(g) * float64(g)
+		}
+		sum += ps
+	}
+	return math.Sqrt(sum)
+}
+
+// ClipGradNorm scales all gradients by maxNorm/(norm+1e-6) when that is
+// below 1, as torch.nn.utils.clip_grad_norm_.
+func ClipGradNorm(params []*nn.Param, norm, maxNorm float64) {
+	coef := maxNorm / (norm + 1e-6)
+	if coef >= 1 {
+		return
+	}
+	c := float32(coef)
+	for _, p := range params {
+		for i := range p.Grad {
+			p.Grad[i] *= c
+		}
+	}
+}
