@@ -53,18 +53,20 @@ func (l *layer) params() []*nn.Param {
 	return append(ps, l.ln2.Params()...)
 }
 
-func (l *layer) newActs(x []float32, b, t int) *layerActs {
+// newActs takes the activation buffers of a forward pass from alloc (which
+// need not zero them: forward writes every value).
+func (l *layer) newActs(x []float32, b, t int, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
 	n := b * t
 	a := &layerActs{
-		x: x, q: make([]float32, n*c), k: make([]float32, n*c), v: make([]float32, n*c), ctx: make([]float32, n*c),
-		attn: l.attn.NewState(b, t), attnRes: make([]float32, n*c), ln1Mean: make([]float32, n), ln1Rstd: make([]float32, n),
-		h1: make([]float32, n*c), inter: make([]float32, n*inter), actOut: make([]float32, n*inter),
-		ffnRes: make([]float32, n*c), ln2Mean: make([]float32, n), ln2Rstd: make([]float32, n), out: make([]float32, n*c),
+		x: x, q: alloc(n * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(n * c),
+		attn: l.attn.NewStateIn(b, t, alloc), attnRes: alloc(n * c), ln1Mean: alloc(n), ln1Rstd: alloc(n),
+		h1: alloc(n * c), inter: alloc(n * inter), actOut: alloc(n * inter),
+		ffnRes: alloc(n * c), ln2Mean: alloc(n), ln2Rstd: alloc(n), out: alloc(n * c),
 	}
 	if l.dropout.P > 0 {
-		a.drop1Mask = make([]float32, n*c)
-		a.drop2Mask = make([]float32, n*c)
+		a.drop1Mask = alloc(n * c)
+		a.drop2Mask = alloc(n * c)
 	}
 	return a
 }
@@ -99,13 +101,15 @@ type layerGrads struct {
 	attnScratch                               []float32
 }
 
-func (l *layer) newGrads(b, t int) *layerGrads {
+// newGrads takes the gradient buffers of a backward pass from alloc;
+// backward clears or overwrites each before use.
+func (l *layer) newGrads(b, t int, alloc func(int) []float32) *layerGrads {
 	c, inter := l.q.Out, l.ffn1.Out
 	n := b * t
 	return &layerGrads{
-		dRes: make([]float32, n*c), dH1: make([]float32, n*c), dAct: make([]float32, n*inter), dInter: make([]float32, n*inter),
-		dCtx: make([]float32, n*c), dQ: make([]float32, n*c), dK: make([]float32, n*c), dV: make([]float32, n*c),
-		attnScratch: make([]float32, 2*b*l.attn.Heads*t*t),
+		dRes: alloc(n * c), dH1: alloc(n * c), dAct: alloc(n * inter), dInter: alloc(n * inter),
+		dCtx: alloc(n * c), dQ: alloc(n * c), dK: alloc(n * c), dV: alloc(n * c),
+		attnScratch: alloc(2 * b * l.attn.Heads * t * t),
 	}
 }
 

@@ -48,6 +48,9 @@ type Model struct {
 	params []*nn.Param
 	rng    *rand.Rand
 	pcg    *rand.PCG // rng's source, for saving and restoring its state
+	// arena holds the activations and gradient buffers of a training step,
+	// reused from step to step.
+	arena arena
 
 	// The activations of the last ForwardTrain, for Backward.
 	train *trainState
@@ -271,7 +274,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 	}
 	if len(m.layers) > 0 {
 		// One set of buffers serves every layer: the output of one is the input of the next.
-		a := m.layers[0].newActs(x, in.B, in.T)
+		a := m.layers[0].newActs(x, in.B, in.T, makeFloats)
 		for _, l := range m.layers {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
@@ -311,8 +314,9 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	if err := m.emb.forward(st.emb, x, in, m.rng); err != nil {
 		return nil, 0, err
 	}
+	m.arena.reset()
 	for _, l := range m.layers {
-		a := l.newActs(x, in.B, in.T)
+		a := l.newActs(x, in.B, in.T, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out
@@ -387,8 +391,8 @@ func (m *Model) Backward(dLogits []float32) error {
 	dHidden := make([]float32, n*c)
 	m.head.backward(st.head, dLogits, dHidden, in.B, in.T)
 	if len(m.layers) > 0 {
-		g := m.layers[0].newGrads(in.B, in.T)
-		dx := make([]float32, n*c)
+		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
+		dx := m.arena.take(n * c)
 		for i := len(m.layers) - 1; i >= 0; i-- {
 			clear(dx)
 			m.layers[i].backward(st.layers[i], g, dHidden, dx)

@@ -31,12 +31,18 @@ func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.Hea
 
 // NewState allocates the buffers of a forward pass over B sequences of T tokens.
 func (a *Attention) NewState(b, t int) *AttentionState {
+	return a.NewStateIn(b, t, func(n int) []float32 { return make([]float32, n) })
+}
+
+// NewStateIn is NewState with the float buffers taken from alloc, which may
+// return memory that is not zeroed (Forward writes all of it).
+func (a *Attention) NewStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
 	n := b * a.Heads * t * t
-	s := &AttentionState{B: b, T: t, Probs: make([]float32, n)}
+	s := &AttentionState{B: b, T: t, Probs: alloc(n)}
 	s.Dropped = s.Probs
 	if a.Dropout.P > 0 {
-		s.Dropped = make([]float32, n)
-		s.DropMask = make([]float32, n)
+		s.Dropped = alloc(n)
+		s.DropMask = alloc(n)
 	}
 	c := a.Heads * a.HeadDim
 	for i := 0; i < b; i++ {
