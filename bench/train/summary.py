@@ -74,7 +74,8 @@ def main(out):
     print("  PyTorch  %.2f %%" % (100 * acc_pt))
     print("  difference %+.2f points (%s 0.5)" % (s["difference_points"], "within" if s["within_0_5_points"] else "NOT within"))
     for e in per_epoch:
-        print("  epoch %d: textclf %s, PyTorch %.4f" % (e["epoch"], e["textclf"], e["torch"]))
+        tce = "%.4f" % e["textclf"] if e["textclf"] is not None else "-"
+        print("  epoch %d: textclf %s, PyTorch %.4f" % (e["epoch"], tce, e["torch"]))
     print("  largest difference of the windowed training loss: %.2e" % worst_loss)
     if s["textclf_model_in_torch"]:
         c = s["textclf_model_in_torch"]
