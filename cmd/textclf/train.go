@@ -154,7 +154,7 @@ with Adam, optionally over pretrained word vectors (--vectors).`,
 	fs.IntVar(&threads, "threads", runtime.NumCPU(), "worker threads")
 	fs.IntVar(&batchSize, "batch-size", 32, "mini-batch size (transformer default 8; textcnn, bilstm)")
 	fs.Uint64Var(&seed, "seed", 42, "random seed")
-	fs.BoolVar(&noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches (textcnn, bilstm)")
+	fs.BoolVar(&noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches, no length bucketing (transformer, textcnn, bilstm)")
 	fs.StringVar(&segment, "segment", classic.SegmentWords, "word segmentation: words (punctuation split, CJK as characters), whitespace, or zh-words (Chinese words with gse)")
 	fs.BoolVar(&lower, "lower", false, "lower-case texts before segmentation")
 	fs.Float64Var(&threshold, "threshold", 0.5, "multi-label decision threshold")
@@ -172,7 +172,7 @@ with Adam, optionally over pretrained word vectors (--vectors).`,
 	fs.IntSliceVar(&nn.Widths, "filter-widths", nn.Widths, "filter widths (textcnn)")
 	fs.IntVar(&nn.Hidden, "hidden", nn.Hidden, "LSTM hidden size per direction (bilstm)")
 	fs.StringVar(&nn.Pool, "pool", nn.Pool, "pooling over time: max or mean (bilstm)")
-	fs.Float64Var(&nn.Dropout, "dropout", nn.Dropout, "dropout (transformer: overrides hidden and attention dropout; textcnn, bilstm: before the output layer)")
+	fs.Float64Var(&nn.Dropout, "dropout", nn.Dropout, "dropout (transformer: when given, overrides the config's hidden and attention dropout; textcnn, bilstm: before the output layer, default 0.5)")
 	fs.IntVar(&nn.MaxLen, "max-length", nn.MaxLen, "truncate texts to this many tokens (transformer default 128; textcnn, bilstm)")
 	return cmd
 }
