@@ -1,8 +1,11 @@
 package textclf
 
 import (
+	"strings"
+
 	"context"
 	"fmt"
+	"github.com/textclf/textclf/data"
 	"math"
 	"testing"
 
@@ -100,5 +103,40 @@ func TestApplyFunction(t *testing.T) {
 	}
 	if none := ApplyFunction(logits, None); fmt.Sprint(none) != fmt.Sprint(logits) {
 		t.Errorf("none %v", none)
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	ctx := context.Background()
+	clf, err := Load(ctx, tinyBERT, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &data.Dataset{Path: "mem", Examples: []data.Example{
+		{Text: "great movie", Labels: []string{"positive"}, Line: 1},
+		{Text: "bad film", Labels: []string{"negative"}, Line: 2},
+		{Text: "the plot", Labels: []string{"neutral"}, Line: 3},
+		{Text: "i loved it", TextPair: "so fun", Labels: []string{"positive"}, Line: 4},
+	}}
+	rep, err := clf.Evaluate(ctx, ds, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := clf.ClassifyInputs(ctx, InputsOf(ds.Examples), Softmax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	correct := 0
+	for i, p := range preds {
+		if p.Label == ds.Examples[i].Labels[0] {
+			correct++
+		}
+	}
+	if rep.N != 4 || math.Abs(rep.Accuracy-float64(correct)/4) > 1e-12 {
+		t.Fatalf("report: n %d accuracy %g, predictions give %g", rep.N, rep.Accuracy, float64(correct)/4)
+	}
+	ds.Examples[0].Labels = []string{"unknown"}
+	if _, err := clf.Evaluate(ctx, ds, 0.5); err == nil || !strings.Contains(err.Error(), "mem:1") {
+		t.Fatalf("unknown label: %v, want an error naming mem:1", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/tokenizer"
 )
@@ -65,7 +66,7 @@ input are ignored.`,
 					if err != nil {
 						return err
 					}
-					inputs = examplesToInputs(ds.Examples)
+					inputs = textclf.InputsOf(ds.Examples)
 				default:
 					var err error
 					if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {

@@ -166,7 +166,6 @@ func resolveModelDir(ctx context.Context, arg string) (string, error) {
 
 // runTransformerEval scores a transformer model on a labelled data file.
 func runTransformerEval(cmd *cobra.Command, modelArg, dataPath string, opt data.Options) (*metrics.Report, error) {
-	ctx := commandContext(cmd)
 	clf, err := loadClassifier(cmd, modelArg)
 	if err != nil {
 		return nil, err
@@ -175,63 +174,8 @@ func runTransformerEval(cmd *cobra.Command, modelArg, dataPath string, opt data.
 	if err != nil {
 		return nil, err
 	}
-	inputs := examplesToInputs(ds.Examples)
-	fn := clf.DefaultFunction()
-	preds, err := clf.ClassifyInputs(ctx, inputs, fn)
-	if err != nil {
-		return nil, err
-	}
-	index := map[string]int{}
-	for i, l := range clf.Labels {
-		index[l] = i
-	}
-	labelIDs := func(ex data.Example) ([]int, error) {
-		var ids []int
-		for _, l := range ex.Labels {
-			id, ok := index[l]
-			if !ok {
-				return nil, fmt.Errorf("%s:%d: label %q is not one of the model's %v", ds.Path, ex.Line, l, clf.Labels)
-			}
-			ids = append(ids, id)
-		}
-		return ids, nil
-	}
-	if clf.Model.ProblemType == model.MultiLabel {
-		gold := make([][]int, len(preds))
-		scores := make([][]float32, len(preds))
-		for i, p := range preds {
-			if gold[i], err = labelIDs(ds.Examples[i]); err != nil {
-				return nil, err
-			}
-			scores[i] = textclf.ApplyFunction(p.Logits, textclf.Sigmoid)
-		}
-		threshold, _ := cmd.Flags().GetFloat64("threshold")
-		return metrics.MultiLabel(clf.Labels, gold, scores, threshold)
-	}
-	gold, pred := make([]int, len(preds)), make([]int, len(preds))
-	for i, p := range preds {
-		ids, err := labelIDs(ds.Examples[i])
-		if err != nil {
-			return nil, err
-		}
-		if len(ids) != 1 {
-			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ds.Examples[i].Line, len(ids))
-		}
-		gold[i], pred[i] = ids[0], argmax(p.Logits)
-	}
-	return metrics.Classification(clf.Labels, gold, pred)
-}
-
-func examplesToInputs(exs []data.Example) []tokenizer.Input {
-	inputs := make([]tokenizer.Input, len(exs))
-	for i, ex := range exs {
-		inputs[i] = tokenizer.Input{Text: ex.Text}
-		if ex.TextPair != "" {
-			pair := ex.TextPair
-			inputs[i].Pair = &pair
-		}
-	}
-	return inputs
+	threshold, _ := cmd.Flags().GetFloat64("threshold")
+	return clf.Evaluate(commandContext(cmd), ds, threshold)
 }
 
 // loadClassifier loads a transformer with the --max-length, --batch-size
