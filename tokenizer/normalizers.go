@@ -373,6 +373,17 @@ func normalizerFromJSON(raw json.RawMessage) (normalizer, error) {
 		return stripAccentsNormalizer{}, nil
 	case "ByteLevel":
 		return byteLevelNormalizer{}, nil
+	case "Precompiled":
+		var c struct {
+			Charsmap *string `json:"precompiled_charsmap"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, fmt.Errorf("Precompiled normalizer: %w", err)
+		}
+		if c.Charsmap == nil {
+			return nil, fmt.Errorf("Precompiled normalizer: no precompiled_charsmap")
+		}
+		return newPrecompiled(*c.Charsmap)
 	case "Replace":
 		var c struct {
 			Pattern patternJSON `json:"pattern"`

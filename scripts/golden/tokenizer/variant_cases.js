@@ -38,6 +38,13 @@ def('norm-replace-regex', 'blbpe', norm({ type: 'Replace', pattern: { Regex: '\\
 def('norm-prepend', 'blbpe', norm({ type: 'Prepend', prepend: '▁' }));
 def('norm-strip-both', 'blbpe', norm({ type: 'Strip', strip_left: true, strip_right: true }));
 def('norm-strip-left', 'blbpe', norm({ type: 'Strip', strip_left: true, strip_right: false }));
+// SentencePiece's nmt_nfkc map, as XLM-R and ALBERT carry it (make_charsmap.py writes the file).
+const charsmap = () => require('fs').readFileSync(require('path').join(__dirname, '../../../testdata/tokenizer/precompiled_charsmap.b64'), 'utf8').trim();
+def('norm-precompiled', 'blbpe', (j) => { j.normalizer = { type: 'Precompiled', precompiled_charsmap: charsmap() }; });
+def('norm-precompiled-xlmr', 'unigram', (j) => {
+  j.normalizer = { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap() },
+    { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+}, [SMALL, 'pairs.tsv']);
 def('norm-sequence', 'blbpe', norm({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }, { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }, { type: 'Strip', strip_left: false, strip_right: true }] }));
 def('norm-bert-default', 'blbpe', norm(bert({})));
 def('norm-bert-no-clean-text', 'blbpe', norm(bert({ clean_text: false })));
