@@ -142,7 +142,15 @@ func modelFromJSON(raw json.RawMessage) (Model, error) {
 	case "Unigram":
 		return unigramFromJSON(obj)
 	case "WordLevel":
-		return nil, fmt.Errorf("model: type WordLevel is not supported")
+		vocab, err := obj.vocabMap()
+		if err != nil {
+			return nil, err
+		}
+		unk, err := obj.str("unk_token", "<unk>")
+		if err != nil {
+			return nil, err
+		}
+		return NewWordLevel(vocab, unk), nil
 	default:
 		return nil, fmt.Errorf("model: unknown type %q", typ)
 	}

@@ -127,7 +127,7 @@ func TestModelFromJSONErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
 		{"not object", `[1]`, "not a JSON object"},
 		{"unknown type", `{"type":"Foo","vocab":{}}`, `unknown type "Foo"`},
-		{"wordlevel", `{"type":"WordLevel","vocab":{},"unk_token":"x"}`, "WordLevel is not supported"},
+		{"wordlevel vocab not an object", `{"type":"WordLevel","vocab":[1,2],"unk_token":"x"}`, "vocab"},
 		{"no vocab", `{"merges":[]}`, `no "vocab"`},
 		{"bpe vocab list", `{"type":"BPE","vocab":[],"merges":[]}`, `field "vocab"`},
 		{"bpe negative id", `{"type":"BPE","vocab":{"a":-1},"merges":[]}`, `token "a" has invalid id`},

@@ -305,6 +305,25 @@ var byteLevelUTF8 = func() (t [256]string) {
 	return t
 }()
 
+// nmtNormalizer is SentencePiece's NMT normalization (HF's Nmt): drop
+// control characters, turn other separators into spaces.
+type nmtNormalizer struct{}
+
+func (nmtNormalizer) normalize(ns *normalizedString) error {
+	ns.filter(func(r rune) bool {
+		return !((r >= 0x1 && r <= 0x8) || r == 0xB || (r >= 0xE && r <= 0x1F) || r == 0x7F || r == 0x8F || r == 0x9F)
+	})
+	ns.mapRunes(func(r rune) rune {
+		switch {
+		case r == 0x9, r == 0xA, r == 0xC, r == 0xD, r == 0x1680, r >= 0x200B && r <= 0x200F,
+			r == 0x2028, r == 0x2029, r == 0x2581, r == 0xFEFF, r == 0xFFFD:
+			return ' '
+		}
+		return r
+	})
+	return nil
+}
+
 type sequenceNormalizer []normalizer
 
 func (s sequenceNormalizer) normalize(ns *normalizedString) error {
@@ -373,6 +392,8 @@ func normalizerFromJSON(raw json.RawMessage) (normalizer, error) {
 		return stripAccentsNormalizer{}, nil
 	case "ByteLevel":
 		return byteLevelNormalizer{}, nil
+	case "Nmt":
+		return nmtNormalizer{}, nil
 	case "Precompiled":
 		var c struct {
 			Charsmap *string `json:"precompiled_charsmap"`

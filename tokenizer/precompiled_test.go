@@ -65,3 +65,14 @@ func FuzzPrecompiled(f *testing.F) {
 		}
 	})
 }
+
+func TestWordLevelUnknownWithoutUnkToken(t *testing.T) {
+	m := NewWordLevel(map[string]int{"a": 0, "b": 1}, "<unk>")
+	toks, err := m.Tokenize("b")
+	if err != nil || len(toks) != 1 || toks[0].ID != 1 {
+		t.Fatalf("b: %v %v", toks, err)
+	}
+	if _, err := m.Tokenize("c"); err == nil || !strings.Contains(err.Error(), "<unk>") {
+		t.Fatalf("an unknown word without an unknown token: %v", err)
+	}
+}

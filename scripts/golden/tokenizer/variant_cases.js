@@ -38,6 +38,7 @@ def('norm-replace-regex', 'blbpe', norm({ type: 'Replace', pattern: { Regex: '\\
 def('norm-prepend', 'blbpe', norm({ type: 'Prepend', prepend: '▁' }));
 def('norm-strip-both', 'blbpe', norm({ type: 'Strip', strip_left: true, strip_right: true }));
 def('norm-strip-left', 'blbpe', norm({ type: 'Strip', strip_left: true, strip_right: false }));
+def('norm-nmt', 'blbpe', norm({ type: 'Nmt' }));
 // SentencePiece's nmt_nfkc map, as XLM-R and ALBERT carry it (make_charsmap.py writes the file).
 const charsmap = () => require('fs').readFileSync(require('path').join(__dirname, '../../../testdata/tokenizer/precompiled_charsmap.b64'), 'utf8').trim();
 def('norm-precompiled', 'blbpe', (j) => { j.normalizer = { type: 'Precompiled', precompiled_charsmap: charsmap() }; });
@@ -153,6 +154,13 @@ for (const trim of [true, false]) {
     j.post_processor = byteLevel(true, true, trim);
   }, [SMALL, 'pairs.tsv']);
 }
+
+// WordLevel: the WordPiece base's whole-word entries (no ## pieces), unknown words to [UNK].
+def('model-wordlevel', 'wp', (j) => {
+  const vocab = {};
+  for (const [tok, id] of Object.entries(j.model.vocab)) if (!tok.startsWith('##')) vocab[tok] = id;
+  j.model = { type: 'WordLevel', vocab, unk_token: '[UNK]' };
+}, [SMALL, 'pairs.tsv']);
 
 module.exports = { variantDefs: v, BL_DECODER, addedTok };
 
