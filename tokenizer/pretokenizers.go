@@ -212,6 +212,8 @@ func preTokenizerFromJSON(raw json.RawMessage) (preTokenizer, error) {
 		return bertPreTokenizer{}, nil
 	case "Whitespace":
 		return whitespacePreTokenizer{}, nil
+	case "UnicodeScripts":
+		return unicodeScriptsPreTokenizer{}, nil
 	case "WhitespaceSplit":
 		return whitespaceSplitPreTokenizer{}, nil
 	case "CharDelimiterSplit":

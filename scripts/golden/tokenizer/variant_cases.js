@@ -155,6 +155,9 @@ for (const trim of [true, false]) {
   }, [SMALL, 'pairs.tsv']);
 }
 
+// UnicodeScripts decides the splits; ByteLevel (without its regex) only maps bytes for the BPE.
+def('pre-unicode-scripts', 'blbpe', pre(thenBytes({ type: 'UnicodeScripts' })));
+
 // WordLevel: the WordPiece base's whole-word entries (no ## pieces), unknown words to [UNK].
 def('model-wordlevel', 'wp', (j) => {
   const vocab = {};
