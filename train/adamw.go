@@ -64,7 +64,7 @@ func (o *AdamW) Step() {
 	bc1 := 1 - math.Pow(c.Beta1, float64(o.step))
 	bc2 := 1 - math.Pow(c.Beta2, float64(o.step))
 	stepSize := float32(o.LR / bc1)
-	bc2Sqrt := float32(math.Sqrt(bc2))
+	invBc2Sqrt := float32(1 / math.Sqrt(bc2))
 	b1, b2, eps := float32(c.Beta1), float32(c.Beta2), float32(c.Eps)
 	for i, p := range o.params {
 		if p.Grad == nil {
@@ -76,14 +76,24 @@ func (o *AdamW) Step() {
 		}
 		w, g, m, v := p.W, p.Grad, o.m[i], o.v[i]
 		tensor.ParallelFor(len(w), 1<<14, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				w[j] *= decay
-				m[j] = b1*m[j] + (1-b1)*g[j]
-				v[j] = b2*v[j] + (1-b2)*g[j]*g[j]
-				denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-				w[j] -= stepSize * m[j] / denom
-			}
+			adamwUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], decay, b1, b2, eps, stepSize, invBc2Sqrt)
 		})
+	}
+}
+
+// adamwUpdate is one AdamW step on a chunk: decoupled decay, moment
+// updates, w -= stepSize·m / (√v/√(1-β₂ᵗ) + ε). One pass reads each value
+// once (the loop is memory- and latency-bound).
+func adamwUpdate(w, g, m, v []float32, decay, b1, b2, eps, stepSize, invBc2Sqrt float32) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	c1, c2 := 1-b1, 1-b2
+	for j := 0; j < n; j++ {
+		gj := g[j]
+		mj := b1*m[j] + c1*gj
+		vj := b2*v[j] + c2*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] = w[j]*decay - stepSize*mj/(float32(math.Sqrt(float64(vj)))*invBc2Sqrt+eps)
 	}
 }
 
