@@ -3,9 +3,11 @@ package train
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/tensor"
 )
 
 // Stepper takes optimizer steps on a model as the HF Trainer does: the loss
@@ -60,15 +62,21 @@ func (s *Stepper) Step(batches []*model.Batch, labels []*model.Labels) (StepResu
 }
 
 // GlobalNorm is the L2 norm of all gradients together, as clip_grad_norm_
-// computes it.
+// computes it (summed in float64, in parallel).
 func GlobalNorm(params []*nn.Param) float64 {
+	var mu sync.Mutex
 	var sum float64
 	for _, p := range params {
-		var ps float64
-		for _, g := range p.Grad {
-			ps += float64(g) * float64(g)
-		}
-		sum += ps
+		g := p.Grad
+		tensor.ParallelFor(len(g), 1<<16, func(lo, hi int) {
+			var part float64
+			for _, x := range g[lo:hi] {
+				part += float64(x) * float64(x)
+			}
+			mu.Lock()
+			sum += part
+			mu.Unlock()
+		})
 	}
 	return math.Sqrt(sum)
 }
@@ -80,10 +88,7 @@ func ClipGradNorm(params []*nn.Param, norm, maxNorm float64) {
 	if coef >= 1 {
 		return
 	}
-	c := float32(coef)
 	for _, p := range params {
-		for i := range p.Grad {
-			p.Grad[i] *= c
-		}
+		tensor.Scale(float32(coef), p.Grad)
 	}
 }
