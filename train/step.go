@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"sort"
 	"sync"
 
 	"github.com/textclf/textclf/model"
@@ -62,21 +63,31 @@ func (s *Stepper) Step(batches []*model.Batch, labels []*model.Labels) (StepResu
 }
 
 // GlobalNorm is the L2 norm of all gradients together, as clip_grad_norm_
-// computes it (summed in float64, in parallel).
+// computes it: summed in float64, in parallel chunks added in a fixed order
+// so that the result does not depend on scheduling.
 func GlobalNorm(params []*nn.Param) float64 {
-	var mu sync.Mutex
 	var sum float64
+	var mu sync.Mutex
 	for _, p := range params {
 		g := p.Grad
+		parts := map[int]float64{}
 		tensor.ParallelFor(len(g), 1<<16, func(lo, hi int) {
 			var part float64
 			for _, x := range g[lo:hi] {
 				part += float64(x) * float64(x)
 			}
 			mu.Lock()
-			sum += part
+			parts[lo] = part
 			mu.Unlock()
 		})
+		starts := make([]int, 0, len(parts))
+		for lo := range parts {
+			starts = append(starts, lo)
+		}
+		sort.Ints(starts)
+		for _, lo := range starts {
+			sum += parts[lo]
+		}
 	}
 	return math.Sqrt(sum)
 }
