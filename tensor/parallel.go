@@ -32,7 +32,7 @@ func Threads() int {
 // ParallelFor splits [0, n) into at most Threads() contiguous chunks of
 // near-equal size, each of at least grain elements (unless n < grain, when
 // there is one chunk), and calls fn(lo, hi) once per chunk, the first on the
-// calling goroutine and the others on their own goroutines; it returns when
+// calling goroutine and the others on helper goroutines; it returns when
 // all calls have returned. With one chunk it simply calls fn(0, n). grain < 1
 // is taken as 1. fn must be safe to run concurrently on disjoint ranges.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
@@ -47,17 +47,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for c := 1; c < chunks; c++ {
-		lo, hi := c*n/chunks, (c+1)*n/chunks
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	fn(0, n/chunks)
-	wg.Wait()
+	runWorkersIndexed(chunks, func(c int) { fn(c*n/chunks, (c+1)*n/chunks) })
 }
 
 // runWorkers calls fn on exactly n goroutines (one of them the caller's) and
@@ -65,14 +55,89 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 // depend on Threads(), so workers that wait for each other cannot be left
 // waiting by a concurrent SetThreads.
 func runWorkers(n int, fn func()) {
+	runWorkersIndexed(n, func(int) { fn() })
+}
+
+// runWorkersIndexed calls fn(0) on the caller's goroutine and fn(1) …
+// fn(n-1) concurrently on helpers: persistent goroutines that spin briefly
+// after a task before parking, so that the back-to-back parallel regions of
+// a forward pass do not each pay a thread wake-up. A helper that is busy
+// (a nested call) is replaced by a new goroutine, so the n calls always run
+// concurrently.
+func runWorkersIndexed(n int, fn func(i int)) {
 	var wg sync.WaitGroup
+	var remaining atomic.Int32
+	remaining.Store(int32(n - 1))
 	for i := 1; i < n; i++ {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn()
-		}()
+		task := func() {
+			fn(i)
+			remaining.Add(-1)
+			wg.Done()
+		}
+		if h := helperFor(i - 1); h.busy.CompareAndSwap(false, true) {
+			h.work <- task
+		} else {
+			go task()
+		}
 	}
-	fn()
+	fn(0)
+	for spin := 0; spin < waitSpins && remaining.Load() > 0; spin++ {
+	}
 	wg.Wait()
+}
+
+// waitSpins and helperSpins bound the busy-waiting (about 10–30 µs).
+const (
+	waitSpins   = 1 << 14
+	helperSpins = 1 << 12
+)
+
+// helper is a persistent worker goroutine; busy is set by the dispatcher
+// before it sends a task and cleared by the helper when the task is done.
+type helper struct {
+	busy atomic.Bool
+	work chan func()
+}
+
+var (
+	helpersMu sync.Mutex
+	helpers   atomic.Pointer[[]*helper]
+)
+
+// helperFor returns helper i, starting helpers as needed.
+func helperFor(i int) *helper {
+	if hs := helpers.Load(); hs != nil && i < len(*hs) {
+		return (*hs)[i]
+	}
+	helpersMu.Lock()
+	defer helpersMu.Unlock()
+	var cur []*helper
+	if hs := helpers.Load(); hs != nil {
+		cur = *hs
+	}
+	for len(cur) <= i {
+		h := &helper{work: make(chan func(), 1)}
+		go h.loop()
+		cur = append(cur[:len(cur):len(cur)], h)
+	}
+	helpers.Store(&cur)
+	return cur[i]
+}
+
+func (h *helper) loop() {
+	for {
+		var task func()
+		for spin := 0; spin < helperSpins && task == nil; spin++ {
+			select {
+			case task = <-h.work:
+			default:
+			}
+		}
+		if task == nil {
+			task = <-h.work
+		}
+		task()
+		h.busy.Store(false)
+	}
 }
