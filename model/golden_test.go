@@ -1,14 +1,11 @@
 package model
 
 import (
-	"encoding/json"
+	"github.com/textclf/textclf/internal/golden"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-
-	"github.com/textclf/textclf/safetensors"
 )
 
 // The golden files under testdata/model come from a PyTorch reference of
@@ -17,58 +14,13 @@ import (
 
 const modelData = "../testdata/model"
 
-type goldenFile struct {
-	f *safetensors.File
-}
-
-func (g goldenFile) floats(t *testing.T, name string) []float32 {
-	t.Helper()
-	tn, err := g.f.Tensor(name)
-	if err != nil {
-		t.Fatalf("golden tensor %s: %v", name, err)
-	}
-	v, err := tn.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (g goldenFile) ints(t *testing.T, name string) ([]int, []int) {
-	t.Helper()
-	tn, err := g.f.Tensor(name)
-	if err != nil {
-		t.Fatalf("golden tensor %s: %v", name, err)
-	}
-	v, err := tn.Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out, tn.Shape
-}
-
-func (g goldenFile) has(name string) bool {
-	_, err := g.f.Tensor(name)
-	return err == nil
-}
-
 func TestGoldenPyTorch(t *testing.T) {
 	var index struct {
 		Cases []struct {
 			Name string `json:"name"`
 		} `json:"cases"`
 	}
-	data, err := os.ReadFile(filepath.Join(modelData, "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &index); err != nil {
-		t.Fatal(err)
-	}
+	golden.ReadJSON(t, filepath.Join(modelData, "cases.json"), &index)
 	if len(index.Cases) < 8 {
 		t.Fatalf("only %d golden cases", len(index.Cases))
 	}
@@ -82,17 +34,13 @@ func TestGoldenPyTorch(t *testing.T) {
 			if len(rep.Missing) != 0 || len(rep.Unexpected) != 0 {
 				t.Fatalf("loading reported missing %v, unexpected %v", rep.Missing, rep.Unexpected)
 			}
-			f, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			g := goldenFile{f}
-			ids, shape := g.ints(t, "input_ids")
-			mask, _ := g.ints(t, "attention_mask")
+			g := golden.Open(t, filepath.Join(dir, "golden.safetensors"))
+			f := g.F
+			ids, shape := g.Ints(t, "input_ids")
+			mask, _ := g.Ints(t, "attention_mask")
 			in := &Batch{B: shape[0], T: shape[1], InputIDs: ids, AttentionMask: mask}
-			if g.has("token_type_ids") {
-				in.TokenTypeIDs, _ = g.ints(t, "token_type_ids")
+			if g.Has("token_type_ids") {
+				in.TokenTypeIDs, _ = g.Ints(t, "token_type_ids")
 			}
 			// transformers infers the problem type from the labels when the
 			// config has none: float labels with several outputs are multi-label.
@@ -101,9 +49,9 @@ func TestGoldenPyTorch(t *testing.T) {
 			}
 			var labels Labels
 			if m.ProblemType == SingleLabel {
-				labels.Classes, _ = g.ints(t, "labels")
+				labels.Classes, _ = g.Ints(t, "labels")
 			} else {
-				labels.Values = g.floats(t, "labels")
+				labels.Values = g.Floats(t, "labels")
 			}
 
 			// Inference.
@@ -111,7 +59,7 @@ func TestGoldenPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantLogits := g.floats(t, "logits")
+			wantLogits := g.Floats(t, "logits")
 			compareAbs(t, "logits (inference)", logits, wantLogits, 1e-4)
 
 			// Training pass: loss and gradients.
@@ -120,7 +68,7 @@ func TestGoldenPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareAbs(t, "logits (training)", trainLogits, wantLogits, 1e-4)
-			wantLoss := g.floats(t, "loss")[0]
+			wantLoss := g.Floats(t, "loss")[0]
 			if math.Abs(float64(loss-wantLoss)) > 1e-4 {
 				t.Errorf("loss %g, PyTorch %g", loss, wantLoss)
 			}
@@ -129,12 +77,12 @@ func TestGoldenPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range m.Params() {
-				want := g.floats(t, "grad."+p.Name)
+				want := g.Floats(t, "grad."+p.Name)
 				compareRelNorm(t, "grad."+p.Name, p.Grad, want, 1e-4)
 			}
 
 			// Each sequence alone gives its batched logits.
-			for i := 0; g.has("logits.single." + strconv.Itoa(i)); i++ {
+			for i := 0; g.Has("logits.single." + strconv.Itoa(i)); i++ {
 				n := 0
 				for _, v := range mask[i*in.T : (i+1)*in.T] {
 					n += v
@@ -147,7 +95,7 @@ func TestGoldenPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				compareAbs(t, "logits.single."+strconv.Itoa(i), alone, g.floats(t, "logits.single."+strconv.Itoa(i)), 1e-4)
+				compareAbs(t, "logits.single."+strconv.Itoa(i), alone, g.Floats(t, "logits.single."+strconv.Itoa(i)), 1e-4)
 			}
 		})
 	}

@@ -1,15 +1,13 @@
 package train
 
 import (
-	"encoding/json"
+	"github.com/textclf/textclf/internal/golden"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/textclf/textclf/model"
-	"github.com/textclf/textclf/safetensors"
 )
 
 // The golden files under testdata/train come from a PyTorch reference of the
@@ -44,58 +42,18 @@ type hparams struct {
 	ProblemType string     `json:"problem_type"`
 }
 
-func openST(t *testing.T, path string) *safetensors.File {
-	t.Helper()
-	f, err := safetensors.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-func stFloats(t *testing.T, f *safetensors.File, name string) []float32 {
-	t.Helper()
-	tn, err := f.Tensor(name)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	v, err := tn.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func stInts(t *testing.T, f *safetensors.File, name string) ([]int, []int) {
-	t.Helper()
-	tn, err := f.Tensor(name)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	v, err := tn.Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out, tn.Shape
-}
-
 // goldenBatch reads micro-batch i.
-func goldenBatch(t *testing.T, f *safetensors.File, i int, problem string) (*model.Batch, *model.Labels) {
+func goldenBatch(t *testing.T, f golden.File, i int, problem string) (*model.Batch, *model.Labels) {
 	s := strconv.Itoa(i)
-	ids, shape := stInts(t, f, "input_ids."+s)
-	mask, _ := stInts(t, f, "attention_mask."+s)
-	types, _ := stInts(t, f, "token_type_ids."+s)
+	ids, shape := f.Ints(t, "input_ids."+s)
+	mask, _ := f.Ints(t, "attention_mask."+s)
+	types, _ := f.Ints(t, "token_type_ids."+s)
 	b := &model.Batch{B: shape[0], T: shape[1], InputIDs: ids, AttentionMask: mask, TokenTypeIDs: types}
 	labels := &model.Labels{}
 	if problem == model.SingleLabel {
-		labels.Classes, _ = stInts(t, f, "labels."+s)
+		labels.Classes, _ = f.Ints(t, "labels."+s)
 	} else {
-		labels.Values = stFloats(t, f, "labels."+s)
+		labels.Values = f.Floats(t, "labels."+s)
 	}
 	return b, labels
 }
@@ -123,13 +81,7 @@ func TestGoldenTrainerSteps(t *testing.T) {
 	var index struct {
 		Cases []trainCase `json:"cases"`
 	}
-	b, err := os.ReadFile(filepath.Join(trainData, "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &index); err != nil {
-		t.Fatal(err)
-	}
+	golden.ReadJSON(t, filepath.Join(trainData, "cases.json"), &index)
 	if len(index.Cases) < 5 {
 		t.Fatalf("%d training cases", len(index.Cases))
 	}
@@ -137,15 +89,9 @@ func TestGoldenTrainerSteps(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			dir := filepath.Join(trainData, c.Name)
 			var hp hparams
-			hb, err := os.ReadFile(filepath.Join(dir, "hparams.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(hb, &hp); err != nil {
-				t.Fatal(err)
-			}
-			batches := openST(t, filepath.Join(dir, "batches.safetensors"))
-			expected := openST(t, filepath.Join(dir, "expected.safetensors"))
+			golden.ReadJSON(t, filepath.Join(dir, "hparams.json"), &hp)
+			batches := golden.Open(t, filepath.Join(dir, "batches.safetensors"))
+			expected := golden.Open(t, filepath.Join(dir, "expected.safetensors"))
 			s := newGoldenStepper(t, dir, hp)
 			initial := map[string][]float32{}
 			for _, p := range s.Model.Params() {
@@ -168,8 +114,8 @@ func TestGoldenTrainerSteps(t *testing.T) {
 					t.Fatal(err)
 				}
 				ks := strconv.Itoa(k)
-				wantLoss := float64(stFloats(t, expected, "loss."+ks)[0])
-				wantNorm := float64(stFloats(t, expected, "grad_norm."+ks)[0])
+				wantLoss := float64(expected.Floats(t, "loss."+ks)[0])
+				wantNorm := float64(expected.Floats(t, "grad_norm."+ks)[0])
 				if math.Abs(res.Loss-wantLoss) > 1e-5*math.Max(1, math.Abs(wantLoss)) {
 					t.Errorf("step %d: loss %g, PyTorch %g", k, res.Loss, wantLoss)
 				}
@@ -185,7 +131,7 @@ func TestGoldenTrainerSteps(t *testing.T) {
 				noise[n] = true
 			}
 			for _, p := range s.Model.Params() {
-				want := stFloats(t, expected, "final."+p.Name)
+				want := expected.Floats(t, "final."+p.Name)
 				for i := range p.W {
 					if noise[p.Name] {
 						// Zero gradient in exact arithmetic: Adam moves these by
