@@ -59,13 +59,7 @@ func (c *Classifier) Evaluate(ctx context.Context, ds *data.Dataset, threshold f
 			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ds.Examples[i].Line, len(gold[i]))
 		}
 		goldIDs[i] = gold[i][0]
-		best := 0
-		for j, v := range l {
-			if v > l[best] {
-				best = j
-			}
-		}
-		pred[i] = best
+		pred[i] = metrics.Argmax(l)
 	}
 	return metrics.Classification(c.Labels, goldIDs, pred)
 }

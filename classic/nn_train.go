@@ -3,6 +3,7 @@ package classic
 import (
 	"cmp"
 	"fmt"
+	"github.com/textclf/textclf/metrics"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -208,7 +209,7 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				ok := 0
 				for i, d := range valid.Docs {
 					s := m.Scores(d)
-					if !m.Config.MultiLabel && len(valid.Labels[i]) == 1 && argmax32(s) == valid.Labels[i][0] {
+					if !m.Config.MultiLabel && len(valid.Labels[i]) == 1 && metrics.Argmax(s) == valid.Labels[i][0] {
 						ok++
 					}
 				}
@@ -220,14 +221,4 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		}
 	}
 	return m, nil
-}
-
-func argmax32(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -184,3 +184,15 @@ func MultiLabel(labels []string, gold [][]int, scores [][]float32, threshold flo
 	r.fill(tp, fp, fn, support)
 	return r, nil
 }
+
+// Argmax returns the index of the largest score (the first one on ties),
+// the predicted class of a single-label model; 0 for an empty slice.
+func Argmax(scores []float32) int {
+	best := 0
+	for i, v := range scores {
+		if v > scores[best] {
+			best = i
+		}
+	}
+	return best
+}

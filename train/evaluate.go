@@ -57,7 +57,7 @@ func evalMetrics(m *model.Model, labels []string, problem string, exs []example,
 				return nil, nil, err
 			}
 			total += float64(loss)
-			gold[i], pred[i] = ex.class, argmax(logits[i])
+			gold[i], pred[i] = ex.class, metrics.Argmax(logits[i])
 		}
 		if rep, err = metrics.Classification(labels, gold, pred); err != nil {
 			return nil, nil, err
@@ -84,16 +84,6 @@ func evalMetrics(m *model.Model, labels []string, problem string, exs []example,
 	}
 	out["loss"] = total / float64(max(1, len(exs)))
 	return out, rep, nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // evaluate scores the evaluation set, saves the model when it is the best so

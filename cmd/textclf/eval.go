@@ -57,19 +57,9 @@ func evaluate(m *classic.Classifier, ds *data.Dataset) (*metrics.Report, error) 
 			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ex.Line, len(prep.Labels[i]))
 		}
 		gold[i] = prep.Labels[i][0]
-		pred[i] = argmax(s)
+		pred[i] = metrics.Argmax(s)
 	}
 	return metrics.Classification(m.Config.Labels, gold, pred)
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func newEvalCmd() *cobra.Command {
