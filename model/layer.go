@@ -79,19 +79,24 @@ func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
 	l.k.Forward(a.k, a.x, n)
 	l.v.Forward(a.v, a.x, n)
 	l.attn.Forward(a.attn, a.ctx, a.q, a.k, a.v, mask, rng)
-	l.o.Forward(a.attnRes, a.ctx, n)
+	// Without dropout (inference) the residual connections are added by
+	// the products themselves.
 	if rng != nil && l.attnOutDropout {
+		l.o.Forward(a.attnRes, a.ctx, n)
 		l.dropout.Forward(a.attnRes, a.drop1Mask, rng)
+		addInPlace(a.attnRes, a.x)
+	} else {
+		l.o.ForwardResidual(a.attnRes, a.ctx, a.x, n)
 	}
-	addInPlace(a.attnRes, a.x)
 	l.ln1.Forward(a.h1, a.ln1Mean, a.ln1Rstd, a.attnRes, n)
-	l.ffn1.Forward(a.inter, a.h1, n)
-	l.act.Forward(a.actOut, a.inter)
-	l.ffn2.Forward(a.ffnRes, a.actOut, n)
+	l.ffn1.ForwardAct(a.inter, a.actOut, a.h1, n, l.act)
 	if rng != nil {
+		l.ffn2.Forward(a.ffnRes, a.actOut, n)
 		l.dropout.Forward(a.ffnRes, a.drop2Mask, rng)
+		addInPlace(a.ffnRes, a.h1)
+	} else {
+		l.ffn2.ForwardResidual(a.ffnRes, a.actOut, a.h1, n)
 	}
-	addInPlace(a.ffnRes, a.h1)
 	l.ln2.Forward(a.out, a.ln2Mean, a.ln2Rstd, a.ffnRes, n)
 }
 

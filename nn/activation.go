@@ -29,6 +29,19 @@ func ParseActivation(name string) (Activation, error) {
 	return 0, fmt.Errorf("unsupported hidden_act %q (want gelu, gelu_new or relu)", name)
 }
 
+// epilogue is the GEMM epilogue activation that computes a.
+func (a Activation) epilogue() tensor.Activation {
+	switch a {
+	case GELU:
+		return tensor.ActGELU
+	case GELUTanh:
+		return tensor.ActGELUTanh
+	case ReLU:
+		return tensor.ActReLU
+	}
+	panic(fmt.Sprintf("nn: unknown activation %d", a))
+}
+
 // Forward writes f(x) to y (y may be x).
 func (a Activation) Forward(y, x []float32) {
 	switch a {

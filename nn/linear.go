@@ -26,12 +26,27 @@ func (l *Linear) Params() []*Param { return []*Param{l.Weight, l.Bias} }
 
 // Forward computes y [n, out] from x [n, in].
 func (l *Linear) Forward(y, x []float32, n int) {
+	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W})
+}
+
+// ForwardResidual computes y [n, out] = x·Wᵀ + b + residual (residual is
+// [n, out]) in one pass over y.
+func (l *Linear) ForwardResidual(y, x, residual []float32, n int) {
+	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W, Residual: residual})
+}
+
+// ForwardAct computes y [n, out] from x [n, in] and act(y) into actOut (which
+// may be y), in one pass over y.
+func (l *Linear) ForwardAct(y, actOut, x []float32, n int, act Activation) {
+	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W, Act: act.epilogue(), ActOut: actOut})
+}
+
+func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 	if pb := l.packed.Load(); pb != nil {
-		tensor.SgemmPackedB(false, n, 1, x, l.In, pb, 0, y, l.Out)
+		tensor.SgemmPackedBEpilogue(false, n, 1, x, l.In, pb, 0, y, l.Out, ep)
 	} else {
-		tensor.Sgemm(false, true, n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.In, 0, y, l.Out)
+		tensor.SgemmEpilogue(false, true, n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.In, 0, y, l.Out, ep)
 	}
-	tensor.AddBias(y, l.Bias.W, n, l.Out)
 }
 
 // Pack prepares the weights for fast repeated inference. Call Unpack before

@@ -21,6 +21,44 @@ type gemmKernel struct {
 	// (same packed layout), by increasing rows, for the last, partial panel
 	// of op(A).
 	edge []edgeKernel
+	// stream, when set, is the same kernel (same layouts) prefetching the
+	// B micro-panel after the one it reads, for products whose B streams
+	// from memory once (a few rows times packed weights).
+	stream *gemmKernel
+	// direct lists kernels of the same nr that read A unpacked (row-major),
+	// by increasing rows, the last with mr rows; empty if there are none.
+	direct []directKernel
+}
+
+// directKernelFunc is the signature of a micro-kernel that reads A
+// row-major with stride lda instead of packed.
+type directKernelFunc func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)
+
+// directKernel computes rows rows of C from unpacked A.
+type directKernel struct {
+	rows        int
+	fn, fnStore directKernelFunc
+}
+
+// directFor returns the direct kernel for exactly r rows, if there is one.
+func (k *gemmKernel) directFor(r int) (directKernel, bool) {
+	for _, d := range k.direct {
+		if d.rows == r {
+			return d, true
+		}
+	}
+	return directKernel{}, false
+}
+
+// rowsFor returns the fewest rows, at least r, that one of the kernel's
+// micro-kernels computes (mr if none of the edge kernels does).
+func (k *gemmKernel) rowsFor(r int) int {
+	for _, e := range k.edge {
+		if e.rows >= r {
+			return e.rows
+		}
+	}
+	return k.mr
 }
 
 // kernelFunc is the signature of a micro-kernel.

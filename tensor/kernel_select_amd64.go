@@ -12,7 +12,18 @@ func asmKernels() []gemmKernel {
 			edge: []edgeKernel{
 				{4, sgemmKernel4x32AVX512s12, sgemmKernel4x32AVX512s12Store},
 				{8, sgemmKernel8x32AVX512s12, sgemmKernel8x32AVX512s12Store},
-			}})
+			},
+			stream: &gemmKernel{name: "avx512-12x32-next", mr: 12, nr: 32, kc: 256, nc: 512, fn: sgemmKernel12x32AVX512Next, fnStore: sgemmKernel12x32AVX512NextStore,
+				edge: []edgeKernel{
+					{4, sgemmKernel4x32AVX512s12Next, sgemmKernel4x32AVX512s12NextStore},
+					{8, sgemmKernel8x32AVX512s12Next, sgemmKernel8x32AVX512s12NextStore},
+				}},
+			direct: []directKernel{
+				{4, sgemmKernel4x32AVX512Direct, sgemmKernel4x32AVX512DirectStore},
+				{8, sgemmKernel8x32AVX512Direct, sgemmKernel8x32AVX512DirectStore},
+				{12, sgemmKernel12x32AVX512Direct, sgemmKernel12x32AVX512DirectStore},
+			},
+		})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2, fnStore: sgemmKernel6x16AVX2Store,
@@ -30,8 +41,8 @@ func dotAsm(x, y []float32) float32 { return dotAVX2(x, y) }
 
 func axpyAsm(alpha float32, x, y []float32) { axpyAVX2(alpha, x, y) }
 
-func packTransAsm(dst, src []float32, ld, rows, kc int) {
-	packTransAVX2(&dst[0], &src[0], ld, rows, kc)
+func packTransAsm(dst, src []float32, ld, rows, kc, w int) {
+	packTransAVX2(&dst[0], &src[0], ld, rows, kc, w)
 }
 
 func expSumAsm(out, x []float32, shift float32) float32 { return expSumAVX2(out, x, shift) }

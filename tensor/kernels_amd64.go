@@ -13,6 +13,24 @@ func sgemmKernel8x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int
 // sgemmKernel4x32AVX512s12 adds the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel4x32AVX512s12(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmKernel12x32AVX512Next adds the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel12x32AVX512Next(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512s12Next adds the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel8x32AVX512s12Next(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12Next adds the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel4x32AVX512s12Next(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel12x32AVX512Direct adds the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel12x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512Direct adds the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512Direct adds the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
@@ -31,6 +49,24 @@ func sgemmKernel8x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ld
 // sgemmKernel4x32AVX512s12Store stores the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel4x32AVX512s12Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmKernel12x32AVX512NextStore stores the 12×32 product of packed panels a (k×12, first 12 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel12x32AVX512NextStore(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512s12NextStore stores the 8×32 product of packed panels a (k×12, first 8 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel8x32AVX512s12NextStore(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512s12NextStore stores the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
+func sgemmKernel4x32AVX512s12NextStore(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel12x32AVX512DirectStore stores the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel12x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel8x32AVX512DirectStore stores the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel8x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmKernel4x32AVX512DirectStore stores the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+func sgemmKernel4x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmKernel6x16AVX2Store stores the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel6x16AVX2Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
@@ -40,8 +76,8 @@ func sgemmKernel4x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc i
 // sgemmKernel2x16AVX2s6Store stores the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
-// packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).
-func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int)
+// packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).
+func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 
 // dotAVX2 returns the dot product of x and y[:len(x)].
 func dotAVX2(x []float32, y []float32) float32

@@ -201,17 +201,19 @@ func LayerNormBackward(dx, dgamma, dbeta, dout, x, gamma, mean, rstd []float32, 
 func GELU(out, x []float32) {
 	checkLen("GELU", len(x), out)
 	asm := current.Load().avx2
-	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		o, xs := out[lo:hi], x[lo:hi]
-		if asm && len(xs) >= 8 {
-			n8 := len(xs) &^ 7
-			geluAsm(o[:n8], xs[:n8])
-			o, xs = o[n8:], xs[n8:]
-		}
-		for i, v := range xs {
-			o[i] = v * normCDF32(v)
-		}
-	})
+	ParallelFor(len(x), elemGrain, func(lo, hi int) { geluChunk(asm, out[lo:hi], x[lo:hi]) })
+}
+
+// geluChunk is GELU on one goroutine.
+func geluChunk(asm bool, out, x []float32) {
+	if asm && len(x) >= 8 {
+		n8 := len(x) &^ 7
+		geluAsm(out[:n8], x[:n8])
+		out, x = out[n8:], x[n8:]
+	}
+	for i, v := range x {
+		out[i] = v * normCDF32(v)
+	}
 }
 
 // GELUBackward accumulates into dx the gradient through the exact GELU:
@@ -243,18 +245,20 @@ const geluTanhK = 0.7978845608028654
 func GELUTanh(out, x []float32) {
 	checkLen("GELUTanh", len(x), out)
 	asm := current.Load().avx2
-	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		o, xs := out[lo:hi], x[lo:hi]
-		if asm && len(xs) >= 8 {
-			n8 := len(xs) &^ 7
-			geluTanhAsm(o[:n8], xs[:n8])
-			o, xs = o[n8:], xs[n8:]
-		}
-		for i, v := range xs {
-			u := geluTanhK * (v + 0.044715*v*v*v)
-			o[i] = v / (1 + Exp(-2*u))
-		}
-	})
+	ParallelFor(len(x), elemGrain, func(lo, hi int) { geluTanhChunk(asm, out[lo:hi], x[lo:hi]) })
+}
+
+// geluTanhChunk is GELUTanh on one goroutine.
+func geluTanhChunk(asm bool, out, x []float32) {
+	if asm && len(x) >= 8 {
+		n8 := len(x) &^ 7
+		geluTanhAsm(out[:n8], x[:n8])
+		out, x = out[n8:], x[n8:]
+	}
+	for i, v := range x {
+		u := geluTanhK * (v + 0.044715*v*v*v)
+		out[i] = v / (1 + Exp(-2*u))
+	}
 }
 
 // GELUTanhBackward accumulates into dx the gradient through GELUTanh:

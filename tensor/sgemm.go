@@ -29,8 +29,15 @@ import (
 // argument if a dimension is negative, a leading dimension is too small, or a
 // slice is too short for the shape; these are programming errors.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// SgemmEpilogue is Sgemm followed by ep on C (a bias and an activation),
+// done block by block while the blocks are in cache.
+func SgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	sgemm(current.Load(), Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	ep.check(m, n, ldc)
+	sgemmWith(current.Load(), Threads(), nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // SgemmStrided computes batch independent products
@@ -129,21 +136,34 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 const minFlopsPerThread = 1 << 21
 
 func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemmWith runs the product with op(B) packed already when pre is not nil
-// (b, ldb and transB are then unused).
-func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// (b, ldb and transB are then unused), and then the epilogue ep (may be nil).
+func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
-	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
-	if nt == 1 {
-		sgemmSerial(be, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		ep.apply(be.avx2, c, ldc, 0, 0, m, n)
 		return
 	}
-	sgemmParallel(be, nt, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
+	if pre != nil && m <= smallRows {
+		sgemmSmallM(be, nt, pre, transA, m, alpha, a, lda, beta, c, ldc, ep)
+		return
+	}
+	if pre != nil && !transA && len(pre.kernel.direct) > 0 {
+		sgemmDirectA(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
+		return
+	}
+	if nt == 1 {
+		sgemmSerial(be, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+		return
+	}
+	sgemmParallel(be, nt, pre, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // Task sizes of sgemmParallel: a task computes a block of about taskRows
@@ -164,13 +184,7 @@ const (
 // task runs the micro-kernel with each A micro-panel in L1 sweeping the
 // task's B panels (in L2). Very tall products pack op(A) per task instead,
 // and short wide ones pack op(B) per task (see localB).
-func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if k == 0 || alpha == 0 {
-		ParallelFor(m, max(1, elemGrain/n), func(lo, hi int) {
-			scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
-		})
-		return
-	}
+func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &be.gemm
 	kcMax := min(kr.kc, k)
 	ncMax := min(sharedCols, (n+kr.nr-1)/kr.nr*kr.nr)
@@ -330,20 +344,23 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					}
 					tb = s.b
 				}
-				if shareA {
-					microTiles(kr, kc, ap[i0*kc:], tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
-					continue
-				}
-				for ir := 0; ir < mc; ir += mr {
-					panel := s.a[ir*kc : ir*kc+mr*kc]
-					mt := min(mr, mc-ir)
-					if transA {
-						packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
-					} else {
-						packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+				taskA := ap[min(i0*kc, len(ap)):]
+				if !shareA {
+					for ir := 0; ir < mc; ir += mr {
+						panel := s.a[ir*kc : ir*kc+mr*kc]
+						mt := min(mr, mc-ir)
+						if transA {
+							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+						} else {
+							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
+						}
 					}
+					taskA = s.a
 				}
-				microTiles(kr, kc, s.a, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
+				microTiles(kr, kc, taskA, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
+				if pc+kc == k {
+					ep.apply(be.avx2, c, ldc, i0, jc+j0, mc, nw)
+				}
 			}
 		}
 	})
@@ -456,11 +473,7 @@ func grow(s []float32, n int) []float32 {
 // block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
-func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
+func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	// With beta = 0 the first block of kc steps overwrites C, so C is never
 	// read (nor cleared beforehand).
 	if beta != 0 {
@@ -496,20 +509,24 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
 			store := pc == 0 && beta == 0
+			bp := s.b
 			if pre != nil {
-				microTiles(kr, kc, s.a, pre.block(pc), m, nc, alpha, c[jc:], ldc, s.tile, store)
-				continue
-			}
-			for jr := 0; jr < nc; jr += nr {
-				panel := s.b[jr*kc : jr*kc+nr*kc]
-				nt := min(nr, nc-jr)
-				if transB {
-					packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
-				} else {
-					packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+				bp = pre.block(pc)
+			} else {
+				for jr := 0; jr < nc; jr += nr {
+					panel := s.b[jr*kc : jr*kc+nr*kc]
+					nt := min(nr, nc-jr)
+					if transB {
+						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
+					} else {
+						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+					}
 				}
 			}
-			microTiles(kr, kc, s.a, s.b, m, nc, alpha, c[jc:], ldc, s.tile, store)
+			microTiles(kr, kc, s.a, bp, m, nc, alpha, c[jc:], ldc, s.tile, store)
+			if pc+kc == k {
+				ep.apply(be.avx2, c, ldc, 0, jc, m, nc)
+			}
 		}
 	}
 }
@@ -521,10 +538,10 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 func packTrans(be *backend, dst, src []float32, ld, w, valid, kc int) {
 	dst = dst[:w*kc]
 	q0 := 0
-	if be.avx2 && valid == w && w%4 == 0 && kc >= 8 {
+	if be.avx2 && valid%4 == 0 && valid > 0 && kc >= 8 {
 		q0 = kc &^ 7
-		_ = src[(w-1)*ld+q0-1]
-		packTransAsm(dst, src, ld, w, q0)
+		_ = src[(valid-1)*ld+q0-1]
+		packTransAsm(dst, src, ld, valid, q0, w)
 	}
 	if q0 < kc {
 		for i := 0; i < valid; i++ {
@@ -618,6 +635,12 @@ func (p *PackedB) block(pc int) []float32 {
 // (k×n) given packed by PackB: op(A) is m×k (A is m×k with lda ≥ k, or k×m
 // with lda ≥ m when transA is set) and C is m×n with ldc ≥ n.
 func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+	SgemmPackedBEpilogue(transA, m, alpha, a, lda, b, beta, c, ldc, nil)
+}
+
+// SgemmPackedBEpilogue is SgemmPackedB followed by ep on C (a bias and an
+// activation), done block by block while the blocks are in cache.
+func SgemmPackedBEpilogue(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m < 0 {
 		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
 	}
@@ -627,5 +650,184 @@ func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *Pa
 		checkMat("a", a, m, b.k, lda)
 	}
 	checkMat("c", c, m, b.n, ldc)
-	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc)
+	ep.check(m, b.n, ldc)
+	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
+}
+
+// smallRows is the largest m that sgemmSmallM takes.
+const smallRows = 32
+
+// sgemmSmallM runs a product of a few rows of op(A) with a packed op(B) — a
+// linear layer on a short input, where streaming the weights from memory is
+// the cost. op(A) is packed whole once on the calling goroutine (it is
+// small), then the workers take blocks of columns from a shared counter and
+// run each over all of K, with no barrier between them. The rows are split
+// into panels of near-equal height (16 rows as 8 + 8, not 12 + 4), and each
+// B micro-panel, read once from memory, is used by every row panel while it
+// is in L1.
+func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
+	kr := &pre.kernel
+	if kr.stream != nil {
+		kr = kr.stream
+	}
+	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
+	panels := (m + mr - 1) / mr
+	height := kr.rowsFor((m + panels - 1) / panels)
+	// Packed op(A): for each block of kc steps, panels micro-panels of mr
+	// rows (of which height are used).
+	s := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(s)
+	ap := grow(s.a, panels*mr*k)
+	s.a = ap
+	for pc := 0; pc < k; pc += pre.kc {
+		kc := min(pre.kc, k-pc)
+		for p := 0; p < panels; p++ {
+			i0 := p * height
+			panel := ap[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
+			rows := min(height, m-i0)
+			if transA {
+				packCopy(panel, a[pc*lda+i0:], lda, mr, rows, kc)
+			} else {
+				packTrans(be, panel, a[i0*lda+pc:], lda, mr, rows, kc)
+			}
+		}
+	}
+	if beta != 0 {
+		scaleC(m, n, beta, c, ldc)
+	}
+	nPanels := (n + nr - 1) / nr
+	// About 8 tasks per worker, so that a worker slowed by other load takes
+	// fewer.
+	colStep := (nPanels + 8*nt - 1) / (8 * nt) * nr
+	tasks := (n + colStep - 1) / colStep
+	var next atomic.Int64
+	work := func() {
+		ts := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(ts)
+		ts.tile = grow(ts.tile, mr*nr)
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
+				return
+			}
+			j0 := t * colStep
+			nw := min(colStep, n-j0)
+			for pc := 0; pc < k; pc += pre.kc {
+				kc := min(pre.kc, k-pc)
+				bp := pre.block(pc)
+				store := pc == 0 && beta == 0
+				for jr := j0; jr < j0+nw; jr += nr {
+					b := bp[jr*kc : jr*kc+nr*kc]
+					for p := 0; p < panels; p++ {
+						i0 := p * height
+						panel := ap[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
+						microTiles(kr, kc, panel, b, min(height, m-i0), min(nr, j0+nw-jr), alpha, c[i0*ldc+jr:], ldc, ts.tile, store)
+					}
+				}
+			}
+			ep.apply(be.avx2, c, ldc, 0, j0, m, nw)
+		}
+	}
+	if nt == 1 || tasks == 1 {
+		work()
+		return
+	}
+	runWorkers(min(nt, tasks), work)
+}
+
+// sgemmDirectA runs a product of op(A) = A (not transposed) with a packed
+// op(B) on kernels that read A where it is: nothing is packed, so there is
+// no packing step and no barrier. The workers take blocks of C of about
+// taskRows×taskCols from a shared counter and compute each over all of K,
+// then apply the epilogue to it.
+func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
+	kr := &pre.kernel
+	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
+	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
+	rowTasks := max(1, (m+taskRows/2)/taskRows)
+	colTasks := max(1, (n+taskCols/2)/taskCols)
+	for rowTasks*colTasks < 4*nt && (rowTasks < mPanels || colTasks < nPanels) {
+		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
+			rowTasks++
+		} else {
+			colTasks++
+		}
+	}
+	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
+	colStep := (nPanels + colTasks - 1) / colTasks * nr
+	rowTasks, colTasks = (m+rowStep-1)/rowStep, (n+colStep-1)/colStep
+	tasks := rowTasks * colTasks
+	var next atomic.Int64
+	work := func() {
+		s := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(s)
+		s.tile = grow(s.tile, mr*nr)
+		s.a = grow(s.a, mr*pre.kc)
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
+				return
+			}
+			// Column-major task order: consecutive tasks share columns of B.
+			i0 := (t % rowTasks) * rowStep
+			j0 := (t / rowTasks) * colStep
+			mc, nw := min(rowStep, m-i0), min(colStep, n-j0)
+			if beta != 0 {
+				scaleC(mc, nw, beta, c[i0*ldc+j0:], ldc)
+			}
+			for pc := 0; pc < k; pc += pre.kc {
+				kc := min(pre.kc, k-pc)
+				directTiles(be, kr, kc, a[i0*lda+pc:], lda, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s, pc == 0 && beta == 0)
+			}
+			ep.apply(be.avx2, c, ldc, i0, j0, mc, nw)
+		}
+	}
+	if nt == 1 || tasks == 1 {
+		work()
+		return
+	}
+	runWorkers(min(nt, tasks), work)
+}
+
+// directTiles is microTiles for A read in place (mc rows of kc steps,
+// stride lda). Row panels whose height no direct kernel has are packed
+// into s.a and go through microTiles.
+func directTiles(be *backend, kr *gemmKernel, kc int, a []float32, lda int, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, s *gemmScratch, store bool) {
+	mr, nr := kr.mr, kr.nr
+	for ir := 0; ir < mc; ir += mr {
+		mt := min(mr, mc-ir)
+		d, ok := kr.directFor(mt)
+		if !ok {
+			packTrans(be, s.a[:mr*kc], a[ir*lda:], lda, mr, mt, kc)
+			microTiles(kr, kc, s.a, bp, mt, nw, alpha, c[ir*ldc:], ldc, s.tile, store)
+			continue
+		}
+		ap := &a[ir*lda]
+		for jr := 0; jr < nw; jr += nr {
+			nt := min(nr, nw-jr)
+			b := &bp[jr*kc]
+			ci := ir*ldc + jr
+			if nt == nr {
+				if store {
+					d.fnStore(kc, ap, lda, b, &c[ci], ldc, alpha)
+				} else {
+					d.fn(kc, ap, lda, b, &c[ci], ldc, alpha)
+				}
+				continue
+			}
+			// Edge tile: compute it whole into the tile, then move its valid part.
+			d.fnStore(kc, ap, lda, b, &s.tile[0], nr, alpha)
+			for i := 0; i < mt; i++ {
+				row := c[ci+i*ldc : ci+i*ldc+nt]
+				t := s.tile[i*nr : i*nr+nt]
+				if store {
+					copy(row, t)
+					continue
+				}
+				for j, v := range t {
+					row[j] += v
+				}
+			}
+		}
+	}
 }

@@ -377,7 +377,13 @@ func BenchmarkSgemmAttention(b *testing.B) {
 }
 
 func TestSgemmPackedB(t *testing.T) {
-	cases := []struct{ m, n, k int }{{1, 1, 1}, {1, 768, 300}, {20, 70, 513}, {130, 515, 257}, {5, 33, 0}}
+	// m ≤ smallRows takes sgemmSmallM: rows split into panels of equal
+	// height, several blocks of kc steps, partial column panels.
+	cases := []struct{ m, n, k int }{{1, 1, 1}, {1, 768, 300}, {20, 70, 513}, {130, 515, 257}, {5, 33, 0},
+		{16, 100, 700}, {13, 97, 300}, {25, 65, 520}, {32, 64, 257}, {33, 40, 30},
+		// Larger m with A not transposed reads A in place (sgemmDirectA):
+		// last row panels of 8, 4 and 10 rows (packed), several kc blocks.
+		{44, 96, 300}, {40, 33, 1000}, {130, 64, 600}}
 	for _, nt := range []int{1, 3} {
 		old := SetThreads(nt)
 		backends(t, func(t *testing.T) {

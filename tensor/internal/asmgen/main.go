@@ -20,9 +20,18 @@ func main() {
 	// Each micro-kernel comes in two forms: one adds alpha·AB to C, one
 	// (…Store) overwrites C, for the first block of a product with beta = 0.
 	for _, store := range []bool{false, true} {
-		gemmAVX512(12, 12, 2, store)
-		gemmAVX512(8, 12, 2, store) // edge kernels for the last rows of op(A)
-		gemmAVX512(4, 12, 2, store)
+		gemmAVX512(12, 12, 2, store, false)
+		gemmAVX512(8, 12, 2, store, false) // edge kernels for the last rows of op(A)
+		gemmAVX512(4, 12, 2, store, false)
+		// Products of a few rows with packed weights stream B from memory:
+		// these prefetch the next B micro-panel into L2 while they compute.
+		gemmAVX512(12, 12, 2, store, true)
+		gemmAVX512(8, 12, 2, store, true)
+		gemmAVX512(4, 12, 2, store, true)
+		// Products with packed weights read A unpacked (row-major).
+		gemmAVX512Direct(12, 2, store)
+		gemmAVX512Direct(8, 2, store)
+		gemmAVX512Direct(4, 2, store)
 		gemmAVX2(6, 6, 2, store)
 		gemmAVX2(4, 6, 2, store)
 		gemmAVX2(2, 6, 2, store)
@@ -49,12 +58,17 @@ func main() {
 // c[i*ldc+j] += alpha·Σ_p a[p*stride+i]·b[p*nr+j] for a packed A micro-panel
 // (k steps of stride values, of which the first mr rows are used) and a
 // packed B micro-panel (k steps of nr values), i < mr, j < nr. Kernels with
-// mr < stride serve the last, partial panel of op(A).
-func gemmAVX512(mr, stride, nv int, store bool) {
+// mr < stride serve the last, partial panel of op(A). With next set
+// (…Next), the kernel also prefetches into L2 the B micro-panel that follows
+// b in memory (the next k×nr values), one cache line per step.
+func gemmAVX512(mr, stride, nv int, store, next bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
 	if stride != mr {
 		name += fmt.Sprintf("s%d", stride)
+	}
+	if next {
+		name += "Next"
 	}
 	op := "adds"
 	if store {
@@ -62,10 +76,23 @@ func gemmAVX512(mr, stride, nv int, store bool) {
 		op = "stores"
 	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
+	doc := fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr)
+	if next {
+		doc += " It prefetches the next panel of b into L2."
+	}
+	Doc(doc)
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a"), GP64())
 	pb := Load(Param("b"), GP64())
+	// pn walks the next B panel, k·nr floats after b, as fast as pb walks
+	// b: every line of a step (nr floats) is prefetched.
+	var pn reg.GPVirtual
+	if next {
+		pn = GP64()
+		MOVQ(k, pn)
+		SHLQ(Imm(uint64(math.Log2(float64(4*nr)))), pn)
+		ADDQ(pb, pn)
+	}
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
@@ -126,10 +153,18 @@ func gemmAVX512(mr, stride, nv int, store bool) {
 	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
 	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	for u := 0; u < unroll; u++ {
+		if next {
+			for l := 0; l < 4*nr/64; l++ {
+				PREFETCHT1(Mem{Base: pn, Disp: 4*nr*u + 64*l})
+			}
+		}
 		step(u)
 	}
 	ADDQ(U32(4*stride*unroll), pa)
 	ADDQ(U32(4*nr*unroll), pb)
+	if next {
+		ADDQ(U32(4*nr*unroll), pn)
+	}
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef(name + "_loop4"))
 
@@ -144,6 +179,133 @@ func gemmAVX512(mr, stride, nv int, store bool) {
 
 	Label(name + "_store")
 	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			if store {
+				VMULPS(t0, acc[i][j], acc[i][j])
+			} else {
+				VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+			}
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemmAVX512Direct emits sgemmKernel{mr}x{16*nv}AVX512Direct, which is
+// gemmAVX512's kernel reading A as it is stored, row-major with stride lda,
+// instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j].
+func gemmAVX512Direct(mr, nv int, store bool) {
+	nr := 16 * nv
+	name := fmt.Sprintf("sgemmKernel%dx%dAVX512Direct", mr, nr)
+	op := "adds"
+	if store {
+		name += "Store"
+		op = "stores"
+	}
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
+	Doc(fmt.Sprintf("%s %s the %d×%d product of the rows of a (k columns, row stride lda) and the packed panel b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, nr))
+	k := Load(Param("k"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	// Row i of A is at rowBase[i/3] + (i%3)·lda: four base pointers three
+	// rows apart, and lda as a scaled index.
+	rowBase := make([]reg.GPVirtual, (mr+2)/3)
+	rowBase[0] = GP64()
+	Load(Param("a"), rowBase[0])
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	for r := 1; r < len(rowBase); r++ {
+		rowBase[r] = GP64()
+		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
+	}
+	rowAddr := func(i, disp int) Mem {
+		m := Mem{Base: rowBase[i/3], Disp: disp}
+		if i%3 > 0 {
+			m.Index, m.Scale = lda, uint8(i%3)
+		}
+		return m
+	}
+	pb := Load(Param("b"), GP64())
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+
+	acc := make([][]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		acc[i] = make([]reg.VecPhysical, nv)
+		for j := range acc[i] {
+			acc[i][j] = zreg(n)
+			n++
+		}
+	}
+	bv := make([]reg.VecPhysical, nv)
+	for j := range bv {
+		bv[j] = zreg(n)
+		n++
+	}
+	t0, t1 := zreg(n), zreg(n+1)
+	cp := GP64()
+	MOVQ(pc, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
+		ADDQ(ldc, cp)
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VPXORD(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	step := func(u int) {
+		for j := range bv {
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 16*j)}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			t := t0
+			if i%2 == 1 {
+				t = t1
+			}
+			VBROADCASTSS(rowAddr(i, 4*u), t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[i][j])
+			}
+		}
+	}
+	advance := func(steps int) {
+		for _, r := range rowBase {
+			ADDQ(U32(4*steps), r)
+		}
+		ADDQ(U32(4*nr*steps), pb)
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	advance(1)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	VBROADCASTSS(NewParamAddr("alpha", 48), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
 			if store {
@@ -275,16 +437,15 @@ func gemmAVX2(mr, stride, nv int, store bool) {
 // k-major micro-panels the GEMM kernels read, with 4×4 in-register
 // transposes in each 128-bit lane.
 func packTransAVX2() {
-	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc int)")
-	Doc("packTransAVX2 sets dst[q*rows+i] = src[i*ld+q] for i < rows (a multiple of 4), q < kc (a multiple of 8).")
+	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc, w int)")
+	Doc("packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	ld := Load(Param("ld"), GP64())
 	rows := Load(Param("rows"), GP64())
 	kc := Load(Param("kc"), GP64())
 	SHLQ(Imm(2), ld)
-	rowBytes := GP64() // rows*4: stride between packed steps
-	MOVQ(rows, rowBytes)
+	rowBytes := Load(Param("w"), GP64()) // w*4: stride between packed steps
 	SHLQ(Imm(2), rowBytes)
 	g := GP64()
 	XORQ(g, g)
