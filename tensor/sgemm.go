@@ -790,23 +790,29 @@ func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []f
 }
 
 // directTiles is microTiles for A read in place (mc rows of kc steps,
-// stride lda). Row panels whose height no direct kernel has are packed
-// into s.a and go through microTiles.
+// stride lda), with the loops the other way round: each B micro-panel,
+// brought into L1 once, serves every row panel, whose A rows come from L2.
+// The last row panel, when no direct kernel has its height, is packed into
+// s.a and goes through microTiles.
 func directTiles(be *backend, kr *gemmKernel, kc int, a []float32, lda int, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, s *gemmScratch, store bool) {
 	mr, nr := kr.mr, kr.nr
-	for ir := 0; ir < mc; ir += mr {
-		mt := min(mr, mc-ir)
-		d, ok := kr.directFor(mt)
-		if !ok {
-			packTrans(be, s.a[:mr*kc], a[ir*lda:], lda, mr, mt, kc)
-			microTiles(kr, kc, s.a, bp, mt, nw, alpha, c[ir*ldc:], ldc, s.tile, store)
-			continue
-		}
-		ap := &a[ir*lda]
-		for jr := 0; jr < nw; jr += nr {
-			nt := min(nr, nw-jr)
-			b := &bp[jr*kc]
+	last := (mc - 1) / mr * mr
+	_, lastDirect := kr.directFor(mc - last)
+	if !lastDirect {
+		packTrans(be, s.a[:mr*kc], a[last*lda:], lda, mr, mc-last, kc)
+	}
+	for jr := 0; jr < nw; jr += nr {
+		nt := min(nr, nw-jr)
+		b := &bp[jr*kc]
+		for ir := 0; ir < mc; ir += mr {
+			mt := min(mr, mc-ir)
 			ci := ir*ldc + jr
+			if ir == last && !lastDirect {
+				microTiles(kr, kc, s.a, bp[jr*kc:], mt, nt, alpha, c[ci:], ldc, s.tile, store)
+				continue
+			}
+			d, _ := kr.directFor(mt)
+			ap := &a[ir*lda]
 			if nt == nr {
 				if store {
 					d.fnStore(kc, ap, lda, b, &c[ci], ldc, alpha)

@@ -535,3 +535,37 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSgemmPackedB runs the linear layers of BERT-base with packed
+// weights (nn.Linear at inference): 1024 rows (8×128 tokens, A read in
+// place) and 16 rows (1×16, the weights streamed from memory).
+func BenchmarkSgemmPackedB(b *testing.B) {
+	for _, cs := range []struct{ m, n, k int }{
+		{1024, 768, 768}, {1024, 3072, 768}, {1024, 768, 3072},
+		{16, 768, 768}, {16, 3072, 768}, {16, 768, 3072},
+	} {
+		b.Run(fmt.Sprintf("M=%d,N=%d,K=%d", cs.m, cs.n, cs.k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := randSlice(r, cs.m*cs.k)
+			// Several weight matrices in turn, as the layers of a model,
+			// so that B comes from memory as it does there.
+			pbs := make([]*PackedB, max(1, (64<<20)/(4*cs.k*cs.n)))
+			for i := range pbs {
+				pbs[i] = PackB(true, cs.k, cs.n, randSlice(r, cs.k*cs.n), cs.k)
+			}
+			z := make([]float32, cs.m*cs.n)
+			b.ResetTimer()
+			cpu0 := processCPUSeconds()
+			i := 0
+			for b.Loop() {
+				SgemmPackedB(false, cs.m, 1, x, cs.k, pbs[i%len(pbs)], 0, z, cs.n)
+				i++
+			}
+			flops := 2 * float64(cs.m) * float64(cs.n) * float64(cs.k) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu := processCPUSeconds() - cpu0; cpu > 0 {
+				b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+			}
+		})
+	}
+}
