@@ -17,6 +17,11 @@ func asmKernels() []gemmKernel {
 				edge: []edgeKernel{
 					{4, sgemmKernel4x32AVX512s12Next, sgemmKernel4x32AVX512s12NextStore},
 					{8, sgemmKernel8x32AVX512s12Next, sgemmKernel8x32AVX512s12NextStore},
+				},
+				direct: []directKernel{
+					{4, sgemmKernel4x32AVX512DirectNext, sgemmKernel4x32AVX512DirectNextStore},
+					{8, sgemmKernel8x32AVX512DirectNext, sgemmKernel8x32AVX512DirectNextStore},
+					{12, sgemmKernel12x32AVX512DirectNext, sgemmKernel12x32AVX512DirectNextStore},
 				}},
 			direct: []directKernel{
 				{4, sgemmKernel4x32AVX512Direct, sgemmKernel4x32AVX512DirectStore},

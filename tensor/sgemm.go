@@ -659,12 +659,13 @@ const smallRows = 32
 
 // sgemmSmallM runs a product of a few rows of op(A) with a packed op(B) — a
 // linear layer on a short input, where streaming the weights from memory is
-// the cost. op(A) is packed whole once on the calling goroutine (it is
-// small), then the workers take blocks of columns from a shared counter and
-// run each over all of K, with no barrier between them. The rows are split
-// into panels of near-equal height (16 rows as 8 + 8, not 12 + 4), and each
-// B micro-panel, read once from memory, is used by every row panel while it
-// is in L1.
+// the cost. The workers take blocks of columns from a shared counter and
+// run each over all of K, with no barrier between them, on kernels that
+// prefetch the next B micro-panel. The rows are split into panels of
+// near-equal height (16 rows as 8 + 8, not 12 + 4), and each B micro-panel,
+// read once from memory, serves every row panel while it is in L1. Row
+// panels are read in place (A not transposed, a direct kernel of their
+// height) or else packed once, up front, on the calling goroutine.
 func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &pre.kernel
 	if kr.stream != nil {
@@ -673,18 +674,27 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
 	panels := (m + mr - 1) / mr
 	height := kr.rowsFor((m + panels - 1) / panels)
-	// Packed op(A): for each block of kc steps, panels micro-panels of mr
-	// rows (of which height are used).
-	s := scratchPool.Get().(*gemmScratch)
-	defer scratchPool.Put(s)
-	ap := grow(s.a, panels*mr*k)
-	s.a = ap
-	for pc := 0; pc < k; pc += pre.kc {
-		kc := min(pre.kc, k-pc)
-		for p := 0; p < panels; p++ {
-			i0 := p * height
-			panel := ap[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
-			rows := min(height, m-i0)
+	direct := make([]directKernel, panels)
+	packed := make([]bool, panels)
+	var s *gemmScratch
+	for p := range panels {
+		i0 := p * height
+		rows := min(height, m-i0)
+		var ok bool
+		if direct[p], ok = kr.directFor(rows); ok && !transA {
+			continue
+		}
+		// Packed op(A) of this panel: for each block of kc steps, mr rows
+		// (of which the first rows are used) at ap[panels*mr*pc+p*mr*kc].
+		if s == nil {
+			s = scratchPool.Get().(*gemmScratch)
+			defer scratchPool.Put(s)
+			s.a = grow(s.a, panels*mr*k)
+		}
+		packed[p] = true
+		for pc := 0; pc < k; pc += pre.kc {
+			kc := min(pre.kc, k-pc)
+			panel := s.a[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
 			if transA {
 				packCopy(panel, a[pc*lda+i0:], lda, mr, rows, kc)
 			} else {
@@ -717,11 +727,16 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 				bp := pre.block(pc)
 				store := pc == 0 && beta == 0
 				for jr := j0; jr < j0+nw; jr += nr {
-					b := bp[jr*kc : jr*kc+nr*kc]
+					cols := min(nr, j0+nw-jr)
 					for p := 0; p < panels; p++ {
 						i0 := p * height
-						panel := ap[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
-						microTiles(kr, kc, panel, b, min(height, m-i0), min(nr, j0+nw-jr), alpha, c[i0*ldc+jr:], ldc, ts.tile, store)
+						rows := min(height, m-i0)
+						if packed[p] {
+							panel := s.a[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
+							microTiles(kr, kc, panel, bp[jr*kc:], rows, cols, alpha, c[i0*ldc+jr:], ldc, ts.tile, store)
+							continue
+						}
+						directTile(direct[p], kc, &a[i0*lda+pc], lda, &bp[jr*kc], rows, cols, nr, alpha, c[i0*ldc+jr:], ldc, ts.tile, store)
 					}
 				}
 			}
@@ -812,28 +827,33 @@ func directTiles(be *backend, kr *gemmKernel, kc int, a []float32, lda int, bp [
 				continue
 			}
 			d, _ := kr.directFor(mt)
-			ap := &a[ir*lda]
-			if nt == nr {
-				if store {
-					d.fnStore(kc, ap, lda, b, &c[ci], ldc, alpha)
-				} else {
-					d.fn(kc, ap, lda, b, &c[ci], ldc, alpha)
-				}
-				continue
-			}
-			// Edge tile: compute it whole into the tile, then move its valid part.
-			d.fnStore(kc, ap, lda, b, &s.tile[0], nr, alpha)
-			for i := 0; i < mt; i++ {
-				row := c[ci+i*ldc : ci+i*ldc+nt]
-				t := s.tile[i*nr : i*nr+nt]
-				if store {
-					copy(row, t)
-					continue
-				}
-				for j, v := range t {
-					row[j] += v
-				}
-			}
+			directTile(d, kc, &a[ir*lda], lda, b, mt, nt, nr, alpha, c[ci:], ldc, s.tile, store)
+		}
+	}
+}
+
+// directTile runs the direct kernel d on the rows×cols tile of C at c[0]
+// (cols ≤ nr; a narrower tile is computed whole into tile, then its valid
+// part moved).
+func directTile(d directKernel, kc int, a *float32, lda int, b *float32, rows, cols, nr int, alpha float32, c []float32, ldc int, tile []float32, store bool) {
+	if cols == nr {
+		if store {
+			d.fnStore(kc, a, lda, b, &c[0], ldc, alpha)
+		} else {
+			d.fn(kc, a, lda, b, &c[0], ldc, alpha)
+		}
+		return
+	}
+	d.fnStore(kc, a, lda, b, &tile[0], nr, alpha)
+	for i := 0; i < rows; i++ {
+		row := c[i*ldc : i*ldc+cols]
+		t := tile[i*nr : i*nr+cols]
+		if store {
+			copy(row, t)
+			continue
+		}
+		for j, v := range t {
+			row[j] += v
 		}
 	}
 }

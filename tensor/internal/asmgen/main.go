@@ -29,9 +29,12 @@ func main() {
 		gemmAVX512(8, 12, 2, store, true)
 		gemmAVX512(4, 12, 2, store, true)
 		// Products with packed weights read A unpacked (row-major).
-		gemmAVX512Direct(12, 2, store)
-		gemmAVX512Direct(8, 2, store)
-		gemmAVX512Direct(4, 2, store)
+		gemmAVX512Direct(12, 2, store, false)
+		gemmAVX512Direct(8, 2, store, false)
+		gemmAVX512Direct(4, 2, store, false)
+		gemmAVX512Direct(12, 2, store, true)
+		gemmAVX512Direct(8, 2, store, true)
+		gemmAVX512Direct(4, 2, store, true)
 		gemmAVX2(6, 6, 2, store)
 		gemmAVX2(4, 6, 2, store)
 		gemmAVX2(2, 6, 2, store)
@@ -198,10 +201,15 @@ func gemmAVX512(mr, stride, nv int, store, next bool) {
 
 // gemmAVX512Direct emits sgemmKernel{mr}x{16*nv}AVX512Direct, which is
 // gemmAVX512's kernel reading A as it is stored, row-major with stride lda,
-// instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j].
-func gemmAVX512Direct(mr, nv int, store bool) {
+// instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j]. With
+// next set (…DirectNext) it prefetches the next B panel as gemmAVX512's
+// …Next kernels do.
+func gemmAVX512Direct(mr, nv int, store, next bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512Direct", mr, nr)
+	if next {
+		name += "Next"
+	}
 	op := "adds"
 	if store {
 		name += "Store"
@@ -231,6 +239,13 @@ func gemmAVX512Direct(mr, nv int, store bool) {
 		return m
 	}
 	pb := Load(Param("b"), GP64())
+	var pn reg.GPVirtual
+	if next {
+		pn = GP64()
+		MOVQ(k, pn)
+		SHLQ(Imm(uint64(math.Log2(float64(4*nr)))), pn)
+		ADDQ(pb, pn)
+	}
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
@@ -282,6 +297,9 @@ func gemmAVX512Direct(mr, nv int, store bool) {
 			ADDQ(U32(4*steps), r)
 		}
 		ADDQ(U32(4*nr*steps), pb)
+		if next {
+			ADDQ(U32(4*nr*steps), pn)
+		}
 	}
 	const unroll = 4
 	Label(name + "_loop4")
@@ -290,6 +308,11 @@ func gemmAVX512Direct(mr, nv int, store bool) {
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
 	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
 	for u := 0; u < unroll; u++ {
+		if next {
+			for l := 0; l < 4*nr/64; l++ {
+				PREFETCHT1(Mem{Base: pn, Disp: 4*nr*u + 64*l})
+			}
+		}
 		step(u)
 	}
 	advance(unroll)
