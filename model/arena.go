@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // arena hands out float32 buffers that live until the next reset, reusing
 // the same memory from one training step to the next instead of allocating
 // (and zeroing) hundreds of megabytes per step. Buffers are not zeroed.
@@ -33,5 +35,6 @@ func (a *arena) take(n int) []float32 {
 	return c[:n:n]
 }
 
-// makeFloats allocates zeroed buffers, for passes whose buffers do not outlive the call.
-func makeFloats(n int) []float32 { return make([]float32, n) }
+// inferenceArenas holds the arenas of finished inference passes (Forward),
+// whose buffers do not outlive the call, for the next ones.
+var inferenceArenas = sync.Pool{New: func() any { return new(arena) }}

@@ -54,16 +54,22 @@ func (l *layer) params() []*nn.Param {
 }
 
 // newActs takes the activation buffers of a forward pass from alloc (which
-// need not zero them: forward writes every value).
-func (l *layer) newActs(x []float32, b, t int, alloc func(int) []float32) *layerActs {
+// need not zero them: forward writes every value); train says whether the
+// pass is a training one (dropout buffers are then taken too).
+func (l *layer) newActs(x []float32, b, t int, train bool, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
 	n := b * t
 	a := &layerActs{
 		x: x, q: alloc(n * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(n * c),
-		attn: l.attn.NewStateIn(b, t, alloc), attnRes: alloc(n * c), ln1Mean: alloc(n), ln1Rstd: alloc(n),
+		attnRes: alloc(n * c), ln1Mean: alloc(n), ln1Rstd: alloc(n),
 		h1: alloc(n * c), inter: alloc(n * inter), actOut: alloc(n * inter),
 		ffnRes: alloc(n * c), ln2Mean: alloc(n), ln2Rstd: alloc(n), out: alloc(n * c),
 	}
+	if !train {
+		a.attn = l.attn.NewInferenceStateIn(b, t, alloc)
+		return a
+	}
+	a.attn = l.attn.NewStateIn(b, t, alloc)
 	if l.dropout.P > 0 {
 		a.drop1Mask = alloc(n * c)
 		a.drop2Mask = alloc(n * c)

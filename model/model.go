@@ -266,15 +266,19 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 	for _, l := range m.linears() {
 		l.Pack()
 	}
+	// The buffers of the pass come from an arena kept for the next call.
+	ar := inferenceArenas.Get().(*arena)
+	defer inferenceArenas.Put(ar)
+	ar.reset()
 	n, c := in.B*in.T, m.Config.HiddenSize
-	ea := &embeddingActs{sum: make([]float32, n*c)}
-	x := make([]float32, n*c)
+	ea := &embeddingActs{sum: ar.take(n * c)}
+	x := ar.take(n * c)
 	if err := m.emb.forward(ea, x, in, nil); err != nil {
 		return nil, err
 	}
 	if len(m.layers) > 0 {
 		// One set of buffers serves every layer: the output of one is the input of the next.
-		a := m.layers[0].newActs(x, in.B, in.T, makeFloats)
+		a := m.layers[0].newActs(x, in.B, in.T, false, ar.take)
 		for _, l := range m.layers {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
@@ -316,7 +320,7 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	}
 	m.arena.reset()
 	for _, l := range m.layers {
-		a := l.newActs(x, in.B, in.T, m.arena.take)
+		a := l.newActs(x, in.B, in.T, true, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out

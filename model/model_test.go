@@ -190,3 +190,56 @@ func TestForwardErrors(t *testing.T) {
 		t.Error("a short batch was accepted")
 	}
 }
+
+// TestForwardConcurrent runs inference on several goroutines at once (each
+// pass takes its buffers from a shared pool of arenas) and checks every
+// result against the same batch run alone; the config has dropout, which
+// inference must not apply.
+func TestForwardConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m, err := New(tinyConfig(t, "bert", 3, `,"hidden_dropout_prob":0.1,"attention_probs_dropout_prob":0.1`), 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perturb(m, rng)
+	batches := []*Batch{randomBatch(rng, 4, 9, 50, 1), randomBatch(rng, 1, 5, 50, 1), randomBatch(rng, 7, 20, 50, 1)}
+	want := make([][]float32, len(batches))
+	for i, in := range batches {
+		if want[i], err = m.Forward(in); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := m.Forward(in)
+		for j := range again {
+			if again[j] != want[i][j] {
+				t.Fatalf("batch %d: logit %d is %g, then %g: inference is not deterministic", i, j, want[i][j], again[j])
+			}
+		}
+	}
+	errs := make(chan error, 6)
+	for g := 0; g < cap(errs); g++ {
+		go func() {
+			for it := 0; it < 20; it++ {
+				i := (g + it) % len(batches)
+				got, err := m.Forward(batches[i])
+				if err == nil {
+					for j := range got {
+						if got[j] != want[i][j] {
+							err = fmt.Errorf("goroutine %d: batch %d logit %d = %g, want %g", g, i, j, got[j], want[i][j])
+							break
+						}
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -37,10 +37,20 @@ func (a *Attention) NewState(b, t int) *AttentionState {
 // NewStateIn is NewState with the float buffers taken from alloc, which may
 // return memory that is not zeroed (Forward writes all of it).
 func (a *Attention) NewStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
+	return a.newState(b, t, a.Dropout.P > 0, alloc)
+}
+
+// NewInferenceStateIn is NewStateIn for inference (Forward with no rng): it
+// takes no dropout buffers, and the state is no use to Backward.
+func (a *Attention) NewInferenceStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
+	return a.newState(b, t, false, alloc)
+}
+
+func (a *Attention) newState(b, t int, dropout bool, alloc func(n int) []float32) *AttentionState {
 	n := b * a.Heads * t * t
 	s := &AttentionState{B: b, T: t, Probs: alloc(n)}
 	s.Dropped = s.Probs
-	if a.Dropout.P > 0 {
+	if dropout {
 		s.Dropped = alloc(n)
 		s.DropMask = alloc(n)
 	}
@@ -74,13 +84,14 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 		}
 	}
 	tensor.Softmax(s.Probs, s.Probs, b*a.Heads*t, t)
+	// Inference (no rng) multiplies V by the probabilities themselves.
+	dropped := s.Probs
 	if rng != nil && a.Dropout.P > 0 {
 		copy(s.Dropped, s.Probs)
 		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
-	} else if a.Dropout.P > 0 {
-		copy(s.Dropped, s.Probs)
+		dropped = s.Dropped
 	}
-	tensor.SgemmBatched(false, false, t, d, t, 1, s.Dropped, t, s.offS, v, c, s.offQKV, 0, ctx, c, s.offQKV)
+	tensor.SgemmBatched(false, false, t, d, t, 1, dropped, t, s.offS, v, c, s.offQKV, 0, ctx, c, s.offQKV)
 }
 
 // Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
