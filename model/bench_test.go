@@ -38,3 +38,35 @@ func BenchmarkForward(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainStep measures a training forward and backward pass (no
+// optimizer step) of BERT-base on 8×128 random tokens.
+//
+//	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
+func BenchmarkTrainStep(b *testing.B) {
+	cfg, err := PresetConfig("bert-base")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := RandomBatch(cfg.VocabSize, 8, 128, 2)
+	labels := &Labels{Classes: make([]int, 8)}
+	step := func() {
+		if _, _, err := m.ForwardTrain(in, labels); err != nil {
+			b.Fatal(err)
+		}
+		m.ZeroGrad()
+		if err := m.Backward(nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(b.N*8)/b.Elapsed().Seconds(), "seq/s")
+}
