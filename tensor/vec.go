@@ -131,10 +131,11 @@ func AddBias(x, bias []float32, rows, cols int) {
 func AddColSums(dst, x []float32, rows, cols int) {
 	checkLen("AddColSums", rows*cols, x)
 	checkLen("AddColSums", cols, dst)
+	asm := current.Load().avx2
 	nt := min(Threads(), max(1, rows*cols/elemGrain))
 	if nt == 1 {
 		for r := 0; r < rows; r++ {
-			axpyGo(1, x[r*cols:r*cols+cols], dst)
+			addTo(asm, dst, x[r*cols:r*cols+cols])
 		}
 		return
 	}
@@ -142,7 +143,7 @@ func AddColSums(dst, x []float32, rows, cols int) {
 	ParallelFor(cols, 64, func(lo, hi int) {
 		d := dst[lo:hi]
 		for r := 0; r < rows; r++ {
-			axpyGo(1, x[r*cols+lo:r*cols+hi], d)
+			addTo(asm, d, x[r*cols+lo:r*cols+hi])
 		}
 	})
 }
