@@ -106,6 +106,30 @@ func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
 	l.ln2.Forward(a.out, a.ln2Mean, a.ln2Rstd, a.ffnRes, n)
 }
 
+// forwardFirst is forward at inference for the last layer, computed for
+// the first token of each sequence only — all that the classification head
+// reads: keys and values cover every token, the query, attention output and
+// feed-forward block run on B rows. a.out[:B*C] receives the first tokens'
+// outputs; the results equal those rows of forward's.
+func (l *layer) forwardFirst(a *layerActs, mask []int) {
+	b, t := a.attn.B, a.attn.T
+	c, inter, n := l.q.Out, l.ffn1.Out, b*t
+	first := a.out[:b*c] // the first tokens' inputs, until LN2 overwrites them
+	for i := 0; i < b; i++ {
+		copy(first[i*c:(i+1)*c], a.x[i*t*c:i*t*c+c])
+	}
+	q, ctx, attnRes, h1, ffnRes := a.q[:b*c], a.ctx[:b*c], a.attnRes[:b*c], a.h1[:b*c], a.ffnRes[:b*c]
+	l.q.Forward(q, first, b)
+	l.k.Forward(a.k, a.x, n)
+	l.v.Forward(a.v, a.x, n)
+	l.attn.ForwardFirst(ctx, a.attn.Probs, q, a.k, a.v, mask, b, t)
+	l.o.ForwardResidual(attnRes, ctx, first, b)
+	l.ln1.Forward(h1, a.ln1Mean[:b], a.ln1Rstd[:b], attnRes, b)
+	l.ffn1.ForwardAct(a.inter[:b*inter], a.actOut[:b*inter], h1, b, l.act)
+	l.ffn2.ForwardResidual(ffnRes, a.actOut[:b*inter], h1, b)
+	l.ln2.Forward(a.out[:b*c], a.ln2Mean[:b], a.ln2Rstd[:b], ffnRes, b)
+}
+
 // layerGrads are scratch buffers for one backward pass, shared by all layers.
 type layerGrads struct {
 	dRes, dH1, dAct, dInter, dCtx, dQ, dK, dV []float32

@@ -276,17 +276,21 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if err := m.emb.forward(ea, x, in, nil); err != nil {
 		return nil, err
 	}
-	if len(m.layers) > 0 {
-		// One set of buffers serves every layer: the output of one is the input of the next.
+	t := in.T
+	if last := len(m.layers) - 1; last >= 0 {
+		// One set of buffers serves every layer: the output of one is the
+		// input of the next. The head reads only the first token of each
+		// sequence, so the last layer computes only those rows.
 		a := m.layers[0].newActs(x, in.B, in.T, false, ar.take)
-		for _, l := range m.layers {
+		for _, l := range m.layers[:last] {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
 		}
-		x = a.x
+		m.layers[last].forwardFirst(a, in.AttentionMask)
+		x, t = a.out[:in.B*c], 1
 	}
 	ha := m.head.newActs(in.B)
-	m.head.forward(ha, x, in.B, in.T, nil)
+	m.head.forward(ha, x, in.B, t, nil)
 	return ha.logits, nil
 }
 

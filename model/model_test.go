@@ -243,3 +243,31 @@ func TestForwardConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardFirstTokens checks that inference, which runs the last layer
+// for each sequence's first token only, gives the logits of the full
+// computation (ForwardTrain with dropout 0 runs every row of every layer).
+func TestForwardFirstTokens(t *testing.T) {
+	for _, modelType := range []string{"bert", "roberta", "distilbert"} {
+		rng := rand.New(rand.NewPCG(7, 8))
+		m, err := New(tinyConfig(t, modelType, 3, ""), 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perturb(m, rng)
+		in := randomBatch(rng, 5, 11, 50, 1)
+		got, err := m.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := m.ForwardTrain(in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5 {
+				t.Errorf("%s: logit %d: inference %g, full computation %g", modelType, i, got[i], want[i])
+			}
+		}
+	}
+}

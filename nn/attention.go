@@ -94,6 +94,33 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 	tensor.SgemmBatched(false, false, t, d, t, 1, dropped, t, s.offS, v, c, s.offQKV, 0, ctx, c, s.offQKV)
 }
 
+// ForwardFirst is Forward at inference for the first token of each
+// sequence only, all that a classifier reads of the last layer: q and ctx
+// are [B, C] (the first token's query and context in each sequence), k and
+// v [B*T, C] as in Forward, probs takes B·H·T values. No dropout.
+func (a *Attention) ForwardFirst(ctx, probs, q, k, v []float32, mask []int, b, t int) {
+	d, c, heads := a.HeadDim, a.Heads*a.HeadDim, a.Heads
+	offQ, offK, offP := make([]int, b*heads), make([]int, b*heads), make([]int, b*heads)
+	for i := 0; i < b; i++ {
+		for h := 0; h < heads; h++ {
+			offQ[i*heads+h], offK[i*heads+h], offP[i*heads+h] = i*c+h*d, i*t*c+h*d, (i*heads+h)*t
+		}
+	}
+	tensor.SgemmBatched(false, true, 1, t, d, a.scale(), q, c, offQ, k, c, offK, 0, probs, t, offP)
+	for i := 0; i < b; i++ {
+		for j, m := range mask[i*t : (i+1)*t] {
+			if m != 0 {
+				continue
+			}
+			for h := 0; h < heads; h++ {
+				probs[(i*heads+h)*t+j] = MinFloat32
+			}
+		}
+	}
+	tensor.Softmax(probs[:b*heads*t], probs[:b*heads*t], b*heads, t)
+	tensor.SgemmBatched(false, false, 1, d, t, 1, probs, t, offP, v, c, offK, 0, ctx, c, offQ)
+}
+
 // Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
 // scratch must hold 2·B·H·T·T values; it is overwritten.
 func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scratch []float32) {
