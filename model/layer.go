@@ -27,19 +27,35 @@ type layer struct {
 }
 
 // layerActs are the activations of one layer for n = B*T tokens: inputs of
-// every operation that Backward needs.
+// every operation that Backward needs. In a layer computed for the first
+// token of each sequence only (attn.TQ = 1: the last layer, whose other
+// rows no classifier reads), the rows past the keys and values are B, not n.
 type layerActs struct {
 	x                    []float32 // input [n, C] (the previous layer's out)
-	q, k, v, ctx         []float32 // [n, C]
+	first                []float32 // the first token's row of x in each sequence [B, C] (first-token layers)
+	xq                   []float32 // the rows of x that are computed: x or first
+	q, ctx               []float32 // [rows, C]
+	k, v                 []float32 // [n, C]
 	attn                 *nn.AttentionState
-	attnRes              []float32 // x + dropout(O·ctx), LN1's input [n, C]
-	ln1Mean, ln1Rstd     []float32 // [n]
-	h1                   []float32 // [n, C]
-	inter, actOut        []float32 // [n, I] before and after the activation
-	ffnRes               []float32 // h1 + dropout(W2·actOut), LN2's input [n, C]
+	attnRes              []float32 // xq + dropout(O·ctx), LN1's input [rows, C]
+	ln1Mean, ln1Rstd     []float32 // [rows]
+	h1                   []float32 // [rows, C]
+	inter, actOut        []float32 // [rows, I] before and after the activation
+	ffnRes               []float32 // h1 + dropout(W2·actOut), LN2's input [rows, C]
 	ln2Mean, ln2Rstd     []float32
-	out                  []float32 // [n, C]
-	drop1Mask, drop2Mask []float32 // dropout scales [n, C] (nil without dropout)
+	out                  []float32 // [rows, C]
+	drop1Mask, drop2Mask []float32 // dropout scales [rows, C] (nil without dropout)
+}
+
+// rows returns the number of rows the layer computes past the keys and
+// values: B*T, or B for the first tokens.
+func (a *layerActs) rows() int { return a.attn.B * a.attn.TQ }
+
+// setFirstTokens makes the layer compute only the first token of each
+// sequence past the keys and values, taking the buffers this needs from alloc.
+func (l *layer) setFirstTokens(a *layerActs, train bool, alloc func(int) []float32) {
+	a.attn = l.attn.NewFirstStateIn(a.attn.B, a.attn.T, train, alloc)
+	a.first = alloc(a.attn.B * l.q.In)
 }
 
 func (l *layer) params() []*nn.Param {
@@ -55,79 +71,83 @@ func (l *layer) params() []*nn.Param {
 
 // newActs takes the activation buffers of a forward pass from alloc (which
 // need not zero them: forward writes every value); train says whether the
-// pass is a training one (dropout buffers are then taken too).
-func (l *layer) newActs(x []float32, b, t int, train bool, alloc func(int) []float32) *layerActs {
+// pass is a training one (dropout buffers are then taken too), firstOnly
+// whether the layer computes only the first token of each sequence.
+func (l *layer) newActs(x []float32, b, t int, train, firstOnly bool, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
-	n := b * t
+	n, r := b*t, b*t
+	if firstOnly {
+		r = b
+	}
 	a := &layerActs{
-		x: x, q: alloc(n * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(n * c),
-		attnRes: alloc(n * c), ln1Mean: alloc(n), ln1Rstd: alloc(n),
-		h1: alloc(n * c), inter: alloc(n * inter), actOut: alloc(n * inter),
-		ffnRes: alloc(n * c), ln2Mean: alloc(n), ln2Rstd: alloc(n), out: alloc(n * c),
+		x: x, q: alloc(r * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(r * c),
+		attnRes: alloc(r * c), ln1Mean: alloc(r), ln1Rstd: alloc(r),
+		h1: alloc(r * c), inter: alloc(r * inter), actOut: alloc(r * inter),
+		ffnRes: alloc(r * c), ln2Mean: alloc(r), ln2Rstd: alloc(r), out: alloc(r * c),
 	}
-	if !train {
+	switch {
+	case firstOnly:
+		a.attn = &nn.AttentionState{B: b, T: t}
+		l.setFirstTokens(a, train, alloc)
+	case train:
+		a.attn = l.attn.NewStateIn(b, t, alloc)
+	default:
 		a.attn = l.attn.NewInferenceStateIn(b, t, alloc)
-		return a
 	}
-	a.attn = l.attn.NewStateIn(b, t, alloc)
-	if l.dropout.P > 0 {
-		a.drop1Mask = alloc(n * c)
-		a.drop2Mask = alloc(n * c)
+	if train && l.dropout.P > 0 {
+		a.drop1Mask = alloc(r * c)
+		a.drop2Mask = alloc(r * c)
 	}
 	return a
 }
 
 // forward runs the layer on a.x into a.out; rng is nil in inference (no
-// dropout). mask [B*T] marks real tokens.
+// dropout). mask [B*T] marks real tokens. Keys and values cover every token;
+// the rest covers a.rows() rows (all, or the first token of each sequence).
 func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
-	n := a.attn.B * a.attn.T
-	l.q.Forward(a.q, a.x, n)
+	b, t := a.attn.B, a.attn.T
+	n, r := b*t, a.rows()
+	c, inter := l.q.Out, l.ffn1.Out
+	a.xq = a.x
+	if r < n {
+		for i := 0; i < b; i++ {
+			copy(a.first[i*c:(i+1)*c], a.x[i*t*c:i*t*c+c])
+		}
+		a.xq = a.first
+	}
+	q, ctx, attnRes, h1, ffnRes := a.q[:r*c], a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
+	inters, actOut := a.inter[:r*inter], a.actOut[:r*inter]
+	l.q.Forward(q, a.xq, r)
 	l.k.Forward(a.k, a.x, n)
 	l.v.Forward(a.v, a.x, n)
-	l.attn.Forward(a.attn, a.ctx, a.q, a.k, a.v, mask, rng)
+	l.attn.Forward(a.attn, ctx, q, a.k, a.v, mask, rng)
 	// Without dropout (inference) the residual connections are added by
 	// the products themselves.
 	if rng != nil && l.attnOutDropout {
-		l.o.Forward(a.attnRes, a.ctx, n)
-		l.dropout.Forward(a.attnRes, a.drop1Mask, rng)
-		addInPlace(a.attnRes, a.x)
+		l.o.Forward(attnRes, ctx, r)
+		l.dropout.Forward(attnRes, rowsOf(a.drop1Mask, r*c), rng)
+		addInPlace(attnRes, a.xq)
 	} else {
-		l.o.ForwardResidual(a.attnRes, a.ctx, a.x, n)
+		l.o.ForwardResidual(attnRes, ctx, a.xq, r)
 	}
-	l.ln1.Forward(a.h1, a.ln1Mean, a.ln1Rstd, a.attnRes, n)
-	l.ffn1.ForwardAct(a.inter, a.actOut, a.h1, n, l.act)
+	l.ln1.Forward(h1, a.ln1Mean[:r], a.ln1Rstd[:r], attnRes, r)
+	l.ffn1.ForwardAct(inters, actOut, h1, r, l.act)
 	if rng != nil {
-		l.ffn2.Forward(a.ffnRes, a.actOut, n)
-		l.dropout.Forward(a.ffnRes, a.drop2Mask, rng)
-		addInPlace(a.ffnRes, a.h1)
+		l.ffn2.Forward(ffnRes, actOut, r)
+		l.dropout.Forward(ffnRes, rowsOf(a.drop2Mask, r*c), rng)
+		addInPlace(ffnRes, h1)
 	} else {
-		l.ffn2.ForwardResidual(a.ffnRes, a.actOut, a.h1, n)
+		l.ffn2.ForwardResidual(ffnRes, actOut, h1, r)
 	}
-	l.ln2.Forward(a.out, a.ln2Mean, a.ln2Rstd, a.ffnRes, n)
+	l.ln2.Forward(a.out[:r*c], a.ln2Mean[:r], a.ln2Rstd[:r], ffnRes, r)
 }
 
-// forwardFirst is forward at inference for the last layer, computed for
-// the first token of each sequence only — all that the classification head
-// reads: keys and values cover every token, the query, attention output and
-// feed-forward block run on B rows. a.out[:B*C] receives the first tokens'
-// outputs; the results equal those rows of forward's.
-func (l *layer) forwardFirst(a *layerActs, mask []int) {
-	b, t := a.attn.B, a.attn.T
-	c, inter, n := l.q.Out, l.ffn1.Out, b*t
-	first := a.out[:b*c] // the first tokens' inputs, until LN2 overwrites them
-	for i := 0; i < b; i++ {
-		copy(first[i*c:(i+1)*c], a.x[i*t*c:i*t*c+c])
+// rowsOf returns x[:n], or nil for a nil x (an absent dropout mask).
+func rowsOf(x []float32, n int) []float32 {
+	if x == nil {
+		return nil
 	}
-	q, ctx, attnRes, h1, ffnRes := a.q[:b*c], a.ctx[:b*c], a.attnRes[:b*c], a.h1[:b*c], a.ffnRes[:b*c]
-	l.q.Forward(q, first, b)
-	l.k.Forward(a.k, a.x, n)
-	l.v.Forward(a.v, a.x, n)
-	l.attn.ForwardFirst(ctx, a.attn.Probs, q, a.k, a.v, mask, b, t)
-	l.o.ForwardResidual(attnRes, ctx, first, b)
-	l.ln1.Forward(h1, a.ln1Mean[:b], a.ln1Rstd[:b], attnRes, b)
-	l.ffn1.ForwardAct(a.inter[:b*inter], a.actOut[:b*inter], h1, b, l.act)
-	l.ffn2.ForwardResidual(ffnRes, a.actOut[:b*inter], h1, b)
-	l.ln2.Forward(a.out[:b*c], a.ln2Mean[:b], a.ln2Rstd[:b], ffnRes, b)
+	return x[:n]
 }
 
 // layerGrads are scratch buffers for one backward pass, shared by all layers.
@@ -148,36 +168,54 @@ func (l *layer) newGrads(b, t int, alloc func(int) []float32) *layerGrads {
 	}
 }
 
-// backward takes dOut (the gradient of a.out) and adds the gradient of a.x to
-// dx, accumulating parameter gradients.
+// backward takes dOut (the gradient of a.out, a.rows() rows) and adds the
+// gradient of a.x to dx [B*T, C], accumulating parameter gradients.
 func (l *layer) backward(a *layerActs, g *layerGrads, dOut, dx []float32) {
-	n := a.attn.B * a.attn.T
+	b, t := a.attn.B, a.attn.T
+	n, r := b*t, a.rows()
+	c, inter := l.q.Out, l.ffn1.Out
+	rc, ri := r*c, r*inter
 	// out = LN2(ffnRes), ffnRes = h1 + dropout(W2·act(W1·h1))
-	clear(g.dRes)
-	l.ln2.Backward(g.dRes, dOut, a.ffnRes, a.ln2Mean, a.ln2Rstd, n)
-	copy(g.dH1, g.dRes)
-	l.dropout.Backward(g.dRes, a.drop2Mask)
-	clear(g.dAct)
-	l.ffn2.Backward(g.dAct, g.dRes, a.actOut, n)
-	clear(g.dInter)
-	l.act.Backward(g.dInter, a.inter, g.dAct)
-	l.ffn1.Backward(g.dH1, g.dInter, a.h1, n)
-	// h1 = LN1(attnRes), attnRes = x + dropout(O·ctx)
-	clear(g.dRes)
-	l.ln1.Backward(g.dRes, g.dH1, a.attnRes, a.ln1Mean, a.ln1Rstd, n)
-	addInPlace(dx, g.dRes)
-	if l.attnOutDropout {
-		l.dropout.Backward(g.dRes, a.drop1Mask)
+	dRes, dH1 := g.dRes[:rc], g.dH1[:rc]
+	clear(dRes)
+	l.ln2.Backward(dRes, dOut[:rc], a.ffnRes[:rc], a.ln2Mean[:r], a.ln2Rstd[:r], r)
+	copy(dH1, dRes)
+	l.dropout.Backward(dRes, rowsOf(a.drop2Mask, rc))
+	dAct, dInter := g.dAct[:ri], g.dInter[:ri]
+	clear(dAct)
+	l.ffn2.Backward(dAct, dRes, a.actOut[:ri], r)
+	clear(dInter)
+	l.act.Backward(dInter, a.inter[:ri], dAct)
+	l.ffn1.Backward(dH1, dInter, a.h1[:rc], r)
+	// h1 = LN1(attnRes), attnRes = xq + dropout(O·ctx)
+	clear(dRes)
+	l.ln1.Backward(dRes, dH1, a.attnRes[:rc], a.ln1Mean[:r], a.ln1Rstd[:r], r)
+	// dxq is the gradient of the computed rows of x: dx itself, or for the
+	// first tokens dH1 (free again), added to their rows of dx at the end.
+	dxq := dx
+	if r < n {
+		dxq = dH1
+		clear(dxq)
 	}
-	clear(g.dCtx)
-	l.o.Backward(g.dCtx, g.dRes, a.ctx, n)
-	clear(g.dQ)
+	addInPlace(dxq, dRes)
+	if l.attnOutDropout {
+		l.dropout.Backward(dRes, rowsOf(a.drop1Mask, rc))
+	}
+	dCtx, dQ := g.dCtx[:rc], g.dQ[:rc]
+	clear(dCtx)
+	l.o.Backward(dCtx, dRes, a.ctx[:rc], r)
+	clear(dQ)
 	clear(g.dK)
 	clear(g.dV)
-	l.attn.Backward(a.attn, g.dQ, g.dK, g.dV, g.dCtx, a.q, a.k, a.v, g.attnScratch)
-	l.q.Backward(dx, g.dQ, a.x, n)
+	l.attn.Backward(a.attn, dQ, g.dK, g.dV, dCtx, a.q[:rc], a.k, a.v, g.attnScratch)
+	l.q.Backward(dxq, dQ, a.xq, r)
 	l.k.Backward(dx, g.dK, a.x, n)
 	l.v.Backward(dx, g.dV, a.x, n)
+	if r < n {
+		for i := 0; i < b; i++ {
+			addInPlace(dx[i*t*c:i*t*c+c], dxq[i*c:(i+1)*c])
+		}
+	}
 }
 
 func addInPlace(dst, x []float32) {

@@ -281,12 +281,13 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 		// One set of buffers serves every layer: the output of one is the
 		// input of the next. The head reads only the first token of each
 		// sequence, so the last layer computes only those rows.
-		a := m.layers[0].newActs(x, in.B, in.T, false, ar.take)
+		a := m.layers[0].newActs(x, in.B, in.T, false, false, ar.take)
 		for _, l := range m.layers[:last] {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
 		}
-		m.layers[last].forwardFirst(a, in.AttentionMask)
+		m.layers[last].setFirstTokens(a, false, ar.take)
+		m.layers[last].forward(a, in.AttentionMask, nil)
 		x, t = a.out[:in.B*c], 1
 	}
 	ha := m.head.newActs(in.B)
@@ -323,15 +324,22 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 		return nil, 0, err
 	}
 	m.arena.reset()
-	for _, l := range m.layers {
-		a := l.newActs(x, in.B, in.T, true, m.arena.take)
+	// The last layer computes only the first token of each sequence, all
+	// that the head reads (its output then has B rows).
+	t := in.T
+	for i, l := range m.layers {
+		last := i == len(m.layers)-1
+		a := l.newActs(x, in.B, in.T, true, last, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out
+		if last {
+			t = 1
+		}
 	}
 	st.hidden = x
 	st.head = m.head.newActs(in.B)
-	m.head.forward(st.head, x, in.B, in.T, m.rng)
+	m.head.forward(st.head, x, in.B, t, m.rng)
 	m.train = st
 	logits := st.head.logits
 	if labels == nil {
@@ -397,7 +405,11 @@ func (m *Model) Backward(dLogits []float32) error {
 	in := st.batch
 	n, c := in.B*in.T, m.Config.HiddenSize
 	dHidden := make([]float32, n*c)
-	m.head.backward(st.head, dLogits, dHidden, in.B, in.T)
+	t := in.T
+	if len(m.layers) > 0 {
+		t = 1 // the last layer's output: the first tokens only
+	}
+	m.head.backward(st.head, dLogits, dHidden, in.B, t)
 	if len(m.layers) > 0 {
 		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
 		dx := m.arena.take(n * c)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/textclf/textclf/checkpoint"
@@ -84,12 +85,20 @@ func TestModelGradientsFiniteDifferences(t *testing.T) {
 		{"bert", 1, ""},
 		{"roberta", 3, ""},
 		{"distilbert", 2, ""},
+		// With dropout: the masks are drawn again from the same RNG state
+		// for every loss evaluation, so the loss is a function of the weights.
+		{"bert", 3, `,"hidden_dropout_prob":0.1,"attention_probs_dropout_prob":0.1`},
+		{"roberta", 2, `,"hidden_dropout_prob":0.1,"attention_probs_dropout_prob":0.1`},
+		{"distilbert", 3, `,"dropout":0.1,"attention_dropout":0.1,"seq_classif_dropout":0.2`},
 	} {
-		t.Run(tc.modelType+"/"+fmt.Sprint(tc.labels), func(t *testing.T) {
+		t.Run(tc.modelType+"/"+fmt.Sprint(tc.labels)+tc.extra, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(tc.labels)))
 			m, err := New(tinyConfig(t, tc.modelType, tc.labels, tc.extra), 7)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if withDropout := strings.Contains(tc.extra, "dropout"); withDropout != (m.layers[0].dropout.P > 0 && m.layers[0].attn.Dropout.P > 0) {
+				t.Fatalf("dropout %g, attention dropout %g from %s", m.layers[0].dropout.P, m.layers[0].attn.Dropout.P, tc.extra)
 			}
 			perturb(m, rng)
 			in := randomBatch(rng, 3, 6, 50, 1)
@@ -100,7 +109,14 @@ func TestModelGradientsFiniteDifferences(t *testing.T) {
 					labels.Values[i] = float32(rng.IntN(2))
 				}
 			}
+			rngState, err := m.RNGState()
+			if err != nil {
+				t.Fatal(err)
+			}
 			lossAt := func() float64 {
+				if err := m.SetRNGState(rngState); err != nil {
+					t.Fatal(err)
+				}
 				_, loss, err := m.ForwardTrain(in, labels)
 				if err != nil {
 					t.Fatal(err)

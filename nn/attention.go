@@ -19,12 +19,17 @@ type Attention struct {
 
 // AttentionState holds what Forward computes and Backward needs.
 type AttentionState struct {
-	B, T  int
-	Probs []float32 // [B, H, T, T] softmax output
+	B, T int
+	// TQ is the number of query rows per sequence: T, or 1 in a state made by
+	// NewFirstStateIn (the first token of each sequence only, all that a
+	// classifier reads of the last layer: q, ctx, dq and dctx are then
+	// [B, H*D], while k and v keep all B*T rows).
+	TQ    int
+	Probs []float32 // [B, H, TQ, T] softmax output
 	// Dropped are the probabilities after dropout (== Probs without dropout);
 	// DropMask the dropout scales.
 	Dropped, DropMask []float32
-	offQKV, offS      []int
+	offQ, offKV, offS []int
 }
 
 func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.HeadDim))) }
@@ -37,18 +42,24 @@ func (a *Attention) NewState(b, t int) *AttentionState {
 // NewStateIn is NewState with the float buffers taken from alloc, which may
 // return memory that is not zeroed (Forward writes all of it).
 func (a *Attention) NewStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
-	return a.newState(b, t, a.Dropout.P > 0, alloc)
+	return a.newState(b, t, t, a.Dropout.P > 0, alloc)
 }
 
 // NewInferenceStateIn is NewStateIn for inference (Forward with no rng): it
 // takes no dropout buffers, and the state is no use to Backward.
 func (a *Attention) NewInferenceStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
-	return a.newState(b, t, false, alloc)
+	return a.newState(b, t, t, false, alloc)
 }
 
-func (a *Attention) newState(b, t int, dropout bool, alloc func(n int) []float32) *AttentionState {
-	n := b * a.Heads * t * t
-	s := &AttentionState{B: b, T: t, Probs: alloc(n)}
+// NewFirstStateIn is NewStateIn for the queries of the first token of each
+// sequence only (TQ = 1); train says whether to take dropout buffers.
+func (a *Attention) NewFirstStateIn(b, t int, train bool, alloc func(n int) []float32) *AttentionState {
+	return a.newState(b, t, 1, train && a.Dropout.P > 0, alloc)
+}
+
+func (a *Attention) newState(b, t, tq int, dropout bool, alloc func(n int) []float32) *AttentionState {
+	n := b * a.Heads * tq * t
+	s := &AttentionState{B: b, T: t, TQ: tq, Probs: alloc(n)}
 	s.Dropped = s.Probs
 	if dropout {
 		s.Dropped = alloc(n)
@@ -57,8 +68,9 @@ func (a *Attention) newState(b, t int, dropout bool, alloc func(n int) []float32
 	c := a.Heads * a.HeadDim
 	for i := 0; i < b; i++ {
 		for h := 0; h < a.Heads; h++ {
-			s.offQKV = append(s.offQKV, i*t*c+h*a.HeadDim)
-			s.offS = append(s.offS, (i*a.Heads+h)*t*t)
+			s.offQ = append(s.offQ, i*tq*c+h*a.HeadDim)
+			s.offKV = append(s.offKV, i*t*c+h*a.HeadDim)
+			s.offS = append(s.offS, (i*a.Heads+h)*tq*t)
 		}
 	}
 	return s
@@ -67,8 +79,8 @@ func (a *Attention) newState(b, t int, dropout bool, alloc func(n int) []float32
 // Forward computes ctx from q, k, v with the key mask [B*T] (1 keep, 0 pad).
 // rng draws the dropout mask in training (nil: no dropout).
 func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []int, rng *rand.Rand) {
-	b, t, d, c := s.B, s.T, a.HeadDim, a.Heads*a.HeadDim
-	tensor.SgemmBatched(false, true, t, t, d, a.scale(), q, c, s.offQKV, k, c, s.offQKV, 0, s.Probs, t, s.offS)
+	b, t, tq, d, c := s.B, s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim
+	tensor.SgemmBatched(false, true, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
 	for i := 0; i < b; i++ {
 		keys := mask[i*t : (i+1)*t]
 		for j, m := range keys {
@@ -76,14 +88,14 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 				continue
 			}
 			for h := 0; h < a.Heads; h++ {
-				scores := s.Probs[(i*a.Heads+h)*t*t:]
-				for row := 0; row < t; row++ {
+				scores := s.Probs[(i*a.Heads+h)*tq*t:]
+				for row := 0; row < tq; row++ {
 					scores[row*t+j] = MinFloat32
 				}
 			}
 		}
 	}
-	tensor.Softmax(s.Probs, s.Probs, b*a.Heads*t, t)
+	tensor.Softmax(s.Probs, s.Probs, b*a.Heads*tq, t)
 	// Inference (no rng) multiplies V by the probabilities themselves.
 	dropped := s.Probs
 	if rng != nil && a.Dropout.P > 0 {
@@ -91,52 +103,25 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
 		dropped = s.Dropped
 	}
-	tensor.SgemmBatched(false, false, t, d, t, 1, dropped, t, s.offS, v, c, s.offQKV, 0, ctx, c, s.offQKV)
-}
-
-// ForwardFirst is Forward at inference for the first token of each
-// sequence only, all that a classifier reads of the last layer: q and ctx
-// are [B, C] (the first token's query and context in each sequence), k and
-// v [B*T, C] as in Forward, probs takes B·H·T values. No dropout.
-func (a *Attention) ForwardFirst(ctx, probs, q, k, v []float32, mask []int, b, t int) {
-	d, c, heads := a.HeadDim, a.Heads*a.HeadDim, a.Heads
-	offQ, offK, offP := make([]int, b*heads), make([]int, b*heads), make([]int, b*heads)
-	for i := 0; i < b; i++ {
-		for h := 0; h < heads; h++ {
-			offQ[i*heads+h], offK[i*heads+h], offP[i*heads+h] = i*c+h*d, i*t*c+h*d, (i*heads+h)*t
-		}
-	}
-	tensor.SgemmBatched(false, true, 1, t, d, a.scale(), q, c, offQ, k, c, offK, 0, probs, t, offP)
-	for i := 0; i < b; i++ {
-		for j, m := range mask[i*t : (i+1)*t] {
-			if m != 0 {
-				continue
-			}
-			for h := 0; h < heads; h++ {
-				probs[(i*heads+h)*t+j] = MinFloat32
-			}
-		}
-	}
-	tensor.Softmax(probs[:b*heads*t], probs[:b*heads*t], b*heads, t)
-	tensor.SgemmBatched(false, false, 1, d, t, 1, probs, t, offP, v, c, offK, 0, ctx, c, offQ)
+	tensor.SgemmBatched(false, false, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
 }
 
 // Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
-// scratch must hold 2·B·H·T·T values; it is overwritten.
+// scratch must hold 2·len(s.Probs) values; it is overwritten.
 func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scratch []float32) {
-	t, d, c := s.T, a.HeadDim, a.Heads*a.HeadDim
+	t, tq, d, c := s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim
 	n := len(s.Probs)
 	dProbs, dScores := scratch[:n], scratch[n:2*n]
 	// dV += P'ᵀ·dctx and dP' = dctx·Vᵀ
-	tensor.SgemmBatched(true, false, t, d, t, 1, s.Dropped, t, s.offS, dctx, c, s.offQKV, 1, dv, c, s.offQKV)
-	tensor.SgemmBatched(false, true, t, t, d, 1, dctx, c, s.offQKV, v, c, s.offQKV, 0, dProbs, t, s.offS)
+	tensor.SgemmBatched(true, false, t, d, tq, 1, s.Dropped, t, s.offS, dctx, c, s.offQ, 1, dv, c, s.offKV)
+	tensor.SgemmBatched(false, true, tq, t, d, 1, dctx, c, s.offQ, v, c, s.offKV, 0, dProbs, t, s.offS)
 	if a.Dropout.P > 0 && s.DropMask != nil {
 		a.Dropout.Backward(dProbs, s.DropMask)
 	}
 	// dS = softmax'(P)·dP (SoftmaxBackward accumulates, so start from zero).
 	clear(dScores)
-	tensor.SoftmaxBackward(dScores, s.Probs, dProbs, s.B*a.Heads*t, t)
+	tensor.SoftmaxBackward(dScores, s.Probs, dProbs, s.B*a.Heads*tq, t)
 	scale := a.scale()
-	tensor.SgemmBatched(false, false, t, d, t, scale, dScores, t, s.offS, k, c, s.offQKV, 1, dq, c, s.offQKV)
-	tensor.SgemmBatched(true, false, t, d, t, scale, dScores, t, s.offS, q, c, s.offQKV, 1, dk, c, s.offQKV)
+	tensor.SgemmBatched(false, false, tq, d, t, scale, dScores, t, s.offS, k, c, s.offKV, 1, dq, c, s.offQ)
+	tensor.SgemmBatched(true, false, t, d, tq, scale, dScores, t, s.offS, q, c, s.offQ, 1, dk, c, s.offKV)
 }
