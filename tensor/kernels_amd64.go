@@ -31,13 +31,13 @@ func sgemmKernel8x32AVX512Direct(k int, a *float32, lda int, b *float32, c *floa
 // sgemmKernel4x32AVX512Direct adds the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel4x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel12x32AVX512DirectNext adds the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel12x32AVX512DirectNext adds the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel12x32AVX512DirectNext(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel8x32AVX512DirectNext adds the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel8x32AVX512DirectNext adds the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel8x32AVX512DirectNext(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel4x32AVX512DirectNext adds the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel4x32AVX512DirectNext adds the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel4x32AVX512DirectNext(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
 // sgemmKernel6x16AVX2 adds the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
@@ -76,13 +76,13 @@ func sgemmKernel8x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c 
 // sgemmKernel4x32AVX512DirectStore stores the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel4x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel12x32AVX512DirectNextStore stores the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel12x32AVX512DirectNextStore stores the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel12x32AVX512DirectNextStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel8x32AVX512DirectNextStore stores the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel8x32AVX512DirectNextStore stores the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel8x32AVX512DirectNextStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel4x32AVX512DirectNextStore stores the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
+// sgemmKernel4x32AVX512DirectNextStore stores the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel4x32AVX512DirectNextStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
 // sgemmKernel6x16AVX2Store stores the 6×16 product of packed panels a (k×6, first 6 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.

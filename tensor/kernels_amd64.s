@@ -1025,6 +1025,7 @@ sgemmKernel12x32AVX512Next_tail:
 	VFMADD231PS  Z25, Z27, Z23
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel12x32AVX512Next_tail
 
@@ -1301,6 +1302,7 @@ sgemmKernel8x32AVX512s12Next_tail:
 	VFMADD231PS  Z17, Z19, Z15
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel8x32AVX512s12Next_tail
 
@@ -1477,6 +1479,7 @@ sgemmKernel4x32AVX512s12Next_tail:
 	VFMADD231PS  Z9, Z11, Z7
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel4x32AVX512s12Next_tail
 
@@ -4505,6 +4508,7 @@ sgemmKernel12x32AVX512NextStore_tail:
 	VFMADD231PS  Z25, Z27, Z23
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel12x32AVX512NextStore_tail
 
@@ -4781,6 +4785,7 @@ sgemmKernel8x32AVX512s12NextStore_tail:
 	VFMADD231PS  Z17, Z19, Z15
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel8x32AVX512s12NextStore_tail
 
@@ -4957,6 +4962,7 @@ sgemmKernel4x32AVX512s12NextStore_tail:
 	VFMADD231PS  Z9, Z11, Z7
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
 	DECQ         AX
 	JMP          sgemmKernel4x32AVX512s12NextStore_tail
 

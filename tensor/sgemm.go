@@ -439,17 +439,23 @@ func microTiles(kr *gemmKernel, kc int, ap, bp []float32, mc, nw int, alpha floa
 			}
 			// Edge tile: compute it whole into tile, then move its valid part.
 			fnStore(kc, a, b, &tile[0], nr, alpha)
-			for i := 0; i < mt; i++ {
-				row := c[ci+i*ldc : ci+i*ldc+nt]
-				t := tile[i*nr : i*nr+nt]
-				if store {
-					copy(row, t)
-					continue
-				}
-				for j, v := range t {
-					row[j] += v
-				}
-			}
+			moveTile(c[ci:], ldc, tile, nr, mt, nt, store)
+		}
+	}
+}
+
+// moveTile stores (or, without store, adds) the first rows×cols values of
+// the tile (row stride nr) into c (row stride ldc).
+func moveTile(c []float32, ldc int, tile []float32, nr, rows, cols int, store bool) {
+	for i := 0; i < rows; i++ {
+		row := c[i*ldc : i*ldc+cols]
+		t := tile[i*nr : i*nr+cols]
+		if store {
+			copy(row, t)
+			continue
+		}
+		for j, v := range t {
+			row[j] += v
 		}
 	}
 }
@@ -845,15 +851,5 @@ func directTile(d directKernel, kc int, a *float32, lda int, b *float32, rows, c
 		return
 	}
 	d.fnStore(kc, a, lda, b, &tile[0], nr, alpha)
-	for i := 0; i < rows; i++ {
-		row := c[i*ldc : i*ldc+cols]
-		t := tile[i*nr : i*nr+cols]
-		if store {
-			copy(row, t)
-			continue
-		}
-		for j, v := range t {
-			row[j] += v
-		}
-	}
+	moveTile(c, ldc, tile, nr, rows, cols, store)
 }

@@ -63,11 +63,26 @@ func main() {
 // packed B micro-panel (k steps of nr values), i < mr, j < nr. Kernels with
 // mr < stride serve the last, partial panel of op(A). With next set
 // (…Next), the kernel also prefetches into L2 the B micro-panel that follows
-// b in memory (the next k×nr values), one cache line per step.
+// b in memory (the next k×nr values).
 func gemmAVX512(mr, stride, nv int, store, next bool) {
+	gemmAVX512Kernel(mr, stride, nv, store, next, false)
+}
+
+// gemmAVX512Direct emits sgemmKernel{mr}x{16*nv}AVX512Direct[Next], which is
+// gemmAVX512's kernel reading A as it is stored, row-major with stride lda,
+// instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j].
+func gemmAVX512Direct(mr, nv int, store, next bool) {
+	gemmAVX512Kernel(mr, mr, nv, store, next, true)
+}
+
+// gemmAVX512Kernel emits the kernels of gemmAVX512 and gemmAVX512Direct.
+func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
-	if stride != mr {
+	switch {
+	case direct:
+		name += "Direct"
+	case stride != mr:
 		name += fmt.Sprintf("s%d", stride)
 	}
 	if next {
@@ -78,14 +93,57 @@ func gemmAVX512(mr, stride, nv int, store, next bool) {
 		name += "Store"
 		op = "stores"
 	}
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	doc := fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr)
+	var doc string
+	if direct {
+		TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
+		doc = fmt.Sprintf("%s %s the %d×%d product of the rows of a (k columns, row stride lda) and the packed panel b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, nr)
+	} else {
+		TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+		doc = fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr)
+	}
 	if next {
 		doc += " It prefetches the next panel of b into L2."
 	}
 	Doc(doc)
 	k := Load(Param("k"), GP64())
-	pa := Load(Param("a"), GP64())
+
+	// aAddr is the address of row i of A at step u of the unrolled loop;
+	// advanceA moves A on by steps steps.
+	var aAddr func(i, u int) Mem
+	var advanceA func(steps int)
+	var pa reg.GPVirtual
+	if direct {
+		// Row i is at rowBase[i/3] + (i%3)·lda: base pointers three rows
+		// apart, and lda (in bytes) as a scaled index.
+		lda := Load(Param("lda"), GP64())
+		SHLQ(Imm(2), lda)
+		rowBase := make([]reg.GPVirtual, (mr+2)/3)
+		rowBase[0] = GP64()
+		Load(Param("a"), rowBase[0])
+		lda3 := GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		for r := 1; r < len(rowBase); r++ {
+			rowBase[r] = GP64()
+			LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
+		}
+		aAddr = func(i, u int) Mem {
+			m := Mem{Base: rowBase[i/3], Disp: 4 * u}
+			if i%3 > 0 {
+				m.Index, m.Scale = lda, uint8(i%3)
+			}
+			return m
+		}
+		advanceA = func(steps int) {
+			for _, r := range rowBase {
+				ADDQ(U32(4*steps), r)
+			}
+		}
+	} else {
+		pa = GP64()
+		Load(Param("a"), pa)
+		aAddr = func(i, u int) Mem { return Mem{Base: pa, Disp: 4 * (u*stride + i)} }
+		advanceA = func(steps int) { ADDQ(U32(4*stride*steps), pa) }
+	}
 	pb := Load(Param("b"), GP64())
 	// pn walks the next B panel, k·nr floats after b, as fast as pb walks
 	// b: every line of a step (nr floats) is prefetched.
@@ -142,160 +200,14 @@ func gemmAVX512(mr, stride, nv int, store, next bool) {
 			if i%2 == 1 {
 				t = t1
 			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
-			for j := range bv {
-				VFMADD231PS(bv[j], t, acc[i][j])
-			}
-		}
-	}
-	const unroll = 4
-	Label(name + "_loop4")
-	CMPQ(k, Imm(unroll))
-	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
-	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
-	for u := 0; u < unroll; u++ {
-		if next {
-			for l := 0; l < 4*nr/64; l++ {
-				PREFETCHT1(Mem{Base: pn, Disp: 4*nr*u + 64*l})
-			}
-		}
-		step(u)
-	}
-	ADDQ(U32(4*stride*unroll), pa)
-	ADDQ(U32(4*nr*unroll), pb)
-	if next {
-		ADDQ(U32(4*nr*unroll), pn)
-	}
-	SUBQ(Imm(unroll), k)
-	JMP(LabelRef(name + "_loop4"))
-
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	ADDQ(U32(4*stride), pa)
-	ADDQ(U32(4*nr), pb)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
-
-	Label(name + "_store")
-	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			if store {
-				VMULPS(t0, acc[i][j], acc[i][j])
-			} else {
-				VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
-			}
-			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
-		}
-		if i < mr-1 {
-			ADDQ(ldc, pc)
-		}
-	}
-	VZEROUPPER()
-	RET()
-}
-
-// gemmAVX512Direct emits sgemmKernel{mr}x{16*nv}AVX512Direct, which is
-// gemmAVX512's kernel reading A as it is stored, row-major with stride lda,
-// instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j]. With
-// next set (…DirectNext) it prefetches the next B panel as gemmAVX512's
-// …Next kernels do.
-func gemmAVX512Direct(mr, nv int, store, next bool) {
-	nr := 16 * nv
-	name := fmt.Sprintf("sgemmKernel%dx%dAVX512Direct", mr, nr)
-	if next {
-		name += "Next"
-	}
-	op := "adds"
-	if store {
-		name += "Store"
-		op = "stores"
-	}
-	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s %s the %d×%d product of the rows of a (k columns, row stride lda) and the packed panel b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, nr))
-	k := Load(Param("k"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(Imm(2), lda)
-	// Row i of A is at rowBase[i/3] + (i%3)·lda: four base pointers three
-	// rows apart, and lda as a scaled index.
-	rowBase := make([]reg.GPVirtual, (mr+2)/3)
-	rowBase[0] = GP64()
-	Load(Param("a"), rowBase[0])
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	for r := 1; r < len(rowBase); r++ {
-		rowBase[r] = GP64()
-		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
-	}
-	rowAddr := func(i, disp int) Mem {
-		m := Mem{Base: rowBase[i/3], Disp: disp}
-		if i%3 > 0 {
-			m.Index, m.Scale = lda, uint8(i%3)
-		}
-		return m
-	}
-	pb := Load(Param("b"), GP64())
-	var pn reg.GPVirtual
-	if next {
-		pn = GP64()
-		MOVQ(k, pn)
-		SHLQ(Imm(uint64(math.Log2(float64(4*nr)))), pn)
-		ADDQ(pb, pn)
-	}
-	pc := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(Imm(2), ldc)
-
-	acc := make([][]reg.VecPhysical, mr)
-	n := 0
-	for i := range acc {
-		acc[i] = make([]reg.VecPhysical, nv)
-		for j := range acc[i] {
-			acc[i][j] = zreg(n)
-			n++
-		}
-	}
-	bv := make([]reg.VecPhysical, nv)
-	for j := range bv {
-		bv[j] = zreg(n)
-		n++
-	}
-	t0, t1 := zreg(n), zreg(n+1)
-	cp := GP64()
-	MOVQ(pc, cp)
-	for i := 0; i < mr; i++ {
-		PREFETCHT0(Mem{Base: cp})
-		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
-		ADDQ(ldc, cp)
-	}
-	for i := range acc {
-		for j := range acc[i] {
-			VPXORD(acc[i][j], acc[i][j], acc[i][j])
-		}
-	}
-	step := func(u int) {
-		for j := range bv {
-			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 16*j)}, bv[j])
-		}
-		for i := 0; i < mr; i++ {
-			t := t0
-			if i%2 == 1 {
-				t = t1
-			}
-			VBROADCASTSS(rowAddr(i, 4*u), t)
+			VBROADCASTSS(aAddr(i, u), t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[i][j])
 			}
 		}
 	}
 	advance := func(steps int) {
-		for _, r := range rowBase {
-			ADDQ(U32(4*steps), r)
-		}
+		advanceA(steps)
 		ADDQ(U32(4*nr*steps), pb)
 		if next {
 			ADDQ(U32(4*nr*steps), pn)
@@ -307,6 +219,9 @@ func gemmAVX512Direct(mr, nv int, store, next bool) {
 	JL(LabelRef(name + "_tail"))
 	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
 	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
+	if !direct {
+		PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
+	}
 	for u := 0; u < unroll; u++ {
 		if next {
 			for l := 0; l < 4*nr/64; l++ {
@@ -328,7 +243,11 @@ func gemmAVX512Direct(mr, nv int, store, next bool) {
 	JMP(LabelRef(name + "_tail"))
 
 	Label(name + "_store")
-	VBROADCASTSS(NewParamAddr("alpha", 48), t0)
+	alphaOffset := 40
+	if direct {
+		alphaOffset = 48
+	}
+	VBROADCASTSS(NewParamAddr("alpha", alphaOffset), t0)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
 			if store {
