@@ -21,14 +21,13 @@ type head struct {
 }
 
 type headActs struct {
-	first       []float32 // h₀ of each sequence, after the first dropout [B, C]
-	dropMask0   []float32
-	dense       []float32 // dense output, before the activation [B, C]
-	pooled      []float32 // after activation and dropout [B, C]
-	activated   []float32 // after the activation, before dropout [B, C]
-	dropMask    []float32
-	logits      []float32 // [B, L]
-	hiddenState []float32 // the encoder output [B*T, C]
+	first     []float32 // h₀ of each sequence, after the first dropout [B, C]
+	dropMask0 []float32
+	dense     []float32 // dense output, before the activation [B, C]
+	pooled    []float32 // after activation and dropout [B, C]
+	activated []float32 // after the activation, before dropout [B, C]
+	dropMask  []float32
+	logits    []float32 // [B, L]
 }
 
 func (h *head) params() []*nn.Param { return append(h.dense.Params(), h.out.Params()...) }
@@ -44,10 +43,10 @@ func (h *head) newActs(b int) *headActs {
 	return a
 }
 
-// forward computes logits from the encoder output hidden [B*T, C].
+// forward computes logits from the encoder output hidden [B*t, C] (t is T,
+// or 1 when the last layer computed only the first tokens).
 func (h *head) forward(a *headActs, hidden []float32, b, t int, rng *rand.Rand) {
 	c := h.dense.In
-	a.hiddenState = hidden
 	for i := 0; i < b; i++ {
 		copy(a.first[i*c:(i+1)*c], hidden[i*t*c:i*t*c+c])
 	}
@@ -67,7 +66,7 @@ func (h *head) forward(a *headActs, hidden []float32, b, t int, rng *rand.Rand) 
 	h.out.Forward(a.logits, a.pooled, b)
 }
 
-// backward adds the gradient of the encoder output to dHidden [B*T, C] given
+// backward adds the gradient of the encoder output to dHidden [B*t, C] given
 // dLogits [B, L].
 func (h *head) backward(a *headActs, dLogits, dHidden []float32, b, t int) {
 	c := h.dense.In

@@ -59,7 +59,6 @@ type Model struct {
 type trainState struct {
 	batch  *Batch
 	emb    *embeddingActs
-	hidden []float32
 	layers []*layerActs
 	head   *headActs
 	dLogit []float32
@@ -337,7 +336,6 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 			t = 1
 		}
 	}
-	st.hidden = x
 	st.head = m.head.newActs(in.B)
 	m.head.forward(st.head, x, in.B, t, m.rng)
 	m.train = st
