@@ -46,6 +46,10 @@ func dotAsm(x, y []float32) float32 { return dotAVX2(x, y) }
 
 func axpyAsm(alpha float32, x, y []float32) { axpyAVX2(alpha, x, y) }
 
+func packCopyAsm(dst, src []float32, ld, w, kc int) {
+	packCopyAVX2(&dst[0], &src[0], ld, w, kc)
+}
+
 func packTransAsm(dst, src []float32, ld, rows, kc, w int) {
 	packTransAVX2(&dst[0], &src[0], ld, rows, kc, w)
 }

@@ -10,6 +10,8 @@ func dotAsm(x, y []float32) float32 { panic("tensor: no assembly dot") }
 
 func axpyAsm(alpha float32, x, y []float32) { panic("tensor: no assembly axpy") }
 
+func packCopyAsm(dst, src []float32, ld, w, kc int) { panic("tensor: no assembly packing") }
+
 func packTransAsm(dst, src []float32, ld, rows, kc, w int) { panic("tensor: no assembly packing") }
 
 func expSumAsm(out, x []float32, shift float32) float32 { panic("tensor: no assembly exp") }

@@ -97,6 +97,9 @@ func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc i
 // packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 
+// packCopyAVX2 sets dst[q*w+i] = src[q*ld+i] for i < w (a multiple of 4), q < kc.
+func packCopyAVX2(dst *float32, src *float32, ld int, w int, kc int)
+
 // dotAVX2 returns the dot product of x and y[:len(x)].
 func dotAVX2(x []float32, y []float32) float32
 

@@ -7041,6 +7041,47 @@ pt_done:
 	VZEROUPPER
 	RET
 
+// func packCopyAVX2(dst *float32, src *float32, ld int, w int, kc int)
+// Requires: AVX
+TEXT ·packCopyAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ kc+32(FP), SI
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+
+pc_row:
+	TESTQ SI, SI
+	JZ    pc_done
+	XORQ  DI, DI
+
+pc_8:
+	LEAQ    32(DI), R8
+	CMPQ    R8, BX
+	JG      pc_4
+	VMOVUPS (CX)(DI*1), Y0
+	VMOVUPS Y0, (AX)(DI*1)
+	ADDQ    $0x20, DI
+	JMP     pc_8
+
+pc_4:
+	CMPQ    DI, BX
+	JGE     pc_next
+	VMOVUPS (CX)(DI*1), X0
+	VMOVUPS X0, (AX)(DI*1)
+
+pc_next:
+	ADDQ DX, CX
+	ADDQ BX, AX
+	DECQ SI
+	JMP  pc_row
+
+pc_done:
+	VZEROUPPER
+	RET
+
 // func dotAVX2(x []float32, y []float32) float32
 // Requires: AVX, FMA3, SSE
 TEXT ·dotAVX2(SB), NOSPLIT, $0-52

@@ -300,7 +300,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						if transB {
 							packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
 						} else {
-							packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+							packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 						}
 						continue
 					}
@@ -308,7 +308,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					panel := ap[ir*kc : ir*kc+mr*kc]
 					mt := min(mr, m-ir)
 					if transA {
-						packCopy(panel, a[pc*lda+ir:], lda, mr, mt, kc)
+						packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
 					} else {
 						packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
 					}
@@ -339,7 +339,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						if transB {
 							packTrans(be, panel, b[(jc+j0+jr)*ldb+pc:], ldb, nr, nt, kc)
 						} else {
-							packCopy(panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
+							packCopy(be, panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
 						}
 					}
 					tb = s.b
@@ -350,7 +350,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						panel := s.a[ir*kc : ir*kc+mr*kc]
 						mt := min(mr, mc-ir)
 						if transA {
-							packCopy(panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
+							packCopy(be, panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
 						} else {
 							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
 						}
@@ -507,7 +507,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 			panel := s.a[ir*kc : ir*kc+mr*kc]
 			mt := min(mr, m-ir)
 			if transA {
-				packCopy(panel, a[pc*lda+ir:], lda, mr, mt, kc)
+				packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
 			} else {
 				packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
 			}
@@ -525,7 +525,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 					if transB {
 						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
 					} else {
-						packCopy(panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
+						packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
 					}
 				}
 			}
@@ -568,7 +568,13 @@ func packTrans(be *backend, dst, src []float32, ld, w, valid, kc int) {
 // first valid of w columns: dst[q*w+i] = src[q*ld+i], zero for i ≥ valid.
 // This is the layout of op(A) when A is transposed and of op(B) when B is
 // not.
-func packCopy(dst, src []float32, ld, w, valid, kc int) {
+func packCopy(be *backend, dst, src []float32, ld, w, valid, kc int) {
+	if be.avx2 && valid == w && w%4 == 0 && kc > 0 {
+		_ = dst[kc*w-1]
+		_ = src[(kc-1)*ld+w-1]
+		packCopyAsm(dst, src, ld, w, kc)
+		return
+	}
 	for q := 0; q < kc; q++ {
 		d := dst[q*w : q*w+w]
 		copy(d, src[q*ld:q*ld+valid])
@@ -621,7 +627,7 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 			if transB {
 				packTrans(be, panel, b[jr*ldb+pc:], ldb, nr, nt, kc)
 			} else {
-				packCopy(panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
+				packCopy(be, panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
 			}
 		}
 	})
@@ -702,7 +708,7 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 			kc := min(pre.kc, k-pc)
 			panel := s.a[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
 			if transA {
-				packCopy(panel, a[pc*lda+i0:], lda, mr, rows, kc)
+				packCopy(be, panel, a[pc*lda+i0:], lda, mr, rows, kc)
 			} else {
 				packTrans(be, panel, a[i0*lda+pc:], lda, mr, rows, kc)
 			}

@@ -40,6 +40,7 @@ func main() {
 		gemmAVX2(2, 6, 2, store)
 	}
 	packTransAVX2()
+	packCopyAVX2()
 	dotAVX2()
 	axpyAVX2()
 	initConsts()
@@ -378,6 +379,50 @@ func gemmAVX2(mr, stride, nv int, store bool) {
 // and kc a multiple of 8. It interleaves rows of A (or of Bᵀ) into the
 // k-major micro-panels the GEMM kernels read, with 4×4 in-register
 // transposes in each 128-bit lane.
+// packCopyAVX2 emits packCopyAVX2(dst, src *float32, ld, w, kc int), which
+// copies kc rows of w floats (a multiple of 4) from src (row stride ld) to
+// dst (row stride w): the packing of op(A) when A is transposed and of op(B)
+// when B is not.
+func packCopyAVX2() {
+	TEXT("packCopyAVX2", NOSPLIT, "func(dst, src *float32, ld, w, kc int)")
+	Doc("packCopyAVX2 sets dst[q*w+i] = src[q*ld+i] for i < w (a multiple of 4), q < kc.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	w := Load(Param("w"), GP64())
+	kc := Load(Param("kc"), GP64())
+	SHLQ(Imm(2), ld)
+	rowBytes := GP64()
+	MOVQ(w, rowBytes)
+	SHLQ(Imm(2), rowBytes)
+	j, end := GP64(), GP64()
+	Label("pc_row")
+	TESTQ(kc, kc)
+	JZ(LabelRef("pc_done"))
+	XORQ(j, j)
+	Label("pc_8")
+	LEAQ(Mem{Base: j, Disp: 32}, end)
+	CMPQ(end, rowBytes)
+	JG(LabelRef("pc_4"))
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 1}, reg.Y0)
+	VMOVUPS(reg.Y0, Mem{Base: dst, Index: j, Scale: 1})
+	ADDQ(Imm(32), j)
+	JMP(LabelRef("pc_8"))
+	Label("pc_4")
+	CMPQ(j, rowBytes)
+	JGE(LabelRef("pc_next"))
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 1}, reg.X0)
+	VMOVUPS(reg.X0, Mem{Base: dst, Index: j, Scale: 1})
+	Label("pc_next")
+	ADDQ(ld, src)
+	ADDQ(rowBytes, dst)
+	DECQ(kc)
+	JMP(LabelRef("pc_row"))
+	Label("pc_done")
+	VZEROUPPER()
+	RET()
+}
+
 func packTransAVX2() {
 	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc, w int)")
 	Doc("packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).")
