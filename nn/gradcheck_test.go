@@ -168,6 +168,42 @@ func TestAttentionGrad(t *testing.T) {
 	}
 }
 
+// TestAttentionFirstTokens checks the state with one query row per
+// sequence (the first token's): its context equals those rows of the full
+// attention, and its backward matches finite differences.
+func TestAttentionFirstTokens(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	b, tt, heads, d := 3, 4, 2, 3
+	c := heads * d
+	a := Attention{Heads: heads, HeadDim: d}
+	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	mask := []int{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0}
+	full := make([]float32, b*tt*c)
+	a.Forward(a.NewState(b, tt), full, q, k, v, mask, nil)
+	qFirst := make([]float32, b*c)
+	for i := 0; i < b; i++ {
+		copy(qFirst[i*c:(i+1)*c], q[i*tt*c:i*tt*c+c])
+	}
+	st := a.NewFirstStateIn(b, tt, false, func(n int) []float32 { return make([]float32, n) })
+	ctx := make([]float32, b*c)
+	a.Forward(st, ctx, qFirst, k, v, mask, nil)
+	for i := 0; i < b; i++ {
+		for j := 0; j < c; j++ {
+			if d := math.Abs(float64(ctx[i*c+j] - full[i*tt*c+j])); d > 1e-6 {
+				t.Fatalf("sequence %d: first-token context[%d] = %g, full attention %g", i, j, ctx[i*c+j], full[i*tt*c+j])
+			}
+		}
+	}
+	w := randSlice(rng, b*c, 1)
+	loss := func() float64 { a.Forward(st, ctx, qFirst, k, v, mask, nil); return dot64(ctx, w) }
+	loss()
+	dq, dk, dv := make([]float32, len(qFirst)), make([]float32, len(k)), make([]float32, len(v))
+	a.Backward(st, dq, dk, dv, w, qFirst, k, v, make([]float32, 2*len(st.Probs)))
+	checkGrad(t, "q", qFirst, dq, loss)
+	checkGrad(t, "k", k, dk, loss)
+	checkGrad(t, "v", v, dv, loss)
+}
+
 func TestDropout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	d := Dropout{P: 0.25}
