@@ -66,20 +66,36 @@ func main() {
 // (…Next), the kernel also prefetches into L2 the B micro-panel that follows
 // b in memory (the next k×nr values).
 func gemmAVX512(mr, stride, nv int, store, next bool) {
-	gemmAVX512Kernel(mr, stride, nv, store, next, false)
+	gemmKernel(avx512, mr, stride, nv, store, next, false)
 }
 
 // gemmAVX512Direct emits sgemmKernel{mr}x{16*nv}AVX512Direct[Next], which is
 // gemmAVX512's kernel reading A as it is stored, row-major with stride lda,
 // instead of packed: c[i*ldc+j] += alpha·Σ_p a[i*lda+p]·b[p*nr+j].
 func gemmAVX512Direct(mr, nv int, store, next bool) {
-	gemmAVX512Kernel(mr, mr, nv, store, next, true)
+	gemmKernel(avx512, mr, mr, nv, store, next, true)
 }
 
-// gemmAVX512Kernel emits the kernels of gemmAVX512 and gemmAVX512Direct.
-func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
-	nr := 16 * nv
-	name := fmt.Sprintf("sgemmKernel%dx%dAVX512", mr, nr)
+// vectorISA is what the GEMM kernels of one vector width differ in.
+type vectorISA struct {
+	name      string
+	lanes     int                         // float32s in a vector register
+	regs      int                         // vector registers
+	reg       func(i int) reg.VecPhysical // vector register i
+	zero      func(x reg.VecPhysical)     // x = 0
+	bPrefetch int                         // cache lines of B prefetched per unrolled loop
+}
+
+var (
+	avx512 = vectorISA{"AVX512", 16, 32, zreg, func(x reg.VecPhysical) { VPXORD(x, x, x) }, 2}
+	avx2   = vectorISA{"AVX2", 8, 16, yreg, func(x reg.VecPhysical) { VXORPS(x, x, x) }, 1}
+)
+
+// gemmKernel emits the micro-kernels of gemmAVX512, gemmAVX512Direct and
+// gemmAVX2.
+func gemmKernel(isa vectorISA, mr, stride, nv int, store, next, direct bool) {
+	nr := isa.lanes * nv
+	name := fmt.Sprintf("sgemmKernel%dx%d%s", mr, nr, isa.name)
 	switch {
 	case direct:
 		name += "Direct"
@@ -164,17 +180,17 @@ func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 	for i := range acc {
 		acc[i] = make([]reg.VecPhysical, nv)
 		for j := range acc[i] {
-			acc[i][j] = zreg(n)
+			acc[i][j] = isa.reg(n)
 			n++
 		}
 	}
 	bv := make([]reg.VecPhysical, nv)
 	for j := range bv {
-		bv[j] = zreg(n)
+		bv[j] = isa.reg(n)
 		n++
 	}
-	t0, t1 := zreg(n), zreg(n+1)
-	if n+2 > 32 {
+	t0, t1 := isa.reg(n), isa.reg(n+1)
+	if n+2 > isa.regs {
 		panic("too many registers")
 	}
 
@@ -188,13 +204,13 @@ func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 	}
 	for i := range acc {
 		for j := range acc[i] {
-			VPXORD(acc[i][j], acc[i][j], acc[i][j])
+			isa.zero(acc[i][j])
 		}
 	}
 
 	step := func(u int) {
 		for j := range bv {
-			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 16*j)}, bv[j])
+			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + isa.lanes*j)}, bv[j])
 		}
 		for i := 0; i < mr; i++ {
 			t := t0
@@ -218,8 +234,9 @@ func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 	Label(name + "_loop4")
 	CMPQ(k, Imm(unroll))
 	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
-	PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64})
+	for l := 0; l < isa.bPrefetch; l++ {
+		PREFETCHT0(Mem{Base: pb, Disp: 4*nr*8 + 64*l})
+	}
 	if !direct {
 		PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
 	}
@@ -254,9 +271,9 @@ func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 			if store {
 				VMULPS(t0, acc[i][j], acc[i][j])
 			} else {
-				VFMADD213PS(Mem{Base: pc, Disp: 64 * j}, t0, acc[i][j])
+				VFMADD213PS(Mem{Base: pc, Disp: 4 * isa.lanes * j}, t0, acc[i][j])
 			}
-			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 64 * j})
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 4 * isa.lanes * j})
 		}
 		if i < mr-1 {
 			ADDQ(ldc, pc)
@@ -268,110 +285,7 @@ func gemmAVX512Kernel(mr, stride, nv int, store, next, direct bool) {
 
 // gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
 func gemmAVX2(mr, stride, nv int, store bool) {
-	nr := 8 * nv
-	name := fmt.Sprintf("sgemmKernel%dx%dAVX2", mr, nr)
-	if stride != mr {
-		name += fmt.Sprintf("s%d", stride)
-	}
-	op := "adds"
-	if store {
-		name += "Store"
-		op = "stores"
-	}
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
-	Doc(fmt.Sprintf("%s %s the %d×%d product of packed panels a (k×%d, first %d of each step) and b (k×%d), times alpha, to c (row stride ldc); k ≥ 0.", name, op, mr, nr, stride, mr, nr))
-	k := Load(Param("k"), GP64())
-	pa := Load(Param("a"), GP64())
-	pb := Load(Param("b"), GP64())
-	pc := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(Imm(2), ldc)
-
-	acc := make([][]reg.VecPhysical, mr)
-	n := 0
-	for i := range acc {
-		acc[i] = make([]reg.VecPhysical, nv)
-		for j := range acc[i] {
-			acc[i][j] = yreg(n)
-			n++
-		}
-	}
-	bv := make([]reg.VecPhysical, nv)
-	for j := range bv {
-		bv[j] = yreg(n)
-		n++
-	}
-	t0, t1 := yreg(n), yreg(n+1)
-	if n+2 > 16 {
-		panic("too many registers")
-	}
-	cp := GP64()
-	MOVQ(pc, cp)
-	for i := 0; i < mr; i++ {
-		PREFETCHT0(Mem{Base: cp})
-		PREFETCHT0(Mem{Base: cp, Disp: 4*nr - 4})
-		ADDQ(ldc, cp)
-	}
-	for i := range acc {
-		for j := range acc[i] {
-			VXORPS(acc[i][j], acc[i][j], acc[i][j])
-		}
-	}
-	step := func(u int) {
-		for j := range bv {
-			VMOVUPS(Mem{Base: pb, Disp: 4 * (u*nr + 8*j)}, bv[j])
-		}
-		for i := 0; i < mr; i++ {
-			t := t0
-			if i%2 == 1 {
-				t = t1
-			}
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * (u*stride + i)}, t)
-			for j := range bv {
-				VFMADD231PS(bv[j], t, acc[i][j])
-			}
-		}
-	}
-	const unroll = 4
-	Label(name + "_loop4")
-	CMPQ(k, Imm(unroll))
-	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: pb, Disp: 4 * nr * 8})
-	PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	ADDQ(U32(4*stride*unroll), pa)
-	ADDQ(U32(4*nr*unroll), pb)
-	SUBQ(Imm(unroll), k)
-	JMP(LabelRef(name + "_loop4"))
-
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	ADDQ(U32(4*stride), pa)
-	ADDQ(U32(4*nr), pb)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
-
-	Label(name + "_store")
-	VBROADCASTSS(NewParamAddr("alpha", 40), t0)
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			if store {
-				VMULPS(t0, acc[i][j], acc[i][j])
-			} else {
-				VFMADD213PS(Mem{Base: pc, Disp: 32 * j}, t0, acc[i][j])
-			}
-			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
-		}
-		if i < mr-1 {
-			ADDQ(ldc, pc)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	gemmKernel(avx2, mr, stride, nv, store, false, false)
 }
 
 // packTransAVX2 emits packTransAVX2(dst, src *float32, ld, rows, kc int):
