@@ -27,6 +27,7 @@ type gemmKernel struct {
 	stream *gemmKernel
 	// direct lists kernels of the same nr that read A unpacked (row-major),
 	// by increasing rows, the last with mr rows; empty if there are none.
+	// Only the stream kernels have them, for the few-row products.
 	direct []directKernel
 }
 

@@ -23,11 +23,6 @@ func asmKernels() []gemmKernel {
 					{8, sgemmKernel8x32AVX512DirectNext, sgemmKernel8x32AVX512DirectNextStore},
 					{12, sgemmKernel12x32AVX512DirectNext, sgemmKernel12x32AVX512DirectNextStore},
 				}},
-			direct: []directKernel{
-				{4, sgemmKernel4x32AVX512Direct, sgemmKernel4x32AVX512DirectStore},
-				{8, sgemmKernel8x32AVX512Direct, sgemmKernel8x32AVX512DirectStore},
-				{12, sgemmKernel12x32AVX512Direct, sgemmKernel12x32AVX512DirectStore},
-			},
 		})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

@@ -22,15 +22,6 @@ func sgemmKernel8x32AVX512s12Next(k int, a *float32, b *float32, c *float32, ldc
 // sgemmKernel4x32AVX512s12Next adds the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel4x32AVX512s12Next(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
-// sgemmKernel12x32AVX512Direct adds the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel12x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
-
-// sgemmKernel8x32AVX512Direct adds the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel8x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
-
-// sgemmKernel4x32AVX512Direct adds the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel4x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
-
 // sgemmKernel12x32AVX512DirectNext adds the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel12x32AVX512DirectNext(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
@@ -66,15 +57,6 @@ func sgemmKernel8x32AVX512s12NextStore(k int, a *float32, b *float32, c *float32
 
 // sgemmKernel4x32AVX512s12NextStore stores the 4×32 product of packed panels a (k×12, first 4 of each step) and b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel4x32AVX512s12NextStore(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
-
-// sgemmKernel12x32AVX512DirectStore stores the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel12x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
-
-// sgemmKernel8x32AVX512DirectStore stores the 8×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel8x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
-
-// sgemmKernel4x32AVX512DirectStore stores the 4×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0.
-func sgemmKernel4x32AVX512DirectStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
 // sgemmKernel12x32AVX512DirectNextStore stores the 12×32 product of the rows of a (k columns, row stride lda) and the packed panel b (k×32), times alpha, to c (row stride ldc); k ≥ 0. It prefetches the next panel of b into L2.
 func sgemmKernel12x32AVX512DirectNextStore(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)

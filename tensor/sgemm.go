@@ -155,8 +155,8 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k i
 		sgemmSmallM(be, nt, pre, transA, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
-	if pre != nil && !transA && len(pre.kernel.direct) > 0 {
-		sgemmDirectA(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
+	if pre != nil && !transA {
+		sgemmPackedTasks(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
 	if nt == 1 {
@@ -762,12 +762,15 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 	runWorkers(min(nt, tasks), work)
 }
 
-// sgemmDirectA runs a product of op(A) = A (not transposed) with a packed
-// op(B) on kernels that read A where it is: nothing is packed, so there is
-// no packing step and no barrier. The workers take blocks of C of about
+// sgemmPackedTasks runs a product of op(A) = A (not transposed) with a
+// packed op(B) without barriers: the workers take blocks of C of about
 // taskRows×taskCols from a shared counter and compute each over all of K,
-// then apply the epilogue to it.
-func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
+// each packing its own rows of A for every block of kc steps (a small cost
+// next to the block's products), then apply the epilogue to the block.
+// Packed A panels stay in L1 while the B panels stream from L2; reading A in
+// place instead (the direct kernels) was slower here, most for rows 3072
+// floats apart, which all fall into the same L1 sets.
+func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &pre.kernel
 	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
@@ -789,7 +792,7 @@ func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []f
 		s := scratchPool.Get().(*gemmScratch)
 		defer scratchPool.Put(s)
 		s.tile = grow(s.tile, mr*nr)
-		s.a = grow(s.a, mr*pre.kc)
+		s.a = grow(s.a, rowStep*pre.kc)
 		for {
 			t := int(next.Add(1) - 1)
 			if t >= tasks {
@@ -804,7 +807,10 @@ func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []f
 			}
 			for pc := 0; pc < k; pc += pre.kc {
 				kc := min(pre.kc, k-pc)
-				directTiles(be, kr, kc, a[i0*lda+pc:], lda, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s, pc == 0 && beta == 0)
+				for ir := 0; ir < mc; ir += mr {
+					packTrans(be, s.a[ir*kc:ir*kc+mr*kc], a[(i0+ir)*lda+pc:], lda, mr, min(mr, mc-ir), kc)
+				}
+				microTiles(kr, kc, s.a, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s.tile, pc == 0 && beta == 0)
 			}
 			ep.apply(be.avx2, c, ldc, i0, j0, mc, nw)
 		}
@@ -814,34 +820,6 @@ func sgemmDirectA(be *backend, nt int, pre *PackedB, m int, alpha float32, a []f
 		return
 	}
 	runWorkers(min(nt, tasks), work)
-}
-
-// directTiles is microTiles for A read in place (mc rows of kc steps,
-// stride lda), with the loops the other way round: each B micro-panel,
-// brought into L1 once, serves every row panel, whose A rows come from L2.
-// The last row panel, when no direct kernel has its height, is packed into
-// s.a and goes through microTiles.
-func directTiles(be *backend, kr *gemmKernel, kc int, a []float32, lda int, bp []float32, mc, nw int, alpha float32, c []float32, ldc int, s *gemmScratch, store bool) {
-	mr, nr := kr.mr, kr.nr
-	last := (mc - 1) / mr * mr
-	_, lastDirect := kr.directFor(mc - last)
-	if !lastDirect {
-		packTrans(be, s.a[:mr*kc], a[last*lda:], lda, mr, mc-last, kc)
-	}
-	for jr := 0; jr < nw; jr += nr {
-		nt := min(nr, nw-jr)
-		b := &bp[jr*kc]
-		for ir := 0; ir < mc; ir += mr {
-			mt := min(mr, mc-ir)
-			ci := ir*ldc + jr
-			if ir == last && !lastDirect {
-				microTiles(kr, kc, s.a, bp[jr*kc:], mt, nt, alpha, c[ci:], ldc, s.tile, store)
-				continue
-			}
-			d, _ := kr.directFor(mt)
-			directTile(d, kc, &a[ir*lda], lda, b, mt, nt, nr, alpha, c[ci:], ldc, s.tile, store)
-		}
-	}
 }
 
 // directTile runs the direct kernel d on the rows×cols tile of C at c[0]

@@ -28,10 +28,8 @@ func main() {
 		gemmAVX512(12, 12, 2, store, true)
 		gemmAVX512(8, 12, 2, store, true)
 		gemmAVX512(4, 12, 2, store, true)
-		// Products with packed weights read A unpacked (row-major).
-		gemmAVX512Direct(12, 2, store, false)
-		gemmAVX512Direct(8, 2, store, false)
-		gemmAVX512Direct(4, 2, store, false)
+		// Products of a few rows with packed weights read A unpacked
+		// (row-major), and prefetch the next B micro-panel.
 		gemmAVX512Direct(12, 2, store, true)
 		gemmAVX512Direct(8, 2, store, true)
 		gemmAVX512Direct(4, 2, store, true)
