@@ -15,10 +15,11 @@
 // attention. PackB and SgemmPackedB pack a right-hand matrix once (weights at
 // inference) for many products. Products use BLIS-style packing and cache
 // blocking and run on Threads() goroutines, taking blocks of C from a shared
-// counter. With packed B, A is not packed: kernels read it in place, and a
-// product runs with no barrier; products of up to 32 rows (a short input
-// times the weights, bound by streaming the weights from memory) split the
-// columns over all of K and prefetch the next weight panel as they go.
+// counter. With packed B a product runs with no barrier: each task covers
+// all of K, packing its own rows of A; products of up to 32 rows (a short
+// input times the weights, bound by streaming the weights from memory) read
+// A in place, split the columns over all of K and prefetch the next weight
+// panel as they go.
 // SgemmEpilogue and SgemmPackedBEpilogue also add a bias and a residual and
 // apply an activation (an Epilogue) to each block of C as soon as it is
 // final, while it is in cache.
