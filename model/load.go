@@ -25,7 +25,7 @@ type LoadReport struct {
 // the classifier) initialised with seed. A shape mismatch is an error naming
 // the tensor.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	cfg, w, err := checkpoint.Load(dir)
+	cfg, w, err := loadCheckpoint(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,6 +41,23 @@ func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
 	rep.Format = w.Format
 	rep.Warnings = rep.mapResult.Warnings(dir, architectureName(m.prefix))
 	return m, &rep.LoadReport, nil
+}
+
+// loadCheckpoint reads a checkpoint's config.json, refuses an architecture
+// this package does not build before reading any weights, then reads them.
+func loadCheckpoint(dir string) (*checkpoint.Config, *checkpoint.Weights, error) {
+	cfg, err := checkpoint.LoadConfig(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckSupported(cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, checkpoint.ConfigName), err)
+	}
+	w, err := checkpoint.LoadWeights(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, w, nil
 }
 
 type loadResult struct {
@@ -69,6 +86,10 @@ func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
 	m.WeightsChanged()
 	return &loadResult{LoadReport: LoadReport{Missing: res.Missing, Unexpected: res.Unexpected}, mapResult: res}, nil
 }
+
+// Architecture is the transformers class the model saves itself as
+// ("BertForSequenceClassification", ...).
+func (m *Model) Architecture() string { return architectureName(m.prefix) }
 
 func architectureName(prefix string) string {
 	switch prefix {
@@ -104,7 +125,7 @@ func (m *Model) Save(dir string, tokenizerFiles []string) error {
 // ignore_mismatched_sizes=True). problemType, when not empty, overrides the
 // config's.
 func LoadForTraining(dir string, labels []string, problemType string, seed uint64) (*Model, *LoadReport, error) {
-	cfg, w, err := checkpoint.Load(dir)
+	cfg, w, err := loadCheckpoint(dir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/nn"
@@ -64,12 +66,42 @@ type trainState struct {
 	dLogit []float32
 }
 
+// SupportedModelTypes are the config.json model_type values this package
+// builds.
+var SupportedModelTypes = []string{"bert", "roberta", "xlm-roberta", "camembert", "distilbert"}
+
+// CheckSupported refuses a config of an architecture this package does not
+// build (a GPT-2 checkpoint, say), as transformers refuses an unknown
+// model_type, naming the supported ones. A config without model_type is
+// taken as BERT unless its architectures name another family.
+func CheckSupported(cfg *checkpoint.Config) error {
+	if slices.Contains(SupportedModelTypes, cfg.ModelType) {
+		return nil
+	}
+	if cfg.ModelType == "" {
+		ok := true
+		for _, a := range cfg.Architectures {
+			ok = ok && strings.HasPrefix(a, "Bert")
+		}
+		if ok {
+			return nil
+		}
+		return fmt.Errorf("no model_type, and architectures %v are not BERT; supported model types: %s",
+			cfg.Architectures, strings.Join(SupportedModelTypes, ", "))
+	}
+	return fmt.Errorf("model_type %q is not supported; supported model types: %s",
+		cfg.ModelType, strings.Join(SupportedModelTypes, ", "))
+}
+
 // New builds a model of the architecture cfg describes, with weights
 // initialised as transformers' _init_weights does (normal(0,
 // initializer_range), LayerNorm 1 and 0, zero biases). seed drives the
 // initialisation and dropout.
 func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckSupported(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {

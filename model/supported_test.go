@@ -1,0 +1,42 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/textclf/textclf/checkpoint"
+)
+
+// A checkpoint of an architecture textclf does not build is refused, naming
+// the supported model types, instead of loading as a default BERT.
+func TestUnsupportedModelTypeRefused(t *testing.T) {
+	for _, tc := range []struct{ name, config, want string }{
+		{"gpt2", `{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 64, "n_layer": 2, "n_head": 2}`, `model_type "gpt2" is not supported`},
+		{"no model_type", `{"architectures": ["LlamaForCausalLM"]}`, "no model_type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := checkpoint.LoadConfig(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(cfg, 1)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "bert, roberta, xlm-roberta, camembert, distilbert") {
+				t.Fatalf("New: err = %v, want %q naming the supported types", err, tc.want)
+			}
+		})
+	}
+	// A config without model_type whose architectures are BERT's still loads.
+	cfg, err := checkpoint.ParseConfig([]byte(`{"architectures": ["BertForSequenceClassification"], "vocab_size": 10, "hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 8, "max_position_embeddings": 8}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, 1); err != nil {
+		t.Fatalf("BERT config without model_type: %v", err)
+	}
+}
