@@ -3,89 +3,66 @@ package textclf
 import (
 	"context"
 	"fmt"
-	"math"
+	"slices"
 	"sort"
-
-	"github.com/textclf/textclf/hub"
-	"github.com/textclf/textclf/model"
-	"github.com/textclf/textclf/tensor"
-	"github.com/textclf/textclf/tokenizer"
 )
 
-// Options configure Load.
+// Options configure Open and NewClassifier.
 type Options struct {
 	// Revision is the hub revision (branch, tag or commit) of a hub id.
 	Revision string
 	// MaxLength truncates inputs to this many tokens, special tokens
-	// included. 0 means the model's limit (max_position_embeddings, less
-	// RoBERTa's padding offset).
+	// included. 0 means the model's limit (a transformer's
+	// max_position_embeddings, less RoBERTa's padding offset, at most 512;
+	// TextCNN/BiLSTM's max_len; none for fastText).
 	MaxLength int
-	// BatchSize is the number of texts per forward pass (default 16).
+	// BatchSize is the most inputs per forward pass (default 16).
 	BatchSize int
 	// Threads limits the compute threads (default: all cores).
 	Threads int
 }
 
-// Classifier is a sequence classification model with its tokenizer, as
-// transformers' text-classification pipeline uses them.
+// DefaultBatchSize is the number of inputs per forward pass when
+// Options.BatchSize is 0.
+const DefaultBatchSize = 16
+
+// maxPadding bounds the padding of a forward pass: its padded tokens
+// (inputs × longest) are at most this many times its real tokens, since a
+// batch of mixed lengths padded to its longest wastes most of its compute.
+const maxPadding = 1.25
+
+// Classifier classifies texts with a Model, as transformers'
+// text-classification pipeline does: it tokenizes, runs inputs of similar
+// length together, turns outputs into scores and labels, reads long texts
+// in windows, and evaluates on labelled data. It is safe for concurrent
+// use.
 type Classifier struct {
-	Model     *model.Model
-	Tokenizer *tokenizer.Tokenizer
-	// Labels are the label names by id (id2label).
-	Labels []string
-	// Dir is the local directory the model was loaded from.
-	Dir  string
-	opts Options
+	// Model is the model that classifies.
+	Model Model
+	// Warnings are the messages of loading the model (weights newly
+	// initialised, checkpoint tensors not used), as from_pretrained logs them.
+	Warnings  []string
+	batchSize int
 }
 
-// Load reads a model directory, or a hub id through the HF cache, with its
-// tokenizer.
-func Load(ctx context.Context, modelDirOrHubID string, opts Options) (*Classifier, error) {
-	dir, _, err := hub.ResolveModel(ctx, modelDirOrHubID, opts.Revision, hub.FromEnv())
-	if err != nil {
-		return nil, err
-	}
-	m, _, err := model.Load(dir, 42)
-	if err != nil {
-		return nil, err
-	}
-	tk, err := tokenizer.Load(dir)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", dir, err)
-	}
-	return NewClassifier(m, tk, dir, opts)
-}
-
-// NewClassifier pairs a model with a tokenizer.
-func NewClassifier(m *model.Model, tk *tokenizer.Tokenizer, dir string, opts Options) (*Classifier, error) {
-	limit := m.MaxTokens()
-	if opts.MaxLength <= 0 || opts.MaxLength > limit {
-		if opts.MaxLength > limit {
-			return nil, fmt.Errorf("max length %d exceeds the model's %d positions", opts.MaxLength, limit)
-		}
-		opts.MaxLength = min(limit, 512)
-	}
+// NewClassifier classifies with m, in forward passes of at most
+// opts.BatchSize inputs (opts.MaxLength and Revision are the Model's
+// business and unused here).
+func NewClassifier(m Model, opts Options) *Classifier {
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 16
+		opts.BatchSize = DefaultBatchSize
 	}
-	if opts.Threads > 0 {
-		tensor.SetThreads(opts.Threads)
-	}
-	t := *tk // our own truncation and padding settings
-	t.Truncation = &tokenizer.Truncation{MaxLength: opts.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
-	t.Padding = nil
-	labels := m.Config.Labels
-	if len(labels) != m.NumLabels {
-		labels = make([]string, m.NumLabels)
-		for i := range labels {
-			labels[i] = fmt.Sprintf("LABEL_%d", i)
-		}
-	}
-	return &Classifier{Model: m, Tokenizer: &t, Labels: labels, Dir: dir, opts: opts}, nil
+	return &Classifier{Model: m, batchSize: opts.BatchSize}
 }
 
-// MaxLength is the truncation length in tokens.
-func (c *Classifier) MaxLength() int { return c.opts.MaxLength }
+// Info describes the model.
+func (c *Classifier) Info() ModelInfo { return c.Model.Info() }
+
+// Labels are the label names by label id.
+func (c *Classifier) Labels() []string { return c.Model.Info().Labels }
+
+// MaxLength is the truncation length in tokens (0: none).
+func (c *Classifier) MaxLength() int { return c.Model.Info().MaxLength }
 
 // LabelScore is a label with its score.
 type LabelScore struct {
@@ -98,206 +75,221 @@ type Prediction struct {
 	// Label and Score are the best label and its score.
 	Label string  `json:"label"`
 	Score float32 `json:"score"`
+	// Labels are, for a multi-label model scored with sigmoids, the labels
+	// whose score reaches the threshold, best first; else nil.
+	Labels []string `json:"labels,omitempty"`
 	// Scores holds every label, best first.
 	Scores []LabelScore `json:"scores"`
-	// Logits are the raw model outputs, by label id.
-	Logits []float32 `json:"logits"`
-	// Windows is the number of windows a long input was cut into
-	// (ClassifyWindows), else 0.
+	// Logits are the raw outputs by label id (the mean over windows); nil
+	// for a model whose outputs are its scores (classic models).
+	Logits []float32 `json:"logits,omitempty"`
+	// Windows is the number of windows a long input was read in
+	// (ClassifyOptions.Windows), else 0.
 	Windows int `json:"windows,omitempty"`
 }
 
-// Function is what turns logits into scores.
-type Function string
-
-// The functions of transformers' text-classification pipeline.
-const (
-	Softmax Function = "softmax"
-	Sigmoid Function = "sigmoid"
-	None    Function = "none"
-)
-
-// DefaultFunction is the pipeline's default: sigmoid for multi-label models
-// and single-output (regression) models, else softmax.
-func (c *Classifier) DefaultFunction() Function {
-	if c.Model.ProblemType == model.MultiLabel || c.Model.NumLabels == 1 {
-		return Sigmoid
-	}
-	return Softmax
+// ClassifyOptions say how inputs are classified.
+type ClassifyOptions struct {
+	// Function turns outputs into scores; "" is the model's default
+	// (ModelInfo.Function).
+	Function Function
+	// Threshold is the multi-label decision threshold; 0 is the model's
+	// (ModelInfo.Threshold).
+	Threshold float64
+	// TruncateLeft keeps the end of a long input instead of its start.
+	TruncateLeft bool
+	// Windows reads all of a long input: it is cut into windows of
+	// MaxLength tokens sharing Stride tokens (each with its special
+	// tokens), and the scores and outputs of its windows are averaged.
+	Windows bool
+	Stride  int
+	// Progress, when set, is called after each forward pass with the
+	// number of windows (inputs, without Windows) done and their total.
+	Progress func(done, total int)
 }
 
-// Classify classifies texts with the default function.
+// Classify classifies texts with the model's default function.
 func (c *Classifier) Classify(ctx context.Context, texts ...string) ([]Prediction, error) {
-	inputs := make([]tokenizer.Input, len(texts))
+	inputs := make([]Input, len(texts))
 	for i, t := range texts {
-		inputs[i] = tokenizer.Input{Text: t}
+		inputs[i] = Input{Text: t}
 	}
-	return c.ClassifyInputs(ctx, inputs, c.DefaultFunction())
+	return c.ClassifyInputs(ctx, inputs, ClassifyOptions{})
 }
 
-// ClassifyInputs classifies texts or text pairs, applying fn to the logits.
-func (c *Classifier) ClassifyInputs(ctx context.Context, inputs []tokenizer.Input, fn Function) ([]Prediction, error) {
-	logits, err := c.Logits(ctx, inputs)
+// ClassifyInputs classifies texts or text pairs.
+func (c *Classifier) ClassifyInputs(ctx context.Context, inputs []Input, opt ClassifyOptions) ([]Prediction, error) {
+	info := c.Model.Info()
+	fn, threshold := c.resolve(info, opt)
+	res, err := c.run(ctx, inputs, opt, fn)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Prediction, len(inputs))
-	for i, l := range logits {
-		out[i] = c.predictionFromLogits(l, fn)
+	for i := range inputs {
+		p := Prediction{Scores: make([]LabelScore, len(res.scores[i])), Windows: res.windows[i]}
+		if info.Function != None {
+			p.Logits = res.outputs[i]
+		}
+		for j, s := range res.scores[i] {
+			p.Scores[j] = LabelScore{Label: info.Labels[j], Score: s}
+		}
+		sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
+		p.Label, p.Score = p.Scores[0].Label, p.Scores[0].Score
+		if info.MultiLabel() && (fn == Sigmoid || info.Function == None) {
+			p.Labels = []string{}
+			for _, s := range p.Scores {
+				if float64(s.Score) >= threshold {
+					p.Labels = append(p.Labels, s.Label)
+				}
+			}
+		}
+		out[i] = p
 	}
 	return out, nil
 }
 
-func (c *Classifier) predictionFromLogits(logits []float32, fn Function) Prediction {
-	scores := ApplyFunction(logits, fn)
-	p := Prediction{Logits: logits, Scores: make([]LabelScore, len(scores))}
-	for j, s := range scores {
-		p.Scores[j] = LabelScore{Label: c.Labels[j], Score: s}
+// resolve fills the model's defaults into the function and threshold.
+func (c *Classifier) resolve(info ModelInfo, opt ClassifyOptions) (Function, float64) {
+	fn, threshold := opt.Function, opt.Threshold
+	if fn == "" {
+		fn = info.Function
 	}
-	sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
-	p.Label, p.Score = p.Scores[0].Label, p.Scores[0].Score
-	return p
+	if threshold == 0 {
+		threshold = info.Threshold
+	}
+	return fn, threshold
 }
 
-// ApplyFunction turns logits into scores.
-func ApplyFunction(logits []float32, fn Function) []float32 {
-	out := make([]float32, len(logits))
-	switch fn {
-	case Sigmoid:
-		for i, v := range logits {
-			out[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
-	case None:
-		copy(out, logits)
-	default:
-		m := logits[0]
-		for _, v := range logits {
-			m = max(m, v)
-		}
-		var sum float64
-		for i, v := range logits {
-			e := math.Exp(float64(v - m))
-			out[i] = float32(e)
-			sum += e
-		}
-		for i := range out {
-			out[i] = float32(float64(out[i]) / sum)
-		}
-	}
-	return out
+// results are the outputs and scores (by label id) of inputs, the means
+// over their windows.
+type results struct {
+	outputs, scores [][]float32
+	windows         []int // 0 unless read in windows
 }
 
-// Logits runs the model on inputs in batches of similar length and returns
-// the logits of each input, in input order.
-func (c *Classifier) Logits(ctx context.Context, inputs []tokenizer.Input) ([][]float32, error) {
-	encs, err := c.Tokenizer.EncodeBatch(inputs, true)
+// run encodes the inputs, runs them and scores them with fn.
+func (c *Classifier) run(ctx context.Context, inputs []Input, opt ClassifyOptions, fn Function) (*results, error) {
+	enc := EncodeOptions{Truncate: true, TruncateLeft: opt.TruncateLeft, Windows: opt.Windows, Stride: opt.Stride}
+	var pieces []Encoding
+	owner := make([]int, 0, len(inputs))
+	for i, in := range inputs {
+		e, err := c.Model.Encode(in, enc)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i+1, err)
+		}
+		overflow := e.Overflowing
+		e.Overflowing = nil
+		pieces, owner = append(pieces, e), append(owner, i)
+		for _, o := range overflow {
+			o.Overflowing = nil
+			pieces, owner = append(pieces, o), append(owner, i)
+		}
+	}
+	outputs, err := c.LogitsOfEncodings(ctx, pieces, opt.Progress)
 	if err != nil {
 		return nil, err
 	}
-	return c.LogitsOfEncodings(ctx, encs)
+	res := &results{outputs: make([][]float32, len(inputs)), scores: make([][]float32, len(inputs)), windows: make([]int, len(inputs))}
+	if len(pieces) == len(inputs) {
+		for i, o := range outputs {
+			res.outputs[i], res.scores[i] = o, ApplyFunction(o, fn)
+			if opt.Windows {
+				res.windows[i] = 1
+			}
+		}
+		return res, nil
+	}
+	for w, o := range outputs {
+		i := owner[w]
+		if res.outputs[i] == nil {
+			res.outputs[i], res.scores[i] = make([]float32, len(o)), make([]float32, len(o))
+		}
+		for j, s := range ApplyFunction(o, fn) {
+			res.outputs[i][j] += o[j]
+			res.scores[i][j] += s
+		}
+		res.windows[i]++
+	}
+	for i, n := range res.windows {
+		for j := range res.outputs[i] {
+			res.outputs[i][j] /= float32(n)
+			res.scores[i][j] /= float32(n)
+		}
+	}
+	return res, nil
 }
 
-// LogitsOfEncodings runs the model on already tokenized inputs.
-func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []tokenizer.Encoding) ([][]float32, error) {
+// Logits runs the model on inputs, truncated to MaxLength, and returns the
+// raw outputs of each input, in input order.
+func (c *Classifier) Logits(ctx context.Context, inputs []Input) ([][]float32, error) {
+	encs := make([]Encoding, len(inputs))
+	for i, in := range inputs {
+		var err error
+		if encs[i], err = c.Model.Encode(in, EncodeOptions{Truncate: true}); err != nil {
+			return nil, fmt.Errorf("input %d: %w", i+1, err)
+		}
+	}
+	return c.LogitsOfEncodings(ctx, encs, nil)
+}
+
+// LogitsOfEncodings runs the model on encoded inputs and returns the
+// outputs of each, in input order. Inputs are sorted by length and cut
+// into forward passes of at most BatchSize inputs whose padding stays under
+// maxPadding; the results do not depend on the grouping. progress, when
+// not nil, is called after each pass.
+func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []Encoding, progress func(done, total int)) ([][]float32, error) {
+	out := make([][]float32, len(encs))
+	done := 0
+	for _, group := range PaddingGroups(encs, c.batchSize) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch := make([]Encoding, len(group))
+		for i, j := range group {
+			batch[i] = encs[j]
+		}
+		outputs, err := c.Model.Logits(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		if len(outputs) != len(batch) {
+			return nil, fmt.Errorf("model gave %d outputs for %d inputs", len(outputs), len(batch))
+		}
+		for i, j := range group {
+			out[j] = outputs[i]
+		}
+		done += len(group)
+		if progress != nil {
+			progress(done, len(encs))
+		}
+	}
+	return out, nil
+}
+
+// PaddingGroups returns the indices of encs in groups to run together:
+// sorted by length, a group grows while it has fewer than maxInputs inputs
+// and its size × longest stays within maxPadding × its real tokens.
+func PaddingGroups(encs []Encoding, maxInputs int) [][]int {
 	order := make([]int, len(encs))
 	for i := range order {
 		order[i] = i
 	}
-	// Sorting by length wastes little padding; results do not depend on the
-	// batch a text is in.
-	sort.SliceStable(order, func(a, b int) bool { return encs[order[a]].Len() < encs[order[b]].Len() })
-	out := make([][]float32, len(encs))
-	for start := 0; start < len(order); start += c.opts.BatchSize {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	slices.SortStableFunc(order, func(a, b int) int { return encs[a].Len() - encs[b].Len() })
+	var groups [][]int
+	var cur []int
+	real := 0
+	for _, j := range order {
+		l := encs[j].Len()
+		if len(cur) > 0 && (len(cur) >= maxInputs || float64((len(cur)+1)*l) > maxPadding*float64(real+l)) {
+			groups = append(groups, cur)
+			cur, real = nil, 0
 		}
-		idx := order[start:min(start+c.opts.BatchSize, len(order))]
-		batch := make([]tokenizer.Encoding, len(idx))
-		for i, j := range idx {
-			batch[i] = encs[j]
-		}
-		logits, err := c.Model.Forward(BatchOf(batch, c.Model.PadID()))
-		if err != nil {
-			return nil, err
-		}
-		l := c.Model.NumLabels
-		for i, j := range idx {
-			out[j] = logits[i*l : (i+1)*l : (i+1)*l]
-		}
+		cur = append(cur, j)
+		real += l
 	}
-	return out, nil
-}
-
-// BatchOf pads encodings with padID to the longest and lays them out as a
-// model batch.
-func BatchOf(encs []tokenizer.Encoding, padID int) *model.Batch {
-	ids := make([][]int, len(encs))
-	types := make([][]int, len(encs))
-	for i, e := range encs {
-		ids[i], types[i] = e.IDs, e.TypeIDs
+	if len(cur) > 0 {
+		groups = append(groups, cur)
 	}
-	return model.PadBatch(ids, types, padID)
-}
-
-// ClassifyWindows classifies inputs on all of their text: an input longer
-// than MaxLength tokens is cut into windows of MaxLength tokens overlapping
-// by stride tokens (each with its special tokens), and the scores of its
-// windows are averaged (mean). Prediction.Logits holds the mean logits.
-func (c *Classifier) ClassifyWindows(ctx context.Context, inputs []tokenizer.Input, stride int, fn Function) ([]Prediction, error) {
-	if stride < 0 || stride >= c.opts.MaxLength/2 {
-		return nil, fmt.Errorf("window stride %d must be in [0, %d) for a max length of %d", stride, c.opts.MaxLength/2, c.opts.MaxLength)
-	}
-	t := *c.Tokenizer
-	tr := *t.Truncation
-	tr.Stride = stride
-	t.Truncation = &tr
-	encs, err := t.EncodeBatch(inputs, true)
-	if err != nil {
-		return nil, err
-	}
-	var windows []tokenizer.Encoding
-	owner := []int{}
-	for i, e := range encs {
-		overflow := e.Overflowing
-		e.Overflowing = nil
-		windows = append(windows, e)
-		owner = append(owner, i)
-		for _, o := range overflow {
-			o.Overflowing = nil
-			windows = append(windows, o)
-			owner = append(owner, i)
-		}
-	}
-	logits, err := c.LogitsOfEncodings(ctx, windows)
-	if err != nil {
-		return nil, err
-	}
-	l := c.Model.NumLabels
-	sumScores := make([][]float64, len(inputs))
-	sumLogits := make([][]float64, len(inputs))
-	count := make([]int, len(inputs))
-	for i := range inputs {
-		sumScores[i], sumLogits[i] = make([]float64, l), make([]float64, l)
-	}
-	for w, lg := range logits {
-		i := owner[w]
-		for j, s := range ApplyFunction(lg, fn) {
-			sumScores[i][j] += float64(s)
-			sumLogits[i][j] += float64(lg[j])
-		}
-		count[i]++
-	}
-	out := make([]Prediction, len(inputs))
-	for i := range inputs {
-		meanLogits := make([]float32, l)
-		p := Prediction{Logits: meanLogits, Scores: make([]LabelScore, l), Windows: count[i]}
-		for j := 0; j < l; j++ {
-			meanLogits[j] = float32(sumLogits[i][j] / float64(count[i]))
-			p.Scores[j] = LabelScore{Label: c.Labels[j], Score: float32(sumScores[i][j] / float64(count[i]))}
-		}
-		sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
-		p.Label, p.Score = p.Scores[0].Label, p.Scores[0].Score
-		out[i] = p
-	}
-	return out, nil
+	return groups
 }

@@ -5,11 +5,11 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/textclf/textclf/data"
 	"math"
 	"testing"
 
-	"github.com/textclf/textclf/tokenizer"
+	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/model"
 )
 
 // tinyBERT is a tiny random BERT with a WordPiece tokenizer
@@ -20,7 +20,7 @@ func TestClassifierMatchesModel(t *testing.T) {
 	ctx := context.Background()
 	dir := tinyBERT
 	texts := []string{"The movie was great!", "not good", "a very, very boring film and it was bad .", "I"}
-	clf, err := Load(ctx, dir, Options{BatchSize: 3})
+	clf, err := Open(ctx, dir, Options{BatchSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +28,13 @@ func TestClassifierMatchesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr := clf.Model.(*Transformer)
 	for i, text := range texts {
-		enc, err := clf.Tokenizer.Encode(text, true)
+		enc, err := tr.Tokenizer().Encode(text, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		alone, err := clf.Model.Forward(BatchOf([]tokenizer.Encoding{enc}, 0))
+		alone, err := tr.Network().Forward(model.PadBatch([][]int{enc.IDs}, [][]int{enc.TypeIDs}, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +58,7 @@ func TestClassifierMatchesModel(t *testing.T) {
 			}
 		}
 		if preds[i].Label != []string{"negative", "neutral", "positive"}[best] || math.Abs(float64(preds[i].Score-want[best])) > 1e-6 {
-			t.Errorf("%q: predicted %s %g, want %s %g", text, preds[i].Label, preds[i].Score, clf.Labels[best], want[best])
+			t.Errorf("%q: predicted %s %g, want %s %g", text, preds[i].Label, preds[i].Score, clf.Labels()[best], want[best])
 		}
 		for j := 1; j < len(preds[i].Scores); j++ {
 			if preds[i].Scores[j].Score > preds[i].Scores[j-1].Score {
@@ -69,7 +70,7 @@ func TestClassifierMatchesModel(t *testing.T) {
 
 func TestClassifierTruncatesToModelLimit(t *testing.T) {
 	ctx := context.Background()
-	clf, err := Load(ctx, tinyBERT, Options{})
+	clf, err := Open(ctx, tinyBERT, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestClassifierTruncatesToModelLimit(t *testing.T) {
 	if _, err := clf.Classify(ctx, long); err != nil {
 		t.Fatalf("a 200-word text: %v", err)
 	}
-	if _, err := Load(ctx, tinyBERT, Options{MaxLength: 41}); err == nil {
+	if _, err := Open(ctx, tinyBERT, Options{MaxLength: 41}); err == nil {
 		t.Fatal("max length 41 for a 40-position model was accepted")
 	}
 }
@@ -108,7 +109,7 @@ func TestApplyFunction(t *testing.T) {
 
 func TestEvaluate(t *testing.T) {
 	ctx := context.Background()
-	clf, err := Load(ctx, tinyBERT, Options{})
+	clf, err := Open(ctx, tinyBERT, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +119,11 @@ func TestEvaluate(t *testing.T) {
 		{Text: "the plot", Labels: []string{"neutral"}, Line: 3},
 		{Text: "i loved it", TextPair: "so fun", Labels: []string{"positive"}, Line: 4},
 	}}
-	rep, err := clf.Evaluate(ctx, ds, 0.5)
+	rep, err := clf.Evaluate(ctx, ds, ClassifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	preds, err := clf.ClassifyInputs(ctx, InputsOf(ds.Examples), Softmax)
+	preds, err := clf.ClassifyInputs(ctx, InputsOf(ds.Examples), ClassifyOptions{Function: Softmax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("report: n %d accuracy %g, predictions give %g", rep.N, rep.Accuracy, float64(correct)/4)
 	}
 	ds.Examples[0].Labels = []string{"unknown"}
-	if _, err := clf.Evaluate(ctx, ds, 0.5); err == nil || !strings.Contains(err.Error(), "mem:1") {
+	if _, err := clf.Evaluate(ctx, ds, ClassifyOptions{}); err == nil || !strings.Contains(err.Error(), "mem:1") {
 		t.Fatalf("unknown label: %v, want an error naming mem:1", err)
 	}
 }

@@ -6,16 +6,14 @@ import (
 
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/metrics"
-	"github.com/textclf/textclf/model"
-	"github.com/textclf/textclf/tokenizer"
 )
 
 // InputsOf turns the rows of a data set into classifier inputs (texts, or
 // pairs when the row has a second text).
-func InputsOf(exs []data.Example) []tokenizer.Input {
-	inputs := make([]tokenizer.Input, len(exs))
+func InputsOf(exs []data.Example) []Input {
+	inputs := make([]Input, len(exs))
 	for i, ex := range exs {
-		inputs[i] = tokenizer.Input{Text: ex.Text}
+		inputs[i] = Input{Text: ex.Text}
 		if ex.TextPair != "" {
 			pair := ex.TextPair
 			inputs[i].Pair = &pair
@@ -25,15 +23,17 @@ func InputsOf(exs []data.Example) []tokenizer.Input {
 }
 
 // Evaluate scores the classifier on a labelled data set: accuracy,
-// precision, recall, F1 and the confusion matrix; for a multi-label model
-// the labels whose sigmoid reaches threshold are predicted.
-func (c *Classifier) Evaluate(ctx context.Context, ds *data.Dataset, threshold float64) (*metrics.Report, error) {
-	logits, err := c.Logits(ctx, InputsOf(ds.Examples))
-	if err != nil {
-		return nil, err
+// precision, recall, F1 and the confusion matrix. A single-label model
+// predicts the label of its largest output; a multi-label model the labels
+// whose score reaches the threshold (opt.Threshold, else the model's).
+// opt.Windows and opt.Progress apply as in ClassifyInputs.
+func (c *Classifier) Evaluate(ctx context.Context, ds *data.Dataset, opt ClassifyOptions) (*metrics.Report, error) {
+	info := c.Model.Info()
+	if info.ProblemType == Regression {
+		return nil, fmt.Errorf("%s: evaluating a regression model is not supported", ds.Path)
 	}
-	index := map[string]int{}
-	for i, l := range c.Labels {
+	index := make(map[string]int, len(info.Labels))
+	for i, l := range info.Labels {
 		index[l] = i
 	}
 	gold := make([][]int, len(ds.Examples))
@@ -41,25 +41,25 @@ func (c *Classifier) Evaluate(ctx context.Context, ds *data.Dataset, threshold f
 		for _, l := range ex.Labels {
 			id, ok := index[l]
 			if !ok {
-				return nil, fmt.Errorf("%s:%d: label %q is not one of the model's %v", ds.Path, ex.Line, l, c.Labels)
+				return nil, fmt.Errorf("%s:%d: label %q is not one of the model's %v", ds.Path, ex.Line, l, info.Labels)
 			}
 			gold[i] = append(gold[i], id)
 		}
 	}
-	if c.Model.ProblemType == model.MultiLabel {
-		scores := make([][]float32, len(logits))
-		for i, l := range logits {
-			scores[i] = ApplyFunction(l, Sigmoid)
-		}
-		return metrics.MultiLabel(c.Labels, gold, scores, threshold)
+	fn, threshold := c.resolve(info, ClassifyOptions{Threshold: opt.Threshold})
+	res, err := c.run(ctx, InputsOf(ds.Examples), opt, fn)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ds.Path, err)
 	}
-	goldIDs, pred := make([]int, len(logits)), make([]int, len(logits))
-	for i, l := range logits {
-		if len(gold[i]) != 1 {
-			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ds.Examples[i].Line, len(gold[i]))
-		}
-		goldIDs[i] = gold[i][0]
-		pred[i] = metrics.Argmax(l)
+	if info.MultiLabel() {
+		return metrics.MultiLabel(info.Labels, gold, res.scores, threshold)
 	}
-	return metrics.Classification(c.Labels, goldIDs, pred)
+	goldIDs, pred := make([]int, len(gold)), make([]int, len(gold))
+	for i, g := range gold {
+		if len(g) != 1 {
+			return nil, fmt.Errorf("%s:%d: %d labels for a single-label model", ds.Path, ds.Examples[i].Line, len(g))
+		}
+		goldIDs[i], pred[i] = g[0], metrics.Argmax(res.scores[i])
+	}
+	return metrics.Classification(info.Labels, goldIDs, pred)
 }

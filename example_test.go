@@ -14,7 +14,7 @@ import (
 // a tiny random BERT, so its labels mean nothing.
 func ExampleClassifier_Classify() {
 	ctx := context.Background()
-	clf, err := textclf.Load(ctx, "testdata/tiny-bert", textclf.Options{})
+	clf, err := textclf.Open(ctx, "testdata/tiny-bert", textclf.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

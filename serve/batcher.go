@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/textclf/textclf"
 )
 
 // errClosed is returned for inputs submitted after the batcher stopped.
@@ -13,7 +15,7 @@ var errClosed = errors.New("server is shutting down")
 // job is one input waiting for a batch.
 type job struct {
 	ctx      context.Context
-	enc      Encoded
+	enc      textclf.Encoding
 	enqueued time.Time
 	res      chan jobResult // buffered: the batcher never blocks on it
 }
@@ -27,9 +29,10 @@ type jobResult struct {
 
 // batcher gathers queued inputs, first in first out, into batches bounded
 // by a token budget (inputs × longest input) and an input count, and runs
-// one Predict per batch on a single goroutine.
+// each batch on a single goroutine (the classifier cuts it into forward
+// passes of inputs of similar length).
 type batcher struct {
-	model     Model
+	clf       *textclf.Classifier
 	maxTokens int
 	maxInputs int
 	m         *metrics
@@ -40,8 +43,8 @@ type batcher struct {
 	done   chan struct{}
 }
 
-func newBatcher(model Model, maxTokens, maxInputs, capacity int, m *metrics) *batcher {
-	b := &batcher{model: model, maxTokens: maxTokens, maxInputs: maxInputs, m: m,
+func newBatcher(clf *textclf.Classifier, maxTokens, maxInputs, capacity int, m *metrics) *batcher {
+	b := &batcher{clf: clf, maxTokens: maxTokens, maxInputs: maxInputs, m: m,
 		queue: make(chan *job, capacity), done: make(chan struct{})}
 	go b.run()
 	return b
@@ -50,7 +53,7 @@ func newBatcher(model Model, maxTokens, maxInputs, capacity int, m *metrics) *ba
 // submit queues an input; the answer arrives on the returned channel. The
 // queue holds as many inputs as the server admits at once, so submit does
 // not block.
-func (b *batcher) submit(ctx context.Context, enc Encoded) (<-chan jobResult, error) {
+func (b *batcher) submit(ctx context.Context, enc textclf.Encoding) (<-chan jobResult, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
@@ -92,7 +95,7 @@ func (b *batcher) run() {
 			first = j
 		}
 		batch := []*job{first}
-		longest := first.enc.Len
+		longest := first.enc.Len()
 	gather:
 		for len(batch) < b.maxInputs {
 			select {
@@ -100,7 +103,7 @@ func (b *batcher) run() {
 				if !ok {
 					break gather
 				}
-				l := max(longest, j.enc.Len)
+				l := max(longest, j.enc.Len())
 				if l*(len(batch)+1) > b.maxTokens {
 					next = j
 					break gather
@@ -131,15 +134,15 @@ func (b *batcher) runBatch(batch []*job) {
 	if len(live) == 0 {
 		return
 	}
-	encs := make([]Encoded, len(live))
+	encs := make([]textclf.Encoding, len(live))
 	longest := 0
 	for i, j := range live {
 		encs[i] = j.enc
-		longest = max(longest, j.enc.Len)
+		longest = max(longest, j.enc.Len())
 	}
 	b.m.batchSize.Observe(float64(len(live)))
 	b.m.batchTokens.Observe(float64(len(live) * longest))
-	outs, err := b.model.Predict(context.Background(), encs)
+	outs, err := b.clf.LogitsOfEncodings(context.Background(), encs, nil)
 	inference := time.Since(start)
 	b.m.batchInfer.Observe(inference.Seconds())
 	if err == nil && len(outs) != len(live) {

@@ -10,8 +10,8 @@ import (
 	"github.com/textclf/textclf/model"
 )
 
-// BenchmarkPredict compares one Predict over 32 corpus texts (a batch the
-// batcher would form) with 32 Predict calls of one text, on a random
+// BenchmarkPredict compares one LogitsOfEncodings over 32 corpus texts (a batch the
+// batcher would form) with 32 calls of one text, on a random
 // MiniLM-shaped BERT.
 func BenchmarkPredict(b *testing.B) {
 	cfg, err := model.PresetConfig("minilm")
@@ -26,21 +26,20 @@ func BenchmarkPredict(b *testing.B) {
 	if err := m.Save(dir, []string{"../testdata/tokenizer/bert-base-uncased/tokenizer.json"}); err != nil {
 		b.Fatal(err)
 	}
-	clf, err := textclf.Load(context.Background(), dir, textclf.Options{MaxLength: 128, BatchSize: 64})
+	clf, err := textclf.Open(context.Background(), dir, textclf.Options{MaxLength: 128, BatchSize: 64})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr := NewTransformer(clf)
 	raw, err := os.ReadFile("../testdata/tokenizer/corpus-small.txt")
 	if err != nil {
 		b.Fatal(err)
 	}
-	var encs []Encoded
+	var encs []textclf.Encoding
 	for _, line := range strings.Split(string(raw), "\n") {
 		if line = strings.TrimSpace(line); line == "" {
 			continue
 		}
-		e, err := tr.Encode(Input{Text: line}, true)
+		e, err := clf.Model.Encode(textclf.Input{Text: line}, textclf.EncodeOptions{Truncate: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -51,7 +50,7 @@ func BenchmarkPredict(b *testing.B) {
 	ctx := context.Background()
 	b.Run("batch32", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := tr.Predict(ctx, encs); err != nil {
+			if _, err := clf.LogitsOfEncodings(ctx, encs, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,7 +58,7 @@ func BenchmarkPredict(b *testing.B) {
 	b.Run("one-by-one32", func(b *testing.B) {
 		for b.Loop() {
 			for _, e := range encs {
-				if _, err := tr.Predict(ctx, []Encoded{e}); err != nil {
+				if _, err := clf.LogitsOfEncodings(ctx, []textclf.Encoding{e}, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
 )
@@ -50,7 +51,7 @@ func TestClassicMatchesScores(t *testing.T) {
 	for _, multi := range []bool{false, true} {
 		t.Run(fmt.Sprint("multi=", multi), func(t *testing.T) {
 			c, dir := trainClassic(t, multi)
-			s := newTestServer(t, NewClassic(c, dir, 0), Config{})
+			s := newTestServer(t, textclf.NewClassic(c, 0, dir), Config{})
 			if s.Info().MultiLabel != multi || s.Info().ModelKind != "fasttext" {
 				t.Fatalf("info %+v", s.Info())
 			}
@@ -83,7 +84,7 @@ func TestClassicMatchesScores(t *testing.T) {
 
 func TestClassicTokenizeAndLength(t *testing.T) {
 	c, dir := trainClassic(t, false)
-	h := newTestServer(t, NewClassic(c, dir, 3), Config{}).Handler()
+	h := newTestServer(t, textclf.NewClassic(c, 3, dir), Config{}).Handler()
 	code, b := do(t, h, "POST", "/tokenize", `{"inputs": "The good zebra"}`)
 	var got [][]Token
 	if code != 200 || json.Unmarshal(b, &got) != nil || len(got) != 1 {

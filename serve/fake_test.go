@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"sync"
+
+	"github.com/textclf/textclf"
 )
 
 // fakeModel is a Model whose outputs are a function of the text, so that
@@ -26,32 +28,28 @@ type fakeModel struct {
 
 func newFake() *fakeModel { return &fakeModel{labels: []string{"a", "b", "c"}, maxLen: 16} }
 
-func (f *fakeModel) Labels() []string    { return f.labels }
-func (f *fakeModel) MultiLabel() bool    { return false }
-func (f *fakeModel) MaxInputLength() int { return f.maxLen }
-func (f *fakeModel) Kind() string        { return "fake" }
+func (f *fakeModel) Info() textclf.ModelInfo {
+	return textclf.ModelInfo{Kind: "fake", Labels: f.labels, ProblemType: textclf.SingleLabel, MaxLength: f.maxLen, Function: textclf.Softmax}
+}
 
-func (f *fakeModel) Encode(in Input, truncate bool) (Encoded, error) {
+// Encode gives an input len(words)+2 tokens (the words alone without
+// special tokens); its Tokens carry the text, which the logits depend on.
+func (f *fakeModel) Encode(in textclf.Input, opt textclf.EncodeOptions) (textclf.Encoding, error) {
 	if f.encodeErr != nil {
-		return Encoded{}, f.encodeErr
+		return textclf.Encoding{}, f.encodeErr
 	}
 	words := strings.Fields(in.Text)
 	if in.Pair != nil {
 		words = append(words, strings.Fields(*in.Pair)...)
 	}
+	if opt.NoSpecialTokens {
+		return textclf.Encoding{IDs: make([]int, len(words)), Tokens: words}, nil
+	}
 	n := len(words) + 2
-	if truncate && n > f.maxLen {
+	if opt.Truncate && n > f.maxLen {
 		n = f.maxLen
 	}
-	return Encoded{Len: n, Data: in.Text}, nil
-}
-
-func (f *fakeModel) Tokenize(text string, _ bool) ([]Token, error) {
-	var out []Token
-	for i, w := range strings.Fields(text) {
-		out = append(out, Token{ID: i, Text: w})
-	}
-	return out, nil
+	return textclf.Encoding{IDs: make([]int, n), Tokens: []string{in.Text}}, nil
 }
 
 // fakeLogits are the outputs the fake model gives a text.
@@ -64,10 +62,10 @@ func fakeLogits(text string) []float32 {
 	return []float32{h, float32(len(text) % 5), -h / 2}
 }
 
-func (f *fakeModel) Predict(_ context.Context, batch []Encoded) ([][]float32, error) {
+func (f *fakeModel) Logits(_ context.Context, batch []textclf.Encoding) ([][]float32, error) {
 	texts := make([]string, len(batch))
 	for i, b := range batch {
-		texts[i] = b.Data.(string)
+		texts[i] = b.Tokens[0]
 	}
 	f.mu.Lock()
 	f.batches = append(f.batches, texts)
@@ -89,31 +87,6 @@ func (f *fakeModel) Predict(_ context.Context, batch []Encoded) ([][]float32, er
 		}
 	}
 	return out, nil
-}
-
-func (f *fakeModel) Scores(out []float32, raw bool) []float32 {
-	if raw {
-		return append([]float32(nil), out...)
-	}
-	return softmax(out)
-}
-
-func softmax(x []float32) []float32 {
-	m := x[0]
-	for _, v := range x {
-		m = max(m, v)
-	}
-	out := make([]float32, len(x))
-	var sum float64
-	for i, v := range x {
-		e := math.Exp(float64(v - m))
-		out[i] = float32(e)
-		sum += e
-	}
-	for i := range out {
-		out[i] = float32(float64(out[i]) / sum)
-	}
-	return out
 }
 
 func (f *fakeModel) seenBatches() [][]string {

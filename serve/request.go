@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/textclf/textclf"
 )
 
 // predictRequest is the body of POST /predict (TEI's PredictRequest).
 type predictRequest struct {
 	Inputs json.RawMessage `json:"inputs"`
 	// Truncate defaults to the server's AutoTruncate.
-	Truncate  *bool `json:"truncate"`
-	RawScores bool  `json:"raw_scores"`
+	Truncate *bool `json:"truncate"`
+	// TruncationDirection is "Right" (default) or "Left".
+	TruncationDirection string `json:"truncation_direction"`
+	RawScores           bool   `json:"raw_scores"`
 }
 
 // tokenizeRequest is the body of POST /tokenize.
@@ -32,7 +36,7 @@ const predictInputsWant = "a string, a pair of strings [string, string] or a bat
 // parsePredictInputs reads "inputs" as TEI does: "text" is one input,
 // ["text"] or ["text", "pair"] one input (a pair), and a list of lists of one
 // or two strings a batch.
-func parsePredictInputs(raw json.RawMessage) (inputs []Input, batch bool, err error) {
+func parsePredictInputs(raw json.RawMessage) (inputs []textclf.Input, batch bool, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, false, errors.New("missing field `inputs`")
@@ -42,7 +46,7 @@ func parsePredictInputs(raw json.RawMessage) (inputs []Input, batch bool, err er
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, false, fmt.Errorf("inputs: %w", err)
 		}
-		return []Input{{Text: s}}, false, nil
+		return []textclf.Input{{Text: s}}, false, nil
 	}
 	var items []json.RawMessage
 	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
@@ -60,9 +64,9 @@ func parsePredictInputs(raw json.RawMessage) (inputs []Input, batch bool, err er
 		if err != nil {
 			return nil, false, fmt.Errorf("inputs: %w", err)
 		}
-		return []Input{in}, false, nil
+		return []textclf.Input{in}, false, nil
 	}
-	inputs = make([]Input, len(items))
+	inputs = make([]textclf.Input, len(items))
 	for i, it := range items {
 		var seq []string
 		if err := json.Unmarshal(it, &seq); err != nil {
@@ -75,15 +79,15 @@ func parsePredictInputs(raw json.RawMessage) (inputs []Input, batch bool, err er
 	return inputs, true, nil
 }
 
-func sequence(seq []string) (Input, error) {
+func sequence(seq []string) (textclf.Input, error) {
 	switch len(seq) {
 	case 1:
-		return Input{Text: seq[0]}, nil
+		return textclf.Input{Text: seq[0]}, nil
 	case 2:
 		pair := seq[1]
-		return Input{Text: seq[0], Pair: &pair}, nil
+		return textclf.Input{Text: seq[0], Pair: &pair}, nil
 	}
-	return Input{}, fmt.Errorf("%d strings; an input is one string or a pair of two", len(seq))
+	return textclf.Input{}, fmt.Errorf("%d strings; an input is one string or a pair of two", len(seq))
 }
 
 // parseTokenizeInputs reads "inputs" of /tokenize: a string or a list of

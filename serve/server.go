@@ -77,25 +77,29 @@ func (c *Config) defaults() {
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
 // /info, /health and /metrics over a dynamic batcher.
 type Server struct {
-	cfg      Config
-	model    Model
-	m        *metrics
-	b        *batcher
-	inflight atomic.Int64
-	handler  http.Handler
+	cfg       Config
+	model     textclf.Model
+	modelInfo textclf.ModelInfo
+	m         *metrics
+	b         *batcher
+	inflight  atomic.Int64
+	handler   http.Handler
 }
 
-// New starts a server's batcher for model. Close stops it.
-func New(model Model, cfg Config) (*Server, error) {
+// New starts a server's batcher for model (textclf.Open gives one). Its
+// max input length is the model's MaxLength. Close stops it.
+func New(model textclf.Model, cfg Config) (*Server, error) {
 	cfg.defaults()
-	if len(model.Labels()) == 0 {
+	info := model.Info()
+	if len(info.Labels) == 0 {
 		return nil, errors.New("serve: the model has no labels")
 	}
-	if max := model.MaxInputLength(); max > cfg.MaxBatchTokens {
+	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, m: newMetrics()}
-	s.b = newBatcher(model, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
+	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
+	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /predict", s.predict)
 	mux.HandleFunc("POST /tokenize", s.tokenize)
@@ -259,34 +263,43 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release(len(inputs))
-	truncate := s.cfg.AutoTruncate
+	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
 	if req.Truncate != nil {
-		truncate = *req.Truncate
+		opt.Truncate = *req.Truncate
+	}
+	switch req.TruncationDirection {
+	case "", "Right", "right":
+	case "Left", "left":
+		opt.TruncateLeft = true
+	default:
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
+			fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", req.TruncationDirection), typeValidation})
+		return
 	}
 
 	// Tokenize, then queue every input; the batcher may put them in
 	// different batches, beside other clients' inputs.
-	maxLen := s.model.MaxInputLength()
-	encs := make([]Encoded, len(inputs))
+	maxLen := s.modelInfo.MaxLength
+	encs := make([]textclf.Encoding, len(inputs))
 	chars, tokens := 0, 0
 	for i, in := range inputs {
-		enc, err := s.model.Encode(in, truncate)
+		enc, err := s.model.Encode(in, opt)
 		if err != nil {
 			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
 			return
 		}
-		if maxLen > 0 && enc.Len > maxLen {
+		if maxLen > 0 && enc.Len() > maxLen {
 			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
-				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len), typeValidation})
+				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len()), typeValidation})
 			return
 		}
-		s.m.inputLength.Observe(float64(enc.Len))
+		s.m.inputLength.Observe(float64(enc.Len()))
 		encs[i] = enc
 		chars += len([]rune(in.Text))
 		if in.Pair != nil {
 			chars += len([]rune(*in.Pair))
 		}
-		tokens += enc.Len
+		tokens += enc.Len()
 	}
 	tokenization := time.Since(start)
 	waits := make([]<-chan jobResult, len(encs))
@@ -300,7 +313,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	labels := s.model.Labels()
+	labels := s.modelInfo.Labels
 	answers := make([][]prediction, len(encs))
 	var queue, inference time.Duration
 	var failed error
@@ -312,7 +325,10 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 			failed = res.err
 			continue
 		}
-		scores := s.model.Scores(res.out, req.RawScores)
+		scores := res.out
+		if !req.RawScores {
+			scores = textclf.ApplyFunction(res.out, s.modelInfo.Function)
+		}
 		if len(scores) != len(labels) {
 			failed = fmt.Errorf("model gave %d scores for %d labels", len(scores), len(labels))
 			continue
@@ -386,10 +402,12 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([][]Token, len(texts))
 	for i, t := range texts {
-		if out[i], err = s.model.Tokenize(t, special); err != nil {
+		e, err := s.model.Encode(textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special})
+		if err != nil {
 			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
 			return
 		}
+		out[i] = tokensOf(t, e)
 	}
 	s.m.success.WithLabelValues("tokenize").Inc()
 	writeJSON(w, http.StatusOK, out)
@@ -429,7 +447,7 @@ type ClassifierModel struct {
 
 // Info describes the served model and the server's limits.
 func (s *Server) Info() Info {
-	labels := s.model.Labels()
+	labels := s.modelInfo.Labels
 	cm := ClassifierModel{ID2Label: map[string]string{}, Label2ID: map[string]int{}}
 	for i, l := range labels {
 		cm.ID2Label[strconv.Itoa(i)] = l
@@ -438,8 +456,8 @@ func (s *Server) Info() Info {
 	mbr := s.cfg.MaxBatchRequests
 	return Info{
 		ModelID: s.cfg.ModelID, ModelDType: "float32", ModelType: ModelType{Classifier: cm},
-		ModelKind: s.model.Kind(), MultiLabel: s.model.MultiLabel(),
-		MaxConcurrentRequests: s.cfg.MaxConcurrentRequests, MaxInputLength: s.model.MaxInputLength(),
+		ModelKind: s.modelInfo.Kind, MultiLabel: multiLabel(s.modelInfo),
+		MaxConcurrentRequests: s.cfg.MaxConcurrentRequests, MaxInputLength: s.modelInfo.MaxLength,
 		MaxBatchTokens: s.cfg.MaxBatchTokens, MaxBatchRequests: &mbr, MaxClientBatchSize: s.cfg.MaxClientBatchSize,
 		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: runtime.GOMAXPROCS(0), Version: textclf.Version,
 	}

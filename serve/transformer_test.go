@@ -20,7 +20,7 @@ const tinyBERT = "../testdata/tiny-bert"
 
 func loadTiny(t *testing.T, dir string, opts textclf.Options) *textclf.Classifier {
 	t.Helper()
-	clf, err := textclf.Load(context.Background(), dir, opts)
+	clf, err := textclf.Open(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,11 @@ func loadTiny(t *testing.T, dir string, opts textclf.Options) *textclf.Classifie
 // function), or the logits with raw.
 func want(t *testing.T, clf *textclf.Classifier, in []tokenizer.Input, raw bool) [][]prediction {
 	t.Helper()
-	fn := clf.DefaultFunction()
+	var opt textclf.ClassifyOptions
 	if raw {
-		fn = textclf.None
+		opt.Function = textclf.None
 	}
-	preds, err := clf.ClassifyInputs(context.Background(), in, fn)
+	preds, err := clf.ClassifyInputs(context.Background(), in, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func str(s string) *string { return &s }
 
 func TestTransformerMatchesPredict(t *testing.T) {
 	clf := loadTiny(t, tinyBERT, textclf.Options{BatchSize: 64})
-	h := newTestServer(t, NewTransformer(clf), Config{}).Handler()
+	h := newTestServer(t, clf.Model, Config{}).Handler()
 	ref := loadTiny(t, tinyBERT, textclf.Options{}) // predict's defaults
 	inputs := []tokenizer.Input{
 		{Text: "the movie was great"},
@@ -99,7 +99,7 @@ func TestTransformerMatchesPredict(t *testing.T) {
 
 func TestTransformerTruncate(t *testing.T) {
 	clf := loadTiny(t, tinyBERT, textclf.Options{})
-	h := newTestServer(t, NewTransformer(clf), Config{}).Handler()
+	h := newTestServer(t, clf.Model, Config{}).Handler()
 	long := strings.Repeat("great ", 60)
 	code, b := do(t, h, "POST", "/predict", fmt.Sprintf(`{"inputs": %q}`, long))
 	msg := errorBody(t, code, b, 413, "validation")
@@ -115,7 +115,7 @@ func TestTransformerTruncate(t *testing.T) {
 	samePredictions(t, got, want(t, clf, []tokenizer.Input{{Text: long}}, false)[0], 1e-5)
 	// --max-input-length lowers the limit.
 	short := loadTiny(t, tinyBERT, textclf.Options{MaxLength: 8})
-	h8 := newTestServer(t, NewTransformer(short), Config{}).Handler()
+	h8 := newTestServer(t, short.Model, Config{}).Handler()
 	code, b = do(t, h8, "POST", "/predict", `{"inputs": "one two three four five six seven"}`)
 	errorBody(t, code, b, 413, "validation")
 }
@@ -142,7 +142,7 @@ func TestTransformerMultiLabelSigmoid(t *testing.T) {
 		t.Fatal(err)
 	}
 	clf := loadTiny(t, dir, textclf.Options{})
-	s := newTestServer(t, NewTransformer(clf), Config{})
+	s := newTestServer(t, clf.Model, Config{})
 	if !s.Info().MultiLabel {
 		t.Fatal("info: multi_label false for a multi-label model")
 	}
@@ -171,9 +171,9 @@ func TestTransformerMultiLabelSigmoid(t *testing.T) {
 
 func TestTransformerTokenize(t *testing.T) {
 	clf := loadTiny(t, tinyBERT, textclf.Options{})
-	h := newTestServer(t, NewTransformer(clf), Config{}).Handler()
+	h := newTestServer(t, clf.Model, Config{}).Handler()
 	text := "The Film, was great"
-	enc, err := clf.Tokenizer.Encode(text, true)
+	enc, err := clf.Model.(*textclf.Transformer).Tokenizer().Encode(text, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestTransformerTokenize(t *testing.T) {
 // batches each get their own answer.
 func TestTransformerConcurrentClients(t *testing.T) {
 	clf := loadTiny(t, tinyBERT, textclf.Options{BatchSize: 64})
-	srv := httptest.NewServer(newTestServer(t, NewTransformer(clf), Config{}).Handler())
+	srv := httptest.NewServer(newTestServer(t, clf.Model, Config{}).Handler())
 	defer srv.Close()
 	words := []string{"good", "bad", "film", "movie", "great", "awful", "plot", "actor", "the", "a"}
 	var texts []string
@@ -259,17 +259,34 @@ func TestTransformerConcurrentClients(t *testing.T) {
 	}
 }
 
-func TestPaddingGroups(t *testing.T) {
-	lens := []int{10, 3, 4, 30, 3, 11, 12, 4}
-	encs := make([]tokenizer.Encoding, len(lens))
-	for i, l := range lens {
-		encs[i].IDs = make([]int, l)
+// "truncation_direction": "Left" keeps the end of a long input (TEI's
+// field); the answer is the classifier's with TruncateLeft.
+func TestTransformerTruncationDirection(t *testing.T) {
+	clf := loadTiny(t, tinyBERT, textclf.Options{MaxLength: 8})
+	h := newTestServer(t, clf.Model, Config{}).Handler()
+	text := "an awful boring film , but the end was great and fun"
+	answers := map[string][]prediction{}
+	for _, dir := range []string{"Left", "Right"} {
+		code, b := do(t, h, "POST", "/predict", fmt.Sprintf(`{"inputs": %q, "truncate": true, "truncation_direction": %q, "raw_scores": true}`, text, dir))
+		var got []prediction
+		if code != 200 || json.Unmarshal(b, &got) != nil {
+			t.Fatalf("%s: %d %s", dir, code, b)
+		}
+		preds, err := clf.ClassifyInputs(context.Background(), []tokenizer.Input{{Text: text}},
+			textclf.ClassifyOptions{Function: textclf.None, TruncateLeft: dir == "Left"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exp []prediction
+		for _, s := range preds[0].Scores {
+			exp = append(exp, prediction{Score: s.Score, Label: s.Label})
+		}
+		samePredictions(t, got, exp, 1e-5)
+		answers[dir] = got
 	}
-	groups := paddingGroups(encs)
-	// Sorted: 3 3 4 4 | 10 11 12 | 30. Adding 10 to {3,3,4,4} would pad
-	// 5×10 = 50 > 1.25 × 24; adding 30 to {10,11,12}: 4×30 > 1.25 × 63.
-	want := [][]int{{1, 4, 2, 7}, {0, 5, 6}, {3}}
-	if fmt.Sprint(groups) != fmt.Sprint(want) {
-		t.Fatalf("groups %v, want %v", groups, want)
+	if fmt.Sprint(answers["Left"]) == fmt.Sprint(answers["Right"]) {
+		t.Fatalf("left and right truncation gave the same logits %v", answers["Left"])
 	}
+	code, b := do(t, h, "POST", "/predict", `{"inputs": "x", "truncation_direction": "middle"}`)
+	errorBody(t, code, b, 422, "validation")
 }

@@ -76,7 +76,7 @@ func run(duration time.Duration, clientsFlag, tokenizerPath, corpus string) erro
 	if err := m.Save(dir, []string{tokenizerPath}); err != nil {
 		return err
 	}
-	clf, err := textclf.Load(context.Background(), dir, textclf.Options{MaxLength: 128, BatchSize: 64})
+	clf, err := textclf.Open(context.Background(), dir, textclf.Options{MaxLength: 128, BatchSize: 64})
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func measure(clf *textclf.Classifier, batching bool, n int, texts []string, dura
 	if batching {
 		maxReqs = 64
 	}
-	srv, err := serve.New(serve.NewTransformer(clf), serve.Config{
+	srv, err := serve.New(clf.Model, serve.Config{
 		MaxBatchRequests: maxReqs, MaxConcurrentRequests: 1024,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

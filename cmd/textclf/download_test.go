@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/textclf/textclf"
 )
 
 // TestDownloadFromFakeHub downloads a model from an httptest hub through
@@ -74,7 +76,7 @@ func TestDownloadFromFakeHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep infoReport
+	var rep textclf.Description
 	json.Unmarshal([]byte(o), &rep)
 	if rep.Source != want || rep.ModelType != "distilbert" || rep.Parameters != 1786 {
 		t.Errorf("%+v", rep)

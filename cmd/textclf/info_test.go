@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/textclf/textclf"
 )
 
 const golden = "../../testdata/checkpoint"
@@ -41,7 +43,7 @@ func TestInfoJSONMatchesTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rep infoReport
+			var rep textclf.Description
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
@@ -83,11 +85,12 @@ func TestInfoText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"architecture:  RobertaForSequenceClassification",
-		"model type:    roberta",
-		"labels:        2 (LABEL_0, LABEL_1)",
-		"parameters:    1810",
-		"weights:       pytorch_model.bin: pytorch_model.bin in",
+		"architecture:   RobertaForSequenceClassification",
+		"model type:     roberta",
+		"labels:         2 (LABEL_0, LABEL_1)",
+		"hidden size:    8\nlayers:         2\nheads:          2\nvocab size:     40\nmax positions:  22\n",
+		"parameters:     1810",
+		"weights:        pytorch_model.bin: pytorch_model.bin in",
 		"classifier.out_proj.weight",
 		"F16    [2 8]",
 	} {
@@ -129,7 +132,7 @@ func TestInfoAndDownloadFromCacheOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep infoReport
+	var rep textclf.Description
 	json.Unmarshal([]byte(out), &rep)
 	if rep.Hub != "acme/tiny-distilbert@main" || rep.Source != snap || rep.Parameters != 1786 {
 		t.Errorf("%+v", rep)

@@ -1,140 +1,99 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/data"
-	"github.com/textclf/textclf/tokenizer"
 )
-
-// labelScore is one label's score in predict output.
-type labelScore struct {
-	Label string  `json:"label"`
-	Score float32 `json:"score"`
-}
-
-// prediction is one line of `textclf predict` output.
-type prediction struct {
-	Text   string       `json:"text"`
-	Label  any          `json:"label"`
-	Score  float32      `json:"score"`
-	Scores []labelScore `json:"scores"`
-}
 
 func newPredictCmd() *cobra.Command {
 	var (
-		df                 dataFlags
-		modelDir, dataPath string
-		topK               int
-		pf                 predictFlags
+		cf       classifyFlags
+		df       dataFlags
+		dataPath string
+		function string
+		write    textclf.WriteOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "predict --model DIR|HUB_ID [--data FILE] [TEXT ...]",
-		Short: "Predict labels, one JSON object per line",
-		Long: `Classifies texts given as arguments, or the rows of --data, or one text per line of stdin.
-Writes one JSON line per input: {"text","label","score","scores":[{"label","score"}...]}, scores
-sorted best first. Transformers follow transformers' text-classification pipeline: softmax (or
-sigmoid for multi-label and 1-label models), the best label by default, --top-k N or --all for
-more, "logits" too, and "labels" over --threshold for multi-label models. For classic multi-label
-models "label" is the list of labels whose score reaches the model's threshold. Labels in the
-input are ignored.`,
+		Use:   "predict --model MODEL [--data FILE] [TEXT ...]",
+		Short: "Predict labels of texts given as arguments, in a file, or on stdin",
+		Long: `Classifies the texts given as arguments, or the rows of --data, or one text per line of stdin,
+with any model: a transformer (directory or hub id), a classic model directory or a fastText .bin
+file. As transformers' text-classification pipeline: softmax scores (sigmoids for multi-label and
+one-label models; classic models give their probabilities), the best label, or --top-k N / --all.
+--format jsonl writes {"text","label","score","scores":[{"label","score"}...],"logits"} per input,
+plus "labels" (those reaching --threshold) for multi-label models; --format text writes
+labels<TAB>scores<TAB>text and --format csv text,label,score, several labels and scores joined by
+commas (a multi-label model shows the labels reaching --threshold unless --top-k or --all is
+given). Labels in --data are ignored.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if modelDir != "" && !isClassicModel(modelDir) {
-				pf.topK = topK
-				pf.threshold, _ = cmd.Flags().GetFloat64("threshold")
-				var inputs []tokenizer.Input
-				switch {
-				case len(args) > 0 && dataPath != "":
-					return errors.New("give texts as arguments or --data, not both")
-				case len(args) > 0:
-					for _, a := range args {
-						inputs = append(inputs, tokenizer.Input{Text: a})
-					}
-				case dataPath != "":
-					opt, err := df.options(true)
-					if err != nil {
-						return err
-					}
-					ds, err := data.ReadFile(dataPath, opt)
-					if err != nil {
-						return err
-					}
-					inputs = textclf.InputsOf(ds.Examples)
-				default:
-					var err error
-					if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {
-						return fmt.Errorf("stdin: %w", err)
-					}
+			var inputs []textclf.Input
+			switch {
+			case len(args) > 0 && dataPath != "":
+				return errors.New("give texts as arguments or --data, not both")
+			case len(args) > 0:
+				for _, a := range args {
+					inputs = append(inputs, textclf.Input{Text: a})
 				}
-				return runTransformerPredict(cmd, modelDir, inputs, &pf)
-			}
-			if len(args) > 0 {
-				return errors.New("classic models read their texts from --data")
-			}
-			if dataPath == "" {
-				return errors.New("--data is required")
-			}
-			m, err := loadModel(modelDir)
-			if err != nil {
-				return err
-			}
-			opt, err := df.options(true)
-			if err != nil {
-				return err
-			}
-			ds, err := data.ReadFile(dataPath, opt)
-			if err != nil {
-				return err
-			}
-			w := bufio.NewWriter(cmd.OutOrStdout())
-			defer w.Flush()
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			for _, ex := range ds.Examples {
-				s, err := m.Scores(ex.Text, ex.TextPair)
+			case dataPath != "":
+				opt, err := df.options(true)
 				if err != nil {
 					return err
 				}
-				ls := make([]labelScore, len(s))
-				for i, v := range s {
-					ls[i] = labelScore{m.Config.Labels[i], v}
+				ds, err := data.ReadFile(dataPath, opt)
+				if err != nil {
+					return err
 				}
-				sort.SliceStable(ls, func(a, b int) bool { return ls[a].Score > ls[b].Score })
-				p := prediction{Text: ex.Text, Label: ls[0].Label, Score: ls[0].Score, Scores: ls}
-				if topK > 0 && topK < len(ls) {
-					p.Scores = ls[:topK]
+				inputs = textclf.InputsOf(ds.Examples)
+			default:
+				var err error
+				if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {
+					return fmt.Errorf("stdin: %w", err)
 				}
-				if m.Config.MultiLabel {
-					chosen := []string{}
-					for _, l := range ls {
-						if float64(l.Score) >= m.Config.Threshold {
-							chosen = append(chosen, l.Label)
-						}
-					}
-					p.Label = chosen
-				}
-				if err := enc.Encode(p); err != nil {
+			}
+			pw, err := textclf.NewPredictionWriter(cmd.OutOrStdout(), write)
+			if err != nil {
+				return fmt.Errorf("--%w", err)
+			}
+			clf, err := cf.open(cmd)
+			if err != nil {
+				return err
+			}
+			opt, err := cf.options(cmd, clf)
+			if err != nil {
+				return err
+			}
+			info := clf.Info()
+			if opt.Function, err = textclf.ParseFunction(function, ""); err != nil {
+				return fmt.Errorf("--%w", err)
+			}
+			if opt.Function != "" && info.Function == textclf.None {
+				return fmt.Errorf("--function: %s models give probabilities; it applies to transformers only", info.Kind)
+			}
+			opt.Progress = progressBar(cmd, "predict")
+			preds, err := clf.ClassifyInputs(commandContext(cmd), inputs, opt)
+			if err != nil {
+				return err
+			}
+			for i, p := range preds {
+				if err := pw.Write(inputs[i].Text, p); err != nil {
 					return err
 				}
 			}
-			return w.Flush()
+			return pw.Flush()
 		},
 	}
-	df.register(cmd.Flags())
-	cmd.Flags().StringVar(&modelDir, "model", "", "saved model directory (or a fastText .bin model)")
-	cmd.Flags().StringVar(&dataPath, "data", "", "data file (labels optional; a .txt file is fastText format, one text per line)")
-	cmd.Flags().IntVar(&topK, "top-k", 0, "keep only the k best scores (classic: 0 keeps all; transformer: default 1)")
-	pf.register(cmd.Flags())
-	cmd.Flags().Float64("threshold", 0.5, "multi-label decision threshold (transformer)")
-	cmd.Flags().Int("max-length", 0, "truncate inputs to this many tokens (transformer; default: the model's limit)")
-	cmd.Flags().Int("batch-size", 16, "inputs per forward pass (transformer)")
-	cmd.Flags().Int("threads", 0, "compute threads (default: all cores)")
+	fs := cmd.Flags()
+	cf.register(fs)
+	df.register(fs)
+	fs.StringVar(&dataPath, "data", "", "data file (labels optional; a .txt file is fastText format, one text per line)")
+	fs.IntVar(&write.TopK, "top-k", 0, "show the k best labels with their scores (default 1)")
+	fs.BoolVar(&write.All, "all", false, "show every label, best first")
+	fs.StringVar(&function, "function", "", "softmax, sigmoid or none (default: sigmoid for multi-label or 1-label transformers, else softmax)")
+	fs.StringVar(&write.Format, "format", textclf.FormatJSONL, "output format: jsonl, text or csv")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -55,16 +54,20 @@ the requests in flight are answered.`,
 				return fmt.Errorf("--log-format must be json or text, got %q", f.logFormat)
 			}
 			log := slog.New(h)
-			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()
-			m, err := loadServeModel(ctx, &f)
+			clf, err := textclf.Open(ctx, f.model, textclf.Options{MaxLength: f.maxInputLength, Threads: f.threads})
 			if err != nil {
 				return err
 			}
-			log.Info("model loaded", "model", f.model, "kind", m.Kind(), "labels", len(m.Labels()),
-				"max_input_length", m.MaxInputLength(), "seconds", time.Since(start).Seconds())
-			srv, err := serve.New(m, serve.Config{
+			for _, w := range clf.Warnings {
+				log.Warn(w)
+			}
+			info := clf.Info()
+			log.Info("model loaded", "model", f.model, "kind", info.Kind, "labels", len(info.Labels),
+				"max_input_length", info.MaxLength, "seconds", time.Since(start).Seconds())
+			srv, err := serve.New(clf.Model, serve.Config{
 				ModelID: f.model, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
 				MaxClientBatchSize: f.maxClientBatchSize, MaxConcurrentRequests: f.maxConcurrent,
 				AutoTruncate: f.autoTruncate, PayloadLimit: f.payloadLimit, ReadTimeout: f.readTimeout,
@@ -77,7 +80,7 @@ the requests in flight are answered.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.model, "model", "", "model directory or hub id (transformer), or classic model directory")
+	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
 	fs.StringVar(&f.addr, "addr", ":8080", "listen address")
 	fs.IntVar(&f.maxBatchTokens, "max-batch-tokens", 16384, "most padded tokens (inputs × longest) in a batch")
 	fs.IntVar(&f.maxBatchRequests, "max-batch-requests", 64, "most inputs in a batch (1: no batching)")
@@ -93,33 +96,4 @@ the requests in flight are answered.`,
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (logs every request), info, warn or error")
 	return cmd
-}
-
-func cmdContext(cmd *cobra.Command) context.Context {
-	if ctx := cmd.Context(); ctx != nil {
-		return ctx
-	}
-	return context.Background()
-}
-
-// loadServeModel loads --model as a classic model or a transformer.
-func loadServeModel(ctx context.Context, f *serveFlags) (serve.Model, error) {
-	if isClassicModel(f.model) {
-		c, err := loadModel(f.model)
-		if err != nil {
-			return nil, err
-		}
-		dir := f.model
-		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-			dir = "" // a fastText .bin has no vocab.txt
-		}
-		return serve.NewClassic(c, dir, f.maxInputLength), nil
-	}
-	clf, err := textclf.Load(ctx, f.model, textclf.Options{
-		MaxLength: f.maxInputLength, BatchSize: max(f.maxBatchRequests, 1), Threads: f.threads,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return serve.NewTransformer(clf), nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/textclf/textclf/classic"
 )
 
 // startServe runs `textclf serve` on a free loopback port until the
@@ -149,7 +151,7 @@ func TestServeClassic(t *testing.T) {
 	if code := postJSON(t, url+"/predict", map[string]any{"inputs": "great movie"}, &got); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	c, err := loadModel(model)
+	c, err := classic.Load(model)
 	if err != nil {
 		t.Fatal(err)
 	}

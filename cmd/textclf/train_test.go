@@ -65,7 +65,7 @@ func TestTrainEvalPredictClassic(t *testing.T) {
 			if html, err := os.ReadFile(filepath.Join(dir, arch+"-report", "report.html")); err != nil || !strings.Contains(string(html), "Confusion matrix") {
 				t.Errorf("HTML report missing or without a confusion matrix (%v)", err)
 			}
-			out, err = runCLI(t, "", "predict", "--model", model, "--data", test)
+			out, err = runCLI(t, "", "predict", "--model", model, "--data", test, "--all")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/metrics"
 )
 
@@ -63,9 +64,9 @@ func TestTransformerTrainEvalPredict(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("predict wrote %d lines", len(lines))
 	}
-	var preds []transformerPrediction
+	var preds []textclf.Prediction
 	for _, l := range lines {
-		var p transformerPrediction
+		var p textclf.Prediction
 		if err := json.Unmarshal([]byte(l), &p); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestTransformerTrainEvalPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var one transformerPrediction
+	var one textclf.Prediction
 	if err := json.Unmarshal([]byte(stdout), &one); err != nil || len(one.Scores) != 1 || one.Label != "pos" {
 		t.Fatalf("stdin prediction %q (%v)", stdout, err)
 	}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/textclf/textclf"
+	"golang.org/x/term"
+)
+
+// classifyFlags are the options of eval and predict that say how a model is
+// loaded and run.
+type classifyFlags struct {
+	model                        string
+	maxLength, batchSize, thread int
+	threshold                    float64
+	longText                     string
+	stride                       int
+	truncationDirection          string
+}
+
+func (f *classifyFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
+	fs.IntVar(&f.maxLength, "max-length", 0, "truncate inputs to this many tokens (default: the model's limit; none for fastText)")
+	fs.IntVar(&f.batchSize, "batch-size", textclf.DefaultBatchSize, "inputs per forward pass")
+	fs.IntVar(&f.thread, "threads", 0, "compute threads (default: all cores)")
+	fs.Float64Var(&f.threshold, "threshold", 0, "multi-label decision threshold (default: 0.5, or the classic model's)")
+	fs.StringVar(&f.longText, "long-text", "truncate", "inputs over --max-length: truncate, or window (overlapping windows, mean of their scores)")
+	fs.IntVar(&f.stride, "stride", 0, "tokens shared by consecutive windows with --long-text window (default max-length/8)")
+	fs.StringVar(&f.truncationDirection, "truncation-direction", "right", "which end of a long input truncation cuts: right or left")
+}
+
+// open loads --model with the flags' options and prints the loading
+// messages (weights newly initialised, …) on stderr.
+func (f *classifyFlags) open(cmd *cobra.Command) (*textclf.Classifier, error) {
+	if f.model == "" {
+		return nil, errors.New("--model is required")
+	}
+	clf, err := textclf.Open(commandContext(cmd), f.model, textclf.Options{MaxLength: f.maxLength, BatchSize: f.batchSize, Threads: f.thread})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range clf.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
+	return clf, nil
+}
+
+// options turns the flags into classification options for clf.
+func (f *classifyFlags) options(cmd *cobra.Command, clf *textclf.Classifier) (textclf.ClassifyOptions, error) {
+	opt := textclf.ClassifyOptions{Threshold: f.threshold}
+	switch f.longText {
+	case "truncate":
+	case "window":
+		opt.Windows, opt.Stride = true, f.stride
+		if !cmd.Flags().Changed("stride") {
+			opt.Stride = clf.MaxLength() / 8
+		}
+	default:
+		return opt, fmt.Errorf("--long-text must be truncate or window, got %q", f.longText)
+	}
+	switch f.truncationDirection {
+	case "right":
+	case "left":
+		opt.TruncateLeft = true
+	default:
+		return opt, fmt.Errorf("--truncation-direction must be right or left, got %q", f.truncationDirection)
+	}
+	if opt.Windows && opt.TruncateLeft {
+		return opt, errors.New("--long-text window reads the whole input: --truncation-direction does not apply")
+	}
+	return opt, nil
+}
+
+// progressBar returns a progress callback drawing a bar on stderr when it
+// is a terminal, else nil.
+func progressBar(cmd *cobra.Command, what string) func(done, total int) {
+	f, ok := cmd.ErrOrStderr().(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(200_000_000), progressbar.OptionClearOnFinish())
+		}
+		_ = bar.Set(done)
+		if done == total {
+			_ = bar.Finish()
+		}
+	}
+}
+
+// readTextLines reads one text per line (stdin input of predict).
+func readTextLines(r io.Reader) ([]textclf.Input, error) {
+	var out []textclf.Input
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 64<<20)
+	for sc.Scan() {
+		out = append(out, textclf.Input{Text: strings.TrimSuffix(sc.Text(), "\r")})
+	}
+	return out, sc.Err()
+}
