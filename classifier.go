@@ -3,8 +3,9 @@ package textclf
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
+
+	"github.com/textclf/textclf/data"
 )
 
 // Options configure Open and NewClassifier.
@@ -25,11 +26,6 @@ type Options struct {
 // DefaultBatchSize is the number of inputs per forward pass when
 // Options.BatchSize is 0.
 const DefaultBatchSize = 16
-
-// maxPadding bounds the padding of a forward pass: its padded tokens
-// (inputs × longest) are at most this many times its real tokens, since a
-// batch of mixed lengths padded to its longest wastes most of its compute.
-const maxPadding = 1.25
 
 // Classifier classifies texts with a Model, as transformers'
 // text-classification pipeline does: it tokenizes, runs inputs of similar
@@ -236,12 +232,17 @@ func (c *Classifier) Logits(ctx context.Context, inputs []Input) ([][]float32, e
 // LogitsOfEncodings runs the model on encoded inputs and returns the
 // outputs of each, in input order. Inputs are sorted by length and cut
 // into forward passes of at most BatchSize inputs whose padding stays under
-// maxPadding; the results do not depend on the grouping. progress, when
+// data.MaxPadding (data.InferenceBatches); the results do not depend on the
+// grouping. progress, when
 // not nil, is called after each pass.
 func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []Encoding, progress func(done, total int)) ([][]float32, error) {
 	out := make([][]float32, len(encs))
 	done := 0
-	for _, group := range PaddingGroups(encs, c.batchSize) {
+	lengths := make([]int, len(encs))
+	for i := range encs {
+		lengths[i] = encs[i].Len()
+	}
+	for _, group := range data.InferenceBatches(lengths, c.batchSize) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -265,31 +266,4 @@ func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []Encoding, pro
 		}
 	}
 	return out, nil
-}
-
-// PaddingGroups returns the indices of encs in groups to run together:
-// sorted by length, a group grows while it has fewer than maxInputs inputs
-// and its size × longest stays within maxPadding × its real tokens.
-func PaddingGroups(encs []Encoding, maxInputs int) [][]int {
-	order := make([]int, len(encs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return encs[a].Len() - encs[b].Len() })
-	var groups [][]int
-	var cur []int
-	real := 0
-	for _, j := range order {
-		l := encs[j].Len()
-		if len(cur) > 0 && (len(cur) >= maxInputs || float64((len(cur)+1)*l) > maxPadding*float64(real+l)) {
-			groups = append(groups, cur)
-			cur, real = nil, 0
-		}
-		cur = append(cur, j)
-		real += l
-	}
-	if len(cur) > 0 {
-		groups = append(groups, cur)
-	}
-	return groups
 }

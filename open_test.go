@@ -235,20 +235,3 @@ func TestTruncateLeft(t *testing.T) {
 		t.Fatalf("whole %v\nright %v\nleft  %v", whole.IDs, right.IDs, left.IDs)
 	}
 }
-
-func TestPaddingGroups(t *testing.T) {
-	lens := []int{10, 3, 4, 30, 3, 11, 12, 4}
-	encs := make([]Encoding, len(lens))
-	for i, l := range lens {
-		encs[i].IDs = make([]int, l)
-	}
-	// Sorted: 3 3 4 4 | 10 11 12 | 30. Adding 10 to {3,3,4,4} would pad
-	// 5×10 = 50 > 1.25 × 24; adding 30 to {10,11,12}: 4×30 > 1.25 × 63.
-	if got, want := fmt.Sprint(PaddingGroups(encs, 64)), fmt.Sprint([][]int{{1, 4, 2, 7}, {0, 5, 6}, {3}}); got != want {
-		t.Fatalf("groups %v, want %v", got, want)
-	}
-	// At most 3 inputs a group.
-	if got, want := fmt.Sprint(PaddingGroups(encs, 3)), fmt.Sprint([][]int{{1, 4, 2}, {7}, {0, 5, 6}, {3}}); got != want {
-		t.Fatalf("groups of 3: %v, want %v", got, want)
-	}
-}

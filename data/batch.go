@@ -41,3 +41,37 @@ func Batches(lengths []int, batchSize int, shuffle bool, rng *rand.Rand) [][]int
 	}
 	return out
 }
+
+// MaxPadding bounds the padding of an inference batch (InferenceBatches):
+// its padded tokens (inputs × longest) are at most this many times its real
+// tokens, since a batch of mixed lengths padded to its longest wastes most
+// of its compute.
+const MaxPadding = 1.25
+
+// InferenceBatches splits example indexes 0..len(lengths)-1 into batches to
+// run together at inference: sorted by length, a batch grows while it has
+// fewer than maxInputs examples and its size × longest stays within
+// MaxPadding × its real tokens.
+func InferenceBatches(lengths []int, maxInputs int) [][]int {
+	order := make([]int, len(lengths))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return lengths[order[a]] < lengths[order[b]] })
+	var batches [][]int
+	var cur []int
+	real := 0
+	for _, j := range order {
+		l := lengths[j]
+		if len(cur) > 0 && (len(cur) >= maxInputs || float64((len(cur)+1)*l) > MaxPadding*float64(real+l)) {
+			batches = append(batches, cur)
+			cur, real = nil, 0
+		}
+		cur = append(cur, j)
+		real += l
+	}
+	if len(cur) > 0 {
+		batches = append(batches, cur)
+	}
+	return batches
+}
