@@ -31,7 +31,8 @@ const (
 type Header string
 
 // Header modes: HeaderAuto treats the first row as a header when it names
-// the text column (or, by default, "text"/"sentence") or the label column.
+// the text column (or, by default, "text"/"sentence") or the label column,
+// in any case ("Label" and "LABEL" name the column "label").
 const (
 	HeaderAuto Header = ""
 	HeaderYes  Header = "yes"
@@ -58,6 +59,11 @@ type Options struct {
 	Header Header
 	// Unlabelled accepts rows without a label (prediction input).
 	Unlabelled bool
+	// LabelNames, when not empty, names the labels of index-labelled data
+	// (as THUCNews' class.txt): label i of the file reads as LabelNames[i],
+	// a label that is not an index of the list is an error, and the label
+	// map keeps the list's order (see BuildLabelMap).
+	LabelNames []string
 }
 
 // Example is one row of a data file.
@@ -83,6 +89,9 @@ type Dataset struct {
 	// MultiLabel is true when any row has more than one label or labels were
 	// given as lists.
 	MultiLabel bool
+	// LabelNames is Options.LabelNames when it was given: every label of
+	// the data set, in id order.
+	LabelNames []string
 }
 
 // DetectFormat returns the format that a file name's extension implies.
@@ -151,7 +160,80 @@ func Read(r io.Reader, name string, format Format, opt Options) (*Dataset, error
 	if err != nil {
 		return nil, err
 	}
+	if len(opt.LabelNames) > 0 {
+		if err := ds.nameLabels(opt.LabelNames); err != nil {
+			return nil, err
+		}
+	}
 	return ds, nil
+}
+
+// nameLabels replaces index labels by their names.
+func (ds *Dataset) nameLabels(names []string) error {
+	ds.LabelNames = names
+	for i := range ds.Examples {
+		ex := &ds.Examples[i]
+		for j, l := range ex.Labels {
+			k, err := strconv.Atoi(l)
+			if err != nil || k < 0 || k >= len(names) {
+				return fmt.Errorf("%s:%d: label %q is not an index of the %d label names (0 to %d)", ds.Path, ex.Line, l, len(names), len(names)-1)
+			}
+			ex.Labels[j] = names[k]
+		}
+	}
+	return nil
+}
+
+// ReadLabelNames reads label names, one a line, as THUCNews' class.txt
+// lists them: line i names label i. Trailing empty lines are ignored; an
+// empty line between names, a repeated name or no name at all is an error.
+func ReadLabelNames(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n \t"), "\n")
+	seen := map[string]int{}
+	var names []string
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" && len(lines) == 1:
+			return nil, fmt.Errorf("%s: no label names", path)
+		case l == "":
+			return nil, fmt.Errorf("%s:%d: empty label name", path, i+1)
+		case seen[l] > 0:
+			return nil, fmt.Errorf("%s:%d: label name %q already on line %d", path, i+1, l, seen[l])
+		}
+		seen[l] = i + 1
+		names = append(names, l)
+	}
+	return names, nil
+}
+
+// Warnings describes what in the data set is likely a mistake but not an
+// error: labels that only one example has (a header row read as data, a
+// typo), which a model cannot learn and a stratified split cannot divide.
+func (ds *Dataset) Warnings() []string {
+	count := map[string]int{}
+	first := map[string]int{}
+	var order []string
+	for _, ex := range ds.Examples {
+		for _, l := range ex.Labels {
+			if count[l] == 0 {
+				first[l] = ex.Line
+				order = append(order, l)
+			}
+			count[l]++
+		}
+	}
+	var out []string
+	for _, l := range order {
+		if count[l] == 1 {
+			out = append(out, fmt.Sprintf("%s: label %q has a single example (line %d)", ds.Path, l, first[l]))
+		}
+	}
+	return out
 }
 
 // LabelPrefix marks a label in a fastText-format line.
@@ -182,6 +264,9 @@ func readFastText(r io.Reader, ds *Dataset, opt Options) error {
 			}
 		}
 		if len(labels) == 0 && !opt.Unlabelled {
+			if len(ds.Examples) == 0 {
+				return fmt.Errorf("%s:%d: no %sX label in the line: the file is read as fastText format; if it has tab- or comma-separated columns, give --data-format tsv or csv", ds.Path, line, LabelPrefix)
+			}
 			return fmt.Errorf("%s:%d: no %sX label in the line", ds.Path, line, LabelPrefix)
 		}
 		if len(labels) > 1 {
@@ -430,7 +515,7 @@ func resolveColumns(path string, rows [][]string, opt Options) (text, pair, labe
 	first := rows[0]
 	colIndex := func(name string) int {
 		for i, c := range first {
-			if strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")) == name {
+			if strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")), name) {
 				return i
 			}
 		}

@@ -1,10 +1,12 @@
 package data
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -225,5 +227,163 @@ func TestTSVQuotesArePlain(t *testing.T) {
 	want := []string{"\"Hi there", "Win \"now", "ok"}
 	if !reflect.DeepEqual(texts(ds), want) {
 		t.Fatalf("texts %q, want %q", texts(ds), want)
+	}
+}
+
+// A header is recognised whatever its case (the SMS Spam Collection's is
+// "Label<TAB>SMS"), and so are the column names given as options.
+func TestHeaderIsCaseInsensitive(t *testing.T) {
+	ds, err := ReadFile(writeFile(t, "sms.tsv", "Label\tSMS\nham\tsee you soon\nspam\tWIN a prize now\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(texts(ds), []string{"see you soon", "WIN a prize now"}) || !reflect.DeepEqual(labels(ds), [][]string{{"ham"}, {"spam"}}) {
+		t.Fatalf("texts %q labels %q: the header was read as a row", texts(ds), labels(ds))
+	}
+	ds, err = ReadFile(writeFile(t, "c.csv", "Review,Rating,Source\ngood,5,web\n"), Options{TextColumn: "review", LabelColumn: "RATING"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Examples[0].Text != "good" || ds.Examples[0].Labels[0] != "5" {
+		t.Fatalf("got %+v", ds.Examples)
+	}
+}
+
+// A .txt file without __label__ is probably TSV or CSV: the error says how
+// to read it so.
+func TestFastTextErrorHintsTSV(t *testing.T) {
+	_, err := ReadFile(writeFile(t, "train.txt", "a headline\t3\nanother one\t1\n"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "train.txt:1: no __label__X label") || !strings.Contains(err.Error(), "--data-format tsv") {
+		t.Fatalf("error %v, want the line and a --data-format tsv hint", err)
+	}
+}
+
+func TestLabelNames(t *testing.T) {
+	names, err := ReadLabelNames(writeFile(t, "class.txt", "finance\nrealty\r\nstocks\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(names, []string{"finance", "realty", "stocks"}) {
+		t.Fatalf("names %q", names)
+	}
+	ds, err := ReadFile(writeFile(t, "d.tsv", "a\t2\nb\t0\nc\t2\n"), Options{Header: HeaderNo, LabelNames: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(labels(ds), [][]string{{"stocks"}, {"finance"}, {"stocks"}}) {
+		t.Fatalf("labels %q", labels(ds))
+	}
+	// The map keeps the file's order and every name, with or without examples.
+	if m := BuildLabelMap(ds); !reflect.DeepEqual(m.Names, names) {
+		t.Fatalf("label map %q, want %q", m.Names, names)
+	}
+	_, err = ReadFile(writeFile(t, "e.tsv", "a\t1\nb\t3\n"), Options{Header: HeaderNo, LabelNames: names})
+	if err == nil || !strings.Contains(err.Error(), "e.tsv:2: label \"3\"") {
+		t.Fatalf("out-of-range index: %v", err)
+	}
+	_, err = ReadFile(writeFile(t, "f.jsonl", "{\"text\":\"a\",\"label\":\"x\"}\n"), Options{LabelNames: names})
+	if err == nil || !strings.Contains(err.Error(), "f.jsonl:1: label \"x\"") {
+		t.Fatalf("non-index label: %v", err)
+	}
+	for _, bad := range []string{"a\na\n", "a\n\nb\n", ""} {
+		if _, err := ReadLabelNames(writeFile(t, "bad.txt", bad)); err == nil {
+			t.Errorf("label names %q accepted", bad)
+		}
+	}
+}
+
+func TestWarningsNameSingleExampleLabels(t *testing.T) {
+	ds := &Dataset{Path: "d.tsv", Examples: []Example{{Labels: []string{"a"}, Line: 1}, {Labels: []string{"b"}, Line: 2}, {Labels: []string{"a"}, Line: 3}, {Labels: []string{"c", "a"}, Line: 4}}}
+	w := ds.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0], `label "b" has a single example (line 2)`) || !strings.Contains(w[1], `label "c" has a single example (line 4)`) {
+		t.Fatalf("warnings %q", w)
+	}
+}
+
+func TestStratifiedFolds(t *testing.T) {
+	ds := &Dataset{}
+	for i := 0; i < 30; i++ {
+		label := "a"
+		if i%3 == 0 {
+			label = "b" // 10 b, 20 a
+		}
+		ds.Examples = append(ds.Examples, Example{Text: fmt.Sprint(i), Labels: []string{label}})
+	}
+	folds, err := StratifiedFolds(ds, 5, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []int
+	for i, f := range folds {
+		b := 0
+		for _, idx := range f {
+			if ds.Examples[idx].Labels[0] == "b" {
+				b++
+			}
+		}
+		if len(f) != 6 || b != 2 {
+			t.Errorf("fold %d: %d examples with %d of label b, want 6 with 2", i, len(f), b)
+		}
+		all = append(all, f...)
+	}
+	sort.Ints(all)
+	for i, v := range all {
+		if v != i {
+			t.Fatalf("folds do not partition the examples: %v", all)
+		}
+	}
+	again, _ := StratifiedFolds(ds, 5, 7)
+	if fmt.Sprint(again) != fmt.Sprint(folds) {
+		t.Error("the same seed gave different folds")
+	}
+	if _, err := StratifiedFolds(ds, 31, 1); err == nil {
+		t.Error("31 folds of 30 examples were accepted")
+	}
+}
+
+func TestStratifiedSplit(t *testing.T) {
+	ds := &Dataset{Path: "d.tsv", LabelNames: []string{"a", "b"}}
+	for i := 0; i < 40; i++ {
+		label := "a"
+		if i%4 == 0 {
+			label = "b" // 10 b, 30 a
+		}
+		ds.Examples = append(ds.Examples, Example{Text: fmt.Sprint(i), Labels: []string{label}, Line: i + 1})
+	}
+	train, held, err := StratifiedSplit(ds, 0.2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(d *Dataset, l string) (n int) {
+		for _, e := range d.Examples {
+			if e.Labels[0] == l {
+				n++
+			}
+		}
+		return n
+	}
+	if len(held.Examples) != 8 || count(held, "b") != 2 || len(train.Examples) != 32 || count(train, "b") != 8 {
+		t.Fatalf("held out %d (%d b), kept %d (%d b); want 8 (2 b) and 32 (8 b)", len(held.Examples), count(held, "b"), len(train.Examples), count(train, "b"))
+	}
+	seen := map[int]bool{}
+	for _, d := range []*Dataset{train, held} {
+		for i, e := range d.Examples {
+			if seen[e.Line] || (i > 0 && e.Line < d.Examples[i-1].Line) {
+				t.Fatalf("line %d twice or out of file order", e.Line)
+			}
+			seen[e.Line] = true
+		}
+		if !reflect.DeepEqual(d.LabelNames, ds.LabelNames) {
+			t.Errorf("%s lost the label names", d.Path)
+		}
+	}
+	again, _, _ := StratifiedSplit(ds, 0.2, 3)
+	if !reflect.DeepEqual(again.Examples, train.Examples) {
+		t.Error("the same seed gave another split")
+	}
+	for _, f := range []float64{0, 1, -0.5, 0.001} {
+		if _, _, err := StratifiedSplit(ds, f, 3); err == nil {
+			t.Errorf("fraction %g accepted", f)
+		}
 	}
 }

@@ -25,10 +25,18 @@ func NewLabelMap(names []string) (*LabelMap, error) {
 	return m, nil
 }
 
-// BuildLabelMap collects the labels of the datasets. When every label is an
-// integer they are ordered numerically, otherwise by name, so the same data
-// always gives the same ids.
+// BuildLabelMap collects the labels of the datasets. When a data set was
+// read with label names (Options.LabelNames) the map is those names in
+// their order; otherwise, when every label is an integer they are ordered
+// numerically, else by name, so the same data always gives the same ids.
 func BuildLabelMap(sets ...*Dataset) *LabelMap {
+	for _, ds := range sets {
+		if len(ds.LabelNames) > 0 {
+			if m, err := NewLabelMap(ds.LabelNames); err == nil {
+				return m
+			}
+		}
+	}
 	seen := map[string]bool{}
 	var names []string
 	for _, ds := range sets {

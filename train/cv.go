@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/textclf/textclf/data"
 )
@@ -37,18 +34,22 @@ func CrossValidate(ctx context.Context, cfg Config, k int) (*CVResult, error) {
 	if k < 2 {
 		return nil, fmt.Errorf("cv: need at least 2 folds, got %d", k)
 	}
+	cfg.Defaults()
+	if cfg.ValidationSplit > 0 || cfg.Resume != "" {
+		return nil, fmt.Errorf("cv: the folds are the evaluation data; a validation split or a resume does not apply")
+	}
 	ds, err := data.ReadFile(cfg.Train, cfg.Data)
 	if err != nil {
 		return nil, err
 	}
-	folds, err := StratifiedFolds(ds, k, cfg.Seed)
+	folds, err := data.StratifiedFolds(ds, k, cfg.Seed)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cv: %w", err)
 	}
 	res := &CVResult{Mean: map[string]float64{}, Std: map[string]float64{}}
 	for i := range folds {
-		trainSet := &data.Dataset{Path: ds.Path, MultiLabel: ds.MultiLabel}
-		evalSet := &data.Dataset{Path: fmt.Sprintf("%s (fold %d)", ds.Path, i+1), MultiLabel: ds.MultiLabel}
+		trainSet := &data.Dataset{Path: ds.Path, MultiLabel: ds.MultiLabel, LabelNames: ds.LabelNames}
+		evalSet := &data.Dataset{Path: fmt.Sprintf("%s (fold %d)", ds.Path, i+1), MultiLabel: ds.MultiLabel, LabelNames: ds.LabelNames}
 		for j, f := range folds {
 			for _, idx := range f {
 				if j == i {
@@ -94,36 +95,4 @@ func bestEval(st *State) map[string]float64 {
 		}
 	}
 	return last
-}
-
-// StratifiedFolds deals the example indices of ds into k folds keeping the
-// label proportions: the indices of each label (its first label) are
-// shuffled with seed and dealt round-robin, continuing where the previous
-// label stopped so fold sizes differ by at most one.
-func StratifiedFolds(ds *data.Dataset, k int, seed uint64) ([][]int, error) {
-	if len(ds.Examples) < k {
-		return nil, fmt.Errorf("cv: %d examples cannot make %d folds", len(ds.Examples), k)
-	}
-	byLabel := map[string][]int{}
-	for i, ex := range ds.Examples {
-		key := strings.Join(ex.Labels[:min(1, len(ex.Labels))], "")
-		byLabel[key] = append(byLabel[key], i)
-	}
-	labels := make([]string, 0, len(byLabel))
-	for l := range byLabel {
-		labels = append(labels, l)
-	}
-	sort.Strings(labels)
-	rng := rand.New(rand.NewPCG(seed, 0xcf))
-	folds := make([][]int, k)
-	next := 0
-	for _, l := range labels {
-		idx := byLabel[l]
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		for _, i := range idx {
-			folds[next] = append(folds[next], i)
-			next = (next + 1) % k
-		}
-	}
-	return folds, nil
 }

@@ -16,19 +16,26 @@ import (
 	"github.com/textclf/textclf/safetensors"
 )
 
-// evalBatchSize is the number of sequences per inference batch in evaluation.
-const evalBatchSize = 32
-
-// logitsOf runs inference on examples in batches of similar length.
-func logitsOf(m *model.Model, exs []example) ([][]float32, error) {
+// evalBatches splits example indices into inference batches of at most
+// size examples of similar length (sorted by length).
+func evalBatches(exs []example, size int) [][]int {
 	order := make([]int, len(exs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(exs[order[a]].ids) < len(exs[order[b]].ids) })
+	var out [][]int
+	for lo := 0; lo < len(order); lo += size {
+		out = append(out, order[lo:min(lo+size, len(order))])
+	}
+	return out
+}
+
+// logitsOf runs inference on examples in batches of at most batchSize
+// examples of similar length.
+func logitsOf(m *model.Model, exs []example, batchSize int) ([][]float32, error) {
 	out := make([][]float32, len(exs))
-	for lo := 0; lo < len(order); lo += evalBatchSize {
-		idx := order[lo:min(lo+evalBatchSize, len(order))]
+	for _, idx := range evalBatches(exs, batchSize) {
 		b, _ := microBatch(exs, idx, model.SingleLabel, m.PadID())
 		logits, err := m.Forward(b)
 		if err != nil {
@@ -89,7 +96,7 @@ func evalMetrics(m *model.Model, labels []string, problem string, exs []example,
 // evaluate scores the evaluation set, saves the model when it is the best so
 // far and reports whether early stopping should end training.
 func (r *run) evaluate() (bool, error) {
-	logits, err := logitsOf(r.m, r.eval)
+	logits, err := logitsOf(r.m, r.eval, r.cfg.EvalBatchSize)
 	if err != nil {
 		return false, err
 	}
@@ -107,6 +114,9 @@ func (r *run) evaluate() (bool, error) {
 	}
 	v := scores[metric]
 	better := st.BestMetric == nil || (metric == "loss" && v < *st.BestMetric) || (metric != "loss" && v > *st.BestMetric)
+	if p := r.cfg.Progress; p != nil {
+		p.Evaluated(EvalInfo{Step: st.GlobalStep, Epoch: st.Epoch, Scores: scores, Best: better})
+	}
 	if better {
 		st.BestMetric, st.BestStep, st.BadEvals = &v, st.GlobalStep, 0
 		st.BestModelCheckpoint = r.cfg.Output
@@ -117,7 +127,8 @@ func (r *run) evaluate() (bool, error) {
 }
 
 // saveCheckpoint writes checkpoint-<step>: the model, the optimizer
-// moments and the trainer state, then removes older checkpoints.
+// moments and the trainer state, then removes the checkpoints beyond
+// SaveTotalLimit.
 func (r *run) saveCheckpoint() error {
 	st := r.state
 	dir := filepath.Join(r.cfg.Output, fmt.Sprintf("checkpoint-%d", st.GlobalStep))
@@ -141,13 +152,33 @@ func (r *run) saveCheckpoint() error {
 	if err := writeJSONAtomic(filepath.Join(dir, "trainer_state.json"), st); err != nil {
 		return err
 	}
-	old, _ := filepath.Glob(filepath.Join(r.cfg.Output, "checkpoint-*"))
-	for _, o := range old {
-		if o != dir {
-			os.RemoveAll(o)
+	r.lastSave = dir
+	if p := r.cfg.Progress; p != nil {
+		p.Saved(dir)
+	}
+	for _, old := range checkpointsBeyondLimit(Checkpoints(r.cfg.Output), r.cfg.SaveTotalLimit, st.BestStep) {
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("save total limit: %w", err)
 		}
 	}
 	return nil
+}
+
+// checkpointsBeyondLimit are the checkpoints (oldest first) to delete to
+// keep the limit most recent ones, and the best one (the checkpoint of
+// bestStep) besides; limit 0 keeps all.
+func checkpointsBeyondLimit(dirs []string, limit, bestStep int) []string {
+	if limit <= 0 || len(dirs) <= limit {
+		return nil
+	}
+	best := fmt.Sprintf("checkpoint-%d", bestStep)
+	var out []string
+	for _, d := range dirs[:len(dirs)-limit] {
+		if filepath.Base(d) != best {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // restore continues from a checkpoint directory written by saveCheckpoint
@@ -203,16 +234,29 @@ func (r *run) restore(dir string) error {
 	return nil
 }
 
+// Checkpoints returns the checkpoint-N directories of output, by
+// increasing N.
+func Checkpoints(output string) []string {
+	dirs, _ := filepath.Glob(filepath.Join(output, "checkpoint-*"))
+	steps := map[string]int{}
+	var out []string
+	for _, d := range dirs {
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "checkpoint-"))
+		if st, serr := os.Stat(d); err == nil && serr == nil && st.IsDir() {
+			steps[d] = n
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return steps[out[a]] < steps[out[b]] })
+	return out
+}
+
 // LatestCheckpoint returns the checkpoint-N directory of output with the
 // largest N, or "" if there is none.
 func LatestCheckpoint(output string) string {
-	dirs, _ := filepath.Glob(filepath.Join(output, "checkpoint-*"))
-	best, bestN := "", -1
-	for _, d := range dirs {
-		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "checkpoint-"))
-		if err == nil && n > bestN {
-			best, bestN = d, n
-		}
+	dirs := Checkpoints(output)
+	if len(dirs) == 0 {
+		return ""
 	}
-	return best
+	return dirs[len(dirs)-1]
 }

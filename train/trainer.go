@@ -4,56 +4,128 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/tokenizer"
+	"github.com/textclf/textclf/train/tensorboard"
 )
 
-// Config holds the options of a fine-tuning run; the zero values of the
-// numeric fields take the Trainer's defaults (see Defaults).
+// Config holds the options of a fine-tuning run. A zero field takes the
+// default of transformers' Trainer (see DefaultConfig): 3 epochs, batch 8,
+// learning rate 5e-5, linear schedule, gradient clipping at norm 1, max
+// length 128, seed 42, a log every 50 steps, the best model by accuracy.
+// Where zero is a value of its own, "off" is spelled explicitly (a
+// negative MaxGradNorm, a nil Dropout).
 type Config struct {
-	// Model is the directory of the pretrained checkpoint (with its tokenizer).
+	// Model is the directory of the pretrained checkpoint (with its
+	// tokenizer). With ModelConfig it only supplies the tokenizer.
 	Model string
+	// ModelConfig, when not empty, trains a model of that shape from random
+	// weights, as from_config does: a preset name (see model.PresetConfig:
+	// bert-base, minilm) or the path of a config.json. Its tokenizer comes
+	// from Tokenizer, else from Model; a preset's vocabulary size becomes
+	// the tokenizer's.
+	ModelConfig string
+	// Tokenizer is the directory of the tokenizer files (default: those of
+	// Model, or of the checkpoint resumed from); they are saved with the model.
+	Tokenizer string
 	// Train and Eval are the data files (Eval optional); Data says how to read them.
 	Train, Eval string
 	Data        data.Options
 	// Output is the directory of the fine-tuned model, logs and checkpoints.
 	Output string
 
-	Epochs       float64
-	BatchSize    int
-	LR           float64
-	WeightDecay  float64
-	WarmupSteps  int
-	WarmupRatio  float64
-	Scheduler    string // linear, cosine or constant
-	MaxGradNorm  float64
-	GradAccum    int
-	Seed         uint64
-	MaxLength    int
-	Dropout      *float64 // overrides hidden and attention dropout
-	NoShuffle    bool
-	ProblemType  string // empty: from the data
-	ClassWeights string // "", "auto" or "w1,w2,..."
-	LogSteps     int    // training loss log interval (default 50)
-	EvalSteps    int    // 0: evaluate at the end of each epoch
-	SaveSteps    int    // 0: checkpoint when evaluating (or each epoch)
-	Patience     int    // early stopping after this many evaluations without improvement
-	Metric       string // accuracy, f1 or loss
+	// Epochs is the number of passes over the training data (default 3;
+	// fractions allowed). MaxSteps, when positive, overrides it.
+	Epochs   float64
+	MaxSteps int
+	// BatchSize is the number of examples per training micro-batch (default 8).
+	BatchSize int
+	// EvalBatchSize is the number of examples per evaluation batch (default
+	// 32; the Trainer's is 8, but length-sorted batches of 32 run faster here).
+	EvalBatchSize int
+	// LR is the peak learning rate of AdamW (default 5e-5).
+	LR float64
+	// WeightDecay is AdamW's decoupled weight decay (default 0).
+	WeightDecay float64
+	// WarmupSteps or WarmupRatio (a fraction of the steps) sets the linear
+	// warmup (default none).
+	WarmupSteps int
+	WarmupRatio float64
+	// Scheduler is the learning-rate schedule: linear (default), cosine or constant.
+	Scheduler string
+	// MaxGradNorm clips the gradients to this global norm (default 1; a
+	// negative value, NoClipping, turns clipping off).
+	MaxGradNorm float64
+	// GradAccum is the number of micro-batches per optimizer step (default 1).
+	GradAccum int
+	// Seed seeds the classifier initialisation, dropout and batch order
+	// (default 42; 0 takes the default).
+	Seed uint64
+	// MaxLength truncates inputs to this many tokens (default 128, at most
+	// the model's maximum).
+	MaxLength int
+	// Dropout, when not nil, overrides the hidden and attention dropout of
+	// the model's config.
+	Dropout *float64
+	// NoShuffle keeps the file's order in consecutive batches.
+	NoShuffle bool
+	// ProblemType is single_label_classification, multi_label_classification
+	// or regression (default: from the data).
+	ProblemType string
+	// ClassWeights weighs the cross-entropy: "" (none), "auto" (balanced) or "w1,w2,...".
+	ClassWeights string
+	// LogSteps is the interval of training-loss logs (default 50).
+	LogSteps int
+	// EvalSteps evaluates every N steps (default 0: at the end of each epoch).
+	EvalSteps int
+	// SaveSteps writes a checkpoint every N steps (default 0: at each
+	// evaluation, or at the end of each epoch without evaluation data).
+	SaveSteps int
+	// SaveTotalLimit, when positive, keeps only the N most recent
+	// checkpoints, and the best one (default 0: keep all, as the Trainer).
+	SaveTotalLimit int
+	// Patience stops training after this many evaluations without
+	// improvement (default 0: never).
+	Patience int
+	// Metric chooses the best model: accuracy (default), f1 or loss.
+	Metric string
+	// MaxTrainSamples, when positive, trains on the first N training
+	// examples only (after ValidationSplit).
+	MaxTrainSamples int
+	// ValidationSplit, when positive, holds out this fraction of the
+	// training data (stratified by label) as evaluation data; it and Eval
+	// exclude each other.
+	ValidationSplit float64
+	// LoggingDir, when not empty, receives TensorBoard event files of the
+	// logged losses, learning rates and evaluations.
+	LoggingDir string
 	// Resume is a checkpoint directory to continue from ("" starts afresh).
 	Resume string
-	// Progress, when not nil, receives a progress bar.
-	Progress io.Writer
+	// Progress, when not nil, is told what the run does as it does it.
+	Progress Progress
+}
+
+// NoClipping is the MaxGradNorm that turns gradient clipping off.
+const NoClipping = -1
+
+// DefaultConfig returns the configuration whose fields are the defaults
+// that zero fields take.
+func DefaultConfig() Config {
+	var c Config
+	c.Defaults()
+	return c
 }
 
 // Defaults fills the Trainer's default values into zero fields.
@@ -64,14 +136,23 @@ func (c *Config) Defaults() {
 	if c.BatchSize == 0 {
 		c.BatchSize = 8
 	}
+	if c.EvalBatchSize == 0 {
+		c.EvalBatchSize = 32
+	}
 	if c.LR == 0 {
 		c.LR = 5e-5
 	}
 	if c.Scheduler == "" {
 		c.Scheduler = "linear"
 	}
+	if c.MaxGradNorm == 0 {
+		c.MaxGradNorm = 1
+	}
 	if c.GradAccum == 0 {
 		c.GradAccum = 1
+	}
+	if c.Seed == 0 {
+		c.Seed = 42
 	}
 	if c.MaxLength == 0 {
 		c.MaxLength = 128
@@ -83,6 +164,60 @@ func (c *Config) Defaults() {
 		c.Metric = "accuracy"
 	}
 }
+
+// Progress is told what a training run does, as it does it (the command
+// line draws a progress bar and prints evaluations with it). Its methods
+// are called from the goroutine running Train.
+type Progress interface {
+	// Warning is a notice worth showing: newly initialised weights (when the
+	// model is loaded, before the first step), labels with a single example.
+	Warning(msg string)
+	// Step follows each optimizer step.
+	Step(s StepInfo)
+	// Evaluated follows each evaluation.
+	Evaluated(e EvalInfo)
+	// Saved follows each checkpoint written.
+	Saved(dir string)
+}
+
+// StepInfo is what one optimizer step did.
+type StepInfo struct {
+	Step, MaxSteps int
+	Epoch          float64
+	Loss, LR       float64
+	GradNorm       float64
+}
+
+// EvalInfo is one evaluation's scores (loss, and accuracy and f1 for
+// classification) at a step, and whether it is the best so far.
+type EvalInfo struct {
+	Step   int
+	Epoch  float64
+	Scores map[string]float64
+	Best   bool
+}
+
+// Interrupted is the error of a run stopped by its context (Ctrl-C): it
+// says where training stood and which checkpoint continues it.
+type Interrupted struct {
+	// Step is the last optimizer step taken.
+	Step int
+	// Checkpoint is the newest checkpoint directory to resume from ("" when
+	// none was written).
+	Checkpoint string
+	// Err is the context's error.
+	Err error
+}
+
+func (e *Interrupted) Error() string {
+	if e.Checkpoint == "" {
+		return fmt.Sprintf("training interrupted at step %d, before any checkpoint: %v", e.Step, e.Err)
+	}
+	return fmt.Sprintf("training interrupted at step %d; the last checkpoint is %s: %v", e.Step, e.Checkpoint, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *Interrupted) Unwrap() error { return e.Err }
 
 // LogEntry is one line of metrics.jsonl and of trainer_state.json's log_history.
 type LogEntry struct {
@@ -115,7 +250,9 @@ type State struct {
 type Result struct {
 	State  *State
 	Output string
-	// Warnings are the checkpoint loading messages (newly initialised weights, …).
+	// Warnings are the notices of the run (newly initialised weights,
+	// labels with a single example, …), also given to Config.Progress as
+	// they happen.
 	Warnings []string
 }
 
@@ -132,6 +269,7 @@ type run struct {
 	cfg      Config
 	m        *model.Model
 	tk       *tokenizer.Tokenizer
+	tkDir    string // where the tokenizer files come from
 	labels   []string
 	problem  string
 	train    []example
@@ -141,10 +279,14 @@ type run struct {
 	stepsPer int // optimizer steps per epoch
 	start    time.Time
 	log      *os.File
+	events   *tensorboard.Writer // nil without Config.LoggingDir
+	warnings []string
+	lastSave string // the newest checkpoint, to resume from
 }
 
-// Train fine-tunes the model of cfg.Model on cfg.Train and writes the
-// result to cfg.Output in HF format.
+// Train fine-tunes the model of cfg.Model (or a new one of
+// cfg.ModelConfig) on cfg.Train and writes the result to cfg.Output in HF
+// format.
 func Train(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Train == "" {
 		return nil, fmt.Errorf("train: no training data")
@@ -172,26 +314,32 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, start: time.Now()}
+	r := &run{cfg: cfg, start: time.Now(), lastSave: cfg.Resume}
+	for _, w := range trainSet.Warnings() {
+		r.warn(w)
+	}
 	var err error
+	if cfg.ValidationSplit > 0 {
+		if evalSet != nil {
+			return nil, fmt.Errorf("train: give evaluation data or a validation split, not both")
+		}
+		if trainSet, evalSet, err = data.StratifiedSplit(trainSet, cfg.ValidationSplit, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("train: validation split: %w", err)
+		}
+	}
+	trainSet = trainSet.Head(cfg.MaxTrainSamples)
 	if err := r.chooseLabels(trainSet, evalSet); err != nil {
 		return nil, err
 	}
-	modelDir := cfg.Model
-	if cfg.Resume != "" {
-		modelDir = cfg.Resume
-	}
-	m, rep, err := model.LoadForTraining(modelDir, r.labels, r.problem, cfg.Seed)
-	if err != nil {
+	if err := r.loadTokenizer(); err != nil {
 		return nil, err
 	}
-	r.m = m
-	r.cfg.MaxLength = min(r.cfg.MaxLength, m.MaxTokens())
-	if cfg.Dropout != nil {
-		m.SetDropout(float32(*cfg.Dropout))
+	if err := r.loadModel(); err != nil {
+		return nil, err
 	}
-	if r.tk, err = tokenizer.Load(modelDir); err != nil {
-		return nil, fmt.Errorf("model %s: %w", modelDir, err)
+	r.cfg.MaxLength = min(r.cfg.MaxLength, r.m.MaxTokens())
+	if cfg.Dropout != nil {
+		r.m.SetDropout(float32(*cfg.Dropout))
 	}
 	r.tk.Padding = nil
 	r.tk.Truncation = &tokenizer.Truncation{MaxLength: r.cfg.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
@@ -219,29 +367,39 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 		return nil, err
 	}
 	defer r.log.Close()
+	if cfg.LoggingDir != "" {
+		if r.events, err = tensorboard.Create(cfg.LoggingDir); err != nil {
+			return nil, err
+		}
+		defer r.events.Close()
+	}
 	if err := r.loop(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
-	return &Result{State: r.state, Output: cfg.Output, Warnings: rep.Warnings}, nil
+	return &Result{State: r.state, Output: cfg.Output, Warnings: r.warnings}, nil
 }
 
 func (c *Config) check() error {
 	switch {
-	case c.Model == "":
+	case c.Model == "" && c.ModelConfig == "":
 		return fmt.Errorf("train: no model")
 	case c.Train == "":
 		return fmt.Errorf("train: no training data")
 	case c.Output == "":
 		return fmt.Errorf("train: no output directory")
-	case c.Epochs <= 0 || c.BatchSize <= 0 || c.GradAccum <= 0 || c.MaxLength <= 0:
-		return fmt.Errorf("train: epochs, batch size, gradient accumulation and max length must be positive")
-	case c.LR < 0 || c.WeightDecay < 0 || c.MaxGradNorm < 0 || c.WarmupRatio < 0 || c.WarmupRatio > 1:
-		return fmt.Errorf("train: negative learning rate, weight decay or max grad norm, or warmup ratio outside [0, 1]")
+	case c.Epochs <= 0 || c.BatchSize <= 0 || c.EvalBatchSize <= 0 || c.GradAccum <= 0 || c.MaxLength <= 0 || c.LogSteps <= 0:
+		return fmt.Errorf("train: epochs, batch sizes, gradient accumulation, max length and logging steps must be positive")
+	case c.MaxSteps < 0 || c.EvalSteps < 0 || c.SaveSteps < 0 || c.SaveTotalLimit < 0 || c.Patience < 0 || c.MaxTrainSamples < 0 || c.WarmupSteps < 0:
+		return fmt.Errorf("train: negative max steps, eval steps, save steps, save total limit, patience, max train samples or warmup steps")
+	case c.LR < 0 || c.WeightDecay < 0 || c.WarmupRatio < 0 || c.WarmupRatio > 1:
+		return fmt.Errorf("train: negative learning rate or weight decay, or warmup ratio outside [0, 1]")
 	case c.WarmupSteps > 0 && c.WarmupRatio > 0:
 		return fmt.Errorf("train: give --warmup-steps or --warmup-ratio, not both")
+	case c.ValidationSplit < 0 || c.ValidationSplit >= 1:
+		return fmt.Errorf("train: validation split %g is not a fraction in [0, 1)", c.ValidationSplit)
 	}
 	switch c.Metric {
 	case "accuracy", "f1", "loss":
@@ -254,6 +412,99 @@ func (c *Config) check() error {
 		return fmt.Errorf("train: unknown problem type %q", c.ProblemType)
 	}
 	return nil
+}
+
+// warn records a notice and tells Progress at once.
+func (r *run) warn(msg string) {
+	r.warnings = append(r.warnings, msg)
+	if r.cfg.Progress != nil {
+		r.cfg.Progress.Warning(msg)
+	}
+}
+
+// loadTokenizer reads the tokenizer of Tokenizer, of the checkpoint
+// resumed from, or of Model.
+func (r *run) loadTokenizer() error {
+	c := r.cfg
+	switch {
+	case c.Tokenizer != "":
+		r.tkDir = c.Tokenizer
+	case c.Resume != "":
+		r.tkDir = c.Resume
+	case c.Model != "":
+		r.tkDir = c.Model
+	default:
+		return fmt.Errorf("train: a model from config %s needs a tokenizer: give Tokenizer (--tokenizer DIR) or Model", c.ModelConfig)
+	}
+	if st, err := os.Stat(r.tkDir); err == nil && !st.IsDir() {
+		return fmt.Errorf("tokenizer %s: give the directory of the tokenizer files, not a file", r.tkDir)
+	}
+	var err error
+	if r.tk, err = tokenizer.Load(r.tkDir); err != nil {
+		return fmt.Errorf("model %s: %w", r.tkDir, err)
+	}
+	return nil
+}
+
+// loadModel loads the checkpoint to fine-tune (or resume), or makes a
+// model of ModelConfig with random weights, and reports the weights that
+// are newly initialised at once, before training starts.
+func (r *run) loadModel() error {
+	c := r.cfg
+	if c.ModelConfig != "" && c.Resume == "" {
+		mc, err := modelConfigFor(c.ModelConfig, r.tk)
+		if err != nil {
+			return err
+		}
+		mc.Labels, mc.ProblemType = append([]string(nil), r.labels...), r.problem
+		if r.m, err = model.New(mc, c.Seed); err != nil {
+			return fmt.Errorf("config %s: %w", c.ModelConfig, err)
+		}
+		r.warn(fmt.Sprintf("config %s: every weight is newly initialized (no pretrained weights): you should train this model well before using it", c.ModelConfig))
+		return nil
+	}
+	dir := c.Model
+	if c.Resume != "" {
+		dir = c.Resume
+	}
+	m, rep, err := model.LoadForTraining(dir, r.labels, r.problem, c.Seed)
+	if err != nil {
+		return err
+	}
+	r.m = m
+	for _, w := range rep.Warnings {
+		r.warn(w)
+	}
+	return nil
+}
+
+// modelConfigFor is the config of a model trained from scratch: a preset
+// of model.PresetConfig (bert-base, minilm) whose vocabulary is made the
+// tokenizer's, or a config.json file, whose vocabulary must hold the
+// tokenizer's.
+func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, error) {
+	if _, err := os.Stat(spec); err != nil {
+		cfg, perr := model.PresetConfig(spec)
+		if perr != nil {
+			return nil, fmt.Errorf("--config %s is neither a config.json file nor a preset: %w", spec, perr)
+		}
+		cfg.VocabSize = tk.VocabSize()
+		for _, pad := range []string{"[PAD]", "<pad>"} {
+			if id, ok := tk.TokenToID(pad); ok {
+				cfg.PadTokenID = &id
+				break
+			}
+		}
+		return cfg, nil
+	}
+	cfg, err := checkpoint.LoadConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	if n := tk.VocabSize(); n > cfg.VocabSize {
+		return nil, fmt.Errorf("%s: vocab_size %d is smaller than the tokenizer's %d tokens", spec, cfg.VocabSize, n)
+	}
+	return cfg, nil
 }
 
 // chooseLabels takes the label names from the data (integers in numeric
@@ -380,6 +631,9 @@ func (r *run) setup() error {
 	batches := (len(r.train) + c.BatchSize - 1) / c.BatchSize
 	r.stepsPer = max(1, (batches+c.GradAccum-1)/c.GradAccum)
 	total := int(math.Ceil(c.Epochs * float64(r.stepsPer)))
+	if c.MaxSteps > 0 {
+		total = c.MaxSteps
+	}
 	warmup := c.WarmupSteps
 	if c.WarmupRatio > 0 {
 		warmup = WarmupFromRatio(c.WarmupRatio, total)
@@ -389,7 +643,7 @@ func (r *run) setup() error {
 		return err
 	}
 	opt := NewAdamW(r.m.Params(), AdamWConfig{LR: c.LR, WeightDecay: c.WeightDecay})
-	r.stepper = &Stepper{Model: r.m, Optimizer: opt, Schedule: sched, BaseLR: c.LR, MaxGradNorm: c.MaxGradNorm}
+	r.stepper = &Stepper{Model: r.m, Optimizer: opt, Schedule: sched, BaseLR: c.LR, MaxGradNorm: max(c.MaxGradNorm, 0)}
 	r.state = &State{MaxSteps: total, Labels: r.labels, ProblemType: r.problem}
 	if c.Resume != "" {
 		return r.restore(c.Resume)
@@ -427,7 +681,6 @@ func microBatch(exs []example, idx []int, problem string, padID int) (*model.Bat
 // loop runs the optimizer steps.
 func (r *run) loop(ctx context.Context) error {
 	st := r.state
-	bar := newProgress(r.cfg.Progress, st.MaxSteps, st.GlobalStep)
 	var lossSum float64
 	var lossSteps int
 	for st.GlobalStep < st.MaxSteps {
@@ -436,7 +689,7 @@ func (r *run) loop(ctx context.Context) error {
 		first := (st.GlobalStep % r.stepsPer) * r.cfg.GradAccum
 		for b := first; b < len(batches) && st.GlobalStep < st.MaxSteps; b += r.cfg.GradAccum {
 			if err := ctx.Err(); err != nil {
-				return err
+				return &Interrupted{Step: st.GlobalStep, Checkpoint: r.lastSave, Err: err}
 			}
 			var mbs []*model.Batch
 			var lbs []*model.Labels
@@ -452,7 +705,9 @@ func (r *run) loop(ctx context.Context) error {
 			st.Epoch = float64(st.GlobalStep) / float64(r.stepsPer)
 			lossSum += res.Loss
 			lossSteps++
-			bar.update(st.GlobalStep, res.Loss, res.LR)
+			if p := r.cfg.Progress; p != nil {
+				p.Step(StepInfo{Step: st.GlobalStep, MaxSteps: st.MaxSteps, Epoch: st.Epoch, Loss: res.Loss, LR: res.LR, GradNorm: res.GradNorm})
+			}
 			endOfEpoch := st.GlobalStep%r.stepsPer == 0 || st.GlobalStep == st.MaxSteps
 			if st.GlobalStep%r.cfg.LogSteps == 0 || endOfEpoch {
 				loss, lr, norm := lossSum/float64(lossSteps), res.LR, res.GradNorm
@@ -475,16 +730,15 @@ func (r *run) loop(ctx context.Context) error {
 				}
 			}
 			if stop {
-				bar.finish()
 				return nil
 			}
 		}
 	}
-	bar.finish()
 	return nil
 }
 
-// record appends a log entry to metrics.jsonl and the state's history.
+// record appends a log entry to metrics.jsonl, the state's history and
+// the TensorBoard events.
 func (r *run) record(e LogEntry) error {
 	e.Seconds = time.Since(r.start).Seconds()
 	r.state.LogHistory = append(r.state.LogHistory, e)
@@ -492,25 +746,50 @@ func (r *run) record(e LogEntry) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.log.Write(append(line, '\n'))
-	return err
+	if _, err = r.log.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	if r.events == nil {
+		return nil
+	}
+	return r.events.WriteScalars(int64(e.Step), time.Now(), tensorboardScalars(e))
 }
 
-// finish writes the final model (without evaluation data) and the state,
-// the plot of the curves, and removes intermediate checkpoints.
+// tensorboardScalars names a log entry's values as the Trainer's
+// TensorBoard callback does (train/loss, eval/accuracy, …).
+func tensorboardScalars(e LogEntry) []tensorboard.Scalar {
+	var out []tensorboard.Scalar
+	add := func(tag string, v *float64) {
+		if v != nil {
+			out = append(out, tensorboard.Scalar{Tag: tag, Value: *v})
+		}
+	}
+	add("train/loss", e.Loss)
+	add("train/learning_rate", e.LR)
+	add("train/grad_norm", e.GradNorm)
+	if e.Loss != nil {
+		add("train/epoch", &e.Epoch)
+	}
+	names := make([]string, 0, len(e.Eval))
+	for name := range e.Eval {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := e.Eval[name]
+		add("eval/"+name, &v)
+	}
+	return out
+}
+
+// finish writes the final model (without evaluation data) and the state.
 func (r *run) finish() error {
 	if r.eval == nil || r.state.BestMetric == nil {
 		if err := r.saveModel(r.cfg.Output); err != nil {
 			return err
 		}
 	}
-	if err := writeJSONAtomic(filepath.Join(r.cfg.Output, "trainer_state.json"), r.state); err != nil {
-		return err
-	}
-	if err := PlotCurves(filepath.Join(r.cfg.Output, "training_curves.png"), r.state.LogHistory, r.cfg.Metric); err != nil {
-		return err
-	}
-	return nil
+	return writeJSONAtomic(filepath.Join(r.cfg.Output, "trainer_state.json"), r.state)
 }
 
 // tokenizerFiles lists the tokenizer files of the source model directory.
@@ -526,11 +805,7 @@ func tokenizerFiles(dir string) []string {
 }
 
 func (r *run) saveModel(dir string) error {
-	src := r.cfg.Model
-	if r.cfg.Resume != "" {
-		src = r.cfg.Resume
-	}
-	return r.m.Save(dir, tokenizerFiles(src))
+	return r.m.Save(dir, tokenizerFiles(r.tkDir))
 }
 
 // writeJSONAtomic writes v as indented JSON, atomically.

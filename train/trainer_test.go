@@ -83,7 +83,7 @@ func TestTrainLearnsAndWritesHFModel(t *testing.T) {
 		len(cfg.Architectures) != 1 || cfg.Architectures[0] != "BertForSequenceClassification" {
 		t.Fatalf("saved config: labels %v, problem %q, architectures %v", cfg.Labels, cfg.ProblemType, cfg.Architectures)
 	}
-	for _, f := range []string{"model.safetensors", "tokenizer.json", "trainer_state.json", "metrics.jsonl", "training_curves.png"} {
+	for _, f := range []string{"model.safetensors", "tokenizer.json", "trainer_state.json", "metrics.jsonl"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("output lacks %s: %v", f, err)
 		}

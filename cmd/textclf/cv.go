@@ -6,13 +6,13 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/textclf/textclf/progress"
 	"github.com/textclf/textclf/train"
 )
 
 func newCVCmd() *cobra.Command {
 	var (
-		df     dataFlags
-		tf     transformerTrainFlags
+		f      trainFlags
 		folds  int
 		format string
 	)
@@ -21,16 +21,18 @@ func newCVCmd() *cobra.Command {
 		Short: "Stratified K-fold cross-validation of transformer fine-tuning",
 		Long: `Splits --train into K folds keeping the label proportions, fine-tunes --model on K-1 folds and
 evaluates on the remaining one, K times (models in OUTPUT/fold-i), and prints each fold's best
-evaluation scores with their mean ± standard deviation. Training flags are those of train.`,
+evaluation scores with their mean ± standard deviation. Training flags and defaults are those of
+train --arch transformer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format must be text or json, got %q", format)
 			}
-			cfg, err := transformerTrainConfig(cmd, &tf, &df)
+			cfg, err := f.transformerConfig(cmd)
 			if err != nil {
 				return err
 			}
+			cfg.Progress = progress.NewTraining(cmd.ErrOrStderr())
 			if cfg.Eval != "" {
 				return fmt.Errorf("cv evaluates on held-out folds: --eval is not used")
 			}
@@ -63,20 +65,12 @@ evaluation scores with their mean ± standard deviation. Training flags are thos
 		},
 	}
 	fs := cmd.Flags()
-	df.register(fs)
-	tf.register(fs)
+	f.registerCommon(fs, true)
+	f.registerTransformer(fs, true)
 	fs.IntVar(&folds, "folds", 5, "number of folds")
 	fs.StringVar(&format, "format", "text", "output format: text or json")
-	fs.String("train", "", "labelled data file to split into folds")
-	fs.String("eval", "", "not used by cv")
-	fs.String("output", "", "directory for the fold models")
-	fs.Int("epochs", 3, "passes over the training folds")
-	fs.Float64("lr", 5e-5, "peak learning rate")
-	fs.Int("batch-size", 8, "examples per batch")
-	fs.Uint64("seed", 42, "random seed (fold split, initialisation, order)")
-	fs.Bool("no-shuffle", false, "keep the file's order in consecutive batches")
-	fs.Int("max-length", 128, "truncate inputs to this many tokens")
-	fs.Float64("dropout", 0.1, "override hidden and attention dropout")
-	fs.Int("threads", 0, "compute threads (default: all cores)")
+	if err := applyArchDefaults(fs, archTransformer); err != nil {
+		panic(err) // the transformer's defaults are the program's own
+	}
 	return cmd
 }

@@ -42,7 +42,8 @@ func TestTrainEvalPredictClassic(t *testing.T) {
 			if arch == "fasttext" {
 				args = append(args, "--epochs", "10", "--lr", "0.5", "--word-ngrams", "2", "--bucket", "10000")
 			} else {
-				args = append(args, "--epochs", "3", "--lr", "0.01", "--filters", "8", "--hidden", "8")
+				args = append(args, "--epochs", "3", "--lr", "0.01")
+				args = append(args, map[string][]string{"textcnn": {"--filters", "8"}, "bilstm": {"--hidden", "8"}}[arch]...)
 			}
 			if _, err := runCLI(t, "", args...); err != nil {
 				t.Fatal(err)
@@ -141,7 +142,7 @@ func TestTrainErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--train", train, "--output", dir + "/m"}, "--model, --train and --output are required"},
+		{[]string{"train", "--train", train, "--output", dir + "/m"}, "--model (or --config), --train and --output are required"},
 		{[]string{"train", "--arch", "svm", "--train", train, "--output", dir + "/m"}, "unknown --arch"},
 		{[]string{"train", "--arch", "fasttext", "--output", dir + "/m"}, "--train and --output are required"},
 		{[]string{"train", "--arch", "fasttext", "--train", train, "--output", dir + "/m", "--loss", "ns"}, "unknown --loss"},

@@ -105,23 +105,3 @@ func TestTransformerTrainEvalPredict(t *testing.T) {
 		t.Fatalf("csv output %q (%v)", stdout, err)
 	}
 }
-
-func TestTransformerResumeFlag(t *testing.T) {
-	dir := t.TempDir()
-	data := writeSentiment(t, dir, 4)
-	out := filepath.Join(dir, "model")
-	args := []string{"train", "--model", tinyBERT, "--train", data, "--output", out, "--epochs", "2", "--batch-size", "4", "--save-steps", "1"}
-	if _, err := runCLI(t, "", args...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(out, "checkpoint-3")); err != nil {
-		t.Fatalf("no checkpoint-3 after 4 steps with --save-steps 1: %v", err)
-	}
-	if _, err := runCLI(t, "", append(args, "--resume")...); err != nil {
-		t.Fatalf("--resume from the latest checkpoint: %v", err)
-	}
-	if _, err := runCLI(t, "", "train", "--model", tinyBERT, "--train", data, "--output", filepath.Join(dir, "fresh"), "--resume"); err == nil ||
-		!strings.Contains(err.Error(), "no checkpoint") {
-		t.Fatalf("--resume without checkpoints: %v", err)
-	}
-}
