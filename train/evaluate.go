@@ -10,32 +10,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/metrics"
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/safetensors"
 )
 
-// evalBatches splits example indices into inference batches of at most
-// size examples of similar length (sorted by length).
-func evalBatches(exs []example, size int) [][]int {
-	order := make([]int, len(exs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(exs[order[a]].ids) < len(exs[order[b]].ids) })
-	var out [][]int
-	for lo := 0; lo < len(order); lo += size {
-		out = append(out, order[lo:min(lo+size, len(order))])
-	}
-	return out
-}
-
 // logitsOf runs inference on examples in batches of at most batchSize
-// examples of similar length.
+// examples of similar length (data.InferenceBatches).
 func logitsOf(m *model.Model, exs []example, batchSize int) ([][]float32, error) {
 	out := make([][]float32, len(exs))
-	for _, idx := range evalBatches(exs, batchSize) {
+	lengths := make([]int, len(exs))
+	for i, ex := range exs {
+		lengths[i] = len(ex.ids)
+	}
+	for _, idx := range data.InferenceBatches(lengths, batchSize) {
 		b, _ := microBatch(exs, idx, model.SingleLabel, m.PadID())
 		logits, err := m.Forward(b)
 		if err != nil {

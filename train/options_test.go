@@ -199,18 +199,6 @@ func TestSaveTotalLimit(t *testing.T) {
 	}
 }
 
-func TestEvalBatches(t *testing.T) {
-	lengths := []int{5, 2, 9, 1, 7, 3, 4}
-	exs := make([]example, len(lengths))
-	for i, n := range lengths {
-		exs[i].ids = make([]int, n)
-	}
-	got := evalBatches(exs, 3)
-	if fmt.Sprint(got) != "[[3 1 5] [6 0 4] [2]]" {
-		t.Fatalf("batches %v, want batches of 3 by increasing length", got)
-	}
-}
-
 func TestLoggingDirHoldsTensorBoardEvents(t *testing.T) {
 	path := writeData(t, 4)
 	logDir := filepath.Join(t.TempDir(), "runs")
