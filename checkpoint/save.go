@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/safetensors"
 )
 
@@ -51,7 +52,7 @@ func Save(dir string, cfg *Config, tensors []*Tensor, tokenizerFiles []string) e
 			return fmt.Errorf("save %s: tokenizer file: %w", dir, err)
 		}
 	}
-	err = safetensors.AtomicWrite(filepath.Join(dir, ConfigName), func(w io.Writer) error {
+	err = atomicfile.Write(filepath.Join(dir, ConfigName), func(w io.Writer) error {
 		_, err := w.Write(cfgJSON)
 		return err
 	})
@@ -79,7 +80,7 @@ func copyFileAtomic(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return safetensors.AtomicWrite(dst, func(w io.Writer) error {
+	return atomicfile.Write(dst, func(w io.Writer) error {
 		_, err := io.Copy(w, in)
 		return err
 	})

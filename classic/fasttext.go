@@ -11,6 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/tensor"
 )
 
 // EOS is the end-of-line token that fastText appends to every line.
@@ -84,11 +87,11 @@ type FastText struct {
 	Words []string
 	// LabelNames are the class names by id.
 	LabelNames []string
-	// In is the input embedding table [len(Words)+Bucket, Dim].
-	In []float32
-	// Out is the output layer [labels, Dim]: one row per label for softmax
-	// and ova, one per inner node of the Huffman tree for hs.
-	Out []float32
+	// In is the input embedding table "input" [len(Words)+Bucket, Dim].
+	In *nn.Param
+	// Out is the output layer "output" [labels, Dim]: one row per label for
+	// softmax and ova, one per inner node of the Huffman tree for hs.
+	Out *nn.Param
 	// LabelCounts are the training counts of the labels (they shape the
 	// Huffman tree of hs).
 	LabelCounts []int64
@@ -141,37 +144,22 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	if cfg.WordNgrams <= 1 && cfg.Maxn == 0 {
 		cfg.Bucket = 0 // as fastText: no hashed features, no buckets
 	}
-	counts := map[string]int64{}
-	var order []string
-	for _, d := range docs {
-		for _, w := range d {
-			if counts[w] == 0 {
-				order = append(order, w)
-			}
-			counts[w]++
-		}
-	}
+	counts, order := countWords(docs)
 	if counts[EOS] == 0 {
 		order = append(order, EOS)
 	}
 	counts[EOS] += int64(len(docs))
-	var words []string
-	for _, w := range order {
-		if counts[w] >= int64(cfg.MinCount) || w == EOS {
-			words = append(words, w)
-		}
-	}
-	slices.SortStableFunc(words, func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
+	words := slices.DeleteFunc(order, func(w string) bool { return counts[w] < int64(cfg.MinCount) && w != EOS })
+	sortByCount(words, counts)
 	m := &FastText{Config: cfg, Words: words, LabelNames: labelNames, LabelCounts: make([]int64, len(labelNames))}
 	for _, ls := range labels {
 		for _, l := range ls {
 			m.LabelCounts[l]++
 		}
 	}
-	rows := len(words) + cfg.Bucket
-	m.In = make([]float32, rows*cfg.Dim)
-	initUniform(m.In, 1/float32(cfg.Dim), seed, 8)
-	m.Out = make([]float32, m.outRows()*cfg.Dim)
+	m.In = nn.NewParam("input", len(words)+cfg.Bucket, cfg.Dim)
+	initUniform(m.In.W, 1/float32(cfg.Dim), seed, 8)
+	m.Out = nn.NewParam("output", m.outRows(), cfg.Dim)
 	if err := m.init(); err != nil {
 		return nil, err
 	}
@@ -214,14 +202,17 @@ func (m *FastText) outRows() int {
 	return len(m.LabelNames)
 }
 
+// params lists the weights: In and Out.
+func (m *FastText) params() []*nn.Param { return []*nn.Param{m.In, m.Out} }
+
 // init derives the lookup tables from Words, LabelCounts and Config.
 func (m *FastText) init() error {
 	cfg := m.Config
-	if len(m.In) != (len(m.Words)+cfg.Bucket)*cfg.Dim {
-		return fmt.Errorf("fasttext: input matrix has %d values, want (%d words + %d buckets) × %d", len(m.In), len(m.Words), cfg.Bucket, cfg.Dim)
+	if len(m.In.W) != (len(m.Words)+cfg.Bucket)*cfg.Dim {
+		return fmt.Errorf("fasttext: input matrix has %d values, want (%d words + %d buckets) × %d", len(m.In.W), len(m.Words), cfg.Bucket, cfg.Dim)
 	}
-	if len(m.Out) != m.outRows()*cfg.Dim {
-		return fmt.Errorf("fasttext: output matrix has %d values, want %d × %d", len(m.Out), m.outRows(), cfg.Dim)
+	if len(m.Out.W) != m.outRows()*cfg.Dim {
+		return fmt.Errorf("fasttext: output matrix has %d values, want %d × %d", len(m.Out.W), m.outRows(), cfg.Dim)
 	}
 	m.wordIndex = make(map[string]int32, len(m.Words))
 	m.subwords = make([][]int32, len(m.Words))
@@ -333,13 +324,13 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 
 // hidden sets h to the mean of the input rows ids.
 func (m *FastText) hidden(h []float32, ids []int32) {
-	d := m.Config.Dim
+	d, in := m.Config.Dim, m.In.W
 	clear(h)
 	for _, id := range ids {
-		axpy(1, m.In[int(id)*d:int(id+1)*d], h)
+		tensor.AxpySerial(1, in[int(id)*d:int(id+1)*d], h)
 	}
 	if len(ids) > 0 {
-		scale(1/float32(len(ids)), h)
+		tensor.ScaleSerial(1/float32(len(ids)), h)
 	}
 }
 
@@ -370,24 +361,31 @@ func ftSigmoid(x float32) float32 {
 	return sigmoidTable[int64((x+maxSigmoid)*sigmoidTableSize/maxSigmoid/2)]
 }
 
+// outputs sets out[i] to the dot product of output row i and h, for
+// i < len(out).
+func (m *FastText) outputs(out, h []float32) {
+	d, w := m.Config.Dim, m.Out.W
+	for i := range out {
+		out[i] = tensor.Dot(w[i*d:(i+1)*d], h)
+	}
+}
+
 // Scores returns the probability of each label for a tokenized text
 // (softmax and hs: a distribution; ova: independent sigmoids).
 func (m *FastText) Scores(tokens []string) []float32 {
-	d := m.Config.Dim
 	ids := m.Features(tokens, nil)
-	h := make([]float32, d)
+	h := make([]float32, m.Config.Dim)
 	m.hidden(h, ids)
 	k := len(m.LabelNames)
 	out := make([]float32, k)
 	switch m.Config.Loss {
 	case LossSoftmax:
-		for i := 0; i < k; i++ {
-			out[i] = dot(m.Out[i*d:(i+1)*d], h)
-		}
-		softmaxInPlace(out)
+		m.outputs(out, h)
+		tensor.Softmax(out, out, 1, k)
 	case LossOVA:
-		for i := 0; i < k; i++ {
-			out[i] = ftSigmoid(dot(m.Out[i*d:(i+1)*d], h))
+		m.outputs(out, h)
+		for i, v := range out {
+			out[i] = ftSigmoid(v)
 		}
 	case LossHS:
 		if k == 1 {
@@ -395,10 +393,9 @@ func (m *FastText) Scores(tokens []string) []float32 {
 			break
 		}
 		inner := make([]float32, k-1)
-		for i := range inner {
-			// fastText's hs prediction uses the exact sigmoid.
-			inner[i] = 1 / (1 + float32(math.Exp(-float64(dot(m.Out[i*d:(i+1)*d], h)))))
-		}
+		m.outputs(inner, h)
+		// fastText's hs prediction uses the exact sigmoid.
+		tensor.Sigmoid(inner, inner)
 		for l := 0; l < k; l++ {
 			p := float32(1)
 			for j, n := range m.paths[l] {
@@ -412,21 +409,6 @@ func (m *FastText) Scores(tokens []string) []float32 {
 		}
 	}
 	return out
-}
-
-func softmaxInPlace(x []float32) {
-	mx := x[0]
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	var s float32
-	for i, v := range x {
-		x[i] = float32(math.Exp(float64(v - mx)))
-		s += x[i]
-	}
-	for i := range x {
-		x[i] /= s
-	}
 }
 
 // TrainOptions are the settings of a training run shared by the classic
@@ -459,15 +441,7 @@ type ftWorker struct {
 // label; it accumulates the hidden gradient in w.grad and returns the loss.
 func (w *ftWorker) binaryLogistic(i int, label bool, lr float32) float64 {
 	d := w.m.Config.Dim
-	row := w.m.Out[i*d : (i+1)*d]
-	score := ftSigmoid(dot(row, w.hidden))
-	var y float32
-	if label {
-		y = 1
-	}
-	alpha := lr * (y - score)
-	axpy(alpha, row, w.grad)
-	axpy(alpha, w.hidden, row)
+	score := binaryLogistic(w.m.Out.W[i*d:(i+1)*d], w.hidden, w.grad, label, lr)
 	if label {
 		return -math.Log(float64(max(score, 1e-5)))
 	}
@@ -490,19 +464,14 @@ func (w *ftWorker) update(ids []int32, labels []int, lr float32) {
 		if len(labels) > 1 {
 			target = labels[w.rng.IntN(len(labels))]
 		}
-		for i := 0; i < k; i++ {
-			w.out[i] = dot(m.Out[i*d:(i+1)*d], w.hidden)
-		}
-		softmaxInPlace(w.out[:k])
-		for i := 0; i < k; i++ {
+		m.outputs(w.out, w.hidden)
+		tensor.Softmax(w.out, w.out, 1, k)
+		for i, p := range w.out {
 			var y float32
 			if i == target {
 				y = 1
 			}
-			alpha := lr * (y - w.out[i])
-			row := m.Out[i*d : (i+1)*d]
-			axpy(alpha, row, w.grad)
-			axpy(alpha, w.hidden, row)
+			sgdRow(lr*(y-p), m.Out.W[i*d:(i+1)*d], w.hidden, w.grad)
 		}
 		w.loss -= math.Log(float64(max(w.out[target], 1e-5)))
 	case LossOVA:
@@ -519,9 +488,9 @@ func (w *ftWorker) update(ids []int32, labels []int, lr float32) {
 		}
 	}
 	w.nexamples++
-	scale(1/float32(len(ids)), w.grad)
+	tensor.ScaleSerial(1/float32(len(ids)), w.grad)
 	for _, id := range ids {
-		axpy(1, w.grad, m.In[int(id)*d:int(id+1)*d])
+		tensor.AxpySerial(1, w.grad, m.In.W[int(id)*d:int(id+1)*d])
 	}
 }
 
@@ -549,7 +518,6 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	budget := total * int64(epochs)
 	var tokenCount atomic.Int64
 	workers := make([]*ftWorker, threads)
-	var wg sync.WaitGroup
 	start := time.Now()
 	done := make(chan struct{})
 	if opt.Log != nil {
@@ -572,30 +540,13 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	for i, d := range docs {
 		feats[i] = m.Features(d, nil)
 	}
-	for t := 0; t < threads; t++ {
-		w := &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
-		workers[t] = w
-		wg.Add(1)
-		go func(t int) {
-			defer wg.Done()
-			i := t * len(docs) / threads
-			var local int64
-			for tokenCount.Load() < budget {
-				progress := float64(tokenCount.Load()) / float64(budget)
-				lr := float32(opt.LR * (1 - progress))
-				w.update(feats[i], labels[i], lr)
-				local += ntok[i]
-				if local > int64(m.Config.LRUpdateRate) {
-					tokenCount.Add(local)
-					local = 0
-				}
-				if i++; i == len(docs) {
-					i = 0
-				}
-			}
-		}(t)
+	for t := range workers {
+		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
 	}
-	wg.Wait()
+	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
+		workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
+		return ntok[i]
+	})
 	close(done)
 	if opt.Log != nil {
 		var loss float64
@@ -607,53 +558,4 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 		fmt.Fprintf(opt.Log, "\rprogress 100.0%%  avg loss %.6f  %d updates in %s\n", loss/float64(max(n, 1)), n, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
-}
-
-// Short vector helpers for the rows of classic models (dim ~100): plain
-// loops, unrolled, without the goroutine split of package tensor's kernels,
-// which is meant for long vectors.
-
-// axpy sets y += alpha·x.
-func axpy(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		xs, ys := x[i:i+8:i+8], y[i:i+8:i+8]
-		ys[0] += alpha * xs[0]
-		ys[1] += alpha * xs[1]
-		ys[2] += alpha * xs[2]
-		ys[3] += alpha * xs[3]
-		ys[4] += alpha * xs[4]
-		ys[5] += alpha * xs[5]
-		ys[6] += alpha * xs[6]
-		ys[7] += alpha * xs[7]
-	}
-	for ; i < len(x); i++ {
-		y[i] += alpha * x[i]
-	}
-}
-
-// dot returns x·y.
-func dot(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
-		s0 += xs[0] * ys[0]
-		s1 += xs[1] * ys[1]
-		s2 += xs[2] * ys[2]
-		s3 += xs[3] * ys[3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// scale sets x *= alpha.
-func scale(alpha float32, x []float32) {
-	for i := range x {
-		x[i] *= alpha
-	}
 }

@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"unsafe"
+
+	"github.com/textclf/textclf/nn"
 )
 
 const (
@@ -48,21 +52,35 @@ func (b *binReader) cstring() string {
 	return s[:len(s)-1]
 }
 
-// matrix reads a dense fastText matrix [m, n].
-func (b *binReader) matrix(what string, maxSize int64) ([]float32, int, int) {
+// matrix reads a dense fastText matrix [m, n] as the parameter name.
+func (b *binReader) matrix(name string, maxSize int64) *nn.Param {
 	m, n := b.i64(), b.i64()
 	if b.err != nil {
-		return nil, 0, 0
+		return nil
 	}
 	if m < 0 || n < 0 || (n > 0 && m > maxSize/n) {
-		b.err = fmt.Errorf("%s matrix: bad shape %d × %d", what, m, n)
-		return nil, 0, 0
+		b.err = fmt.Errorf("%s matrix: bad shape %d × %d", name, m, n)
+		return nil
 	}
-	x := make([]float32, m*n)
-	if b.err == nil {
-		b.err = readFloats(b.r, x)
+	p := &nn.Param{Name: name, Shape: []int{int(m), int(n)}, W: make([]float32, m*n)}
+	b.err = readFloats(b.r, p.W)
+	return p
+}
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// readFloats fills x from little-endian float32 data (fastText's and
+// word2vec's binary files), straight into x's memory on little-endian
+// machines.
+func readFloats(r io.Reader, x []float32) error {
+	if !littleEndian {
+		return binary.Read(r, binary.LittleEndian, x)
 	}
-	return x, int(m), int(n)
+	if len(x) == 0 {
+		return nil
+	}
+	_, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)))
+	return err
 }
 
 // ReadFastTextBin reads a supervised model saved by fastText (its .bin file,
@@ -137,23 +155,22 @@ func readFastTextBin(r *bufio.Reader, fileSize int64) (*Classifier, error) {
 	if q := b.u8(); b.err == nil && q != 0 {
 		return nil, errors.New("quantized models are not supported")
 	}
-	var rows, cols int
-	m.In, rows, cols = b.matrix("input", fileSize/4)
-	if b.err == nil && (rows != int(nwords)+int(bucket) || cols != int(dim)) {
-		return nil, fmt.Errorf("input matrix is %d × %d, want %d × %d", rows, cols, int(nwords)+int(bucket), dim)
+	m.In = b.matrix("input", fileSize/4)
+	if want := []int{int(nwords) + int(bucket), int(dim)}; b.err == nil && !slices.Equal(m.In.Shape, want) {
+		return nil, fmt.Errorf("input matrix is %d × %d, want %d × %d", m.In.Shape[0], m.In.Shape[1], want[0], want[1])
 	}
 	if q := b.u8(); b.err == nil && q != 0 {
 		return nil, errors.New("quantized models are not supported")
 	}
-	m.Out, rows, cols = b.matrix("output", fileSize/4)
+	m.Out = b.matrix("output", fileSize/4)
 	if b.err != nil {
 		if b.err == io.EOF {
 			b.err = io.ErrUnexpectedEOF
 		}
 		return nil, b.err
 	}
-	if rows != m.outRows() || cols != int(dim) {
-		return nil, fmt.Errorf("output matrix is %d × %d, want %d × %d", rows, cols, m.outRows(), dim)
+	if want := []int{m.outRows(), int(dim)}; !slices.Equal(m.Out.Shape, want) {
+		return nil, fmt.Errorf("output matrix is %d × %d, want %d × %d", m.Out.Shape[0], m.Out.Shape[1], want[0], want[1])
 	}
 	if err := m.init(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/nn"
 )
 
 // Architectures of classic models.
@@ -90,21 +91,15 @@ func (c *Classifier) Save(dir string) error {
 		return err
 	}
 	var words []string
-	ws := Weights{}
+	var params []*nn.Param
 	switch {
 	case c.ft != nil:
-		words = c.ft.Words
-		d := c.ft.Config.Dim
-		ws["input"] = Tensor{Shape: []int{len(c.ft.In) / d, d}, Data: c.ft.In}
-		ws["output"] = Tensor{Shape: []int{len(c.ft.Out) / d, d}, Data: c.ft.Out}
+		words, params = c.ft.Words, c.ft.params()
 		cfg := c.ft.Config
 		c.Config.FastText = &cfg
 		c.Config.LabelCounts = c.ft.LabelCounts
 	case c.nn != nil:
-		words = c.nn.Words
-		for _, p := range c.nn.params() {
-			ws[p.Name] = Tensor{Shape: p.Shape, Data: p.W}
-		}
+		words, params = c.nn.Words, c.nn.params()
 		cfg := c.nn.Config
 		c.Config.NN = &cfg
 	default:
@@ -115,7 +110,7 @@ func (c *Classifier) Save(dir string) error {
 			return fmt.Errorf("save: vocabulary word %q cannot be written one per line", w)
 		}
 	}
-	if err := WriteWeights(filepath.Join(dir, WeightsFile), ws); err != nil {
+	if err := writeWeights(filepath.Join(dir, WeightsFile), params); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(filepath.Join(dir, VocabFile), func(w io.Writer) error {
@@ -175,10 +170,6 @@ func Load(dir string) (*Classifier, error) {
 		words = nil
 	}
 	wpath := filepath.Join(dir, WeightsFile)
-	ws, err := ReadWeights(wpath)
-	if err != nil {
-		return nil, err
-	}
 	c := &Classifier{Config: *cfg}
 	switch cfg.Arch {
 	case ArchFastText:
@@ -193,10 +184,9 @@ func Load(dir string) (*Classifier, error) {
 		if len(m.LabelCounts) != len(cfg.Labels) {
 			m.LabelCounts = make([]int64, len(cfg.Labels))
 		}
-		if m.In, err = ws.get(wpath, "input", (len(words)+fc.Bucket)*fc.Dim); err != nil {
-			return nil, err
-		}
-		if m.Out, err = ws.get(wpath, "output", m.outRows()*fc.Dim); err != nil {
+		m.In = &nn.Param{Name: "input", Shape: []int{len(words) + fc.Bucket, fc.Dim}}
+		m.Out = &nn.Param{Name: "output", Shape: []int{m.outRows(), fc.Dim}}
+		if err := readWeights(wpath, m.params()); err != nil {
 			return nil, err
 		}
 		if err := m.init(); err != nil {
@@ -207,16 +197,12 @@ func Load(dir string) (*Classifier, error) {
 		if cfg.NN == nil {
 			return nil, fmt.Errorf("%s: no \"nn\" section", cpath)
 		}
-		m, err := newNNModel(*cfg.NN, cfg.Arch, words, len(cfg.Labels), 0)
+		m, err := nnShapes(*cfg.NN, cfg.Arch, words, len(cfg.Labels))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cpath, err)
 		}
-		for _, p := range m.params() {
-			w, err := ws.get(wpath, p.Name, len(p.W))
-			if err != nil {
-				return nil, err
-			}
-			copy(p.W, w)
+		if err := readWeights(wpath, m.params()); err != nil {
+			return nil, err
 		}
 		c.nn = m
 	default:

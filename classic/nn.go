@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/tensor"
 )
 
@@ -48,27 +49,11 @@ func DefaultNNConfig() NNConfig {
 	return NNConfig{Dim: 100, MinCount: 1, Filters: 100, Widths: []int{3, 4, 5}, Hidden: 128, Pool: PoolMax, Dropout: 0.5, MaxLen: 256}
 }
 
-// Param is a named parameter with its gradient, both flat row-major.
-type Param struct {
-	// Name is the PyTorch-style parameter name.
-	Name string
-	// Shape lists the dimensions.
-	Shape []int
-	// W holds the values and G a gradient buffer of the same size.
-	W, G []float32
-}
-
-func newParam(name string, shape ...int) *Param {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	return &Param{Name: name, Shape: shape, W: make([]float32, n), G: make([]float32, n)}
-}
-
 // NNModel is a TextCNN or BiLSTM classifier over word embeddings. Its
 // parameters are named as PyTorch's nn.Embedding, nn.Conv1d-like convs,
-// nn.LSTM (gate order i, f, g, o) and nn.Linear would name them.
+// nn.LSTM (gate order i, f, g, o) and nn.Linear would name them. During
+// training each parameter's Grad holds the mean gradient of the last batch,
+// except the embedding's, whose touched rows are kept sparsely.
 type NNModel struct {
 	// Config holds the hyper-parameters.
 	Config NNConfig
@@ -81,16 +66,16 @@ type NNModel struct {
 
 	wordIndex map[string]int32
 	// Emb is embedding.weight [V, Dim].
-	Emb *Param
+	Emb *nn.Param
 	// Convs are convs.i.weight [Filters, width*Dim] (TextCNN).
-	Convs []*Param
+	Convs []*nn.Param
 	// ConvBias are convs.i.bias [Filters] (TextCNN).
-	ConvBias []*Param
+	ConvBias []*nn.Param
 	// LSTM holds, per direction (forward, reverse), weight_ih [4H, Dim],
 	// weight_hh [4H, H], bias_ih [4H] and bias_hh [4H] (BiLSTM).
-	LSTM [2][4]*Param
+	LSTM [2][4]*nn.Param
 	// FC is fc.weight [K, features] and FCB fc.bias [K].
-	FC, FCB *Param
+	FC, FCB *nn.Param
 }
 
 func (m *NNModel) features() int {
@@ -101,8 +86,8 @@ func (m *NNModel) features() int {
 }
 
 // params lists the parameters in a fixed order.
-func (m *NNModel) params() []*Param {
-	ps := []*Param{m.Emb}
+func (m *NNModel) params() []*nn.Param {
+	ps := []*nn.Param{m.Emb}
 	for i := range m.Convs {
 		ps = append(ps, m.Convs[i], m.ConvBias[i])
 	}
@@ -114,7 +99,49 @@ func (m *NNModel) params() []*Param {
 	return append(ps, m.FC, m.FCB)
 }
 
+// newNNModel returns a model with freshly initialised weights: embeddings
+// from N(0, 0.1²), the other parameters uniform in ±1/√fan-in as PyTorch
+// initialises them.
 func newNNModel(cfg NNConfig, arch string, words []string, k int, seed uint64) (*NNModel, error) {
+	m, err := nnShapes(cfg, arch, words, k)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	uniform := func(a float64, ps ...*nn.Param) {
+		for _, p := range ps {
+			p.W = make([]float32, numel(p.Shape))
+			for i := range p.W {
+				p.W[i] = float32((2*rng.Float64() - 1) * a)
+			}
+		}
+	}
+	m.Emb.W = make([]float32, numel(m.Emb.Shape))
+	m.Emb.InitNormal(rng, 0.1)
+	for i, c := range m.Convs {
+		uniform(1/math.Sqrt(float64(c.Shape[1])), c, m.ConvBias[i]) // fan-in width·Dim
+	}
+	if arch == ArchBiLSTM {
+		for d := range m.LSTM {
+			uniform(1/math.Sqrt(float64(m.Config.Hidden)), m.LSTM[d][:]...)
+		}
+	}
+	uniform(1/math.Sqrt(float64(m.features())), m.FC, m.FCB)
+	return m, nil
+}
+
+// numel is the number of values of a tensor of the given shape.
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// nnShapes checks the configuration and returns a model whose parameters
+// have their names and shapes but no values yet.
+func nnShapes(cfg NNConfig, arch string, words []string, k int) (*NNModel, error) {
 	if cfg.Dim < 1 || k < 1 || len(words) < 1 {
 		return nil, fmt.Errorf("%s: bad sizes (dim %d, %d labels, %d words)", arch, cfg.Dim, k, len(words))
 	}
@@ -134,16 +161,8 @@ func newNNModel(cfg NNConfig, arch string, words []string, k int, seed uint64) (
 		}
 		m.wordIndex[w] = int32(i)
 	}
-	rng := rand.New(rand.NewPCG(seed, 7))
-	uniform := func(p *Param, a float64) {
-		for i := range p.W {
-			p.W[i] = float32((2*rng.Float64() - 1) * a)
-		}
-	}
-	m.Emb = newParam("embedding.weight", len(words), cfg.Dim)
-	for i := range m.Emb.W {
-		m.Emb.W[i] = float32(rng.NormFloat64() * 0.1)
-	}
+	shaped := func(name string, shape ...int) *nn.Param { return &nn.Param{Name: name, Shape: shape} }
+	m.Emb = shaped("embedding.weight", len(words), cfg.Dim)
 	switch arch {
 	case ArchTextCNN:
 		if cfg.Filters < 1 || len(cfg.Widths) == 0 {
@@ -153,12 +172,8 @@ func newNNModel(cfg NNConfig, arch string, words []string, k int, seed uint64) (
 			if w < 1 {
 				return nil, fmt.Errorf("textcnn: bad filter width %d", w)
 			}
-			c := newParam(fmt.Sprintf("convs.%d.weight", i), cfg.Filters, w*cfg.Dim)
-			uniform(c, 1/math.Sqrt(float64(w*cfg.Dim)))
-			b := newParam(fmt.Sprintf("convs.%d.bias", i), cfg.Filters)
-			uniform(b, 1/math.Sqrt(float64(w*cfg.Dim)))
-			m.Convs = append(m.Convs, c)
-			m.ConvBias = append(m.ConvBias, b)
+			m.Convs = append(m.Convs, shaped(fmt.Sprintf("convs.%d.weight", i), cfg.Filters, w*cfg.Dim))
+			m.ConvBias = append(m.ConvBias, shaped(fmt.Sprintf("convs.%d.bias", i), cfg.Filters))
 		}
 	case ArchBiLSTM:
 		if cfg.Hidden < 1 {
@@ -168,26 +183,19 @@ func newNNModel(cfg NNConfig, arch string, words []string, k int, seed uint64) (
 			return nil, fmt.Errorf("bilstm: pool must be max or mean, got %q", cfg.Pool)
 		}
 		h := cfg.Hidden
-		a := 1 / math.Sqrt(float64(h))
 		for d, suffix := range []string{"", "_reverse"} {
-			m.LSTM[d] = [4]*Param{
-				newParam("lstm.weight_ih_l0"+suffix, 4*h, cfg.Dim),
-				newParam("lstm.weight_hh_l0"+suffix, 4*h, h),
-				newParam("lstm.bias_ih_l0"+suffix, 4*h),
-				newParam("lstm.bias_hh_l0"+suffix, 4*h),
-			}
-			for _, p := range m.LSTM[d] {
-				uniform(p, a)
+			m.LSTM[d] = [4]*nn.Param{
+				shaped("lstm.weight_ih_l0"+suffix, 4*h, cfg.Dim),
+				shaped("lstm.weight_hh_l0"+suffix, 4*h, h),
+				shaped("lstm.bias_ih_l0"+suffix, 4*h),
+				shaped("lstm.bias_hh_l0"+suffix, 4*h),
 			}
 		}
 	default:
 		return nil, fmt.Errorf("unknown arch %q", arch)
 	}
-	nf := m.features()
-	m.FC = newParam("fc.weight", k, nf)
-	uniform(m.FC, 1/math.Sqrt(float64(nf)))
-	m.FCB = newParam("fc.bias", k)
-	uniform(m.FCB, 1/math.Sqrt(float64(nf)))
+	m.FC = shaped("fc.weight", k, m.features())
+	m.FCB = shaped("fc.bias", k)
 	return m, nil
 }
 
@@ -209,19 +217,19 @@ func (m *NNModel) ids(toks []string) []int32 {
 // grads holds one worker's gradients: dense for every parameter but the
 // embedding, whose touched rows are kept sparsely.
 type grads struct {
-	dense map[*Param][]float32
+	dense map[*nn.Param][]float32
 	emb   map[int32][]float32
 }
 
 func (m *NNModel) newGrads() *grads {
-	g := &grads{dense: map[*Param][]float32{}, emb: map[int32][]float32{}}
+	g := &grads{dense: map[*nn.Param][]float32{}, emb: map[int32][]float32{}}
 	for _, p := range m.params()[1:] {
 		g.dense[p] = make([]float32, len(p.W))
 	}
 	return g
 }
 
-func (g *grads) of(p *Param) []float32 { return g.dense[p] }
+func (g *grads) of(p *nn.Param) []float32 { return g.dense[p] }
 
 func (g *grads) embRow(id int32, dim int) []float32 {
 	r, ok := g.emb[id]
@@ -311,7 +319,7 @@ func (m *NNModel) embBackward(ids []int32, dx []float32, g *grads) {
 	}
 	e := m.Config.Dim
 	for i, id := range ids {
-		axpy(1, dx[i*e:(i+1)*e], g.embRow(id, e))
+		tensor.AxpySerial(1, dx[i*e:(i+1)*e], g.embRow(id, e))
 	}
 }
 
@@ -323,10 +331,6 @@ type lstmCache struct {
 	h     []float32 // [T, H] hidden states
 }
 
-func sigmoid32(x float32) float32 { return 1 / (1 + float32(math.Exp(-float64(x)))) }
-
-func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
-
 // lstmForward runs one LSTM direction over x [T, E].
 func (m *NNModel) lstmForward(d int, x []float32, c *lstmCache) {
 	e, h := m.Config.Dim, m.Config.Hidden
@@ -337,7 +341,7 @@ func (m *NNModel) lstmForward(d int, x []float32, c *lstmCache) {
 	c.c, c.tc, c.h = make([]float32, t*h), make([]float32, t*h), make([]float32, t*h)
 	for s := 0; s < t; s++ {
 		copy(c.gates[s*4*h:], p[2].W)
-		axpy(1, p[3].W, c.gates[s*4*h:(s+1)*4*h])
+		tensor.AxpySerial(1, p[3].W, c.gates[s*4*h:(s+1)*4*h])
 	}
 	tensor.Sgemm(false, true, t, 4*h, e, 1, x, e, p[0].W, e, 1, c.gates, 4*h)
 	for s := 0; s < t; s++ {
@@ -345,16 +349,21 @@ func (m *NNModel) lstmForward(d int, x []float32, c *lstmCache) {
 		if s > 0 {
 			tensor.Sgemm(false, true, 1, 4*h, h, 1, c.h[(s-1)*h:], h, p[1].W, h, 1, gs, 4*h)
 		}
-		for j := 0; j < h; j++ {
-			i, f, g, o := sigmoid32(gs[j]), sigmoid32(gs[h+j]), tanh32(gs[2*h+j]), sigmoid32(gs[3*h+j])
-			gs[j], gs[h+j], gs[2*h+j], gs[3*h+j] = i, f, g, o
-			cv := i * g
+		tensor.Sigmoid(gs[:2*h], gs[:2*h]) // i, f
+		tensor.Tanh(gs[2*h:3*h], gs[2*h:3*h])
+		tensor.Sigmoid(gs[3*h:], gs[3*h:]) // o
+		i, f, g, o := gs[:h], gs[h:2*h], gs[2*h:3*h], gs[3*h:]
+		cs := c.c[s*h : (s+1)*h]
+		for j := range cs {
+			cs[j] = i[j] * g[j]
 			if s > 0 {
-				cv += f * c.c[(s-1)*h+j]
+				cs[j] += f[j] * c.c[(s-1)*h+j]
 			}
-			c.c[s*h+j] = cv
-			c.tc[s*h+j] = tanh32(cv)
-			c.h[s*h+j] = o * c.tc[s*h+j]
+		}
+		tc := c.tc[s*h : (s+1)*h]
+		tensor.Tanh(tc, cs)
+		for j, v := range tc {
+			c.h[s*h+j] = o[j] * v
 		}
 	}
 }
@@ -470,7 +479,7 @@ func (m *NNModel) backwardLSTM(ids []int32, c *bilstmCache, dfeat []float32, g *
 	dxf := m.lstmBackward(0, &c.dir[0], dhf, g)
 	dxb := m.lstmBackward(1, &c.dir[1], dhb, g)
 	for i := 0; i < t; i++ {
-		axpy(1, dxb[(t-1-i)*e:(t-i)*e], dxf[i*e:(i+1)*e])
+		tensor.AxpySerial(1, dxb[(t-1-i)*e:(t-i)*e], dxf[i*e:(i+1)*e])
 	}
 	m.embBackward(ids, dxf, g)
 }
@@ -480,7 +489,7 @@ func (m *NNModel) logits(feat []float32) []float32 {
 	nf := m.features()
 	out := make([]float32, m.K)
 	for k := 0; k < m.K; k++ {
-		out[k] = m.FCB.W[k] + dot(m.FC.W[k*nf:(k+1)*nf], feat)
+		out[k] = m.FCB.W[k] + tensor.Dot(m.FC.W[k*nf:(k+1)*nf], feat)
 	}
 	return out
 }
@@ -496,14 +505,18 @@ func (m *NNModel) Scores(toks []string) []float32 {
 		feat = m.forwardLSTM(ids, &bilstmCache{})
 	}
 	out := m.logits(feat)
-	if m.Config.MultiLabel {
-		for i := range out {
-			out[i] = sigmoid32(out[i])
-		}
-	} else {
-		softmaxInPlace(out)
-	}
+	m.probabilities(out)
 	return out
+}
+
+// probabilities turns logits into scores in place: independent sigmoids
+// for multi-label models, a softmax otherwise.
+func (m *NNModel) probabilities(logits []float32) {
+	if m.Config.MultiLabel {
+		tensor.Sigmoid(logits, logits)
+	} else {
+		tensor.Softmax(logits, logits, 1, len(logits))
+	}
 }
 
 // lossGrad runs one example forward and backward, accumulating gradients in
@@ -524,11 +537,11 @@ func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) 
 		}
 	}
 	out := m.logits(feat)
+	m.probabilities(out)
 	dlog := make([]float32, m.K)
 	var loss float64
 	if m.Config.MultiLabel {
-		for k := range out {
-			p := sigmoid32(out[k])
+		for k, p := range out {
 			var y float32
 			if slices.Contains(labels, k) {
 				y = 1
@@ -537,7 +550,6 @@ func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) 
 			loss -= float64(y)*math.Log(math.Max(float64(p), 1e-12)) + float64(1-y)*math.Log(math.Max(float64(1-p), 1e-12))
 		}
 	} else {
-		softmaxInPlace(out)
 		copy(dlog, out)
 		dlog[labels[0]] -= 1
 		loss = -math.Log(math.Max(float64(out[labels[0]]), 1e-12))
@@ -547,8 +559,8 @@ func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) 
 	dFC, dFCB := g.of(m.FC), g.of(m.FCB)
 	for k := 0; k < m.K; k++ {
 		dFCB[k] += dlog[k]
-		axpy(dlog[k], feat, dFC[k*nf:(k+1)*nf])
-		axpy(dlog[k], m.FC.W[k*nf:(k+1)*nf], dfeat)
+		tensor.AxpySerial(dlog[k], feat, dFC[k*nf:(k+1)*nf])
+		tensor.AxpySerial(dlog[k], m.FC.W[k*nf:(k+1)*nf], dfeat)
 	}
 	if mask != nil {
 		for i := range dfeat {

@@ -1,27 +1,27 @@
 package classic
 
 import (
-	"cmp"
 	"fmt"
-	"github.com/textclf/textclf/metrics"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/metrics"
+	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/tensor"
 )
 
 // adam holds Adam's moments for every parameter.
 type adam struct {
 	lr, b1, b2, eps float64
 	step            int
-	m, v            map[*Param][]float32
+	m, v            map[*nn.Param][]float32
 }
 
-func newAdam(lr float64, ps []*Param) *adam {
-	a := &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: map[*Param][]float32{}, v: map[*Param][]float32{}}
+func newAdam(lr float64, ps []*nn.Param) *adam {
+	a := &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: map[*nn.Param][]float32{}, v: map[*nn.Param][]float32{}}
 	for _, p := range ps {
 		a.m[p] = make([]float32, len(p.W))
 		a.v[p] = make([]float32, len(p.W))
@@ -30,7 +30,7 @@ func newAdam(lr float64, ps []*Param) *adam {
 }
 
 // update applies one Adam step to p.W[lo:hi] with gradient g (len hi-lo).
-func (a *adam) update(p *Param, lo int, g []float32) {
+func (a *adam) update(p *nn.Param, lo int, g []float32) {
 	c1 := 1 - math.Pow(a.b1, float64(a.step))
 	c2 := 1 - math.Pow(a.b2, float64(a.step))
 	lr := float32(a.lr * math.Sqrt(c2) / c1)
@@ -46,23 +46,14 @@ func (a *adam) update(p *Param, lo int, g []float32) {
 // buildVocab returns UNK followed by the words seen at least minCount times,
 // most frequent first.
 func buildVocab(docs [][]string, minCount int) []string {
-	counts := map[string]int{}
-	var order []string
-	for _, d := range docs {
-		for _, w := range d {
-			if counts[w] == 0 {
-				order = append(order, w)
-			}
-			counts[w]++
-		}
-	}
+	counts, order := countWords(docs)
 	words := []string{UNK}
 	for _, w := range order {
-		if counts[w] >= max(minCount, 1) && w != UNK {
+		if counts[w] >= int64(max(minCount, 1)) && w != UNK {
 			words = append(words, w)
 		}
 	}
-	slices.SortStableFunc(words[1:], func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
+	sortByCount(words[1:], counts)
 	return words
 }
 
@@ -166,26 +157,26 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				}(t, batch[lo:hi])
 			}
 			wg.Wait()
-			// Reduce the workers' gradients (mean over the batch) and step.
+			// Reduce the workers' gradients into Grad (mean over the
+			// batch) and step.
 			opt.step++
 			scale := 1 / float32(len(batch))
 			used := min(threads, len(batch))
 			for _, pr := range ps[1:] {
-				g := workers[0].dense[pr]
+				pr.AllocGrad()
+				copy(pr.Grad, workers[0].dense[pr])
 				for t := 1; t < used; t++ {
-					axpy(1, workers[t].dense[pr], g)
+					tensor.Axpy(1, workers[t].dense[pr], pr.Grad)
 				}
-				for i := range g {
-					g[i] *= scale
-				}
-				opt.update(pr, 0, g)
+				tensor.Scale(scale, pr.Grad)
+				opt.update(pr, 0, pr.Grad)
 			}
 			if !nc.Freeze {
 				rows := map[int32][]float32{}
 				for t := 0; t < used; t++ {
 					for id, r := range workers[t].emb {
 						if acc, ok := rows[id]; ok {
-							axpy(1, r, acc)
+							tensor.AxpySerial(1, r, acc)
 						} else {
 							rows[id] = r
 						}
@@ -193,9 +184,7 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				}
 				// Lazy (sparse) Adam: only the rows this batch touched move.
 				for id, r := range rows {
-					for i := range r {
-						r[i] *= scale
-					}
+					tensor.ScaleSerial(scale, r)
 					opt.update(m.Emb, int(id)*nc.Dim, r)
 				}
 			}

@@ -1,8 +1,6 @@
 package classic
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,62 +49,4 @@ func TestSegmentChineseWords(t *testing.T) {
 			t.Errorf("zh-words segmentation %q lacks %q", joined, w)
 		}
 	}
-}
-
-func TestWeightsRoundTripAndErrors(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "w.safetensors")
-	ws := Weights{"a": {Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, -6.5}}, "b": {Shape: []int{1}, Data: []float32{7}}}
-	if err := WriteWeights(p, ws); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadWeights(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back, ws) {
-		t.Fatalf("round trip %v, want %v", back, ws)
-	}
-	if err := WriteWeights(p, Weights{"x": {Shape: []int{4}, Data: []float32{1}}}); err == nil || !strings.Contains(err.Error(), `tensor "x"`) {
-		t.Fatalf("shape mismatch error %v", err)
-	}
-	// The failed write left the earlier file whole.
-	if _, err := ReadWeights(p); err != nil {
-		t.Fatalf("failed write damaged the file: %v", err)
-	}
-	good, _ := os.ReadFile(p)
-	for name, b := range map[string][]byte{"short": good[:len(good)-2], "header": good[:5], "json": append([]byte{2, 0, 0, 0, 0, 0, 0, 0, '{', '{'}, good[10:]...)} {
-		q := filepath.Join(dir, name)
-		os.WriteFile(q, b, 0o644)
-		if _, err := ReadWeights(q); err == nil || !strings.Contains(err.Error(), q) {
-			t.Errorf("%s: error %v, want one naming the file", name, err)
-		}
-	}
-}
-
-func FuzzReadWeights(f *testing.F) {
-	dir := f.TempDir()
-	p := filepath.Join(dir, "seed")
-	if err := WriteWeights(p, Weights{"a": {Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}}); err != nil {
-		f.Fatal(err)
-	}
-	seed, _ := os.ReadFile(p)
-	f.Add(seed)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		q := filepath.Join(t.TempDir(), "w")
-		os.WriteFile(q, b, 0o644)
-		ws, err := ReadWeights(q)
-		if err != nil {
-			return
-		}
-		for n, w := range ws {
-			size := 1
-			for _, s := range w.Shape {
-				size *= s
-			}
-			if size != len(w.Data) {
-				t.Fatalf("tensor %q: shape %v, %d values", n, w.Shape, len(w.Data))
-			}
-		}
-	})
 }

@@ -1,16 +1,16 @@
 package classic
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/textclf/textclf/tensor"
 )
 
 // Word2VecConfig holds the skip-gram hyper-parameters, with word2vec's and
@@ -52,24 +52,10 @@ func TrainWord2Vec(sentences [][]string, cfg Word2VecConfig) (*Vectors, error) {
 	if cfg.Dim < 1 || cfg.Window < 1 || cfg.Negative < 1 || cfg.Epochs < 1 || cfg.LR <= 0 {
 		return nil, fmt.Errorf("word2vec: bad settings (dim %d, window %d, negative %d, epochs %d, lr %g)", cfg.Dim, cfg.Window, cfg.Negative, cfg.Epochs, cfg.LR)
 	}
-	counts := map[string]int64{}
-	for _, s := range sentences {
-		for _, w := range s {
-			counts[w]++
-		}
-	}
-	var words []string
-	for w, c := range counts {
-		if c >= int64(max(cfg.MinCount, 1)) {
-			words = append(words, w)
-		}
-	}
-	slices.SortFunc(words, func(a, b string) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
+	counts, words := countWords(sentences)
+	words = slices.DeleteFunc(words, func(w string) bool { return counts[w] < int64(max(cfg.MinCount, 1)) })
+	slices.Sort(words) // equal counts in alphabetical order, whatever the corpus order
+	sortByCount(words, counts)
 	if len(words) < 2 {
 		return nil, errors.New("word2vec: fewer than two words reach --min-count")
 	}
@@ -123,56 +109,45 @@ func TrainWord2Vec(sentences [][]string, cfg Word2VecConfig) (*Vectors, error) {
 	budget := int64(cfg.Epochs) * total
 	var processed atomic.Int64
 	threads := max(cfg.Threads, 1)
-	var wg sync.WaitGroup
+	rngs := make([]*rand.Rand, threads)
+	grads := make([][]float32, threads)
+	for t := range rngs {
+		rngs[t] = rand.New(rand.NewPCG(cfg.Seed, uint64(t)+1))
+		grads[t] = make([]float32, d)
+	}
 	start := time.Now()
-	for t := 0; t < threads; t++ {
-		wg.Add(1)
-		go func(t int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(t)+1))
-			grad := make([]float32, d)
-			i := t * len(corpus) / threads
-			for processed.Load() < budget {
-				lr := float32(cfg.LR * math.Max(1e-4, 1-float64(processed.Load())/float64(budget)))
-				sent := corpus[i]
-				kept := make([]int32, 0, len(sent))
-				for _, w := range sent {
-					if keep[w] >= 1 || rng.Float32() < keep[w] {
-						kept = append(kept, w)
-					}
+	hogwild(threads, len(corpus), budget, 0, &processed, func(t, i int, progress float64) int64 {
+		rng, grad := rngs[t], grads[t]
+		lr := float32(cfg.LR * math.Max(1e-4, 1-progress))
+		sent := corpus[i]
+		kept := make([]int32, 0, len(sent))
+		for _, w := range sent {
+			if keep[w] >= 1 || rng.Float32() < keep[w] {
+				kept = append(kept, w)
+			}
+		}
+		for pos, center := range kept {
+			b := 1 + rng.IntN(cfg.Window)
+			h := in[int(center)*d : int(center+1)*d]
+			for c := max(0, pos-b); c <= min(len(kept)-1, pos+b); c++ {
+				if c == pos {
+					continue
 				}
-				for pos, center := range kept {
-					b := 1 + rng.IntN(cfg.Window)
-					h := in[int(center)*d : int(center+1)*d]
-					for c := max(0, pos-b); c <= min(len(kept)-1, pos+b); c++ {
-						if c == pos {
+				clear(grad)
+				for n := 0; n <= cfg.Negative; n++ {
+					target := kept[c]
+					if n > 0 {
+						if target = table[rng.IntN(len(table))]; target == kept[c] {
 							continue
 						}
-						clear(grad)
-						for n := 0; n <= cfg.Negative; n++ {
-							target, label := kept[c], float32(1)
-							if n > 0 {
-								target, label = table[rng.IntN(len(table))], 0
-								if target == kept[c] {
-									continue
-								}
-							}
-							row := out[int(target)*d : int(target+1)*d]
-							alpha := lr * (label - ftSigmoid(dot(row, h)))
-							axpy(alpha, row, grad)
-							axpy(alpha, h, row)
-						}
-						axpy(1, grad, h)
 					}
+					binaryLogistic(out[int(target)*d:int(target+1)*d], h, grad, n == 0, lr)
 				}
-				processed.Add(int64(len(sent)))
-				if i++; i == len(corpus) {
-					i = 0
-				}
+				tensor.AxpySerial(1, grad, h)
 			}
-		}(t)
-	}
-	wg.Wait()
+		}
+		return int64(len(sent))
+	})
 	if cfg.Log != nil {
 		fmt.Fprintf(cfg.Log, "word2vec: %d words, %d tokens × %d epochs in %s\n", len(words), total, cfg.Epochs, time.Since(start).Round(time.Millisecond))
 	}
@@ -190,9 +165,9 @@ func (v *Vectors) Cosine(a, b string) float64 {
 	if x == nil || y == nil {
 		return 0
 	}
-	nx, ny := math.Sqrt(float64(dot(x, x))), math.Sqrt(float64(dot(y, y)))
+	nx, ny := math.Sqrt(float64(tensor.Dot(x, x))), math.Sqrt(float64(tensor.Dot(y, y)))
 	if nx == 0 || ny == 0 {
 		return 0
 	}
-	return float64(dot(x, y)) / (nx * ny)
+	return float64(tensor.Dot(x, y)) / (nx * ny)
 }

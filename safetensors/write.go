@@ -11,6 +11,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"unsafe"
 )
 
 // FromFloat32 builds an F32 tensor from values (copied, little-endian).
@@ -19,6 +20,18 @@ func FromFloat32(name string, shape []int, values []float32) Tensor {
 	for i, v := range values {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
+	return Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: b}
+}
+
+// ViewFloat32 is FromFloat32 without the copy where the machine is
+// little-endian: Data then aliases values, which must not change until the
+// tensor has been written. It is meant for writing large weights (a
+// fastText input matrix of millions of rows) without holding them twice.
+func ViewFloat32(name string, shape []int, values []float32) Tensor {
+	if !littleEndian || len(values) == 0 {
+		return FromFloat32(name, shape, values)
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), 4*len(values))
 	return Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: b}
 }
 
@@ -154,12 +167,5 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // file in the same directory, which is synced and renamed over path only when
 // complete, so an interrupted write never leaves a half-written file.
 func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
-	return AtomicWrite(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
-}
-
-// AtomicWrite creates path by calling write on a temporary file in the same
-// directory, then syncing and renaming it over path. On any error the
-// temporary file is removed and path is left as it was.
-func AtomicWrite(path string, write func(io.Writer) error) error {
-	return atomicfile.Write(path, write)
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
 }

@@ -40,7 +40,11 @@
 //
 // Softmax (max-shifted), SoftmaxBackward and LogSoftmax, LayerNorm and LayerNormBackward,
 // GELU (exact, erf) and GELUTanh (tanh approximation) with their backward
-// passes, Tanh, Add, AddBias, AddColSums, Scale, Axpy, Dot, Exp and Erf.
+// passes, Tanh, Sigmoid, Add, AddBias, AddColSums, Scale, Axpy, Dot, Exp and
+// Erf. Element-wise kernels split long vectors across Threads() goroutines
+// and run short ones on the caller without allocating; AxpySerial and
+// ScaleSerial (and Dot) never split, for callers that run many goroutines of
+// their own on short rows (Hogwild training).
 // Backward kernels accumulate (+=) into the gradients they are given, in the
 // style of llm.c, so gradients from several paths add up.
 //

@@ -9,14 +9,24 @@ func rowGrain(cols int) int { return max(1, elemGrain/max(cols, 1)) }
 // (out may be x): out[r][j] = exp(x[r][j] - m) / Σ_j exp(x[r][j] - m) with m
 // the row maximum, so large logits do not overflow. A row of all -Inf (fully
 // masked) becomes all zeros.
+//
+// A few short rows (a classifier's logits) run on the calling goroutine
+// without allocating.
 func Softmax(out, x []float32, rows, cols int) {
 	checkLen("Softmax", rows*cols, out, x)
 	asm := current.Load().avx2
-	ParallelFor(rows, rowGrain(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			softmaxRow(asm, out[r*cols:r*cols+cols], x[r*cols:r*cols+cols])
-		}
-	})
+	if rows < 2*rowGrain(cols) {
+		softmaxRows(asm, out, x, cols, 0, rows)
+		return
+	}
+	ParallelFor(rows, rowGrain(cols), func(lo, hi int) { softmaxRows(asm, out, x, cols, lo, hi) })
+}
+
+// softmaxRows runs softmaxRow on rows [lo, hi) of x and out [rows, cols].
+func softmaxRows(asm bool, out, x []float32, cols, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		softmaxRow(asm, out[r*cols:r*cols+cols], x[r*cols:r*cols+cols])
+	}
 }
 
 // expSum sets out[i] = Exp(x[i]-shift) and returns the sum, with the
@@ -283,14 +293,40 @@ func GELUTanhBackward(dx, x, dout []float32) {
 }
 
 // Tanh writes tanh(x) to out (out may be x), as in BERT's pooler.
-func Tanh(out, x []float32) {
-	checkLen("Tanh", len(x), out)
-	ParallelFor(len(x), elemGrain, func(lo, hi int) {
-		o := out[lo:hi]
-		for i, v := range x[lo:hi] {
-			o[i] = float32(math.Tanh(float64(v)))
-		}
-	})
+func Tanh(out, x []float32) { mapChunks("Tanh", out, x, tanhChunk) }
+
+func tanhChunk(out, x []float32) {
+	out = out[:len(x)]
+	for i, v := range x {
+		out[i] = float32(math.Tanh(float64(v)))
+	}
+}
+
+// Sigmoid writes the logistic function of x to out (out may be x):
+// out[i] = 1/(1+e^(-x[i])), evaluated in float64 and rounded once, so it is
+// 1/(1+exp(-x)) to float32 precision. It cannot overflow: large negative x
+// give 0 (or the subnormal e^x), large positive x give 1, and NaN stays NaN.
+// This is the sigmoid of multi-label scores and of LSTM gates.
+func Sigmoid(out, x []float32) { mapChunks("Sigmoid", out, x, sigmoidChunk) }
+
+// mapChunks runs the element-wise chunk(out, x) over x, split across
+// Threads() goroutines when x is long (out must be at least as long).
+func mapChunks(op string, out, x []float32, chunk func(out, x []float32)) {
+	checkLen(op, len(x), out)
+	if oneChunk(len(x)) {
+		chunk(out, x)
+		return
+	}
+	ParallelFor(len(x), elemGrain, func(lo, hi int) { chunk(out[lo:hi], x[lo:hi]) })
+}
+
+func sigmoidChunk(out, x []float32) {
+	out = out[:len(x)]
+	for i, v := range x {
+		// exp(-v) overflows to +Inf for v < -709 and 1/(1+Inf) is 0:
+		// no NaN appears for any finite or infinite v.
+		out[i] = float32(1 / (1 + math.Exp(-float64(v))))
+	}
 }
 
 // TanhBackward accumulates into dx the gradient through Tanh given its

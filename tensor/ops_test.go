@@ -483,3 +483,123 @@ func TestMaxOf(t *testing.T) {
 		}
 	})
 }
+
+// TestSerialVectorOps checks AxpySerial and ScaleSerial against the portable
+// Go loops and against Axpy and Scale, which split long vectors.
+func TestSerialVectorOps(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 100, 300, 1000, 3*elemGrain + 5} {
+			x, y := randSlice(r, n), randSlice(r, n+3)
+			goY := append([]float32(nil), y...)
+			axpyGo(0.75, x, goY)
+			serialY := append([]float32(nil), y...)
+			AxpySerial(0.75, x, serialY)
+			splitY := append([]float32(nil), y...)
+			Axpy(0.75, x, splitY)
+			for i := range y {
+				if !near(serialY[i], float64(goY[i]), 1e-6, 1e-6) {
+					t.Fatalf("n=%d: AxpySerial y[%d] = %g, Go loop %g", n, i, serialY[i], goY[i])
+				}
+				if serialY[i] != splitY[i] {
+					t.Fatalf("n=%d: AxpySerial y[%d] = %g, Axpy %g", n, i, serialY[i], splitY[i])
+				}
+			}
+			if i := n; len(y) > n && serialY[i] != y[i] {
+				t.Fatalf("n=%d: AxpySerial wrote past len(x)", n)
+			}
+			serialX := append([]float32(nil), x...)
+			ScaleSerial(-1.25, serialX)
+			splitX := append([]float32(nil), x...)
+			Scale(-1.25, splitX)
+			for i := range x {
+				if serialX[i] != x[i]*-1.25 || splitX[i] != serialX[i] {
+					t.Fatalf("n=%d: ScaleSerial x[%d] = %g, Scale %g, want %g", n, i, serialX[i], splitX[i], x[i]*-1.25)
+				}
+			}
+		}
+	})
+}
+
+// TestShortVectorsDoNotAllocate checks that the kernels Hogwild and
+// per-example training loops call on short rows run without the closure and
+// goroutines of ParallelFor.
+func TestShortVectorsDoNotAllocate(t *testing.T) {
+	x, y := make([]float32, 300), make([]float32, 300)
+	for name, f := range map[string]func(){
+		"Axpy":        func() { Axpy(0.5, x, y) },
+		"AxpySerial":  func() { AxpySerial(0.5, x, y) },
+		"Scale":       func() { Scale(0.5, x) },
+		"ScaleSerial": func() { ScaleSerial(0.5, x) },
+		"Dot":         func() { Dot(x, y) },
+		"Softmax":     func() { Softmax(y[:10], x[:10], 1, 10) },
+		"Sigmoid":     func() { Sigmoid(y, x) },
+		"Tanh":        func() { Tanh(y, x) },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s on 300 values: %g allocations per call", name, n)
+		}
+	}
+}
+
+func TestSigmoid(t *testing.T) {
+	// The reference is the textbook stable form in float64, a different
+	// formula from the kernel's for x < 0.
+	ref := func(x float64) float64 {
+		if x >= 0 {
+			return 1 / (1 + math.Exp(-x))
+		}
+		e := math.Exp(x)
+		return e / (1 + e)
+	}
+	var xs []float32
+	for x := float32(-110); x < 110; x += 0.0371 {
+		xs = append(xs, x)
+	}
+	inf := float32(math.Inf(1))
+	xs = append(xs, 0, 1e-30, -1e-30, 16.6, 17, -87.3, -103, -150, math.MaxFloat32, -math.MaxFloat32, inf, -inf)
+	out := make([]float32, len(xs))
+	Sigmoid(out, xs)
+	for i, x := range xs {
+		want := ref(float64(x))
+		// One float32 ulp of the result (subnormal ulp below 2^-126).
+		ulp := math.Max(math.Abs(want)*0x1p-23, 0x1p-149)
+		if math.Abs(float64(out[i])-want) > ulp {
+			t.Fatalf("Sigmoid(%g) = %g, want %g", x, out[i], want)
+		}
+	}
+	for _, c := range []struct{ x, want float32 }{{0, 0.5}, {inf, 1}, {-inf, 0}, {100, 1}, {-200, 0}} {
+		if got := sigmoidOf(c.x); got != c.want {
+			t.Fatalf("Sigmoid(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+	if got := sigmoidOf(-100); got <= 0 || got > 4e-44 {
+		t.Fatalf("Sigmoid(-100) = %g, want the subnormal e^-100 ≈ 3.7e-44", got)
+	}
+	if got := sigmoidOf(float32(math.NaN())); got == got {
+		t.Fatalf("Sigmoid(NaN) = %g", got)
+	}
+	// In place, and split across goroutines, the values are the same.
+	r := rand.New(rand.NewPCG(15, 16))
+	long := randSlice(r, 3*elemGrain+7)
+	for i := range long {
+		long[i] *= 20
+	}
+	want := make([]float32, len(long))
+	for i, v := range long {
+		want[i] = sigmoidOf(v)
+	}
+	defer SetThreads(SetThreads(4))
+	Sigmoid(long, long)
+	for i := range long {
+		if long[i] != want[i] {
+			t.Fatalf("in-place split Sigmoid[%d] = %g, want %g", i, long[i], want[i])
+		}
+	}
+}
+
+func sigmoidOf(x float32) float32 {
+	out := []float32{0}
+	Sigmoid(out, []float32{x})
+	return out[0]
+}

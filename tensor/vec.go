@@ -9,6 +9,12 @@ import (
 // does not split its work across goroutines.
 const elemGrain = 1 << 15
 
+// oneChunk reports whether ParallelFor(n, elemGrain, …) would run a single
+// chunk, so that an element-wise kernel can run its loop directly: without
+// the closure ParallelFor takes (which allocates) and without reading
+// Threads().
+func oneChunk(n int) bool { return n < 2*elemGrain }
+
 func checkLen(op string, n int, xs ...[]float32) {
 	for i, x := range xs {
 		if len(x) < n {
@@ -18,6 +24,7 @@ func checkLen(op string, n int, xs ...[]float32) {
 }
 
 // Dot returns Σ x[i]·y[i] over i < len(x); y must be at least as long as x.
+// It runs on the calling goroutine.
 func Dot(x, y []float32) float32 {
 	checkLen("Dot", len(x), y)
 	if current.Load().avx2 {
@@ -46,6 +53,10 @@ func dotGo(x, y []float32) float32 {
 // x. Large vectors are split across Threads() goroutines.
 func Axpy(alpha float32, x, y []float32) {
 	checkLen("Axpy", len(x), y)
+	if oneChunk(len(x)) {
+		AxpySerial(alpha, x, y)
+		return
+	}
 	asm := current.Load().avx2
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
 		if asm {
@@ -56,6 +67,19 @@ func Axpy(alpha float32, x, y []float32) {
 	})
 }
 
+// AxpySerial is Axpy on the calling goroutine only, whatever the length,
+// without allocating: for the short rows (embeddings, output rows) that
+// many goroutines update at once, as Hogwild training does, where a split
+// would only add overhead.
+func AxpySerial(alpha float32, x, y []float32) {
+	checkLen("AxpySerial", len(x), y)
+	if current.Load().avx2 {
+		axpyAsm(alpha, x, y[:len(x)])
+		return
+	}
+	axpyGo(alpha, x, y)
+}
+
 func axpyGo(alpha float32, x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
@@ -63,12 +87,23 @@ func axpyGo(alpha float32, x, y []float32) {
 	}
 }
 
-// Scale sets x[i] *= alpha for every i.
+// Scale sets x[i] *= alpha for every i. Large vectors are split across
+// Threads() goroutines.
 func Scale(alpha float32, x []float32) {
 	asm := current.Load().avx2
+	if oneChunk(len(x)) {
+		scale(asm, alpha, x)
+		return
+	}
 	ParallelFor(len(x), elemGrain, func(lo, hi int) {
 		scale(asm, alpha, x[lo:hi])
 	})
+}
+
+// ScaleSerial is Scale on the calling goroutine only, whatever the length,
+// without allocating (see AxpySerial).
+func ScaleSerial(alpha float32, x []float32) {
+	scale(current.Load().avx2, alpha, x)
 }
 
 // scale sets x[i] *= alpha, with the vector kernel when asm is set.
