@@ -3,7 +3,6 @@ package textclf
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/tensor"
@@ -130,9 +129,7 @@ func ApplyFunction(outputs []float32, fn Function) []float32 {
 	case Softmax:
 		tensor.Softmax(scores, outputs, 1, len(outputs))
 	case Sigmoid:
-		for i, v := range outputs {
-			scores[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
+		tensor.Sigmoid(scores, outputs)
 	default:
 		copy(scores, outputs)
 	}

@@ -3,7 +3,6 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/safetensors"
+	"github.com/textclf/textclf/tensor"
 )
 
 // logitsOf runs inference on examples in batches of at most batchSize
@@ -66,9 +66,7 @@ func evalMetrics(m *model.Model, labels []string, problem string, exs []example,
 			total += float64(nn.BCEWithLogits(nil, logits[i], ex.values))
 			gold[i] = ex.gold
 			scores[i] = make([]float32, len(logits[i]))
-			for j, v := range logits[i] {
-				scores[i][j] = float32(1 / (1 + math.Exp(-float64(v))))
-			}
+			tensor.Sigmoid(scores[i], logits[i])
 		}
 		if rep, err = metrics.MultiLabel(labels, gold, scores, 0.5); err != nil {
 			return nil, nil, err
