@@ -9,14 +9,32 @@ import (
 	"github.com/textclf/textclf"
 )
 
-// predictRequest is the body of POST /predict (TEI's PredictRequest).
+// predictRequest is the body of POST /predict (TEI's PredictRequest) and of
+// POST / (also the Inference API's text-classification request).
 type predictRequest struct {
 	Inputs json.RawMessage `json:"inputs"`
 	// Truncate defaults to the server's AutoTruncate.
 	Truncate *bool `json:"truncate"`
 	// TruncationDirection is "Right" (default) or "Left".
-	TruncationDirection string `json:"truncation_direction"`
-	RawScores           bool   `json:"raw_scores"`
+	TruncationDirection *string `json:"truncation_direction"`
+	RawScores           *bool   `json:"raw_scores"`
+	// Parameters are the Inference API's (clientParameters); TEI has none.
+	Parameters json.RawMessage `json:"parameters"`
+}
+
+// teiFields names the fields of the request only TEI has, in order.
+func (r *predictRequest) teiFields() []string {
+	var names []string
+	if r.Truncate != nil {
+		names = append(names, "truncate")
+	}
+	if r.TruncationDirection != nil {
+		names = append(names, "truncation_direction")
+	}
+	if r.RawScores != nil {
+		names = append(names, "raw_scores")
+	}
+	return names
 }
 
 // tokenizeRequest is the body of POST /tokenize.

@@ -75,7 +75,8 @@ func (c *Config) defaults() {
 }
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
-// /info, /health and /metrics over a dynamic batcher.
+// /info, /health and /metrics, and the Hugging Face Inference API's
+// text-classification request at the root, over a dynamic batcher.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
@@ -106,8 +107,9 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /info", s.info)
 	mux.HandleFunc("GET /health", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
-	// TEI's aliases: the root and SageMaker's routes.
-	mux.HandleFunc("POST /{$}", s.predict)
+	// The root serves the Hugging Face clients and TEI's (see root);
+	// SageMaker's route is /predict, as in TEI.
+	mux.HandleFunc("POST /{$}", s.root)
 	mux.HandleFunc("POST /invocations", s.predict)
 	mux.HandleFunc("GET /{$}", s.health)
 	mux.HandleFunc("GET /ping", s.health)
@@ -235,144 +237,199 @@ func (s *Server) acquire(n int) bool {
 
 func (s *Server) release(n int) { s.inflight.Add(-int64(n)) }
 
+// predict answers TEI's POST /predict.
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if req := s.readPredictRequest(w, r); req != nil {
+		s.predictTEI(w, r, req, start)
+	}
+}
+
+// readPredictRequest decodes the body of /predict or /. When it fails it
+// has answered the request, and returns nil.
+func (s *Server) readPredictRequest(w http.ResponseWriter, r *http.Request) *predictRequest {
 	var req predictRequest
 	if e := s.decodeBody(w, r, &req); e != nil {
 		s.m.requests.WithLabelValues("single").Inc()
 		s.fail(w, r, e)
-		return
+		return nil
 	}
+	return &req
+}
+
+// predictTEI answers a decoded /predict request: a list of labels with
+// scores, best first, or a list of such lists for a batch.
+func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predictRequest, start time.Time) {
 	inputs, batch, err := parsePredictInputs(req.Inputs)
-	method := "single"
-	if batch {
-		method = "batch"
-	}
+	method := methodName(batch)
 	s.m.requests.WithLabelValues(method).Inc()
 	if err != nil {
 		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
 		return
 	}
-	if len(inputs) > s.cfg.MaxClientBatchSize {
-		s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
-			fmt.Sprintf("batch size %d > maximum allowed batch size %d", len(inputs), s.cfg.MaxClientBatchSize), "batch_size"})
-		return
-	}
-	if !s.acquire(len(inputs)) {
-		s.fail(w, r, errOverloaded)
-		return
-	}
-	defer s.release(len(inputs))
 	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
 	if req.Truncate != nil {
 		opt.Truncate = *req.Truncate
 	}
-	switch req.TruncationDirection {
-	case "", "Right", "right":
-	case "Left", "left":
-		opt.TruncateLeft = true
-	default:
-		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
-			fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", req.TruncationDirection), typeValidation})
+	if req.TruncationDirection != nil {
+		switch *req.TruncationDirection {
+		case "Right", "right":
+		case "Left", "left":
+			opt.TruncateLeft = true
+		default:
+			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
+				fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", *req.TruncationDirection), typeValidation})
+			return
+		}
+	}
+	fn := s.modelInfo.Function
+	if req.RawScores != nil && *req.RawScores {
+		fn = textclf.None
+	}
+	res := s.classify(w, r, inputs, opt, fn, start)
+	if res == nil {
 		return
 	}
+	answers := make([][]prediction, len(res.ranked))
+	for i, ranked := range res.ranked {
+		answers[i] = make([]prediction, len(ranked))
+		for j, ls := range ranked {
+			answers[i][j] = prediction{Score: ls.Score, Label: ls.Label}
+		}
+	}
+	s.succeed(w, method, res)
+	if batch {
+		writeJSON(w, http.StatusOK, answers)
+	} else {
+		writeJSON(w, http.StatusOK, answers[0])
+	}
+}
+
+// methodName is te_request_count's method label of a request.
+func methodName(batch bool) string {
+	if batch {
+		return "batch"
+	}
+	return "single"
+}
+
+// classified are the answers to the inputs of one request, with what the
+// request cost.
+type classified struct {
+	// ranked holds each input's labels with their scores, best first.
+	ranked                              [][]textclf.LabelScore
+	chars, tokens                       int
+	tokenization, queue, inference, all time.Duration
+}
+
+// classify tokenizes the inputs of one request, runs them through the
+// batcher and scores their outputs with fn. When it fails it has answered
+// the request with the error, and returns nil.
+func (s *Server) classify(w http.ResponseWriter, r *http.Request, inputs []textclf.Input, opt textclf.EncodeOptions,
+	fn textclf.Function, start time.Time) *classified {
+	if len(inputs) > s.cfg.MaxClientBatchSize {
+		s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+			fmt.Sprintf("batch size %d > maximum allowed batch size %d", len(inputs), s.cfg.MaxClientBatchSize), "batch_size"})
+		return nil
+	}
+	if !s.acquire(len(inputs)) {
+		s.fail(w, r, errOverloaded)
+		return nil
+	}
+	defer s.release(len(inputs))
 
 	// Tokenize, then queue every input; the batcher may put them in
 	// different batches, beside other clients' inputs.
+	res := &classified{}
 	maxLen := s.modelInfo.MaxLength
 	encs := make([]textclf.Encoding, len(inputs))
-	chars, tokens := 0, 0
 	for i, in := range inputs {
 		enc, err := s.model.Encode(in, opt)
 		if err != nil {
 			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
-			return
+			return nil
 		}
 		if maxLen > 0 && enc.Len() > maxLen {
 			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
 				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len()), typeValidation})
-			return
+			return nil
 		}
 		s.m.inputLength.Observe(float64(enc.Len()))
 		encs[i] = enc
-		chars += len([]rune(in.Text))
+		res.chars += len([]rune(in.Text))
 		if in.Pair != nil {
-			chars += len([]rune(*in.Pair))
+			res.chars += len([]rune(*in.Pair))
 		}
-		tokens += enc.Len()
+		res.tokens += enc.Len()
 	}
-	tokenization := time.Since(start)
+	res.tokenization = time.Since(start)
 	waits := make([]<-chan jobResult, len(encs))
 	for i, enc := range encs {
+		var err error
 		if waits[i], err = s.b.submit(r.Context(), enc); err != nil {
 			if errors.Is(err, errClosed) {
 				s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, err.Error(), typeUnhealthy})
 			} else {
 				s.fail(w, r, errOverloaded)
 			}
-			return
+			return nil
 		}
 	}
 	labels := s.modelInfo.Labels
-	answers := make([][]prediction, len(encs))
-	var queue, inference time.Duration
+	res.ranked = make([][]textclf.LabelScore, len(encs))
 	var failed error
 	for i, wait := range waits {
-		res := <-wait // always answered, even when the client is gone
-		queue += res.queue
-		inference += res.inference
-		if res.err != nil {
-			failed = res.err
+		out := <-wait // always answered, even when the client is gone
+		res.queue += out.queue
+		res.inference += out.inference
+		if out.err != nil {
+			failed = out.err
 			continue
 		}
-		scores := res.out
-		if !req.RawScores {
-			scores = textclf.ApplyFunction(res.out, s.modelInfo.Function)
-		}
-		if len(scores) != len(labels) {
-			failed = fmt.Errorf("model gave %d scores for %d labels", len(scores), len(labels))
+		if len(out.out) != len(labels) {
+			failed = fmt.Errorf("model gave %d scores for %d labels", len(out.out), len(labels))
 			continue
 		}
-		p := make([]prediction, len(scores))
-		for j, sc := range scores {
+		ranked := make([]textclf.LabelScore, len(labels))
+		for j, sc := range textclf.ApplyFunction(out.out, fn) {
 			if math.IsNaN(float64(sc)) {
 				failed = errors.New("score is NaN")
 			}
-			p[j] = prediction{Score: sc, Label: labels[j]}
+			ranked[j] = textclf.LabelScore{Label: labels[j], Score: sc}
 		}
-		sort.SliceStable(p, func(a, b int) bool { return p[a].Score > p[b].Score })
-		answers[i] = p
+		sort.SliceStable(ranked, func(a, b int) bool { return ranked[a].Score > ranked[b].Score })
+		res.ranked[i] = ranked
 	}
 	if failed != nil {
-		if r.Context().Err() != nil {
-			return // the client is gone
+		if r.Context().Err() == nil { // else the client is gone
+			s.fail(w, r, &apiError{http.StatusFailedDependency, typeBackend, "inference failed: " + failed.Error(), "inference"})
 		}
-		s.fail(w, r, &apiError{http.StatusFailedDependency, typeBackend, "inference failed: " + failed.Error(), "inference"})
-		return
+		return nil
 	}
 	n := time.Duration(len(encs))
-	queue, inference = queue/n, inference/n
-	total := time.Since(start)
-	s.m.tokenization.Observe(tokenization.Seconds())
-	s.m.queue.Observe(queue.Seconds())
-	s.m.inference.Observe(inference.Seconds())
-	s.m.duration.Observe(total.Seconds())
+	res.queue, res.inference = res.queue/n, res.inference/n
+	res.all = time.Since(start)
+	return res
+}
+
+// succeed records a request answered and sets TEI's timing headers; the
+// caller writes the answer.
+func (s *Server) succeed(w http.ResponseWriter, method string, res *classified) {
+	s.m.tokenization.Observe(res.tokenization.Seconds())
+	s.m.queue.Observe(res.queue.Seconds())
+	s.m.inference.Observe(res.inference.Seconds())
+	s.m.duration.Observe(res.all.Seconds())
 	s.m.success.WithLabelValues(method).Inc()
 	h := w.Header()
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 	h.Set("x-compute-type", "cpu")
-	h.Set("x-compute-time", ms(total))
-	h.Set("x-compute-characters", strconv.Itoa(chars))
-	h.Set("x-compute-tokens", strconv.Itoa(tokens))
-	h.Set("x-total-time", ms(total))
-	h.Set("x-tokenization-time", ms(tokenization))
-	h.Set("x-queue-time", ms(queue))
-	h.Set("x-inference-time", ms(inference))
-	if batch {
-		writeJSON(w, http.StatusOK, answers)
-	} else {
-		writeJSON(w, http.StatusOK, answers[0])
-	}
+	h.Set("x-compute-time", ms(res.all))
+	h.Set("x-compute-characters", strconv.Itoa(res.chars))
+	h.Set("x-compute-tokens", strconv.Itoa(res.tokens))
+	h.Set("x-total-time", ms(res.all))
+	h.Set("x-tokenization-time", ms(res.tokenization))
+	h.Set("x-queue-time", ms(res.queue))
+	h.Set("x-inference-time", ms(res.inference))
 }
 
 func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {

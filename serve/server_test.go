@@ -60,12 +60,18 @@ func errorBody(t *testing.T, status int, body []byte, wantStatus int, wantType s
 	return e.Error
 }
 
-// expected is the answer of the fake model to a text.
+// expected is the answer of the fake model to a text: softmax scores, or
+// the logits with raw.
 func expected(text string, raw bool) []prediction {
-	scores := fakeLogits(text)
-	if !raw {
-		scores = textclf.ApplyFunction(scores, textclf.Softmax)
+	if raw {
+		return expectedWith(text, textclf.None)
 	}
+	return expectedWith(text, textclf.Softmax)
+}
+
+// expectedWith is the answer of the fake model to a text with fn.
+func expectedWith(text string, fn textclf.Function) []prediction {
+	scores := textclf.ApplyFunction(fakeLogits(text), fn)
 	p := make([]prediction, len(scores))
 	for i, s := range scores {
 		p[i] = prediction{Score: s, Label: []string{"a", "b", "c"}[i]}
@@ -445,15 +451,20 @@ func TestInfoHealthMetrics(t *testing.T) {
 			t.Fatalf("GET %s: %d", path, code)
 		}
 	}
-	// TEI's aliases of /predict.
-	for _, path := range []string{"/", "/invocations"} {
-		code, b := do(t, h, "POST", path, `{"inputs": "via alias"}`)
-		var got []prediction
-		if code != 200 || json.Unmarshal(b, &got) != nil {
-			t.Fatalf("POST %s: %d %s", path, code, b)
-		}
-		samePredictions(t, got, expected("via alias", false), 0)
+	// SageMaker's alias of /predict, and the root, which answers one text as
+	// the Inference API does: a list of lists.
+	code, b = do(t, h, "POST", "/invocations", `{"inputs": "via alias"}`)
+	var flat []prediction
+	if code != 200 || json.Unmarshal(b, &flat) != nil {
+		t.Fatalf("POST /invocations: %d %s", code, b)
 	}
+	samePredictions(t, flat, expected("via alias", false), 0)
+	code, b = do(t, h, "POST", "/", `{"inputs": "via alias"}`)
+	var nested [][]prediction
+	if code != 200 || json.Unmarshal(b, &nested) != nil || len(nested) != 1 {
+		t.Fatalf("POST /: %d %s", code, b)
+	}
+	samePredictions(t, nested[0], expected("via alias", false), 0)
 	do(t, h, "POST", "/predict", `{"inputs": "x"}`)
 	do(t, h, "POST", "/predict", `{"inputs": [["x"], ["y"]]}`)
 	do(t, h, "POST", "/predict", `{"inputs": [["x"], ["y"], ["z"], ["w"], ["v"], ["u"]]}`)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/textclf/textclf/classic"
 )
 
@@ -19,16 +20,29 @@ import (
 // returned stop is called; stop returns the command's error.
 func startServe(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Helper()
+	addr := freeAddr(t)
+	return startServeAt(t, addr, append([]string{"--addr", addr}, args...)...)
+}
+
+// freeAddr is a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServeAt runs `textclf serve args...`, which listens on addr, as
+// startServe does.
+func startServeAt(t *testing.T, addr string, args ...string) (url string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
 	var logs bytes.Buffer
-	root.SetArgs(append([]string{"serve", "--addr", addr}, args...))
+	root.SetArgs(append([]string{"serve"}, args...))
 	root.SetOut(io.Discard)
 	root.SetErr(&logs)
 	done := make(chan error, 1)
@@ -62,6 +76,21 @@ func startServe(t *testing.T, args ...string) (url string, stop func() error) {
 		}
 		return err
 	}
+}
+
+// getInfo reads the server's GET /info.
+func getInfo(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url + "/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		t.Fatalf("/info: %v", err)
+	}
+	return info
 }
 
 type servedPrediction struct {
@@ -124,13 +153,7 @@ func TestServeMatchesPredict(t *testing.T) {
 			}
 		}
 	}
-	var info map[string]any
-	resp, err := http.Get(url + "/info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&info)
-	resp.Body.Close()
+	info := getInfo(t, url)
 	if info["model_id"] != tinyBERT || info["max_batch_requests"] != 8.0 || info["max_input_length"] != 40.0 {
 		t.Fatalf("info %v", info)
 	}
@@ -177,6 +200,12 @@ func TestServeFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve"}, "--model is required"},
+		{[]string{"serve", "--model", tinyBERT, "--model-id", "other"}, `--model-id "other" and --model "` + tinyBERT + `" differ`},
+		{[]string{"serve", "--model", tinyBERT, "--addr", "127.0.0.1:9000", "--port", "9001"}, "--port 9001 and --addr 127.0.0.1:9000 differ"},
+		{[]string{"serve", "--model", tinyBERT, "--addr", "127.0.0.1:9000", "--hostname", "localhost"}, `--hostname "localhost" and --addr 127.0.0.1:9000 differ`},
+		{[]string{"serve", "--model", tinyBERT, "--port", "0"}, "--port must be 1 to 65535, got 0"},
+		{[]string{"serve", "--model", tinyBERT, "--json-output", "--log-format", "text"}, "--json-output=true and --log-format text differ"},
+		{[]string{"serve", "--model", tinyBERT, "--json-output=false", "--log-format", "json"}, "--json-output=false and --log-format json differ"},
 		{[]string{"serve", "--model", tinyBERT, "--log-format", "xml"}, "--log-format"},
 		{[]string{"serve", "--model", tinyBERT, "--max-batch-tokens", "10"}, "max batch tokens 10"},
 		{[]string{"serve", "--model", tinyBERT, "--max-input-length", "100"}, "exceeds the model's 40 positions"},
@@ -185,5 +214,50 @@ func TestServeFlagErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TEI's flag names set textclf's flags; a flag given under both names with
+// the same value is fine.
+func TestServeTEIAliases(t *testing.T) {
+	for _, c := range []struct {
+		args                   []string
+		model, addr, logFormat string
+	}{
+		{nil, "", ":8080", "json"},
+		{[]string{"--model-id", "m"}, "m", ":8080", "json"},
+		{[]string{"--model-id", "m", "--model", "m"}, "m", ":8080", "json"},
+		{[]string{"--port", "3000"}, "", ":3000", "json"},
+		{[]string{"-p", "3000"}, "", ":3000", "json"},
+		{[]string{"--hostname", "0.0.0.0"}, "", "0.0.0.0:8080", "json"},
+		{[]string{"--hostname", "::1", "--port", "3000"}, "", "[::1]:3000", "json"},
+		{[]string{"--hostname", "127.0.0.1", "--port", "9000", "--addr", "127.0.0.1:9000"}, "", "127.0.0.1:9000", "json"},
+		{[]string{"--addr", "localhost:9000", "--port", "9000"}, "", "localhost:9000", "json"},
+		{[]string{"--json-output"}, "", ":8080", "json"},
+		{[]string{"--json-output=false"}, "", ":8080", "text"},
+		{[]string{"--json-output", "--log-format", "json"}, "", ":8080", "json"},
+	} {
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		var f serveFlags
+		f.register(fs)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.applyTEIAliases(fs); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if f.model != c.model || f.addr != c.addr || f.logFormat != c.logFormat {
+			t.Errorf("%v: model %q, addr %q, log format %q; want %q, %q, %q", c.args, f.model, f.addr, f.logFormat, c.model, c.addr, c.logFormat)
+		}
+	}
+	// The server runs under TEI's names alone.
+	host, port, _ := net.SplitHostPort(freeAddr(t))
+	url, stop := startServeAt(t, net.JoinHostPort(host, port), "--model-id", tinyBERT, "--hostname", host, "--port", port, "--json-output")
+	info := getInfo(t, url)
+	if info["model_id"] != tinyBERT {
+		t.Fatalf("info %v", info)
+	}
+	if err := stop(); err != nil { // stop checks the logs are JSON
+		t.Fatal(err)
 	}
 }
