@@ -11,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/tokenizer"
 )
 
 const fastTextDir = "testdata/classic/fasttext"
@@ -233,5 +236,43 @@ func TestTruncateLeft(t *testing.T) {
 	// [CLS] w… [SEP]: right keeps the first 6 word pieces, left the last 6.
 	if right.Len() != 8 || left.Len() != 8 || !slices.Equal(right.IDs[1:7], whole.IDs[1:7]) || !slices.Equal(left.IDs[1:7], whole.IDs[n-7:n-1]) {
 		t.Fatalf("whole %v\nright %v\nleft  %v", whole.IDs, right.IDs, left.IDs)
+	}
+}
+
+// The default function is the text-classification pipeline's: none when
+// config.json says regression, sigmoid for one label without a problem
+// type and for multi-label models, else softmax.
+func TestDefaultFunction(t *testing.T) {
+	tk, err := tokenizer.Load(tinyBERT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		problem string
+		labels  int
+		want    Function
+	}{
+		{"", 3, Softmax}, {"single_label_classification", 3, Softmax}, {"multi_label_classification", 3, Sigmoid},
+		{"", 1, Sigmoid}, {"regression", 1, None},
+	} {
+		js := fmt.Sprintf(`{"model_type": "bert", "vocab_size": 100, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 40, "num_labels": %d`, tc.labels)
+		if tc.problem != "" {
+			js += fmt.Sprintf(`, "problem_type": %q`, tc.problem)
+		}
+		cfg, err := checkpoint.ParseConfig([]byte(js + "}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTransformer(m, tk, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.Info().Function; got != tc.want {
+			t.Errorf("%q with %d labels: function %s, want %s", tc.problem, tc.labels, got, tc.want)
+		}
 	}
 }

@@ -50,8 +50,14 @@ func (t *Transformer) Tokenizer() *tokenizer.Tokenizer { return t.whole }
 // Info implements Model.
 func (t *Transformer) Info() ModelInfo {
 	cfg := t.model.Config
+	// The text-classification pipeline's default function: none for a
+	// config that says regression, sigmoid for multi-label and one-label
+	// models, else softmax.
 	fn := Softmax
-	if t.model.ProblemType == model.MultiLabel || t.model.NumLabels == 1 {
+	switch {
+	case cfg.ProblemType == model.Regression:
+		fn = None
+	case t.model.ProblemType == model.MultiLabel || t.model.NumLabels == 1:
 		fn = Sigmoid
 	}
 	return ModelInfo{
