@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/nn"
@@ -15,6 +17,7 @@ type LoadReport struct {
 	Format     string   // where the weights came from
 	Missing    []string // model weights absent from the checkpoint (newly initialised)
 	Unexpected []string // checkpoint tensors the model does not use
+	Mismatched []string // checkpoint tensors of another shape, newly initialised (the output layer for other labels)
 	// Warnings are from_pretrained's messages for Missing and Unexpected.
 	Warnings []string
 }
@@ -142,11 +145,13 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 	}
 	out := m.head.out
 	tensors := w.Tensors[:0:0]
-	var reinit []string
+	reinit := map[string]bool{}
+	var mismatched []string
 	for _, t := range w.Tensors {
 		name := t.Name
-		if (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(m.paramByName(name).W) {
-			reinit = append(reinit, name)
+		if p := m.paramByName(name); (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(p.W) {
+			reinit[name] = true
+			mismatched = append(mismatched, fmt.Sprintf("- %s: found shape %v in the checkpoint and %v in the model instantiated", name, t.Shape, p.Shape))
 			continue
 		}
 		tensors = append(tensors, t)
@@ -156,9 +161,16 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	res.Format = w.Format
+	// The output layer of another shape is reported once, as mismatched (as
+	// from_pretrained's mismatched_keys), not also as missing.
+	res.mapResult.Missing = slices.DeleteFunc(res.mapResult.Missing, func(n string) bool { return reinit[n] })
+	res.Missing = res.mapResult.Missing
+	res.Mismatched = slices.Sorted(maps.Keys(reinit))
 	res.Warnings = res.mapResult.Warnings(dir, architectureName(m.prefix))
-	for _, name := range reinit {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s in %s has a different shape for %d labels: newly initialized", name, dir, m.NumLabels))
+	if len(mismatched) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized because the shapes did not match:\n%s\n"+
+			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
+			architectureName(m.prefix), dir, strings.Join(mismatched, "\n")))
 	}
 	return m, &res.LoadReport, nil
 }

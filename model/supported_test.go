@@ -40,3 +40,19 @@ func TestUnsupportedModelTypeRefused(t *testing.T) {
 		t.Fatalf("BERT config without model_type: %v", err)
 	}
 }
+
+// An output layer of another shape is reported once, as from_pretrained
+// reports mismatched sizes, not also as a missing weight.
+func TestLoadForTrainingReportsMismatchOnce(t *testing.T) {
+	_, rep, err := LoadForTraining("../testdata/tiny-bert", []string{"neg", "pos"}, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Missing) != 0 || strings.Join(rep.Mismatched, ",") != "classifier.bias,classifier.weight" {
+		t.Fatalf("missing %v, mismatched %v", rep.Missing, rep.Mismatched)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "newly initialized because the shapes did not match") ||
+		!strings.Contains(rep.Warnings[0], "- classifier.weight: found shape [3 32] in the checkpoint and [2 32] in the model instantiated") {
+		t.Fatalf("warnings %q", rep.Warnings)
+	}
+}
