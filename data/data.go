@@ -240,15 +240,7 @@ func (ds *Dataset) Warnings() []string {
 const LabelPrefix = "__label__"
 
 func readFastText(r io.Reader, ds *Dataset, opt Options) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 1<<28)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
+	return eachLine(r, ds.Path, func(line int, s string) error {
 		if !isValidUTF8(s) {
 			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
 		}
@@ -273,9 +265,29 @@ func readFastText(r io.Reader, ds *Dataset, opt Options) error {
 			ds.MultiLabel = true
 		}
 		ds.Examples = append(ds.Examples, Example{Text: strings.Join(words, " "), Labels: labels, Line: line})
+		return nil
+	})
+}
+
+// eachLine calls fn with each line of r that is not blank (its number,
+// counting from 1, and its text without the line ending), up to the first
+// error.
+func eachLine(r io.Reader, path string, fn func(line int, s string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<28)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		if err := fn(line, s); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s:%d: %w", ds.Path, line+1, err)
+		return fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
 	return nil
 }
@@ -409,22 +421,12 @@ func isValidUTF8(s string) bool {
 // readTSVRows splits lines on tabs; TSV has no quoting, so quotes are plain
 // characters and a row never spans lines.
 func readTSVRows(r io.Reader, path string) (rows [][]string, lines []int, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 1<<28)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
+	err = eachLine(r, path, func(line int, s string) error {
 		rows = append(rows, strings.Split(s, "\t"))
 		lines = append(lines, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
-	}
-	return rows, lines, nil
+		return nil
+	})
+	return rows, lines, err
 }
 
 func readCSVRows(r io.Reader, path string) (rows [][]string, lines []int, err error) {
