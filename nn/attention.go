@@ -80,7 +80,7 @@ func (a *Attention) newState(b, t, tq int, dropout bool, alloc func(n int) []flo
 // rng draws the dropout mask in training (nil: no dropout).
 func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []int, rng *rand.Rand) {
 	b, t, tq, d, c := s.B, s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim
-	tensor.SgemmBatched(false, true, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
 	for i := 0; i < b; i++ {
 		keys := mask[i*t : (i+1)*t]
 		for j, m := range keys {
@@ -103,7 +103,7 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
 		dropped = s.Dropped
 	}
-	tensor.SgemmBatched(false, false, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
 }
 
 // Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
@@ -113,8 +113,8 @@ func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scrat
 	n := len(s.Probs)
 	dProbs, dScores := scratch[:n], scratch[n:2*n]
 	// dV += P'ᵀ·dctx and dP' = dctx·Vᵀ
-	tensor.SgemmBatched(true, false, t, d, tq, 1, s.Dropped, t, s.offS, dctx, c, s.offQ, 1, dv, c, s.offKV)
-	tensor.SgemmBatched(false, true, tq, t, d, 1, dctx, c, s.offQ, v, c, s.offKV, 0, dProbs, t, s.offS)
+	tensor.SgemmBatched(tensor.Trans, tensor.NoTrans, t, d, tq, 1, s.Dropped, t, s.offS, dctx, c, s.offQ, 1, dv, c, s.offKV)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, 1, dctx, c, s.offQ, v, c, s.offKV, 0, dProbs, t, s.offS)
 	if a.Dropout.P > 0 && s.DropMask != nil {
 		a.Dropout.Backward(dProbs, s.DropMask)
 	}
@@ -122,6 +122,6 @@ func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scrat
 	clear(dScores)
 	tensor.SoftmaxBackward(dScores, s.Probs, dProbs, s.B*a.Heads*tq, t)
 	scale := a.scale()
-	tensor.SgemmBatched(false, false, tq, d, t, scale, dScores, t, s.offS, k, c, s.offKV, 1, dq, c, s.offQ)
-	tensor.SgemmBatched(true, false, t, d, tq, scale, dScores, t, s.offS, q, c, s.offQ, 1, dk, c, s.offKV)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, scale, dScores, t, s.offS, k, c, s.offKV, 1, dq, c, s.offQ)
+	tensor.SgemmBatched(tensor.Trans, tensor.NoTrans, t, d, tq, scale, dScores, t, s.offS, q, c, s.offQ, 1, dk, c, s.offKV)
 }

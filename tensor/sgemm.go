@@ -7,34 +7,63 @@ import (
 	"unsafe"
 )
 
+// Transpose says whether an operand of a product is used as stored or
+// transposed, as gonum's blas.Transpose does.
+type Transpose uint8
+
+// The two ways of using an operand X: op(X) = X or op(X) = Xᵀ.
+const (
+	NoTrans Transpose = iota // op(X) = X
+	Trans                    // op(X) = Xᵀ
+)
+
+// String returns "NoTrans" or "Trans".
+func (t Transpose) String() string {
+	switch t {
+	case NoTrans:
+		return "NoTrans"
+	case Trans:
+		return "Trans"
+	}
+	return fmt.Sprintf("Transpose(%d)", uint8(t))
+}
+
+// checkTrans panics unless t is NoTrans or Trans.
+func checkTrans(fn, name string, t Transpose) {
+	if t != NoTrans && t != Trans {
+		panic(fmt.Sprintf("tensor.%s: %s is %v, not NoTrans or Trans", fn, name, t))
+	}
+}
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
-// matrices, where op(X) is X, or Xᵀ when the matching trans flag is set.
-// op(A) is m×k, op(B) is k×n and C is m×n.
+// matrices, where op(X) is X (NoTrans) or Xᵀ (Trans) as transA and transB
+// say. op(A) is m×k, op(B) is k×n and C is m×n.
 //
 // Storage is row-major with explicit leading dimensions (row strides):
-// A is m×k with stride lda ≥ k when transA is false, and k×m with lda ≥ m
-// when it is true; B is k×n with ldb ≥ n, or n×k with ldb ≥ k when transB is
-// set; C is m×n with ldc ≥ n. So the forward pass of a linear layer,
-// y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(false, true, T, out, in, 1, x,
-// in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
-// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
-// input gradient dx[T, in] = dy·W is Sgemm(false, false, T, in, out, 1, dy,
-// out, W, in, 0, dx, in).
+// A is m×k with stride lda ≥ k for NoTrans, and k×m with lda ≥ m for Trans;
+// B is k×n with ldb ≥ n for NoTrans, or n×k with ldb ≥ k for Trans; C is
+// m×n with ldc ≥ n. So the forward pass of a linear layer,
+// y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(NoTrans, Trans, T, out, in, 1,
+// x, in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
+// Sgemm(Trans, NoTrans, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
+// input gradient dx[T, in] = dy·W is Sgemm(NoTrans, NoTrans, T, in, out, 1,
+// dy, out, W, in, 0, dx, in).
 //
 // When beta is 0, C is not read (NaNs in it are overwritten). C must not
 // overlap A or B. The work is
 // spread over Threads() goroutines when the product is large enough; the
 // assembly micro-kernel is chosen at start-up for the CPU (AVX-512 or
 // AVX2+FMA on amd64, see UseAssembly). Sgemm panics with a message naming the
-// argument if a dimension is negative, a leading dimension is too small, or a
-// slice is too short for the shape; these are programming errors.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// argument if a dimension is negative, a leading dimension is too small, a
+// slice is too short for the shape, or a Transpose is neither NoTrans nor
+// Trans; these are programming errors.
+func Sgemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	SgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // SgemmEpilogue is Sgemm followed by ep on C (a bias and an activation),
 // done block by block while the blocks are in cache.
-func SgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func SgemmEpilogue(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	ep.check(m, n, ldc)
 	sgemmWith(current.Load(), Threads(), nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
@@ -44,7 +73,7 @@ func SgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at a[i*strideA],
 // B_i at b[i*strideB] and C_i at c[i*strideC]; each is laid out as in Sgemm.
 // Batches run in parallel when there are at least as many as threads.
-func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
+func SgemmStrided(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
 	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
 		panic(fmt.Sprintf("tensor.SgemmStrided: negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
 	}
@@ -63,7 +92,7 @@ func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 // lda = ldb = H*D. The C_i must not overlap. Products run in parallel when
 // there are at least as many as threads, otherwise one after the other, each
 // in parallel.
-func SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
+func SgemmBatched(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
 	if len(offB) != len(offA) || len(offC) != len(offA) {
 		panic(fmt.Sprintf("tensor.SgemmBatched: offset counts differ: %d, %d, %d", len(offA), len(offB), len(offC)))
 	}
@@ -88,16 +117,18 @@ func SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func checkGemm(transA, transB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("tensor.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
+	checkTrans("Sgemm", "transA", transA)
+	checkTrans("Sgemm", "transB", transB)
 	ar, ac := m, k
-	if transA {
+	if transA == Trans {
 		ar, ac = k, m
 	}
 	br, bc := k, n
-	if transB {
+	if transB == Trans {
 		br, bc = n, k
 	}
 	checkMat("a", a, ar, ac, lda)
@@ -135,13 +166,13 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // minFlopsPerThread is the work below which a product runs on one goroutine.
 const minFlopsPerThread = 1 << 21
 
-func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(be *backend, nt int, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemmWith runs the product with op(B) packed already when pre is not nil
 // (b, ldb and transB are then unused), and then the epilogue ep (may be nil).
-func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -155,7 +186,7 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k i
 		sgemmSmallM(be, nt, pre, transA, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
-	if pre != nil && !transA {
+	if pre != nil && transA == NoTrans {
 		sgemmPackedTasks(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
@@ -184,7 +215,7 @@ const (
 // task runs the micro-kernel with each A micro-panel in L1 sweeping the
 // task's B panels (in L2). Very tall products pack op(A) per task instead,
 // and short wide ones pack op(B) per task (see localB).
-func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &be.gemm
 	kcMax := min(kr.kc, k)
 	ncMax := min(sharedCols, (n+kr.nr-1)/kr.nr*kr.nr)
@@ -297,7 +328,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 						jr := u * nr
 						panel := bp[jr*kc : jr*kc+nr*kc]
 						nt := min(nr, nc-jr)
-						if transB {
+						if transB == Trans {
 							packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
 						} else {
 							packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
@@ -307,7 +338,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					ir := (u - bUnits) * mr
 					panel := ap[ir*kc : ir*kc+mr*kc]
 					mt := min(mr, m-ir)
-					if transA {
+					if transA == Trans {
 						packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
 					} else {
 						packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
@@ -336,7 +367,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					for jr := 0; jr < nw; jr += nr {
 						panel := s.b[jr*kc : jr*kc+nr*kc]
 						nt := min(nr, nw-jr)
-						if transB {
+						if transB == Trans {
 							packTrans(be, panel, b[(jc+j0+jr)*ldb+pc:], ldb, nr, nt, kc)
 						} else {
 							packCopy(be, panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
@@ -349,7 +380,7 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 					for ir := 0; ir < mc; ir += mr {
 						panel := s.a[ir*kc : ir*kc+mr*kc]
 						mt := min(mr, mc-ir)
-						if transA {
+						if transA == Trans {
 							packCopy(be, panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
 						} else {
 							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
@@ -479,7 +510,7 @@ func grow(s []float32, n int) []float32 {
 // block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
-func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmSerial(be *backend, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	// With beta = 0 the first block of kc steps overwrites C, so C is never
 	// read (nor cleared beforehand).
 	if beta != 0 {
@@ -506,7 +537,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 		for ir := 0; ir < m; ir += mr {
 			panel := s.a[ir*kc : ir*kc+mr*kc]
 			mt := min(mr, m-ir)
-			if transA {
+			if transA == Trans {
 				packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
 			} else {
 				packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
@@ -522,7 +553,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 				for jr := 0; jr < nc; jr += nr {
 					panel := s.b[jr*kc : jr*kc+nr*kc]
 					nt := min(nr, nc-jr)
-					if transB {
+					if transB == Trans {
 						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
 					} else {
 						packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
@@ -600,13 +631,14 @@ type PackedB struct {
 }
 
 // PackB packs op(B) (k×n; B is k×n with stride ldb ≥ n, or n×k with
-// ldb ≥ k when transB is set, as in Sgemm) for SgemmPackedB. It panics on
+// ldb ≥ k when transB is Trans, as in Sgemm) for SgemmPackedB. It panics on
 // shapes that do not fit, as Sgemm does.
-func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+func PackB(transB Transpose, k, n int, b []float32, ldb int) *PackedB {
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("tensor.PackB: negative dimension k=%d n=%d", k, n))
 	}
-	if transB {
+	checkTrans("PackB", "transB", transB)
+	if transB == Trans {
 		checkMat("b", b, n, k, ldb)
 	} else {
 		checkMat("b", b, k, n, ldb)
@@ -624,7 +656,7 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 			kc := min(p.kc, k-pc)
 			panel := p.block(pc)[jr*kc : jr*kc+nr*kc]
 			nt := min(nr, n-jr)
-			if transB {
+			if transB == Trans {
 				packTrans(be, panel, b[jr*ldb+pc:], ldb, nr, nt, kc)
 			} else {
 				packCopy(be, panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
@@ -645,25 +677,26 @@ func (p *PackedB) block(pc int) []float32 {
 
 // SgemmPackedB computes C = alpha·op(A)·B + beta·C like Sgemm, with B
 // (k×n) given packed by PackB: op(A) is m×k (A is m×k with lda ≥ k, or k×m
-// with lda ≥ m when transA is set) and C is m×n with ldc ≥ n.
-func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+// with lda ≥ m when transA is Trans) and C is m×n with ldc ≥ n.
+func SgemmPackedB(transA Transpose, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
 	SgemmPackedBEpilogue(transA, m, alpha, a, lda, b, beta, c, ldc, nil)
 }
 
 // SgemmPackedBEpilogue is SgemmPackedB followed by ep on C (a bias and an
 // activation), done block by block while the blocks are in cache.
-func SgemmPackedBEpilogue(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
+func SgemmPackedBEpilogue(transA Transpose, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m < 0 {
 		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
 	}
-	if transA {
+	checkTrans("SgemmPackedB", "transA", transA)
+	if transA == Trans {
 		checkMat("a", a, b.k, m, lda)
 	} else {
 		checkMat("a", a, m, b.k, lda)
 	}
 	checkMat("c", c, m, b.n, ldc)
 	ep.check(m, b.n, ldc)
-	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
+	sgemmWith(current.Load(), Threads(), b, transA, NoTrans, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
 }
 
 // smallRows is the largest m that sgemmSmallM takes.
@@ -678,7 +711,7 @@ const smallRows = 32
 // read once from memory, serves every row panel while it is in L1. Row
 // panels are read in place (A not transposed, a direct kernel of their
 // height) or else packed once, up front, on the calling goroutine.
-func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmSmallM(be *backend, nt int, pre *PackedB, transA Transpose, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &pre.kernel
 	if kr.stream != nil {
 		kr = kr.stream
@@ -693,7 +726,7 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 		i0 := p * height
 		rows := min(height, m-i0)
 		var ok bool
-		if direct[p], ok = kr.directFor(rows); ok && !transA {
+		if direct[p], ok = kr.directFor(rows); ok && transA == NoTrans {
 			continue
 		}
 		// Packed op(A) of this panel: for each block of kc steps, mr rows
@@ -707,7 +740,7 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 		for pc := 0; pc < k; pc += pre.kc {
 			kc := min(pre.kc, k-pc)
 			panel := s.a[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
-			if transA {
+			if transA == Trans {
 				packCopy(be, panel, a[pc*lda+i0:], lda, mr, rows, kc)
 			} else {
 				packTrans(be, panel, a[i0*lda+pc:], lda, mr, rows, kc)
