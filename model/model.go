@@ -285,7 +285,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
 		}
-		m.layers[last].setFirstTokens(a, false, ar.take)
+		m.layers[last].setAttention(a, in.B, in.T, nn.StateOptions{FirstOnly: true, Alloc: ar.take})
 		m.layers[last].forward(a, in.AttentionMask, nil)
 		x, t = a.out[:in.B*c], 1
 	}
