@@ -308,6 +308,17 @@ func (m *Model) checkBatch(in *Batch) error {
 // ForwardTrain runs a training forward pass (dropout on), keeps the
 // activations for Backward and returns the logits and, when labels are
 // given, the loss of the model's problem type.
+//
+// ForwardTrain is the reference path that the fast inference path, Forward,
+// is tested against: it multiplies by the weights as stored and keeps every
+// layer's activations in buffers of its own, where Forward multiplies by
+// packed weights, fuses the residual connections into the products and
+// reuses one set of buffers for all layers. TestForwardFirstTokens checks
+// that both give the logits of every row of every layer computed (dropout
+// 0, random BERT, RoBERTa and DistilBERT models); TestGoldenPyTorch checks
+// both against PyTorch, and ForwardTrain's loss and gradients too. Like
+// Forward, it computes the last layer for the first token of each sequence
+// only, all that the head reads.
 func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, 0, err
