@@ -267,7 +267,7 @@ func (m *NNModel) forwardCNN(ids []int32, c *cnnCache) []float32 {
 		W := m.Convs[wi].W
 		for j := 0; j < w; j++ {
 			// out[L, F] += x[j:j+L, E] · W[:, j*E:(j+1)*E]ᵀ
-			tensor.Sgemm(false, true, l, f, e, 1, c.x[j*e:], e, W[j*e:], w*e, 1, out, f)
+			tensor.Sgemm(tensor.NoTrans, tensor.Trans, l, f, e, 1, c.x[j*e:], e, W[j*e:], w*e, 1, out, f)
 		}
 		am := make([]int, f)
 		for k := 0; k < f; k++ {
@@ -306,8 +306,8 @@ func (m *NNModel) backwardCNN(ids []int32, c *cnnCache, dfeat []float32, g *grad
 		tensor.AddColSums(db, dout, l, f)
 		for j := 0; j < w; j++ {
 			// dW[:, j] += doutᵀ · x[j:j+L];  dx[j:j+L] += dout · W[:, j]
-			tensor.Sgemm(true, false, f, e, l, 1, dout, f, c.x[j*e:], e, 1, dW[j*e:], w*e)
-			tensor.Sgemm(false, false, l, e, f, 1, dout, f, W[j*e:], w*e, 1, dx[j*e:], e)
+			tensor.Sgemm(tensor.Trans, tensor.NoTrans, f, e, l, 1, dout, f, c.x[j*e:], e, 1, dW[j*e:], w*e)
+			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, l, e, f, 1, dout, f, W[j*e:], w*e, 1, dx[j*e:], e)
 		}
 	}
 	m.embBackward(ids, dx, g)
@@ -343,11 +343,11 @@ func (m *NNModel) lstmForward(d int, x []float32, c *lstmCache) {
 		copy(c.gates[s*4*h:], p[2].W)
 		tensor.AxpySerial(1, p[3].W, c.gates[s*4*h:(s+1)*4*h])
 	}
-	tensor.Sgemm(false, true, t, 4*h, e, 1, x, e, p[0].W, e, 1, c.gates, 4*h)
+	tensor.Sgemm(tensor.NoTrans, tensor.Trans, t, 4*h, e, 1, x, e, p[0].W, e, 1, c.gates, 4*h)
 	for s := 0; s < t; s++ {
 		gs := c.gates[s*4*h : (s+1)*4*h]
 		if s > 0 {
-			tensor.Sgemm(false, true, 1, 4*h, h, 1, c.h[(s-1)*h:], h, p[1].W, h, 1, gs, 4*h)
+			tensor.Sgemm(tensor.NoTrans, tensor.Trans, 1, 4*h, h, 1, c.h[(s-1)*h:], h, p[1].W, h, 1, gs, 4*h)
 		}
 		tensor.Sigmoid(gs[:2*h], gs[:2*h]) // i, f
 		tensor.Tanh(gs[2*h:3*h], gs[2*h:3*h])
@@ -395,17 +395,17 @@ func (m *NNModel) lstmBackward(d int, c *lstmCache, dh []float32, g *grads) []fl
 			dcNext[j] = dc * f
 		}
 		if s > 0 {
-			tensor.Sgemm(false, false, 1, h, 4*h, 1, dgs, 4*h, p[1].W, h, 0, dhNext, h)
+			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, 1, h, 4*h, 1, dgs, 4*h, p[1].W, h, 0, dhNext, h)
 		}
 	}
 	if t > 1 {
-		tensor.Sgemm(true, false, 4*h, h, t-1, 1, dg[4*h:], 4*h, c.h, h, 1, g.of(p[1]), h)
+		tensor.Sgemm(tensor.Trans, tensor.NoTrans, 4*h, h, t-1, 1, dg[4*h:], 4*h, c.h, h, 1, g.of(p[1]), h)
 	}
-	tensor.Sgemm(true, false, 4*h, e, t, 1, dg, 4*h, c.x, e, 1, g.of(p[0]), e)
+	tensor.Sgemm(tensor.Trans, tensor.NoTrans, 4*h, e, t, 1, dg, 4*h, c.x, e, 1, g.of(p[0]), e)
 	tensor.AddColSums(g.of(p[2]), dg, t, 4*h)
 	tensor.AddColSums(g.of(p[3]), dg, t, 4*h)
 	dx := make([]float32, t*e)
-	tensor.Sgemm(false, false, t, e, 4*h, 1, dg, 4*h, p[0].W, e, 0, dx, e)
+	tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, t, e, 4*h, 1, dg, 4*h, p[0].W, e, 0, dx, e)
 	return dx
 }
 

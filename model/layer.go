@@ -51,11 +51,14 @@ type layerActs struct {
 // values: B*T, or B for the first tokens.
 func (a *layerActs) rows() int { return a.attn.B * a.attn.TQ }
 
-// setFirstTokens makes the layer compute only the first token of each
-// sequence past the keys and values, taking the buffers this needs from alloc.
-func (l *layer) setFirstTokens(a *layerActs, train bool, alloc func(int) []float32) {
-	a.attn = l.attn.NewFirstStateIn(a.attn.B, a.attn.T, train, alloc)
-	a.first = alloc(a.attn.B * l.q.In)
+// setAttention gives a the attention state of a pass over b sequences of t
+// tokens and, when the layer computes only the first token of each sequence
+// past the keys and values (opts.FirstOnly), the buffer of those rows of x.
+func (l *layer) setAttention(a *layerActs, b, t int, opts nn.StateOptions) {
+	a.attn = l.attn.NewState(b, t, opts)
+	if opts.FirstOnly {
+		a.first = opts.Alloc(b * l.q.In)
+	}
 }
 
 func (l *layer) params() []*nn.Param {
@@ -85,15 +88,7 @@ func (l *layer) newActs(x []float32, b, t int, train, firstOnly bool, alloc func
 		h1: alloc(r * c), inter: alloc(r * inter), actOut: alloc(r * inter),
 		ffnRes: alloc(r * c), ln2Mean: alloc(r), ln2Rstd: alloc(r), out: alloc(r * c),
 	}
-	switch {
-	case firstOnly:
-		a.attn = &nn.AttentionState{B: b, T: t}
-		l.setFirstTokens(a, train, alloc)
-	case train:
-		a.attn = l.attn.NewStateIn(b, t, alloc)
-	default:
-		a.attn = l.attn.NewInferenceStateIn(b, t, alloc)
-	}
+	l.setAttention(a, b, t, nn.StateOptions{FirstOnly: firstOnly, Train: train, Alloc: alloc})
 	if train && l.dropout.P > 0 {
 		a.drop1Mask = alloc(r * c)
 		a.drop2Mask = alloc(r * c)

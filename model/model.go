@@ -317,7 +317,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
 		}
-		m.layers[last].setFirstTokens(a, false, ar.take)
+		m.layers[last].setAttention(a, in.B, in.T, nn.StateOptions{FirstOnly: true, Alloc: ar.take})
 		m.layers[last].forward(a, in.AttentionMask, nil)
 		x, t = a.out[:in.B*c], 1
 	}
@@ -340,6 +340,17 @@ func (m *Model) checkBatch(in *Batch) error {
 // ForwardTrain runs a training forward pass (dropout on), keeps the
 // activations for Backward and returns the logits and, when labels are
 // given, the loss of the model's problem type.
+//
+// ForwardTrain is the reference path that the fast inference path, Forward,
+// is tested against: it multiplies by the weights as stored and keeps every
+// layer's activations in buffers of its own, where Forward multiplies by
+// packed weights, fuses the residual connections into the products and
+// reuses one set of buffers for all layers. TestForwardFirstTokens checks
+// that both give the logits of every row of every layer computed (dropout
+// 0, random BERT, RoBERTa and DistilBERT models); TestGoldenPyTorch checks
+// both against PyTorch, and ForwardTrain's loss and gradients too. Like
+// Forward, it computes the last layer for the first token of each sequence
+// only, all that the head reads.
 func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, 0, err

@@ -20,10 +20,9 @@ type Attention struct {
 // AttentionState holds what Forward computes and Backward needs.
 type AttentionState struct {
 	B, T int
-	// TQ is the number of query rows per sequence: T, or 1 in a state made by
-	// NewFirstStateIn (the first token of each sequence only, all that a
-	// classifier reads of the last layer: q, ctx, dq and dctx are then
-	// [B, H*D], while k and v keep all B*T rows).
+	// TQ is the number of query rows per sequence: T, or 1 in a state made
+	// with StateOptions.FirstOnly (the first token of each sequence only: q,
+	// ctx, dq and dctx are then [B, H*D], while k and v keep all B*T rows).
 	TQ    int
 	Probs []float32 // [B, H, TQ, T] softmax output
 	// Dropped are the probabilities after dropout (== Probs without dropout);
@@ -34,34 +33,34 @@ type AttentionState struct {
 
 func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.HeadDim))) }
 
-// NewState allocates the buffers of a forward pass over B sequences of T tokens.
-func (a *Attention) NewState(b, t int) *AttentionState {
-	return a.NewStateIn(b, t, func(n int) []float32 { return make([]float32, n) })
+// StateOptions say what an AttentionState is made for.
+type StateOptions struct {
+	// FirstOnly makes the state for the queries of the first token of each
+	// sequence only (TQ = 1), all that a classifier reads of the last layer.
+	FirstOnly bool
+	// Train makes the state for a training pass: it then holds the dropout
+	// buffers Backward needs when the attention has dropout. Without it the
+	// state serves Forward with no rng (inference).
+	Train bool
+	// Alloc takes the float buffers; it may return memory that is not zeroed
+	// (Forward writes all of it). Nil allocates them with make.
+	Alloc func(n int) []float32
 }
 
-// NewStateIn is NewState with the float buffers taken from alloc, which may
-// return memory that is not zeroed (Forward writes all of it).
-func (a *Attention) NewStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
-	return a.newState(b, t, t, a.Dropout.P > 0, alloc)
-}
-
-// NewInferenceStateIn is NewStateIn for inference (Forward with no rng): it
-// takes no dropout buffers, and the state is no use to Backward.
-func (a *Attention) NewInferenceStateIn(b, t int, alloc func(n int) []float32) *AttentionState {
-	return a.newState(b, t, t, false, alloc)
-}
-
-// NewFirstStateIn is NewStateIn for the queries of the first token of each
-// sequence only (TQ = 1); train says whether to take dropout buffers.
-func (a *Attention) NewFirstStateIn(b, t int, train bool, alloc func(n int) []float32) *AttentionState {
-	return a.newState(b, t, 1, train && a.Dropout.P > 0, alloc)
-}
-
-func (a *Attention) newState(b, t, tq int, dropout bool, alloc func(n int) []float32) *AttentionState {
+// NewState makes the state of a forward pass over b sequences of t tokens.
+func (a *Attention) NewState(b, t int, opts StateOptions) *AttentionState {
+	alloc := opts.Alloc
+	if alloc == nil {
+		alloc = func(n int) []float32 { return make([]float32, n) }
+	}
+	tq := t
+	if opts.FirstOnly {
+		tq = 1
+	}
 	n := b * a.Heads * tq * t
 	s := &AttentionState{B: b, T: t, TQ: tq, Probs: alloc(n)}
 	s.Dropped = s.Probs
-	if dropout {
+	if opts.Train && a.Dropout.P > 0 {
 		s.Dropped = alloc(n)
 		s.DropMask = alloc(n)
 	}
@@ -80,7 +79,7 @@ func (a *Attention) newState(b, t, tq int, dropout bool, alloc func(n int) []flo
 // rng draws the dropout mask in training (nil: no dropout).
 func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []int, rng *rand.Rand) {
 	b, t, tq, d, c := s.B, s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim
-	tensor.SgemmBatched(false, true, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
 	for i := 0; i < b; i++ {
 		keys := mask[i*t : (i+1)*t]
 		for j, m := range keys {
@@ -103,7 +102,7 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
 		dropped = s.Dropped
 	}
-	tensor.SgemmBatched(false, false, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
 }
 
 // Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
@@ -113,8 +112,8 @@ func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scrat
 	n := len(s.Probs)
 	dProbs, dScores := scratch[:n], scratch[n:2*n]
 	// dV += P'ᵀ·dctx and dP' = dctx·Vᵀ
-	tensor.SgemmBatched(true, false, t, d, tq, 1, s.Dropped, t, s.offS, dctx, c, s.offQ, 1, dv, c, s.offKV)
-	tensor.SgemmBatched(false, true, tq, t, d, 1, dctx, c, s.offQ, v, c, s.offKV, 0, dProbs, t, s.offS)
+	tensor.SgemmBatched(tensor.Trans, tensor.NoTrans, t, d, tq, 1, s.Dropped, t, s.offS, dctx, c, s.offQ, 1, dv, c, s.offKV)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, 1, dctx, c, s.offQ, v, c, s.offKV, 0, dProbs, t, s.offS)
 	if a.Dropout.P > 0 && s.DropMask != nil {
 		a.Dropout.Backward(dProbs, s.DropMask)
 	}
@@ -122,6 +121,6 @@ func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scrat
 	clear(dScores)
 	tensor.SoftmaxBackward(dScores, s.Probs, dProbs, s.B*a.Heads*tq, t)
 	scale := a.scale()
-	tensor.SgemmBatched(false, false, tq, d, t, scale, dScores, t, s.offS, k, c, s.offKV, 1, dq, c, s.offQ)
-	tensor.SgemmBatched(true, false, t, d, tq, scale, dScores, t, s.offS, q, c, s.offQ, 1, dk, c, s.offKV)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, scale, dScores, t, s.offS, k, c, s.offKV, 1, dq, c, s.offQ)
+	tensor.SgemmBatched(tensor.Trans, tensor.NoTrans, t, d, tq, scale, dScores, t, s.offS, q, c, s.offQ, 1, dk, c, s.offKV)
 }

@@ -144,7 +144,7 @@ func TestAttentionGrad(t *testing.T) {
 	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
 	mask := []int{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}
 	w := randSlice(rng, b*tt*c, 1)
-	st := a.NewState(b, tt)
+	st := a.NewState(b, tt, StateOptions{Train: true})
 	ctx := make([]float32, b*tt*c)
 	loss := func() float64 { a.Forward(st, ctx, q, k, v, mask, nil); return dot64(ctx, w) }
 	loss()
@@ -179,12 +179,12 @@ func TestAttentionFirstTokens(t *testing.T) {
 	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
 	mask := []int{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0}
 	full := make([]float32, b*tt*c)
-	a.Forward(a.NewState(b, tt), full, q, k, v, mask, nil)
+	a.Forward(a.NewState(b, tt, StateOptions{}), full, q, k, v, mask, nil)
 	qFirst := make([]float32, b*c)
 	for i := 0; i < b; i++ {
 		copy(qFirst[i*c:(i+1)*c], q[i*tt*c:i*tt*c+c])
 	}
-	st := a.NewFirstStateIn(b, tt, false, func(n int) []float32 { return make([]float32, n) })
+	st := a.NewState(b, tt, StateOptions{FirstOnly: true, Train: true})
 	ctx := make([]float32, b*c)
 	a.Forward(st, ctx, qFirst, k, v, mask, nil)
 	for i := 0; i < b; i++ {
@@ -202,6 +202,44 @@ func TestAttentionFirstTokens(t *testing.T) {
 	checkGrad(t, "q", qFirst, dq, loss)
 	checkGrad(t, "k", k, dk, loss)
 	checkGrad(t, "v", v, dv, loss)
+}
+
+// TestAttentionNewState checks the buffers each kind of state takes: one
+// query row per sequence for FirstOnly, dropout buffers only for training
+// with dropout, all from Alloc.
+func TestAttentionNewState(t *testing.T) {
+	const b, tt = 3, 5
+	a := Attention{Heads: 2, HeadDim: 4, Dropout: Dropout{P: 0.1}}
+	for _, cs := range []struct {
+		opts        StateOptions
+		tq          int
+		dropBuffers bool
+	}{
+		{StateOptions{}, tt, false},
+		{StateOptions{Train: true}, tt, true},
+		{StateOptions{FirstOnly: true}, 1, false},
+		{StateOptions{FirstOnly: true, Train: true}, 1, true},
+	} {
+		taken := 0
+		cs.opts.Alloc = func(n int) []float32 { taken += n; return make([]float32, n) }
+		s := a.NewState(b, tt, cs.opts)
+		n := b * a.Heads * cs.tq * tt
+		want := n
+		if cs.dropBuffers {
+			want = 3 * n
+		}
+		if s.B != b || s.T != tt || s.TQ != cs.tq || len(s.Probs) != n || taken != want {
+			t.Errorf("FirstOnly=%v Train=%v: B=%d T=%d TQ=%d, %d probabilities, %d floats allocated; want %d, %d, %d, %d, %d", cs.opts.FirstOnly, cs.opts.Train, s.B, s.T, s.TQ, len(s.Probs), taken, b, tt, cs.tq, n, want)
+		}
+		if hasDrop := s.DropMask != nil && &s.Dropped[0] != &s.Probs[0]; hasDrop != cs.dropBuffers {
+			t.Errorf("FirstOnly=%v Train=%v: dropout buffers %v, want %v", cs.opts.FirstOnly, cs.opts.Train, hasDrop, cs.dropBuffers)
+		}
+	}
+	// Without dropout, training takes no dropout buffers either.
+	a.Dropout.P = 0
+	if s := a.NewState(b, tt, StateOptions{Train: true}); s.DropMask != nil || &s.Dropped[0] != &s.Probs[0] {
+		t.Error("dropout buffers taken with dropout 0")
+	}
 }
 
 func TestDropout(t *testing.T) {

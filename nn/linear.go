@@ -43,9 +43,9 @@ func (l *Linear) ForwardAct(y, actOut, x []float32, n int, act Activation) {
 
 func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 	if pb := l.packed.Load(); pb != nil {
-		tensor.SgemmPackedBEpilogue(false, n, 1, x, l.In, pb, 0, y, l.Out, ep)
+		tensor.SgemmPackedBEpilogue(tensor.NoTrans, n, 1, x, l.In, pb, 0, y, l.Out, ep)
 	} else {
-		tensor.SgemmEpilogue(false, true, n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.In, 0, y, l.Out, ep)
+		tensor.SgemmEpilogue(tensor.NoTrans, tensor.Trans, n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.In, 0, y, l.Out, ep)
 	}
 }
 
@@ -53,7 +53,7 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 // the weights change (training, loading).
 func (l *Linear) Pack() {
 	if l.packed.Load() == nil {
-		l.packed.Store(tensor.PackB(true, l.In, l.Out, l.Weight.W, l.In))
+		l.packed.Store(tensor.PackB(tensor.Trans, l.In, l.Out, l.Weight.W, l.In))
 	}
 }
 
@@ -63,9 +63,9 @@ func (l *Linear) Unpack() { l.packed.Store(nil) }
 // Backward adds dL/dW = dyᵀ·x and dL/db = Σ dy to the gradients and, when dx
 // is not nil, dy·W to dx [n, in].
 func (l *Linear) Backward(dx, dy, x []float32, n int) {
-	tensor.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.Weight.Grad, l.In)
+	tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.Weight.Grad, l.In)
 	tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
 	if dx != nil {
-		tensor.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+		tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
 	}
 }

@@ -8,9 +8,10 @@
 //
 // # Matrix products
 //
-// Sgemm computes C = alpha·op(A)·op(B) + beta·C with op(X) = X or Xᵀ, the
-// four cases the forward and backward passes of a linear layer need (see
-// its doc for the argument convention). SgemmStrided and SgemmBatched run
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C with op(X) = X or Xᵀ (the
+// Transpose flags NoTrans and Trans, as gonum's blas.Transpose), the four
+// cases the forward and backward passes of a linear layer need (see its doc
+// for the argument convention). SgemmStrided and SgemmBatched run
 // many independent products, such as the per-(sequence, head) products of
 // attention. PackB and SgemmPackedB pack a right-hand matrix once (weights at
 // inference) for many products. Products use BLIS-style packing and cache

@@ -24,7 +24,7 @@ func TestSgemmEpilogue(t *testing.T) {
 					a, b := randSlice(r, cs.m*cs.k), randSlice(r, cs.n*cs.k)
 					bias := randSlice(r, cs.n)
 					want := make([]float32, cs.m*cs.n)
-					Sgemm(false, true, cs.m, cs.n, cs.k, 1, a, cs.k, b, cs.k, 0, want, cs.n)
+					Sgemm(NoTrans, Trans, cs.m, cs.n, cs.k, 1, a, cs.k, b, cs.k, 0, want, cs.n)
 					AddBias(want, bias, cs.m, cs.n)
 					var residual []float32
 					if i == 1 || i == 2 {
@@ -56,9 +56,9 @@ func TestSgemmEpilogue(t *testing.T) {
 						}
 					}
 					if packed {
-						SgemmPackedBEpilogue(false, cs.m, 1, a, cs.k, PackB(true, cs.k, cs.n, b, cs.k), 0, c, cs.n, ep)
+						SgemmPackedBEpilogue(NoTrans, cs.m, 1, a, cs.k, PackB(Trans, cs.k, cs.n, b, cs.k), 0, c, cs.n, ep)
 					} else {
-						SgemmEpilogue(false, true, cs.m, cs.n, cs.k, 1, a, cs.k, b, cs.k, 0, c, cs.n, ep)
+						SgemmEpilogue(NoTrans, Trans, cs.m, cs.n, cs.k, 1, a, cs.k, b, cs.k, 0, c, cs.n, ep)
 					}
 					gotAct := c
 					if act != NoActivation {
@@ -89,5 +89,5 @@ func TestEpiloguePanicsOnShortBias(t *testing.T) {
 		}
 	}()
 	a, b, c := make([]float32, 4*3), make([]float32, 3*5), make([]float32, 4*5)
-	SgemmEpilogue(false, false, 4, 5, 3, 1, a, 3, b, 5, 0, c, 5, &Epilogue{Bias: make([]float32, 4)})
+	SgemmEpilogue(NoTrans, NoTrans, 4, 5, 3, 1, a, 3, b, 5, 0, c, 5, &Epilogue{Bias: make([]float32, 4)})
 }

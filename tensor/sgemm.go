@@ -7,34 +7,63 @@ import (
 	"unsafe"
 )
 
+// Transpose says whether an operand of a product is used as stored or
+// transposed, as gonum's blas.Transpose does.
+type Transpose uint8
+
+// The two ways of using an operand X: op(X) = X or op(X) = Xᵀ.
+const (
+	NoTrans Transpose = iota // op(X) = X
+	Trans                    // op(X) = Xᵀ
+)
+
+// String returns "NoTrans" or "Trans".
+func (t Transpose) String() string {
+	switch t {
+	case NoTrans:
+		return "NoTrans"
+	case Trans:
+		return "Trans"
+	}
+	return fmt.Sprintf("Transpose(%d)", uint8(t))
+}
+
+// checkTrans panics unless t is NoTrans or Trans.
+func checkTrans(fn, name string, t Transpose) {
+	if t != NoTrans && t != Trans {
+		panic(fmt.Sprintf("tensor.%s: %s is %v, not NoTrans or Trans", fn, name, t))
+	}
+}
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
-// matrices, where op(X) is X, or Xᵀ when the matching trans flag is set.
-// op(A) is m×k, op(B) is k×n and C is m×n.
+// matrices, where op(X) is X (NoTrans) or Xᵀ (Trans) as transA and transB
+// say. op(A) is m×k, op(B) is k×n and C is m×n.
 //
 // Storage is row-major with explicit leading dimensions (row strides):
-// A is m×k with stride lda ≥ k when transA is false, and k×m with lda ≥ m
-// when it is true; B is k×n with ldb ≥ n, or n×k with ldb ≥ k when transB is
-// set; C is m×n with ldc ≥ n. So the forward pass of a linear layer,
-// y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(false, true, T, out, in, 1, x,
-// in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
-// Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
-// input gradient dx[T, in] = dy·W is Sgemm(false, false, T, in, out, 1, dy,
-// out, W, in, 0, dx, in).
+// A is m×k with stride lda ≥ k for NoTrans, and k×m with lda ≥ m for Trans;
+// B is k×n with ldb ≥ n for NoTrans, or n×k with ldb ≥ k for Trans; C is
+// m×n with ldc ≥ n. So the forward pass of a linear layer,
+// y[T, out] = x[T, in]·W[out, in]ᵀ, is Sgemm(NoTrans, Trans, T, out, in, 1,
+// x, in, W, in, 0, y, out), its weight gradient dW[out, in] += dyᵀ·x is
+// Sgemm(Trans, NoTrans, out, in, T, 1, dy, out, x, in, 1, dW, in), and its
+// input gradient dx[T, in] = dy·W is Sgemm(NoTrans, NoTrans, T, in, out, 1,
+// dy, out, W, in, 0, dx, in).
 //
 // When beta is 0, C is not read (NaNs in it are overwritten). C must not
 // overlap A or B. The work is
 // spread over Threads() goroutines when the product is large enough; the
 // assembly micro-kernel is chosen at start-up for the CPU (AVX-512 or
 // AVX2+FMA on amd64, see UseAssembly). Sgemm panics with a message naming the
-// argument if a dimension is negative, a leading dimension is too small, or a
-// slice is too short for the shape; these are programming errors.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// argument if a dimension is negative, a leading dimension is too small, a
+// slice is too short for the shape, or a Transpose is neither NoTrans nor
+// Trans; these are programming errors.
+func Sgemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	SgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // SgemmEpilogue is Sgemm followed by ep on C (a bias and an activation),
 // done block by block while the blocks are in cache.
-func SgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func SgemmEpilogue(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	ep.check(m, n, ldc)
 	sgemmWith(current.Load(), Threads(), nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
@@ -44,7 +73,7 @@ func SgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at a[i*strideA],
 // B_i at b[i*strideB] and C_i at c[i*strideC]; each is laid out as in Sgemm.
 // Batches run in parallel when there are at least as many as threads.
-func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
+func SgemmStrided(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
 	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
 		panic(fmt.Sprintf("tensor.SgemmStrided: negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
 	}
@@ -63,7 +92,7 @@ func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 // lda = ldb = H*D. The C_i must not overlap. Products run in parallel when
 // there are at least as many as threads, otherwise one after the other, each
 // in parallel.
-func SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
+func SgemmBatched(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
 	if len(offB) != len(offA) || len(offC) != len(offA) {
 		panic(fmt.Sprintf("tensor.SgemmBatched: offset counts differ: %d, %d, %d", len(offA), len(offB), len(offC)))
 	}
@@ -88,16 +117,18 @@ func SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func checkGemm(transA, transB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("tensor.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
+	checkTrans("Sgemm", "transA", transA)
+	checkTrans("Sgemm", "transB", transB)
 	ar, ac := m, k
-	if transA {
+	if transA == Trans {
 		ar, ac = k, m
 	}
 	br, bc := k, n
-	if transB {
+	if transB == Trans {
 		br, bc = n, k
 	}
 	checkMat("a", a, ar, ac, lda)
@@ -135,13 +166,13 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // minFlopsPerThread is the work below which a product runs on one goroutine.
 const minFlopsPerThread = 1 << 21
 
-func sgemm(be *backend, nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(be *backend, nt int, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemmWith runs the product with op(B) packed already when pre is not nil
 // (b, ldb and transB are then unused), and then the epilogue ep (may be nil).
-func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -155,7 +186,7 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k i
 		sgemmSmallM(be, nt, pre, transA, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
-	if pre != nil && !transA {
+	if pre != nil && transA == NoTrans {
 		sgemmPackedTasks(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
@@ -183,8 +214,80 @@ const (
 // a worker slowed by other load on the machine simply takes fewer tasks. A
 // task runs the micro-kernel with each A micro-panel in L1 sweeping the
 // task's B panels (in L2). Very tall products pack op(A) per task instead,
-// and short wide ones pack op(B) per task (see localB).
-func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+// and short wide ones pack op(B) per task (see parallelPlan).
+func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+	g := &gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep}
+	pl := planParallel(be, nt, pre, m, n, k)
+	// The shared panels are double-buffered, so a worker may start packing
+	// the next phase while another still computes: the next barrier orders
+	// them.
+	var shared [2]*gemmScratch
+	for i := range shared {
+		if shared[i] = pl.sharedScratch(); shared[i] != nil {
+			defer scratchPool.Put(shared[i])
+		}
+	}
+	counters := make([]struct{ pack, task atomic.Int64 }, len(pl.phases))
+	bar := newBarrier(nt)
+	runWorkers(nt, func() {
+		s := pl.workerScratch()
+		defer scratchPool.Put(s)
+		for i, p := range pl.phases {
+			blk := pl.block(p, pre, shared[i%2])
+			packShared(be, g, pl.kr, &blk, &counters[i].pack)
+			bar.wait()
+			for {
+				t := int(counters[i].task.Add(1) - 1)
+				if t >= blk.tasks {
+					break
+				}
+				runTask(be, g, pl, &blk, t, s)
+			}
+		}
+	})
+}
+
+// gemmArgs are the operands of a product C = alpha·op(A)·op(B) + beta·C and
+// its epilogue, as given to Sgemm.
+type gemmArgs struct {
+	transA, transB Transpose
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+	ep             *Epilogue
+}
+
+// parallelPlan is how sgemmParallel splits a product: the blocking of the
+// kernel, the phases, and the tasks of a phase.
+type parallelPlan struct {
+	m, n, k int
+	kr      *gemmKernel
+	// kcMax steps and ncMax columns of op(B) make one phase.
+	kcMax, ncMax int
+	mPanels      int // mr-row micro-panels of op(A)
+	// A phase of ncMax columns has rowTasks×colTasks tasks, each rowStep
+	// rows high (a multiple of mr).
+	rowTasks, colTasks, rowStep int
+	// shareA: op(A) is packed once per phase into a shared buffer, else by
+	// each task for its rows. shareB: op(B) likewise, else it is packed
+	// already (PackedB) or, with localB, by each task for its columns.
+	shareA, shareB, localB bool
+	phases                 []phase
+}
+
+// phase is the block of columns [jc, jc+ncMax) and steps [pc, pc+kcMax)
+// that the workers pack together and then compute.
+type phase struct{ jc, pc int }
+
+// planParallel plans the product of op(A) (m×k) and op(B) (k×n, or pre
+// when it is packed already) on nt workers.
+func planParallel(be *backend, nt int, pre *PackedB, m, n, k int) *parallelPlan {
 	kr := &be.gemm
 	kcMax := min(kr.kc, k)
 	ncMax := min(sharedCols, (n+kr.nr-1)/kr.nr*kr.nr)
@@ -193,17 +296,19 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 		ncMax = pre.nPad
 	}
 	mr, nr := kr.mr, kr.nr
+	pl := &parallelPlan{m: m, n: n, k: k, kr: kr, kcMax: kcMax, ncMax: ncMax}
 	// Split rows and columns into near-equal task blocks aligned to the tile.
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
+	pl.mPanels = mPanels
 	rowTasks := max(1, (m+taskRows/2)/taskRows)
 	colTasks := max(1, (min(n, ncMax)+taskCols/2)/taskCols)
 	// op(A) is packed once per phase into a shared buffer (rather than by
 	// every task for its rows) unless it is very tall.
-	shareA := mPanels*mr*kcMax <= 1<<20
+	pl.shareA = mPanels*mr*kcMax <= 1<<20
 	// Make at least 2 tasks per worker if the tiles allow (4 when tasks do
 	// not pack, so that they stay balanced on a busy machine).
 	minTasks := 2 * nt
-	if shareA {
+	if pl.shareA {
 		minTasks = 4 * nt
 	}
 	for rowTasks*colTasks < minTasks && (rowTasks < mPanels || colTasks < nPanels) {
@@ -216,154 +321,149 @@ func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB bool, m, n,
 	// When the product is short and wide, tasks span all rows and each packs
 	// its own columns of op(B): nothing of B is shared between cores, and
 	// only the small op(A) is packed together.
-	localB := pre == nil && shareA && m <= 2*taskRows
-	if localB {
+	pl.localB = pre == nil && pl.shareA && m <= 2*taskRows
+	if pl.localB {
 		rowTasks = 1
 		colTasks = max(colTasks, min(nPanels, minTasks))
 	}
-	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
-	rowTasks = (m + rowStep - 1) / rowStep
-
-	// Phases: one per block of kc steps (and of ncMax columns). In each, the
-	// workers pack op(B) together, meet at a barrier, then take tasks. op(B)
-	// is double-buffered, so a worker may start packing the next phase while
-	// another still computes: the next barrier orders them.
-	type phase struct{ jc, pc int }
-	var phases []phase
+	pl.shareB = pre == nil && !pl.localB
+	pl.rowStep = (mPanels + rowTasks - 1) / rowTasks * mr
+	pl.rowTasks = (m + pl.rowStep - 1) / pl.rowStep
+	pl.colTasks = colTasks
 	for jc := 0; jc < n; jc += ncMax {
 		for pc := 0; pc < k; pc += kcMax {
-			phases = append(phases, phase{jc, pc})
+			pl.phases = append(pl.phases, phase{jc, pc})
 		}
 	}
-	var bufs, abufs [2][]float32
-	for i := range bufs {
-		if (pre == nil && !localB) || shareA {
-			sh := scratchPool.Get().(*gemmScratch)
-			defer scratchPool.Put(sh)
-			if pre == nil && !localB {
-				sh.b = grow(sh.b, ncMax*kcMax)
-				bufs[i] = sh.b
+	return pl
+}
+
+// sharedScratch takes from the pool the buffers of one phase's shared
+// packed panels, or returns nil if the plan shares none.
+func (pl *parallelPlan) sharedScratch() *gemmScratch {
+	if !pl.shareA && !pl.shareB {
+		return nil
+	}
+	sh := scratchPool.Get().(*gemmScratch)
+	if pl.shareB {
+		sh.b = grow(sh.b, pl.ncMax*pl.kcMax)
+	}
+	if pl.shareA {
+		sh.a = grow(sh.a, pl.mPanels*pl.kr.mr*pl.kcMax)
+	}
+	return sh
+}
+
+// workerScratch takes from the pool a worker's buffers: its tasks' own
+// packed panels and an edge tile.
+func (pl *parallelPlan) workerScratch() *gemmScratch {
+	mr, nr := pl.kr.mr, pl.kr.nr
+	s := scratchPool.Get().(*gemmScratch)
+	if !pl.shareA {
+		s.a = grow(s.a, pl.rowStep*pl.kcMax)
+	}
+	if pl.localB {
+		s.b = grow(s.b, (pl.ncMax/nr+pl.colTasks-1)/pl.colTasks*nr*pl.kcMax)
+	}
+	s.tile = grow(s.tile, mr*nr)
+	return s
+}
+
+// phaseBlock is what the workers compute in one phase: columns
+// [jc, jc+nc) of C over steps [pc, pc+kc), split into tasks colStep
+// columns wide.
+type phaseBlock struct {
+	jc, pc, nc, kc int
+	colStep, tasks int
+	// bp is packed op(B) (pre's, or shared with bUnits micro-panels to
+	// pack), nil when each task packs its own; ap is the shared packed op(A)
+	// (aUnits micro-panels to pack), nil when each task packs its own.
+	bp, ap         []float32
+	bUnits, aUnits int
+}
+
+// block returns the block of phase p, its shared panels in sh.
+func (pl *parallelPlan) block(p phase, pre *PackedB, sh *gemmScratch) phaseBlock {
+	nr := pl.kr.nr
+	blk := phaseBlock{jc: p.jc, pc: p.pc, nc: min(pl.ncMax, pl.n-p.jc), kc: min(pl.kcMax, pl.k-p.pc)}
+	ncPanels := (blk.nc + nr - 1) / nr
+	blk.colStep = (ncPanels + pl.colTasks - 1) / pl.colTasks * nr
+	blk.tasks = pl.rowTasks * ((blk.nc + blk.colStep - 1) / blk.colStep)
+	switch {
+	case pre != nil:
+		blk.bp = pre.block(p.pc)
+	case pl.shareB:
+		blk.bp, blk.bUnits = sh.b, ncPanels
+	}
+	if pl.shareA {
+		blk.ap, blk.aUnits = sh.a, pl.mPanels
+	}
+	return blk
+}
+
+// packShared packs, together with the other workers, the shared panels of
+// the block: op(B)[pc:pc+kc, jc:jc+nc] into blk.bp and op(A)[:, pc:pc+kc]
+// into blk.ap, a few micro-panels at a time taken from the counter next.
+func packShared(be *backend, g *gemmArgs, kr *gemmKernel, blk *phaseBlock, next *atomic.Int64) {
+	const step = 4
+	mr, nr, kc := kr.mr, kr.nr, blk.kc
+	units := blk.bUnits + blk.aUnits
+	for {
+		u0 := int(next.Add(step) - step)
+		if u0 >= units {
+			return
+		}
+		for u := u0; u < min(u0+step, units); u++ {
+			if u < blk.bUnits {
+				jr := u * nr
+				packB(be, blk.bp[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, blk.pc, blk.jc+jr, nr, min(nr, blk.nc-jr), kc)
+				continue
 			}
-			if shareA {
-				sh.a = grow(sh.a, mPanels*mr*kcMax)
-				abufs[i] = sh.a
-			}
+			ir := (u - blk.bUnits) * mr
+			packA(be, blk.ap[ir*kc:ir*kc+mr*kc], g.transA, g.a, g.lda, ir, blk.pc, mr, min(mr, g.m-ir), kc)
 		}
 	}
-	counters := make([]struct{ pack, task atomic.Int64 }, len(phases))
-	bar := newBarrier(nt)
-	runWorkers(nt, func() {
-		s := scratchPool.Get().(*gemmScratch)
-		defer scratchPool.Put(s)
-		if !shareA {
-			s.a = grow(s.a, rowStep*kcMax)
+}
+
+// runTask computes task t of the block: rows [i0, i0+mc) and columns
+// [jc+j0, jc+j0+nw) of C over the block's kc steps, packing the panels the
+// phase does not share into s, and then, after the last block of steps,
+// applies the epilogue.
+func runTask(be *backend, g *gemmArgs, pl *parallelPlan, blk *phaseBlock, t int, s *gemmScratch) {
+	kr, pc, kc := pl.kr, blk.pc, blk.kc
+	mr, nr := kr.mr, kr.nr
+	// Column-major task order: a worker taking consecutive tasks keeps the
+	// same kc×colStep block of op(B) in its L2.
+	i0 := (t % pl.rowTasks) * pl.rowStep
+	j0 := (t / pl.rowTasks) * blk.colStep
+	mc := min(pl.rowStep, g.m-i0)
+	nw := min(blk.colStep, blk.nc-j0)
+	c := g.c[i0*g.ldc+blk.jc+j0:]
+	if pc == 0 && g.beta != 0 {
+		scaleC(mc, nw, g.beta, c, g.ldc)
+	}
+	var ta, tb []float32
+	if pl.localB {
+		// The task's own columns of op(B), packed where they are used.
+		for jr := 0; jr < nw; jr += nr {
+			packB(be, s.b[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, pc, blk.jc+j0+jr, nr, min(nr, nw-jr), kc)
 		}
-		if localB {
-			s.b = grow(s.b, (ncMax/nr+colTasks-1)/colTasks*nr*kcMax)
+		tb = s.b
+	} else {
+		tb = blk.bp[j0*kc:]
+	}
+	if pl.shareA {
+		ta = blk.ap[i0*kc:]
+	} else {
+		for ir := 0; ir < mc; ir += mr {
+			packA(be, s.a[ir*kc:ir*kc+mr*kc], g.transA, g.a, g.lda, i0+ir, pc, mr, min(mr, mc-ir), kc)
 		}
-		s.tile = grow(s.tile, mr*nr)
-		for ph, p := range phases {
-			jc, pc := p.jc, p.pc
-			nc := min(ncMax, n-jc)
-			kc := min(kcMax, k-pc)
-			ncPanels := (nc + nr - 1) / nr
-			colStep := (ncPanels + colTasks - 1) / colTasks * nr
-			colTasksHere := (nc + colStep - 1) / colStep
-			tasks := rowTasks * colTasksHere
-			var bp, ap []float32
-			bUnits := 0
-			switch {
-			case pre != nil:
-				bp = pre.block(pc)
-			case !localB:
-				bp = bufs[ph%2]
-				bUnits = ncPanels
-			}
-			aUnits := 0
-			if shareA {
-				ap = abufs[ph%2]
-				aUnits = mPanels
-			}
-			// Pack op(B)[pc:pc+kc, jc:jc+nc] and (shared) op(A)[:, pc:pc+kc],
-			// a few micro-panels at a time.
-			const step = 4
-			for {
-				u0 := int(counters[ph].pack.Add(step) - step)
-				if u0 >= bUnits+aUnits {
-					break
-				}
-				for u := u0; u < min(u0+step, bUnits+aUnits); u++ {
-					if u < bUnits {
-						jr := u * nr
-						panel := bp[jr*kc : jr*kc+nr*kc]
-						nt := min(nr, nc-jr)
-						if transB {
-							packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
-						} else {
-							packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
-						}
-						continue
-					}
-					ir := (u - bUnits) * mr
-					panel := ap[ir*kc : ir*kc+mr*kc]
-					mt := min(mr, m-ir)
-					if transA {
-						packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
-					} else {
-						packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
-					}
-				}
-			}
-			bar.wait()
-			for {
-				t := int(counters[ph].task.Add(1) - 1)
-				if t >= tasks {
-					break
-				}
-				// Column-major task order: a worker taking consecutive tasks
-				// keeps the same kc×colStep block of op(B) in its L2.
-				i0 := (t % rowTasks) * rowStep
-				j0 := (t / rowTasks) * colStep
-				mc := min(rowStep, m-i0)
-				nw := min(colStep, nc-j0)
-				store := pc == 0 && beta == 0
-				if pc == 0 && beta != 0 {
-					scaleC(mc, nw, beta, c[i0*ldc+jc+j0:], ldc)
-				}
-				tb := bp[min(j0*kc, len(bp)):]
-				if localB {
-					// The task's own columns of op(B), packed where they are used.
-					for jr := 0; jr < nw; jr += nr {
-						panel := s.b[jr*kc : jr*kc+nr*kc]
-						nt := min(nr, nw-jr)
-						if transB {
-							packTrans(be, panel, b[(jc+j0+jr)*ldb+pc:], ldb, nr, nt, kc)
-						} else {
-							packCopy(be, panel, b[pc*ldb+jc+j0+jr:], ldb, nr, nt, kc)
-						}
-					}
-					tb = s.b
-				}
-				taskA := ap[min(i0*kc, len(ap)):]
-				if !shareA {
-					for ir := 0; ir < mc; ir += mr {
-						panel := s.a[ir*kc : ir*kc+mr*kc]
-						mt := min(mr, mc-ir)
-						if transA {
-							packCopy(be, panel, a[pc*lda+i0+ir:], lda, mr, mt, kc)
-						} else {
-							packTrans(be, panel, a[(i0+ir)*lda+pc:], lda, mr, mt, kc)
-						}
-					}
-					taskA = s.a
-				}
-				microTiles(kr, kc, taskA, tb, mc, nw, alpha, c[i0*ldc+jc+j0:], ldc, s.tile, store)
-				if pc+kc == k {
-					ep.apply(be.avx2, c, ldc, i0, jc+j0, mc, nw)
-				}
-			}
-		}
-	})
+		ta = s.a
+	}
+	microTiles(kr, kc, ta, tb, mc, nw, g.alpha, c, g.ldc, s.tile, pc == 0 && g.beta == 0)
+	if pc+kc == g.k {
+		g.ep.apply(be.avx2, g.c, g.ldc, i0, blk.jc+j0, mc, nw)
+	}
 }
 
 // barrier makes n goroutines wait for each other. A waiter spins briefly
@@ -479,7 +579,7 @@ func grow(s []float32, n int) []float32 {
 // block of nc columns, packs op(B) (kc×nc, kept in L2) and runs the
 // micro-kernel over every mr×nr tile, the A micro-panel staying in L1 while
 // the kernel sweeps the B panels.
-func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmSerial(be *backend, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	// With beta = 0 the first block of kc steps overwrites C, so C is never
 	// read (nor cleared beforehand).
 	if beta != 0 {
@@ -504,13 +604,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
 		for ir := 0; ir < m; ir += mr {
-			panel := s.a[ir*kc : ir*kc+mr*kc]
-			mt := min(mr, m-ir)
-			if transA {
-				packCopy(be, panel, a[pc*lda+ir:], lda, mr, mt, kc)
-			} else {
-				packTrans(be, panel, a[ir*lda+pc:], lda, mr, mt, kc)
-			}
+			packA(be, s.a[ir*kc:ir*kc+mr*kc], transA, a, lda, ir, pc, mr, min(mr, m-ir), kc)
 		}
 		for jc := 0; jc < n; jc += ncMax {
 			nc := min(ncMax, n-jc)
@@ -520,13 +614,7 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 				bp = pre.block(pc)
 			} else {
 				for jr := 0; jr < nc; jr += nr {
-					panel := s.b[jr*kc : jr*kc+nr*kc]
-					nt := min(nr, nc-jr)
-					if transB {
-						packTrans(be, panel, b[(jc+jr)*ldb+pc:], ldb, nr, nt, kc)
-					} else {
-						packCopy(be, panel, b[pc*ldb+jc+jr:], ldb, nr, nt, kc)
-					}
+					packB(be, s.b[jr*kc:jr*kc+nr*kc], transB, b, ldb, pc, jc+jr, nr, min(nr, nc-jr), kc)
 				}
 			}
 			microTiles(kr, kc, s.a, bp, m, nc, alpha, c[jc:], ldc, s.tile, store)
@@ -535,6 +623,27 @@ func sgemmSerial(be *backend, pre *PackedB, transA, transB bool, m, n, k int, al
 			}
 		}
 	}
+}
+
+// packA packs the micro-panel of op(A) holding rows [i, i+valid) and steps
+// [pc, pc+kc) as w rows: dst[q*w+r] = op(A)[i+r][pc+q], zero for r ≥ valid.
+func packA(be *backend, dst []float32, transA Transpose, a []float32, lda, i, pc, w, valid, kc int) {
+	if transA == Trans {
+		packCopy(be, dst, a[pc*lda+i:], lda, w, valid, kc)
+		return
+	}
+	packTrans(be, dst, a[i*lda+pc:], lda, w, valid, kc)
+}
+
+// packB packs the micro-panel of op(B) holding steps [pc, pc+kc) and columns
+// [j, j+valid) as w columns: dst[q*w+c] = op(B)[pc+q][j+c], zero for
+// c ≥ valid.
+func packB(be *backend, dst []float32, transB Transpose, b []float32, ldb, pc, j, w, valid, kc int) {
+	if transB == Trans {
+		packTrans(be, dst, b[j*ldb+pc:], ldb, w, valid, kc)
+		return
+	}
+	packCopy(be, dst, b[pc*ldb+j:], ldb, w, valid, kc)
 }
 
 // packTrans packs a micro-panel from w rows of src (stride ld), of which the
@@ -600,13 +709,14 @@ type PackedB struct {
 }
 
 // PackB packs op(B) (k×n; B is k×n with stride ldb ≥ n, or n×k with
-// ldb ≥ k when transB is set, as in Sgemm) for SgemmPackedB. It panics on
+// ldb ≥ k when transB is Trans, as in Sgemm) for SgemmPackedB. It panics on
 // shapes that do not fit, as Sgemm does.
-func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+func PackB(transB Transpose, k, n int, b []float32, ldb int) *PackedB {
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("tensor.PackB: negative dimension k=%d n=%d", k, n))
 	}
-	if transB {
+	checkTrans("PackB", "transB", transB)
+	if transB == Trans {
 		checkMat("b", b, n, k, ldb)
 	} else {
 		checkMat("b", b, k, n, ldb)
@@ -623,12 +733,7 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 			jr := (t % (p.nPad / nr)) * nr
 			kc := min(p.kc, k-pc)
 			panel := p.block(pc)[jr*kc : jr*kc+nr*kc]
-			nt := min(nr, n-jr)
-			if transB {
-				packTrans(be, panel, b[jr*ldb+pc:], ldb, nr, nt, kc)
-			} else {
-				packCopy(be, panel, b[pc*ldb+jr:], ldb, nr, nt, kc)
-			}
+			packB(be, panel, transB, b, ldb, pc, jr, nr, min(nr, n-jr), kc)
 		}
 	})
 	return p
@@ -645,25 +750,26 @@ func (p *PackedB) block(pc int) []float32 {
 
 // SgemmPackedB computes C = alpha·op(A)·B + beta·C like Sgemm, with B
 // (k×n) given packed by PackB: op(A) is m×k (A is m×k with lda ≥ k, or k×m
-// with lda ≥ m when transA is set) and C is m×n with ldc ≥ n.
-func SgemmPackedB(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+// with lda ≥ m when transA is Trans) and C is m×n with ldc ≥ n.
+func SgemmPackedB(transA Transpose, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
 	SgemmPackedBEpilogue(transA, m, alpha, a, lda, b, beta, c, ldc, nil)
 }
 
 // SgemmPackedBEpilogue is SgemmPackedB followed by ep on C (a bias and an
 // activation), done block by block while the blocks are in cache.
-func SgemmPackedBEpilogue(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
+func SgemmPackedBEpilogue(transA Transpose, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
 	if m < 0 {
 		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
 	}
-	if transA {
+	checkTrans("SgemmPackedB", "transA", transA)
+	if transA == Trans {
 		checkMat("a", a, b.k, m, lda)
 	} else {
 		checkMat("a", a, m, b.k, lda)
 	}
 	checkMat("c", c, m, b.n, ldc)
 	ep.check(m, b.n, ldc)
-	sgemmWith(current.Load(), Threads(), b, transA, false, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
+	sgemmWith(current.Load(), Threads(), b, transA, NoTrans, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
 }
 
 // smallRows is the largest m that sgemmSmallM takes.
@@ -678,7 +784,7 @@ const smallRows = 32
 // read once from memory, serves every row panel while it is in L1. Row
 // panels are read in place (A not transposed, a direct kernel of their
 // height) or else packed once, up front, on the calling goroutine.
-func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmSmallM(be *backend, nt int, pre *PackedB, transA Transpose, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &pre.kernel
 	if kr.stream != nil {
 		kr = kr.stream
@@ -693,7 +799,7 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 		i0 := p * height
 		rows := min(height, m-i0)
 		var ok bool
-		if direct[p], ok = kr.directFor(rows); ok && !transA {
+		if direct[p], ok = kr.directFor(rows); ok && transA == NoTrans {
 			continue
 		}
 		// Packed op(A) of this panel: for each block of kc steps, mr rows
@@ -706,12 +812,7 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA bool, m int, alpha fl
 		packed[p] = true
 		for pc := 0; pc < k; pc += pre.kc {
 			kc := min(pre.kc, k-pc)
-			panel := s.a[panels*mr*pc+p*mr*kc : panels*mr*pc+(p+1)*mr*kc]
-			if transA {
-				packCopy(be, panel, a[pc*lda+i0:], lda, mr, rows, kc)
-			} else {
-				packTrans(be, panel, a[i0*lda+pc:], lda, mr, rows, kc)
-			}
+			packA(be, s.a[panels*mr*pc+p*mr*kc:panels*mr*pc+(p+1)*mr*kc], transA, a, lda, i0, pc, mr, rows, kc)
 		}
 	}
 	if beta != 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -38,7 +39,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 
 // refGemm computes alpha·op(A)·op(B) + beta·C in float64, and the matching
 // sum of absolute terms used to bound the float32 rounding error.
-func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (val, mag []float64) {
+func refGemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (val, mag []float64) {
 	val = make([]float64, m*n)
 	mag = make([]float64, m*n)
 	for i := 0; i < m; i++ {
@@ -46,12 +47,12 @@ func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 			var s, sa float64
 			for p := 0; p < k; p++ {
 				var av, bv float32
-				if transA {
+				if transA == Trans {
 					av = a[p*lda+i]
 				} else {
 					av = a[i*lda+p]
 				}
-				if transB {
+				if transB == Trans {
 					bv = b[j*ldb+p]
 				} else {
 					bv = b[p*ldb+j]
@@ -70,14 +71,14 @@ func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 	return val, mag
 }
 
-func checkGemmCase(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad int) {
+func checkGemmCase(t *testing.T, r *rand.Rand, transA, transB Transpose, m, n, k int, alpha, beta float32, pad int) {
 	t.Helper()
 	lda, ldb, ldc := k+pad, n+pad, n+pad
 	ar, br := m, k
-	if transA {
+	if transA == Trans {
 		lda, ar = m+pad, k
 	}
-	if transB {
+	if transB == Trans {
 		ldb, br = k+pad, n
 	}
 	a := randSlice(r, max(0, (ar-1)*lda+lda))
@@ -114,8 +115,8 @@ func TestSgemmShapes(t *testing.T) {
 	sizes := []int{1, 2, 7, 12, 17, 20, 28, 33, 64, 65}
 	backends(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
+		for _, tA := range []Transpose{NoTrans, Trans} {
+			for _, tB := range []Transpose{NoTrans, Trans} {
 				for _, m := range sizes {
 					for _, n := range sizes {
 						k := sizes[(m+n)%len(sizes)]
@@ -140,8 +141,8 @@ func TestSgemmLarge(t *testing.T) {
 			backends(t, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(3, 4))
 				for i, cs := range cases {
-					for _, tA := range []bool{false, true} {
-						for _, tB := range []bool{false, true} {
+					for _, tA := range []Transpose{NoTrans, Trans} {
+						for _, tB := range []Transpose{NoTrans, Trans} {
 							beta := []float32{0, 1, -0.5}[i%3]
 							checkGemmCase(t, r, tA, tB, cs.m, cs.n, cs.k, 0.75, beta, 3)
 						}
@@ -160,28 +161,28 @@ func TestSgemmThreads(t *testing.T) {
 	}
 	backends(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
-		checkGemmCase(t, r, false, true, 300, 200, 100, 1, 0, 0)
-		checkGemmCase(t, r, true, false, 50, 700, 90, 1, 1, 1)
-		checkGemmCase(t, r, false, false, 700, 20, 90, -2, 0.5, 0)
-		checkGemmCase(t, r, true, true, 33, 5000, 40, 1, 0, 2) // more columns than sharedCols
-		checkGemmCase(t, r, false, false, 64, 64, 600, 1, 0, 0)
-		checkGemmCase(t, r, false, false, 100, 100, 0, 1, 0.5, 1) // k = 0: C = beta·C
-		checkGemmCase(t, r, false, true, 300, 200, 100, 0, -1, 0) // alpha = 0
+		checkGemmCase(t, r, NoTrans, Trans, 300, 200, 100, 1, 0, 0)
+		checkGemmCase(t, r, Trans, NoTrans, 50, 700, 90, 1, 1, 1)
+		checkGemmCase(t, r, NoTrans, NoTrans, 700, 20, 90, -2, 0.5, 0)
+		checkGemmCase(t, r, Trans, Trans, 33, 5000, 40, 1, 0, 2) // more columns than sharedCols
+		checkGemmCase(t, r, NoTrans, NoTrans, 64, 64, 600, 1, 0, 0)
+		checkGemmCase(t, r, NoTrans, NoTrans, 100, 100, 0, 1, 0.5, 1) // k = 0: C = beta·C
+		checkGemmCase(t, r, NoTrans, Trans, 300, 200, 100, 0, -1, 0)  // alpha = 0
 		// Tall enough that tasks pack their own rows of A (no shared A).
-		checkGemmCase(t, r, false, false, 4200, 17, 300, 1, 0, 0)
-		checkGemmCase(t, r, true, true, 4200, 17, 300, 1, 0, 1)
+		checkGemmCase(t, r, NoTrans, NoTrans, 4200, 17, 300, 1, 0, 0)
+		checkGemmCase(t, r, Trans, Trans, 4200, 17, 300, 1, 0, 1)
 	})
 }
 
 func TestSgemmZeroSizes(t *testing.T) {
 	c := []float32{1, 2, 3, 4}
-	Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
+	Sgemm(NoTrans, NoTrans, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
 	for i, want := range []float32{0.5, 1, 1.5, 2} {
 		if c[i] != want {
 			t.Fatalf("k=0: c[%d] = %g, want %g", i, c[i], want)
 		}
 	}
-	Sgemm(false, false, 0, 5, 3, 1, nil, 3, make([]float32, 15), 5, 0, nil, 5)
+	Sgemm(NoTrans, NoTrans, 0, 5, 3, 1, nil, 3, make([]float32, 15), 5, 0, nil, 5)
 }
 
 func TestSgemmPanicsOnShortSlice(t *testing.T) {
@@ -190,7 +191,32 @@ func TestSgemmPanicsOnShortSlice(t *testing.T) {
 			t.Fatal("no panic for a too short A")
 		}
 	}()
-	Sgemm(false, false, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+	Sgemm(NoTrans, NoTrans, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+}
+
+func TestTransposeChecked(t *testing.T) {
+	a, b, c := make([]float32, 4), make([]float32, 4), make([]float32, 4)
+	for _, cs := range []struct {
+		name, want string
+		call       func()
+	}{
+		{"Sgemm", "transB is Transpose(2)", func() { Sgemm(NoTrans, 2, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2) }},
+		{"PackB", "transB is Transpose(7)", func() { PackB(7, 2, 2, b, 2) }},
+		{"SgemmPackedB", "transA is Transpose(3)", func() { SgemmPackedB(3, 2, 1, a, 2, PackB(Trans, 2, 2, b, 2), 0, c, 2) }},
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, cs.want) {
+					t.Errorf("%s: panic %q, want one saying %q", cs.name, msg, cs.want)
+				}
+			}()
+			cs.call()
+		}()
+	}
+	if NoTrans.String() != "NoTrans" || Trans.String() != "Trans" {
+		t.Errorf("String: %q, %q", NoTrans, Trans)
+	}
 }
 
 func TestSgemmBatched(t *testing.T) {
@@ -210,7 +236,7 @@ func TestSgemmBatched(t *testing.T) {
 					offC = append(offC, (s*H+h)*T*T)
 				}
 			}
-			SgemmBatched(false, true, T, T, D, 0.5, q, H*D, offA, kk, H*D, offA, 0, out, T, offC)
+			SgemmBatched(NoTrans, Trans, T, T, D, 0.5, q, H*D, offA, kk, H*D, offA, 0, out, T, offC)
 			for s := 0; s < S; s++ {
 				for h := 0; h < H; h++ {
 					for i := 0; i < T; i++ {
@@ -233,9 +259,9 @@ func TestSgemmBatched(t *testing.T) {
 			a := randSlice(r, B*M*K)
 			b := randSlice(r, B*K*N)
 			c := make([]float32, B*M*N)
-			SgemmStrided(false, false, M, N, K, 1, a, K, M*K, b, N, K*N, 0, c, N, M*N, B)
+			SgemmStrided(NoTrans, NoTrans, M, N, K, 1, a, K, M*K, b, N, K*N, 0, c, N, M*N, B)
 			for bi := 0; bi < B; bi++ {
-				val, _ := refGemm(false, false, M, N, K, 1, a[bi*M*K:], K, b[bi*K*N:], N, 0, nil, N)
+				val, _ := refGemm(NoTrans, NoTrans, M, N, K, 1, a[bi*M*K:], K, b[bi*K*N:], N, 0, nil, N)
 				for i, want := range val {
 					if got := c[bi*M*N+i]; math.Abs(float64(got)-want) > 1e-5 {
 						t.Fatalf("strided batch %d elem %d = %g, want %g", bi, i, got, want)
@@ -282,18 +308,18 @@ func TestParallelFor(t *testing.T) {
 
 func BenchmarkSgemm(b *testing.B) {
 	cases := []struct {
-		tB      bool
+		tB      Transpose
 		m, n, k int
 	}{
-		{false, 1024, 768, 768},
-		{true, 1024, 3072, 768},
-		{false, 1024, 768, 3072},
-		{true, 128, 768, 768},
-		{false, 2048, 2048, 2048},
+		{NoTrans, 1024, 768, 768},
+		{Trans, 1024, 3072, 768},
+		{NoTrans, 1024, 768, 3072},
+		{Trans, 128, 768, 768},
+		{NoTrans, 2048, 2048, 2048},
 	}
 	for _, cs := range cases {
 		op := "NN"
-		if cs.tB {
+		if cs.tB == Trans {
 			op = "NT"
 		}
 		b.Run(fmt.Sprintf("%s/M=%d,N=%d,K=%d", op, cs.m, cs.n, cs.k), func(b *testing.B) {
@@ -302,14 +328,14 @@ func BenchmarkSgemm(b *testing.B) {
 			y := randSlice(r, cs.k*cs.n)
 			z := make([]float32, cs.m*cs.n)
 			ldb := cs.n
-			if cs.tB {
+			if cs.tB == Trans {
 				ldb = cs.k
 			}
-			Sgemm(false, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
+			Sgemm(NoTrans, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
 			b.ResetTimer()
 			cpu0 := processCPUSeconds()
 			for b.Loop() {
-				Sgemm(false, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
+				Sgemm(NoTrans, cs.tB, cs.m, cs.n, cs.k, 1, x, cs.k, y, ldb, 0, z, cs.n)
 			}
 			flops := 2 * float64(cs.m) * float64(cs.n) * float64(cs.k) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -364,13 +390,13 @@ func BenchmarkSgemmAttention(b *testing.B) {
 	}
 	b.Run("QK", func(b *testing.B) {
 		for b.Loop() {
-			SgemmBatched(false, true, T, T, D, 0.125, q, H*D, offQ, k, H*D, offQ, 0, p, T, offP)
+			SgemmBatched(NoTrans, Trans, T, T, D, 0.125, q, H*D, offQ, k, H*D, offQ, 0, p, T, offP)
 		}
 		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 	b.Run("PV", func(b *testing.B) {
 		for b.Loop() {
-			SgemmBatched(false, false, T, D, T, 1, p, T, offP, v, H*D, offQ, 0, ctx, H*D, offQ)
+			SgemmBatched(NoTrans, NoTrans, T, D, T, 1, p, T, offP, v, H*D, offQ, 0, ctx, H*D, offQ)
 		}
 		b.ReportMetric(2*S*H*T*T*D*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
@@ -389,14 +415,14 @@ func TestSgemmPackedB(t *testing.T) {
 		backends(t, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(21, uint64(nt)))
 			for _, cs := range cases {
-				for _, tA := range []bool{false, true} {
-					for _, tB := range []bool{false, true} {
+				for _, tA := range []Transpose{NoTrans, Trans} {
+					for _, tB := range []Transpose{NoTrans, Trans} {
 						lda, ar := cs.k+1, cs.m
-						if tA {
+						if tA == Trans {
 							lda, ar = cs.m+1, cs.k
 						}
 						ldb, br := cs.n+2, cs.k
-						if tB {
+						if tB == Trans {
 							ldb, br = cs.k+2, cs.n
 						}
 						a, b := randSlice(r, ar*lda), randSlice(r, br*ldb)
@@ -432,11 +458,11 @@ func TestPackedBKeepsItsKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	const m, n, k = 30, 50, 40
 	a, b := randSlice(r, m*k), randSlice(r, k*n)
-	pb := PackB(false, k, n, b, n) // packed for the default kernel
-	UseAssembly(false)             // then multiplied with the portable one selected
+	pb := PackB(NoTrans, k, n, b, n) // packed for the default kernel
+	UseAssembly(false)               // then multiplied with the portable one selected
 	c := make([]float32, m*n)
-	SgemmPackedB(false, m, 1, a, k, pb, 0, c, n)
-	val, mag := refGemm(false, false, m, n, k, 1, a, k, b, n, 0, nil, n)
+	SgemmPackedB(NoTrans, m, 1, a, k, pb, 0, c, n)
+	val, mag := refGemm(NoTrans, NoTrans, m, n, k, 1, a, k, b, n, 0, nil, n)
 	for i := range c {
 		if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*(k+4)*mag[i]) {
 			t.Fatalf("C[%d] = %g, want %g", i, c[i], val[i])
@@ -458,7 +484,7 @@ func TestSgemmRandom(t *testing.T) {
 			}
 			alpha := float32(r.NormFloat64())
 			beta := []float32{0, 1, float32(r.NormFloat64())}[r.IntN(3)]
-			checkGemmCase(t, r, r.IntN(2) == 1, r.IntN(2) == 1, m, n, k, alpha, beta, r.IntN(5))
+			checkGemmCase(t, r, Transpose(r.IntN(2)), Transpose(r.IntN(2)), m, n, k, alpha, beta, r.IntN(5))
 		}
 	})
 }
@@ -469,12 +495,12 @@ func TestSgemmLinearLayerConventions(t *testing.T) {
 	r := rand.New(rand.NewPCG(29, 30))
 	x, W, dy := randSlice(r, T*in), randSlice(r, out*in), randSlice(r, T*out)
 	y := make([]float32, T*out)
-	Sgemm(false, true, T, out, in, 1, x, in, W, in, 0, y, out)
+	Sgemm(NoTrans, Trans, T, out, in, 1, x, in, W, in, 0, y, out)
 	dW := randSlice(r, out*in)
 	dW0 := append([]float32(nil), dW...)
-	Sgemm(true, false, out, in, T, 1, dy, out, x, in, 1, dW, in)
+	Sgemm(Trans, NoTrans, out, in, T, 1, dy, out, x, in, 1, dW, in)
 	dx := make([]float32, T*in)
-	Sgemm(false, false, T, in, out, 1, dy, out, W, in, 0, dx, in)
+	Sgemm(NoTrans, NoTrans, T, in, out, 1, dy, out, W, in, 0, dx, in)
 	for t0 := 0; t0 < T; t0++ {
 		for o := 0; o < out; o++ {
 			var want float64
@@ -518,8 +544,8 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 			r := rand.New(rand.NewPCG(31, uint64(g)))
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
 			c := make([]float32, m*n)
-			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-			val, mag := refGemm(false, false, m, n, k, 1, a, k, b, n, 0, nil, n)
+			Sgemm(NoTrans, NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+			val, mag := refGemm(NoTrans, NoTrans, m, n, k, 1, a, k, b, n, 0, nil, n)
 			for i := range c {
 				if d := math.Abs(float64(c[i]) - val[i]); !(d <= 2e-7*(k+4)*mag[i]) {
 					done <- fmt.Errorf("goroutine %d: C[%d] = %g, want %g", g, i, c[i], val[i])
@@ -551,14 +577,14 @@ func BenchmarkSgemmPackedB(b *testing.B) {
 			// so that B comes from memory as it does there.
 			pbs := make([]*PackedB, max(1, (64<<20)/(4*cs.k*cs.n)))
 			for i := range pbs {
-				pbs[i] = PackB(true, cs.k, cs.n, randSlice(r, cs.k*cs.n), cs.k)
+				pbs[i] = PackB(Trans, cs.k, cs.n, randSlice(r, cs.k*cs.n), cs.k)
 			}
 			z := make([]float32, cs.m*cs.n)
 			b.ResetTimer()
 			cpu0 := processCPUSeconds()
 			i := 0
 			for b.Loop() {
-				SgemmPackedB(false, cs.m, 1, x, cs.k, pbs[i%len(pbs)], 0, z, cs.n)
+				SgemmPackedB(NoTrans, cs.m, 1, x, cs.k, pbs[i%len(pbs)], 0, z, cs.n)
 				i++
 			}
 			flops := 2 * float64(cs.m) * float64(cs.n) * float64(cs.k) * float64(b.N)
