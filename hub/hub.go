@@ -129,7 +129,7 @@ func (c *Client) Download(ctx context.Context, repoID, revision, filename string
 		if p, ok := c.cachedFile(repoID, revision, filename); ok {
 			return p, nil
 		}
-		return "", fmt.Errorf("hub: %s@%s: %s: %w", repoID, revision, filename, ErrOffline)
+		return "", c.offlineError(repoID + "@" + revision + ": " + filename)
 	}
 	meta, err := c.head(ctx, repoID, revision, filename)
 	if err != nil {
@@ -139,6 +139,7 @@ func (c *Client) Download(ctx context.Context, repoID, revision, filename string
 			if p, ok := c.cachedFile(repoID, revision, filename); ok {
 				return p, nil
 			}
+			ne.cacheDir = c.opts.CacheDir
 		}
 		return "", err
 	}
@@ -180,11 +181,57 @@ type fileMeta struct {
 	sameHost     bool   // whether url is on the endpoint (the token may be sent)
 }
 
-// netError marks a failure to reach the hub at all.
-type netError struct{ err error }
+// offlineError says that what is asked for is not in the cache and the client
+// may not use the network, naming the cache searched.
+func (c *Client) offlineError(what string) error {
+	return fmt.Errorf("hub: %s: %w %s; unset HF_HUB_OFFLINE to download it", what, ErrOffline, c.opts.CacheDir)
+}
 
-func (e *netError) Error() string { return e.err.Error() }
+// netError is a request that got no response at all (no route, connection
+// refused, a name that does not resolve, TLS, timeout). Its message says which
+// request failed, that the hub (or the server it redirected to) could not be
+// reached, and what the user can do: a mirror through HF_ENDPOINT, or the cache
+// alone through HF_HUB_OFFLINE=1.
+type netError struct {
+	what     string // the repository, revision and file asked for
+	method   string
+	url      string
+	server   string // "the hub at ENDPOINT", or the host the hub redirected a download to
+	cacheDir string // set when the cache was searched and does not hold what is asked for
+	err      error  // the transport's error
+}
+
+func (e *netError) Error() string {
+	cause := e.err
+	var ue *url.Error
+	if errors.As(e.err, &ue) {
+		cause = ue.Err // url.Error repeats the method and URL
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "hub: %s: could not reach %s (%s %s: %v)", e.what, e.server, e.method, e.url, cause)
+	if e.cacheDir != "" {
+		fmt.Fprintf(&b, ", and the cache %s does not hold it", e.cacheDir)
+	}
+	b.WriteString("; check the network connection, or set HF_ENDPOINT to a hub mirror you can reach," +
+		" or set HF_HUB_OFFLINE=1 to work from the cache alone (HF_HUB_CACHE, HF_HOME)")
+	return b.String()
+}
+
 func (e *netError) Unwrap() error { return e.err }
+
+// requestError turns the error of a request that got no response into a
+// netError, unless the caller's context ended it (cancelled or past its
+// deadline), which is no fault of the network.
+func (c *Client) requestError(ctx context.Context, req *http.Request, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("hub: %s: %w", what, err)
+	}
+	server := "the hub at " + c.opts.Endpoint
+	if endpoint, perr := url.Parse(c.opts.Endpoint); perr != nil || endpoint.Host != req.URL.Host {
+		server = req.URL.Host + ", where the hub at " + c.opts.Endpoint + " sent the download"
+	}
+	return &netError{what: what, method: req.Method, url: req.URL.String(), server: server, err: err}
+}
 
 func (c *Client) resolveURL(repoID, revision, filename string) string {
 	return c.opts.Endpoint + "/" + repoID + "/resolve/" + url.PathEscape(revision) + "/" + escapePath(filename)
@@ -231,7 +278,7 @@ func (c *Client) head(ctx context.Context, repoID, revision, filename string) (*
 		req.Header.Set("Accept-Encoding", "identity")
 		resp, err := client.Do(req)
 		if err != nil {
-			return nil, &netError{fmt.Errorf("hub: %s: %w", what, err)}
+			return nil, c.requestError(ctx, req, what, err)
 		}
 		resp.Body.Close()
 		if err := statusError(resp, what); err != nil {
@@ -335,7 +382,7 @@ func (c *Client) fetch(ctx context.Context, m *fileMeta, blob, filename string) 
 		}
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err != nil {
-			return fmt.Errorf("hub: download %s: %w", filename, err)
+			return c.requestError(ctx, req, "download "+filename, err)
 		}
 		defer resp.Body.Close()
 		if err := statusError(resp, filename); err != nil {
@@ -461,10 +508,16 @@ func (c *Client) ListFiles(ctx context.Context, repoID, revision string) (commit
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		if commit, files, cerr := c.listCached(repoID, revision); cerr == nil {
-			return commit, files, nil
+		err = c.requestError(ctx, req, repoID+"@"+revision, err)
+		var ne *netError
+		if errors.As(err, &ne) {
+			// No connection: list the cached snapshot, as huggingface_hub does.
+			if commit, files, cerr := c.listCached(repoID, revision); cerr == nil {
+				return commit, files, nil
+			}
+			ne.cacheDir = c.opts.CacheDir
 		}
-		return "", nil, fmt.Errorf("hub: %s: %w", repoID, err)
+		return "", nil, err
 	}
 	defer resp.Body.Close()
 	if err := statusError(resp, repoID+"@"+revision); err != nil {
@@ -494,7 +547,7 @@ func (c *Client) ListFiles(ctx context.Context, repoID, revision string) (commit
 func (c *Client) listCached(repoID, revision string) (string, []string, error) {
 	commit, ok := c.cachedCommit(repoID, revision)
 	if !ok {
-		return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ErrOffline)
+		return "", nil, c.offlineError(repoID + "@" + revision)
 	}
 	root := filepath.Join(c.RepoDir(repoID), "snapshots", commit)
 	var files []string
@@ -509,7 +562,7 @@ func (c *Client) listCached(repoID, revision string) (string, []string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ErrOffline)
+		return "", nil, c.offlineError(repoID + "@" + revision)
 	}
 	sort.Strings(files)
 	return commit, files, nil

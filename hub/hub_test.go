@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -267,8 +269,13 @@ func TestDownloadModelIntoHFCache(t *testing.T) {
 	if dir3, err := off.DownloadModel(context.Background(), "textclf/tiny-bert", "main"); err != nil || dir3 != dir {
 		t.Fatalf("offline: %s, %v", dir3, err)
 	}
-	if _, err := off.DownloadModel(context.Background(), "textclf/other", "main"); !errors.Is(err, ErrOffline) {
+	if _, err := off.DownloadModel(context.Background(), "textclf/other", "main"); !errors.Is(err, ErrOffline) ||
+		!strings.Contains(err.Error(), "not in the cache "+cache+"; unset HF_HUB_OFFLINE") {
 		t.Errorf("offline, uncached: %v", err)
+	}
+	if _, err := off.Download(context.Background(), "textclf/other", "main", "config.json"); !errors.Is(err, ErrOffline) ||
+		!strings.Contains(err.Error(), "textclf/other@main: config.json: offline mode") || !strings.Contains(err.Error(), cache) {
+		t.Errorf("offline, uncached file: %v", err)
 	}
 	// Online but unreachable: a cached file is still returned.
 	if p, err := New(Options{Endpoint: h.hub.URL, CacheDir: cache}).Download(context.Background(), "textclf/tiny-bert", "main", "config.json"); err != nil || !strings.HasPrefix(p, dir) {
@@ -439,5 +446,114 @@ func TestConcurrentDownloadsShareOneFetch(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cache, ".locks", "models--textclf--tiny-bert", sha256hex(h.files[shard1])+".lock")); err != nil {
 		t.Errorf("lock file: %v", err)
+	}
+}
+
+// closedLoopbackURL returns the URL of a loopback port that nothing listens
+// on: connecting to it is refused at once, without any network.
+func closedLoopbackURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	l.Close()
+	return u
+}
+
+// noSuchHost is an HTTP client whose every connection fails as the lookup of
+// a name without DNS does, the failure of a machine without network.
+var noSuchHost = &http.Client{Transport: &http.Transport{
+	DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(addr)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
+	},
+}}
+
+// TestUnreachableHub checks that a hub that cannot be reached gives an error
+// naming the request that failed and its cause, saying that the hub could not
+// be reached and the cache does not hold the model, and pointing at
+// HF_ENDPOINT and HF_HUB_OFFLINE.
+func TestUnreachableHub(t *testing.T) {
+	ctx := context.Background()
+	refused := closedLoopbackURL(t)
+	for _, tc := range []struct {
+		name, endpoint string
+		client         *http.Client
+		cause          string
+		call           func(c *Client) error
+		url            string // the request that fails, after the endpoint
+	}{
+		{"list, refused", refused, nil, "connection refused",
+			func(c *Client) error { _, err := c.DownloadModel(ctx, "acme/tiny", "main"); return err },
+			"/api/models/acme/tiny/revision/main"},
+		{"list, no such host", "https://hub.example", noSuchHost, "lookup hub.example: no such host",
+			func(c *Client) error { _, err := c.DownloadModel(ctx, "acme/tiny", "main"); return err },
+			"/api/models/acme/tiny/revision/main"},
+		{"file, refused", refused, nil, "connection refused",
+			func(c *Client) error { _, err := c.Download(ctx, "acme/tiny", "v1", "config.json"); return err },
+			"/acme/tiny/resolve/v1/config.json"},
+		{"file, no such host", "https://hub.example", noSuchHost, "lookup hub.example: no such host",
+			func(c *Client) error { _, err := c.Download(ctx, "acme/tiny", "v1", "config.json"); return err },
+			"/acme/tiny/resolve/v1/config.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := t.TempDir()
+			err := tc.call(New(Options{Endpoint: tc.endpoint, CacheDir: cache, HTTPClient: tc.client}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, want := range []string{
+				"could not reach the hub at " + tc.endpoint,
+				tc.endpoint + tc.url,
+				tc.cause,
+				"the cache " + cache + " does not hold it",
+				"HF_ENDPOINT", "HF_HUB_OFFLINE=1",
+			} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q lacks %q", msg, want)
+				}
+			}
+			if strings.Count(msg, tc.url) != 1 {
+				t.Errorf("error %q names the URL more than once", msg)
+			}
+			if tc.client == nil && !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("error %q does not wrap ECONNREFUSED", msg)
+			}
+		})
+	}
+}
+
+// TestUnreachableDownloadHost checks the error when the hub answers but the
+// host it redirects a download to cannot be reached.
+func TestUnreachableDownloadHost(t *testing.T) {
+	h := shardedRepo(t)
+	h.cdn.Close()
+	c := New(Options{Endpoint: h.hub.URL, Token: h.token, CacheDir: t.TempDir()})
+	_, err := c.Download(context.Background(), "textclf/tiny-bert", "main", shard1)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	cdn := strings.TrimPrefix(h.cdn.URL, "http://")
+	for _, want := range []string{
+		"download " + shard1, "could not reach " + cdn + ", where the hub at " + h.hub.URL + " sent the download",
+		"GET " + h.cdn.URL + "/blob/" + sha256hex(h.files[shard1]), "connection refused", "HF_ENDPOINT",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// TestCancelledIsNotUnreachable checks that a request the caller cancelled
+// is reported as cancelled, without advice about the network.
+func TestCancelledIsNotUnreachable(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := New(Options{Endpoint: closedLoopbackURL(t), CacheDir: t.TempDir()}).DownloadModel(ctx, "acme/tiny", "main")
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "HF_ENDPOINT") {
+		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -80,5 +81,41 @@ func TestDownloadFromFakeHub(t *testing.T) {
 	json.Unmarshal([]byte(o), &rep)
 	if rep.Source != want || rep.ModelType != "distilbert" || rep.Parameters != 1786 {
 		t.Errorf("%+v", rep)
+	}
+}
+
+// TestHubUnreachable runs the commands that resolve a hub id against a hub
+// that cannot be reached (a closed loopback port, so no network is used): the
+// error names the URL that failed, says the hub could not be reached, and
+// points at HF_ENDPOINT and HF_HUB_OFFLINE.
+func TestHubUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + l.Addr().String()
+	l.Close()
+	t.Setenv("HF_ENDPOINT", endpoint)
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	t.Setenv("HF_HUB_OFFLINE", "")
+	for _, args := range [][]string{
+		{"download", "-q", "acme/tiny"},
+		{"info", "--model", "acme/tiny"},
+		{"predict", "--model", "acme/tiny", "a text"},
+	} {
+		_, err := run(t, args...)
+		if err == nil {
+			t.Errorf("textclf %v: no error", args)
+			continue
+		}
+		for _, want := range []string{
+			"could not reach the hub at " + endpoint,
+			endpoint + "/api/models/acme/tiny/revision/main",
+			"connection refused", "HF_ENDPOINT", "HF_HUB_OFFLINE=1",
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("textclf %v: error %q lacks %q", args, err, want)
+			}
+		}
 	}
 }

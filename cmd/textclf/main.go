@@ -16,6 +16,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	setVersionFlag(root)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
 	root.AddCommand(newBenchCmd())
