@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newWord2VecCmd())
 	root.AddCommand(newServeCmd())
+	root.AddCommand(newPrivacyCmd())
 	return root
 }
 
