@@ -80,6 +80,7 @@ func (c *Config) defaults() {
 type Server struct {
 	cfg       Config
 	model     textclf.Model
+	clf       *textclf.Classifier
 	modelInfo textclf.ModelInfo
 	m         *metrics
 	b         *batcher
@@ -99,8 +100,8 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
 	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
-	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
-	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
+	s.clf = textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
+	s.b = newBatcher(s.clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /predict", s.predict)
 	mux.HandleFunc("POST /tokenize", s.tokenize)
@@ -111,8 +112,13 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	// SageMaker's route is /predict, as in TEI.
 	mux.HandleFunc("POST /{$}", s.root)
 	mux.HandleFunc("POST /invocations", s.predict)
-	mux.HandleFunc("GET /{$}", s.health)
 	mux.HandleFunc("GET /ping", s.health)
+	// The web page, the API's description and its rendering; TEI's alias
+	// GET / of /health is the page here (/health and /ping stay).
+	mux.HandleFunc("POST /explain", s.explain)
+	mux.HandleFunc("GET /{$}", s.page)
+	mux.HandleFunc("GET /openapi.json", s.openAPI)
+	mux.HandleFunc("GET /docs", s.docs)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
