@@ -99,20 +99,13 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 		invalid("method must be %s, %s or %s, got %q", explain.GaussLegendre, explain.RiemannTrapezoid, explain.Occlusion, opt.Method)
 		return
 	}
-	truncate := s.cfg.AutoTruncate
-	if req.Truncate != nil {
-		truncate = *req.Truncate
+	trunc, err := s.truncation(req.Truncate, req.TruncationDirection)
+	if err != nil {
+		invalid("%v", err)
+		return
 	}
-	if req.TruncationDirection != nil {
-		switch *req.TruncationDirection {
-		case "Right", "right":
-		case "Left", "left":
-			opt.TruncateLeft = true
-		default:
-			invalid("truncation_direction must be \"Left\" or \"Right\", got %q", *req.TruncationDirection)
-			return
-		}
-	}
+	truncate := trunc.Truncate
+	opt.TruncateLeft = trunc.TruncateLeft
 	enc, err := s.model.Encode(textclf.Input{Text: text}, textclf.EncodeOptions{})
 	if err != nil {
 		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
@@ -128,6 +121,14 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release(1)
+	// Explanations run one at a time: each uses every core, and integrated
+	// gradients keep a pass's activations for its backward pass.
+	select {
+	case s.explaining <- struct{}{}:
+		defer func() { <-s.explaining }()
+	case <-r.Context().Done():
+		return // the client is gone
+	}
 	n := enc.Len()
 	if maxLen := s.modelInfo.MaxLength; maxLen > 0 {
 		n = min(n, maxLen)

@@ -184,3 +184,38 @@ func TestPageAndOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExplainRequest: any body gets an answer with a status of the
+// documented ones, never a panic.
+//
+//	go test ./serve -run - -fuzz FuzzExplainRequest
+func FuzzExplainRequest(f *testing.F) {
+	for _, seed := range []string{`{"inputs": "a b c"}`, `{"inputs": "x", "target": 1, "steps": 3, "method": "occlusion"}`,
+		`{"inputs": "x", "target": "b", "truncate": true, "truncation_direction": "Left"}`, `{"inputs": ["x"]}`, `[]`, `{"inputs": "` + strings.Repeat("w ", 40) + `"}`} {
+		f.Add(seed)
+	}
+	clf, err := textclf.Open(context.Background(), tinyBERT, textclf.Options{MaxLength: 16})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := New(clf.Model, Config{Logger: quiet})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		code, b := do(t, h, "POST", "/explain", body)
+		switch code {
+		case 200:
+			var e textclf.Explanation
+			if err := json.Unmarshal(b, &e); err != nil || len(e.Attributions) != len(e.Tokens) {
+				t.Fatalf("200 with %s", b)
+			}
+		case 413, 422, 429:
+			errorBody(t, code, b, code, "validation")
+		default:
+			t.Fatalf("status %d: %s", code, b)
+		}
+	})
+}

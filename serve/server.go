@@ -85,7 +85,9 @@ type Server struct {
 	m         *metrics
 	b         *batcher
 	inflight  atomic.Int64
-	handler   http.Handler
+	// explaining holds a token while an explanation runs (one at a time).
+	explaining chan struct{}
+	handler    http.Handler
 }
 
 // New starts a server's batcher for model (textclf.Open gives one). Its
@@ -99,7 +101,7 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), explaining: make(chan struct{}, 1)}
 	s.clf = textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
 	s.b = newBatcher(s.clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
@@ -273,20 +275,10 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
 		return
 	}
-	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
-	if req.Truncate != nil {
-		opt.Truncate = *req.Truncate
-	}
-	if req.TruncationDirection != nil {
-		switch *req.TruncationDirection {
-		case "Right", "right":
-		case "Left", "left":
-			opt.TruncateLeft = true
-		default:
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
-				fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", *req.TruncationDirection), typeValidation})
-			return
-		}
+	opt, err := s.truncation(req.Truncate, req.TruncationDirection)
+	if err != nil {
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
+		return
 	}
 	fn := s.modelInfo.Function
 	if req.RawScores != nil && *req.RawScores {
@@ -309,6 +301,25 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 	} else {
 		writeJSON(w, http.StatusOK, answers[0])
 	}
+}
+
+// truncation reads a request's truncate (default: the server's
+// AutoTruncate) and truncation_direction ("Right", the default, or "Left").
+func (s *Server) truncation(truncate *bool, direction *string) (textclf.EncodeOptions, error) {
+	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
+	if truncate != nil {
+		opt.Truncate = *truncate
+	}
+	if direction != nil {
+		switch *direction {
+		case "Right", "right":
+		case "Left", "left":
+			opt.TruncateLeft = true
+		default:
+			return opt, fmt.Errorf("truncation_direction must be \"Left\" or \"Right\", got %q", *direction)
+		}
+	}
+	return opt, nil
 }
 
 // methodName is te_request_count's method label of a request.
