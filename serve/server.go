@@ -76,7 +76,8 @@ func (c *Config) defaults() {
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
 // /info, /health and /metrics, and the Hugging Face Inference API's
-// text-classification request at the root, over a dynamic batcher.
+// text-classification request at the root, over a dynamic batcher; /explain
+// (token attributions), the web page at GET /, /openapi.json and /docs.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
