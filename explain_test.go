@@ -20,7 +20,7 @@ func TestExplainTransformer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "an unbelievably good film"
+	text := "an amazingly good films"
 	preds, err := clf.Classify(ctx, text)
 	if err != nil {
 		t.Fatal(err)
@@ -66,10 +66,13 @@ func TestExplainTransformer(t *testing.T) {
 	if math.Abs(nn-1) > 1e-5 || norm == 0 {
 		t.Fatalf("normalized has norm² %g", nn)
 	}
-	// Words: "an", "unbelievably" (several pieces in this vocabulary), "good", "film".
+	// Words: "an", "amazingly" (a ##m ##a ##z ##i ##n ##g ##l ##y in this
+	// vocabulary), "good", "films" (film ##s).
 	var ws []string
+	pieces := 0
 	for _, w := range e.Words {
 		ws = append(ws, w.Word)
+		pieces += w.Last - w.First + 1
 		var s float32
 		for k := w.First; k <= w.Last; k++ {
 			s += e.Attributions[k]
@@ -78,8 +81,8 @@ func TestExplainTransformer(t *testing.T) {
 			t.Fatalf("word %+v: pieces sum to %g", w, s)
 		}
 	}
-	if strings.Join(ws, "|") != "an|unbelievably|good|film" {
-		t.Fatalf("words %q", ws)
+	if strings.Join(ws, "|") != "an|amazingly|good|films" || pieces != 13 || len(e.Tokens) != 15 {
+		t.Fatalf("words %q from %d of the tokens %q", ws, pieces, e.Tokens)
 	}
 
 	// Another target, the trapezoid rule and internal batches.
