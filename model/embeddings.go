@@ -65,7 +65,12 @@ func (e *embeddings) forward(a *embeddingActs, out []float32, in *Batch, rng *ra
 	if in.T > e.position.Num {
 		return fmt.Errorf("batch: sequences of %d tokens exceed max_position_embeddings %d", in.T, e.position.Num)
 	}
-	a.positionIDs = e.positionIDs(in.InputIDs, in.B, in.T)
+	a.positionIDs = in.PositionIDs
+	if a.positionIDs == nil {
+		a.positionIDs = e.positionIDs(in.InputIDs, in.B, in.T)
+	} else if len(a.positionIDs) != n {
+		return fmt.Errorf("batch: %d position ids for %d tokens", len(a.positionIDs), n)
+	}
 	clear(a.sum)
 	if err := e.word.AddForward(a.sum, in.InputIDs); err != nil {
 		return err

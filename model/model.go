@@ -23,6 +23,10 @@ type Batch struct {
 	InputIDs      []int // [B*T]
 	AttentionMask []int // [B*T], 1 for real tokens, 0 for padding
 	TokenTypeIDs  []int // [B*T]; nil means all 0
+	// PositionIDs [B*T], when not nil, replace the position ids the model
+	// computes (0..T-1; RoBERTa's count from the padding index), as
+	// transformers' position_ids argument.
+	PositionIDs []int
 }
 
 // Labels are the targets of a batch: class ids for single-label
@@ -450,7 +454,7 @@ func (m *Model) Backward(dLogits []float32) error {
 	if len(m.layers) > 0 {
 		t = 1 // the last layer's output: the first tokens only
 	}
-	m.head.backward(st.head, dLogits, dHidden, in.B, t)
+	m.head.backward(st.head, &layerGrads{}, dLogits, dHidden, in.B, t)
 	if len(m.layers) > 0 {
 		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
 		dx := m.arena.take(n * c)

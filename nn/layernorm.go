@@ -31,3 +31,10 @@ func (l *LayerNorm) Forward(y, mean, rstd, x []float32, n int) {
 func (l *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, n int) {
 	tensor.LayerNormBackward(dx, l.Weight.Grad, l.Bias.Grad, dy, x, l.Weight.W, mean, rstd, n, l.Dim)
 }
+
+// BackwardInput adds the input gradient to dx [n, dim] and leaves the
+// parameter gradients alone (their sums go to scratch space).
+func (l *LayerNorm) BackwardInput(dx, dy, x, mean, rstd []float32, n int) {
+	scratch := make([]float32, 2*l.Dim)
+	tensor.LayerNormBackward(dx, scratch[:l.Dim], scratch[l.Dim:], dy, x, l.Weight.W, mean, rstd, n, l.Dim)
+}

@@ -69,3 +69,10 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 		tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
 	}
 }
+
+// BackwardInput adds dy·W to dx [n, in] given dy [n, out], and leaves the
+// parameter gradients alone: the backward pass of an input gradient
+// (integrated gradients), where the weights are constants.
+func (l *Linear) BackwardInput(dx, dy []float32, n int) {
+	tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+}

@@ -76,15 +76,19 @@ func (c *Config) defaults() {
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
 // /info, /health and /metrics, and the Hugging Face Inference API's
-// text-classification request at the root, over a dynamic batcher.
+// text-classification request at the root, over a dynamic batcher; /explain
+// (token attributions), the web page at GET /, /openapi.json and /docs.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
+	clf       *textclf.Classifier
 	modelInfo textclf.ModelInfo
 	m         *metrics
 	b         *batcher
 	inflight  atomic.Int64
-	handler   http.Handler
+	// explaining holds a token while an explanation runs (one at a time).
+	explaining chan struct{}
+	handler    http.Handler
 }
 
 // New starts a server's batcher for model (textclf.Open gives one). Its
@@ -98,9 +102,9 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
-	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
-	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), explaining: make(chan struct{}, 1)}
+	s.clf = textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
+	s.b = newBatcher(s.clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /predict", s.predict)
 	mux.HandleFunc("POST /tokenize", s.tokenize)
@@ -111,8 +115,13 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	// SageMaker's route is /predict, as in TEI.
 	mux.HandleFunc("POST /{$}", s.root)
 	mux.HandleFunc("POST /invocations", s.predict)
-	mux.HandleFunc("GET /{$}", s.health)
 	mux.HandleFunc("GET /ping", s.health)
+	// The web page, the API's description and its rendering; TEI's alias
+	// GET / of /health is the page here (/health and /ping stay).
+	mux.HandleFunc("POST /explain", s.explain)
+	mux.HandleFunc("GET /{$}", s.page)
+	mux.HandleFunc("GET /openapi.json", s.openAPI)
+	mux.HandleFunc("GET /docs", s.docs)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
@@ -267,20 +276,10 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
 		return
 	}
-	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
-	if req.Truncate != nil {
-		opt.Truncate = *req.Truncate
-	}
-	if req.TruncationDirection != nil {
-		switch *req.TruncationDirection {
-		case "Right", "right":
-		case "Left", "left":
-			opt.TruncateLeft = true
-		default:
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
-				fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", *req.TruncationDirection), typeValidation})
-			return
-		}
+	opt, err := s.truncation(req.Truncate, req.TruncationDirection)
+	if err != nil {
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
+		return
 	}
 	fn := s.modelInfo.Function
 	if req.RawScores != nil && *req.RawScores {
@@ -303,6 +302,25 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 	} else {
 		writeJSON(w, http.StatusOK, answers[0])
 	}
+}
+
+// truncation reads a request's truncate (default: the server's
+// AutoTruncate) and truncation_direction ("Right", the default, or "Left").
+func (s *Server) truncation(truncate *bool, direction *string) (textclf.EncodeOptions, error) {
+	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
+	if truncate != nil {
+		opt.Truncate = *truncate
+	}
+	if direction != nil {
+		switch *direction {
+		case "Right", "right":
+		case "Left", "left":
+			opt.TruncateLeft = true
+		default:
+			return opt, fmt.Errorf("truncation_direction must be \"Left\" or \"Right\", got %q", *direction)
+		}
+	}
+	return opt, nil
 }
 
 // methodName is te_request_count's method label of a request.

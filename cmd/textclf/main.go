@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newPredictCmd())
+	root.AddCommand(newExplainCmd())
 	root.AddCommand(newWord2VecCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newPrivacyCmd())

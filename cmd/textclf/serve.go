@@ -111,7 +111,9 @@ func newServeCmd() *cobra.Command {
 		Long: `Serves a transformer (directory or hub id) or a classic model directory with the API of
 Hugging Face's text-embeddings-inference: POST /predict, POST /tokenize, GET /info, GET /health,
 GET /metrics (Prometheus). POST / also answers the Hugging Face Inference clients (huggingface_hub's
-InferenceClient, @huggingface/inference) given the server's URL. Concurrent requests are queued and
+InferenceClient, @huggingface/inference) given the server's URL. POST /explain attributes a
+prediction to its tokens (as textclf explain), GET / is a web page that classifies and explains a
+text, GET /openapi.json describes the API and GET /docs renders it. Concurrent requests are queued and
 gathered into batches of at most --max-batch-requests inputs and --max-batch-tokens padded tokens
 (inputs × longest), one forward pass per batch; --max-batch-requests 1 turns batching off.
 SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's flag names work too:
