@@ -108,6 +108,20 @@ func architectureName(prefix string) string {
 // architectures, id2label, label2id, problem_type) and model.safetensors,
 // plus the given tokenizer files, each written atomically.
 func (m *Model) Save(dir string, tokenizerFiles []string) error {
+	cfg, tensors := m.saved()
+	return checkpoint.Save(dir, cfg, tensors, tokenizerFiles)
+}
+
+// SaveFiles is Save with the tokenizer files given by their contents (read
+// once with checkpoint.ReadFiles), so that a model keeps its tokenizer after
+// the directory it came from is gone.
+func (m *Model) SaveFiles(dir string, files []checkpoint.File) error {
+	cfg, tensors := m.saved()
+	return checkpoint.SaveFiles(dir, cfg, tensors, files)
+}
+
+// saved is the config and the tensors Save writes.
+func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	cfg := *m.Config
 	cfg.Architectures = []string{architectureName(m.prefix)}
 	cfg.ProblemType = m.ProblemType
@@ -118,7 +132,7 @@ func (m *Model) Save(dir string, tokenizerFiles []string) error {
 	for i, p := range m.params {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
 	}
-	return checkpoint.Save(dir, &cfg, tensors, tokenizerFiles)
+	return &cfg, tensors
 }
 
 // LoadForTraining loads a checkpoint for fine-tuning on the given labels:

@@ -365,11 +365,6 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 			return train.Config{}, fmt.Errorf("--tokenizer: %w", err)
 		}
 	}
-	if f.resume == "latest" {
-		if cfg.Resume = train.LatestCheckpoint(f.output); cfg.Resume == "" {
-			return train.Config{}, fmt.Errorf("--resume latest: no checkpoint-* directory in %s", f.output)
-		}
-	}
 	if f.threads > 0 {
 		tensor.SetThreads(f.threads)
 	}
