@@ -53,6 +53,11 @@ type EncodeOptions struct {
 	Stride  int
 	// NoSpecialTokens leaves out the special tokens ([CLS], [SEP], <s>…).
 	NoSpecialTokens bool
+	// Context, when not nil, cancels the tokenization: a transformer's
+	// tokenizer stops between regular expression matches once it is done
+	// (serve passes the request's). A model whose tokenization is cheap
+	// may ignore it.
+	Context context.Context
 }
 
 // ModelInfo describes a model.
