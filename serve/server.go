@@ -42,8 +42,19 @@ type Config struct {
 	PayloadLimit int64
 	// ReadTimeout and WriteTimeout are the http.Server's (default 30 s and
 	// 120 s); ShutdownTimeout bounds the wait for in-flight requests on
-	// shutdown (default 30 s).
+	// shutdown (default 30 s). The tokenization of a request stops at its
+	// WriteTimeout, or when its client goes away.
 	ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
+	// DrainDelay is how long, once Serve's context is done, the server keeps
+	// answering with GET /health at 503 and "Connection: close" on every
+	// response, so that load balancers take it out of rotation and
+	// keep-alive clients reconnect elsewhere before the listener closes
+	// (default 5 s; negative: none). It ends early once no client
+	// connection has been open for 100 ms.
+	DrainDelay time.Duration
+	// TokenizationWorkers bounds the inputs tokenized at once (default:
+	// GOMAXPROCS, as TEI's --tokenization-workers); the others wait.
+	TokenizationWorkers int
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -69,6 +80,10 @@ func (c *Config) defaults() {
 	setDur(&c.ReadTimeout, 30*time.Second)
 	setDur(&c.WriteTimeout, 120*time.Second)
 	setDur(&c.ShutdownTimeout, 30*time.Second)
+	if c.DrainDelay == 0 {
+		c.DrainDelay = 5 * time.Second
+	}
+	setInt(&c.TokenizationWorkers, runtime.GOMAXPROCS(0))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -85,6 +100,10 @@ type Server struct {
 	b         *batcher
 	inflight  atomic.Int64
 	handler   http.Handler
+	// tokenizing holds a token per input being tokenized (TokenizationWorkers).
+	tokenizing chan struct{}
+	// draining is set while Serve drains (DrainDelay).
+	draining atomic.Bool
 }
 
 // New starts a server's batcher for model (textclf.Open gives one). Its
@@ -98,7 +117,7 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), tokenizing: make(chan struct{}, cfg.TokenizationWorkers)}
 	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
 	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
@@ -135,9 +154,15 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a listener.
+// drainQuiet is how long the drain waits with no connection open before it
+// ends early.
+const drainQuiet = 100 * time.Millisecond
+
+// Serve is ListenAndServe on a listener. Once ctx is done it drains (see
+// Config.DrainDelay), then shuts down as ListenAndServe says.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	log := s.cfg.Logger
+	var conns atomic.Int64
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -145,6 +170,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       2 * s.cfg.ReadTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				conns.Add(-1)
+			}
+		},
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -154,6 +187,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Close()
 		return err
 	case <-ctx.Done():
+	}
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Still serving: /health says 503 and every response closes its
+		// connection, until the delay passes or no connection is left.
+		s.draining.Store(true)
+		log.Info("draining: /health answers 503, responses close their connections", "seconds", d.Seconds())
+		deadline := time.Now().Add(d)
+		quiet := time.Duration(0) // how long no connection has been open
+		for now := time.Now(); now.Before(deadline) && quiet < drainQuiet; now = time.Now() {
+			time.Sleep(min(drainQuiet/5, time.Until(deadline)))
+			if conns.Load() > 0 {
+				quiet = 0
+			} else {
+				quiet += time.Since(now)
+			}
+		}
 	}
 	log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
@@ -343,10 +392,13 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request, inputs []textc
 	res := &classified{}
 	maxLen := s.modelInfo.MaxLength
 	encs := make([]textclf.Encoding, len(inputs))
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
+	opt.Context = ctx
 	for i, in := range inputs {
-		enc, err := s.model.Encode(in, opt)
+		enc, err := s.encode(ctx, in, opt)
 		if err != nil {
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			s.fail(w, r, tokenizeError(err))
 			return nil
 		}
 		if maxLen > 0 && enc.Len() > maxLen {
@@ -457,11 +509,20 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	if req.AddSpecialTokens != nil {
 		special = *req.AddSpecialTokens
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
 	out := make([][]Token, len(texts))
+	total := 0
 	for i, t := range texts {
-		e, err := s.model.Encode(textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special})
+		e, err := s.encode(ctx, textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special, Context: ctx})
 		if err != nil {
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			s.fail(w, r, tokenizeError(err))
+			return
+		}
+		// The answer takes some 70 bytes a token: bounded as a batch is.
+		if total += e.Len(); total > s.cfg.MaxBatchTokens {
+			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+				fmt.Sprintf("the inputs hold more than %d tokens (max batch tokens): tokenize them in smaller requests", s.cfg.MaxBatchTokens), typeValidation})
 			return
 		}
 		out[i] = tokensOf(t, e)
@@ -516,7 +577,7 @@ func (s *Server) Info() Info {
 		ModelKind: s.modelInfo.Kind, MultiLabel: multiLabel(s.modelInfo),
 		MaxConcurrentRequests: s.cfg.MaxConcurrentRequests, MaxInputLength: s.modelInfo.MaxLength,
 		MaxBatchTokens: s.cfg.MaxBatchTokens, MaxBatchRequests: &mbr, MaxClientBatchSize: s.cfg.MaxClientBatchSize,
-		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: runtime.GOMAXPROCS(0), Version: textclf.Version,
+		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: s.cfg.TokenizationWorkers, Version: textclf.Version,
 	}
 }
 
@@ -526,11 +587,32 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	s.b.mu.RLock()
 	closed := s.b.closed
 	s.b.mu.RUnlock()
-	if closed {
-		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy", typeUnhealthy})
+	if closed || s.draining.Load() {
+		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy: shutting down", typeUnhealthy})
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// encode tokenizes one input once one of the TokenizationWorkers is free,
+// until ctx is done.
+func (s *Server) encode(ctx context.Context, in textclf.Input, opt textclf.EncodeOptions) (textclf.Encoding, error) {
+	select {
+	case s.tokenizing <- struct{}{}:
+	case <-ctx.Done():
+		return textclf.Encoding{}, ctx.Err()
+	}
+	defer func() { <-s.tokenizing }()
+	return s.model.Encode(in, opt)
+}
+
+// tokenizeError is the answer to a failed tokenization: 503 when the
+// request ran out of time (or its client left), else TEI's 422 tokenizer.
+func tokenizeError(err error) *apiError {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &apiError{http.StatusServiceUnavailable, typeTokenizer, "tokenization stopped: " + err.Error(), typeTokenizer}
+	}
+	return &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer}
 }
 
 // statusWriter remembers the status of a response for the request log.
@@ -547,6 +629,10 @@ func (w *statusWriter) WriteHeader(code int) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.draining.Load() {
+			// net/http closes the connection after this response.
+			w.Header().Set("Connection", "close")
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method),

@@ -381,7 +381,7 @@ func postPredict(url, text string) ([]prediction, error) {
 func TestGracefulShutdown(t *testing.T) {
 	f := newFake()
 	f.gate, f.entered = make(chan struct{}), make(chan int, 1)
-	s, err := New(f, Config{Logger: quiet})
+	s, err := New(f, Config{Logger: quiet, DrainDelay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
