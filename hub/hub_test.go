@@ -46,6 +46,7 @@ type fakeHub struct {
 }
 
 func sha256hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
 // gitSHA1 is the id git gives a blob: the hub's ETag of a file not in LFS.
 func gitSHA1(b []byte) string {
 	s := sha1.Sum(append([]byte("blob "+itoa(len(b))+"\x00"), b...))
