@@ -88,6 +88,10 @@ func (t *Transformer) Encode(in Input, opt EncodeOptions) (Encoding, error) {
 			c.Truncation.Stride = opt.Stride
 		}
 		tk = &c
+	} else if n := opt.StopAfter + 1; opt.StopAfter > 0 && (opt.NoSpecialTokens || n >= t.whole.NumSpecialTokensToAdd(in.Pair != nil)) {
+		c := *t.whole
+		c.Truncation = &tokenizer.Truncation{MaxLength: n, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight, DropOverflow: true}
+		tk = &c
 	}
 	ctx := opt.Context
 	if ctx == nil {

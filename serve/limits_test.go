@@ -61,6 +61,30 @@ func TestTokenizationWorkersBound(t *testing.T) {
 	}
 }
 
+// Large inputs are tokenized one at a time: the text tokenized at once is
+// bounded by PayloadLimit bytes, whatever TokenizationWorkers allows.
+func TestTokenizationTextBudget(t *testing.T) {
+	m := &countingModel{Model: newFake()}
+	s := newTestServer(t, m, Config{TokenizationWorkers: 4, PayloadLimit: 400 << 10})
+	h := s.Handler()
+	big := strings.Repeat("word ", 50<<10) // 250 kB
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, body := do(t, h, "POST", "/tokenize", `{"inputs": "`+big+`", "add_special_tokens": false}`)
+			if code != http.StatusRequestEntityTooLarge { // 51200 words, more than max batch tokens
+				t.Errorf("status %d: %.200s", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if p := m.peak.Load(); p != 1 {
+		t.Fatalf("%d inputs of 250 kB tokenized at once with a 400 kB budget, want 1", p)
+	}
+}
+
 // cpuTime is the CPU time this process has used.
 func cpuTime(t *testing.T) time.Duration {
 	t.Helper()

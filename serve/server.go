@@ -1,11 +1,11 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -53,7 +53,10 @@ type Config struct {
 	// connection has been open for 100 ms.
 	DrainDelay time.Duration
 	// TokenizationWorkers bounds the inputs tokenized at once (default:
-	// GOMAXPROCS, as TEI's --tokenization-workers); the others wait.
+	// GOMAXPROCS, as TEI's --tokenization-workers); the others wait. The
+	// text tokenized at once is also bounded, by PayloadLimit bytes, since
+	// tokenizing takes some 75 times the memory of the text: an input as
+	// large as a whole body is tokenized alone.
 	TokenizationWorkers int
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
@@ -100,8 +103,10 @@ type Server struct {
 	b         *batcher
 	inflight  atomic.Int64
 	handler   http.Handler
-	// tokenizing holds a token per input being tokenized (TokenizationWorkers).
-	tokenizing chan struct{}
+	// tokenizing holds a token per input being tokenized (TokenizationWorkers),
+	// textBudget one per tokenUnit bytes of text being tokenized (PayloadLimit
+	// in all); turn lets one input at a time take its share of textBudget.
+	tokenizing, textBudget, turn chan struct{}
 	// draining is set while Serve drains (DrainDelay).
 	draining atomic.Bool
 }
@@ -117,7 +122,8 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), tokenizing: make(chan struct{}, cfg.TokenizationWorkers)}
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), tokenizing: make(chan struct{}, cfg.TokenizationWorkers),
+		textBudget: make(chan struct{}, max(1, cfg.PayloadLimit/tokenUnit)), turn: make(chan struct{}, 1)}
 	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
 	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
@@ -256,7 +262,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeBody reads a JSON body within the payload limit.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.PayloadLimit))
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.cfg.PayloadLimit {
+		buf.Grow(int(n) + bytes.MinRead) // no copies while reading
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.PayloadLimit))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -395,6 +406,12 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request, inputs []textc
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
 	defer cancel()
 	opt.Context = ctx
+	// An input too long to be read is refused: its length is counted up to
+	// stopAfter tokens, not further.
+	stopAfter := 8 * maxLen
+	if !opt.Truncate {
+		opt.StopAfter = stopAfter
+	}
 	for i, in := range inputs {
 		enc, err := s.encode(ctx, in, opt)
 		if err != nil {
@@ -402,8 +419,12 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request, inputs []textc
 			return nil
 		}
 		if maxLen > 0 && enc.Len() > maxLen {
+			given := strconv.Itoa(enc.Len())
+			if stopAfter > 0 && enc.Len() > stopAfter {
+				given = "more than " + strconv.Itoa(stopAfter)
+			}
 			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
-				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len()), typeValidation})
+				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %s", maxLen, given), typeValidation})
 			return nil
 		}
 		s.m.inputLength.Observe(float64(enc.Len()))
@@ -514,7 +535,8 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	out := make([][]Token, len(texts))
 	total := 0
 	for i, t := range texts {
-		e, err := s.encode(ctx, textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special, Context: ctx})
+		e, err := s.encode(ctx, textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special, Context: ctx,
+			StopAfter: max(s.cfg.MaxBatchTokens-total, 1)})
 		if err != nil {
 			s.fail(w, r, tokenizeError(err))
 			return
@@ -594,9 +616,42 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// encode tokenizes one input once one of the TokenizationWorkers is free,
-// until ctx is done.
+// tokenUnit is the unit of Server.textBudget, in bytes of text.
+const tokenUnit = 64 << 10
+
+// encode tokenizes one input once one of the TokenizationWorkers is free
+// and the text tokenized at once leaves room for it, until ctx is done.
 func (s *Server) encode(ctx context.Context, in textclf.Input, opt textclf.EncodeOptions) (textclf.Encoding, error) {
+	n := len(in.Text)
+	if in.Pair != nil {
+		n += len(*in.Pair)
+	}
+	units := min(n/tokenUnit+1, cap(s.textBudget))
+	// One input at a time takes its units, so that two large ones never
+	// hold half of the budget each.
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return textclf.Encoding{}, ctx.Err()
+	}
+	taken := 0
+	release := func() {
+		for ; taken > 0; taken-- {
+			<-s.textBudget
+		}
+	}
+	for taken < units {
+		select {
+		case s.textBudget <- struct{}{}:
+			taken++
+		case <-ctx.Done():
+			<-s.turn
+			release()
+			return textclf.Encoding{}, ctx.Err()
+		}
+	}
+	<-s.turn
+	defer release()
 	select {
 	case s.tokenizing <- struct{}{}:
 	case <-ctx.Done():

@@ -90,6 +90,16 @@ func (t *Tokenizer) VocabSize() int {
 	return n
 }
 
+// NumSpecialTokensToAdd is the number of special tokens the
+// post-processor adds to a text (or, with pair, a pair of texts), as HF's
+// num_special_tokens_to_add.
+func (t *Tokenizer) NumSpecialTokensToAdd(pair bool) int {
+	if t.postProcessor == nil {
+		return 0
+	}
+	return t.postProcessor.addedTokens(pair)
+}
+
 // AddedTokens returns the added tokens, in the order of the file.
 func (t *Tokenizer) AddedTokens() []AddedToken { return append([]AddedToken(nil), t.added.tokens...) }
 
