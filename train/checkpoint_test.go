@@ -160,3 +160,13 @@ func TestFailedSaveIsNotRecorded(t *testing.T) {
 		})
 	}
 }
+
+// Evaluation data without examples is an error, not an accuracy of 0.
+func TestEmptyEvalData(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "dev.tsv")
+	os.WriteFile(empty, []byte("sentence\tlabel\n"), 0o644)
+	_, err := Train(context.Background(), Config{Model: tinyBERT, Train: writeData(t, 4), Eval: empty, Output: t.TempDir(), Epochs: 1, BatchSize: 4})
+	if err == nil || !strings.Contains(err.Error(), "dev.tsv: no evaluation examples") {
+		t.Fatalf("empty eval data: %v", err)
+	}
+}

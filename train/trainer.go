@@ -363,6 +363,9 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 		if r.eval, err = r.encode(evalSet); err != nil {
 			return nil, err
 		}
+		if len(r.eval) == 0 {
+			return nil, fmt.Errorf("%s: no evaluation examples (the file is empty or holds only a header)", evalSet.Path)
+		}
 	}
 	if err := r.setClassWeights(); err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ given). Labels in --data are ignored.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var inputs []textclf.Input
+			var warnings []string
 			switch {
 			case len(args) > 0 && dataPath != "":
 				return errors.New("give texts as arguments or --data, not both")
@@ -48,12 +49,15 @@ given). Labels in --data are ignored.`,
 				if err != nil {
 					return err
 				}
-				inputs = textclf.InputsOf(ds.Examples)
+				inputs, warnings = textclf.InputsOf(ds.Examples), ds.Warnings()
 			default:
 				var err error
-				if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {
+				if inputs, warnings, err = readTextLines(cmd.InOrStdin()); err != nil {
 					return fmt.Errorf("stdin: %w", err)
 				}
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
 			pw, err := textclf.NewPredictionWriter(cmd.OutOrStdout(), write)
 			if err != nil {
