@@ -627,11 +627,22 @@ func (c *Client) ListFiles(ctx context.Context, repoID, revision string) (commit
 		return c.listCached(repoID, revision)
 	}
 	u := c.opts.Endpoint + "/api/models/" + repoID + "/revision/" + url.PathEscape(revision)
-	req, err := c.newRequest(ctx, http.MethodGet, u, true)
-	if err != nil {
-		return "", nil, fmt.Errorf("hub: %w", err)
+	client := withOriginAuth(c.opts.HTTPClient)
+	var req *http.Request
+	var resp *http.Response
+	for retries := 0; ; retries++ {
+		if req, err = c.newRequest(ctx, http.MethodGet, u, true); err != nil {
+			return "", nil, fmt.Errorf("hub: %w", err)
+		}
+		resp, err = timedDo(client, req, c.opts.EtagTimeout, "HF_HUB_ETAG_TIMEOUT")
+		if err != nil || !retryable(resp.StatusCode) || retries >= c.opts.Retries {
+			break
+		}
+		resp.Body.Close()
+		if !c.backoff(ctx, retries) {
+			return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ctx.Err())
+		}
 	}
-	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
 		err = c.requestError(ctx, req, repoID+"@"+revision, err)
 		var ne *netError

@@ -171,18 +171,7 @@ func TestTokenizeResponseIsCapped(t *testing.T) {
 // that sees /health fail does); no request is cut off (EOF, reset). Once
 // the server is gone, connections are refused.
 func TestDrainClosesKeepAliveConnections(t *testing.T) {
-	s, err := New(newFake(), Config{Logger: quiet, DrainDelay: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
+	url, cancel, served := serveUntilCancelled(t, newFake(), Config{DrainDelay: 2 * time.Second})
 
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
 	var ok, conns atomic.Int64

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -157,21 +156,11 @@ func TestPredictInvalidUTF8Policy(t *testing.T) {
 	if err := os.WriteFile(p, []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	root := func(stdin string, args ...string) (string, string, error) {
-		r := newRootCmd()
-		var out, errOut bytes.Buffer
-		r.SetArgs(args)
-		r.SetIn(strings.NewReader(stdin))
-		r.SetOut(&out)
-		r.SetErr(&errOut)
-		err := r.Execute()
-		return out.String(), errOut.String(), err
-	}
-	fromFile, fileErr, err := root("", "predict", "--model", tinyBERT, "--data", p, "--data-format", "tsv", "--header", "no", "--text-column", "0")
+	fromFile, fileErr, err := runCLIIn(t, "", "predict", "--model", tinyBERT, "--data", p, "--data-format", "tsv", "--header", "no", "--text-column", "0")
 	if err != nil {
 		t.Fatalf("--data: %v\n%s", err, fileErr)
 	}
-	fromStdin, stdinErr, err := root(lines, "predict", "--model", tinyBERT)
+	fromStdin, stdinErr, err := runCLIIn(t, lines, "predict", "--model", tinyBERT)
 	if err != nil {
 		t.Fatalf("stdin: %v\n%s", err, stdinErr)
 	}

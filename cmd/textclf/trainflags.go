@@ -153,7 +153,7 @@ func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.IntVar(&f.patience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: never)")
 	fs.StringVar(&f.metric, "metric", "", "metric choosing the best model: accuracy, f1 or loss")
 	if !cv {
-		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest checkpoint-N in --output")
+		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest complete checkpoint-N in --output")
 	}
 }
 
