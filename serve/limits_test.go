@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,16 +82,6 @@ func TestTokenizationTextBudget(t *testing.T) {
 	if p := m.peak.Load(); p != 1 {
 		t.Fatalf("%d inputs of 250 kB tokenized at once with a 400 kB budget, want 1", p)
 	}
-}
-
-// cpuTime is the CPU time this process has used.
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A tokenizer whose pattern backtracks catastrophically on a text gets a
