@@ -75,7 +75,7 @@ func (c *Classifier) Explain(ctx context.Context, text string, opts ExplainOptio
 	if opts.Method == explain.Occlusion {
 		opts.Steps = 0
 	}
-	enc, err := c.Model.Encode(Input{Text: text}, EncodeOptions{Truncate: true, TruncateLeft: opts.TruncateLeft})
+	enc, err := c.Model.Encode(Input{Text: text}, EncodeOptions{Truncate: true, TruncateLeft: opts.TruncateLeft, Context: ctx})
 	if err != nil {
 		return Explanation{}, fmt.Errorf("explain: %w", err)
 	}

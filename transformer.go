@@ -74,7 +74,10 @@ func (t *Transformer) Encode(in Input, opt EncodeOptions) (Encoding, error) {
 	tk := t.whole
 	if opt.Truncate {
 		c := *t.whole
-		c.Truncation = &tokenizer.Truncation{MaxLength: t.maxLen, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
+		// Without windows the tokens beyond maxLen are not needed, and a
+		// long text is tokenized only as far as they are certain.
+		c.Truncation = &tokenizer.Truncation{MaxLength: t.maxLen, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight,
+			DropOverflow: !opt.Windows}
 		if opt.TruncateLeft {
 			c.Truncation.Direction = tokenizer.TruncateLeft
 		}
@@ -85,14 +88,16 @@ func (t *Transformer) Encode(in Input, opt EncodeOptions) (Encoding, error) {
 			c.Truncation.Stride = opt.Stride
 		}
 		tk = &c
+	} else if n := opt.StopAfter + 1; opt.StopAfter > 0 && (opt.NoSpecialTokens || n >= t.whole.NumSpecialTokensToAdd(in.Pair != nil)) {
+		c := *t.whole
+		c.Truncation = &tokenizer.Truncation{MaxLength: n, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight, DropOverflow: true}
+		tk = &c
 	}
-	var e Encoding
-	var err error
-	if in.Pair != nil {
-		e, err = tk.EncodePair(in.Text, *in.Pair, !opt.NoSpecialTokens)
-	} else {
-		e, err = tk.Encode(in.Text, !opt.NoSpecialTokens)
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
+	e, err := tk.EncodeInput(ctx, in, !opt.NoSpecialTokens)
 	if err != nil {
 		return Encoding{}, err
 	}

@@ -253,20 +253,40 @@ func DefaultLabels(n int) []string {
 	return l
 }
 
-// Validate checks that the dimensions are consistent.
+// Limits of the sizes in a config.json, far beyond any published encoder
+// (the largest vocabularies hold some 250,000 tokens, the widest models
+// 12,288 hidden units and 96 layers), so that a config that lies about its
+// sizes is refused before anything is allocated for it. The weights are
+// checked against the sizes when a model is loaded.
+const (
+	MaxVocabSize        = 1 << 24
+	MaxHiddenSize       = 1 << 16
+	MaxLayers           = 1 << 10
+	MaxIntermediateSize = 1 << 18
+	MaxPositions        = 1 << 20
+	MaxTypeVocabSize    = 1 << 16
+)
+
+// Validate checks that the dimensions are positive, within the limits
+// above, and consistent.
 func (c *Config) Validate() error {
 	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
-		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
-		{"max_position_embeddings", c.MaxPositionEmbeddings}} {
+		name  string
+		v     int
+		limit int
+	}{{"vocab_size", c.VocabSize, MaxVocabSize}, {"hidden_size", c.HiddenSize, MaxHiddenSize},
+		{"num_hidden_layers", c.NumHiddenLayers, MaxLayers}, {"num_attention_heads", c.NumAttentionHeads, MaxHiddenSize},
+		{"intermediate_size", c.IntermediateSize, MaxIntermediateSize},
+		{"max_position_embeddings", c.MaxPositionEmbeddings, MaxPositions}} {
 		if f.v <= 0 {
 			return fmt.Errorf("config.json: %s must be positive, is %d", f.name, f.v)
 		}
+		if f.v > f.limit {
+			return fmt.Errorf("config.json: %s %d exceeds textclf's limit of %d", f.name, f.v, f.limit)
+		}
 	}
-	if c.TypeVocabSize < 0 {
-		return fmt.Errorf("config.json: type_vocab_size must not be negative, is %d", c.TypeVocabSize)
+	if c.TypeVocabSize < 0 || c.TypeVocabSize > MaxTypeVocabSize {
+		return fmt.Errorf("config.json: type_vocab_size %d is outside [0, %d]", c.TypeVocabSize, MaxTypeVocabSize)
 	}
 	if c.HiddenSize%c.NumAttentionHeads != 0 {
 		return fmt.Errorf("config.json: hidden size %d is not a multiple of the number of attention heads %d", c.HiddenSize, c.NumAttentionHeads)

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/textclf/textclf/tokenizer"
 )
 
 // Format is the layout of a data file.
@@ -92,6 +95,9 @@ type Dataset struct {
 	// LabelNames is Options.LabelNames when it was given: every label of
 	// the data set, in id order.
 	LabelNames []string
+	// InvalidUTF8 lists the lines whose invalid UTF-8 was replaced by
+	// U+FFFD (see Read).
+	InvalidUTF8 []int
 }
 
 // DetectFormat returns the format that a file name's extension implies.
@@ -142,6 +148,10 @@ func ReadFile(path string, opt Options) (*Dataset, error) {
 }
 
 // Read reads data in the given format from r; name is used in errors.
+// Invalid UTF-8 in a row is replaced by U+FFFD, one for each maximal
+// invalid subsequence, as HF tokenizers' Python and Node bindings decode
+// their input (and as textclf's tokenizer treats any text); the lines are
+// listed in InvalidUTF8 and named by Warnings.
 func Read(r io.Reader, name string, format Format, opt Options) (*Dataset, error) {
 	ds := &Dataset{Path: name}
 	var err error
@@ -212,9 +222,22 @@ func ReadLabelNames(path string) ([]string, error) {
 }
 
 // Warnings describes what in the data set is likely a mistake but not an
-// error: labels that only one example has (a header row read as data, a
-// typo), which a model cannot learn and a stratified split cannot divide.
+// error: lines whose invalid UTF-8 was replaced, labels that only one
+// example has (a header row read as data, a typo), which a model cannot
+// learn and a stratified split cannot divide.
 func (ds *Dataset) Warnings() []string {
+	var out []string
+	if n := len(ds.InvalidUTF8); n > 0 {
+		lines := make([]string, 0, min(n, 10))
+		for _, l := range ds.InvalidUTF8[:min(n, 10)] {
+			lines = append(lines, strconv.Itoa(l))
+		}
+		more := ""
+		if n > 10 {
+			more = fmt.Sprintf(" and %d more", n-10)
+		}
+		out = append(out, fmt.Sprintf("%s: invalid UTF-8 replaced by U+FFFD on line %s%s", ds.Path, strings.Join(lines, ", "), more))
+	}
 	count := map[string]int{}
 	first := map[string]int{}
 	var order []string
@@ -227,7 +250,6 @@ func (ds *Dataset) Warnings() []string {
 			count[l]++
 		}
 	}
-	var out []string
 	for _, l := range order {
 		if count[l] == 1 {
 			out = append(out, fmt.Sprintf("%s: label %q has a single example (line %d)", ds.Path, l, first[l]))
@@ -241,9 +263,7 @@ const LabelPrefix = "__label__"
 
 func readFastText(r io.Reader, ds *Dataset, opt Options) error {
 	return eachLine(r, ds.Path, func(line int, s string) error {
-		if !isValidUTF8(s) {
-			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
-		}
+		s = ds.validUTF8(s, line)
 		var labels, words []string
 		for _, w := range strings.Fields(s) {
 			if strings.HasPrefix(w, LabelPrefix) {
@@ -309,6 +329,9 @@ func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
+		}
+		if !utf8.Valid(b) {
+			b = []byte(ds.validUTF8(string(b), line))
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
@@ -414,8 +437,16 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func isValidUTF8(s string) bool {
-	return strings.ToValidUTF8(s, "\uFFFD") == s
+// validUTF8 is s with invalid UTF-8 replaced by U+FFFD (see Read), noting
+// the line.
+func (ds *Dataset) validUTF8(s string, line int) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	if n := len(ds.InvalidUTF8); n == 0 || ds.InvalidUTF8[n-1] != line {
+		ds.InvalidUTF8 = append(ds.InvalidUTF8, line)
+	}
+	return tokenizer.ToValidUTF8(s)
 }
 
 // readTSVRows splits lines on tabs; TSV has no quoting, so quotes are plain
@@ -482,8 +513,8 @@ func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
 		if need >= len(rec) {
 			return fmt.Errorf("%s:%d: row has %d columns, want at least %d", ds.Path, line, len(rec), need+1)
 		}
-		if !isValidUTF8(rec[textIdx]) {
-			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
+		for j := range rec {
+			rec[j] = ds.validUTF8(rec[j], line)
 		}
 		ex := Example{Text: rec[textIdx], Line: line}
 		if pairIdx >= 0 {

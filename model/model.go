@@ -522,3 +522,52 @@ func (m *Model) MaxTokens() int {
 	}
 	return m.Config.MaxPositionEmbeddings
 }
+
+// paramShapes lists the parameters New(cfg) makes, names and shapes in the
+// order of Params, without allocating them, so that a checkpoint's tensors
+// can be checked against the config before the model takes any memory.
+// TestParamShapesMatchNew keeps it in step with New.
+func paramShapes(cfg *checkpoint.Config) []checkpoint.Param {
+	prefix := cfg.BasePrefix() + "."
+	c, distil := cfg.HiddenSize, cfg.IsDistilBERT()
+	labels := cfg.NumLabels()
+	if labels == 0 {
+		labels = 2
+	}
+	var out []checkpoint.Param
+	add := func(name string, shape ...int) { out = append(out, checkpoint.Param{Name: name, Shape: shape}) }
+	linear := func(name string, in, outDim int) { add(name+".weight", outDim, in); add(name+".bias", outDim) }
+	norm := func(name string) { add(name+".weight", c); add(name+".bias", c) }
+	add(prefix+"embeddings.word_embeddings.weight", cfg.VocabSize, c)
+	add(prefix+"embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, c)
+	if !distil {
+		add(prefix+"embeddings.token_type_embeddings.weight", max(cfg.TypeVocabSize, 1), c)
+	}
+	norm(prefix + "embeddings.LayerNorm")
+	names := bertLayerNames
+	if distil {
+		names = distilBERTLayerNames
+	}
+	for i := 0; i < cfg.NumHiddenLayers; i++ {
+		p := prefix + fmt.Sprintf(names.prefix, i)
+		for _, n := range []string{names.q, names.k, names.v, names.o} {
+			linear(p+n, c, c)
+		}
+		norm(p + names.ln1)
+		linear(p+names.ffn1, c, cfg.IntermediateSize)
+		linear(p+names.ffn2, cfg.IntermediateSize, c)
+		norm(p + names.ln2)
+	}
+	switch cfg.BasePrefix() {
+	case "roberta":
+		linear("classifier.dense", c, c)
+		linear("classifier.out_proj", c, labels)
+	case "distilbert":
+		linear("pre_classifier", c, c)
+		linear("classifier", c, labels)
+	default:
+		linear(prefix+"pooler.dense", c, c)
+		linear("classifier", c, labels)
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -106,14 +107,24 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	truncate := trunc.Truncate
 	opt.TruncateLeft = trunc.TruncateLeft
-	enc, err := s.model.Encode(textclf.Input{Text: text}, textclf.EncodeOptions{})
+	// The text's length, counted within the tokenization bounds of /predict
+	// (a too-long input only up to 8 × the max length).
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
+	maxLen := s.modelInfo.MaxLength
+	enc, err := s.encode(ctx, textclf.Input{Text: text}, textclf.EncodeOptions{Context: ctx, Truncate: truncate,
+		TruncateLeft: trunc.TruncateLeft, StopAfter: 8 * maxLen})
 	if err != nil {
-		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+		s.fail(w, r, tokenizeError(err))
 		return
 	}
-	if maxLen := s.modelInfo.MaxLength; maxLen > 0 && enc.Len() > maxLen && !truncate {
+	if maxLen > 0 && enc.Len() > maxLen {
+		given := strconv.Itoa(enc.Len())
+		if enc.Len() > 8*maxLen {
+			given = "more than " + strconv.Itoa(8*maxLen)
+		}
 		s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
-			fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len()), typeValidation})
+			fmt.Sprintf("`inputs` must have less than %d tokens. Given: %s", maxLen, given), typeValidation})
 		return
 	}
 	if !s.acquire(1) {

@@ -111,7 +111,9 @@ type Config struct {
 	// LoggingDir, when not empty, receives TensorBoard event files of the
 	// logged losses, learning rates and evaluations.
 	LoggingDir string
-	// Resume is a checkpoint directory to continue from ("" starts afresh).
+	// Resume is a checkpoint directory to continue from ("" starts afresh),
+	// or ResumeLatest for the newest complete checkpoint-N of Output
+	// (incomplete ones are skipped with a warning).
 	Resume string
 	// Progress, when not nil, is told what the run does as it does it.
 	Progress Progress
@@ -227,7 +229,10 @@ type LogEntry struct {
 	LR       *float64           `json:"learning_rate,omitempty"`
 	GradNorm *float64           `json:"grad_norm,omitempty"`
 	Eval     map[string]float64 `json:"eval,omitempty"`
-	Seconds  float64            `json:"elapsed_s"`
+	// Saved records a save once it is complete: the checkpoint-N
+	// directory, or "." for the model in the output directory.
+	Saved   string  `json:"saved,omitempty"`
+	Seconds float64 `json:"elapsed_s"`
 }
 
 // State is trainer_state.json: where training stands, as the HF Trainer
@@ -269,7 +274,8 @@ type run struct {
 	cfg      Config
 	m        *model.Model
 	tk       *tokenizer.Tokenizer
-	tkDir    string // where the tokenizer files come from
+	tkDir    string            // where the tokenizer files come from
+	tkFiles  []checkpoint.File // their contents, saved with every model and checkpoint
 	labels   []string
 	problem  string
 	train    []example
@@ -314,10 +320,14 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, start: time.Now(), lastSave: cfg.Resume}
+	r := &run{cfg: cfg, start: time.Now()}
 	for _, w := range trainSet.Warnings() {
 		r.warn(w)
 	}
+	if err := r.resolveResume(); err != nil {
+		return nil, err
+	}
+	cfg = r.cfg
 	var err error
 	if cfg.ValidationSplit > 0 {
 		if evalSet != nil {
@@ -353,6 +363,9 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 		if r.eval, err = r.encode(evalSet); err != nil {
 			return nil, err
 		}
+		if len(r.eval) == 0 {
+			return nil, fmt.Errorf("%s: no evaluation examples (the file is empty or holds only a header)", evalSet.Path)
+		}
 	}
 	if err := r.setClassWeights(); err != nil {
 		return nil, err
@@ -363,7 +376,14 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := os.MkdirAll(cfg.Output, 0o755); err != nil {
 		return nil, err
 	}
-	if r.log, err = os.OpenFile(filepath.Join(cfg.Output, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	notes, err := removeLeftovers(cfg.Output)
+	for _, n := range notes {
+		r.warn(n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.openLog(); err != nil {
 		return nil, err
 	}
 	defer r.log.Close()
@@ -423,13 +443,15 @@ func (r *run) warn(msg string) {
 }
 
 // loadTokenizer reads the tokenizer of Tokenizer, of the checkpoint
-// resumed from, or of Model.
+// resumed from (else of Model when the checkpoint has no tokenizer files),
+// or of Model, and keeps its files to save them with every model and
+// checkpoint.
 func (r *run) loadTokenizer() error {
 	c := r.cfg
 	switch {
 	case c.Tokenizer != "":
 		r.tkDir = c.Tokenizer
-	case c.Resume != "":
+	case c.Resume != "" && (len(tokenizerFiles(c.Resume)) > 0 || c.Model == ""):
 		r.tkDir = c.Resume
 	case c.Model != "":
 		r.tkDir = c.Model
@@ -442,6 +464,9 @@ func (r *run) loadTokenizer() error {
 	var err error
 	if r.tk, err = tokenizer.Load(r.tkDir); err != nil {
 		return fmt.Errorf("model %s: %w", r.tkDir, err)
+	}
+	if r.tkFiles, err = checkpoint.ReadFiles(tokenizerFiles(r.tkDir)); err != nil {
+		return fmt.Errorf("tokenizer %s: %w", r.tkDir, err)
 	}
 	return nil
 }
@@ -747,9 +772,9 @@ func (r *run) record(e LogEntry) error {
 		return err
 	}
 	if _, err = r.log.Write(append(line, '\n')); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", r.log.Name(), err)
 	}
-	if r.events == nil {
+	if r.events == nil || e.Saved != "" {
 		return nil
 	}
 	return r.events.WriteScalars(int64(e.Step), time.Now(), tensorboardScalars(e))
@@ -784,12 +809,22 @@ func tensorboardScalars(e LogEntry) []tensorboard.Scalar {
 
 // finish writes the final model (without evaluation data) and the state.
 func (r *run) finish() error {
+	saved := false
 	if r.eval == nil || r.state.BestMetric == nil {
 		if err := r.saveModel(r.cfg.Output); err != nil {
 			return err
 		}
+		saved = true
 	}
-	return writeJSONAtomic(filepath.Join(r.cfg.Output, "trainer_state.json"), r.state)
+	if err := hook("final"); err != nil {
+		return err
+	}
+	if saved {
+		if err := r.logSaved("."); err != nil {
+			return err
+		}
+	}
+	return writeJSONAtomic(filepath.Join(r.cfg.Output, trainerStateName), r.state)
 }
 
 // tokenizerFiles lists the tokenizer files of the source model directory.
@@ -804,8 +839,9 @@ func tokenizerFiles(dir string) []string {
 	return out
 }
 
+// saveModel writes the model and the tokenizer files into dir.
 func (r *run) saveModel(dir string) error {
-	return r.m.Save(dir, tokenizerFiles(r.tkDir))
+	return r.m.SaveFiles(dir, r.tkFiles)
 }
 
 // writeJSONAtomic writes v as indented JSON, atomically.

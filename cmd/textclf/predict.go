@@ -82,6 +82,7 @@ given). Labels in --data are ignored.`,
 // rows of --data, or one text per line of stdin.
 func readInputs(cmd *cobra.Command, args []string, dataPath string, df dataFlags) ([]textclf.Input, error) {
 	var inputs []textclf.Input
+	var warnings []string
 	switch {
 	case len(args) > 0 && dataPath != "":
 		return nil, errors.New("give texts as arguments or --data, not both")
@@ -98,12 +99,15 @@ func readInputs(cmd *cobra.Command, args []string, dataPath string, df dataFlags
 		if err != nil {
 			return nil, err
 		}
-		inputs = textclf.InputsOf(ds.Examples)
+		inputs, warnings = textclf.InputsOf(ds.Examples), ds.Warnings()
 	default:
 		var err error
-		if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {
+		if inputs, warnings, err = readTextLines(cmd.InOrStdin()); err != nil {
 			return nil, fmt.Errorf("stdin: %w", err)
 		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 	}
 	return inputs, nil
 }

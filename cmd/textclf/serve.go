@@ -21,9 +21,11 @@ type serveFlags struct {
 	model, addr, logFormat, logLevel                     string
 	maxBatchTokens, maxBatchRequests, maxClientBatchSize int
 	maxConcurrent, maxInputLength, threads               int
+	tokenizationWorkers                                  int
 	autoTruncate                                         bool
 	payloadLimit                                         int64
 	readTimeout, writeTimeout, shutdownTimeout           time.Duration
+	drainDelay                                           time.Duration
 
 	// TEI's names (text-embeddings-inference's router flags), applied by
 	// applyTEIAliases.
@@ -49,6 +51,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "HTTP read timeout")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", 120*time.Second, "HTTP write timeout")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest wait for in-flight requests on shutdown")
+	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on shutdown, keep serving this long with /health at 503 and Connection: close (ends early once no connection is open; 0: none)")
+	fs.IntVar(&f.tokenizationWorkers, "tokenization-workers", 0, "most inputs tokenized at once (default: the number of cores, as TEI)")
 	fs.IntVar(&f.threads, "threads", 0, "compute threads (default: all cores)")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (logs every request), info, warn or error")
@@ -116,7 +120,9 @@ prediction to its tokens (as textclf explain), GET / is a web page that classifi
 text, GET /openapi.json describes the API and GET /docs renders it. Concurrent requests are queued and
 gathered into batches of at most --max-batch-requests inputs and --max-batch-tokens padded tokens
 (inputs × longest), one forward pass per batch; --max-batch-requests 1 turns batching off.
-SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's flag names work too:
+SIGINT/SIGTERM drain the server (--drain-delay: /health answers 503, responses close their
+connections) and stop it after the requests in flight are answered; a second signal stops it at
+once. TEI's flag names work too:
 --model-id for --model, --hostname and --port for --addr (default still :8080), --json-output for
 --log-format json.`,
 		Args: cobra.NoArgs,
@@ -144,6 +150,10 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 			log := slog.New(h)
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go func() {
+				<-ctx.Done()
+				stop() // a second signal ends the program at once
+			}()
 			start := time.Now()
 			clf, err := textclf.Open(ctx, f.model, textclf.Options{MaxLength: f.maxInputLength, Threads: f.threads})
 			if err != nil {
@@ -160,6 +170,7 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 				MaxClientBatchSize: f.maxClientBatchSize, MaxConcurrentRequests: f.maxConcurrent,
 				AutoTruncate: f.autoTruncate, PayloadLimit: f.payloadLimit, ReadTimeout: f.readTimeout,
 				WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout, Logger: log,
+				DrainDelay: drainDelay(f.drainDelay), TokenizationWorkers: f.tokenizationWorkers,
 			})
 			if err != nil {
 				return err
@@ -169,4 +180,12 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 	}
 	f.register(cmd.Flags())
 	return cmd
+}
+
+// drainDelay is --drain-delay as serve.Config takes it: 0 means none.
+func drainDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -42,7 +42,8 @@ func startServeAt(t *testing.T, addr string, args ...string) (url string, stop f
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
 	var logs bytes.Buffer
-	root.SetArgs(append([]string{"serve"}, args...))
+	// No drain: the health checks above keep a connection open.
+	root.SetArgs(append([]string{"serve", "--drain-delay", "0"}, args...))
 	root.SetOut(io.Discard)
 	root.SetErr(&logs)
 	done := make(chan error, 1)

@@ -153,7 +153,7 @@ func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.IntVar(&f.patience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: never)")
 	fs.StringVar(&f.metric, "metric", "", "metric choosing the best model: accuracy, f1 or loss")
 	if !cv {
-		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest checkpoint-N in --output")
+		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest complete checkpoint-N in --output")
 	}
 }
 
@@ -363,11 +363,6 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 	if f.tokenizer != "" {
 		if cfg.Tokenizer, err = resolveModelDir(ctx, f.tokenizer); err != nil {
 			return train.Config{}, fmt.Errorf("--tokenizer: %w", err)
-		}
-	}
-	if f.resume == "latest" {
-		if cfg.Resume = train.LatestCheckpoint(f.output); cfg.Resume == "" {
-			return train.Config{}, fmt.Errorf("--resume latest: no checkpoint-* directory in %s", f.output)
 		}
 	}
 	if f.threads > 0 {

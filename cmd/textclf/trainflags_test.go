@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/signal"
@@ -22,14 +21,7 @@ import (
 // runCLIOutErr runs textclf with args, returning stdout, stderr and the error.
 func runCLIOutErr(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetArgs(args)
-	root.SetIn(strings.NewReader(""))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.Execute()
-	return out.String(), errOut.String(), err
+	return runCLIIn(t, "", args...)
 }
 
 // parseTrainFlags parses args as `textclf train` does before running: the
