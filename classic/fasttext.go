@@ -87,14 +87,29 @@ type FastText struct {
 	Words []string
 	// LabelNames are the class names by id.
 	LabelNames []string
-	// In is the input embedding table "input" [len(Words)+Bucket, Dim].
+	// In is the input embedding table "input" [len(Words)+Bucket, Dim]
+	// (nil in a quantized model).
 	In *nn.Param
 	// Out is the output layer "output" [labels, Dim]: one row per label for
-	// softmax and ova, one per inner node of the Huffman tree for hs.
+	// softmax and ova, one per inner node of the Huffman tree for hs (nil
+	// when the quantized model's output is quantized too).
 	Out *nn.Param
 	// LabelCounts are the training counts of the labels (they shape the
 	// Huffman tree of hs).
 	LabelCounts []int64
+	// WordCounts are the training counts of Words, when known (fastText's
+	// files keep them).
+	WordCounts []int64
+
+	// qin and qout are the quantized input and output matrices of a
+	// quantized (.ftz) model, in place of In and Out.
+	qin, qout *quantMatrix
+	// pruned maps the n-gram buckets kept by quantization with a cutoff to
+	// their rows after the words' (fastText's pruneidx); nil when the model
+	// was not pruned, empty when no n-gram was kept.
+	pruned map[int32]int32
+	// trained counts the epochs run (fastText's "epoch" field).
+	epochs int
 
 	wordIndex map[string]int32
 	subwords  [][]int32 // per word: its id then its char n-gram ids
@@ -152,6 +167,10 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	words := slices.DeleteFunc(order, func(w string) bool { return counts[w] < int64(cfg.MinCount) && w != EOS })
 	sortByCount(words, counts)
 	m := &FastText{Config: cfg, Words: words, LabelNames: labelNames, LabelCounts: make([]int64, len(labelNames))}
+	m.WordCounts = make([]int64, len(words))
+	for i, w := range words {
+		m.WordCounts[i] = counts[w]
+	}
 	for _, ls := range labels {
 		for _, l := range ls {
 			m.LabelCounts[l]++
@@ -205,18 +224,50 @@ func (m *FastText) outRows() int {
 // params lists the weights: In and Out.
 func (m *FastText) params() []*nn.Param { return []*nn.Param{m.In, m.Out} }
 
+// Quantized reports whether the model's input matrix is quantized (a
+// fastText .ftz model).
+func (m *FastText) Quantized() bool { return m.qin != nil }
+
+// inRows is the number of input rows: the words and the n-gram buckets (the
+// kept ones, after pruning).
+func (m *FastText) inRows() int {
+	if m.pruned != nil {
+		return len(m.Words) + len(m.pruned)
+	}
+	return len(m.Words) + m.Config.Bucket
+}
+
+// ngramRow returns the input row of hash h of an n-gram, or -1 when
+// pruning dropped its bucket.
+func (m *FastText) ngramRow(h uint64) int32 {
+	b := int32(h % uint64(m.Config.Bucket))
+	if m.pruned != nil {
+		r, ok := m.pruned[b]
+		if !ok {
+			return -1
+		}
+		b = r
+	}
+	return int32(len(m.Words)) + b
+}
+
 // init derives the lookup tables from Words, LabelCounts and Config.
 func (m *FastText) init() error {
 	cfg := m.Config
-	if len(m.In.W) != (len(m.Words)+cfg.Bucket)*cfg.Dim {
-		return fmt.Errorf("fasttext: input matrix has %d values, want (%d words + %d buckets) × %d", len(m.In.W), len(m.Words), cfg.Bucket, cfg.Dim)
-	}
-	if len(m.Out.W) != m.outRows()*cfg.Dim {
-		return fmt.Errorf("fasttext: output matrix has %d values, want %d × %d", len(m.Out.W), m.outRows(), cfg.Dim)
+	switch {
+	case m.qin != nil && (m.qin.rows != m.inRows() || m.qin.cols != cfg.Dim):
+		return fmt.Errorf("fasttext: quantized input matrix is %d × %d, want %d × %d", m.qin.rows, m.qin.cols, m.inRows(), cfg.Dim)
+	case m.qin == nil && (m.In == nil || len(m.In.W) != m.inRows()*cfg.Dim):
+		return fmt.Errorf("fasttext: input matrix does not hold (%d words + %d buckets) × %d values", len(m.Words), m.inRows()-len(m.Words), cfg.Dim)
+	case m.qout != nil && (m.qout.rows != m.outRows() || m.qout.cols != cfg.Dim):
+		return fmt.Errorf("fasttext: quantized output matrix is %d × %d, want %d × %d", m.qout.rows, m.qout.cols, m.outRows(), cfg.Dim)
+	case m.qout == nil && (m.Out == nil || len(m.Out.W) != m.outRows()*cfg.Dim):
+		return fmt.Errorf("fasttext: output matrix does not hold %d × %d values", m.outRows(), cfg.Dim)
+	case m.WordCounts != nil && len(m.WordCounts) != len(m.Words):
+		return fmt.Errorf("fasttext: %d word counts for %d words", len(m.WordCounts), len(m.Words))
 	}
 	m.wordIndex = make(map[string]int32, len(m.Words))
 	m.subwords = make([][]int32, len(m.Words))
-	nw := int32(len(m.Words))
 	for i, w := range m.Words {
 		if _, dup := m.wordIndex[w]; dup {
 			return fmt.Errorf("fasttext: word %q appears twice in the vocabulary", w)
@@ -224,7 +275,11 @@ func (m *FastText) init() error {
 		m.wordIndex[w] = int32(i)
 		sub := []int32{int32(i)}
 		if cfg.Maxn > 0 && cfg.Bucket > 0 && w != EOS {
-			charNgrams(w, cfg.Minn, cfg.Maxn, func(h uint32) { sub = append(sub, nw+int32(h%uint32(cfg.Bucket))) })
+			charNgrams(w, cfg.Minn, cfg.Maxn, func(h uint32) {
+				if r := m.ngramRow(uint64(h)); r >= 0 {
+					sub = append(sub, r)
+				}
+			})
 		}
 		m.subwords[i] = sub
 	}
@@ -291,7 +346,6 @@ func (m *FastText) buildTree() {
 // char n-grams), char n-grams of unknown words, EOS, and hashed word n-grams.
 func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 	cfg := m.Config
-	nw := int32(len(m.Words))
 	var hashes []uint64
 	if cfg.WordNgrams > 1 {
 		hashes = make([]uint64, 0, len(tokens)+1)
@@ -300,7 +354,11 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 		if id, ok := m.wordIndex[tok]; ok {
 			ids = append(ids, m.subwords[id]...)
 		} else if cfg.Maxn > 0 && cfg.Bucket > 0 {
-			charNgrams(tok, cfg.Minn, cfg.Maxn, func(h uint32) { ids = append(ids, nw+int32(h%uint32(cfg.Bucket))) })
+			charNgrams(tok, cfg.Minn, cfg.Maxn, func(h uint32) {
+				if r := m.ngramRow(uint64(h)); r >= 0 {
+					ids = append(ids, r)
+				}
+			})
 		}
 		if hashes != nil {
 			hashes = append(hashes, uint64(int64(int32(hashFNV(tok)))))
@@ -315,7 +373,9 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 			h := hashes[i]
 			for j := i + 1; j < len(hashes) && j < i+cfg.WordNgrams; j++ {
 				h = h*116049371 + hashes[j]
-				ids = append(ids, nw+int32(h%uint64(cfg.Bucket)))
+				if r := m.ngramRow(h); r >= 0 {
+					ids = append(ids, r)
+				}
 			}
 		}
 	}
@@ -324,10 +384,16 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 
 // hidden sets h to the mean of the input rows ids.
 func (m *FastText) hidden(h []float32, ids []int32) {
-	d, in := m.Config.Dim, m.In.W
 	clear(h)
-	for _, id := range ids {
-		tensor.AxpySerial(1, in[int(id)*d:int(id+1)*d], h)
+	if m.qin != nil {
+		for _, id := range ids {
+			m.qin.addRow(h, int(id), 1)
+		}
+	} else {
+		d, in := m.Config.Dim, m.In.W
+		for _, id := range ids {
+			tensor.AxpySerial(1, in[int(id)*d:int(id+1)*d], h)
+		}
 	}
 	if len(ids) > 0 {
 		tensor.ScaleSerial(1/float32(len(ids)), h)
@@ -364,6 +430,12 @@ func ftSigmoid(x float32) float32 {
 // outputs sets out[i] to the dot product of output row i and h, for
 // i < len(out).
 func (m *FastText) outputs(out, h []float32) {
+	if m.qout != nil {
+		for i := range out {
+			out[i] = m.qout.dotRow(h, i)
+		}
+		return
+	}
 	d, w := m.Config.Dim, m.Out.W
 	for i := range out {
 		out[i] = tensor.Dot(w[i*d:(i+1)*d], h)
@@ -506,6 +578,9 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	if len(docs) == 0 {
 		return errors.New("fasttext: no training examples")
 	}
+	if m.qin != nil || m.qout != nil {
+		return errors.New("fasttext: a quantized model cannot be trained")
+	}
 	threads := max(opt.Threads, 1)
 	epochs := max(opt.Epochs, 1)
 	// Token counts as fastText's: words, EOS and labels.
@@ -548,6 +623,7 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 		return ntok[i]
 	})
 	close(done)
+	m.epochs = epochs
 	if opt.Log != nil {
 		var loss float64
 		var n int64
