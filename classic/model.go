@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/textclf/textclf/data"
@@ -26,6 +27,9 @@ const (
 	ConfigFile  = "config.json"
 	VocabFile   = "vocab.txt"
 	WeightsFile = "model.safetensors"
+	// FastTextFile holds a quantized fastText-style model, in fastText's
+	// .ftz format, in place of VocabFile and WeightsFile.
+	FastTextFile = "model.ftz"
 )
 
 // Config is a saved model's config.json.
@@ -93,6 +97,14 @@ func (c *Classifier) Save(dir string) error {
 	var words []string
 	var params []*nn.Param
 	switch {
+	case c.ft != nil && c.ft.Quantized():
+		if err := c.WriteFastText(filepath.Join(dir, FastTextFile)); err != nil {
+			return err
+		}
+		cfg := c.ft.Config
+		c.Config.FastText = &cfg
+		c.Config.LabelCounts = c.ft.LabelCounts
+		return c.writeConfig(dir)
 	case c.ft != nil:
 		words, params = c.ft.Words, c.ft.params()
 		cfg := c.ft.Config
@@ -123,6 +135,11 @@ func (c *Classifier) Save(dir string) error {
 	}); err != nil {
 		return err
 	}
+	return c.writeConfig(dir)
+}
+
+// writeConfig writes dir/config.json.
+func (c *Classifier) writeConfig(dir string) error {
 	return writeFileAtomic(filepath.Join(dir, ConfigFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -160,6 +177,18 @@ func Load(dir string) (*Classifier, error) {
 	}
 	if len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("%s: no labels", cpath)
+	}
+	if ftz := filepath.Join(dir, FastTextFile); cfg.Arch == ArchFastText && fileExists(ftz) {
+		// A quantized model: its words and weights are in the .ftz file.
+		q, err := ReadFastTextBin(ftz)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(q.Config.Labels, cfg.Labels) {
+			return nil, fmt.Errorf("%s: labels %q differ from those of %s (%q)", cpath, cfg.Labels, ftz, q.Config.Labels)
+		}
+		q.Config.Segmenter, q.Config.MultiLabel, q.Config.Threshold = cfg.Segmenter, cfg.MultiLabel, cfg.Threshold
+		return q, nil
 	}
 	vb, err := os.ReadFile(filepath.Join(dir, VocabFile))
 	if err != nil {
@@ -313,4 +342,10 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 		return nil, fmt.Errorf("unknown classic arch %q (want fasttext, textcnn or bilstm)", cfg.Arch)
 	}
 	return c, nil
+}
+
+// fileExists reports whether path names a regular file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
