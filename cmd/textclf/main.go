@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newWord2VecCmd())
+	root.AddCommand(newQuantizeCmd())
 	root.AddCommand(newServeCmd())
 	return root
 }
