@@ -216,8 +216,12 @@ func initUniform(x []float32, a float32, seed uint64, parts int) {
 }
 
 // outRows is the number of output rows: one per label, as in fastText
-// (hs uses the first len-1 for the inner nodes of its tree).
+// (hs uses the first len-1 for the inner nodes of its tree); one per word
+// for a word-vector model (no labels).
 func (m *FastText) outRows() int {
+	if len(m.LabelNames) == 0 {
+		return len(m.Words)
+	}
 	return len(m.LabelNames)
 }
 
@@ -261,7 +265,7 @@ func (m *FastText) init() error {
 		return fmt.Errorf("fasttext: input matrix does not hold (%d words + %d buckets) × %d values", len(m.Words), m.inRows()-len(m.Words), cfg.Dim)
 	case m.qout != nil && (m.qout.rows != m.outRows() || m.qout.cols != cfg.Dim):
 		return fmt.Errorf("fasttext: quantized output matrix is %d × %d, want %d × %d", m.qout.rows, m.qout.cols, m.outRows(), cfg.Dim)
-	case m.qout == nil && (m.Out == nil || len(m.Out.W) != m.outRows()*cfg.Dim):
+	case len(m.LabelNames) > 0 && m.qout == nil && (m.Out == nil || len(m.Out.W) != m.outRows()*cfg.Dim):
 		return fmt.Errorf("fasttext: output matrix does not hold %d × %d values", m.outRows(), cfg.Dim)
 	case m.WordCounts != nil && len(m.WordCounts) != len(m.Words):
 		return fmt.Errorf("fasttext: %d word counts for %d words", len(m.WordCounts), len(m.Words))
