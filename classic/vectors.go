@@ -101,7 +101,7 @@ func readVectors(r *bufio.Reader, path string) (*Vectors, error) {
 	}
 	// GloVe: no header; the first line is a vector.
 	if err := parseTextVector(path, 1, first, v); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: unknown vector file format: the first line is neither a \"count dim\" header nor a word and its numbers (%v); textclf reads fastText .bin/.ftz files, .vec/.txt text (word2vec, fastText, GloVe) and word2vec binary files", path, err)
 	}
 	return v, readTextVectors(r, path, v, 2)
 }

@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newWord2VecCmd())
 	root.AddCommand(newQuantizeCmd())
+	root.AddCommand(newVectorsCmd())
 	root.AddCommand(newServeCmd())
 	return root
 }
