@@ -153,8 +153,19 @@ func charNgrams(word string, minn, maxn int, fn func(h uint32)) {
 // examples (labels[i] are the label ids of docs[i]) and initialises the
 // weights as fastText does.
 func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, labels [][]int, seed uint64) (*FastText, error) {
+	return newFastText(cfg, labelNames, docs, labels, seed, nil)
+}
+
+// newFastText is NewFastText with optional pretrained vectors, as
+// fastText's -pretrainedVectors: their words join the vocabulary (one more
+// count each, kept whatever MinCount) and their vectors are the first
+// values of those words' input rows.
+func newFastText(cfg FastTextConfig, labelNames []string, docs [][]string, labels [][]int, seed uint64, vecs *Vectors) (*FastText, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
+	}
+	if vecs != nil && vecs.Dim != cfg.Dim {
+		return nil, fmt.Errorf("fasttext: the pretrained vectors have dimension %d, the model --dim %d", vecs.Dim, cfg.Dim)
 	}
 	if cfg.WordNgrams <= 1 && cfg.Maxn == 0 {
 		cfg.Bucket = 0 // as fastText: no hashed features, no buckets
@@ -165,6 +176,21 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	}
 	counts[EOS] += int64(len(docs))
 	words := slices.DeleteFunc(order, func(w string) bool { return counts[w] < int64(cfg.MinCount) && w != EOS })
+	if vecs != nil {
+		kept := make(map[string]bool, len(words))
+		for _, w := range words {
+			kept[w] = true
+		}
+		for _, w := range vecs.Words {
+			if kept[w] {
+				counts[w]++
+			} else {
+				kept[w] = true
+				counts[w] = 1
+				words = append(words, w)
+			}
+		}
+	}
 	sortByCount(words, counts)
 	m := &FastText{Config: cfg, Words: words, LabelNames: labelNames, LabelCounts: make([]int64, len(labelNames))}
 	m.WordCounts = make([]int64, len(words))
@@ -178,6 +204,13 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	}
 	m.In = nn.NewParam("input", len(words)+cfg.Bucket, cfg.Dim)
 	initUniform(m.In.W, 1/float32(cfg.Dim), seed, 8)
+	if vecs != nil {
+		for i, w := range words {
+			if x := vecs.Vector(w); x != nil {
+				copy(m.In.W[i*cfg.Dim:(i+1)*cfg.Dim], x)
+			}
+		}
+	}
 	m.Out = nn.NewParam("output", m.outRows(), cfg.Dim)
 	if err := m.init(); err != nil {
 		return nil, err
@@ -501,6 +534,69 @@ type TrainOptions struct {
 	Seed uint64
 	// Log, when set, receives progress lines.
 	Log io.Writer
+	// OnEpoch, when set, receives a record at the end of each epoch.
+	OnEpoch func(EpochLog)
+}
+
+// EpochLog records the end of a training epoch.
+type EpochLog struct {
+	// Epoch counts the epochs done.
+	Epoch int
+	// Examples is the number of examples trained on so far.
+	Examples int64
+	// Loss is the mean training loss over the epoch (fastText-style models:
+	// of the first thread, as fastText reports it).
+	Loss float64
+	// LR is the learning rate at the end of the epoch.
+	LR float64
+	// Eval holds the scores on the validation data, when given and scored
+	// at this epoch: "accuracy" (subset accuracy for multi-label models)
+	// and "loss" (mean cross-entropy, or binary cross-entropy per label).
+	Eval map[string]float64
+}
+
+// evalScores scores a model (scores gives the label scores of a token
+// list) on prepared validation data: accuracy and mean loss.
+func evalScores(scores func([]string) []float32, multiLabel bool, threshold float64, valid *Prepared) map[string]float64 {
+	var ok int
+	var loss float64
+	for i, d := range valid.Docs {
+		s := scores(d)
+		want := valid.Labels[i]
+		if multiLabel {
+			right := true
+			for k, p := range s {
+				y := slices.Contains(want, k)
+				if (float64(p) >= threshold) != y {
+					right = false
+				}
+				if y {
+					loss -= math.Log(math.Max(float64(p), 1e-7))
+				} else {
+					loss -= math.Log(math.Max(1-float64(p), 1e-7))
+				}
+			}
+			loss /= float64(max(len(s), 1))
+			if right {
+				ok++
+			}
+			continue
+		}
+		best := 0
+		for k, p := range s {
+			if p > s[best] {
+				best = k
+			}
+		}
+		if len(want) > 0 {
+			if best == want[0] {
+				ok++
+			}
+			loss -= math.Log(math.Max(float64(s[want[0]]), 1e-7))
+		}
+	}
+	n := float64(max(len(valid.Docs), 1))
+	return map[string]float64{"accuracy": float64(ok) / n, "loss": loss / n}
 }
 
 // ftWorker holds one training thread's buffers.
@@ -622,11 +718,34 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	for t := range workers {
 		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
 	}
+	// Thread 0 reports each epoch as the shared progress crosses it, with
+	// its own loss since the last report (fastText shows thread 0's loss).
+	var reported int
+	var lastLoss float64
+	var lastN int64
+	var examples atomic.Int64
+	report := func(epoch int, lr float64) {
+		w := workers[0]
+		opt.OnEpoch(EpochLog{Epoch: epoch, Examples: examples.Load(), Loss: (w.loss - lastLoss) / float64(max(w.nexamples-lastN, 1)), LR: lr})
+		lastLoss, lastN, reported = w.loss, w.nexamples, epoch
+	}
 	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
-		workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
+		lr := opt.LR * (1 - progress)
+		workers[t].update(feats[i], labels[i], float32(lr))
+		if opt.OnEpoch != nil {
+			examples.Add(1)
+			if t == 0 && int(progress*float64(epochs)) > reported {
+				report(reported+1, lr)
+			}
+		}
 		return ntok[i]
 	})
 	close(done)
+	if opt.OnEpoch != nil {
+		for reported < epochs {
+			report(reported+1, 0)
+		}
+	}
 	m.epochs = epochs
 	if opt.Log != nil {
 		var loss float64

@@ -254,8 +254,10 @@ type TrainConfig struct {
 	Train TrainOptions
 	// Threshold is the multi-label decision threshold (default 0.5).
 	Threshold float64
-	// Vectors is an optional word-vector file to initialise TextCNN/BiLSTM
-	// embeddings.
+	// Vectors is an optional word-vector file (any format ReadWordVectors
+	// reads) initialising the word embeddings: TextCNN/BiLSTM's, and the
+	// fastText-style model's input rows as fastText's -pretrainedVectors
+	// does (its words join the vocabulary; the dimension must match).
 	Vectors string
 	// BatchSize is the TextCNN/BiLSTM mini-batch size.
 	BatchSize int
@@ -324,11 +326,32 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 		if ds.MultiLabel && ftc.Loss == LossSoftmax {
 			ftc.Loss = LossOVA
 		}
-		m, err := NewFastText(ftc, lm.Names, prep.Docs, prep.Labels, cfg.Train.Seed)
+		var vecs *Vectors
+		if cfg.Vectors != "" {
+			if vecs, err = ReadWordVectors(cfg.Vectors); err != nil {
+				return nil, err
+			}
+		}
+		m, err := newFastText(ftc, lm.Names, prep.Docs, prep.Labels, cfg.Train.Seed, vecs)
 		if err != nil {
 			return nil, err
 		}
-		if err := m.Train(prep.Docs, prep.Labels, cfg.Train); err != nil {
+		opt := cfg.Train
+		if cfg.Valid != nil && opt.OnEpoch != nil {
+			// The last epoch's record carries the scores on the validation data.
+			valid, err := Prepare(cfg.Valid, lm, cfg.Segmenter)
+			if err != nil {
+				return nil, err
+			}
+			onEpoch := opt.OnEpoch
+			opt.OnEpoch = func(e EpochLog) {
+				if e.Epoch == max(opt.Epochs, 1) {
+					e.Eval = evalScores(m.Scores, ds.MultiLabel, cfg.Threshold, valid)
+				}
+				onEpoch(e)
+			}
+		}
+		if err := m.Train(prep.Docs, prep.Labels, opt); err != nil {
 			return nil, err
 		}
 		c.ft = m

@@ -236,3 +236,31 @@ func TestQuantizedSaveLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestFastTextPretrainedVectors checks fastText's -pretrainedVectors: the
+// vectors' words join the vocabulary with their vectors as input rows (a
+// word the training data lacks keeps its vector), and a dimension that
+// differs from --dim is an error.
+func TestFastTextPretrainedVectors(t *testing.T) {
+	dir := t.TempDir()
+	vec := filepath.Join(dir, "v.vec")
+	os.WriteFile(vec, []byte("3 4\ngood 1 2 3 4\nzebra 0.5 -0.5 0.25 -0.25\nbad -1 -2 -3 -4\n"), 0o644)
+	ds := separable(200, 1)
+	cfg, _ := DefaultTrainConfig(ArchFastText)
+	cfg.FastText.Dim, cfg.FastText.Bucket, cfg.Train.Threads, cfg.Vectors = 4, 100, 1, vec
+	c, err := Train(ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := c.ft.wordIndex["zebra"]
+	if !ok {
+		t.Fatal("zebra, a word of the vectors only, is not in the vocabulary")
+	}
+	if got := c.ft.In.W[int(id)*4 : int(id+1)*4]; got[0] != 0.5 || got[1] != -0.5 || got[2] != 0.25 || got[3] != -0.25 {
+		t.Errorf("zebra's input row is %v, want its pretrained vector", got)
+	}
+	cfg.FastText.Dim = 8
+	if _, err := Train(ds, cfg); err == nil || !strings.Contains(err.Error(), "dimension 4") {
+		t.Errorf("vectors of dim 4 for --dim 8: %v", err)
+	}
+}
