@@ -26,9 +26,9 @@ func newWord2VecCmd() *cobra.Command {
 as classic models segment text, as fastText's skipgram and cbow commands do: negative sampling,
 sub-sampling of frequent words, and with --maxn N (fastText: --minn 3 --maxn 6) each word's vector
 is the mean of its own and its char n-grams' vectors, which gives vectors to unseen words too.
---output FILE.bin writes a fastText model file (fastText's nn, analogies and print-word-vectors
-read it, and so do textclf vectors and train --vectors); any other name a .vec text file, ready
-for train --vectors.`,
+--output PREFIX.bin writes, as fastText does, a fastText model file (fastText's nn, analogies
+and print-word-vectors read it, and so do textclf vectors and train --vectors) and PREFIX.vec;
+any other name a .vec text file alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if corpus == "" || output == "" {
@@ -63,15 +63,19 @@ for train --vectors.`,
 			if err != nil {
 				return err
 			}
-			if strings.HasSuffix(output, ".bin") {
-				return v.WriteFastText(output)
+			if prefix, ok := strings.CutSuffix(output, ".bin"); ok {
+				// As fastText's -output PREFIX: the model and PREFIX.vec.
+				if err := v.WriteFastText(output); err != nil {
+					return err
+				}
+				output = prefix + ".vec"
 			}
 			return classic.WriteVectorsText(output, v)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&corpus, "corpus", "", "text corpus, one sentence per line")
-	fs.StringVar(&output, "output", "", "output: FILE.bin (fastText model file) or a .vec text file")
+	fs.StringVar(&output, "output", "", "output: PREFIX.bin (fastText model file and PREFIX.vec) or a .vec text file")
 	fs.StringVar(&cfg.Model, "model", cfg.Model, "skipgram or cbow")
 	fs.IntVar(&cfg.Minn, "minn", cfg.Minn, "min length of char n-grams")
 	fs.IntVar(&cfg.Maxn, "maxn", cfg.Maxn, "max length of char n-grams, 0 for none (fastText: 6)")
