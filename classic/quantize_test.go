@@ -28,19 +28,25 @@ func fastTextBinary(t *testing.T) string {
 	return p
 }
 
+// ftData reads the training and test data of the fastText golden models.
+func ftData(t *testing.T) (train, test *data.Dataset) {
+	t.Helper()
+	var err error
+	if train, err = data.ReadFile(filepath.Join(ftDir, "train.txt"), data.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if test, err = data.ReadFile(filepath.Join(ftDir, "test.txt"), data.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return train, test
+}
+
 // TestQuantizedByTextclfPredictsInFastText quantizes fastText's own models
 // with textclf and checks that `fasttext predict-prob` reads the .ftz files
 // textclf writes and gives the probabilities textclf gives.
 func TestQuantizedByTextclfPredictsInFastText(t *testing.T) {
 	ft := fastTextBinary(t)
-	train, err := data.ReadFile(filepath.Join(ftDir, "train.txt"), data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := data.ReadFile(filepath.Join(ftDir, "test.txt"), data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, test := ftData(t)
 	for name, tc := range map[string]struct {
 		src string
 		cfg QuantizeConfig
@@ -94,14 +100,7 @@ func TestQuantizedByTextclfPredictsInFastText(t *testing.T) {
 // settings for a small file: cutoff, retraining, qnorm) changes few of the
 // dense model's predictions.
 func TestQuantizeKeepsPredictions(t *testing.T) {
-	train, err := data.ReadFile(filepath.Join(ftDir, "train.txt"), data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := data.ReadFile(filepath.Join(ftDir, "test.txt"), data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, test := ftData(t)
 	dense, err := ReadFastTextBin(filepath.Join(ftDir, "softmax.bin"))
 	if err != nil {
 		t.Fatal(err)
