@@ -71,9 +71,43 @@ func distL2(x, y []float32) float32 {
 // values) nearest to x; the first wins ties, as in fastText.
 func nearest(x, c []float32) uint8 {
 	d := len(x)
+	switch d {
+	case 1:
+		return nearest1(x[0], c[:pqKsub])
+	case 2:
+		return nearest2(x[0], x[1], c[:2*pqKsub])
+	}
 	best, code := distL2(x, c[:d]), 0
 	for j := 1; j < pqKsub; j++ {
 		if dist := distL2(x, c[j*d:(j+1)*d]); dist < best {
+			best, code = dist, j
+		}
+	}
+	return uint8(code)
+}
+
+// nearest1 is nearest for 1-value sub-vectors (norms).
+func nearest1(x float32, c []float32) uint8 {
+	c = c[:pqKsub]
+	t := x - c[0]
+	best, code := t*t, 0
+	for j := 1; j < pqKsub; j++ {
+		t := x - c[j]
+		if dist := t * t; dist < best {
+			best, code = dist, j
+		}
+	}
+	return uint8(code)
+}
+
+// nearest2 is nearest for 2-value sub-vectors (fastText's default -dsub).
+func nearest2(x0, x1 float32, c []float32) uint8 {
+	c = c[:2*pqKsub]
+	t0, t1 := x0-c[0], x1-c[1]
+	best, code := t0*t0+t1*t1, 0
+	for j := 1; j < pqKsub; j++ {
+		t0, t1 := x0-c[2*j], x1-c[2*j+1]
+		if dist := t0*t0 + t1*t1; dist < best {
 			best, code = dist, j
 		}
 	}
