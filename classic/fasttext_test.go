@@ -108,6 +108,8 @@ func TestReadFastTextBinErrors(t *testing.T) {
 	}
 }
 
+// FuzzReadFastTextBin reads fastText model files (.bin, quantized .ftz,
+// skip-gram) with random changes: an error or a usable model, never a panic.
 func FuzzReadFastTextBin(f *testing.F) {
 	good, err := os.ReadFile("../testdata/classic/fasttext/nobucket.bin")
 	if err != nil {
@@ -123,11 +125,20 @@ func FuzzReadFastTextBin(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := readFastTextBin(bufio.NewReader(bytes.NewReader(b)), int64(len(b)))
-		if err == nil {
+		file, err := readFastTextFile(bufio.NewReader(bytes.NewReader(b)), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if c, err := file.classifier(); err == nil {
 			// A model that loads must predict a score per label.
 			if s := c.ScoresTokens([]string{"a", "b"}); len(s) != len(c.Config.Labels) {
 				t.Fatalf("%d scores for %d labels", len(s), len(c.Config.Labels))
+			}
+		}
+		if m, err := file.wordModel(); err == nil && file.args.model != ftModelSup {
+			// Word vectors, and those of an unseen word, have the model's dimension.
+			if v := m.wordVectors(); len(v.WordVector("unseen")) != v.Dim || len(v.SentenceVector([]string{"a", "b"})) != v.Dim {
+				t.Fatal("vectors of the wrong dimension")
 			}
 		}
 	})
