@@ -110,6 +110,23 @@ func TestVectorToolsMatchFastText(t *testing.T) {
 	}
 }
 
+// TestSupervisedSentenceVectorsMatchFastText checks the sentence vectors of
+// a supervised model: the mean of the input rows its classifier sees.
+func TestSupervisedSentenceVectorsMatchFastText(t *testing.T) {
+	test := readLines(t, filepath.Join(ftDir, "test.txt"))
+	v, err := ReadWordVectors(filepath.Join(ftDir, "softmax.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readLines(t, filepath.Join(ftDir, "softmax.sentences"))
+	if len(want) != len(test) {
+		t.Fatalf("%d sentence vectors for %d lines", len(want), len(test))
+	}
+	for i, l := range want {
+		checkVector(t, "sentence "+strconv.Itoa(i+1), v.SentenceVector(test[i]), parseFloats(t, l))
+	}
+}
+
 // TestWord2VecBinReadByFastText trains subword skip-gram and CBOW vectors
 // with textclf, writes them as fastText .bin files, and checks that
 // fastText's print-word-vectors gives the vectors textclf gives, unseen

@@ -8,7 +8,8 @@
 #   *.words, *.sentences, *.nn, *.analogies
 #                        what `print-word-vectors` (in-vocabulary and unseen
 #                        words), `print-sentence-vectors`, `nn` and
-#                        `analogies` print for them.
+#                        `analogies` print for them (softmax.sentences: the
+#                        sentence vectors of the supervised softmax.bin).
 #
 # package classic must read each file and print the same. Run from the
 # repository root after gen_fasttext_golden.sh:
@@ -33,6 +34,10 @@ quantize q_softmax softmax -dsub 2
 quantize q_hs_qnorm hs -qnorm -cutoff 300 -retrain -epoch 5 -lr 0.1 -dsub 4
 # A last sub-vector shorter than the others (dim 8, dsub 3), cutoff without retraining.
 quantize q_ova_cutoff ova -cutoff 400 -dsub 3
+
+# Sentence vectors of a supervised model (its input rows averaged over the
+# words, char and word n-grams of each line).
+fasttext print-sentence-vectors "$out/softmax.bin" < "$out/test.txt" > "$out/softmax.sentences"
 
 # Word vectors: the training texts without their labels.
 sed 's/__label__[a-z]* //' "$out/train.txt" > "$out/corpus.txt"
