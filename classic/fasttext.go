@@ -720,23 +720,20 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	}
 	// Thread 0 reports each epoch as the shared progress crosses it, with
 	// its own loss since the last report (fastText shows thread 0's loss).
+	// Examples counts epochs × examples, as the passes are token-driven.
 	var reported int
 	var lastLoss float64
 	var lastN int64
-	var examples atomic.Int64
 	report := func(epoch int, lr float64) {
 		w := workers[0]
-		opt.OnEpoch(EpochLog{Epoch: epoch, Examples: examples.Load(), Loss: (w.loss - lastLoss) / float64(max(w.nexamples-lastN, 1)), LR: lr})
+		opt.OnEpoch(EpochLog{Epoch: epoch, Examples: int64(epoch) * int64(len(docs)), Loss: (w.loss - lastLoss) / float64(max(w.nexamples-lastN, 1)), LR: lr})
 		lastLoss, lastN, reported = w.loss, w.nexamples, epoch
 	}
 	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
 		lr := opt.LR * (1 - progress)
 		workers[t].update(feats[i], labels[i], float32(lr))
-		if opt.OnEpoch != nil {
-			examples.Add(1)
-			if t == 0 && int(progress*float64(epochs)) > reported {
-				report(reported+1, lr)
-			}
+		if t == 0 && opt.OnEpoch != nil && int(progress*float64(epochs)) > reported {
+			report(reported+1, lr)
 		}
 		return ntok[i]
 	})
