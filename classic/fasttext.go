@@ -544,8 +544,7 @@ type EpochLog struct {
 	Epoch int
 	// Examples is the number of examples trained on so far.
 	Examples int64
-	// Loss is the mean training loss over the epoch (fastText-style models:
-	// of the first thread, as fastText reports it).
+	// Loss is the mean training loss over the epoch.
 	Loss float64
 	// LR is the learning rate at the end of the epoch.
 	LR float64
@@ -718,31 +717,32 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	for t := range workers {
 		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
 	}
-	// Thread 0 reports each epoch as the shared progress crosses it, with
-	// its own loss since the last report (fastText shows thread 0's loss).
-	// Examples counts epochs × examples, as the passes are token-driven.
-	var reported int
+	// One Hogwild run per epoch, so that each epoch's record sums the loss
+	// of every thread over it; the learning rate decays over the whole run.
 	var lastLoss float64
 	var lastN int64
-	report := func(epoch int, lr float64) {
-		w := workers[0]
-		opt.OnEpoch(EpochLog{Epoch: epoch, Examples: int64(epoch) * int64(len(docs)), Loss: (w.loss - lastLoss) / float64(max(w.nexamples-lastN, 1)), LR: lr})
-		lastLoss, lastN, reported = w.loss, w.nexamples, epoch
-	}
-	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
-		lr := opt.LR * (1 - progress)
-		workers[t].update(feats[i], labels[i], float32(lr))
-		if t == 0 && opt.OnEpoch != nil && int(progress*float64(epochs)) > reported {
-			report(reported+1, lr)
+	for e := 1; e <= epochs; e++ {
+		stop := budget
+		if e < epochs {
+			stop = total * int64(e)
 		}
-		return ntok[i]
-	})
+		hogwild(threads, len(docs), budget, stop, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
+			workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
+			return ntok[i]
+		})
+		if opt.OnEpoch != nil {
+			var loss float64
+			var n int64
+			for _, w := range workers {
+				loss += w.loss
+				n += w.nexamples
+			}
+			lr := opt.LR * max(0, 1-float64(tokenCount.Load())/float64(budget))
+			opt.OnEpoch(EpochLog{Epoch: e, Examples: n, Loss: (loss - lastLoss) / float64(max(n-lastN, 1)), LR: lr})
+			lastLoss, lastN = loss, n
+		}
+	}
 	close(done)
-	if opt.OnEpoch != nil {
-		for reported < epochs {
-			report(reported+1, 0)
-		}
-	}
 	m.epochs = epochs
 	if opt.Log != nil {
 		var loss float64

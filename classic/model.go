@@ -338,16 +338,14 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 		}
 		opt := cfg.Train
 		if cfg.Valid != nil && opt.OnEpoch != nil {
-			// The last epoch's record carries the scores on the validation data.
+			// Each epoch's record carries the scores on the validation data.
 			valid, err := Prepare(cfg.Valid, lm, cfg.Segmenter)
 			if err != nil {
 				return nil, err
 			}
 			onEpoch := opt.OnEpoch
 			opt.OnEpoch = func(e EpochLog) {
-				if e.Epoch == max(opt.Epochs, 1) {
-					e.Eval = evalScores(m.Scores, ds.MultiLabel, cfg.Threshold, valid)
-				}
+				e.Eval = evalScores(m.Scores, ds.MultiLabel, cfg.Threshold, valid)
 				onEpoch(e)
 			}
 		}

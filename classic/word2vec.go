@@ -185,7 +185,7 @@ func TrainWord2Vec(sentences [][]string, cfg Word2VecConfig) (*Vectors, error) {
 	budget := int64(cfg.Epochs) * ntokens
 	var processed atomic.Int64
 	start := time.Now()
-	hogwild(threads, len(lines), budget, int64(cfg.LRUpdateRate), &processed, func(t, i int, progress float64) int64 {
+	hogwild(threads, len(lines), budget, budget, int64(cfg.LRUpdateRate), &processed, func(t, i int, progress float64) int64 {
 		w := workers[t]
 		lr := float32(cfg.LR * (1 - progress))
 		line := w.subsample(lines[i])
