@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -261,5 +263,72 @@ func TestFastTextPretrainedVectors(t *testing.T) {
 	cfg.FastText.Dim = 8
 	if _, err := Train(ds, cfg); err == nil || !strings.Contains(err.Error(), "dimension 4") {
 		t.Errorf("vectors of dim 4 for --dim 8: %v", err)
+	}
+}
+
+// TestQuantizedOutputPredictsInFastText quantizes the output matrix too
+// (--qout, which needs 256 labels) and checks fastText's predictions on the
+// .ftz file textclf writes.
+func TestQuantizedOutputPredictsInFastText(t *testing.T) {
+	ft := fastTextBinary(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const nlabels = 260
+	labels := make([]string, nlabels)
+	for i := range labels {
+		labels[i] = "l" + strconv.Itoa(i)
+	}
+	var docs [][]string
+	var ids [][]int
+	var text strings.Builder
+	for i := 0; i < 2000; i++ {
+		l := rng.IntN(nlabels)
+		doc := []string{"w" + strconv.Itoa(l), "w" + strconv.Itoa(rng.IntN(500)), "common"}
+		docs, ids = append(docs, doc), append(ids, []int{l})
+		if i < 50 {
+			text.WriteString("__label__" + labels[l] + " " + strings.Join(doc, " ") + "\n")
+		}
+	}
+	m, err := NewFastText(FastTextConfig{Dim: 4, WordNgrams: 1, MinCount: 1, Loss: LossSoftmax, LRUpdateRate: 100}, labels, docs, ids, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Train(docs, ids, TrainOptions{Epochs: 2, LR: 0.5, Threads: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Config: Config{Arch: ArchFastText, Labels: labels, Threshold: 0.5, Segmenter: Segmenter{Mode: SegmentWhitespace}}, ft: m}
+	if err := c.Quantize(QuantizeConfig{DSub: 2, QOut: true, QNorm: true, Train: TrainOptions{Threads: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path, testPath := filepath.Join(dir, "m.ftz"), filepath.Join(dir, "test.txt")
+	if err := c.WriteFastText(path); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(testPath, []byte(text.String()), 0o644)
+	back, err := ReadFastTextBin(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ft.qout == nil {
+		t.Fatal("the output matrix was not quantized")
+	}
+	out, err := exec.Command(ft, "predict-prob", path, testPath, "3").Output()
+	if err != nil {
+		t.Fatalf("fasttext predict-prob: %v", err)
+	}
+	test, err := data.ReadFile(testPath, data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fs := strings.Fields(line)
+		got, _ := back.Scores(test.Examples[i].Text, "")
+		for j := 0; j+1 < len(fs); j += 2 {
+			k := slices.Index(labels, strings.TrimPrefix(fs[j], "__label__"))
+			w, _ := strconv.ParseFloat(fs[j+1], 64)
+			if k < 0 || math.Abs(float64(got[k])+1e-5-w) > 2e-6+1e-5*w {
+				t.Fatalf("line %d: fastText %s %s, textclf %v", i+1, fs[j], fs[j+1], got[max(k, 0)])
+			}
+		}
 	}
 }
