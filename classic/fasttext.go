@@ -731,12 +731,7 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 			return ntok[i]
 		})
 		if opt.OnEpoch != nil {
-			var loss float64
-			var n int64
-			for _, w := range workers {
-				loss += w.loss
-				n += w.nexamples
-			}
+			loss, n := workersLoss(workers)
 			lr := opt.LR * max(0, 1-float64(tokenCount.Load())/float64(budget))
 			opt.OnEpoch(EpochLog{Epoch: e, Examples: n, Loss: (loss - lastLoss) / float64(max(n-lastN, 1)), LR: lr})
 			lastLoss, lastN = loss, n
@@ -745,13 +740,17 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	close(done)
 	m.epochs = epochs
 	if opt.Log != nil {
-		var loss float64
-		var n int64
-		for _, w := range workers {
-			loss += w.loss
-			n += w.nexamples
-		}
+		loss, n := workersLoss(workers)
 		fmt.Fprintf(opt.Log, "\rprogress 100.0%%  avg loss %.6f  %d updates in %s\n", loss/float64(max(n, 1)), n, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// workersLoss sums the training loss and examples of the workers.
+func workersLoss(workers []*ftWorker) (loss float64, n int64) {
+	for _, w := range workers {
+		loss += w.loss
+		n += w.nexamples
+	}
+	return loss, n
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/metrics"
 )
 
 const ftDir = "../testdata/classic/fasttext"
@@ -115,23 +116,13 @@ func TestQuantizeKeepsPredictions(t *testing.T) {
 	for _, ex := range test.Examples {
 		a, _ := dense.Scores(ex.Text, "")
 		b, _ := q.Scores(ex.Text, "")
-		if argmax(a) == argmax(b) {
+		if metrics.Argmax(a) == metrics.Argmax(b) {
 			agree++
 		}
 	}
 	if agree < len(test.Examples)*9/10 {
 		t.Errorf("quantized model agrees with the dense one on %d of %d examples", agree, len(test.Examples))
 	}
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestProductQuantizerRecoversClusters checks the k-means: points drawn
