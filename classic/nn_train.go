@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/textclf/textclf/data"
-	"github.com/textclf/textclf/metrics"
 	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/tensor"
 )
@@ -66,7 +65,7 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 	var vecs *Vectors
 	if cfg.Vectors != "" {
 		var err error
-		if vecs, err = ReadVectors(cfg.Vectors); err != nil {
+		if vecs, err = ReadWordVectors(cfg.Vectors); err != nil {
 			return nil, err
 		}
 		nc.Dim = vecs.Dim
@@ -192,21 +191,19 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				total += losses[t]
 			}
 		}
+		var eval map[string]float64
+		if valid != nil && (log != nil || cfg.Train.OnEpoch != nil) {
+			eval = evalScores(m.Scores, c.Config.MultiLabel, c.Config.Threshold, valid)
+		}
 		if log != nil {
 			fmt.Fprintf(log, "epoch %d: loss %.4f (%s)", epoch, total/float64(len(ids)), time.Since(start).Round(time.Millisecond))
-			if valid != nil {
-				ok := 0
-				for i, d := range valid.Docs {
-					s := m.Scores(d)
-					if !m.Config.MultiLabel && len(valid.Labels[i]) == 1 && metrics.Argmax(s) == valid.Labels[i][0] {
-						ok++
-					}
-				}
-				if !m.Config.MultiLabel {
-					fmt.Fprintf(log, "  eval accuracy %.4f", float64(ok)/float64(len(valid.Docs)))
-				}
+			if eval != nil {
+				fmt.Fprintf(log, "  eval accuracy %.4f  loss %.4f", eval["accuracy"], eval["loss"])
 			}
 			fmt.Fprintln(log)
+		}
+		if cfg.Train.OnEpoch != nil {
+			cfg.Train.OnEpoch(EpochLog{Epoch: epoch, Examples: int64(epoch) * int64(len(ids)), Loss: total / float64(len(ids)), LR: cfg.Train.LR, Eval: eval})
 		}
 	}
 	return m, nil

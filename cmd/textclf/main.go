@@ -28,6 +28,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newExplainCmd())
 	root.AddCommand(newWord2VecCmd())
+	root.AddCommand(newQuantizeCmd())
+	root.AddCommand(newVectorsCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newPrivacyCmd())
 	return root

@@ -170,7 +170,7 @@ func (f *trainFlags) registerClassic(fs *pflag.FlagSet) {
 	fs.IntVar(&f.bucket, "bucket", 0, "number of hash buckets for n-grams")
 	fs.StringVar(&f.loss, "loss", "", "loss: softmax, hs or ova (multi-label data switches softmax to ova)")
 	fs.IntVar(&f.lrUpdateRate, "lr-update-rate", 0, "tokens between learning-rate updates")
-	fs.StringVar(&f.vectors, "vectors", "", "word vectors (word2vec .bin/.txt, GloVe, fastText .vec) initialising the embeddings")
+	fs.StringVar(&f.vectors, "vectors", "", "word vectors (fastText .bin/.ftz/.vec, word2vec .bin/.txt, GloVe) initialising the embeddings (fasttext: fastText's -pretrainedVectors)")
 	fs.BoolVar(&f.freeze, "freeze-vectors", false, "keep the pretrained embeddings fixed")
 	fs.IntVar(&f.filters, "filters", 0, "filters per width")
 	fs.IntSliceVar(&f.widths, "filter-widths", nil, "filter widths")
@@ -213,7 +213,7 @@ func archDefaults(arch string) (map[string]string, error) {
 		ft := c.FastText
 		d["dim"], d["min-count"], d["word-ngrams"] = itoa(ft.Dim), itoa(ft.MinCount), itoa(ft.WordNgrams)
 		d["minn"], d["maxn"], d["bucket"] = itoa(ft.Minn), itoa(ft.Maxn), itoa(ft.Bucket)
-		d["loss"], d["lr-update-rate"] = ft.Loss, itoa(ft.LRUpdateRate)
+		d["loss"], d["lr-update-rate"], d["vectors"] = ft.Loss, itoa(ft.LRUpdateRate), c.Vectors
 		return d, nil
 	}
 	nn := c.NN
@@ -288,10 +288,6 @@ func checkArchFlags(fs *pflag.FlagSet, arch string) error {
 	fs.Visit(func(f *pflag.Flag) {
 		archs := archsOf(f.Name)
 		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 {
-			return
-		}
-		if f.Name == "vectors" && arch == classic.ArchFastText {
-			err = errors.New("--vectors does not apply to --arch fasttext: fastText's -pretrainedVectors is not supported (--vectors initialises textcnn and bilstm embeddings)")
 			return
 		}
 		err = fmt.Errorf("--%s does not apply to --arch %s (it is a flag of %s)", f.Name, arch, strings.Join(archs, ", "))
@@ -390,6 +386,7 @@ func (f *trainFlags) classicConfig(arch string) (classic.TrainConfig, error) {
 	if arch == classic.ArchFastText {
 		cfg.FastText = classic.FastTextConfig{Dim: f.dim, WordNgrams: f.wordNgrams, Minn: f.minn, Maxn: f.maxn,
 			Bucket: f.bucket, MinCount: f.minCount, Loss: f.loss, LRUpdateRate: f.lrUpdateRate}
+		cfg.Vectors = f.vectors
 		return cfg, nil
 	}
 	cfg.BatchSize, cfg.NoShuffle, cfg.Vectors = f.batchSize, f.noShuffle, f.vectors

@@ -97,7 +97,7 @@ func TestTrainHelpShowsTheArchsDefaults(t *testing.T) {
 		{[]string{"train", "--help"}, map[string]string{"lr": "5e-05", "epochs": "3", "batch-size": "8", "max-length": "128", "max-grad-norm": "1", "eval-batch-size": "32"},
 			[]string{"word-ngrams", "hidden", "filters", "vectors", "threshold"}},
 		{[]string{"train", "--arch", "fasttext", "--help"}, map[string]string{"lr": "0.1", "epochs": "5", "dim": "100", "bucket": "2000000"},
-			[]string{"model", "batch-size", "max-length", "dropout", "warmup-steps", "vectors", "filters"}},
+			[]string{"model", "batch-size", "max-length", "dropout", "warmup-steps", "freeze-vectors", "filters"}},
 		{[]string{"train", "--arch", "textcnn", "--help"}, map[string]string{"lr": "0.001", "epochs": "10", "batch-size": "32", "dropout": "0.5", "max-length": "256", "filter-widths": "[3,4,5]"},
 			[]string{"model", "word-ngrams", "hidden", "max-steps"}},
 		{[]string{"cv", "--help"}, map[string]string{"lr": "5e-05", "epochs": "3", "batch-size": "8", "max-length": "128", "folds": "5"},
@@ -136,7 +136,7 @@ func TestFlagOfAnotherArchIsAnError(t *testing.T) {
 		{[]string{"--arch", "fasttext", "--batch-size", "4"}, "--batch-size does not apply to --arch fasttext (it is a flag of transformer, textcnn, bilstm)"},
 		{[]string{"--arch", "textcnn", "--warmup-steps", "10"}, "--warmup-steps does not apply to --arch textcnn"},
 		{[]string{"--arch", "bilstm", "--word-ngrams", "2"}, "--word-ngrams does not apply to --arch bilstm"},
-		{[]string{"--arch", "fasttext", "--vectors", "v.vec"}, "fastText's -pretrainedVectors is not supported"},
+		{[]string{"--arch", "fasttext", "--freeze-vectors"}, "--freeze-vectors does not apply to --arch fasttext"},
 		{[]string{"--arch", "fasttext", "--epochs", "2.5"}, "--epochs must be a whole number"},
 	}
 	for _, c := range cases {
