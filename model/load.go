@@ -42,7 +42,7 @@ func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	rep.Format = w.Format
-	rep.Warnings = rep.mapResult.Warnings(dir, architectureName(m.prefix))
+	rep.Warnings = rep.mapResult.Warnings(dir, m.Architecture())
 	return m, &rep.LoadReport, nil
 }
 
@@ -74,10 +74,11 @@ func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
 	for i, p := range m.params {
 		expected[i] = checkpoint.Param{Name: p.Name, Shape: p.Shape}
 	}
-	res, err := checkpoint.MapWeights(expected, tensors, checkpoint.MapOptions{
-		BasePrefix: m.prefix,
-		Buffers:    []string{m.name("embeddings.position_ids")},
-	})
+	opts := checkpoint.MapOptions{BasePrefix: m.prefix, Buffers: []string{m.name("embeddings.position_ids")}}
+	if m.net != nil {
+		opts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
+	}
+	res, err := checkpoint.MapWeights(expected, tensors, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,12 @@ func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
 
 // Architecture is the transformers class the model saves itself as
 // ("BertForSequenceClassification", ...).
-func (m *Model) Architecture() string { return architectureName(m.prefix) }
+func (m *Model) Architecture() string {
+	if m.net != nil {
+		return m.net.architecture()
+	}
+	return architectureName(m.prefix)
+}
 
 func architectureName(prefix string) string {
 	switch prefix {
@@ -109,7 +115,7 @@ func architectureName(prefix string) string {
 // plus the given tokenizer files, each written atomically.
 func (m *Model) Save(dir string, tokenizerFiles []string) error {
 	cfg := *m.Config
-	cfg.Architectures = []string{architectureName(m.prefix)}
+	cfg.Architectures = []string{m.Architecture()}
 	cfg.ProblemType = m.ProblemType
 	if len(cfg.Labels) != m.NumLabels {
 		cfg.Labels = checkpoint.DefaultLabels(m.NumLabels)
@@ -143,13 +149,13 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
 	}
-	out := m.head.out
+	out := m.outputLayer()
 	tensors := w.Tensors[:0:0]
 	reinit := map[string]bool{}
 	var mismatched []string
 	for _, t := range w.Tensors {
 		name := t.Name
-		if p := m.paramByName(name); (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(p.W) {
+		if p := m.paramByName(name); (name == out.Weight.Name || out.Bias != nil && name == out.Bias.Name) && t.NumElements() != len(p.W) {
 			reinit[name] = true
 			mismatched = append(mismatched, fmt.Sprintf("- %s: found shape %v in the checkpoint and %v in the model instantiated", name, t.Shape, p.Shape))
 			continue
@@ -166,11 +172,11 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 	res.mapResult.Missing = slices.DeleteFunc(res.mapResult.Missing, func(n string) bool { return reinit[n] })
 	res.Missing = res.mapResult.Missing
 	res.Mismatched = slices.Sorted(maps.Keys(reinit))
-	res.Warnings = res.mapResult.Warnings(dir, architectureName(m.prefix))
+	res.Warnings = res.mapResult.Warnings(dir, m.Architecture())
 	if len(mismatched) > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized because the shapes did not match:\n%s\n"+
 			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
-			architectureName(m.prefix), dir, strings.Join(mismatched, "\n")))
+			m.Architecture(), dir, strings.Join(mismatched, "\n")))
 	}
 	return m, &res.LoadReport, nil
 }
@@ -182,4 +188,12 @@ func (m *Model) paramByName(name string) *nn.Param {
 		}
 	}
 	return &nn.Param{}
+}
+
+// outputLayer is the classifier's last layer, re-initialised for new labels.
+func (m *Model) outputLayer() *nn.Linear {
+	if m.net != nil {
+		return m.net.output()
+	}
+	return m.head.out
 }

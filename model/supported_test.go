@@ -9,11 +9,11 @@ import (
 	"github.com/textclf/textclf/checkpoint"
 )
 
-// A checkpoint of an architecture textclf does not build is refused, naming
+// A checkpoint of an architecture textclf does not build (T5, say) is refused, naming
 // the supported model types, instead of loading as a default BERT.
 func TestUnsupportedModelTypeRefused(t *testing.T) {
 	for _, tc := range []struct{ name, config, want string }{
-		{"gpt2", `{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 64, "n_layer": 2, "n_head": 2}`, `model_type "gpt2" is not supported`},
+		{"t5", `{"model_type": "t5", "architectures": ["T5ForConditionalGeneration"], "d_model": 64}`, `model_type "t5" is not supported`},
 		{"no model_type", `{"architectures": ["LlamaForCausalLM"]}`, "no model_type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -26,7 +26,7 @@ func TestUnsupportedModelTypeRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = New(cfg, 1)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "bert, roberta, xlm-roberta, camembert, distilbert") {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "bert, roberta, xlm-roberta, camembert, distilbert, gpt2, llama, qwen2, mistral, modernbert") {
 				t.Fatalf("New: err = %v, want %q naming the supported types", err, tc.want)
 			}
 		})
