@@ -24,6 +24,17 @@ func TestGoldenPyTorch(t *testing.T) {
 	if len(index.Cases) < 8 {
 		t.Fatalf("only %d golden cases", len(index.Cases))
 	}
+	// The decoders and ModernBERT (scripts/model/gen_decoders.py).
+	var decoders struct {
+		Cases []struct {
+			Name string `json:"name"`
+		} `json:"cases"`
+	}
+	golden.ReadJSON(t, filepath.Join(modelData, "cases-decoders.json"), &decoders)
+	if len(decoders.Cases) < 9 {
+		t.Fatalf("only %d decoder golden cases", len(decoders.Cases))
+	}
+	index.Cases = append(index.Cases, decoders.Cases...)
 	for _, c := range index.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			dir := filepath.Join(modelData, c.Name)
