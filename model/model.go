@@ -588,3 +588,13 @@ func (m *Model) MaxTokens() int {
 	}
 	return m.Config.MaxPositionEmbeddings
 }
+
+// DefaultMaxTokens is the truncation length when none is given: the model's
+// limit (MaxTokens), at most 512, except for ModernBERT, whose local
+// attention keeps its whole 8,192 positions affordable.
+func (m *Model) DefaultMaxTokens() int {
+	if m.Config.ModelType == "modernbert" {
+		return m.MaxTokens()
+	}
+	return min(m.MaxTokens(), 512)
+}

@@ -179,20 +179,20 @@ func (l *block) dims() (c, cq, ckv, inner int) {
 // blockActs are the activations of one block over n = B·T rows, r of which
 // are computed past the keys and values (all, or one per sequence: sel).
 type blockActs struct {
-	b, t, n, r int
-	sel        []int // position of the computed row of each sequence, or nil (all rows)
-	x, out     []float32
-	xs         []float32 // the computed rows of x [r, C] (x itself when sel is nil)
-	h1         []float32 // n1(x) [n, C] (x for the identity)
-	hs         []float32 // the computed rows of h1 [r, C] (separate projections with sel)
-	n1, n2     normStats
-	qkv        []float32 // fused projection [n, cq+2ckv]
-	q, k, v    []float32 // separate projections; q [r, cq] also the gathered rows of a fused q
-	attn       *nn.MaskedAttentionState
-	ctx        []float32 // [r, cq]
-	x1, h2     []float32 // [r, C]
-	g, u       []float32 // gate [r, I] and up [r, I] (or Wi [r, 2I]; plain: before act)
-	actA, m    []float32 // act(a) of a GLU [r, I], MLP inner output [r, I]
+	b, t, n, r          int
+	sel                 []int // position of the computed row of each sequence, or nil (all rows)
+	x, out              []float32
+	xs                  []float32 // the computed rows of x [r, C] (x itself when sel is nil)
+	h1                  []float32 // n1(x) [n, C] (x for the identity)
+	hs                  []float32 // the computed rows of h1 [r, C] (separate projections with sel)
+	n1, n2              normStats
+	qkv                 []float32 // fused projection [n, cq+2ckv]
+	q, k, v             []float32 // separate projections; q [r, cq] also the gathered rows of a fused q
+	attn                *nn.MaskedAttentionState
+	ctx                 []float32 // [r, cq]
+	x1, h2              []float32 // [r, C]
+	g, u                []float32 // gate [r, I] and up [r, I] (or Wi [r, 2I]; plain: before act)
+	actA, m             []float32 // act(a) of a GLU [r, I], MLP inner output [r, I]
 	dropA, dropM, dropO []float32
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 		minSeconds       float64
 	)
 	cmd := &cobra.Command{
-		Use:   "bench --model DIR | --config bert-base|minilm",
+		Use:   "bench --model DIR | --config bert-base|minilm|gpt2|qwen2-0.5b|modernbert-base",
 		Short: "Measure forward (or training step) throughput on random token ids",
 		Long: `Runs forward passes (with --train: forward, backward and an AdamW step) on random token ids
 and prints {"seq_per_s": ...}. With --config the weights are random, of the named shape.`,
@@ -97,7 +98,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 		},
 	}
 	cmd.Flags().StringVar(&modelDir, "model", "", "model directory or hub id")
-	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: bert-base or minilm")
+	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: "+strings.Join(model.PresetNames, ", "))
 	cmd.Flags().IntVar(&batch, "batch", 8, "sequences per batch")
 	cmd.Flags().IntVar(&seq, "seq", 128, "tokens per sequence")
 	cmd.Flags().BoolVar(&trainMode, "train", false, "measure forward + backward + AdamW steps")
