@@ -57,11 +57,7 @@ func (a Activation) Forward(y, x []float32) {
 			y[i] = max(v, 0)
 		}
 	case SiLU:
-		tensor.ParallelFor(len(x), 1<<14, func(lo, hi int) {
-			for i, v := range x[lo:hi] {
-				y[lo+i] = v / (1 + tensor.Exp(-v))
-			}
-		})
+		tensor.SiLU(y, x)
 	}
 }
 
@@ -79,11 +75,6 @@ func (a Activation) Backward(dx, x, dy []float32) {
 			}
 		}
 	case SiLU:
-		tensor.ParallelFor(len(x), 1<<14, func(lo, hi int) {
-			for i, v := range x[lo:hi] {
-				s := 1 / (1 + tensor.Exp(-v))
-				dx[lo+i] += dy[lo+i] * s * (1 + v*(1-s))
-			}
-		})
+		tensor.SiLUBackward(dx, x, dy)
 	}
 }

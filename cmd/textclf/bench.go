@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/tensor"
 	"github.com/textclf/textclf/train"
@@ -15,6 +16,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	var (
 		modelDir, preset string
+		saveConfig       string
 		batch, seq       int
 		trainMode        bool
 		threads          int
@@ -42,6 +44,14 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				cfg, err := model.PresetConfig(preset)
 				if err != nil {
 					return err
+				}
+				if saveConfig != "" {
+					// The preset's config.json, for exporting the same shape elsewhere (bench/model/arch_export.py).
+					b, err := cfg.MarshalJSON()
+					if err != nil {
+						return err
+					}
+					return atomicfile.WriteBytes(saveConfig, b)
 				}
 				if m, err = model.New(cfg, 1); err != nil {
 					return err
@@ -99,6 +109,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 	}
 	cmd.Flags().StringVar(&modelDir, "model", "", "model directory or hub id")
 	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: "+strings.Join(model.PresetNames, ", "))
+	cmd.Flags().StringVar(&saveConfig, "save-config", "", "write the --config preset's config.json to this file and exit")
 	cmd.Flags().IntVar(&batch, "batch", 8, "sequences per batch")
 	cmd.Flags().IntVar(&seq, "seq", 128, "tokens per sequence")
 	cmd.Flags().BoolVar(&trainMode, "train", false, "measure forward + backward + AdamW steps")

@@ -104,9 +104,10 @@ def additive_mask(mask, causal=False, window=None, local=None):
 def eager_attention(q, k, v, mask4, scaling, dropout, training):
     """q [B, H, T, D], k, v [B, KVH, T, D] (repeat_kv for grouped queries)."""
     groups = q.shape[1] // k.shape[1]
-    if groups > 1:
-        k = k.repeat_interleave(groups, dim=1)
-        v = v.repeat_interleave(groups, dim=1)
+    if groups > 1:  # repeat_kv: expand and reshape (exports to ONNX)
+        B, KV, T, D = k.shape
+        k = k[:, :, None].expand(B, KV, groups, T, D).reshape(B, KV * groups, T, D)
+        v = v[:, :, None].expand(B, KV, groups, T, D).reshape(B, KV * groups, T, D)
     w = torch.matmul(q, k.transpose(2, 3)) * scaling + mask4
     w = nn.functional.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
     w = nn.functional.dropout(w, p=dropout, training=training)
@@ -253,7 +254,7 @@ def rope_inv_freq(theta, dim, scaling=None):
 
 def rope_cos_sin(inv_freq, T):
     pos = torch.arange(T).float()
-    freqs = torch.outer(pos, inv_freq.float())
+    freqs = pos[:, None] * inv_freq.float()[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos(), emb.sin()
 
