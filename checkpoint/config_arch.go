@@ -89,6 +89,19 @@ func (r *ropeJSON) scaling() *RopeScaling {
 	return &s
 }
 
+// field is a config key and where its value goes.
+type field struct {
+	key string
+	dst any
+}
+
+// getAll reads every field with get.
+func getAll(get func(string, any), fields []field) {
+	for _, f := range fields {
+		get(f.key, f.dst)
+	}
+}
+
 // parseArch sets the defaults of the model type's config class and reads its
 // keys; it reports false for the BERT family (handled by ParseConfig).
 func (c *Config) parseArch(get func(string, any)) (bool, error) {
@@ -139,16 +152,11 @@ func (c *Config) parseArch(get func(string, any)) (bool, error) {
 			a.SlidingWindow, a.NumKeyValueHeads = 4096, 8
 		}
 		c.NumHiddenLayers, c.NumAttentionHeads = 32, 32
-		for _, k := range []struct {
-			key string
-			dst any
-		}{{"hidden_size", &c.HiddenSize}, {"intermediate_size", &c.IntermediateSize},
+		getAll(get, []field{{"hidden_size", &c.HiddenSize}, {"intermediate_size", &c.IntermediateSize},
 			{"num_hidden_layers", &c.NumHiddenLayers}, {"num_attention_heads", &c.NumAttentionHeads},
 			{"num_key_value_heads", &a.NumKeyValueHeads}, {"head_dim", &a.HeadDim}, {"hidden_act", &c.HiddenAct},
 			{"rms_norm_eps", &c.LayerNormEps}, {"attention_dropout", &c.AttentionProbsDropout},
-			{"attention_bias", &a.AttentionBias}, {"mlp_bias", &a.MLPBias}} {
-			get(k.key, k.dst)
-		}
+			{"attention_bias", &a.AttentionBias}, {"mlp_bias", &a.MLPBias}})
 		if a.NumKeyValueHeads == 0 {
 			a.NumKeyValueHeads = c.NumAttentionHeads
 		}
@@ -200,10 +208,7 @@ func (c *Config) parseArch(get func(string, any)) (bool, error) {
 		a.ClassifierPooling, a.ClassifierActivation = "cls", "gelu"
 		zero := 0.0
 		c.ClassifierDropout = &zero
-		for _, k := range []struct {
-			key string
-			dst any
-		}{{"hidden_size", &c.HiddenSize}, {"intermediate_size", &c.IntermediateSize},
+		getAll(get, []field{{"hidden_size", &c.HiddenSize}, {"intermediate_size", &c.IntermediateSize},
 			{"num_hidden_layers", &c.NumHiddenLayers}, {"num_attention_heads", &c.NumAttentionHeads},
 			{"hidden_activation", &c.HiddenAct}, {"norm_eps", &c.LayerNormEps}, {"norm_bias", &a.NormBias},
 			{"attention_bias", &a.AttentionBias}, {"attention_dropout", &c.AttentionProbsDropout},
@@ -212,9 +217,7 @@ func (c *Config) parseArch(get func(string, any)) (bool, error) {
 			{"global_rope_theta", &a.RopeTheta}, {"local_rope_theta", &a.LocalRopeTheta},
 			{"classifier_pooling", &a.ClassifierPooling}, {"classifier_activation", &a.ClassifierActivation},
 			{"classifier_bias", &a.ClassifierBias}, {"classifier_dropout", &c.ClassifierDropout},
-			{"initializer_cutoff_factor", &a.InitializerCutoffFactor}, {"layer_types", &a.LayerTypes}} {
-			get(k.key, k.dst)
-		}
+			{"initializer_cutoff_factor", &a.InitializerCutoffFactor}, {"layer_types", &a.LayerTypes}})
 		var params map[string]*ropeJSON
 		get("rope_parameters", &params)
 		for kind, r := range params {
