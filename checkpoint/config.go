@@ -221,10 +221,18 @@ const maxLabels = 1 << 20
 
 func (c *Config) parseLabels() error {
 	var id2label map[string]string
+	given := false
 	if v, ok := c.Raw["id2label"]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &id2label); err != nil {
 			return fmt.Errorf("config.json: field \"id2label\": %w", err)
 		}
+		// An empty id2label is no labels (num_labels 0), as a config saved
+		// with num_labels 0 writes it.
+		given = len(id2label) == 0
+	}
+	if given {
+		c.Labels = []string{}
+		return nil
 	}
 	if len(id2label) > 0 {
 		if len(id2label) > maxLabels {
