@@ -320,7 +320,9 @@ func (c *Config) MarshalJSON() ([]byte, error) {
 		set("architectures", c.Architectures)
 	}
 	set("vocab_size", c.VocabSize)
-	set("max_position_embeddings", c.MaxPositionEmbeddings)
+	if c.ModelType != "gpt2" { // GPT-2 names it n_positions
+		set("max_position_embeddings", c.MaxPositionEmbeddings)
+	}
 	set("initializer_range", c.InitializerRange)
 	set("pad_token_id", c.PadTokenID)
 	if c.BosTokenID != nil {
