@@ -16,11 +16,14 @@ LABELS = {("gpt2", 8, 128): "GPT-2 small 8×128", ("modernbert-base", 1, 2048): 
 
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-    by = {}
+    by, rss = {}, {}
     for r in rows:
         if r["impl"] == "textclf-memory":
             continue
-        by.setdefault((r["config"], r["batch"], r["seq"]), {}).setdefault(r["round"], {})[r["impl"]] = r["seq_per_s"]
+        key = (r["config"], r["batch"], r["seq"])
+        by.setdefault(key, {}).setdefault(r["round"], {})[r["impl"]] = r["seq_per_s"]
+        if "max_rss_kb" in r:
+            rss.setdefault(key, {}).setdefault(r["impl"].replace("-nospin", ""), []).append(r["max_rss_kb"])
     print("| shape | textclf seq/s | ORT seq/s | textclf/ORT (median of rounds) | range of the rounds |")
     print("|---|---|---|---|---|")
     notes = []
@@ -40,6 +43,10 @@ def main():
                                                              statistics.median(ratios), min(ratios), max(ratios)))
         notes.append("%s, per round (textclf / ORT seq/s): %s" % (label, ", ".join(
             "%.3g/%.3g" % (a, b) for a, b in zip(tc, ort))))
+        m = rss.get(key, {})
+        if "textclf" in m and "ort" in m:
+            notes.append("%s, peak resident memory of the process (median): textclf %.2f GiB, ORT %.2f GiB" % (
+                label, statistics.median(m["textclf"]) / 2**20, statistics.median(m["ort"]) / 2**20))
     print()
     for n in notes:
         print("- " + n)

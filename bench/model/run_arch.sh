@@ -12,12 +12,13 @@
 #              once with the session's spinning threads and once with allow_spinning=0 (the faster counts).
 # The machine is shared: each round runs every shape once per implementation back to back (textclf, ORT, ORT
 # without spinning), ROUNDS rounds; each measurement is one window of >= MIN_SECONDS and >= MIN_ITERS runs after a
-# warm-up. The report gives, per shape, the median over rounds of each implementation and of the per-round ratio
-# textclf/ORT (paired, so that load changes between rounds cancel), with the range of the ratios.
+# warm-up (ORT: two). The report gives, per shape, the median over rounds of each implementation and of the
+# per-round ratio textclf/ORT (paired, so that load changes between rounds cancel), with the range of the ratios,
+# and each process's peak resident memory (/usr/bin/time %M: the weights, the activations and the runtime).
 # Then ModernBERT-base 1x8192: textclf's peak resident memory (/usr/bin/time %M), against the 4 bytes x heads x T²
 # of one layer's attention scores in full attention.
 #
-# Knobs (environment): ROUNDS (5), MIN_SECONDS (5), MIN_ITERS (2), THREADS (2), CASES (all three), MEMORY (1: run
+# Knobs (environment): ROUNDS (5), MIN_SECONDS (5), MIN_ITERS (1), THREADS (2), CASES (all three), MEMORY (1: run
 # the 8,192-token measurement). Results: bench/model/out/arch-results.jsonl and out/arch-table.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ root=$(cd "$here/../.." && pwd)
 out=$here/out
 ROUNDS=${ROUNDS:-5}
 MIN_SECONDS=${MIN_SECONDS:-5}
-MIN_ITERS=${MIN_ITERS:-2}
+MIN_ITERS=${MIN_ITERS:-1}
 THREADS=${THREADS:-2}
 MEMORY=${MEMORY:-1}
 CASES=${CASES:-"gpt2:8:128 modernbert-base:1:2048 qwen2-0.5b:1:256"}
@@ -63,15 +64,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for c in $CASES; do
 		IFS=: read -r name b t <<<"$c"
 		log "round $r: $name ${b}x${t}"
-		line=$("$out/textclf" bench --config "$name" --batch "$b" --seq "$t" --threads "$THREADS" \
-			--iterations "$MIN_ITERS" --min-seconds "$MIN_SECONDS")
-		echo "{\"impl\":\"textclf\",\"round\":$r,\"config\":\"$name\",${line#\{}" | tee -a "$results" >&2
+		line=$(/usr/bin/time -f '%M' -o "$out/rss.txt" "$out/textclf" bench --config "$name" --batch "$b" --seq "$t" \
+			--threads "$THREADS" --iterations "$MIN_ITERS" --min-seconds "$MIN_SECONDS")
+		echo "{\"impl\":\"textclf\",\"round\":$r,\"max_rss_kb\":$(cat "$out/rss.txt"),\"config\":\"$name\",${line#\{}" | tee -a "$results" >&2
 		for spin in 1 0; do
 			impl=ort
 			[ "$spin" = 0 ] && impl=ort-nospin
-			line=$(ORT_BENCH_NO_SPIN=$((1 - spin)) node "$here/ort_bench.js" "$out" --config "$name" --batch "$b" \
-				--seq "$t" --threads "$THREADS" --min-seconds "$MIN_SECONDS" --min-iterations "$MIN_ITERS" --windows 1)
-			echo "{\"impl\":\"$impl\",\"round\":$r,${line#\{\"impl\":\"ort\",}" | tee -a "$results" >&2
+			line=$(ORT_BENCH_NO_SPIN=$((1 - spin)) /usr/bin/time -f '%M' -o "$out/rss.txt" node "$here/ort_bench.js" "$out" \
+				--config "$name" --batch "$b" --seq "$t" --threads "$THREADS" --min-seconds "$MIN_SECONDS" \
+				--min-iterations "$MIN_ITERS" --windows 1)
+			echo "{\"impl\":\"$impl\",\"round\":$r,\"max_rss_kb\":$(cat "$out/rss.txt"),${line#\{\"impl\":\"ort\",}" | tee -a "$results" >&2
 		done
 	done
 done
