@@ -16,7 +16,8 @@ type Options struct {
 	Revision string
 	// MaxLength truncates inputs to this many tokens, special tokens
 	// included. 0 means the model's limit (a transformer's
-	// max_position_embeddings, less RoBERTa's padding offset, at most 512;
+	// max_position_embeddings, less RoBERTa's padding offset, at most 512
+	// except for ModernBERT;
 	// TextCNN/BiLSTM's max_len; none for fastText).
 	MaxLength int
 	// BatchSize is the most inputs per forward pass (default 16).

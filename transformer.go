@@ -20,14 +20,15 @@ type Transformer struct {
 
 // NewTransformer pairs a model with its tokenizer. maxLength truncates
 // inputs (special tokens included); 0 means the model's limit
-// (max_position_embeddings, less RoBERTa's padding offset, at most 512).
+// (max_position_embeddings, less RoBERTa's padding offset, at most 512
+// except for ModernBERT: all its 8,192).
 func NewTransformer(m *model.Model, tk *tokenizer.Tokenizer, maxLength int, source string) (*Transformer, error) {
 	limit := m.MaxTokens()
 	switch {
 	case maxLength > limit:
 		return nil, fmt.Errorf("max length %d exceeds the model's %d positions", maxLength, limit)
 	case maxLength <= 0:
-		maxLength = min(limit, 512)
+		maxLength = m.DefaultMaxTokens()
 	}
 	whole := *tk
 	whole.Truncation, whole.Padding = nil, nil

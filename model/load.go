@@ -87,11 +87,32 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	}
-	expected := paramShapes(cfg)
+	// The BERT family's parameter shapes come from the config alone; the
+	// other architectures' from the model, built once the checkpoint's size
+	// shows that the config does not lie about it.
+	var m *Model
+	var expected []checkpoint.Param
+	mapOpts := checkpoint.MapOptions{BasePrefix: cfg.BasePrefix(), Buffers: []string{cfg.BasePrefix() + ".embeddings.position_ids"}}
+	if !cfg.IsDecoder() && cfg.ModelType != "modernbert" {
+		expected = paramShapes(cfg)
+	}
 	var plan *loadPlan
 	w, err := checkpoint.LoadWeightsWith(dir, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
+		if expected == nil {
+			if err := checkConfigSize(cfg, infos); err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+			var err error
+			if m, err = New(cfg, seed); err != nil {
+				return nil, fmt.Errorf("%s: %w", cfgPath, err)
+			}
+			for _, p := range m.params {
+				expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
+			}
+			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
+		}
 		var err error
-		plan, err = planLoad(cfg, expected, infos, training)
+		plan, err = planLoad(expected, outputParams(m, expected), infos, mapOpts, training)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
@@ -105,9 +126,10 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 		return nil, nil, err
 	}
 	defer w.Close()
-	m, err := New(cfg, seed)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+	if m == nil {
+		if m, err = New(cfg, seed); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
 	}
 	for _, p := range m.params {
 		t, ok := plan.res.Tensors[p.Name]
@@ -123,31 +145,66 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	m.WeightsChanged()
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))
-	rep.Warnings = plan.res.Warnings(dir, architectureName(m.prefix))
+	rep.Warnings = plan.res.Warnings(dir, m.Architecture())
 	if len(plan.mismatched) > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized because the shapes did not match:\n%s\n"+
 			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
-			architectureName(m.prefix), dir, strings.Join(plan.mismatched, "\n")))
+			m.Architecture(), dir, strings.Join(plan.mismatched, "\n")))
 	}
 	return m, rep, nil
 }
 
+// outputParams names the classifier's output layer parameters (weight and,
+// when it has one, bias), which training re-initialises for other labels:
+// the last Linear of a BERT-family head (the last two expected
+// parameters), or the other architectures' output layer.
+func outputParams(m *Model, expected []checkpoint.Param) []checkpoint.Param {
+	if m == nil || m.net == nil {
+		return expected[len(expected)-2:]
+	}
+	out := m.net.output()
+	params := []checkpoint.Param{{Name: out.Weight.Name, Shape: out.Weight.Shape}}
+	if out.Bias != nil {
+		params = append(params, checkpoint.Param{Name: out.Bias.Name, Shape: out.Bias.Shape})
+	}
+	return params
+}
+
+// checkConfigSize refuses, before the model is built, a config whose
+// weights would far outnumber the checkpoint's (beyond minNewWeights): a
+// config that lies about its sizes must not make the model allocate them.
+// The count is an upper bound from the config's sizes.
+func checkConfigSize(cfg *checkpoint.Config, infos []checkpoint.TensorInfo) error {
+	var held int64
+	for _, in := range infos {
+		n := int64(1)
+		for _, d := range in.Shape {
+			n *= int64(d)
+		}
+		held += n
+	}
+	h, inter, layers := int64(cfg.HiddenSize), int64(cfg.IntermediateSize), int64(cfg.NumHiddenLayers)
+	// Embeddings (input and output), positions, and per layer the four
+	// attention projections, three feed-forward matrices and the norms.
+	bound := 2*int64(cfg.VocabSize)*h + int64(cfg.MaxPositionEmbeddings)*h + layers*(4*h*h+3*h*inter+4*h+3*inter)
+	if bound > 4*max(held, minNewWeights) {
+		return fmt.Errorf("config.json describes a model of up to %d weights, the checkpoint holds %d: "+
+			"config.json and the weights do not belong together", bound, held)
+	}
+	return nil
+}
+
 // planLoad maps the checkpoint's tensors (names and shapes only) to the
-// parameters of cfg's model, and refuses a checkpoint whose shapes differ
-// from the config's, or that leaves more new weights to initialise than it
-// holds (beyond minNewWeights): a config that lies about its sizes.
-func planLoad(cfg *checkpoint.Config, expected []checkpoint.Param, infos []checkpoint.TensorInfo, training bool) (*loadPlan, error) {
+// expected parameters, and refuses a checkpoint whose shapes differ from
+// them, or that leaves more new weights to initialise than it holds (beyond
+// minNewWeights): a config that lies about its sizes. For training, output
+// parameters of another shape are left to be initialised anew.
+func planLoad(expected, output []checkpoint.Param, infos []checkpoint.TensorInfo, mapOpts checkpoint.MapOptions, training bool) (*loadPlan, error) {
 	plan := &loadPlan{reinit: map[string]bool{}}
-	// The output layer is the last Linear of the head: its weight and bias.
-	outW, outB := expected[len(expected)-2], expected[len(expected)-1]
 	tensors := make([]*checkpoint.Tensor, 0, len(infos))
 	for _, in := range infos {
-		if training && (in.Name == outW.Name || in.Name == outB.Name) {
-			p := outW
-			if in.Name == outB.Name {
-				p = outB
-			}
-			if !slices.Equal(in.Shape, p.Shape) {
+		if i := slices.IndexFunc(output, func(p checkpoint.Param) bool { return p.Name == in.Name }); training && i >= 0 {
+			if p := output[i]; !slices.Equal(in.Shape, p.Shape) {
 				plan.reinit[in.Name] = true
 				plan.mismatched = append(plan.mismatched, fmt.Sprintf("- %s: found shape %v in the checkpoint and %v in the model instantiated", in.Name, in.Shape, p.Shape))
 				continue
@@ -155,10 +212,7 @@ func planLoad(cfg *checkpoint.Config, expected []checkpoint.Param, infos []check
 		}
 		tensors = append(tensors, &checkpoint.Tensor{Name: in.Name, DType: in.DType, Shape: in.Shape})
 	}
-	res, err := checkpoint.MapWeights(expected, tensors, checkpoint.MapOptions{
-		BasePrefix: cfg.BasePrefix(),
-		Buffers:    []string{cfg.BasePrefix() + ".embeddings.position_ids"},
-	})
+	res, err := checkpoint.MapWeights(expected, tensors, mapOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +257,12 @@ func checkFinite(data []float32) error {
 
 // Architecture is the transformers class the model saves itself as
 // ("BertForSequenceClassification", ...).
-func (m *Model) Architecture() string { return architectureName(m.prefix) }
+func (m *Model) Architecture() string {
+	if m.net != nil {
+		return m.net.architecture()
+	}
+	return architectureName(m.prefix)
+}
 
 func architectureName(prefix string) string {
 	switch prefix {
@@ -234,7 +293,7 @@ func (m *Model) SaveFiles(dir string, files []checkpoint.File) error {
 // saved is the config and the tensors Save writes.
 func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	cfg := *m.Config
-	cfg.Architectures = []string{architectureName(m.prefix)}
+	cfg.Architectures = []string{m.Architecture()}
 	cfg.ProblemType = m.ProblemType
 	if len(cfg.Labels) != m.NumLabels {
 		cfg.Labels = checkpoint.DefaultLabels(m.NumLabels)

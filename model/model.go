@@ -48,6 +48,9 @@ type Model struct {
 	ClassWeights []float32
 
 	prefix string // "bert", "roberta" or "distilbert"
+	// net is the architecture beyond the BERT family (GPT-2, Llama, Qwen2,
+	// Mistral, ModernBERT); nil for the BERT family, whose parts follow.
+	net    network
 	emb    *embeddings
 	layers []*layer
 	head   *head
@@ -72,10 +75,11 @@ type trainState struct {
 
 // SupportedModelTypes are the config.json model_type values this package
 // builds.
-var SupportedModelTypes = []string{"bert", "roberta", "xlm-roberta", "camembert", "distilbert"}
+var SupportedModelTypes = []string{"bert", "roberta", "xlm-roberta", "camembert", "distilbert",
+	"gpt2", "llama", "qwen2", "mistral", "modernbert"}
 
 // CheckSupported refuses a config of an architecture this package does not
-// build (a GPT-2 checkpoint, say), as transformers refuses an unknown
+// build (a T5 checkpoint, say), as transformers refuses an unknown
 // model_type, naming the supported ones. A config without model_type is
 // taken as BERT unless its architectures name another family.
 func CheckSupported(cfg *checkpoint.Config) error {
@@ -108,6 +112,9 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if err := CheckSupported(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.IsDecoder() || cfg.ModelType == "modernbert" {
+		return newArch(cfg, seed)
+	}
 	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
 		return nil, fmt.Errorf("config: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
 	}
@@ -121,20 +128,7 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if cfg.SinusoidalPosEmbds {
 		return nil, fmt.Errorf("config: sinusoidal_pos_embds is not supported")
 	}
-	pcg := rand.NewPCG(seed, 0x7e47c1f)
-	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
-	if m.NumLabels == 0 {
-		m.NumLabels = 2
-	}
-	m.ProblemType = cfg.ProblemType
-	if m.ProblemType == "" {
-		// transformers infers single/multi-label from the labels' dtype at the
-		// first loss; textclf decides from the config: 1 label is regression.
-		m.ProblemType = SingleLabel
-		if m.NumLabels == 1 {
-			m.ProblemType = Regression
-		}
-	}
+	m := newModel(cfg, seed)
 	c, eps := cfg.HiddenSize, float32(cfg.LayerNormEps)
 	hiddenDrop := nn.Dropout{P: float32(cfg.HiddenDropoutProb)}
 	distil := cfg.IsDistilBERT()
@@ -201,6 +195,47 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
+// newModel makes the Model of cfg without its layers: labels, problem type
+// and random generator.
+func newModel(cfg *checkpoint.Config, seed uint64) *Model {
+	pcg := rand.NewPCG(seed, 0x7e47c1f)
+	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
+	if m.NumLabels == 0 {
+		m.NumLabels = 2
+	}
+	m.ProblemType = cfg.ProblemType
+	if m.ProblemType == "" {
+		// transformers infers single/multi-label from the labels' dtype at the
+		// first loss; textclf decides from the config: 1 label is regression.
+		m.ProblemType = SingleLabel
+		if m.NumLabels == 1 {
+			m.ProblemType = Regression
+		}
+	}
+	return m
+}
+
+// newArch builds a model of an architecture beyond the BERT family.
+func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+	m := newModel(cfg, seed)
+	var net *prenormNet
+	var err error
+	switch cfg.ModelType {
+	case "gpt2":
+		net, err = newGPT2(cfg, m.NumLabels)
+	case "modernbert":
+		net, err = newModernBERT(cfg, m.NumLabels)
+	default:
+		net, err = newLlama(cfg, m.NumLabels)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.net, m.params = net, net.params()
+	m.initWeights()
+	return m, nil
+}
+
 // layerNames are the HF module names of a transformer block's parts.
 type layerNames struct {
 	prefix                           string // with %d for the layer index
@@ -219,6 +254,12 @@ func (m *Model) name(s string) string { return m.prefix + "." + s }
 
 // initWeights initialises every parameter as transformers' _init_weights.
 func (m *Model) initWeights() {
+	if m.net != nil {
+		for _, p := range m.params {
+			m.net.initParam(p, m.rng)
+		}
+		return
+	}
 	std := m.Config.InitializerRange
 	if std == 0 {
 		std = 0.02
@@ -266,6 +307,10 @@ func (m *Model) NumParameters() int {
 // SetDropout sets every dropout probability (hidden, attention, head), as
 // --dropout does.
 func (m *Model) SetDropout(p float32) {
+	if m.net != nil {
+		m.net.setDropout(p)
+		return
+	}
 	m.emb.dropout.P = p
 	for _, l := range m.layers {
 		l.dropout.P = p
@@ -276,6 +321,9 @@ func (m *Model) SetDropout(p float32) {
 
 // linears lists every Linear layer of the model.
 func (m *Model) linears() []*nn.Linear {
+	if m.net != nil {
+		return m.net.linears()
+	}
 	var out []*nn.Linear
 	for _, l := range m.layers {
 		out = append(out, l.q, l.k, l.v, l.o, l.ffn1, l.ffn2)
@@ -297,6 +345,9 @@ func (m *Model) WeightsChanged() {
 func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, err
+	}
+	if m.net != nil {
+		return m.net.forward(in)
 	}
 	for _, l := range m.linears() {
 		l.Pack()
@@ -360,6 +411,14 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 		return nil, 0, err
 	}
 	m.WeightsChanged() // the optimizer will update them
+	if m.net != nil {
+		logits, err := m.net.forwardTrain(in, m.rng)
+		if err != nil {
+			return nil, 0, err
+		}
+		m.train = &trainState{batch: in}
+		return m.finishTrain(logits, labels)
+	}
 	n, c := in.B*in.T, m.Config.HiddenSize
 	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
 	if m.emb.dropout.P > 0 {
@@ -386,12 +445,16 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	st.head = m.head.newActs(in.B)
 	m.head.forward(st.head, x, in.B, t, m.rng)
 	m.train = st
-	logits := st.head.logits
+	return m.finishTrain(st.head.logits, labels)
+}
+
+// finishTrain computes the loss of a training pass and its gradient.
+func (m *Model) finishTrain(logits []float32, labels *Labels) ([]float32, float32, error) {
 	if labels == nil {
 		return logits, 0, nil
 	}
-	st.dLogit = make([]float32, len(logits))
-	loss, err := m.loss(st.dLogit, logits, labels, in.B)
+	m.train.dLogit = make([]float32, len(logits))
+	loss, err := m.loss(m.train.dLogit, logits, labels, m.train.batch.B)
 	return logits, loss, err
 }
 
@@ -446,6 +509,10 @@ func (m *Model) Backward(dLogits []float32) error {
 		if p.Grad == nil {
 			p.AllocGrad()
 		}
+	}
+	if m.net != nil {
+		m.train = nil
+		return m.net.backward(dLogits)
 	}
 	in := st.batch
 	n, c := in.B*in.T, m.Config.HiddenSize
@@ -517,6 +584,9 @@ func PadBatch(ids, typeIDs [][]int, padID int) *Batch {
 // MaxTokens is the longest sequence the model takes: max_position_embeddings,
 // less RoBERTa's padding offset (its positions start after padding_idx).
 func (m *Model) MaxTokens() int {
+	if m.net != nil {
+		return m.net.maxTokens()
+	}
 	if m.emb.paddingIdx >= 0 {
 		return m.Config.MaxPositionEmbeddings - m.emb.paddingIdx - 1
 	}
@@ -570,4 +640,14 @@ func paramShapes(cfg *checkpoint.Config) []checkpoint.Param {
 		linear("classifier", c, labels)
 	}
 	return out
+}
+
+// DefaultMaxTokens is the truncation length when none is given: the model's
+// limit (MaxTokens), at most 512, except for ModernBERT, whose local
+// attention keeps its whole 8,192 positions affordable.
+func (m *Model) DefaultMaxTokens() int {
+	if m.Config.ModelType == "modernbert" {
+		return m.MaxTokens()
+	}
+	return min(m.MaxTokens(), 512)
 }

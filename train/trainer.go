@@ -504,7 +504,7 @@ func (r *run) loadModel() error {
 }
 
 // modelConfigFor is the config of a model trained from scratch: a preset
-// of model.PresetConfig (bert-base, minilm) whose vocabulary is made the
+// of model.PresetConfig (bert-base, minilm, gpt2, …) whose vocabulary is made the
 // tokenizer's, or a config.json file, whose vocabulary must hold the
 // tokenizer's.
 func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, error) {
@@ -514,11 +514,14 @@ func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, e
 			return nil, fmt.Errorf("--config %s is neither a config.json file nor a preset: %w", spec, perr)
 		}
 		cfg.VocabSize = tk.VocabSize()
-		for _, pad := range []string{"[PAD]", "<pad>"} {
+		for _, pad := range []string{"[PAD]", "<pad>", "<|endoftext|>"} {
 			if id, ok := tk.TokenToID(pad); ok {
 				cfg.PadTokenID = &id
 				break
 			}
+		}
+		if cfg.PadTokenID != nil && *cfg.PadTokenID >= cfg.VocabSize {
+			return nil, fmt.Errorf("--config %s: pad_token_id %d is outside the tokenizer's %d tokens, which have no [PAD], <pad> or <|endoftext|>", spec, *cfg.PadTokenID, cfg.VocabSize)
 		}
 		return cfg, nil
 	}
