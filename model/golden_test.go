@@ -1,11 +1,12 @@
 package model
 
 import (
-	"github.com/textclf/textclf/internal/golden"
 	"math"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/textclf/textclf/internal/golden"
 )
 
 // The golden files under testdata/model come from a PyTorch reference of

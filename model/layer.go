@@ -152,13 +152,20 @@ type layerGrads struct {
 	// inputOnly makes the pass compute the input gradient alone, leaving
 	// the parameter gradients untouched (and unallocated).
 	inputOnly bool
+	// norms, when not nil, makes the pass add each example's squared
+	// gradient norms to norms [B] instead of the parameter gradients.
+	norms []float64
 }
 
 // linear back-propagates dy through l: the gradient of its input is added
-// to dx (when not nil) and, unless g.inputOnly, those of its parameters.
+// to dx (when not nil) and, unless g.inputOnly, those of its parameters (or
+// with g.norms, the examples' squared norms of them).
 func (g *layerGrads) linear(l *nn.Linear, dx, dy, x []float32, n int) {
+	if g.norms != nil {
+		l.AddSampleGradNormSq(g.norms, dy, x, n)
+	}
 	switch {
-	case !g.inputOnly:
+	case !g.inputOnly && g.norms == nil:
 		l.Backward(dx, dy, x, n)
 	case dx != nil:
 		l.BackwardInput(dx, dy, n)
@@ -168,7 +175,10 @@ func (g *layerGrads) linear(l *nn.Linear, dx, dy, x []float32, n int) {
 // layerNorm back-propagates dy through l into dx (and, unless g.inputOnly,
 // its parameters).
 func (g *layerGrads) layerNorm(l *nn.LayerNorm, dx, dy, x, mean, rstd []float32, n int) {
-	if g.inputOnly {
+	if g.norms != nil {
+		l.AddSampleGradNormSq(g.norms, dy, x, mean, rstd, n)
+	}
+	if g.inputOnly || g.norms != nil {
 		l.BackwardInput(dx, dy, x, mean, rstd, n)
 		return
 	}

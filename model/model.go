@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -510,10 +511,51 @@ func (m *Model) Backward(dLogits []float32) error {
 			p.AllocGrad()
 		}
 	}
+	m.train = nil
 	if m.net != nil {
-		m.train = nil
 		return m.net.backward(dLogits)
 	}
+	m.backward(st, dLogits, nil)
+	return nil
+}
+
+// PerSampleGradNorms returns, for each example of the last ForwardTrain,
+// the norm of the gradient of its loss over all the parameters, when
+// dLogits [B, NumLabels] is the gradient of the examples' losses with
+// respect to their logits (each row that of its own example's loss, not of
+// their mean). It goes back through the pass without touching the
+// parameter gradients, and leaves the pass in place for Backward: DP-SGD
+// clips each example's gradient (Opacus' flat clipping) by scaling its row
+// of dLogits before Backward. Linear layers give their norms from their
+// inputs and output gradients (nn's AddSampleGradNormSq), so the cost is
+// one backward pass of input gradients, not one per example. BERT-family
+// models only.
+func (m *Model) PerSampleGradNorms(dLogits []float32) ([]float64, error) {
+	st := m.train
+	switch {
+	case st == nil:
+		return nil, fmt.Errorf("per-sample gradient norms: no training forward pass to go back through")
+	case m.net != nil:
+		return nil, fmt.Errorf("per-sample gradient norms: not supported for %s models (the BERT family only)", m.Config.ModelType)
+	case len(dLogits) != st.batch.B*m.NumLabels:
+		return nil, fmt.Errorf("per-sample gradient norms: %d logit gradients for %d×%d", len(dLogits), st.batch.B, m.NumLabels)
+	}
+	// The norms pass takes its scratch buffers from the arena after those of
+	// the forward pass, and gives them back for Backward.
+	mark := m.arena.mark()
+	defer m.arena.release(mark)
+	sq := make([]float64, st.batch.B)
+	m.backward(st, slices.Clone(dLogits), sq)
+	for i, v := range sq {
+		sq[i] = math.Sqrt(v)
+	}
+	return sq, nil
+}
+
+// backward goes back through the training pass st from dLogits: into the
+// parameter gradients, or with norms into the squared norms of each
+// example's gradients (norms [B]), the parameter gradients untouched.
+func (m *Model) backward(st *trainState, dLogits []float32, norms []float64) {
 	in := st.batch
 	n, c := in.B*in.T, m.Config.HiddenSize
 	dHidden := make([]float32, n*c)
@@ -521,9 +563,10 @@ func (m *Model) Backward(dLogits []float32) error {
 	if len(m.layers) > 0 {
 		t = 1 // the last layer's output: the first tokens only
 	}
-	m.head.backward(st.head, &layerGrads{}, dLogits, dHidden, in.B, t)
+	m.head.backward(st.head, &layerGrads{norms: norms}, dLogits, dHidden, in.B, t)
 	if len(m.layers) > 0 {
 		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
+		g.norms = norms
 		dx := m.arena.take(n * c)
 		for i := len(m.layers) - 1; i >= 0; i-- {
 			clear(dx)
@@ -531,9 +574,7 @@ func (m *Model) Backward(dLogits []float32) error {
 			dHidden, dx = dx, dHidden
 		}
 	}
-	m.emb.backward(st.emb, dHidden, in)
-	m.train = nil
-	return nil
+	m.emb.backward(st.emb, dHidden, in, norms)
 }
 
 // ZeroGrad clears every gradient.
