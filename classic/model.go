@@ -13,6 +13,7 @@ import (
 
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/privacy"
 )
 
 // Architectures of classic models.
@@ -50,6 +51,15 @@ type Config struct {
 	LabelCounts []int64 `json:"label_counts,omitempty"`
 	// NN holds the TextCNN/BiLSTM hyper-parameters.
 	NN *NNConfig `json:"nn,omitempty"`
+	// Privacy, for a model trained with DP-SGD (TrainConfig.DP), is its
+	// plan and the ε its training spent.
+	Privacy *PrivacyRecord `json:"differential_privacy,omitempty"`
+}
+
+// PrivacyRecord is what DP-SGD training did: its plan and the ε spent.
+type PrivacyRecord struct {
+	*privacy.Plan
+	Epsilon float64 `json:"epsilon"`
 }
 
 // Classifier is a trained classic model with its segmentation.
@@ -265,6 +275,11 @@ type TrainConfig struct {
 	NoShuffle bool
 	// Valid, when set, is evaluated after each epoch (TextCNN/BiLSTM).
 	Valid *data.Dataset
+	// DP, when not nil, trains TextCNN/BiLSTM with differential privacy:
+	// DP-SGD with Opacus' semantics (package privacy), Poisson batches of
+	// expected size BatchSize, each example's gradient clipped, noise on
+	// every parameter (the embedding table too, unless frozen).
+	DP *privacy.Config
 }
 
 // Prepared holds segmented texts and label ids of a dataset.
@@ -322,6 +337,9 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 	c := &Classifier{Config: Config{Arch: cfg.Arch, Labels: lm.Names, MultiLabel: ds.MultiLabel, Threshold: cfg.Threshold, Segmenter: cfg.Segmenter}}
 	switch cfg.Arch {
 	case ArchFastText:
+		if cfg.DP != nil {
+			return nil, errors.New("DP-SGD trains textcnn and bilstm models (and transformers), not fasttext")
+		}
 		ftc := cfg.FastText
 		if ds.MultiLabel && ftc.Loss == LossSoftmax {
 			ftc.Loss = LossOVA

@@ -17,6 +17,7 @@ import (
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/tokenizer"
 	"github.com/textclf/textclf/train/tensorboard"
 )
@@ -117,6 +118,12 @@ type Config struct {
 	Resume string
 	// Progress, when not nil, is told what the run does as it does it.
 	Progress Progress
+	// DP, when not nil, trains with differential privacy: DP-SGD with
+	// Opacus' semantics (package privacy), on BERT-family models. Batches
+	// are then drawn by Poisson sampling (BatchSize is their expected
+	// size), each example's gradient is clipped to DP.MaxGradNorm instead
+	// of the global MaxGradNorm clipping, and noise is added.
+	DP *privacy.Config
 }
 
 // NoClipping is the MaxGradNorm that turns gradient clipping off.
@@ -223,12 +230,14 @@ func (e *Interrupted) Unwrap() error { return e.Err }
 
 // LogEntry is one line of metrics.jsonl and of trainer_state.json's log_history.
 type LogEntry struct {
-	Step     int                `json:"step"`
-	Epoch    float64            `json:"epoch"`
-	Loss     *float64           `json:"loss,omitempty"`
-	LR       *float64           `json:"learning_rate,omitempty"`
-	GradNorm *float64           `json:"grad_norm,omitempty"`
-	Eval     map[string]float64 `json:"eval,omitempty"`
+	Step     int      `json:"step"`
+	Epoch    float64  `json:"epoch"`
+	Loss     *float64 `json:"loss,omitempty"`
+	LR       *float64 `json:"learning_rate,omitempty"`
+	GradNorm *float64 `json:"grad_norm,omitempty"`
+	// Epsilon is the privacy budget spent so far (DP-SGD).
+	Epsilon *float64           `json:"epsilon,omitempty"`
+	Eval    map[string]float64 `json:"eval,omitempty"`
 	// Saved records a save once it is complete: the checkpoint-N
 	// directory, or "." for the model in the output directory.
 	Saved   string  `json:"saved,omitempty"`
@@ -255,6 +264,10 @@ type State struct {
 type Result struct {
 	State  *State
 	Output string
+	// Privacy is the DP-SGD plan of a private run and Epsilon the ε it
+	// spent (at Privacy.Delta); nil and 0 otherwise.
+	Privacy *privacy.Plan
+	Epsilon float64
 	// Warnings are the notices of the run (newly initialised weights,
 	// labels with a single example, …), also given to Config.Progress as
 	// they happen.
@@ -287,7 +300,8 @@ type run struct {
 	log      *os.File
 	events   *tensorboard.Writer // nil without Config.LoggingDir
 	warnings []string
-	lastSave string // the newest checkpoint, to resume from
+	lastSave string        // the newest checkpoint, to resume from
+	dp       *privacy.Plan // DP-SGD, or nil
 }
 
 // Train fine-tunes the model of cfg.Model (or a new one of
@@ -399,7 +413,11 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
-	return &Result{State: r.state, Output: cfg.Output, Warnings: r.warnings}, nil
+	res := &Result{State: r.state, Output: cfg.Output, Warnings: r.warnings, Privacy: r.dp}
+	if r.dp != nil {
+		res.Epsilon = r.dp.Epsilon(r.state.GlobalStep)
+	}
+	return res, nil
 }
 
 func (c *Config) check() error {
@@ -420,6 +438,10 @@ func (c *Config) check() error {
 		return fmt.Errorf("train: give --warmup-steps or --warmup-ratio, not both")
 	case c.ValidationSplit < 0 || c.ValidationSplit >= 1:
 		return fmt.Errorf("train: validation split %g is not a fraction in [0, 1)", c.ValidationSplit)
+	case c.DP != nil && c.GradAccum > 1:
+		return fmt.Errorf("train: DP-SGD draws each step's batch by Poisson sampling: gradient accumulation does not apply")
+	case c.DP != nil && c.ClassWeights != "":
+		return fmt.Errorf("train: DP-SGD clips each example's own loss: class weights do not apply")
 	}
 	switch c.Metric {
 	case "accuracy", "f1", "loss":
@@ -672,6 +694,15 @@ func (r *run) setup() error {
 	}
 	opt := NewAdamW(r.m.Params(), AdamWConfig{LR: c.LR, WeightDecay: c.WeightDecay})
 	r.stepper = &Stepper{Model: r.m, Optimizer: opt, Schedule: sched, BaseLR: c.LR, MaxGradNorm: max(c.MaxGradNorm, 0)}
+	if c.DP != nil {
+		if r.m.Config.IsDecoder() || r.m.Config.ModelType == "modernbert" {
+			return fmt.Errorf("train: DP-SGD supports the BERT family (bert, roberta, xlm-roberta, distilbert), not %s", r.m.Config.ModelType)
+		}
+		if r.dp, err = privacy.NewPlan(*c.DP, len(r.train), c.BatchSize, total); err != nil {
+			return err
+		}
+		r.stepper.MaxGradNorm = 0 // each example's gradient is clipped instead
+	}
 	r.state = &State{MaxSteps: total, Labels: r.labels, ProblemType: r.problem}
 	if c.Resume != "" {
 		return r.restore(c.Resume)
@@ -706,6 +737,29 @@ func microBatch(exs []example, idx []int, problem string, padID int) (*model.Bat
 	return model.PadBatch(ids, types, padID), labels
 }
 
+// step takes the optimizer step s of the epoch: on micro-batches
+// s·GradAccum … of the epoch's batches, or with DP-SGD on the Poisson batch
+// of the run's step.
+func (r *run) step(batches [][]int, s int) (StepResult, error) {
+	if r.dp != nil {
+		step := r.state.GlobalStep
+		idx := r.dp.Batch(r.cfg.Seed, step, len(r.train))
+		var mb *model.Batch
+		var lb *model.Labels
+		if len(idx) > 0 {
+			mb, lb = microBatch(r.train, idx, r.problem, r.m.PadID())
+		}
+		return r.stepper.StepDP(mb, lb, r.dp, r.cfg.Seed, step)
+	}
+	var mbs []*model.Batch
+	var lbs []*model.Labels
+	for k := s * r.cfg.GradAccum; k < min((s+1)*r.cfg.GradAccum, len(batches)); k++ {
+		mb, lb := microBatch(r.train, batches[k], r.problem, r.m.PadID())
+		mbs, lbs = append(mbs, mb), append(lbs, lb)
+	}
+	return r.stepper.Step(mbs, lbs)
+}
+
 // loop runs the optimizer steps.
 func (r *run) loop(ctx context.Context) error {
 	st := r.state
@@ -713,19 +767,15 @@ func (r *run) loop(ctx context.Context) error {
 	var lossSteps int
 	for st.GlobalStep < st.MaxSteps {
 		epoch := st.GlobalStep / r.stepsPer
-		batches := r.batchesOfEpoch(epoch)
-		first := (st.GlobalStep % r.stepsPer) * r.cfg.GradAccum
-		for b := first; b < len(batches) && st.GlobalStep < st.MaxSteps; b += r.cfg.GradAccum {
+		var batches [][]int
+		if r.dp == nil {
+			batches = r.batchesOfEpoch(epoch)
+		}
+		for s := st.GlobalStep % r.stepsPer; s < r.stepsPer && st.GlobalStep < st.MaxSteps; s++ {
 			if err := ctx.Err(); err != nil {
 				return &Interrupted{Step: st.GlobalStep, Checkpoint: r.lastSave, Err: err}
 			}
-			var mbs []*model.Batch
-			var lbs []*model.Labels
-			for k := b; k < min(b+r.cfg.GradAccum, len(batches)); k++ {
-				mb, lb := microBatch(r.train, batches[k], r.problem, r.m.PadID())
-				mbs, lbs = append(mbs, mb), append(lbs, lb)
-			}
-			res, err := r.stepper.Step(mbs, lbs)
+			res, err := r.step(batches, s)
 			if err != nil {
 				return fmt.Errorf("step %d: %w", st.GlobalStep+1, err)
 			}
@@ -739,7 +789,12 @@ func (r *run) loop(ctx context.Context) error {
 			endOfEpoch := st.GlobalStep%r.stepsPer == 0 || st.GlobalStep == st.MaxSteps
 			if st.GlobalStep%r.cfg.LogSteps == 0 || endOfEpoch {
 				loss, lr, norm := lossSum/float64(lossSteps), res.LR, res.GradNorm
-				if err := r.record(LogEntry{Step: st.GlobalStep, Epoch: st.Epoch, Loss: &loss, LR: &lr, GradNorm: &norm}); err != nil {
+				e := LogEntry{Step: st.GlobalStep, Epoch: st.Epoch, Loss: &loss, LR: &lr, GradNorm: &norm}
+				if r.dp != nil {
+					eps := r.dp.Epsilon(st.GlobalStep)
+					e.Epsilon = &eps
+				}
+				if err := r.record(e); err != nil {
 					return err
 				}
 				lossSum, lossSteps = 0, 0
@@ -795,6 +850,7 @@ func tensorboardScalars(e LogEntry) []tensorboard.Scalar {
 	add("train/loss", e.Loss)
 	add("train/learning_rate", e.LR)
 	add("train/grad_norm", e.GradNorm)
+	add("train/epsilon", e.Epsilon)
 	if e.Loss != nil {
 		add("train/epoch", &e.Epoch)
 	}
@@ -844,6 +900,23 @@ func tokenizerFiles(dir string) []string {
 
 // saveModel writes the model and the tokenizer files into dir.
 func (r *run) saveModel(dir string) error {
+	if r.dp != nil {
+		// A private model's config.json says what it cost: the plan and the
+		// ε spent by the steps it has taken.
+		record := struct {
+			*privacy.Plan
+			Epsilon float64 `json:"epsilon"`
+			Steps   int     `json:"steps_taken"`
+		}{r.dp, r.dp.Epsilon(r.state.GlobalStep), r.state.GlobalStep}
+		b, err := json.Marshal(record)
+		if err != nil {
+			return err
+		}
+		if r.m.Config.Raw == nil {
+			r.m.Config.Raw = map[string]json.RawMessage{}
+		}
+		r.m.Config.Raw["textclf_differential_privacy"] = b
+	}
 	return r.m.SaveFiles(dir, r.tkFiles)
 }
 

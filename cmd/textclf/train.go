@@ -72,7 +72,7 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 	if f.trainPath == "" || f.output == "" {
 		return errors.New("--train and --output are required")
 	}
-	cfg, err := f.classicConfig(f.arch)
+	cfg, err := f.classicConfig(f.arch, cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -116,6 +116,9 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "trained %s on %d examples, %d labels in %s\n", f.arch, len(ds.Examples), len(m.Config.Labels), time.Since(start).Round(time.Millisecond))
+	if p := m.Config.Privacy; p != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "DP-SGD spent ε %.4g at δ %g (noise multiplier %.4g, sample rate %.4g)\n", p.Epsilon, p.Delta, p.NoiseMultiplier, p.SampleRate)
+	}
 	start = time.Now()
 	if err := m.Save(f.output); err != nil {
 		return err

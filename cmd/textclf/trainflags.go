@@ -18,6 +18,7 @@ import (
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/plot"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/progress"
 	"github.com/textclf/textclf/tensor"
 	"github.com/textclf/textclf/train"
@@ -100,6 +101,9 @@ type trainFlags struct {
 	maxn, bucket, lrUpdateRate, filters int
 	hidden                              int
 	widths                              []int
+
+	// differential privacy (transformer, textcnn, bilstm)
+	dp privacy.Config
 }
 
 // commonTrainFlags apply to every arch, with one default.
@@ -128,6 +132,25 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches, no length bucketing")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many tokens")
 	fs.Var(&f.dropout, "dropout", "dropout (transformer: overrides the config's hidden and attention dropout; textcnn, bilstm: before the output layer)")
+	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
+	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
+}
+
+// privacy returns the DP-SGD configuration the flags ask for, or nil.
+func (f *trainFlags) privacy(fs *pflag.FlagSet) (*privacy.Config, error) {
+	on := f.dp.NoiseMultiplier != 0 || f.dp.Epsilon != 0
+	switch {
+	case !on && (fs.Changed("dp-delta") || fs.Changed("dp-max-grad-norm")):
+		return nil, errors.New("--dp-delta and --dp-max-grad-norm go with --dp-noise-multiplier or --dp-epsilon")
+	case !on:
+		return nil, nil
+	case fs.Lookup("max-grad-norm") != nil && fs.Changed("max-grad-norm"):
+		return nil, errors.New("with DP-SGD each example's gradient is clipped to --dp-max-grad-norm: --max-grad-norm does not apply")
+	}
+	dp := f.dp
+	return &dp, nil
 }
 
 // registerTransformer registers the Trainer's flags; cv has no --resume.
@@ -199,6 +222,7 @@ func archDefaults(arch string) (map[string]string, error) {
 			"logging-dir": c.LoggingDir, "eval-steps": itoa(c.EvalSteps), "save-steps": itoa(c.SaveSteps),
 			"save-total-limit": itoa(c.SaveTotalLimit), "early-stopping-patience": itoa(c.Patience),
 			"metric": c.Metric, "resume": c.Resume,
+			"dp-noise-multiplier": "0", "dp-epsilon": "0", "dp-delta": "0", "dp-max-grad-norm": ftoa(privacy.DefaultMaxGradNorm),
 		}, nil
 	}
 	c, err := classic.DefaultTrainConfig(arch)
@@ -220,6 +244,7 @@ func archDefaults(arch string) (map[string]string, error) {
 	d["batch-size"], d["no-shuffle"], d["max-length"] = itoa(c.BatchSize), strconv.FormatBool(c.NoShuffle), itoa(nn.MaxLen)
 	d["dropout"], d["dim"], d["min-count"] = ftoa(nn.Dropout), itoa(nn.Dim), itoa(nn.MinCount)
 	d["vectors"], d["freeze-vectors"] = c.Vectors, strconv.FormatBool(nn.Freeze)
+	d["dp-noise-multiplier"], d["dp-epsilon"], d["dp-delta"], d["dp-max-grad-norm"] = "0", "0", "0", ftoa(privacy.DefaultMaxGradNorm)
 	if arch == classic.ArchTextCNN {
 		widths := make([]string, len(nn.Widths))
 		for i, w := range nn.Widths {
@@ -348,6 +373,9 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 	if f.maxGradNorm == 0 {
 		cfg.MaxGradNorm = train.NoClipping // --max-grad-norm 0 disables clipping, as the Trainer's max_grad_norm=0
 	}
+	if cfg.DP, err = f.privacy(cmd.Flags()); err != nil {
+		return train.Config{}, err
+	}
 	if f.dropout.set {
 		cfg.Dropout = &f.dropout.v
 	}
@@ -369,9 +397,12 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 
 // classicConfig builds a classic training configuration: the arch's
 // defaults with the flags that apply to it.
-func (f *trainFlags) classicConfig(arch string) (classic.TrainConfig, error) {
+func (f *trainFlags) classicConfig(arch string, fs *pflag.FlagSet) (classic.TrainConfig, error) {
 	cfg, err := classic.DefaultTrainConfig(arch)
 	if err != nil {
+		return cfg, err
+	}
+	if cfg.DP, err = f.privacy(fs); err != nil {
 		return cfg, err
 	}
 	if f.epochs < 1 || f.epochs != math.Trunc(f.epochs) {
@@ -435,6 +466,9 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 			metric = "loss"
 		}
 		msg += fmt.Sprintf(" (best eval %s %.4f at step %d)", metric, *st.BestMetric, st.BestStep)
+	}
+	if res.Privacy != nil {
+		msg += fmt.Sprintf("; DP-SGD spent ε %.4g at δ %g (noise multiplier %.4g, sample rate %.4g)", res.Epsilon, res.Privacy.Delta, res.Privacy.NoiseMultiplier, res.Privacy.SampleRate)
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), msg)
 	return nil

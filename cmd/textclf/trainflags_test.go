@@ -56,8 +56,8 @@ func TestTrainDefaultsAreTheLibrarys(t *testing.T) {
 		t.Errorf("the CLI's transformer config\n%+v\nthe library's defaults\n%+v", got, want)
 	}
 	for _, arch := range []string{classic.ArchFastText, classic.ArchTextCNN, classic.ArchBiLSTM} {
-		f, _ := parseTrainFlags(t, "--arch", arch)
-		got, err := f.classicConfig(arch)
+		f, fs := parseTrainFlags(t, "--arch", arch)
+		got, err := f.classicConfig(arch, fs)
 		if err != nil {
 			t.Fatal(err)
 		}
