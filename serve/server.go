@@ -24,6 +24,9 @@ import (
 type Config struct {
 	// ModelID is the model's name in /info (the --model argument).
 	ModelID string
+	// ServedModelName is the model's name in the Open Inference Protocol
+	// routes, /v2/models/{name}/… (default: ModelID's base name).
+	ServedModelName string
 	// MaxBatchTokens bounds a batch's padded size: inputs × longest input
 	// (default 16384). It must be at least the model's max input length.
 	MaxBatchTokens int
@@ -75,8 +78,9 @@ func (c *Config) defaults() {
 }
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
-// /info, /health and /metrics, and the Hugging Face Inference API's
-// text-classification request at the root, over a dynamic batcher.
+// /info, /health and /metrics, the Hugging Face Inference API's
+// text-classification request at the root, and the Open Inference
+// Protocol's /v2 routes, over a dynamic batcher.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
@@ -113,6 +117,7 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	mux.HandleFunc("POST /invocations", s.predict)
 	mux.HandleFunc("GET /{$}", s.health)
 	mux.HandleFunc("GET /ping", s.health)
+	s.registerV2(mux) // the Open Inference Protocol (v2.go)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
