@@ -348,12 +348,15 @@ func (c *core) classify(ctx context.Context, out []outcome) error {
 		inputs[i] = textclf.Input{Text: o.text}
 		bytes += len(o.text)
 	}
+	c.entry.run.Lock()
 	start := time.Now()
 	preds, err := c.clf.ClassifyInputs(ctx, inputs, c.opt)
+	took := time.Since(start)
+	c.entry.run.Unlock()
 	if err != nil {
 		return err
 	}
-	c.m.batchLatency.Update(ctx, time.Since(start).Microseconds())
+	c.m.batchLatency.Update(ctx, took.Microseconds())
 	c.m.inferences.Inc(ctx, int64(len(out)))
 	c.m.batchSize.Update(ctx, int64(len(out)))
 	c.m.batchBytes.Update(ctx, int64(bytes))
