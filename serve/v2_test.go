@@ -274,3 +274,32 @@ func compareV2Predict(url string, texts []string, client int) error {
 	}
 	return nil
 }
+
+// FuzzV2Infer posts arbitrary bodies to /v2/models/m/infer: the server
+// never panics, answers 200 or a 4xx with a JSON error, and a 200 holds one
+// label per text.
+func FuzzV2Infer(f *testing.F) {
+	f.Add(`{"inputs":[{"name":"text","datatype":"BYTES","shape":[2],"data":["a b","c"]}]}`)
+	f.Add(`{"id":"1","model_name":"m","inputs":[{"name":"text","datatype":"BYTES","shape":[1,1],"data":[["x"]]}],"outputs":[{"name":"score"}],"parameters":{"truncate":true}}`)
+	f.Add(`{"inputs":[{"name":"text","datatype":"FP32","shape":[1],"data":[1]}]}`)
+	s, err := New(newFake(), Config{ModelID: "m", Logger: quiet})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		status, answer := do(t, h, "POST", "/v2/models/m/infer", body)
+		if status == 200 {
+			var a v2Answer
+			if err := json.Unmarshal(answer, &a); err != nil || len(a.Outputs) == 0 {
+				t.Fatalf("200 with %s", answer)
+			}
+			return
+		}
+		var e struct{ Error string }
+		if status < 400 || status >= 500 || json.Unmarshal(answer, &e) != nil || e.Error == "" {
+			t.Fatalf("status %d body %s for %q", status, answer, body)
+		}
+	})
+}
