@@ -14,11 +14,9 @@ import (
 type loaded struct {
 	mu  sync.Mutex // held while loading
 	clf *textclf.Classifier
-	// run is held while a batch runs: a batch's forward passes use all the
-	// process's threads, so the batches of concurrent bundles take turns
-	// rather than share the cores (which costs a third of the throughput
-	// on Prism, which runs many small bundles at once).
-	run sync.Mutex
+	// batches runs the batches of the process's DoFn instances, one run at
+	// a time, combining those that wait (combine.go).
+	batches combiner
 	// took is how long loading took; reported says whether a DoFn has put
 	// it into the load_model_latency_milli_secs metric.
 	took     time.Duration

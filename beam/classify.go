@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -348,11 +347,7 @@ func (c *core) classify(ctx context.Context, out []outcome) error {
 		inputs[i] = textclf.Input{Text: o.text}
 		bytes += len(o.text)
 	}
-	c.entry.run.Lock()
-	start := time.Now()
-	preds, err := c.clf.ClassifyInputs(ctx, inputs, c.opt)
-	took := time.Since(start)
-	c.entry.run.Unlock()
+	preds, took, err := c.entry.batches.classify(ctx, c.clf, inputs, c.opt)
 	if err != nil {
 		return err
 	}
