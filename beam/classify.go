@@ -52,7 +52,10 @@ type Config struct {
 	// Beam's BatchElements: the first batch of an instance has
 	// MinBatchSize elements, each next one twice as many up to
 	// MaxBatchSize, and the end of a bundle classifies what is left
-	// (defaults 16 and 512).
+	// (default 512, and MinBatchSize = MaxBatchSize: a bundle's texts, up
+	// to the max, in one batch that the classifier sorts by length; on
+	// 20,000 lines with a MiniLM-sized model this cost 156 CPU-s against
+	// 162–195 s when starting at 16).
 	MinBatchSize int `json:"min_batch_size,omitempty"`
 	MaxBatchSize int `json:"max_batch_size,omitempty"`
 	// Threads limits the compute threads of the worker process (default:
@@ -83,11 +86,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BatchSize <= 0 {
 		c.BatchSize = textclf.DefaultBatchSize
 	}
-	if c.MinBatchSize <= 0 {
-		c.MinBatchSize = 16
-	}
 	if c.MaxBatchSize <= 0 {
 		c.MaxBatchSize = max(512, c.MinBatchSize)
+	}
+	if c.MinBatchSize <= 0 {
+		c.MinBatchSize = c.MaxBatchSize
 	}
 	if c.MinBatchSize > c.MaxBatchSize {
 		return c, fmt.Errorf("textclfbeam: min batch size %d > max batch size %d", c.MinBatchSize, c.MaxBatchSize)

@@ -44,7 +44,7 @@ func jobFlags(fs *flag.FlagSet) *textclfbeam.Job {
 	fs.StringVar(&c.ModelID, "model-id", "", "the model's name in the metrics and results (default --model)")
 	fs.IntVar(&c.MaxLength, "max-length", 0, "most tokens per input (default: the model's limit)")
 	fs.IntVar(&c.BatchSize, "batch-size", 16, "inputs per forward pass")
-	fs.IntVar(&c.MinBatchSize, "min-batch-size", 16, "elements of the first batch a worker gathers from a bundle")
+	fs.IntVar(&c.MinBatchSize, "min-batch-size", 512, "elements of the first batch a worker gathers from a bundle (each next batch doubles, up to --max-batch-size)")
 	fs.IntVar(&c.MaxBatchSize, "max-batch-size", 512, "most elements of a batch (each batch doubles up to it)")
 	fs.IntVar(&c.Threads, "threads", 0, "compute threads per worker process (default: all cores)")
 	fs.StringVar(&c.LongText, "long-text", textclfbeam.Truncate, "inputs over --max-length: truncate, window (mean of overlapping windows) or reject (to the dead letters)")
