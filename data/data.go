@@ -313,14 +313,6 @@ func eachLine(r io.Reader, path string, fn func(line int, s string) error) error
 }
 
 func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
-	textCols := []string{opt.TextColumn}
-	if opt.TextColumn == "" {
-		textCols = []string{"text", "sentence"}
-	}
-	labelCol := opt.LabelColumn
-	if labelCol == "" {
-		labelCol = "label"
-	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<28)
 	line := 0
@@ -333,54 +325,70 @@ func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
 		if !utf8.Valid(b) {
 			b = []byte(ds.validUTF8(string(b), line))
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(b, &obj); err != nil {
-			return fmt.Errorf("%s:%d: not a JSON object: %v", ds.Path, line, err)
+		ex, multi, err := parseJSONLine(b, opt)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", ds.Path, line, err)
 		}
-		ex := Example{Line: line}
-		found := false
-		for _, c := range textCols {
-			if raw, ok := obj[c]; ok {
-				if err := json.Unmarshal(raw, &ex.Text); err != nil {
-					return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, c)
-				}
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fmt.Errorf("%s:%d: no text field (%s)", ds.Path, line, strings.Join(textCols, " or "))
-		}
-		if opt.TextPairColumn != "" {
-			raw, ok := obj[opt.TextPairColumn]
-			if !ok {
-				return fmt.Errorf("%s:%d: no text pair field %q", ds.Path, line, opt.TextPairColumn)
-			}
-			if err := json.Unmarshal(raw, &ex.TextPair); err != nil {
-				return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, opt.TextPairColumn)
-			}
-		}
-		raw, ok := obj[labelCol]
-		if !ok || string(raw) == "null" {
-			if !opt.Unlabelled {
-				return fmt.Errorf("%s:%d: no label field %q", ds.Path, line, labelCol)
-			}
-		} else {
-			labels, isList, err := jsonLabels(raw)
-			if err != nil {
-				return fmt.Errorf("%s:%d: field %q: %v", ds.Path, line, labelCol, err)
-			}
-			if isList {
-				ds.MultiLabel = true
-			}
-			ex.Labels = labels
-		}
+		ex.Line = line
+		ds.MultiLabel = ds.MultiLabel || multi
 		ds.Examples = append(ds.Examples, ex)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s:%d: %w", ds.Path, line+1, err)
 	}
 	return nil
+}
+
+// parseJSONLine reads the example of one JSONL line (not blank); multi
+// says its labels were given as a list.
+func parseJSONLine(b []byte, opt Options) (ex Example, multi bool, err error) {
+	textCols := []string{opt.TextColumn}
+	if opt.TextColumn == "" {
+		textCols = []string{"text", "sentence"}
+	}
+	labelCol := opt.LabelColumn
+	if labelCol == "" {
+		labelCol = "label"
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return ex, false, fmt.Errorf("not a JSON object: %v", err)
+	}
+	found := false
+	for _, c := range textCols {
+		if raw, ok := obj[c]; ok {
+			if err := json.Unmarshal(raw, &ex.Text); err != nil {
+				return ex, false, fmt.Errorf("field %q is not a string", c)
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		return ex, false, fmt.Errorf("no text field (%s)", strings.Join(textCols, " or "))
+	}
+	if opt.TextPairColumn != "" {
+		raw, ok := obj[opt.TextPairColumn]
+		if !ok {
+			return ex, false, fmt.Errorf("no text pair field %q", opt.TextPairColumn)
+		}
+		if err := json.Unmarshal(raw, &ex.TextPair); err != nil {
+			return ex, false, fmt.Errorf("field %q is not a string", opt.TextPairColumn)
+		}
+	}
+	raw, ok := obj[labelCol]
+	if !ok || string(raw) == "null" {
+		if !opt.Unlabelled {
+			return ex, false, fmt.Errorf("no label field %q", labelCol)
+		}
+		return ex, false, nil
+	}
+	labels, isList, err := jsonLabels(raw)
+	if err != nil {
+		return ex, false, fmt.Errorf("field %q: %v", labelCol, err)
+	}
+	ex.Labels = labels
+	return ex, isList, nil
 }
 
 // jsonLabels reads a label given as a string, an integer, or a list of them.
@@ -504,42 +512,64 @@ func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
 	if err != nil {
 		return err
 	}
+	cols := columns{text: textIdx, pair: pairIdx, label: labelIdx}
 	for i := start; i < len(rows); i++ {
-		rec, line := rows[i], lines[i]
-		need := max(textIdx, pairIdx, labelIdx)
-		if labelIdx < 0 || opt.Unlabelled {
-			need = max(textIdx, pairIdx)
-		}
-		if need >= len(rec) {
-			return fmt.Errorf("%s:%d: row has %d columns, want at least %d", ds.Path, line, len(rec), need+1)
-		}
+		rec := rows[i]
 		for j := range rec {
-			rec[j] = ds.validUTF8(rec[j], line)
+			rec[j] = ds.validUTF8(rec[j], lines[i])
 		}
-		ex := Example{Text: rec[textIdx], Line: line}
-		if pairIdx >= 0 {
-			ex.TextPair = rec[pairIdx]
+		ex, multi, err := cols.example(rec, opt)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", ds.Path, lines[i], err)
 		}
-		if labelIdx >= 0 && labelIdx < len(rec) {
-			cell := strings.TrimSpace(rec[labelIdx])
-			if cell == "" {
-				if !opt.Unlabelled {
-					return fmt.Errorf("%s:%d: empty label", ds.Path, line)
-				}
-			} else if opt.LabelSep != "" {
-				for _, l := range strings.Split(cell, opt.LabelSep) {
-					if l = strings.TrimSpace(l); l != "" {
-						ex.Labels = append(ex.Labels, l)
-					}
-				}
-				ds.MultiLabel = true
-			} else {
-				ex.Labels = []string{cell}
-			}
-		}
+		ex.Line = lines[i]
+		ds.MultiLabel = ds.MultiLabel || multi
 		ds.Examples = append(ds.Examples, ex)
 	}
 	return nil
+}
+
+// columns are the indexes of the text, pair and label columns of a CSV/TSV
+// file (-1 when absent).
+type columns struct{ text, pair, label int }
+
+// example reads the example of one CSV/TSV row; multi says its label cell
+// was split by opt.LabelSep.
+func (c columns) example(rec []string, opt Options) (ex Example, multi bool, err error) {
+	need := max(c.text, c.pair, c.label)
+	if c.label < 0 || opt.Unlabelled {
+		need = max(c.text, c.pair)
+	}
+	if need >= len(rec) {
+		return ex, false, fmt.Errorf("row has %d columns, want at least %d", len(rec), need+1)
+	}
+	if !utf8.ValidString(rec[c.text]) {
+		return ex, false, errors.New("text is not valid UTF-8")
+	}
+	ex.Text = rec[c.text]
+	if c.pair >= 0 {
+		ex.TextPair = rec[c.pair]
+	}
+	if c.label < 0 || c.label >= len(rec) {
+		return ex, false, nil
+	}
+	cell := strings.TrimSpace(rec[c.label])
+	switch {
+	case cell == "":
+		if !opt.Unlabelled {
+			return ex, false, errors.New("empty label")
+		}
+	case opt.LabelSep != "":
+		for _, l := range strings.Split(cell, opt.LabelSep) {
+			if l = strings.TrimSpace(l); l != "" {
+				ex.Labels = append(ex.Labels, l)
+			}
+		}
+		multi = true
+	default:
+		ex.Labels = []string{cell}
+	}
+	return ex, multi, nil
 }
 
 // resolveColumns finds the text, pair and label column indexes (-1 when

@@ -24,6 +24,9 @@ import (
 type Config struct {
 	// ModelID is the model's name in /info (the --model argument).
 	ModelID string
+	// ServedModelName is the model's name in the Open Inference Protocol
+	// routes, /v2/models/{name}/… (default: ModelID's base name).
+	ServedModelName string
 	// MaxBatchTokens bounds a batch's padded size: inputs × longest input
 	// (default 16384). It must be at least the model's max input length.
 	MaxBatchTokens int
@@ -93,9 +96,10 @@ func (c *Config) defaults() {
 }
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
-// /info, /health and /metrics, and the Hugging Face Inference API's
-// text-classification request at the root, over a dynamic batcher; /explain
-// (token attributions), the web page at GET /, /openapi.json and /docs.
+// /info, /health and /metrics, the Hugging Face Inference API's
+// text-classification request at the root, and the Open Inference
+// Protocol's /v2 routes, over a dynamic batcher; /explain (token
+// attributions), the web page at GET /, /openapi.json and /docs.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
@@ -148,6 +152,7 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /openapi.json", s.openAPI)
 	mux.HandleFunc("GET /docs", s.docs)
+	s.registerV2(mux) // the Open Inference Protocol (v2.go)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
@@ -625,10 +630,7 @@ func (s *Server) Info() Info {
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Info()) }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	s.b.mu.RLock()
-	closed := s.b.closed
-	s.b.mu.RUnlock()
-	if closed || s.draining.Load() {
+	if !s.ready() {
 		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy: shutting down", typeUnhealthy})
 		return
 	}

@@ -18,7 +18,7 @@ import (
 
 // serveFlags are the options of `textclf serve`.
 type serveFlags struct {
-	model, addr, logFormat, logLevel                     string
+	model, addr, logFormat, logLevel, servedModelName    string
 	maxBatchTokens, maxBatchRequests, maxClientBatchSize int
 	maxConcurrent, maxInputLength, threads               int
 	tokenizationWorkers                                  int
@@ -41,6 +41,7 @@ const defaultServeAddr = ":8080"
 func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
 	fs.StringVar(&f.addr, "addr", defaultServeAddr, "listen address")
+	fs.StringVar(&f.servedModelName, "served-model-name", "", "the model's name in the Open Inference Protocol routes /v2/models/{name}/... (default: --model's base name)")
 	fs.IntVar(&f.maxBatchTokens, "max-batch-tokens", 16384, "most padded tokens (inputs × longest) in a batch")
 	fs.IntVar(&f.maxBatchRequests, "max-batch-requests", 64, "most inputs in a batch (1: no batching)")
 	fs.IntVar(&f.maxClientBatchSize, "max-client-batch-size", 32, "most inputs in one request")
@@ -114,7 +115,10 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a classifier over HTTP with dynamic batching (TEI-compatible API)",
 		Long: `Serves a transformer (directory or hub id) or a classic model directory with the API of
 Hugging Face's text-embeddings-inference: POST /predict, POST /tokenize, GET /info, GET /health,
-GET /metrics (Prometheus). POST / also answers the Hugging Face Inference clients (huggingface_hub's
+GET /metrics (Prometheus), and the Open Inference Protocol (KServe v2, Triton clients): GET /v2/health/live,
+/v2/health/ready, /v2/models/{name}, /v2/models/{name}/ready, POST /v2/models/{name}/infer with a
+BYTES input "text" [n], answering label (BYTES [n]), score (FP32 [n]) and scores (FP32 [n, labels]);
+{name} is --served-model-name. POST / also answers the Hugging Face Inference clients (huggingface_hub's
 InferenceClient, @huggingface/inference) given the server's URL. POST /explain attributes a
 prediction to its tokens (as textclf explain), GET / is a web page that classifies and explains a
 text, GET /openapi.json describes the API and GET /docs renders it. Concurrent requests are queued and
@@ -166,7 +170,7 @@ once. TEI's flag names work too:
 			log.Info("model loaded", "model", f.model, "kind", info.Kind, "labels", len(info.Labels),
 				"max_input_length", info.MaxLength, "seconds", time.Since(start).Seconds())
 			srv, err := serve.New(clf.Model, serve.Config{
-				ModelID: f.model, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
+				ModelID: f.model, ServedModelName: f.servedModelName, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
 				MaxClientBatchSize: f.maxClientBatchSize, MaxConcurrentRequests: f.maxConcurrent,
 				AutoTruncate: f.autoTruncate, PayloadLimit: f.payloadLimit, ReadTimeout: f.readTimeout,
 				WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout, Logger: log,
