@@ -2,6 +2,7 @@ package classic
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -425,6 +426,10 @@ type TrainOptions struct {
 	Seed uint64
 	// Log, when set, receives progress lines.
 	Log io.Writer
+	// Context, when not nil, stops training early once it is done (as
+	// fastText's autotune aborts a trial at the end of its duration): Train
+	// then returns the context's error.
+	Context context.Context
 }
 
 // ftWorker holds one training thread's buffers.
@@ -543,11 +548,19 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	for t := range workers {
 		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
 	}
+	if opt.Context != nil {
+		// Using up the token budget ends every worker's loop.
+		stop := context.AfterFunc(opt.Context, func() { tokenCount.Store(budget) })
+		defer stop()
+	}
 	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
 		workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
 		return ntok[i]
 	})
 	close(done)
+	if opt.Context != nil && opt.Context.Err() != nil {
+		return fmt.Errorf("fasttext: training stopped: %w", opt.Context.Err())
+	}
 	if opt.Log != nil {
 		var loss float64
 		var n int64

@@ -123,6 +123,9 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		start := time.Now()
 		var total float64
 		for _, batch := range data.Batches(lengths, bs, !cfg.NoShuffle, rng) {
+			if ctx := cfg.Train.Context; ctx != nil && ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: training stopped in epoch %d: %w", cfg.Arch, epoch, ctx.Err())
+			}
 			var wg sync.WaitGroup
 			for t := 0; t < threads; t++ {
 				lo, hi := t*len(batch)/threads, (t+1)*len(batch)/threads
@@ -207,6 +210,12 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				}
 			}
 			fmt.Fprintln(log)
+		}
+		if cfg.EpochEnd != nil {
+			c.nn = m
+			if err := cfg.EpochEnd(epoch, c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return m, nil
