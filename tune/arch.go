@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -468,7 +469,11 @@ func (o *TransformerObjective) Run(ctx context.Context, h *Handle) (map[string]f
 	if err != nil {
 		return nil, err
 	}
+	// A trial starts afresh, even where an interrupted run of it left files.
 	cfg.Output = o.TrialDir(h.Number)
+	if err := os.RemoveAll(cfg.Output); err != nil {
+		return nil, err
+	}
 	cfg.ValidationSplit, cfg.Resume = 0, ""
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()

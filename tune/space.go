@@ -305,6 +305,16 @@ func (s Space) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads a space as ParseSpace does.
+func (s *Space) UnmarshalJSON(b []byte) error {
+	sp, err := ParseSpace(b, "search space")
+	if err != nil {
+		return err
+	}
+	*s = sp
+	return nil
+}
+
 // ParseSpace reads a search space from JSON: an object whose members are
 // the parameters, in order, each {"type": "float"|"int", "low": L, "high":
 // H, "log": true?, "step": S?} or {"type": "categorical", "choices": [...]}.

@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newWord2VecCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newPrivacyCmd())
+	root.AddCommand(newTuneCmd())
 	return root
 }
 

@@ -279,15 +279,16 @@ func applyArchDefaults(fs *pflag.FlagSet, arch string) error {
 	return err
 }
 
-// checkArchFlags refuses a flag given that does not apply to arch.
-func checkArchFlags(fs *pflag.FlagSet, arch string) error {
+// checkArchFlags refuses a flag given that does not apply to arch; the
+// flags named in own are a command's own, not training flags.
+func checkArchFlags(fs *pflag.FlagSet, arch string, own ...string) error {
 	defs, err := archDefaults(arch)
 	if err != nil {
 		return err
 	}
 	fs.Visit(func(f *pflag.Flag) {
 		archs := archsOf(f.Name)
-		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 {
+		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 || slices.Contains(own, f.Name) {
 			return
 		}
 		if f.Name == "vectors" && arch == classic.ArchFastText {
