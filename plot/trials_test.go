@@ -1,9 +1,7 @@
 package plot
 
 import (
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -49,16 +47,5 @@ func TestTrialsWritesPNG(t *testing.T) {
 	if err := Trials(path, searchTrials(), tune.GoalFor("loss", false)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() < 500 || b.Dy() <= b.Dx()/2 {
-		t.Errorf("image %v, want two stacked panels", b)
-	}
+	checkStackedPNG(t, path)
 }

@@ -463,20 +463,27 @@ func interruptMessage(cmd *cobra.Command, in *train.Interrupted) string {
 func resumeCommand(cmd *cobra.Command, checkpoint string) string {
 	parts := []string{cmd.CommandPath()}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "resume" {
-			return
+		if f.Name != "resume" {
+			parts = append(parts, flagArgs(f)...)
 		}
-		if f.Value.Type() == "bool" {
-			parts = append(parts, "--"+f.Name+"="+f.Value.String())
-			return
-		}
-		v := f.Value.String()
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			v = strings.Join(sv.GetSlice(), ",")
-		}
-		parts = append(parts, "--"+f.Name, shellQuote(v))
 	})
+	for i, p := range parts[1:] {
+		parts[i+1] = shellQuote(p)
+	}
 	return strings.Join(append(parts, "--resume", shellQuote(checkpoint)), " ")
+}
+
+// flagArgs are the command-line arguments that give flag f its value:
+// --name=true|false for a bool, --name a,b,c for a slice, else --name value.
+func flagArgs(f *pflag.Flag) []string {
+	if f.Value.Type() == "bool" {
+		return []string{"--" + f.Name + "=" + f.Value.String()}
+	}
+	v := f.Value.String()
+	if sv, ok := f.Value.(pflag.SliceValue); ok {
+		v = strings.Join(sv.GetSlice(), ",")
+	}
+	return []string{"--" + f.Name, v}
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`)

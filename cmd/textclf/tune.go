@@ -484,18 +484,9 @@ func openStudy(path string, sf *studyFile, seedGiven bool) error {
 func retrainCommand(cmd *cobra.Command, tfs *pflag.FlagSet, arch string, params map[string]any, extra map[string]string, out string) []string {
 	args := []string{cmd.Root().Name(), "train", "--arch", arch}
 	tfs.VisitAll(func(f *pflag.Flag) {
-		if !f.Changed || f.Name == "output" || f.Name == "arch" {
-			return
+		if f.Changed && f.Name != "output" && f.Name != "arch" {
+			args = append(args, flagArgs(f)...)
 		}
-		if f.Value.Type() == "bool" {
-			args = append(args, "--"+f.Name+"="+f.Value.String())
-			return
-		}
-		v := f.Value.String()
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			v = strings.Join(sv.GetSlice(), ",")
-		}
-		args = append(args, "--"+f.Name, v)
 	})
 	names := make([]string, 0, len(params)+len(extra))
 	for n := range params {
