@@ -301,3 +301,40 @@ func TestTuneTransformer(t *testing.T) {
 		t.Errorf("command %s", best.Shell)
 	}
 }
+
+// Every flag of tune's own is in README's table with its default.
+func TestREADMETuneFlagTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `--") {
+			name := strings.Trim(strings.Fields(strings.TrimPrefix(line, "| "))[0], "`")
+			rows[strings.TrimPrefix(name, "--")] = line
+		}
+	}
+	cmd := newTuneCmd()
+	for name := range tuneOwnFlags {
+		if name == "help" || name == "metric" {
+			continue
+		}
+		f := cmd.Flags().Lookup(name)
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("README has no table row for tune's --%s", name)
+			continue
+		}
+		def := f.DefValue
+		if f.Value.Type() == "duration" {
+			def = strings.TrimSuffix(strings.TrimSuffix(def, "0s"), "0m") // 5m0s → 5m
+		}
+		if def == "" && strings.Contains(row, "| none |") {
+			continue
+		}
+		if f.Value.Type() != "stringArray" && !strings.Contains(row, "`"+def+"`") {
+			t.Errorf("README's row of --%s does not give its default %q: %s", name, def, row)
+		}
+	}
+}
