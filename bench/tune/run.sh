@@ -2,7 +2,7 @@
 # textclf tune against fastText's own autotune on SST-2 (train→dev), with the same time budget,
 # tokens and threads, in the same run:
 #
-#   bash bench/tune/run.sh DATASETS_DIR [WORK_DIR] [RUNS] [BUDGET_SECONDS]
+#   bash bench/tune/run.sh DATASETS_DIR [WORK_DIR] [RUNS] [BUDGET_SECONDS] [FIRST_SEED]
 #
 # DATASETS_DIR holds sst2/ (see the datasets README). Both tools read the same fastText-format
 # files, segmented once by bench/classic/prep (textclf reads them with --segment whitespace, as
@@ -21,10 +21,12 @@
 # a 300 s budget). Its timer prints "Trials:" progress lines; a run without one after 20 s is
 # killed and started again (counted in the table).
 set -euo pipefail
-DATA=${1:?usage: run.sh DATASETS_DIR [WORK_DIR] [RUNS] [BUDGET_SECONDS]}
+DATA=${1:?usage: run.sh DATASETS_DIR [WORK_DIR] [RUNS] [BUDGET_SECONDS] [FIRST_SEED]}
 WORK=${2:-/tmp/textclf-bench-tune}
 RUNS=${3:-2}
 BUDGET=${4:-300}
+FIRST=${5:-1}
+LAST=$((FIRST + RUNS - 1))
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$WORK"
 BIN="$WORK/textclf"
@@ -41,7 +43,7 @@ mean() { tr ' ' '\n' | grep . | awk '{s+=$1} END{printf "%.4f", s/NR}'; }
 OUT="$WORK/results.md"
 : > "$OUT"
 ftd="" tcd=""
-for r in $(seq 1 "$RUNS"); do
+for r in $(seq "$FIRST" "$LAST"); do
   "$FT" supervised -input "$TR" -output "$WORK/ft-default" -thread $THREADS -seed "$r" -verbose 0
   ftd+=" $(ft_acc "$WORK/ft-default.bin")"
   "$BIN" train --arch fasttext --train "$TR" --output "$WORK/tc-default" --segment whitespace --threads $THREADS --seed "$r" 2>/dev/null
@@ -49,13 +51,13 @@ for r in $(seq 1 "$RUNS"); do
   echo "defaults, seed $r: fastText ${ftd##* }, textclf ${tcd##* }" >&2
 done
 {
-  echo "Defaults (lr 0.1, 5 epochs, dim 100, unigrams, no char n-grams), dev accuracy over seeds 1–$RUNS: fastText $(echo "$ftd" | mean) ($ftd ), textclf $(echo "$tcd" | mean) ($tcd )."
+  echo "Defaults (lr 0.1, 5 epochs, dim 100, unigrams, no char n-grams), dev accuracy over seeds $FIRST–$LAST: fastText $(echo "$ftd" | mean) ($ftd ), textclf $(echo "$tcd" | mean) ($tcd )."
   echo
   echo "| run | tool | load before | wall time (s) | trials | dev accuracy of the best configuration | retrained, dev accuracy | best configuration |"
   echo "|---|---|---|---|---|---|---|---|"
 } >> "$OUT"
 
-for r in $(seq 1 "$RUNS"); do
+for r in $(seq "$FIRST" "$LAST"); do
   # fastText's autotune, started again while its timer fails to start.
   l=$(load)
   restarts=0
