@@ -13,7 +13,8 @@
 # is fastText's test P@1, its f1 metric being accuracy for one label per line) and `textclf tune
 # --arch fasttext --time-budget BUDGET --metric accuracy` with its default space, sampler
 # (TPE, 10 random startup trials, trial 0 = the defaults) and pruner; textclf's best trial is
-# then retrained with the command in best.json and scored on dev. Results go to WORK/results.md.
+# then retrained with the command in best.json and scored on dev. SAMPLER=autotune (environment)
+# runs tune with --sampler autotune instead. Results go to WORK/results.md.
 #
 # fastText 0.9.2's autotune has a start-up race (src/autotune.cc, Autotune::startTimer starts the
 # timer thread before it sets continueTraining_ = true; a timer thread that looks first exits at
@@ -34,6 +35,7 @@ BIN="$WORK/textclf"
 FT=$(command -v fasttext) || { echo "fasttext not installed (apt-get install -y fasttext)" >&2; exit 1; }
 TR="$WORK/data/sst2.train.txt" DV="$WORK/data/sst2.dev.txt"
 THREADS=2
+SAMPLER=${SAMPLER:-tpe}
 load() { cut -d' ' -f1 /proc/loadavg; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 tc_acc() { "$BIN" eval --model "$1" --data "$DV" --format json > "$WORK/eval.json"; json "$WORK/eval.json" 'd["accuracy"]'; }
@@ -91,7 +93,7 @@ for r in $(seq "$FIRST" "$LAST"); do
   rm -rf "$WORK/tune-$r"
   start=$(date +%s.%N)
   "$BIN" tune --arch fasttext --train "$TR" --eval "$DV" --output "$WORK/tune-$r" --segment whitespace --threads $THREADS \
-    --time-budget "${BUDGET}s" --metric accuracy --sampler-seed "$r" > "$WORK/tune-$r.table" 2> "$WORK/tune-$r.log"
+    --time-budget "${BUDGET}s" --metric accuracy --sampler "$SAMPLER" --sampler-seed "$r" > "$WORK/tune-$r.table" 2> "$WORK/tune-$r.log"
   secs=$(echo "$(date +%s.%N) - $start" | bc)
   best="$WORK/tune-$r/best.json"
   val=$(json "$best" '"%.4f" % d["value"]')
@@ -103,7 +105,7 @@ for r in $(seq "$FIRST" "$LAST"); do
   # shellcheck disable=SC2086
   "$BIN" $cmdline 2>/dev/null
   racc=$(tc_acc "$WORK/tune-$r/best-model")
-  echo "| $r | textclf tune | $l | $(printf %.0f "$secs") | $ntrials ($states) | $val | $racc | $params |" >> "$OUT"
+  echo "| $r | textclf tune (--sampler $SAMPLER) | $l | $(printf %.0f "$secs") | $ntrials ($states) | $val | $racc | $params |" >> "$OUT"
   echo "run $r: textclf tune best $val (retrained $racc) in ${secs}s, $ntrials trials" >&2
 done
 cat "$OUT"

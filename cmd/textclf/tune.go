@@ -100,7 +100,7 @@ func newTuneCmd() *cobra.Command {
 	fs.Lookup("metric").Usage = "objective: accuracy, f1 or loss (transformer), with its direction (loss minimised); default: transformers' default objective, the sum of accuracy and f1 (the loss for regression)"
 	fs.StringVar(&f.space, "space", "", "search space file (JSON): {\"NAME\": {\"type\": \"float\"|\"int\", \"low\": L, \"high\": H, \"log\": true, \"step\": S} or {\"type\": \"categorical\", \"choices\": [...]}, ...}")
 	fs.StringArrayVar(&f.params, "param", nil, "a parameter of the search space: NAME=float:LOW:HIGH[:log|:step=S], NAME=int:LOW:HIGH[:log|:step=S] or NAME=categorical:A,B,... (repeatable; NAME is a train flag)")
-	fs.StringVar(&f.sampler, "sampler", "tpe", "sampler: tpe (Optuna's TPESampler) or random")
+	fs.StringVar(&f.sampler, "sampler", "tpe", "sampler: tpe (Optuna's TPESampler), random, or autotune (fastText's autotune strategy: Gaussian steps around the best trial, narrowing over the budget)")
 	fs.BoolVar(&f.multivariate, "multivariate", false, "TPE: one joint Parzen estimator over all parameters (Optuna's multivariate=True) instead of one per parameter")
 	fs.IntVar(&f.startupTrials, "startup-trials", 10, "TPE: trials sampled at random before TPE takes over (Optuna's n_startup_trials)")
 	fs.StringVar(&f.pruner, "pruner", "median", "pruner of trials on their per-epoch evaluations: median (Optuna's MedianPruner) or none")
@@ -228,8 +228,8 @@ func runTune(cmd *cobra.Command, f *tuneFlags, tfs *pflag.FlagSet) error {
 		return fmt.Errorf("--time-budget must be positive, got %s", f.budget)
 	case f.trials < 0:
 		return fmt.Errorf("--trials must not be negative, got %d", f.trials)
-	case f.sampler != "tpe" && f.sampler != "random":
-		return fmt.Errorf("--sampler must be tpe or random, got %q", f.sampler)
+	case f.sampler != "tpe" && f.sampler != "random" && f.sampler != "autotune":
+		return fmt.Errorf("--sampler must be tpe, random or autotune, got %q", f.sampler)
 	case f.pruner != "median" && f.pruner != "none":
 		return fmt.Errorf("--pruner must be median or none, got %q", f.pruner)
 	case f.startupTrials < 0:
@@ -355,9 +355,16 @@ func runTune(cmd *cobra.Command, f *tuneFlags, tfs *pflag.FlagSet) error {
 	}
 	defer log.Close()
 	var sampler tune.Sampler = tune.RandomSampler{}
-	if f.sampler == "tpe" {
+	switch f.sampler {
+	case "tpe":
 		s := tune.NewTPESampler()
 		s.NStartupTrials, s.Multivariate = f.startupTrials, f.multivariate
+		sampler = s
+	case "autotune":
+		s := &tune.AutotuneSampler{Duration: f.budget}
+		if arch == classic.ArchFastText {
+			s.Sigmas = tune.FastTextSigmas
+		}
 		sampler = s
 	}
 	study := &tune.Study{Space: space, Goal: goal, Sampler: sampler, Pruner: pruner, Seed: sf.Seed,

@@ -208,7 +208,7 @@ func TestTuneBadInput(t *testing.T) {
 		{[]string{"--trials=-2"}, "--trials must not be negative"},
 		{[]string{"--metric", "loss"}, "--metric loss: --arch fasttext evaluations give accuracy and f1"},
 		{[]string{"--metric", "precision"}, "--metric must be accuracy, f1 or loss"},
-		{[]string{"--sampler", "grid"}, "--sampler must be tpe or random"},
+		{[]string{"--sampler", "grid"}, "--sampler must be tpe, random or autotune"},
 		{[]string{"--lr", "0.5", "--param", "lr=float:0.1:1"}, "--lr is given as a flag and searched"},
 		{[]string{"--lr", "0.5", "--epochs", "5", "--dim", "10", "--word-ngrams", "2", "--minn", "0", "--bucket", "100"}, "empty search space: every parameter"},
 		{[]string{"--hidden", "10"}, "--hidden does not apply to --arch fasttext"},
@@ -335,6 +335,33 @@ func TestREADMETuneFlagTable(t *testing.T) {
 		}
 		if f.Value.Type() != "stringArray" && !strings.Contains(row, "`"+def+"`") {
 			t.Errorf("README's row of --%s does not give its default %q: %s", name, def, row)
+		}
+	}
+}
+
+// --sampler autotune starts from the defaults and perturbs the best trial.
+func TestTuneAutotuneSampler(t *testing.T) {
+	dir, train, dev := tuneData(t)
+	out := filepath.Join(dir, "auto")
+	_, stderr, err := runCLIOutErr(t, "tune", "--arch", "fasttext", "--train", train, "--eval", dev, "--output", out, "--threads", "1",
+		"--sampler", "autotune", "--trials", "5", "--sampler-seed", "2", "--param", "lr=float:0.01:5:log", "--param", "epochs=int:1:20:log")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "study.json"))
+	var sf studyFile
+	json.Unmarshal(b, &sf)
+	trials, err := tune.ReadTrials(filepath.Join(out, "trials.jsonl"), sf.Space)
+	if err != nil || len(trials) != 5 {
+		t.Fatalf("%d trials, %v", len(trials), err)
+	}
+	for i, tr := range trials {
+		want := "autotune"
+		if i == 0 {
+			want = "enqueued"
+		}
+		if tr.Sampler != want || tr.State != tune.Complete {
+			t.Errorf("trial %d: %s by %s, want complete by %s", i, tr.State, tr.Sampler, want)
 		}
 	}
 }
