@@ -3,7 +3,9 @@ package textclf
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 
 	"github.com/textclf/textclf/data"
 )
@@ -14,7 +16,8 @@ type Options struct {
 	Revision string
 	// MaxLength truncates inputs to this many tokens, special tokens
 	// included. 0 means the model's limit (a transformer's
-	// max_position_embeddings, less RoBERTa's padding offset, at most 512;
+	// max_position_embeddings, less RoBERTa's padding offset, at most 512
+	// except for ModernBERT;
 	// TextCNN/BiLSTM's max_len; none for fastText).
 	MaxLength int
 	// BatchSize is the most inputs per forward pass (default 16).
@@ -186,6 +189,15 @@ func (c *Classifier) run(ctx context.Context, inputs []Input, opt ClassifyOption
 	if err != nil {
 		return nil, err
 	}
+	for w, o := range outputs {
+		for j, v := range o {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				i := owner[w]
+				return nil, fmt.Errorf("input %d (%s): output %d of the model is %v (weights or activations overflowed): no scores to give",
+					i+1, quoteShort(inputs[i].Text), j, v)
+			}
+		}
+	}
 	res := &results{outputs: make([][]float32, len(inputs)), scores: make([][]float32, len(inputs)), windows: make([]int, len(inputs))}
 	if len(pieces) == len(inputs) {
 		for i, o := range outputs {
@@ -266,4 +278,12 @@ func (c *Classifier) LogitsOfEncodings(ctx context.Context, encs []Encoding, pro
 		}
 	}
 	return out, nil
+}
+
+// quoteShort quotes a text for an error message, cut to 60 characters.
+func quoteShort(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:60]) + "…"
+	}
+	return strconv.Quote(s)
 }

@@ -141,3 +141,39 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("unknown label: %v, want an error naming mem:1", err)
 	}
 }
+
+// nanModel wraps a model and gives NaN logits for texts with an unknown
+// word ("nan": tiny-bert's vocabulary lacks it) as their second.
+type nanModel struct{ Model }
+
+func (m nanModel) Logits(ctx context.Context, batch []Encoding) ([][]float32, error) {
+	out, err := m.Model.Logits(ctx, batch)
+	for i, e := range batch {
+		if len(e.Tokens) > 2 && e.Tokens[2] == "[UNK]" {
+			out[i][1] = float32(math.NaN())
+		}
+	}
+	return out, err
+}
+
+// NaN or infinite outputs are an error naming the input, whatever the
+// output format; an empty data set cannot be evaluated.
+func TestNaNOutputsAndEmptyData(t *testing.T) {
+	ctx := context.Background()
+	clf, err := Open(ctx, tinyBERT, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := NewClassifier(nanModel{clf.Model}, Options{})
+	_, err = bad.Classify(ctx, "fine", "a nan text", "fine too")
+	if err == nil || !strings.Contains(err.Error(), `input 2 ("a nan text"): output 1 of the model is NaN`) {
+		t.Fatalf("NaN logits: %v", err)
+	}
+	ds := &data.Dataset{Path: "mem", Examples: []data.Example{{Text: "a nan", Labels: []string{"positive"}, Line: 7}}}
+	if _, err := bad.Evaluate(ctx, ds, ClassifyOptions{}); err == nil || !strings.Contains(err.Error(), "is NaN") {
+		t.Fatalf("NaN logits in evaluate: %v", err)
+	}
+	if _, err := clf.Evaluate(ctx, &data.Dataset{Path: "empty.tsv"}, ClassifyOptions{}); err == nil || !strings.Contains(err.Error(), "empty.tsv: no examples") {
+		t.Fatalf("empty data: %v", err)
+	}
+}

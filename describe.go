@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"unsafe"
 
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/model"
@@ -63,7 +62,15 @@ func Describe(ctx context.Context, pathOrID, revision string, withTensors bool) 
 	if err != nil {
 		return nil, err
 	}
-	w, err := checkpoint.LoadWeights(loc.Path)
+	// The file headers give names, dtypes and shapes: the tensors themselves
+	// are read only to sum them.
+	w, err := checkpoint.LoadWeightsWith(loc.Path, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
+		read := map[string]bool{}
+		for _, t := range infos {
+			read[t.Name] = withTensors
+		}
+		return read, nil
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -86,19 +93,11 @@ func Describe(ctx context.Context, pathOrID, revision string, withTensors bool) 
 	// Parameters: elements of floating-point tensors, tied tensors counted
 	// once (as model.num_parameters() does); integer buffers such as
 	// position_ids are not parameters.
-	seen := map[*float32]bool{}
-	for _, t := range w.Tensors {
-		if t.DType != "F32" && t.DType != "F16" && t.DType != "BF16" && t.DType != "F64" {
+	for _, t := range w.Infos {
+		if t.SharedWith != "" || (t.DType != "F32" && t.DType != "F16" && t.DType != "BF16" && t.DType != "F64") {
 			continue
 		}
-		if len(t.Data) > 0 {
-			p := unsafe.SliceData(t.Data)
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-		}
-		d.Parameters += int64(len(t.Data))
+		d.Parameters += t.NumElements()
 	}
 	if withTensors {
 		for _, t := range w.Tensors {

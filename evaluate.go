@@ -32,6 +32,9 @@ func (c *Classifier) Evaluate(ctx context.Context, ds *data.Dataset, opt Classif
 	if info.ProblemType == Regression {
 		return nil, fmt.Errorf("%s: evaluating a regression model is not supported", ds.Path)
 	}
+	if len(ds.Examples) == 0 {
+		return nil, fmt.Errorf("%s: no examples to evaluate (the file is empty or holds only a header)", ds.Path)
+	}
 	index := make(map[string]int, len(info.Labels))
 	for i, l := range info.Labels {
 		index[l] = i

@@ -53,6 +53,16 @@ type EncodeOptions struct {
 	Stride  int
 	// NoSpecialTokens leaves out the special tokens ([CLS], [SEP], <s>…).
 	NoSpecialTokens bool
+	// StopAfter, when positive and Truncate is false, lets the
+	// tokenization stop once more than StopAfter tokens are certain: an
+	// input longer than that comes back cut to StopAfter+1 tokens (enough
+	// to tell that it is too long), a shorter one whole.
+	StopAfter int
+	// Context, when not nil, cancels the tokenization: a transformer's
+	// tokenizer stops between regular expression matches once it is done
+	// (serve passes the request's). A model whose tokenization is cheap
+	// may ignore it.
+	Context context.Context
 }
 
 // ModelInfo describes a model.

@@ -71,14 +71,14 @@ func TestOpenRecognisesModels(t *testing.T) {
 		}
 	}
 
-	gpt2 := t.TempDir()
-	os.WriteFile(filepath.Join(gpt2, "config.json"), []byte(`{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}`), 0o644)
+	t5 := t.TempDir()
+	os.WriteFile(filepath.Join(t5, "config.json"), []byte(`{"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]}`), 0o644)
 	notModel := filepath.Join(t.TempDir(), "notes.bin")
 	os.WriteFile(notModel, []byte("not a fastText model"), 0o644)
 	badArch := t.TempDir()
 	os.WriteFile(filepath.Join(badArch, "config.json"), []byte(`{"arch": "svm"}`), 0o644)
 	for _, tc := range []struct{ path, want string }{
-		{gpt2, `model_type "gpt2" is not supported`},
+		{t5, `model_type "t5" is not supported; supported model types: bert, roberta, xlm-roberta, camembert, distilbert, gpt2, llama, qwen2, mistral, modernbert`},
 		{notModel, "not a fastText model"},
 		{badArch, `arch "svm" is not a classic model`},
 		{t.TempDir(), "no config.json"},

@@ -20,14 +20,15 @@ type Transformer struct {
 
 // NewTransformer pairs a model with its tokenizer. maxLength truncates
 // inputs (special tokens included); 0 means the model's limit
-// (max_position_embeddings, less RoBERTa's padding offset, at most 512).
+// (max_position_embeddings, less RoBERTa's padding offset, at most 512
+// except for ModernBERT: all its 8,192).
 func NewTransformer(m *model.Model, tk *tokenizer.Tokenizer, maxLength int, source string) (*Transformer, error) {
 	limit := m.MaxTokens()
 	switch {
 	case maxLength > limit:
 		return nil, fmt.Errorf("max length %d exceeds the model's %d positions", maxLength, limit)
 	case maxLength <= 0:
-		maxLength = min(limit, 512)
+		maxLength = m.DefaultMaxTokens()
 	}
 	whole := *tk
 	whole.Truncation, whole.Padding = nil, nil
@@ -74,7 +75,10 @@ func (t *Transformer) Encode(in Input, opt EncodeOptions) (Encoding, error) {
 	tk := t.whole
 	if opt.Truncate {
 		c := *t.whole
-		c.Truncation = &tokenizer.Truncation{MaxLength: t.maxLen, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
+		// Without windows the tokens beyond maxLen are not needed, and a
+		// long text is tokenized only as far as they are certain.
+		c.Truncation = &tokenizer.Truncation{MaxLength: t.maxLen, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight,
+			DropOverflow: !opt.Windows}
 		if opt.TruncateLeft {
 			c.Truncation.Direction = tokenizer.TruncateLeft
 		}
@@ -85,14 +89,16 @@ func (t *Transformer) Encode(in Input, opt EncodeOptions) (Encoding, error) {
 			c.Truncation.Stride = opt.Stride
 		}
 		tk = &c
+	} else if n := opt.StopAfter + 1; opt.StopAfter > 0 && (opt.NoSpecialTokens || n >= t.whole.NumSpecialTokensToAdd(in.Pair != nil)) {
+		c := *t.whole
+		c.Truncation = &tokenizer.Truncation{MaxLength: n, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight, DropOverflow: true}
+		tk = &c
 	}
-	var e Encoding
-	var err error
-	if in.Pair != nil {
-		e, err = tk.EncodePair(in.Text, *in.Pair, !opt.NoSpecialTokens)
-	} else {
-		e, err = tk.Encode(in.Text, !opt.NoSpecialTokens)
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
+	e, err := tk.EncodeInput(ctx, in, !opt.NoSpecialTokens)
 	if err != nil {
 		return Encoding{}, err
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // Config is a transformers config.json for BERT, RoBERTa, XLM-RoBERTa and
-// DistilBERT, normalised to BERT's field names. DistilBERT's own names map as
+// DistilBERT (and, with ArchFields, GPT-2, Llama, Qwen2, Mistral and
+// ModernBERT), normalised to BERT's field names. DistilBERT's own names map as
 // dim→HiddenSize, n_layers→NumHiddenLayers, n_heads→NumAttentionHeads,
 // hidden_dim→IntermediateSize, activation→HiddenAct, dropout→HiddenDropoutProb,
 // attention_dropout→AttentionProbsDropoutProb, seq_classif_dropout→ClassifierDropout.
@@ -42,6 +43,9 @@ type Config struct {
 	PadTokenID *int
 	BosTokenID *int
 	EosTokenID *int
+
+	// ArchFields holds the fields of GPT-2, Llama, Qwen2, Mistral and ModernBERT.
+	ArchFields
 
 	// Labels lists the label names by id (from id2label); its length is num_labels.
 	Labels []string
@@ -81,6 +85,10 @@ func BasePrefix(modelType string) string {
 		return "distilbert"
 	case "":
 		return "bert"
+	case "gpt2":
+		return "transformer"
+	case "llama", "qwen2", "mistral", "modernbert":
+		return "model"
 	}
 	return modelType
 }
@@ -167,7 +175,13 @@ func ParseConfig(b []byte) (*Config, error) {
 	get("bos_token_id", &c.BosTokenID)
 	get("eos_token_id", &c.EosTokenID)
 	get("problem_type", &c.ProblemType)
-	if c.IsDistilBERT() {
+	arch, aerr := c.parseArch(get)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if arch {
+		// the keys of the model type's own config class (config_arch.go)
+	} else if c.IsDistilBERT() {
 		get("dim", &c.HiddenSize)
 		get("n_layers", &c.NumHiddenLayers)
 		get("n_heads", &c.NumAttentionHeads)
@@ -207,10 +221,18 @@ const maxLabels = 1 << 20
 
 func (c *Config) parseLabels() error {
 	var id2label map[string]string
+	given := false
 	if v, ok := c.Raw["id2label"]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &id2label); err != nil {
 			return fmt.Errorf("config.json: field \"id2label\": %w", err)
 		}
+		// An empty id2label is no labels (num_labels 0), as a config saved
+		// with num_labels 0 writes it.
+		given = len(id2label) == 0
+	}
+	if given {
+		c.Labels = []string{}
+		return nil
 	}
 	if len(id2label) > 0 {
 		if len(id2label) > maxLabels {
@@ -253,22 +275,45 @@ func DefaultLabels(n int) []string {
 	return l
 }
 
-// Validate checks that the dimensions are consistent.
+// Limits of the sizes in a config.json, far beyond any published encoder
+// (the largest vocabularies hold some 250,000 tokens, the widest models
+// 12,288 hidden units and 96 layers), so that a config that lies about its
+// sizes is refused before anything is allocated for it. The weights are
+// checked against the sizes when a model is loaded.
+const (
+	MaxVocabSize        = 1 << 24
+	MaxHiddenSize       = 1 << 16
+	MaxLayers           = 1 << 10
+	MaxIntermediateSize = 1 << 18
+	MaxPositions        = 1 << 20
+	MaxTypeVocabSize    = 1 << 16
+)
+
+// Validate checks that the dimensions are positive, within the limits
+// above, and consistent.
 func (c *Config) Validate() error {
 	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
-		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
-		{"max_position_embeddings", c.MaxPositionEmbeddings}} {
+		name  string
+		v     int
+		limit int
+	}{{"vocab_size", c.VocabSize, MaxVocabSize}, {"hidden_size", c.HiddenSize, MaxHiddenSize},
+		{"num_hidden_layers", c.NumHiddenLayers, MaxLayers}, {"num_attention_heads", c.NumAttentionHeads, MaxHiddenSize},
+		{"intermediate_size", c.IntermediateSize, MaxIntermediateSize},
+		{"max_position_embeddings", c.MaxPositionEmbeddings, MaxPositions}} {
 		if f.v <= 0 {
 			return fmt.Errorf("config.json: %s must be positive, is %d", f.name, f.v)
 		}
+		if f.v > f.limit {
+			return fmt.Errorf("config.json: %s %d exceeds textclf's limit of %d", f.name, f.v, f.limit)
+		}
 	}
-	if c.TypeVocabSize < 0 {
-		return fmt.Errorf("config.json: type_vocab_size must not be negative, is %d", c.TypeVocabSize)
+	if c.TypeVocabSize < 0 || c.TypeVocabSize > MaxTypeVocabSize {
+		return fmt.Errorf("config.json: type_vocab_size %d is outside [0, %d]", c.TypeVocabSize, MaxTypeVocabSize)
 	}
-	if c.HiddenSize%c.NumAttentionHeads != 0 {
+	if err := c.validateArch(); err != nil {
+		return err
+	}
+	if c.HiddenSize%c.NumAttentionHeads != 0 && c.HeadDim == 0 {
 		return fmt.Errorf("config.json: hidden size %d is not a multiple of the number of attention heads %d", c.HiddenSize, c.NumAttentionHeads)
 	}
 	switch c.ProblemType {
@@ -295,7 +340,9 @@ func (c *Config) MarshalJSON() ([]byte, error) {
 		set("architectures", c.Architectures)
 	}
 	set("vocab_size", c.VocabSize)
-	set("max_position_embeddings", c.MaxPositionEmbeddings)
+	if c.ModelType != "gpt2" { // GPT-2 names it n_positions
+		set("max_position_embeddings", c.MaxPositionEmbeddings)
+	}
 	set("initializer_range", c.InitializerRange)
 	set("pad_token_id", c.PadTokenID)
 	if c.BosTokenID != nil {
@@ -304,7 +351,9 @@ func (c *Config) MarshalJSON() ([]byte, error) {
 	if c.EosTokenID != nil {
 		set("eos_token_id", c.EosTokenID)
 	}
-	if c.IsDistilBERT() {
+	if c.marshalArch(set) {
+		// the keys of the model type's own config class (config_arch.go)
+	} else if c.IsDistilBERT() {
 		set("dim", c.HiddenSize)
 		set("n_layers", c.NumHiddenLayers)
 		set("n_heads", c.NumAttentionHeads)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -207,6 +208,13 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"model_type":"distilbert","num_labels":3}`))
+	// The decoders and ModernBERT (scripts/model/gen_decoders.py).
+	seeds, _ := filepath.Glob("../testdata/model/*/config.json")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseConfig(b)
 		if err != nil {
@@ -220,7 +228,8 @@ func FuzzParseConfig(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", out, err)
 		}
-		if c2.HiddenSize != c.HiddenSize || c2.NumLabels() != c.NumLabels() || c2.ModelType != c.ModelType {
+		if c2.HiddenSize != c.HiddenSize || c2.NumLabels() != c.NumLabels() || c2.ModelType != c.ModelType ||
+			c2.IntermediateSize != c.IntermediateSize || c2.LayerNormEps != c.LayerNormEps || !reflect.DeepEqual(c2.ArchFields, c.ArchFields) {
 			t.Fatalf("round trip changed the config: %+v vs %+v", c, c2)
 		}
 	})

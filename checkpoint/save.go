@@ -10,6 +10,27 @@ import (
 	"github.com/textclf/textclf/safetensors"
 )
 
+// File is a file saved beside the weights (a tokenizer file): its base name
+// and its contents.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// ReadFiles reads files into memory, each under its base name, so that they
+// can be saved again after the originals are gone.
+func ReadFiles(paths []string) ([]File, error) {
+	out := make([]File, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Name: filepath.Base(p), Data: b})
+	}
+	return out, nil
+}
+
 // Save writes a save_pretrained-compatible checkpoint directory: config.json
 // (with architectures, id2label, label2id, problem_type), model.safetensors
 // (F32, sorted names, metadata {"format":"pt"}) and copies of the given
@@ -20,6 +41,36 @@ import (
 // interrupted save never leaves a half-written file, and a directory with a new
 // config.json has its new weights.
 func Save(dir string, cfg *Config, tensors []*Tensor, tokenizerFiles []string) error {
+	return save(dir, cfg, tensors, func() error {
+		for _, src := range tokenizerFiles {
+			dst := filepath.Join(dir, filepath.Base(src))
+			if same, _ := sameFile(src, dst); same {
+				continue
+			}
+			if err := copyFileAtomic(src, dst); err != nil {
+				return fmt.Errorf("tokenizer file: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SaveFiles is Save with the tokenizer files given by their contents.
+func SaveFiles(dir string, cfg *Config, tensors []*Tensor, files []File) error {
+	return save(dir, cfg, tensors, func() error {
+		for _, f := range files {
+			if f.Name == "" || f.Name != filepath.Base(f.Name) || f.Name == "." || f.Name == ".." {
+				return fmt.Errorf("file name %q is not a plain file name", f.Name)
+			}
+			if err := atomicfile.WriteBytes(filepath.Join(dir, f.Name), f.Data); err != nil {
+				return fmt.Errorf("tokenizer file: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func save(dir string, cfg *Config, tensors []*Tensor, writeFiles func() error) error {
 	if cfg == nil {
 		return fmt.Errorf("save %s: nil config", dir)
 	}
@@ -43,20 +94,17 @@ func Save(dir string, cfg *Config, tensors []*Tensor, tokenizerFiles []string) e
 	if err := safetensors.WriteFile(filepath.Join(dir, SafetensorsName), st, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	for _, src := range tokenizerFiles {
-		dst := filepath.Join(dir, filepath.Base(src))
-		if same, _ := sameFile(src, dst); same {
-			continue
-		}
-		if err := copyFileAtomic(src, dst); err != nil {
-			return fmt.Errorf("save %s: tokenizer file: %w", dir, err)
-		}
+	if err := writeFiles(); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	err = atomicfile.Write(filepath.Join(dir, ConfigName), func(w io.Writer) error {
 		_, err := w.Write(cfgJSON)
 		return err
 	})
 	if err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"unsafe"
@@ -20,39 +21,103 @@ import (
 // (pre-1.6, non-zip) format is rejected with an error. Tensors that are
 // the same view of one storage (tied weights) share their Data, as in torch.
 func ReadTorchFile(filename string) ([]*Tensor, error) {
-	ts, _, err := openTorchFile(filename, false)
-	return ts, err
+	tf, err := openTorchFile(filename)
+	if err != nil {
+		return nil, err
+	}
+	defer tf.release()
+	return tf.read(nil, false)
 }
 
-// openTorchFile maps filename and decodes it. With zeroCopy, contiguous F32
-// tensors alias the mapping and the caller must call unmap when done with them;
-// otherwise the mapping is released before returning and unmap is nil.
-func openTorchFile(filename string, zeroCopy bool) (ts []*Tensor, unmap func() error, err error) {
+// maxPickleBytes bounds data.pkl: the pickle of a state dict takes some
+// hundred bytes a tensor (BERT-large's is 60 kB), and decoding it takes a
+// small multiple of its size.
+const maxPickleBytes = 16 << 20
+
+// torchFile is a pytorch_model.bin whose zip directory and state dict are
+// decoded and checked, and whose storages are not read yet.
+type torchFile struct {
+	name    string
+	archive []byte // the file's bytes (a mapping)
+	release func() error
+	state   *torchState
+}
+
+// openTorchFile maps filename and decodes its zip directory and pickle;
+// release unmaps it.
+func openTorchFile(filename string) (tf *torchFile, err error) {
 	data, release, err := safetensors.MapFile(filename)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer func() {
-		if err != nil || !zeroCopy {
+		if err != nil {
 			release()
-			unmap = nil
 		}
 	}()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a torch zip checkpoint (the legacy pre-1.6 format is not supported): %w", filename, err)
+		return nil, fmt.Errorf("%s: not a torch zip checkpoint (the legacy pre-1.6 format is not supported): %w", filename, err)
 	}
-	ts, err = readTorchZip(zr, data, zeroCopy)
+	st, err := parseTorchZip(zr, data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filename, err)
+		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
-	return ts, release, nil
+	return &torchFile{name: filename, archive: data, release: release, state: st}, nil
 }
 
-// readTorchZip decodes the state dict in an opened torch zip archive whose
-// bytes are archive. Uncompressed storages (torch writes them so) are sliced
-// from archive; with zeroCopy, contiguous F32 tensors alias it.
+// infos lists the tensors of the state dict, in its order.
+func (tf *torchFile) infos() []TensorInfo {
+	out := make([]TensorInfo, len(tf.state.entries))
+	for i, e := range tf.state.entries {
+		out[i] = TensorInfo{Name: e.name, DType: e.tt.storage.dtype, Shape: append([]int(nil), e.tt.shape...),
+			File: filepath.Base(tf.name), SharedWith: e.sharedWith}
+	}
+	return out
+}
+
+// read materialises the tensors keep accepts (all when keep is nil); with
+// zeroCopy, contiguous F32 tensors of stored entries alias the mapping,
+// which must then outlive them.
+func (tf *torchFile) read(keep func(name string) bool, zeroCopy bool) ([]*Tensor, error) {
+	ts, err := tf.state.read(keep, zeroCopy)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tf.name, err)
+	}
+	return ts, nil
+}
+
+// torchState is the decoded state dict of a torch zip archive: its tensors
+// (strided views of storages) in order, and the zip entries of the storages.
+type torchState struct {
+	archive  []byte
+	entries  []torchEntry
+	storages map[string]*zip.File
+}
+
+type torchEntry struct {
+	name string
+	tt   *torchTensor
+	// sharedWith is the first entry with the same view of the same storage
+	// (a tied weight), "" for that first one.
+	sharedWith string
+}
+
+// readTorchZip decodes and reads every tensor of the state dict in an opened
+// torch zip archive whose bytes are archive.
 func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, error) {
+	st, err := parseTorchZip(zr, archive)
+	if err != nil {
+		return nil, err
+	}
+	return st.read(nil, zeroCopy)
+}
+
+// parseTorchZip decodes the pickle of the state dict and checks every
+// storage it references against the zip directory — present, of one size,
+// its entry large enough and its declared sizes possible — without reading
+// or inflating any storage.
+func parseTorchZip(zr *zip.Reader, archive []byte) (*torchState, error) {
 	files := map[string]*zip.File{}
 	var pkl *zip.File
 	prefix := ""
@@ -69,6 +134,9 @@ func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, err
 	if pkl == nil {
 		return nil, fmt.Errorf("no <archive>/data.pkl in the zip: not a torch checkpoint")
 	}
+	if pkl.UncompressedSize64 > maxPickleBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d a state dict's pickle can need", pkl.Name, pkl.UncompressedSize64, maxPickleBytes)
+	}
 	raw, err := readZipEntry(pkl, pkl.UncompressedSize64)
 	if err != nil {
 		return nil, err
@@ -81,13 +149,9 @@ func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, err
 	if !ok {
 		return nil, fmt.Errorf("data.pkl holds a %T, not a state dict", obj)
 	}
-	storages := map[string][]byte{}
-	views := map[string]*Tensor{}
-	// Materialised elements may exceed the storages' (broadcast views, several
-	// views of one storage) only within a budget, so a lying pickle cannot force
-	// a huge allocation.
-	budget := int64(maxBroadcast)
-	out := make([]*Tensor, 0, len(sd.keys))
+	st := &torchState{archive: archive, storages: map[string]*zip.File{}}
+	numels := map[string]int64{}
+	firstView := map[string]string{}
 	for _, k := range sd.keys {
 		name, ok := k.(string)
 		if !ok {
@@ -98,28 +162,105 @@ func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, err
 			return nil, fmt.Errorf("state dict entry %q is a %T, not a tensor", name, sd.vals[k])
 		}
 		s := tt.storage
-		esize := safetensors.DType(s.dtype).Size()
-		data, ok := storages[s.key]
-		if !ok {
+		if n, seen := numels[s.key]; seen {
+			if n != s.numel {
+				return nil, fmt.Errorf("tensor %q: storage %s is referenced with different sizes (%d and %d elements)", name, s.key, n, s.numel)
+			}
+		} else {
 			f := files[prefix+"data/"+s.key]
 			if f == nil {
 				return nil, fmt.Errorf("tensor %q: storage %s missing from the zip", name, s.key)
 			}
-			need := uint64(s.numel) * uint64(esize)
-			if f.UncompressedSize64 < need {
-				return nil, fmt.Errorf("tensor %q: storage %s has %d bytes, needs %d", name, s.key, f.UncompressedSize64, need)
+			need := uint64(s.numel) * uint64(safetensors.DType(s.dtype).Size())
+			if err := checkStorageEntry(f, archive, need); err != nil {
+				return nil, fmt.Errorf("tensor %q: storage %s: %w", name, s.key, err)
 			}
-			data, err = storageBytes(f, archive, need)
-			if err != nil {
-				return nil, fmt.Errorf("tensor %q: %w", name, err)
+			numels[s.key] = s.numel
+			st.storages[s.key] = f
+		}
+		e := torchEntry{name: name, tt: tt}
+		key := viewKey(tt)
+		if first, ok := firstView[key]; ok {
+			e.sharedWith = first
+		} else {
+			firstView[key] = name
+		}
+		st.entries = append(st.entries, e)
+	}
+	return st, nil
+}
+
+// checkStorageEntry checks, from the zip directory alone, that a storage
+// entry holds need bytes: a stored entry within the file, a compressed one
+// (torch writes none, a re-zipped file has them) declaring at least need
+// bytes, no more than deflate can expand its compressed size to.
+func checkStorageEntry(f *zip.File, archive []byte, need uint64) error {
+	if f.UncompressedSize64 < need {
+		return fmt.Errorf("entry has %d bytes, the storage needs %d", f.UncompressedSize64, need)
+	}
+	switch f.Method {
+	case zip.Store:
+		if f.UncompressedSize64 != f.CompressedSize64 {
+			return fmt.Errorf("%s: inconsistent sizes in the zip directory", f.Name)
+		}
+		off, err := f.DataOffset()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if off < 0 || uint64(off)+need > uint64(len(archive)) {
+			return fmt.Errorf("%s: entry extends past the end of the file", f.Name)
+		}
+	case zip.Deflate:
+		if need > 1032*f.CompressedSize64 {
+			// Deflate cannot expand more than ~1032:1: the declared size is a lie.
+			return fmt.Errorf("%s: entry claims %d bytes from %d compressed", f.Name, need, f.CompressedSize64)
+		}
+	default:
+		return fmt.Errorf("%s: zip compression method %d is not supported", f.Name, f.Method)
+	}
+	return nil
+}
+
+// read materialises the tensors keep accepts (all when keep is nil). Of
+// each storage it reads only the bytes the accepted views touch: a slice of
+// the archive for a stored entry, a prefix inflated to exactly that length
+// for a compressed one.
+func (st *torchState) read(keep func(name string) bool, zeroCopy bool) ([]*Tensor, error) {
+	// The bytes of each storage that the accepted views reach.
+	span := map[string]uint64{}
+	var kept []torchEntry
+	for _, e := range st.entries {
+		if keep != nil && !keep(e.name) {
+			continue
+		}
+		kept = append(kept, e)
+		if end := e.tt.end(); end > span[e.tt.storage.key] {
+			span[e.tt.storage.key] = end
+		}
+	}
+	storages := map[string][]byte{}
+	views := map[string]*Tensor{}
+	// Materialised elements may exceed the storages' (broadcast views, several
+	// views of one storage) only within a budget, so a lying pickle cannot force
+	// a huge allocation.
+	budget := int64(maxBroadcast)
+	out := make([]*Tensor, 0, len(kept))
+	for _, e := range kept {
+		tt, s := e.tt, e.tt.storage
+		esize := safetensors.DType(s.dtype).Size()
+		data, ok := storages[s.key]
+		if !ok {
+			var err error
+			if data, err = storageBytes(st.storages[s.key], st.archive, span[s.key]*uint64(esize)); err != nil {
+				return nil, fmt.Errorf("tensor %q: %w", e.name, err)
 			}
 			storages[s.key] = data
-			budget += 2 * s.numel
+			budget += 2 * int64(len(data)/esize)
 		}
 		key := viewKey(tt)
 		if shared, ok := views[key]; ok {
 			// A tied weight (same storage, same view) shares its values, as in torch.
-			out = append(out, &Tensor{Name: name, DType: shared.DType, Shape: shared.Shape, Data: shared.Data})
+			out = append(out, &Tensor{Name: e.name, DType: shared.DType, Shape: shared.Shape, Data: shared.Data})
 			continue
 		}
 		n := int64(1)
@@ -128,12 +269,9 @@ func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, err
 		}
 		budget -= n
 		if budget < 0 {
-			return nil, fmt.Errorf("tensor %q: the views of the state dict need far more memory than its storages hold", name)
+			return nil, fmt.Errorf("tensor %q: the views of the state dict need far more memory than its storages hold", e.name)
 		}
-		if uint64(len(data)) < uint64(s.numel)*uint64(esize) {
-			return nil, fmt.Errorf("tensor %q: storage %s is referenced with different sizes", name, s.key)
-		}
-		t, err := tt.materialize(name, data, esize, zeroCopy)
+		t, err := tt.materialize(e.name, data, esize, zeroCopy)
 		if err != nil {
 			return nil, err
 		}
@@ -144,9 +282,26 @@ func readTorchZip(zr *zip.Reader, archive []byte, zeroCopy bool) ([]*Tensor, err
 	return out, nil
 }
 
-// storageBytes returns the first n bytes of a storage entry: a slice of the
-// archive for stored (uncompressed) entries, else a decompressed copy.
+// end is the number of elements of its storage a view reaches: one past
+// its last element (0 for an empty view).
+func (tt *torchTensor) end() uint64 {
+	last := tt.offset
+	for i, d := range tt.shape {
+		if d == 0 {
+			return 0
+		}
+		last += int64(d-1) * tt.stride[i]
+	}
+	return uint64(last) + 1
+}
+
+// storageBytes returns the first n bytes of a storage entry (checked by
+// checkStorageEntry): a slice of the archive for a stored entry, else
+// exactly n bytes inflated from its start.
 func storageBytes(f *zip.File, archive []byte, n uint64) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
 	if f.Method != zip.Store {
 		return readZipEntry(f, n)
 	}
@@ -161,7 +316,7 @@ func storageBytes(f *zip.File, archive []byte, n uint64) ([]byte, error) {
 }
 
 // readZipEntry reads the first n bytes of f, refusing entries that claim to be
-// larger than the archive can hold.
+// larger than the archive can hold. It inflates no more than n bytes.
 func readZipEntry(f *zip.File, n uint64) ([]byte, error) {
 	if f.Method == zip.Store && f.UncompressedSize64 != f.CompressedSize64 {
 		return nil, fmt.Errorf("%s: inconsistent sizes in the zip directory", f.Name)

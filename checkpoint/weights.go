@@ -50,13 +50,17 @@ func (t *Tensor) NumElements() int {
 
 // Weights are the tensors of a checkpoint directory.
 type Weights struct {
-	// Tensors holds every stored tensor, sorted by name.
+	// Tensors holds every stored tensor (or, with LoadWeightsWith, those
+	// selected), sorted by name.
 	Tensors []*Tensor
 	// Format says where the weights came from: "safetensors", "safetensors (sharded)",
 	// "pytorch_model.bin" or "pytorch_model.bin (sharded)".
 	Format string
 	// Files lists the weight files that were read.
-	Files  []string
+	Files []string
+	// Infos lists every stored tensor, sorted by name, as the file headers
+	// declare them: with LoadWeightsWith, also those not read.
+	Infos  []TensorInfo
 	byName map[string]*Tensor
 	closer []func() error
 }
@@ -145,16 +149,71 @@ func indexFiles(p string) ([]string, error) {
 	return files, nil
 }
 
+// TensorInfo is a stored tensor as the header of its file declares it
+// (safetensors' JSON header, the pickle of pytorch_model.bin), known before
+// any tensor data is read.
+type TensorInfo struct {
+	Name  string
+	DType string
+	Shape []int
+	// File is the weight file holding it (a base name).
+	File string
+	// SharedWith names the tensor whose values this one shares (a tied
+	// weight stored once in pytorch_model.bin), "" when it has its own.
+	SharedWith string
+}
+
+// NumElements returns the number of elements of the tensor's shape.
+func (t TensorInfo) NumElements() int64 {
+	n := int64(1)
+	for _, d := range t.Shape {
+		n *= int64(d)
+	}
+	return n
+}
+
+// LoadOptions tune LoadWeightsWith.
+type LoadOptions struct {
+	// Select, when not nil, is given every stored tensor of every weight
+	// file (sorted by name) before any tensor data is read, converted or
+	// inflated. It returns the names of the tensors to read, or an error
+	// that refuses the checkpoint. A model loader checks the shapes against
+	// its config here, so that a file lying about its sizes costs nothing.
+	Select func(infos []TensorInfo) (read map[string]bool, err error)
+}
+
 // LoadWeights reads the weights of a checkpoint directory as from_pretrained
 // does, preferring safetensors over pytorch_model.bin, and following sharded
 // indexes. Every tensor is converted to float32; F32 data is used in place
 // from a private memory mapping (call Close when done).
 func LoadWeights(dir string) (*Weights, error) {
+	return LoadWeightsWith(dir, LoadOptions{})
+}
+
+// weightSource is one open weight file.
+type weightSource struct {
+	path  string
+	st    *safetensors.File
+	torch *torchFile
+}
+
+// LoadWeightsWith is LoadWeights in two steps: the headers of every weight
+// file are read and checked first (Weights.Infos), then only the tensors
+// opts.Select chooses are read (Weights.Tensors). Of a pytorch_model.bin
+// storage only the bytes the chosen views reach are read (inflated, in a
+// re-zipped file).
+func LoadWeightsWith(dir string, opts LoadOptions) (*Weights, error) {
 	format, files, err := WeightFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	w := &Weights{Format: format, byName: map[string]*Tensor{}}
+	done := false
+	defer func() {
+		if !done {
+			w.Close()
+		}
+	}()
 	for _, f := range files {
 		w.Files = append(w.Files, filepath.Join(dir, f))
 	}
@@ -170,81 +229,117 @@ func LoadWeights(dir string) (*Weights, error) {
 		}
 		indexMap = idx.WeightMap
 	}
-	add := func(t *Tensor, file string) error {
-		if _, dup := w.byName[t.Name]; dup {
-			return fmt.Errorf("%s: tensor %q is stored twice", file, t.Name)
-		}
-		if indexMap != nil {
-			if want, ok := indexMap[t.Name]; ok && want != filepath.Base(file) {
-				return fmt.Errorf("%s: tensor %q: the index places it in %s", file, t.Name, want)
-			}
-		}
-		w.byName[t.Name] = t
-		w.Tensors = append(w.Tensors, t)
-		return nil
-	}
+	seen := map[string]bool{}
+	var sources []weightSource
 	for _, p := range w.Files {
+		src := weightSource{path: p}
+		var infos []TensorInfo
 		if strings.HasPrefix(format, "safetensors") {
-			err = w.loadSafetensors(p, add)
-		} else {
-			var ts []*Tensor
-			var unmap func() error
-			ts, unmap, err = openTorchFile(p, true)
-			if unmap != nil {
-				w.closer = append(w.closer, unmap)
+			src.st, infos, err = openSafetensors(p)
+			if src.st != nil {
+				w.closer = append(w.closer, src.st.Close)
 			}
-			for _, t := range ts {
-				if err == nil {
-					err = add(t, p)
-				}
+		} else {
+			src.torch, err = openTorchFile(p)
+			if src.torch != nil {
+				w.closer = append(w.closer, src.torch.release)
+				infos = src.torch.infos()
 			}
 		}
 		if err != nil {
-			w.Close()
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("load %s: shard missing: %w", dir, err)
 			}
 			return nil, err
 		}
+		for _, t := range infos {
+			if seen[t.Name] {
+				return nil, fmt.Errorf("%s: tensor %q is stored twice", p, t.Name)
+			}
+			seen[t.Name] = true
+			if indexMap != nil {
+				if want, ok := indexMap[t.Name]; ok && want != filepath.Base(p) {
+					return nil, fmt.Errorf("%s: tensor %q: the index places it in %s", p, t.Name, want)
+				}
+			}
+		}
+		w.Infos = append(w.Infos, infos...)
+		sources = append(sources, src)
 	}
 	for name, f := range indexMap {
-		if _, ok := w.byName[name]; !ok {
-			w.Close()
+		if !seen[name] {
 			return nil, fmt.Errorf("load %s: tensor %q listed in the index is not in %s", dir, name, f)
 		}
 	}
+	sort.Slice(w.Infos, func(i, j int) bool { return w.Infos[i].Name < w.Infos[j].Name })
+	var keep func(string) bool
+	if opts.Select != nil {
+		read, err := opts.Select(w.Infos)
+		if err != nil {
+			return nil, err
+		}
+		keep = func(name string) bool { return read[name] }
+	}
+	for _, src := range sources {
+		var ts []*Tensor
+		if src.st != nil {
+			ts, err = readSafetensors(src.st, keep)
+		} else {
+			ts, err = src.torch.read(keep, true)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			w.byName[t.Name] = t
+			w.Tensors = append(w.Tensors, t)
+		}
+	}
 	sort.Slice(w.Tensors, func(i, j int) bool { return w.Tensors[i].Name < w.Tensors[j].Name })
+	done = true
 	return w, nil
 }
 
-func (w *Weights) loadSafetensors(p string, add func(*Tensor, string) error) error {
+// openSafetensors opens a safetensors weight file and lists its tensors.
+func openSafetensors(p string) (*safetensors.File, []TensorInfo, error) {
 	f, err := safetensors.Open(p)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	w.closer = append(w.closer, f.Close)
 	// As transformers does: metadata, when present, must name a framework it knows.
 	if md := f.Metadata(); md != nil {
 		switch md["format"] {
 		case "pt", "tf", "flax", "mlx":
 		default:
-			return fmt.Errorf("%s: metadata format %q is not pt, tf, flax or mlx", p, md["format"])
+			return f, nil, fmt.Errorf("%s: metadata format %q is not pt, tf, flax or mlx", p, md["format"])
 		}
 	}
+	infos := make([]TensorInfo, 0, len(f.Names()))
 	for _, name := range f.Names() {
+		h := f.Header.Tensors[name]
+		infos = append(infos, TensorInfo{Name: name, DType: string(h.DType), Shape: h.Shape, File: filepath.Base(p)})
+	}
+	return f, infos, nil
+}
+
+// readSafetensors converts the tensors keep accepts (all when nil) to float32.
+func readSafetensors(f *safetensors.File, keep func(string) bool) ([]*Tensor, error) {
+	var out []*Tensor
+	for _, name := range f.Names() {
+		if keep != nil && !keep(name) {
+			continue
+		}
 		st, err := f.Tensor(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		data, err := st.Float32()
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
-		if err := add(&Tensor{Name: name, DType: string(st.DType), Shape: st.Shape, Data: data}, p); err != nil {
-			return err
-		}
+		out = append(out, &Tensor{Name: name, DType: string(st.DType), Shape: st.Shape, Data: data})
 	}
-	return nil
+	return out, nil
 }
 
 // Load reads a checkpoint directory's config.json and weights.

@@ -85,3 +85,17 @@ func BenchmarkScores(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuantize product-quantizes a 4096 × 100 matrix in 2-value
+// sub-vectors (fastText's -dsub 2) with norms apart (-qnorm), on 2 threads.
+func BenchmarkQuantize(b *testing.B) {
+	const rows, dim = 4096, 100
+	x := make([]float32, rows*dim)
+	initUniform(x, 1, 3, 4)
+	for i := 0; i < b.N; i++ {
+		m := append([]float32(nil), x...)
+		if _, err := quantizeMatrix(m, rows, dim, 2, true, 2); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

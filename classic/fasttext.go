@@ -88,14 +88,29 @@ type FastText struct {
 	Words []string
 	// LabelNames are the class names by id.
 	LabelNames []string
-	// In is the input embedding table "input" [len(Words)+Bucket, Dim].
+	// In is the input embedding table "input" [len(Words)+Bucket, Dim]
+	// (nil in a quantized model).
 	In *nn.Param
 	// Out is the output layer "output" [labels, Dim]: one row per label for
-	// softmax and ova, one per inner node of the Huffman tree for hs.
+	// softmax and ova, one per inner node of the Huffman tree for hs (nil
+	// when the quantized model's output is quantized too).
 	Out *nn.Param
 	// LabelCounts are the training counts of the labels (they shape the
 	// Huffman tree of hs).
 	LabelCounts []int64
+	// WordCounts are the training counts of Words, when known (fastText's
+	// files keep them).
+	WordCounts []int64
+
+	// qin and qout are the quantized input and output matrices of a
+	// quantized (.ftz) model, in place of In and Out.
+	qin, qout *quantMatrix
+	// pruned maps the n-gram buckets kept by quantization with a cutoff to
+	// their rows after the words' (fastText's pruneidx); nil when the model
+	// was not pruned, empty when no n-gram was kept.
+	pruned map[int32]int32
+	// trained counts the epochs run (fastText's "epoch" field).
+	epochs int
 
 	wordIndex map[string]int32
 	subwords  [][]int32 // per word: its id then its char n-gram ids
@@ -139,8 +154,19 @@ func charNgrams(word string, minn, maxn int, fn func(h uint32)) {
 // examples (labels[i] are the label ids of docs[i]) and initialises the
 // weights as fastText does.
 func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, labels [][]int, seed uint64) (*FastText, error) {
+	return newFastText(cfg, labelNames, docs, labels, seed, nil)
+}
+
+// newFastText is NewFastText with optional pretrained vectors, as
+// fastText's -pretrainedVectors: their words join the vocabulary (one more
+// count each, kept whatever MinCount) and their vectors are the first
+// values of those words' input rows.
+func newFastText(cfg FastTextConfig, labelNames []string, docs [][]string, labels [][]int, seed uint64, vecs *Vectors) (*FastText, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
+	}
+	if vecs != nil && vecs.Dim != cfg.Dim {
+		return nil, fmt.Errorf("fasttext: the pretrained vectors have dimension %d, the model --dim %d", vecs.Dim, cfg.Dim)
 	}
 	if cfg.WordNgrams <= 1 && cfg.Maxn == 0 {
 		cfg.Bucket = 0 // as fastText: no hashed features, no buckets
@@ -151,8 +177,27 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	}
 	counts[EOS] += int64(len(docs))
 	words := slices.DeleteFunc(order, func(w string) bool { return counts[w] < int64(cfg.MinCount) && w != EOS })
+	if vecs != nil {
+		kept := make(map[string]bool, len(words))
+		for _, w := range words {
+			kept[w] = true
+		}
+		for _, w := range vecs.Words {
+			if kept[w] {
+				counts[w]++
+			} else {
+				kept[w] = true
+				counts[w] = 1
+				words = append(words, w)
+			}
+		}
+	}
 	sortByCount(words, counts)
 	m := &FastText{Config: cfg, Words: words, LabelNames: labelNames, LabelCounts: make([]int64, len(labelNames))}
+	m.WordCounts = make([]int64, len(words))
+	for i, w := range words {
+		m.WordCounts[i] = counts[w]
+	}
 	for _, ls := range labels {
 		for _, l := range ls {
 			m.LabelCounts[l]++
@@ -160,6 +205,13 @@ func NewFastText(cfg FastTextConfig, labelNames []string, docs [][]string, label
 	}
 	m.In = nn.NewParam("input", len(words)+cfg.Bucket, cfg.Dim)
 	initUniform(m.In.W, 1/float32(cfg.Dim), seed, 8)
+	if vecs != nil {
+		for i, w := range words {
+			if x := vecs.Vector(w); x != nil {
+				copy(m.In.W[i*cfg.Dim:(i+1)*cfg.Dim], x)
+			}
+		}
+	}
 	m.Out = nn.NewParam("output", m.outRows(), cfg.Dim)
 	if err := m.init(); err != nil {
 		return nil, err
@@ -198,26 +250,62 @@ func initUniform(x []float32, a float32, seed uint64, parts int) {
 }
 
 // outRows is the number of output rows: one per label, as in fastText
-// (hs uses the first len-1 for the inner nodes of its tree).
+// (hs uses the first len-1 for the inner nodes of its tree); one per word
+// for a word-vector model (no labels).
 func (m *FastText) outRows() int {
+	if len(m.LabelNames) == 0 {
+		return len(m.Words)
+	}
 	return len(m.LabelNames)
 }
 
 // params lists the weights: In and Out.
 func (m *FastText) params() []*nn.Param { return []*nn.Param{m.In, m.Out} }
 
+// Quantized reports whether the model's input matrix is quantized (a
+// fastText .ftz model).
+func (m *FastText) Quantized() bool { return m.qin != nil }
+
+// inRows is the number of input rows: the words and the n-gram buckets (the
+// kept ones, after pruning).
+func (m *FastText) inRows() int {
+	if m.pruned != nil {
+		return len(m.Words) + len(m.pruned)
+	}
+	return len(m.Words) + m.Config.Bucket
+}
+
+// ngramRow returns the input row of hash h of an n-gram, or -1 when
+// pruning dropped its bucket.
+func (m *FastText) ngramRow(h uint64) int32 {
+	b := int32(h % uint64(m.Config.Bucket))
+	if m.pruned != nil {
+		r, ok := m.pruned[b]
+		if !ok {
+			return -1
+		}
+		b = r
+	}
+	return int32(len(m.Words)) + b
+}
+
 // init derives the lookup tables from Words, LabelCounts and Config.
 func (m *FastText) init() error {
 	cfg := m.Config
-	if len(m.In.W) != (len(m.Words)+cfg.Bucket)*cfg.Dim {
-		return fmt.Errorf("fasttext: input matrix has %d values, want (%d words + %d buckets) × %d", len(m.In.W), len(m.Words), cfg.Bucket, cfg.Dim)
-	}
-	if len(m.Out.W) != m.outRows()*cfg.Dim {
-		return fmt.Errorf("fasttext: output matrix has %d values, want %d × %d", len(m.Out.W), m.outRows(), cfg.Dim)
+	switch {
+	case m.qin != nil && (m.qin.rows != m.inRows() || m.qin.cols != cfg.Dim):
+		return fmt.Errorf("fasttext: quantized input matrix is %d × %d, want %d × %d", m.qin.rows, m.qin.cols, m.inRows(), cfg.Dim)
+	case m.qin == nil && (m.In == nil || len(m.In.W) != m.inRows()*cfg.Dim):
+		return fmt.Errorf("fasttext: input matrix does not hold (%d words + %d buckets) × %d values", len(m.Words), m.inRows()-len(m.Words), cfg.Dim)
+	case m.qout != nil && (m.qout.rows != m.outRows() || m.qout.cols != cfg.Dim):
+		return fmt.Errorf("fasttext: quantized output matrix is %d × %d, want %d × %d", m.qout.rows, m.qout.cols, m.outRows(), cfg.Dim)
+	case len(m.LabelNames) > 0 && m.qout == nil && (m.Out == nil || len(m.Out.W) != m.outRows()*cfg.Dim):
+		return fmt.Errorf("fasttext: output matrix does not hold %d × %d values", m.outRows(), cfg.Dim)
+	case m.WordCounts != nil && len(m.WordCounts) != len(m.Words):
+		return fmt.Errorf("fasttext: %d word counts for %d words", len(m.WordCounts), len(m.Words))
 	}
 	m.wordIndex = make(map[string]int32, len(m.Words))
 	m.subwords = make([][]int32, len(m.Words))
-	nw := int32(len(m.Words))
 	for i, w := range m.Words {
 		if _, dup := m.wordIndex[w]; dup {
 			return fmt.Errorf("fasttext: word %q appears twice in the vocabulary", w)
@@ -225,7 +313,11 @@ func (m *FastText) init() error {
 		m.wordIndex[w] = int32(i)
 		sub := []int32{int32(i)}
 		if cfg.Maxn > 0 && cfg.Bucket > 0 && w != EOS {
-			charNgrams(w, cfg.Minn, cfg.Maxn, func(h uint32) { sub = append(sub, nw+int32(h%uint32(cfg.Bucket))) })
+			charNgrams(w, cfg.Minn, cfg.Maxn, func(h uint32) {
+				if r := m.ngramRow(uint64(h)); r >= 0 {
+					sub = append(sub, r)
+				}
+			})
 		}
 		m.subwords[i] = sub
 	}
@@ -292,7 +384,6 @@ func (m *FastText) buildTree() {
 // char n-grams), char n-grams of unknown words, EOS, and hashed word n-grams.
 func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 	cfg := m.Config
-	nw := int32(len(m.Words))
 	var hashes []uint64
 	if cfg.WordNgrams > 1 {
 		hashes = make([]uint64, 0, len(tokens)+1)
@@ -301,7 +392,11 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 		if id, ok := m.wordIndex[tok]; ok {
 			ids = append(ids, m.subwords[id]...)
 		} else if cfg.Maxn > 0 && cfg.Bucket > 0 {
-			charNgrams(tok, cfg.Minn, cfg.Maxn, func(h uint32) { ids = append(ids, nw+int32(h%uint32(cfg.Bucket))) })
+			charNgrams(tok, cfg.Minn, cfg.Maxn, func(h uint32) {
+				if r := m.ngramRow(uint64(h)); r >= 0 {
+					ids = append(ids, r)
+				}
+			})
 		}
 		if hashes != nil {
 			hashes = append(hashes, uint64(int64(int32(hashFNV(tok)))))
@@ -316,7 +411,9 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 			h := hashes[i]
 			for j := i + 1; j < len(hashes) && j < i+cfg.WordNgrams; j++ {
 				h = h*116049371 + hashes[j]
-				ids = append(ids, nw+int32(h%uint64(cfg.Bucket)))
+				if r := m.ngramRow(h); r >= 0 {
+					ids = append(ids, r)
+				}
 			}
 		}
 	}
@@ -325,10 +422,16 @@ func (m *FastText) Features(tokens []string, ids []int32) []int32 {
 
 // hidden sets h to the mean of the input rows ids.
 func (m *FastText) hidden(h []float32, ids []int32) {
-	d, in := m.Config.Dim, m.In.W
 	clear(h)
-	for _, id := range ids {
-		tensor.AxpySerial(1, in[int(id)*d:int(id+1)*d], h)
+	if m.qin != nil {
+		for _, id := range ids {
+			m.qin.addRow(h, int(id), 1)
+		}
+	} else {
+		d, in := m.Config.Dim, m.In.W
+		for _, id := range ids {
+			tensor.AxpySerial(1, in[int(id)*d:int(id+1)*d], h)
+		}
 	}
 	if len(ids) > 0 {
 		tensor.ScaleSerial(1/float32(len(ids)), h)
@@ -365,6 +468,12 @@ func ftSigmoid(x float32) float32 {
 // outputs sets out[i] to the dot product of output row i and h, for
 // i < len(out).
 func (m *FastText) outputs(out, h []float32) {
+	if m.qout != nil {
+		for i := range out {
+			out[i] = m.qout.dotRow(h, i)
+		}
+		return
+	}
 	d, w := m.Config.Dim, m.Out.W
 	for i := range out {
 		out[i] = tensor.Dot(w[i*d:(i+1)*d], h)
@@ -430,6 +539,68 @@ type TrainOptions struct {
 	// fastText's autotune aborts a trial at the end of its duration): Train
 	// then returns the context's error.
 	Context context.Context
+	// OnEpoch, when set, receives a record at the end of each epoch.
+	OnEpoch func(EpochLog)
+}
+
+// EpochLog records the end of a training epoch.
+type EpochLog struct {
+	// Epoch counts the epochs done.
+	Epoch int
+	// Examples is the number of examples trained on so far.
+	Examples int64
+	// Loss is the mean training loss over the epoch.
+	Loss float64
+	// LR is the learning rate at the end of the epoch.
+	LR float64
+	// Eval holds the scores on the validation data, when given and scored
+	// at this epoch: "accuracy" (subset accuracy for multi-label models)
+	// and "loss" (mean cross-entropy, or binary cross-entropy per label).
+	Eval map[string]float64
+}
+
+// evalScores scores a model (scores gives the label scores of a token
+// list) on prepared validation data: accuracy and mean loss.
+func evalScores(scores func([]string) []float32, multiLabel bool, threshold float64, valid *Prepared) map[string]float64 {
+	var ok int
+	var loss float64
+	for i, d := range valid.Docs {
+		s := scores(d)
+		want := valid.Labels[i]
+		if multiLabel {
+			right := true
+			for k, p := range s {
+				y := slices.Contains(want, k)
+				if (float64(p) >= threshold) != y {
+					right = false
+				}
+				if y {
+					loss -= math.Log(math.Max(float64(p), 1e-7))
+				} else {
+					loss -= math.Log(math.Max(1-float64(p), 1e-7))
+				}
+			}
+			loss /= float64(max(len(s), 1))
+			if right {
+				ok++
+			}
+			continue
+		}
+		best := 0
+		for k, p := range s {
+			if p > s[best] {
+				best = k
+			}
+		}
+		if len(want) > 0 {
+			if best == want[0] {
+				ok++
+			}
+			loss -= math.Log(math.Max(float64(s[want[0]]), 1e-7))
+		}
+	}
+	n := float64(max(len(valid.Docs), 1))
+	return map[string]float64{"accuracy": float64(ok) / n, "loss": loss / n}
 }
 
 // ftWorker holds one training thread's buffers.
@@ -511,6 +682,9 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	if len(docs) == 0 {
 		return errors.New("fasttext: no training examples")
 	}
+	if m.qin != nil || m.qout != nil {
+		return errors.New("fasttext: a quantized model cannot be trained")
+	}
 	threads := max(opt.Threads, 1)
 	epochs := max(opt.Epochs, 1)
 	// Token counts as fastText's: words, EOS and labels.
@@ -553,22 +727,43 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 		stop := context.AfterFunc(opt.Context, func() { tokenCount.Store(budget) })
 		defer stop()
 	}
-	hogwild(threads, len(docs), budget, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
-		workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
-		return ntok[i]
-	})
+	// One Hogwild run per epoch, so that each epoch's record sums the loss
+	// of every thread over it; the learning rate decays over the whole run.
+	var lastLoss float64
+	var lastN int64
+	for e := 1; e <= epochs; e++ {
+		stop := budget
+		if e < epochs {
+			stop = total * int64(e)
+		}
+		hogwild(threads, len(docs), budget, stop, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
+			workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
+			return ntok[i]
+		})
+		if opt.OnEpoch != nil {
+			loss, n := workersLoss(workers)
+			lr := opt.LR * max(0, 1-float64(tokenCount.Load())/float64(budget))
+			opt.OnEpoch(EpochLog{Epoch: e, Examples: n, Loss: (loss - lastLoss) / float64(max(n-lastN, 1)), LR: lr})
+			lastLoss, lastN = loss, n
+		}
+	}
 	close(done)
 	if opt.Context != nil && opt.Context.Err() != nil {
 		return fmt.Errorf("fasttext: training stopped: %w", opt.Context.Err())
 	}
+	m.epochs = epochs
 	if opt.Log != nil {
-		var loss float64
-		var n int64
-		for _, w := range workers {
-			loss += w.loss
-			n += w.nexamples
-		}
+		loss, n := workersLoss(workers)
 		fmt.Fprintf(opt.Log, "\rprogress 100.0%%  avg loss %.6f  %d updates in %s\n", loss/float64(max(n, 1)), n, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// workersLoss sums the training loss and examples of the workers.
+func workersLoss(workers []*ftWorker) (loss float64, n int64) {
+	for _, w := range workers {
+		loss += w.loss
+		n += w.nexamples
+	}
+	return loss, n
 }

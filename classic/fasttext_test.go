@@ -26,57 +26,65 @@ func TestFastTextBinMatchesFastText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, loss := range []string{"softmax", "hs", "ova", "nobucket"} {
-		t.Run(loss, func(t *testing.T) {
-			c, err := ReadFastTextBin(filepath.Join(dir, loss+".bin"))
+	for _, file := range []string{"softmax.bin", "hs.bin", "ova.bin", "nobucket.bin", "q_softmax.ftz", "q_hs_qnorm.ftz", "q_ova_cutoff.ftz"} {
+		t.Run(file, func(t *testing.T) {
+			c, err := ReadFastTextBin(filepath.Join(dir, file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := os.Open(filepath.Join(dir, loss+".probs"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			i := 0
-			for ; sc.Scan(); i++ {
-				want := map[string]float64{}
-				fs := strings.Fields(sc.Text())
-				for j := 0; j+1 < len(fs); j += 2 {
-					p, err := strconv.ParseFloat(fs[j+1], 64)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want[strings.TrimPrefix(fs[j], "__label__")] = p
-				}
-				// fastText's hs search drops labels below ~1e-5.
-				if len(want) != len(c.Config.Labels) && loss != "hs" {
-					t.Fatalf("line %d: fastText gave %d labels, model has %d", i+1, len(want), len(c.Config.Labels))
-				}
-				got, err := c.Scores(test.Examples[i].Text, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				for k, l := range c.Config.Labels {
-					// fastText prints exp(log(p + 1e-5)) with 6 significant digits.
-					w, ok := want[l]
-					if !ok {
-						w = 1e-5
-					}
-					g := float64(got[k]) + 1e-5
-					tol := 2e-6 + 1e-5*w
-					if loss == "hs" {
-						tol += 2e-5 // fastText multiplies (p + 1e-5) along the tree path
-					}
-					if math.Abs(g-w) > tol {
-						t.Errorf("line %d label %s: %.7g, fastText %.7g", i+1, l, g, w)
-					}
-				}
-			}
-			if i != len(test.Examples) {
-				t.Fatalf("%d probability lines for %d examples", i, len(test.Examples))
-			}
+			checkFastTextProbs(t, c, test, filepath.Join(dir, strings.TrimSuffix(file, filepath.Ext(file))+".probs"))
 		})
+	}
+}
+
+// checkFastTextProbs checks that c gives the probabilities that `fasttext
+// predict-prob` wrote into the file probs for the examples of test.
+func checkFastTextProbs(t *testing.T, c *Classifier, test *data.Dataset, probs string) {
+	t.Helper()
+	loss := c.ft.Config.Loss
+	f, err := os.Open(probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	i := 0
+	for ; sc.Scan(); i++ {
+		want := map[string]float64{}
+		fs := strings.Fields(sc.Text())
+		for j := 0; j+1 < len(fs); j += 2 {
+			p, err := strconv.ParseFloat(fs[j+1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[strings.TrimPrefix(fs[j], "__label__")] = p
+		}
+		// fastText's hs search drops labels below ~1e-5.
+		if len(want) != len(c.Config.Labels) && loss != "hs" {
+			t.Fatalf("line %d: fastText gave %d labels, model has %d", i+1, len(want), len(c.Config.Labels))
+		}
+		got, err := c.Scores(test.Examples[i].Text, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, l := range c.Config.Labels {
+			// fastText prints exp(log(p + 1e-5)) with 6 significant digits.
+			w, ok := want[l]
+			if !ok {
+				w = 1e-5
+			}
+			g := float64(got[k]) + 1e-5
+			tol := 2e-6 + 1e-5*w
+			if loss == "hs" {
+				tol += 2e-5 // fastText multiplies (p + 1e-5) along the tree path
+			}
+			if math.Abs(g-w) > tol {
+				t.Errorf("line %d label %s: %.7g, fastText %.7g", i+1, l, g, w)
+			}
+		}
+	}
+	if i != len(test.Examples) {
+		t.Fatalf("%d probability lines for %d examples", i, len(test.Examples))
 	}
 }
 
@@ -100,6 +108,8 @@ func TestReadFastTextBinErrors(t *testing.T) {
 	}
 }
 
+// FuzzReadFastTextBin reads fastText model files (.bin, quantized .ftz,
+// skip-gram) with random changes: an error or a usable model, never a panic.
 func FuzzReadFastTextBin(f *testing.F) {
 	good, err := os.ReadFile("../testdata/classic/fasttext/nobucket.bin")
 	if err != nil {
@@ -107,12 +117,28 @@ func FuzzReadFastTextBin(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add(good[:200])
+	for _, name := range []string{"q_hs_qnorm.ftz", "q_ova_cutoff.ftz", "sg.bin"} {
+		b, err := os.ReadFile("../testdata/classic/fasttext/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := readFastTextBin(bufio.NewReader(bytes.NewReader(b)), int64(len(b)))
-		if err == nil {
+		file, err := readFastTextFile(bufio.NewReader(bytes.NewReader(b)), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if c, err := file.classifier(); err == nil {
 			// A model that loads must predict a score per label.
 			if s := c.ScoresTokens([]string{"a", "b"}); len(s) != len(c.Config.Labels) {
 				t.Fatalf("%d scores for %d labels", len(s), len(c.Config.Labels))
+			}
+		}
+		if m, err := file.wordModel(); err == nil && file.args.model != ftModelSup {
+			// Word vectors, and those of an unseen word, have the model's dimension.
+			if v := m.wordVectors(); len(v.WordVector("unseen")) != v.Dim || len(v.SentenceVector([]string{"a", "b"})) != v.Dim {
+				t.Fatal("vectors of the wrong dimension")
 			}
 		}
 	})

@@ -33,7 +33,7 @@ func (c *Classifier) NumParameters() int64 {
 	var n int
 	switch {
 	case c.ft != nil:
-		n = len(c.ft.In.W) + len(c.ft.Out.W)
+		n = (c.ft.inRows() + c.ft.outRows()) * c.ft.Config.Dim
 	case c.nn != nil:
 		for _, p := range c.nn.params() {
 			n += len(p.W)

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/privacy"
 )
 
 // Architectures of classic models.
@@ -26,6 +28,9 @@ const (
 	ConfigFile  = "config.json"
 	VocabFile   = "vocab.txt"
 	WeightsFile = "model.safetensors"
+	// FastTextFile holds a quantized fastText-style model, in fastText's
+	// .ftz format, in place of VocabFile and WeightsFile.
+	FastTextFile = "model.ftz"
 )
 
 // Config is a saved model's config.json.
@@ -46,6 +51,15 @@ type Config struct {
 	LabelCounts []int64 `json:"label_counts,omitempty"`
 	// NN holds the TextCNN/BiLSTM hyper-parameters.
 	NN *NNConfig `json:"nn,omitempty"`
+	// Privacy, for a model trained with DP-SGD (TrainConfig.DP), is its
+	// plan and the ε its training spent.
+	Privacy *PrivacyRecord `json:"differential_privacy,omitempty"`
+}
+
+// PrivacyRecord is what DP-SGD training did: its plan and the ε spent.
+type PrivacyRecord struct {
+	*privacy.Plan
+	Epsilon float64 `json:"epsilon"`
 }
 
 // Classifier is a trained classic model with its segmentation.
@@ -93,6 +107,14 @@ func (c *Classifier) Save(dir string) error {
 	var words []string
 	var params []*nn.Param
 	switch {
+	case c.ft != nil && c.ft.Quantized():
+		if err := c.WriteFastText(filepath.Join(dir, FastTextFile)); err != nil {
+			return err
+		}
+		cfg := c.ft.Config
+		c.Config.FastText = &cfg
+		c.Config.LabelCounts = c.ft.LabelCounts
+		return c.writeConfig(dir)
 	case c.ft != nil:
 		words, params = c.ft.Words, c.ft.params()
 		cfg := c.ft.Config
@@ -123,6 +145,11 @@ func (c *Classifier) Save(dir string) error {
 	}); err != nil {
 		return err
 	}
+	return c.writeConfig(dir)
+}
+
+// writeConfig writes dir/config.json.
+func (c *Classifier) writeConfig(dir string) error {
 	return writeFileAtomic(filepath.Join(dir, ConfigFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -160,6 +187,18 @@ func Load(dir string) (*Classifier, error) {
 	}
 	if len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("%s: no labels", cpath)
+	}
+	if ftz := filepath.Join(dir, FastTextFile); cfg.Arch == ArchFastText && fileExists(ftz) {
+		// A quantized model: its words and weights are in the .ftz file.
+		q, err := ReadFastTextBin(ftz)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(q.Config.Labels, cfg.Labels) {
+			return nil, fmt.Errorf("%s: labels %q differ from those of %s (%q)", cpath, cfg.Labels, ftz, q.Config.Labels)
+		}
+		q.Config.Segmenter, q.Config.MultiLabel, q.Config.Threshold = cfg.Segmenter, cfg.MultiLabel, cfg.Threshold
+		return q, nil
 	}
 	vb, err := os.ReadFile(filepath.Join(dir, VocabFile))
 	if err != nil {
@@ -225,8 +264,10 @@ type TrainConfig struct {
 	Train TrainOptions
 	// Threshold is the multi-label decision threshold (default 0.5).
 	Threshold float64
-	// Vectors is an optional word-vector file to initialise TextCNN/BiLSTM
-	// embeddings.
+	// Vectors is an optional word-vector file (any format ReadWordVectors
+	// reads) initialising the word embeddings: TextCNN/BiLSTM's, and the
+	// fastText-style model's input rows as fastText's -pretrainedVectors
+	// does (its words join the vocabulary; the dimension must match).
 	Vectors string
 	// BatchSize is the TextCNN/BiLSTM mini-batch size.
 	BatchSize int
@@ -240,6 +281,11 @@ type TrainConfig struct {
 	// boundaries (its threads share one learning-rate schedule) and never
 	// calls it.
 	EpochEnd func(epoch int, c *Classifier) error
+	// DP, when not nil, trains TextCNN/BiLSTM with differential privacy:
+	// DP-SGD with Opacus' semantics (package privacy), Poisson batches of
+	// expected size BatchSize, each example's gradient clipped, noise on
+	// every parameter (the embedding table too, unless frozen).
+	DP *privacy.Config
 }
 
 // Prepared holds segmented texts and label ids of a dataset.
@@ -297,15 +343,37 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 	c := &Classifier{Config: Config{Arch: cfg.Arch, Labels: lm.Names, MultiLabel: ds.MultiLabel, Threshold: cfg.Threshold, Segmenter: cfg.Segmenter}}
 	switch cfg.Arch {
 	case ArchFastText:
+		if cfg.DP != nil {
+			return nil, errors.New("DP-SGD trains textcnn and bilstm models (and transformers), not fasttext")
+		}
 		ftc := cfg.FastText
 		if ds.MultiLabel && ftc.Loss == LossSoftmax {
 			ftc.Loss = LossOVA
 		}
-		m, err := NewFastText(ftc, lm.Names, prep.Docs, prep.Labels, cfg.Train.Seed)
+		var vecs *Vectors
+		if cfg.Vectors != "" {
+			if vecs, err = ReadWordVectors(cfg.Vectors); err != nil {
+				return nil, err
+			}
+		}
+		m, err := newFastText(ftc, lm.Names, prep.Docs, prep.Labels, cfg.Train.Seed, vecs)
 		if err != nil {
 			return nil, err
 		}
-		if err := m.Train(prep.Docs, prep.Labels, cfg.Train); err != nil {
+		opt := cfg.Train
+		if cfg.Valid != nil && opt.OnEpoch != nil {
+			// Each epoch's record carries the scores on the validation data.
+			valid, err := Prepare(cfg.Valid, lm, cfg.Segmenter)
+			if err != nil {
+				return nil, err
+			}
+			onEpoch := opt.OnEpoch
+			opt.OnEpoch = func(e EpochLog) {
+				e.Eval = evalScores(m.Scores, ds.MultiLabel, cfg.Threshold, valid)
+				onEpoch(e)
+			}
+		}
+		if err := m.Train(prep.Docs, prep.Labels, opt); err != nil {
 			return nil, err
 		}
 		c.ft = m
@@ -319,4 +387,10 @@ func Train(ds *data.Dataset, cfg TrainConfig) (*Classifier, error) {
 		return nil, fmt.Errorf("unknown classic arch %q (want fasttext, textcnn or bilstm)", cfg.Arch)
 	}
 	return c, nil
+}
+
+// fileExists reports whether path names a regular file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }

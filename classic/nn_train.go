@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/textclf/textclf/data"
-	"github.com/textclf/textclf/metrics"
 	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/tensor"
 )
 
@@ -66,7 +66,7 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 	var vecs *Vectors
 	if cfg.Vectors != "" {
 		var err error
-		if vecs, err = ReadVectors(cfg.Vectors); err != nil {
+		if vecs, err = ReadWordVectors(cfg.Vectors); err != nil {
 			return nil, err
 		}
 		nc.Dim = vecs.Dim
@@ -119,12 +119,37 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 			return nil, err
 		}
 	}
-	for epoch := 1; epoch <= max(cfg.Train.Epochs, 1); epoch++ {
+	epochs := max(cfg.Train.Epochs, 1)
+	var dp *privacy.Plan
+	stepsPer := (len(ids) + bs - 1) / bs
+	if cfg.DP != nil {
+		if dp, err = privacy.NewPlan(*cfg.DP, len(ids), bs, epochs*stepsPer); err != nil {
+			return nil, err
+		}
+		c.Config.Privacy = &PrivacyRecord{Plan: dp}
+	}
+	for epoch := 1; epoch <= epochs; epoch++ {
 		start := time.Now()
 		var total float64
+		if dp != nil {
+			for s := range stepsPer {
+				if ctx := cfg.Train.Context; ctx != nil && ctx.Err() != nil {
+					return nil, fmt.Errorf("%s: training stopped in epoch %d: %w", cfg.Arch, epoch, ctx.Err())
+				}
+				step := (epoch-1)*stepsPer + s
+				total += m.stepDP(dp, cfg.Train.Seed, step, dp.Batch(cfg.Train.Seed, step, len(ids)), ids, p.Labels, opt, workers, wrng)
+			}
+			c.Config.Privacy.Epsilon = dp.Epsilon(epoch * stepsPer)
+			if log != nil {
+				fmt.Fprintf(log, "epoch %d: DP-SGD ε %.4g (δ %g)\n", epoch, c.Config.Privacy.Epsilon, dp.Delta)
+			}
+		}
 		for _, batch := range data.Batches(lengths, bs, !cfg.NoShuffle, rng) {
 			if ctx := cfg.Train.Context; ctx != nil && ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: training stopped in epoch %d: %w", cfg.Arch, epoch, ctx.Err())
+			}
+			if dp != nil {
+				break
 			}
 			var wg sync.WaitGroup
 			for t := 0; t < threads; t++ {
@@ -141,20 +166,9 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 					}
 					clear(g.emb)
 					losses[t] = 0
-					var mask []float32
-					if nc.Dropout > 0 {
-						mask = make([]float32, m.features())
-					}
+					mask := m.dropoutMask()
 					for _, i := range part {
-						if mask != nil {
-							keep := float32(1 / (1 - nc.Dropout))
-							for k := range mask {
-								mask[k] = 0
-								if wrng[t].Float64() >= nc.Dropout {
-									mask[k] = keep
-								}
-							}
-						}
+						m.fillDropoutMask(mask, wrng[t])
 						losses[t] += m.lossGrad(ids[i], p.Labels[i], mask, g)
 					}
 				}(t, batch[lo:hi])
@@ -195,21 +209,19 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 				total += losses[t]
 			}
 		}
+		var eval map[string]float64
+		if valid != nil && (log != nil || cfg.Train.OnEpoch != nil) {
+			eval = evalScores(m.Scores, c.Config.MultiLabel, c.Config.Threshold, valid)
+		}
 		if log != nil {
 			fmt.Fprintf(log, "epoch %d: loss %.4f (%s)", epoch, total/float64(len(ids)), time.Since(start).Round(time.Millisecond))
-			if valid != nil {
-				ok := 0
-				for i, d := range valid.Docs {
-					s := m.Scores(d)
-					if !m.Config.MultiLabel && len(valid.Labels[i]) == 1 && metrics.Argmax(s) == valid.Labels[i][0] {
-						ok++
-					}
-				}
-				if !m.Config.MultiLabel {
-					fmt.Fprintf(log, "  eval accuracy %.4f", float64(ok)/float64(len(valid.Docs)))
-				}
+			if eval != nil {
+				fmt.Fprintf(log, "  eval accuracy %.4f  loss %.4f", eval["accuracy"], eval["loss"])
 			}
 			fmt.Fprintln(log)
+		}
+		if cfg.Train.OnEpoch != nil {
+			cfg.Train.OnEpoch(EpochLog{Epoch: epoch, Examples: int64(epoch) * int64(len(ids)), Loss: total / float64(len(ids)), LR: cfg.Train.LR, Eval: eval})
 		}
 		if cfg.EpochEnd != nil {
 			c.nn = m
@@ -219,4 +231,108 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		}
 	}
 	return m, nil
+}
+
+// stepDP takes one DP-SGD step (Opacus' semantics) on batch, the step's
+// Poisson batch: each example's gradient is computed alone and clipped to
+// the plan's norm (its dense gradients and its embedding rows, unless the
+// table is frozen), the workers' sums are added, noised and divided by the
+// expected batch size (plan.Privatize; the embedding table's noise covers
+// every row, so that its update is dense), and Adam steps. It returns the
+// batch's summed loss.
+func (m *NNModel) stepDP(plan *privacy.Plan, seed uint64, step int, batch []int, ids [][]int32, labels [][]int, opt *adam,
+	workers []*grads, wrng []*rand.Rand) float64 {
+	threads := len(workers)
+	losses := make([]float64, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		lo, hi := t*len(batch)/threads, (t+1)*len(batch)/threads
+		g := workers[t]
+		for _, d := range g.dense {
+			clear(d)
+		}
+		clear(g.emb)
+		wg.Add(1)
+		go func(part []int) {
+			defer wg.Done()
+			one := m.newGrads() // one example's gradients
+			mask := m.dropoutMask()
+			for _, i := range part {
+				for _, d := range one.dense {
+					clear(d)
+				}
+				clear(one.emb)
+				m.fillDropoutMask(mask, wrng[t])
+				losses[t] += m.lossGrad(ids[i], labels[i], mask, one)
+				var sq float64
+				for _, d := range one.dense {
+					sq += float64(tensor.Dot(d, d))
+				}
+				for _, r := range one.emb {
+					sq += float64(tensor.Dot(r, r))
+				}
+				f := float32(plan.ClipFactor(math.Sqrt(sq)))
+				for p, d := range one.dense {
+					tensor.AxpySerial(f, d, g.dense[p])
+				}
+				for id, r := range one.emb {
+					tensor.AxpySerial(f, r, g.embRow(id, len(r)))
+				}
+			}
+		}(batch[lo:hi])
+	}
+	wg.Wait()
+	opt.step++
+	ps := m.params()
+	sums := make([][]float32, 0, len(ps))
+	for _, pr := range ps[1:] {
+		pr.AllocGrad()
+		clear(pr.Grad)
+		for _, g := range workers {
+			tensor.Axpy(1, g.dense[pr], pr.Grad)
+		}
+		sums = append(sums, pr.Grad)
+	}
+	if !m.Config.Freeze {
+		m.Emb.AllocGrad()
+		clear(m.Emb.Grad)
+		for _, g := range workers {
+			for id, r := range g.emb {
+				tensor.AxpySerial(1, r, m.Emb.Grad[int(id)*m.Config.Dim:])
+			}
+		}
+		sums = append(sums, m.Emb.Grad)
+	}
+	plan.Privatize(sums, seed, step)
+	for _, pr := range ps[1:] {
+		opt.update(pr, 0, pr.Grad)
+	}
+	if !m.Config.Freeze {
+		opt.update(m.Emb, 0, m.Emb.Grad)
+	}
+	var total float64
+	for _, l := range losses {
+		total += l
+	}
+	return total
+}
+
+// dropoutMask is a buffer for the dropout mask of the pooled features, nil
+// without dropout.
+func (m *NNModel) dropoutMask() []float32 {
+	if m.Config.Dropout <= 0 {
+		return nil
+	}
+	return make([]float32, m.features())
+}
+
+// fillDropoutMask draws a dropout mask (already scaled by 1/(1-p)) into mask.
+func (m *NNModel) fillDropoutMask(mask []float32, rng *rand.Rand) {
+	keep := float32(1 / (1 - m.Config.Dropout))
+	for k := range mask {
+		mask[k] = 0
+		if rng.Float64() >= m.Config.Dropout {
+			mask[k] = keep
+		}
+	}
 }

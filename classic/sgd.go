@@ -37,12 +37,14 @@ func sortByCount(words []string, counts map[string]int64) {
 // hogwild trains on examples 0…n-1 with threads workers that share the
 // weights without locks, as fastText and word2vec do: worker t starts at
 // example t·n/threads and goes round the examples until the workers have
-// together done budget units of work (tokens). step(t, i, progress) trains
-// worker t on example i, where progress (done/budget, in [0, 1)) drives the
-// learning-rate decay, and returns the units example i counts. A worker adds
-// its units to done, the shared count, once it holds more than publishEvery
-// of them (fastText's lrUpdateRate; 0 publishes after every example).
-func hogwild(threads, n int, budget, publishEvery int64, done *atomic.Int64, step func(t, i int, progress float64) int64) {
+// together done stop units of work (tokens), counted in done (which may
+// start above zero, to run a training of budget units in parts, an epoch
+// each). step(t, i, progress) trains worker t on example i, where progress
+// (done/budget, in [0, 1)) drives the learning-rate decay, and returns the
+// units example i counts. A worker adds its units to done, the shared
+// count, once it holds more than publishEvery of them (fastText's
+// lrUpdateRate; 0 publishes after every example), and when it stops.
+func hogwild(threads, n int, budget, stop, publishEvery int64, done *atomic.Int64, step func(t, i int, progress float64) int64) {
 	var wg sync.WaitGroup
 	for t := 0; t < threads; t++ {
 		wg.Add(1)
@@ -50,7 +52,8 @@ func hogwild(threads, n int, budget, publishEvery int64, done *atomic.Int64, ste
 			defer wg.Done()
 			i := t * n / threads
 			var local int64
-			for done.Load() < budget {
+			defer func() { done.Add(local) }()
+			for done.Load() < stop {
 				local += step(t, i, float64(done.Load())/float64(budget))
 				if local > publishEvery {
 					done.Add(local)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Vectors is a table of word vectors.
@@ -19,6 +20,17 @@ type Vectors struct {
 	// Data holds the vectors [len(Words), Dim].
 	Data  []float32
 	index map[string]int
+
+	// model is the fastText-style model the vectors come from (a fastText
+	// model file, or TrainWord2Vec), of fastText's type modelType with the
+	// training arguments args: it gives unseen words vectors from their
+	// char n-grams and writes fastText .bin files.
+	model     *FastText
+	modelType int32
+	args      ftArgs
+
+	unitOnce sync.Once
+	unitData []float32 // Data with rows scaled to unit norm (Nearest)
 }
 
 // Vector returns the vector of a word, or nil.
@@ -89,7 +101,7 @@ func readVectors(r *bufio.Reader, path string) (*Vectors, error) {
 	}
 	// GloVe: no header; the first line is a vector.
 	if err := parseTextVector(path, 1, first, v); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: unknown vector file format: the first line is neither a \"count dim\" header nor a word and its numbers (%v); textclf reads fastText .bin/.ftz files, .vec/.txt text (word2vec, fastText, GloVe) and word2vec binary files", path, err)
 	}
 	return v, readTextVectors(r, path, v, 2)
 }

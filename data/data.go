@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/textclf/textclf/tokenizer"
 )
 
 // Format is the layout of a data file.
@@ -92,6 +95,9 @@ type Dataset struct {
 	// LabelNames is Options.LabelNames when it was given: every label of
 	// the data set, in id order.
 	LabelNames []string
+	// InvalidUTF8 lists the lines whose invalid UTF-8 was replaced by
+	// U+FFFD (see Read).
+	InvalidUTF8 []int
 }
 
 // DetectFormat returns the format that a file name's extension implies.
@@ -142,6 +148,10 @@ func ReadFile(path string, opt Options) (*Dataset, error) {
 }
 
 // Read reads data in the given format from r; name is used in errors.
+// Invalid UTF-8 in a row is replaced by U+FFFD, one for each maximal
+// invalid subsequence, as HF tokenizers' Python and Node bindings decode
+// their input (and as textclf's tokenizer treats any text); the lines are
+// listed in InvalidUTF8 and named by Warnings.
 func Read(r io.Reader, name string, format Format, opt Options) (*Dataset, error) {
 	ds := &Dataset{Path: name}
 	var err error
@@ -212,9 +222,22 @@ func ReadLabelNames(path string) ([]string, error) {
 }
 
 // Warnings describes what in the data set is likely a mistake but not an
-// error: labels that only one example has (a header row read as data, a
-// typo), which a model cannot learn and a stratified split cannot divide.
+// error: lines whose invalid UTF-8 was replaced, labels that only one
+// example has (a header row read as data, a typo), which a model cannot
+// learn and a stratified split cannot divide.
 func (ds *Dataset) Warnings() []string {
+	var out []string
+	if n := len(ds.InvalidUTF8); n > 0 {
+		lines := make([]string, 0, min(n, 10))
+		for _, l := range ds.InvalidUTF8[:min(n, 10)] {
+			lines = append(lines, strconv.Itoa(l))
+		}
+		more := ""
+		if n > 10 {
+			more = fmt.Sprintf(" and %d more", n-10)
+		}
+		out = append(out, fmt.Sprintf("%s: invalid UTF-8 replaced by U+FFFD on line %s%s", ds.Path, strings.Join(lines, ", "), more))
+	}
 	count := map[string]int{}
 	first := map[string]int{}
 	var order []string
@@ -227,7 +250,6 @@ func (ds *Dataset) Warnings() []string {
 			count[l]++
 		}
 	}
-	var out []string
 	for _, l := range order {
 		if count[l] == 1 {
 			out = append(out, fmt.Sprintf("%s: label %q has a single example (line %d)", ds.Path, l, first[l]))
@@ -241,9 +263,7 @@ const LabelPrefix = "__label__"
 
 func readFastText(r io.Reader, ds *Dataset, opt Options) error {
 	return eachLine(r, ds.Path, func(line int, s string) error {
-		if !isValidUTF8(s) {
-			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
-		}
+		s = ds.validUTF8(s, line)
 		var labels, words []string
 		for _, w := range strings.Fields(s) {
 			if strings.HasPrefix(w, LabelPrefix) {
@@ -293,14 +313,6 @@ func eachLine(r io.Reader, path string, fn func(line int, s string) error) error
 }
 
 func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
-	textCols := []string{opt.TextColumn}
-	if opt.TextColumn == "" {
-		textCols = []string{"text", "sentence"}
-	}
-	labelCol := opt.LabelColumn
-	if labelCol == "" {
-		labelCol = "label"
-	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<28)
 	line := 0
@@ -310,54 +322,73 @@ func readJSONL(r io.Reader, ds *Dataset, opt Options) error {
 		if len(b) == 0 {
 			continue
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(b, &obj); err != nil {
-			return fmt.Errorf("%s:%d: not a JSON object: %v", ds.Path, line, err)
+		if !utf8.Valid(b) {
+			b = []byte(ds.validUTF8(string(b), line))
 		}
-		ex := Example{Line: line}
-		found := false
-		for _, c := range textCols {
-			if raw, ok := obj[c]; ok {
-				if err := json.Unmarshal(raw, &ex.Text); err != nil {
-					return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, c)
-				}
-				found = true
-				break
-			}
+		ex, multi, err := parseJSONLine(b, opt)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", ds.Path, line, err)
 		}
-		if !found {
-			return fmt.Errorf("%s:%d: no text field (%s)", ds.Path, line, strings.Join(textCols, " or "))
-		}
-		if opt.TextPairColumn != "" {
-			raw, ok := obj[opt.TextPairColumn]
-			if !ok {
-				return fmt.Errorf("%s:%d: no text pair field %q", ds.Path, line, opt.TextPairColumn)
-			}
-			if err := json.Unmarshal(raw, &ex.TextPair); err != nil {
-				return fmt.Errorf("%s:%d: field %q is not a string", ds.Path, line, opt.TextPairColumn)
-			}
-		}
-		raw, ok := obj[labelCol]
-		if !ok || string(raw) == "null" {
-			if !opt.Unlabelled {
-				return fmt.Errorf("%s:%d: no label field %q", ds.Path, line, labelCol)
-			}
-		} else {
-			labels, isList, err := jsonLabels(raw)
-			if err != nil {
-				return fmt.Errorf("%s:%d: field %q: %v", ds.Path, line, labelCol, err)
-			}
-			if isList {
-				ds.MultiLabel = true
-			}
-			ex.Labels = labels
-		}
+		ex.Line = line
+		ds.MultiLabel = ds.MultiLabel || multi
 		ds.Examples = append(ds.Examples, ex)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s:%d: %w", ds.Path, line+1, err)
 	}
 	return nil
+}
+
+// parseJSONLine reads the example of one JSONL line (not blank); multi
+// says its labels were given as a list.
+func parseJSONLine(b []byte, opt Options) (ex Example, multi bool, err error) {
+	textCols := []string{opt.TextColumn}
+	if opt.TextColumn == "" {
+		textCols = []string{"text", "sentence"}
+	}
+	labelCol := opt.LabelColumn
+	if labelCol == "" {
+		labelCol = "label"
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return ex, false, fmt.Errorf("not a JSON object: %v", err)
+	}
+	found := false
+	for _, c := range textCols {
+		if raw, ok := obj[c]; ok {
+			if err := json.Unmarshal(raw, &ex.Text); err != nil {
+				return ex, false, fmt.Errorf("field %q is not a string", c)
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		return ex, false, fmt.Errorf("no text field (%s)", strings.Join(textCols, " or "))
+	}
+	if opt.TextPairColumn != "" {
+		raw, ok := obj[opt.TextPairColumn]
+		if !ok {
+			return ex, false, fmt.Errorf("no text pair field %q", opt.TextPairColumn)
+		}
+		if err := json.Unmarshal(raw, &ex.TextPair); err != nil {
+			return ex, false, fmt.Errorf("field %q is not a string", opt.TextPairColumn)
+		}
+	}
+	raw, ok := obj[labelCol]
+	if !ok || string(raw) == "null" {
+		if !opt.Unlabelled {
+			return ex, false, fmt.Errorf("no label field %q", labelCol)
+		}
+		return ex, false, nil
+	}
+	labels, isList, err := jsonLabels(raw)
+	if err != nil {
+		return ex, false, fmt.Errorf("field %q: %v", labelCol, err)
+	}
+	ex.Labels = labels
+	return ex, isList, nil
 }
 
 // jsonLabels reads a label given as a string, an integer, or a list of them.
@@ -414,8 +445,16 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func isValidUTF8(s string) bool {
-	return strings.ToValidUTF8(s, "\uFFFD") == s
+// validUTF8 is s with invalid UTF-8 replaced by U+FFFD (see Read), noting
+// the line.
+func (ds *Dataset) validUTF8(s string, line int) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	if n := len(ds.InvalidUTF8); n == 0 || ds.InvalidUTF8[n-1] != line {
+		ds.InvalidUTF8 = append(ds.InvalidUTF8, line)
+	}
+	return tokenizer.ToValidUTF8(s)
 }
 
 // readTSVRows splits lines on tabs; TSV has no quoting, so quotes are plain
@@ -473,42 +512,64 @@ func readDelimited(r io.Reader, ds *Dataset, sep rune, opt Options) error {
 	if err != nil {
 		return err
 	}
+	cols := columns{text: textIdx, pair: pairIdx, label: labelIdx}
 	for i := start; i < len(rows); i++ {
-		rec, line := rows[i], lines[i]
-		need := max(textIdx, pairIdx, labelIdx)
-		if labelIdx < 0 || opt.Unlabelled {
-			need = max(textIdx, pairIdx)
+		rec := rows[i]
+		for j := range rec {
+			rec[j] = ds.validUTF8(rec[j], lines[i])
 		}
-		if need >= len(rec) {
-			return fmt.Errorf("%s:%d: row has %d columns, want at least %d", ds.Path, line, len(rec), need+1)
+		ex, multi, err := cols.example(rec, opt)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", ds.Path, lines[i], err)
 		}
-		if !isValidUTF8(rec[textIdx]) {
-			return fmt.Errorf("%s:%d: text is not valid UTF-8", ds.Path, line)
-		}
-		ex := Example{Text: rec[textIdx], Line: line}
-		if pairIdx >= 0 {
-			ex.TextPair = rec[pairIdx]
-		}
-		if labelIdx >= 0 && labelIdx < len(rec) {
-			cell := strings.TrimSpace(rec[labelIdx])
-			if cell == "" {
-				if !opt.Unlabelled {
-					return fmt.Errorf("%s:%d: empty label", ds.Path, line)
-				}
-			} else if opt.LabelSep != "" {
-				for _, l := range strings.Split(cell, opt.LabelSep) {
-					if l = strings.TrimSpace(l); l != "" {
-						ex.Labels = append(ex.Labels, l)
-					}
-				}
-				ds.MultiLabel = true
-			} else {
-				ex.Labels = []string{cell}
-			}
-		}
+		ex.Line = lines[i]
+		ds.MultiLabel = ds.MultiLabel || multi
 		ds.Examples = append(ds.Examples, ex)
 	}
 	return nil
+}
+
+// columns are the indexes of the text, pair and label columns of a CSV/TSV
+// file (-1 when absent).
+type columns struct{ text, pair, label int }
+
+// example reads the example of one CSV/TSV row; multi says its label cell
+// was split by opt.LabelSep.
+func (c columns) example(rec []string, opt Options) (ex Example, multi bool, err error) {
+	need := max(c.text, c.pair, c.label)
+	if c.label < 0 || opt.Unlabelled {
+		need = max(c.text, c.pair)
+	}
+	if need >= len(rec) {
+		return ex, false, fmt.Errorf("row has %d columns, want at least %d", len(rec), need+1)
+	}
+	if !utf8.ValidString(rec[c.text]) {
+		return ex, false, errors.New("text is not valid UTF-8")
+	}
+	ex.Text = rec[c.text]
+	if c.pair >= 0 {
+		ex.TextPair = rec[c.pair]
+	}
+	if c.label < 0 || c.label >= len(rec) {
+		return ex, false, nil
+	}
+	cell := strings.TrimSpace(rec[c.label])
+	switch {
+	case cell == "":
+		if !opt.Unlabelled {
+			return ex, false, errors.New("empty label")
+		}
+	case opt.LabelSep != "":
+		for _, l := range strings.Split(cell, opt.LabelSep) {
+			if l = strings.TrimSpace(l); l != "" {
+				ex.Labels = append(ex.Labels, l)
+			}
+		}
+		multi = true
+	default:
+		ex.Labels = []string{cell}
+	}
+	return ex, multi, nil
 }
 
 // resolveColumns finds the text, pair and label column indexes (-1 when

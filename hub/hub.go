@@ -2,12 +2,14 @@ package hub
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/textclf/textclf/internal/atomicfile"
+	"hash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Client downloads files from the hub into the HF cache layout:
@@ -32,7 +35,7 @@ type Client struct {
 	opts Options
 }
 
-// New returns a client; empty Endpoint and nil HTTPClient take their defaults.
+// New returns a client; zero fields of o take their defaults.
 func New(o Options) *Client {
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultEndpoint
@@ -41,23 +44,56 @@ func New(o Options) *Client {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
+	if o.EtagTimeout <= 0 {
+		o.EtagTimeout = DefaultTimeout
+	}
+	if o.DownloadTimeout <= 0 {
+		o.DownloadTimeout = DefaultTimeout
+	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = 5
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	if o.RetryWait <= 0 {
+		o.RetryWait = time.Second
+	}
 	return &Client{opts: o}
 }
+
+// DefaultTimeout is huggingface_hub's default for HF_HUB_ETAG_TIMEOUT and
+// HF_HUB_DOWNLOAD_TIMEOUT.
+const DefaultTimeout = 10 * time.Second
 
 // ErrOffline is returned when a file is needed that the cache does not hold
 // and the client may not use the network.
 var ErrOffline = errors.New("offline mode (HF_HUB_OFFLINE) and not in the cache")
 
 var (
-	repoIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)?$`)
+	repoIDRe   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)?$`)
 	commitRe   = regexp.MustCompile(`^[0-9a-f]{40}$`)
 	sha256Re   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	safeETagRe = regexp.MustCompile(`^[0-9A-Za-z_\-]+$`)
 )
 
-// IsRepoID reports whether s is a valid hub model id ("org/name" or "name").
+// IsRepoID reports whether s is a valid hub model id ("org/name" or
+// "name"), by huggingface_hub's validate_repo_id: letters, digits, "-",
+// "_" and "."; each part starting and ending with a letter, digit or "_";
+// a name of at most 96 characters; no "--" or ".." (the cache folder
+// models--ORG--NAME would make "a--b/c" and "a/b--c" one), no ".git" at
+// the end.
 func IsRepoID(s string) bool {
-	return repoIDRe.MatchString(s) && !strings.Contains(s, "..") && !strings.HasSuffix(s, ".") && len(s) <= 96
+	if !repoIDRe.MatchString(s) || strings.Contains(s, "..") || strings.Contains(s, "--") || strings.HasSuffix(s, ".git") {
+		return false
+	}
+	for _, part := range strings.Split(s, "/") {
+		last := part[len(part)-1]
+		if last == '-' || last == '.' {
+			return false
+		}
+	}
+	return len(s[strings.LastIndex(s, "/")+1:]) <= 96
 }
 
 // RepoDir returns the cache folder of a model repository.
@@ -178,7 +214,7 @@ type fileMeta struct {
 	commit, etag string
 	size         int64
 	url          string // where to GET the content
-	sameHost     bool   // whether url is on the endpoint (the token may be sent)
+	sameHost     bool   // whether url has the endpoint's origin (the token may be sent)
 }
 
 // offlineError says that what is asked for is not in the cache and the client
@@ -270,17 +306,28 @@ func (c *Client) head(ctx context.Context, repoID, revision, filename string) (*
 	client := *c.opts.HTTPClient
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	what := fmt.Sprintf("%s@%s: %s", repoID, revision, filename)
+	retries := 0
 	for hops := 0; hops < 10; hops++ {
-		req, err := c.newRequest(ctx, http.MethodHead, u, true)
+		target, err := url.Parse(u)
+		if err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+		req, err := c.newRequest(ctx, http.MethodHead, u, sameOrigin(target, endpoint))
 		if err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
 		}
 		req.Header.Set("Accept-Encoding", "identity")
-		resp, err := client.Do(req)
+		resp, err := timedDo(&client, req, c.opts.EtagTimeout, "HF_HUB_ETAG_TIMEOUT")
 		if err != nil {
+			// No retry: without an answer the cache is used, as huggingface_hub does.
 			return nil, c.requestError(ctx, req, what, err)
 		}
 		resp.Body.Close()
+		if retryable(resp.StatusCode) && retries < c.opts.Retries && c.backoff(ctx, retries) {
+			retries++
+			hops--
+			continue
+		}
 		if err := statusError(resp, what); err != nil {
 			return nil, err
 		}
@@ -294,11 +341,11 @@ func (c *Client) head(ctx context.Context, repoID, revision, filename string) (*
 			if err != nil || resp.Header.Get("Location") == "" {
 				return nil, fmt.Errorf("hub: %s: redirect without a valid Location", what)
 			}
-			if loc.Host == endpoint.Host && m.commit == "" {
+			if sameOrigin(loc, endpoint) && m.commit == "" {
 				u = loc.String() // renamed repository: follow
 				continue
 			}
-			m.url, m.sameHost = loc.String(), loc.Host == endpoint.Host
+			m.url, m.sameHost = loc.String(), sameOrigin(loc, endpoint)
 		} else {
 			m.url, m.sameHost = u, true
 		}
@@ -348,9 +395,13 @@ func statusError(resp *http.Response, what string) error {
 	return fmt.Errorf("hub: %s: HTTP %s", what, resp.Status)
 }
 
-// fetch downloads the blob, resuming BLOB.incomplete with a Range request, and
-// checks the sha256 of LFS files (whose etag is their sha256) before renaming
-// it into place.
+// fetch downloads the blob, resuming BLOB.incomplete with a Range request,
+// and checks it against its etag before renaming it into place: the sha256
+// of an LFS file, the git-sha1 of another (the git blob id), as
+// huggingface_hub verifies a cache. As huggingface_hub's http_get, a
+// download that breaks off or stalls mid-file (no data for
+// DownloadTimeout) resumes, up to Retries times without progress, and a 408
+// or 429 answer is retried, after a backoff; no answer at all is an error.
 func (c *Client) fetch(ctx context.Context, m *fileMeta, blob, filename string) error {
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return fmt.Errorf("hub: %w", err)
@@ -371,59 +422,42 @@ func (c *Client) fetch(ctx context.Context, m *fileMeta, blob, filename string) 
 		}
 		have, _ = f.Seek(0, io.SeekStart)
 	}
-	if have < m.size {
-		req, err := c.newRequest(ctx, http.MethodGet, m.url, m.sameHost)
-		if err != nil {
-			return fmt.Errorf("hub: %w", err)
+	client := withOriginAuth(c.opts.HTTPClient)
+	for failures := 0; have < m.size; {
+		got, err := c.fetchFrom(ctx, client, f, m, have, filename)
+		if got < 0 { // the server ignored the Range: the file started over
+			have = -got
+		} else {
+			have += got
 		}
-		req.Header.Set("Accept-Encoding", "identity")
-		if have > 0 {
-			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+		if got != 0 {
+			failures = 0
 		}
-		resp, err := c.opts.HTTPClient.Do(req)
-		if err != nil {
-			return c.requestError(ctx, req, "download "+filename, err)
+		if err == nil && have >= m.size {
+			break
 		}
-		defer resp.Body.Close()
-		if err := statusError(resp, filename); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("hub: download %s: %w", filename, ctx.Err())
+		}
+		var fatal *fatalError
+		if errors.As(err, &fatal) {
 			return err
 		}
-		if have > 0 && resp.StatusCode != http.StatusPartialContent {
-			// The server ignored the Range: start over.
-			if err := f.Truncate(0); err != nil {
-				return fmt.Errorf("hub: %w", err)
-			}
-			if have, err = f.Seek(0, io.SeekStart); err != nil {
-				return fmt.Errorf("hub: %w", err)
-			}
+		if err == nil {
+			err = fmt.Errorf("hub: download %s: the server sent %d of %d bytes (partial data kept for resuming)", filename, have, m.size)
 		}
-		var w io.Writer = f
-		if c.opts.Progress != nil {
-			w = &progressWriter{w: f, file: filename, done: have, total: m.size, fn: c.opts.Progress}
-			c.opts.Progress(filename, have, m.size)
+		if failures >= c.opts.Retries || !c.backoff(ctx, failures) {
+			return err
 		}
-		n, err := io.Copy(w, io.LimitReader(resp.Body, m.size-have+1))
-		if err != nil {
-			return fmt.Errorf("hub: download %s: %w (partial data kept for resuming)", filename, err)
-		}
-		have += n
+		failures++
 	}
 	if have != m.size {
 		return fmt.Errorf("hub: download %s: got %d bytes, expected %d", filename, have, m.size)
 	}
-	if sha256Re.MatchString(m.etag) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("hub: %w", err)
-		}
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return fmt.Errorf("hub: %w", err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != m.etag {
-			f.Close()
-			os.Remove(inc)
-			return fmt.Errorf("hub: download %s: sha256 %s does not match the expected %s", filename, got, m.etag)
-		}
+	if err := verifyBlob(f, m.etag, m.size); err != nil {
+		f.Close()
+		os.Remove(inc)
+		return fmt.Errorf("hub: download %s: %w", filename, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("hub: %w", err)
@@ -433,6 +467,97 @@ func (c *Client) fetch(ctx context.Context, m *fileMeta, blob, filename string) 
 	}
 	if err := os.Rename(inc, blob); err != nil {
 		return fmt.Errorf("hub: %w", err)
+	}
+	return nil
+}
+
+// fatalError is a download failure that a retry cannot mend (an HTTP error
+// status other than 408, 429 and 5xx, a local file error).
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// fetchFrom requests the file from byte have on and appends what arrives to
+// f. It returns the bytes appended, or minus the bytes written when the
+// server ignored the Range and f was started over.
+func (c *Client) fetchFrom(ctx context.Context, client *http.Client, f *os.File, m *fileMeta, have int64, filename string) (int64, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, m.url, m.sameHost)
+	if err != nil {
+		return 0, &fatalError{fmt.Errorf("hub: %w", err)}
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	if have > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+	}
+	resp, err := timedDo(client, req, c.opts.DownloadTimeout, "HF_HUB_DOWNLOAD_TIMEOUT")
+	if err != nil {
+		// No answer at all: not retried, as huggingface_hub does not.
+		return 0, &fatalError{c.requestError(ctx, req, "download "+filename, err)}
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp, filename); err != nil {
+		if resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests {
+			return 0, err
+		}
+		return 0, &fatalError{err}
+	}
+	restarted := false
+	if have > 0 && resp.StatusCode != http.StatusPartialContent {
+		// The server ignored the Range: start over.
+		if err := f.Truncate(0); err != nil {
+			return 0, &fatalError{fmt.Errorf("hub: %w", err)}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return 0, &fatalError{fmt.Errorf("hub: %w", err)}
+		}
+		have, restarted = 0, true
+	}
+	var w io.Writer = f
+	if c.opts.Progress != nil {
+		w = &progressWriter{w: f, file: filename, done: have, total: m.size, fn: c.opts.Progress}
+		c.opts.Progress(filename, have, m.size)
+	}
+	n, err := io.Copy(w, io.LimitReader(resp.Body, m.size-have+1))
+	if restarted {
+		n = -n
+	}
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return n, &fatalError{fmt.Errorf("hub: download %s: %w", filename, err)}
+		}
+		return n, fmt.Errorf("hub: download %s: %w (partial data kept for resuming)", filename, err)
+	}
+	return n, nil
+}
+
+// verifyBlob checks a downloaded file against its etag: a sha256 (LFS
+// files) or a git-sha1, the id git gives the blob (other files); an etag of
+// another form (a mirror's) is not checked.
+func verifyBlob(f *os.File, etag string, size int64) error {
+	var h hash.Hash
+	switch {
+	case sha256Re.MatchString(etag):
+		h = sha256.New()
+	case commitRe.MatchString(etag):
+		h = sha1.New()
+		fmt.Fprintf(h, "blob %d\x00", size)
+	default:
+		return nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != etag {
+		kind := "sha256"
+		if len(etag) == 40 {
+			kind = "git-sha1"
+		}
+		return fmt.Errorf("%s %s does not match the expected %s (the file is discarded)", kind, got, etag)
 	}
 	return nil
 }
@@ -502,11 +627,22 @@ func (c *Client) ListFiles(ctx context.Context, repoID, revision string) (commit
 		return c.listCached(repoID, revision)
 	}
 	u := c.opts.Endpoint + "/api/models/" + repoID + "/revision/" + url.PathEscape(revision)
-	req, err := c.newRequest(ctx, http.MethodGet, u, true)
-	if err != nil {
-		return "", nil, fmt.Errorf("hub: %w", err)
+	client := withOriginAuth(c.opts.HTTPClient)
+	var req *http.Request
+	var resp *http.Response
+	for retries := 0; ; retries++ {
+		if req, err = c.newRequest(ctx, http.MethodGet, u, true); err != nil {
+			return "", nil, fmt.Errorf("hub: %w", err)
+		}
+		resp, err = timedDo(client, req, c.opts.EtagTimeout, "HF_HUB_ETAG_TIMEOUT")
+		if err != nil || !retryable(resp.StatusCode) || retries >= c.opts.Retries {
+			break
+		}
+		resp.Body.Close()
+		if !c.backoff(ctx, retries) {
+			return "", nil, fmt.Errorf("hub: %s@%s: %w", repoID, revision, ctx.Err())
+		}
 	}
-	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
 		err = c.requestError(ctx, req, repoID+"@"+revision, err)
 		var ne *netError

@@ -46,7 +46,12 @@ type fakeHub struct {
 }
 
 func sha256hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
-func sha1hex(b []byte) string   { s := sha1.Sum(b); return hex.EncodeToString(s[:]) }
+
+// gitSHA1 is the id git gives a blob: the hub's ETag of a file not in LFS.
+func gitSHA1(b []byte) string {
+	s := sha1.Sum(append([]byte("blob "+itoa(len(b))+"\x00"), b...))
+	return hex.EncodeToString(s[:])
+}
 
 func newFakeHub(t *testing.T, repo string, files map[string][]byte, lfs ...string) *fakeHub {
 	h := &fakeHub{t: t, repo: repo, files: files, lfs: map[string]bool{}, gets: map[string]int{}}
@@ -149,12 +154,12 @@ func (h *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 		sum := sha256hex(b)
 		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
 		w.Header().Set("X-Linked-Size", itoa(len(b)))
-		w.Header().Set("ETag", `"`+sha1hex(b)+`"`)
+		w.Header().Set("ETag", `"`+gitSHA1(b)+`"`)
 		w.Header().Set("Location", h.cdn.URL+"/blob/"+sum)
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	w.Header().Set("ETag", `"`+sha1hex(b)+`"`)
+	w.Header().Set("ETag", `"`+gitSHA1(b)+`"`)
 	h.serveContent(w, r, name, b)
 }
 
@@ -226,7 +231,7 @@ func TestDownloadModelIntoHFCache(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		etag := sha1hex(b)
+		etag := gitSHA1(b)
 		if h.lfs[name] {
 			etag = sha256hex(b)
 		}
@@ -384,6 +389,17 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/xdg")
 	if o = FromEnv(); o.CacheDir != "/xdg/huggingface/hub" {
 		t.Errorf("xdg: %s", o.CacheDir)
+	}
+	// Timeouts in seconds, as huggingface_hub reads them; 10 s by default.
+	t.Setenv("HF_HUB_ETAG_TIMEOUT", "2.5")
+	t.Setenv("HF_HUB_DOWNLOAD_TIMEOUT", "30")
+	if o = FromEnv(); o.EtagTimeout != 2500*time.Millisecond || o.DownloadTimeout != 30*time.Second {
+		t.Errorf("timeouts %v %v", o.EtagTimeout, o.DownloadTimeout)
+	}
+	t.Setenv("HF_HUB_ETAG_TIMEOUT", "")
+	t.Setenv("HF_HUB_DOWNLOAD_TIMEOUT", "soon")
+	if c := New(FromEnv()); c.opts.EtagTimeout != 10*time.Second || c.opts.DownloadTimeout != 10*time.Second || c.opts.Retries != 5 {
+		t.Errorf("defaults %+v", c.opts)
 	}
 }
 

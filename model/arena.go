@@ -17,6 +17,16 @@ const minChunk = 1 << 20
 // reset makes all memory available again; earlier buffers must no longer be used.
 func (a *arena) reset() { a.chunk, a.off = 0, 0 }
 
+// arenaMark is a position in an arena.
+type arenaMark struct{ chunk, off int }
+
+// mark is the arena's position, for release.
+func (a *arena) mark() arenaMark { return arenaMark{a.chunk, a.off} }
+
+// release makes the memory taken since mark available again; the buffers
+// taken since must no longer be used.
+func (a *arena) release(m arenaMark) { a.chunk, a.off = m.chunk, m.off }
+
 // take returns n floats that are not zeroed.
 func (a *arena) take(n int) []float32 {
 	for a.chunk < len(a.chunks) {

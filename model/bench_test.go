@@ -14,7 +14,7 @@ func BenchmarkForward(b *testing.B) {
 		preset string
 		batch  int
 		seq    int
-	}{{"bert-base", 1, 16}, {"bert-base", 8, 128}, {"minilm", 32, 128}} {
+	}{{"bert-base", 1, 16}, {"bert-base", 8, 128}, {"minilm", 32, 128}, {"gpt2", 8, 128}, {"modernbert-base", 1, 2048}, {"qwen2-0.5b", 1, 256}} {
 		b.Run(fmt.Sprintf("%s-%dx%d", c.preset, c.batch, c.seq), func(b *testing.B) {
 			cfg, err := PresetConfig(c.preset)
 			if err != nil {

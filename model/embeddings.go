@@ -65,7 +65,12 @@ func (e *embeddings) forward(a *embeddingActs, out []float32, in *Batch, rng *ra
 	if in.T > e.position.Num {
 		return fmt.Errorf("batch: sequences of %d tokens exceed max_position_embeddings %d", in.T, e.position.Num)
 	}
-	a.positionIDs = e.positionIDs(in.InputIDs, in.B, in.T)
+	a.positionIDs = in.PositionIDs
+	if a.positionIDs == nil {
+		a.positionIDs = e.positionIDs(in.InputIDs, in.B, in.T)
+	} else if len(a.positionIDs) != n {
+		return fmt.Errorf("batch: %d position ids for %d tokens", len(a.positionIDs), n)
+	}
 	clear(a.sum)
 	if err := e.word.AddForward(a.sum, in.InputIDs); err != nil {
 		return err
@@ -93,10 +98,21 @@ func (e *embeddings) forward(a *embeddingActs, out []float32, in *Batch, rng *ra
 }
 
 // backward accumulates the table gradients from dOut [B*T, C] (modified).
-func (e *embeddings) backward(a *embeddingActs, dOut []float32, in *Batch) {
+func (e *embeddings) backward(a *embeddingActs, dOut []float32, in *Batch, norms []float64) {
 	n := in.B * in.T
 	e.dropout.Backward(dOut, a.dropMask)
 	dSum := make([]float32, len(a.sum))
+	if norms != nil {
+		// Each example's squared gradient norms instead of the gradients.
+		e.ln.AddSampleGradNormSq(norms, dOut, a.sum, a.mean, a.rstd, n)
+		e.ln.BackwardInput(dSum, dOut, a.sum, a.mean, a.rstd, n)
+		e.word.AddSampleGradNormSq(norms, dSum, in.InputIDs)
+		e.position.AddSampleGradNormSq(norms, dSum, a.positionIDs)
+		if e.tokenType != nil {
+			e.tokenType.AddSampleGradNormSq(norms, dSum, a.typeIDs)
+		}
+		return
+	}
 	e.ln.Backward(dSum, dOut, a.sum, a.mean, a.rstd, n)
 	e.word.Backward(dSum, in.InputIDs)
 	e.position.Backward(dSum, a.positionIDs)

@@ -1,11 +1,12 @@
 package model
 
 import (
-	"github.com/textclf/textclf/internal/golden"
 	"math"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/textclf/textclf/internal/golden"
 )
 
 // The golden files under testdata/model come from a PyTorch reference of
@@ -15,16 +16,12 @@ import (
 const modelData = "../testdata/model"
 
 func TestGoldenPyTorch(t *testing.T) {
-	var index struct {
-		Cases []struct {
-			Name string `json:"name"`
-		} `json:"cases"`
-	}
-	golden.ReadJSON(t, filepath.Join(modelData, "cases.json"), &index)
-	if len(index.Cases) < 8 {
-		t.Fatalf("only %d golden cases", len(index.Cases))
-	}
-	for _, c := range index.Cases {
+	// The BERT family (scripts/model/gen.py), then the decoders and
+	// ModernBERT (scripts/model/gen_decoders.py).
+	cases := caseNames(t, "cases.json", 8)
+	cases = append(cases, caseNames(t, "cases-decoders.json", 9)...)
+	for _, name := range cases {
+		c := struct{ Name string }{name}
 		t.Run(c.Name, func(t *testing.T) {
 			dir := filepath.Join(modelData, c.Name)
 			m, rep, err := Load(dir, 1)
@@ -99,6 +96,26 @@ func TestGoldenPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// caseNames reads the case names of an index file of testdata/model, which
+// must list at least `least` cases.
+func caseNames(t *testing.T, file string, least int) []string {
+	t.Helper()
+	var index struct {
+		Cases []struct {
+			Name string `json:"name"`
+		} `json:"cases"`
+	}
+	golden.ReadJSON(t, filepath.Join(modelData, file), &index)
+	if len(index.Cases) < least {
+		t.Fatalf("%s: only %d golden cases", file, len(index.Cases))
+	}
+	var names []string
+	for _, c := range index.Cases {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 func compareAbs(t *testing.T, name string, got, want []float32, tol float64) {

@@ -67,11 +67,11 @@ func (h *head) forward(a *headActs, hidden []float32, b, t int, rng *rand.Rand) 
 }
 
 // backward adds the gradient of the encoder output to dHidden [B*t, C] given
-// dLogits [B, L].
-func (h *head) backward(a *headActs, dLogits, dHidden []float32, b, t int) {
+// dLogits [B, L]; g says whether parameter gradients are computed too.
+func (h *head) backward(a *headActs, g *layerGrads, dLogits, dHidden []float32, b, t int) {
 	c := h.dense.In
 	dPooled := make([]float32, b*c)
-	h.out.Backward(dPooled, dLogits, a.pooled, b)
+	g.linear(h.out, dPooled, dLogits, a.pooled, b)
 	h.dropout.Backward(dPooled, a.dropMask)
 	dDense := make([]float32, b*c)
 	if h.tanh {
@@ -80,7 +80,7 @@ func (h *head) backward(a *headActs, dLogits, dHidden []float32, b, t int) {
 		nn.ReLU.Backward(dDense, a.dense, dPooled)
 	}
 	dFirst := make([]float32, b*c)
-	h.dense.Backward(dFirst, dDense, a.first, b)
+	g.linear(h.dense, dFirst, dDense, a.first, b)
 	if h.dropoutBefore {
 		h.dropout.Backward(dFirst, a.dropMask0)
 	}

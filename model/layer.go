@@ -149,6 +149,40 @@ func rowsOf(x []float32, n int) []float32 {
 type layerGrads struct {
 	dRes, dH1, dAct, dInter, dCtx, dQ, dK, dV []float32
 	attnScratch                               []float32
+	// inputOnly makes the pass compute the input gradient alone, leaving
+	// the parameter gradients untouched (and unallocated).
+	inputOnly bool
+	// norms, when not nil, makes the pass add each example's squared
+	// gradient norms to norms [B] instead of the parameter gradients.
+	norms []float64
+}
+
+// linear back-propagates dy through l: the gradient of its input is added
+// to dx (when not nil) and, unless g.inputOnly, those of its parameters (or
+// with g.norms, the examples' squared norms of them).
+func (g *layerGrads) linear(l *nn.Linear, dx, dy, x []float32, n int) {
+	if g.norms != nil {
+		l.AddSampleGradNormSq(g.norms, dy, x, n)
+	}
+	switch {
+	case !g.inputOnly && g.norms == nil:
+		l.Backward(dx, dy, x, n)
+	case dx != nil:
+		l.BackwardInput(dx, dy, n)
+	}
+}
+
+// layerNorm back-propagates dy through l into dx (and, unless g.inputOnly,
+// its parameters).
+func (g *layerGrads) layerNorm(l *nn.LayerNorm, dx, dy, x, mean, rstd []float32, n int) {
+	if g.norms != nil {
+		l.AddSampleGradNormSq(g.norms, dy, x, mean, rstd, n)
+	}
+	if g.inputOnly || g.norms != nil {
+		l.BackwardInput(dx, dy, x, mean, rstd, n)
+		return
+	}
+	l.Backward(dx, dy, x, mean, rstd, n)
 }
 
 // newGrads takes the gradient buffers of a backward pass from alloc;
@@ -173,18 +207,18 @@ func (l *layer) backward(a *layerActs, g *layerGrads, dOut, dx []float32) {
 	// out = LN2(ffnRes), ffnRes = h1 + dropout(W2·act(W1·h1))
 	dRes, dH1 := g.dRes[:rc], g.dH1[:rc]
 	clear(dRes)
-	l.ln2.Backward(dRes, dOut[:rc], a.ffnRes[:rc], a.ln2Mean[:r], a.ln2Rstd[:r], r)
+	g.layerNorm(l.ln2, dRes, dOut[:rc], a.ffnRes[:rc], a.ln2Mean[:r], a.ln2Rstd[:r], r)
 	copy(dH1, dRes)
 	l.dropout.Backward(dRes, rowsOf(a.drop2Mask, rc))
 	dAct, dInter := g.dAct[:ri], g.dInter[:ri]
 	clear(dAct)
-	l.ffn2.Backward(dAct, dRes, a.actOut[:ri], r)
+	g.linear(l.ffn2, dAct, dRes, a.actOut[:ri], r)
 	clear(dInter)
 	l.act.Backward(dInter, a.inter[:ri], dAct)
-	l.ffn1.Backward(dH1, dInter, a.h1[:rc], r)
+	g.linear(l.ffn1, dH1, dInter, a.h1[:rc], r)
 	// h1 = LN1(attnRes), attnRes = xq + dropout(O·ctx)
 	clear(dRes)
-	l.ln1.Backward(dRes, dH1, a.attnRes[:rc], a.ln1Mean[:r], a.ln1Rstd[:r], r)
+	g.layerNorm(l.ln1, dRes, dH1, a.attnRes[:rc], a.ln1Mean[:r], a.ln1Rstd[:r], r)
 	// dxq is the gradient of the computed rows of x: dx itself, or for the
 	// first tokens dH1 (free again), added to their rows of dx at the end.
 	dxq := dx
@@ -198,14 +232,14 @@ func (l *layer) backward(a *layerActs, g *layerGrads, dOut, dx []float32) {
 	}
 	dCtx, dQ := g.dCtx[:rc], g.dQ[:rc]
 	clear(dCtx)
-	l.o.Backward(dCtx, dRes, a.ctx[:rc], r)
+	g.linear(l.o, dCtx, dRes, a.ctx[:rc], r)
 	clear(dQ)
 	clear(g.dK)
 	clear(g.dV)
 	l.attn.Backward(a.attn, dQ, g.dK, g.dV, dCtx, a.q[:rc], a.k, a.v, g.attnScratch)
-	l.q.Backward(dxq, dQ, a.xq, r)
-	l.k.Backward(dx, g.dK, a.x, n)
-	l.v.Backward(dx, g.dV, a.x, n)
+	g.linear(l.q, dxq, dQ, a.xq, r)
+	g.linear(l.k, dx, g.dK, a.x, n)
+	g.linear(l.v, dx, g.dV, a.x, n)
 	if r < n {
 		for i := 0; i < b; i++ {
 			addInPlace(dx[i*t*c:i*t*c+c], dxq[i*c:(i+1)*c])

@@ -3,12 +3,12 @@ package model
 import (
 	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/textclf/textclf/checkpoint"
-	"github.com/textclf/textclf/nn"
 )
 
 // LoadReport says what loading a checkpoint did, as from_pretrained reports
@@ -25,74 +25,244 @@ type LoadReport struct {
 // Load reads a checkpoint directory (config.json and weights) into a model,
 // as AutoModelForSequenceClassification.from_pretrained: weights found by
 // their HF names (with or without the base model prefix), the rest (usually
-// the classifier) initialised with seed. A shape mismatch is an error naming
+// the classifier) initialised with seed. Before any weight is read or any
+// memory taken for the model, the tensors' shapes in the file headers are
+// checked against the config: a shape mismatch is an error naming the
+// tensor, and so is a config that describes far more weights than the
+// checkpoint holds. Weights that are NaN or infinite are an error naming
 // the tensor.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	cfg, w, err := loadCheckpoint(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer w.Close()
-	m, err := New(cfg, seed)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	rep, err := m.loadTensors(w.Tensors)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	rep.Format = w.Format
-	rep.Warnings = rep.mapResult.Warnings(dir, architectureName(m.prefix))
-	return m, &rep.LoadReport, nil
+	return load(dir, nil, false, seed)
 }
 
-// loadCheckpoint reads a checkpoint's config.json, refuses an architecture
-// this package does not build before reading any weights, then reads them.
-func loadCheckpoint(dir string) (*checkpoint.Config, *checkpoint.Weights, error) {
+// LoadForTraining loads a checkpoint for fine-tuning on the given labels:
+// when they differ from the checkpoint's (count or names), the config takes
+// them and a classifier output layer of the old shape is dropped and
+// initialised anew, as from_pretrained(..., num_labels=N,
+// ignore_mismatched_sizes=True). problemType, when not empty, overrides the
+// config's.
+func LoadForTraining(dir string, labels []string, problemType string, seed uint64) (*Model, *LoadReport, error) {
+	return load(dir, func(cfg *checkpoint.Config) {
+		if len(labels) > 0 && !slices.Equal(cfg.Labels, labels) {
+			cfg.Labels = append([]string(nil), labels...)
+		}
+		if problemType != "" {
+			cfg.ProblemType = problemType
+		}
+	}, true, seed)
+}
+
+// minNewWeights is the number of newly initialised weights a checkpoint may
+// always leave to its config (a classification head, a pooler); beyond it,
+// the new weights may not outnumber those the checkpoint holds.
+const minNewWeights = 1 << 22
+
+// loadPlan is what loading a checkpoint does, decided from its config and
+// the names and shapes of its tensors before any weight is read.
+type loadPlan struct {
+	// res maps model names to checkpoint tensors whose data is not read yet.
+	res *checkpoint.MapResult
+	// reinit holds the output-layer tensors of another shape, initialised
+	// anew for training (as mismatched), and mismatched their warnings.
+	reinit     map[string]bool
+	mismatched []string
+}
+
+// load reads config.json, refuses an architecture this package does not
+// build, lets adjust change the config (the labels of a training run),
+// plans the load from the tensors' shapes, reads the weights the model
+// uses, and only then builds the model and fills it.
+func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint64) (*Model, *LoadReport, error) {
+	cfgPath := filepath.Join(dir, checkpoint.ConfigName)
 	cfg, err := checkpoint.LoadConfig(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := CheckSupported(cfg); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, checkpoint.ConfigName), err)
+		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
-	w, err := checkpoint.LoadWeights(dir)
+	if adjust != nil {
+		adjust(cfg)
+		if err := cfg.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
+	}
+	// The BERT family's parameter shapes come from the config alone; the
+	// other architectures' from the model, built once the checkpoint's size
+	// shows that the config does not lie about it.
+	var m *Model
+	var expected []checkpoint.Param
+	mapOpts := checkpoint.MapOptions{BasePrefix: cfg.BasePrefix(), Buffers: []string{cfg.BasePrefix() + ".embeddings.position_ids"}}
+	if !cfg.IsDecoder() && cfg.ModelType != "modernbert" {
+		expected = paramShapes(cfg)
+	}
+	var plan *loadPlan
+	w, err := checkpoint.LoadWeightsWith(dir, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
+		if expected == nil {
+			if err := checkConfigSize(cfg, infos); err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+			var err error
+			if m, err = New(cfg, seed); err != nil {
+				return nil, fmt.Errorf("%s: %w", cfgPath, err)
+			}
+			for _, p := range m.params {
+				expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
+			}
+			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
+		}
+		var err error
+		plan, err = planLoad(expected, outputParams(m, expected), infos, mapOpts, training)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		read := map[string]bool{}
+		for _, t := range plan.res.Tensors {
+			read[t.Name] = true
+		}
+		return read, nil
+	}})
 	if err != nil {
 		return nil, nil, err
 	}
-	return cfg, w, nil
-}
-
-type loadResult struct {
-	LoadReport
-	mapResult *checkpoint.MapResult
-}
-
-// loadTensors copies checkpoint tensors into the model's parameters.
-func (m *Model) loadTensors(tensors []*checkpoint.Tensor) (*loadResult, error) {
-	expected := make([]checkpoint.Param, len(m.params))
-	for i, p := range m.params {
-		expected[i] = checkpoint.Param{Name: p.Name, Shape: p.Shape}
+	defer w.Close()
+	if m == nil {
+		if m, err = New(cfg, seed); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
 	}
-	res, err := checkpoint.MapWeights(expected, tensors, checkpoint.MapOptions{
-		BasePrefix: m.prefix,
-		Buffers:    []string{m.name("embeddings.position_ids")},
-	})
+	for _, p := range m.params {
+		t, ok := plan.res.Tensors[p.Name]
+		if !ok {
+			continue
+		}
+		data := w.Get(t.Name).Data
+		if err := checkFinite(data); err != nil {
+			return nil, nil, fmt.Errorf("%s: tensor %q: %w", dir, t.Name, err)
+		}
+		copy(p.W, data)
+	}
+	m.WeightsChanged()
+	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
+	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))
+	rep.Warnings = plan.res.Warnings(dir, m.Architecture())
+	if len(plan.mismatched) > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized because the shapes did not match:\n%s\n"+
+			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
+			m.Architecture(), dir, strings.Join(plan.mismatched, "\n")))
+	}
+	return m, rep, nil
+}
+
+// outputParams names the classifier's output layer parameters (weight and,
+// when it has one, bias), which training re-initialises for other labels:
+// the last Linear of a BERT-family head (the last two expected
+// parameters), or the other architectures' output layer.
+func outputParams(m *Model, expected []checkpoint.Param) []checkpoint.Param {
+	if m == nil || m.net == nil {
+		return expected[len(expected)-2:]
+	}
+	out := m.net.output()
+	params := []checkpoint.Param{{Name: out.Weight.Name, Shape: out.Weight.Shape}}
+	if out.Bias != nil {
+		params = append(params, checkpoint.Param{Name: out.Bias.Name, Shape: out.Bias.Shape})
+	}
+	return params
+}
+
+// checkConfigSize refuses, before the model is built, a config whose
+// weights would far outnumber the checkpoint's (beyond minNewWeights): a
+// config that lies about its sizes must not make the model allocate them.
+// The count is an upper bound from the config's sizes.
+func checkConfigSize(cfg *checkpoint.Config, infos []checkpoint.TensorInfo) error {
+	var held int64
+	for _, in := range infos {
+		n := int64(1)
+		for _, d := range in.Shape {
+			n *= int64(d)
+		}
+		held += n
+	}
+	h, inter, layers := int64(cfg.HiddenSize), int64(cfg.IntermediateSize), int64(cfg.NumHiddenLayers)
+	// Embeddings (input and output), positions, and per layer the four
+	// attention projections, three feed-forward matrices and the norms.
+	bound := 2*int64(cfg.VocabSize)*h + int64(cfg.MaxPositionEmbeddings)*h + layers*(4*h*h+3*h*inter+4*h+3*inter)
+	if bound > 4*max(held, minNewWeights) {
+		return fmt.Errorf("config.json describes a model of up to %d weights, the checkpoint holds %d: "+
+			"config.json and the weights do not belong together", bound, held)
+	}
+	return nil
+}
+
+// planLoad maps the checkpoint's tensors (names and shapes only) to the
+// expected parameters, and refuses a checkpoint whose shapes differ from
+// them, or that leaves more new weights to initialise than it holds (beyond
+// minNewWeights): a config that lies about its sizes. For training, output
+// parameters of another shape are left to be initialised anew.
+func planLoad(expected, output []checkpoint.Param, infos []checkpoint.TensorInfo, mapOpts checkpoint.MapOptions, training bool) (*loadPlan, error) {
+	plan := &loadPlan{reinit: map[string]bool{}}
+	tensors := make([]*checkpoint.Tensor, 0, len(infos))
+	for _, in := range infos {
+		if i := slices.IndexFunc(output, func(p checkpoint.Param) bool { return p.Name == in.Name }); training && i >= 0 {
+			if p := output[i]; !slices.Equal(in.Shape, p.Shape) {
+				plan.reinit[in.Name] = true
+				plan.mismatched = append(plan.mismatched, fmt.Sprintf("- %s: found shape %v in the checkpoint and %v in the model instantiated", in.Name, in.Shape, p.Shape))
+				continue
+			}
+		}
+		tensors = append(tensors, &checkpoint.Tensor{Name: in.Name, DType: in.DType, Shape: in.Shape})
+	}
+	res, err := checkpoint.MapWeights(expected, tensors, mapOpts)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range m.params {
-		if t, ok := res.Tensors[p.Name]; ok {
-			copy(p.W, t.Data)
+	// The output layer of another shape is reported once, as mismatched (as
+	// from_pretrained's mismatched_keys), not also as missing.
+	res.Missing = slices.DeleteFunc(res.Missing, func(n string) bool { return plan.reinit[n] })
+	plan.res = res
+	var held, fresh int64
+	var freshNames []string
+	for _, p := range expected {
+		n := int64(1)
+		for _, d := range p.Shape {
+			n *= int64(d)
+		}
+		if _, ok := res.Tensors[p.Name]; ok {
+			held += n
+		} else {
+			fresh += n
+			freshNames = append(freshNames, p.Name)
 		}
 	}
-	m.WeightsChanged()
-	return &loadResult{LoadReport: LoadReport{Missing: res.Missing, Unexpected: res.Unexpected}, mapResult: res}, nil
+	if fresh > max(held, minNewWeights) {
+		if len(freshNames) > 3 {
+			freshNames = append(freshNames[:3], "…")
+		}
+		return nil, fmt.Errorf("config.json describes a model of %d weights, of which the checkpoint holds %d: "+
+			"refusing to initialise %d new ones (%s); config.json and the weights do not belong together",
+			held+fresh, held, fresh, strings.Join(freshNames, ", "))
+	}
+	return plan, nil
+}
+
+// checkFinite reports the first NaN or infinite value.
+func checkFinite(data []float32) error {
+	for i, v := range data {
+		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+			return fmt.Errorf("value %d is %v: the weights are corrupt (or overflowed in training)", i, v)
+		}
+	}
+	return nil
 }
 
 // Architecture is the transformers class the model saves itself as
 // ("BertForSequenceClassification", ...).
-func (m *Model) Architecture() string { return architectureName(m.prefix) }
+func (m *Model) Architecture() string {
+	if m.net != nil {
+		return m.net.architecture()
+	}
+	return architectureName(m.prefix)
+}
 
 func architectureName(prefix string) string {
 	switch prefix {
@@ -108,8 +278,22 @@ func architectureName(prefix string) string {
 // architectures, id2label, label2id, problem_type) and model.safetensors,
 // plus the given tokenizer files, each written atomically.
 func (m *Model) Save(dir string, tokenizerFiles []string) error {
+	cfg, tensors := m.saved()
+	return checkpoint.Save(dir, cfg, tensors, tokenizerFiles)
+}
+
+// SaveFiles is Save with the tokenizer files given by their contents (read
+// once with checkpoint.ReadFiles), so that a model keeps its tokenizer after
+// the directory it came from is gone.
+func (m *Model) SaveFiles(dir string, files []checkpoint.File) error {
+	cfg, tensors := m.saved()
+	return checkpoint.SaveFiles(dir, cfg, tensors, files)
+}
+
+// saved is the config and the tensors Save writes.
+func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	cfg := *m.Config
-	cfg.Architectures = []string{architectureName(m.prefix)}
+	cfg.Architectures = []string{m.Architecture()}
 	cfg.ProblemType = m.ProblemType
 	if len(cfg.Labels) != m.NumLabels {
 		cfg.Labels = checkpoint.DefaultLabels(m.NumLabels)
@@ -118,68 +302,5 @@ func (m *Model) Save(dir string, tokenizerFiles []string) error {
 	for i, p := range m.params {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
 	}
-	return checkpoint.Save(dir, &cfg, tensors, tokenizerFiles)
-}
-
-// LoadForTraining loads a checkpoint for fine-tuning on the given labels:
-// when they differ from the checkpoint's (count or names), the config takes
-// them and a classifier output layer of the old shape is dropped and
-// initialised anew, as from_pretrained(..., num_labels=N,
-// ignore_mismatched_sizes=True). problemType, when not empty, overrides the
-// config's.
-func LoadForTraining(dir string, labels []string, problemType string, seed uint64) (*Model, *LoadReport, error) {
-	cfg, w, err := loadCheckpoint(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer w.Close()
-	if len(labels) > 0 && !slices.Equal(cfg.Labels, labels) {
-		cfg.Labels = append([]string(nil), labels...)
-	}
-	if problemType != "" {
-		cfg.ProblemType = problemType
-	}
-	m, err := New(cfg, seed)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	out := m.head.out
-	tensors := w.Tensors[:0:0]
-	reinit := map[string]bool{}
-	var mismatched []string
-	for _, t := range w.Tensors {
-		name := t.Name
-		if p := m.paramByName(name); (name == out.Weight.Name || name == out.Bias.Name) && t.NumElements() != len(p.W) {
-			reinit[name] = true
-			mismatched = append(mismatched, fmt.Sprintf("- %s: found shape %v in the checkpoint and %v in the model instantiated", name, t.Shape, p.Shape))
-			continue
-		}
-		tensors = append(tensors, t)
-	}
-	res, err := m.loadTensors(tensors)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	res.Format = w.Format
-	// The output layer of another shape is reported once, as mismatched (as
-	// from_pretrained's mismatched_keys), not also as missing.
-	res.mapResult.Missing = slices.DeleteFunc(res.mapResult.Missing, func(n string) bool { return reinit[n] })
-	res.Missing = res.mapResult.Missing
-	res.Mismatched = slices.Sorted(maps.Keys(reinit))
-	res.Warnings = res.mapResult.Warnings(dir, architectureName(m.prefix))
-	if len(mismatched) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("Some weights of %s were not initialized from the model checkpoint at %s and are newly initialized because the shapes did not match:\n%s\n"+
-			"You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
-			architectureName(m.prefix), dir, strings.Join(mismatched, "\n")))
-	}
-	return m, &res.LoadReport, nil
-}
-
-func (m *Model) paramByName(name string) *nn.Param {
-	for _, p := range m.params {
-		if p.Name == name {
-			return p
-		}
-	}
-	return &nn.Param{}
+	return &cfg, tensors
 }

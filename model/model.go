@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ type Batch struct {
 	InputIDs      []int // [B*T]
 	AttentionMask []int // [B*T], 1 for real tokens, 0 for padding
 	TokenTypeIDs  []int // [B*T]; nil means all 0
+	// PositionIDs [B*T], when not nil, replace the position ids the model
+	// computes (0..T-1; RoBERTa's count from the padding index), as
+	// transformers' position_ids argument.
+	PositionIDs []int
 }
 
 // Labels are the targets of a batch: class ids for single-label
@@ -44,6 +49,9 @@ type Model struct {
 	ClassWeights []float32
 
 	prefix string // "bert", "roberta" or "distilbert"
+	// net is the architecture beyond the BERT family (GPT-2, Llama, Qwen2,
+	// Mistral, ModernBERT); nil for the BERT family, whose parts follow.
+	net    network
 	emb    *embeddings
 	layers []*layer
 	head   *head
@@ -68,10 +76,11 @@ type trainState struct {
 
 // SupportedModelTypes are the config.json model_type values this package
 // builds.
-var SupportedModelTypes = []string{"bert", "roberta", "xlm-roberta", "camembert", "distilbert"}
+var SupportedModelTypes = []string{"bert", "roberta", "xlm-roberta", "camembert", "distilbert",
+	"gpt2", "llama", "qwen2", "mistral", "modernbert"}
 
 // CheckSupported refuses a config of an architecture this package does not
-// build (a GPT-2 checkpoint, say), as transformers refuses an unknown
+// build (a T5 checkpoint, say), as transformers refuses an unknown
 // model_type, naming the supported ones. A config without model_type is
 // taken as BERT unless its architectures name another family.
 func CheckSupported(cfg *checkpoint.Config) error {
@@ -104,6 +113,9 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if err := CheckSupported(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.IsDecoder() || cfg.ModelType == "modernbert" {
+		return newArch(cfg, seed)
+	}
 	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
 		return nil, fmt.Errorf("config: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
 	}
@@ -117,20 +129,7 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if cfg.SinusoidalPosEmbds {
 		return nil, fmt.Errorf("config: sinusoidal_pos_embds is not supported")
 	}
-	pcg := rand.NewPCG(seed, 0x7e47c1f)
-	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
-	if m.NumLabels == 0 {
-		m.NumLabels = 2
-	}
-	m.ProblemType = cfg.ProblemType
-	if m.ProblemType == "" {
-		// transformers infers single/multi-label from the labels' dtype at the
-		// first loss; textclf decides from the config: 1 label is regression.
-		m.ProblemType = SingleLabel
-		if m.NumLabels == 1 {
-			m.ProblemType = Regression
-		}
-	}
+	m := newModel(cfg, seed)
 	c, eps := cfg.HiddenSize, float32(cfg.LayerNormEps)
 	hiddenDrop := nn.Dropout{P: float32(cfg.HiddenDropoutProb)}
 	distil := cfg.IsDistilBERT()
@@ -197,6 +196,47 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
+// newModel makes the Model of cfg without its layers: labels, problem type
+// and random generator.
+func newModel(cfg *checkpoint.Config, seed uint64) *Model {
+	pcg := rand.NewPCG(seed, 0x7e47c1f)
+	m := &Model{Config: cfg, NumLabels: cfg.NumLabels(), prefix: cfg.BasePrefix(), rng: rand.New(pcg), pcg: pcg}
+	if m.NumLabels == 0 {
+		m.NumLabels = 2
+	}
+	m.ProblemType = cfg.ProblemType
+	if m.ProblemType == "" {
+		// transformers infers single/multi-label from the labels' dtype at the
+		// first loss; textclf decides from the config: 1 label is regression.
+		m.ProblemType = SingleLabel
+		if m.NumLabels == 1 {
+			m.ProblemType = Regression
+		}
+	}
+	return m
+}
+
+// newArch builds a model of an architecture beyond the BERT family.
+func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+	m := newModel(cfg, seed)
+	var net *prenormNet
+	var err error
+	switch cfg.ModelType {
+	case "gpt2":
+		net, err = newGPT2(cfg, m.NumLabels)
+	case "modernbert":
+		net, err = newModernBERT(cfg, m.NumLabels)
+	default:
+		net, err = newLlama(cfg, m.NumLabels)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.net, m.params = net, net.params()
+	m.initWeights()
+	return m, nil
+}
+
 // layerNames are the HF module names of a transformer block's parts.
 type layerNames struct {
 	prefix                           string // with %d for the layer index
@@ -215,6 +255,12 @@ func (m *Model) name(s string) string { return m.prefix + "." + s }
 
 // initWeights initialises every parameter as transformers' _init_weights.
 func (m *Model) initWeights() {
+	if m.net != nil {
+		for _, p := range m.params {
+			m.net.initParam(p, m.rng)
+		}
+		return
+	}
 	std := m.Config.InitializerRange
 	if std == 0 {
 		std = 0.02
@@ -262,6 +308,10 @@ func (m *Model) NumParameters() int {
 // SetDropout sets every dropout probability (hidden, attention, head), as
 // --dropout does.
 func (m *Model) SetDropout(p float32) {
+	if m.net != nil {
+		m.net.setDropout(p)
+		return
+	}
 	m.emb.dropout.P = p
 	for _, l := range m.layers {
 		l.dropout.P = p
@@ -272,6 +322,9 @@ func (m *Model) SetDropout(p float32) {
 
 // linears lists every Linear layer of the model.
 func (m *Model) linears() []*nn.Linear {
+	if m.net != nil {
+		return m.net.linears()
+	}
 	var out []*nn.Linear
 	for _, l := range m.layers {
 		out = append(out, l.q, l.k, l.v, l.o, l.ffn1, l.ffn2)
@@ -293,6 +346,9 @@ func (m *Model) WeightsChanged() {
 func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, err
+	}
+	if m.net != nil {
+		return m.net.forward(in)
 	}
 	for _, l := range m.linears() {
 		l.Pack()
@@ -356,6 +412,14 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 		return nil, 0, err
 	}
 	m.WeightsChanged() // the optimizer will update them
+	if m.net != nil {
+		logits, err := m.net.forwardTrain(in, m.rng)
+		if err != nil {
+			return nil, 0, err
+		}
+		m.train = &trainState{batch: in}
+		return m.finishTrain(logits, labels)
+	}
 	n, c := in.B*in.T, m.Config.HiddenSize
 	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
 	if m.emb.dropout.P > 0 {
@@ -382,12 +446,16 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	st.head = m.head.newActs(in.B)
 	m.head.forward(st.head, x, in.B, t, m.rng)
 	m.train = st
-	logits := st.head.logits
+	return m.finishTrain(st.head.logits, labels)
+}
+
+// finishTrain computes the loss of a training pass and its gradient.
+func (m *Model) finishTrain(logits []float32, labels *Labels) ([]float32, float32, error) {
 	if labels == nil {
 		return logits, 0, nil
 	}
-	st.dLogit = make([]float32, len(logits))
-	loss, err := m.loss(st.dLogit, logits, labels, in.B)
+	m.train.dLogit = make([]float32, len(logits))
+	loss, err := m.loss(m.train.dLogit, logits, labels, m.train.batch.B)
 	return logits, loss, err
 }
 
@@ -443,6 +511,51 @@ func (m *Model) Backward(dLogits []float32) error {
 			p.AllocGrad()
 		}
 	}
+	m.train = nil
+	if m.net != nil {
+		return m.net.backward(dLogits)
+	}
+	m.backward(st, dLogits, nil)
+	return nil
+}
+
+// PerSampleGradNorms returns, for each example of the last ForwardTrain,
+// the norm of the gradient of its loss over all the parameters, when
+// dLogits [B, NumLabels] is the gradient of the examples' losses with
+// respect to their logits (each row that of its own example's loss, not of
+// their mean). It goes back through the pass without touching the
+// parameter gradients, and leaves the pass in place for Backward: DP-SGD
+// clips each example's gradient (Opacus' flat clipping) by scaling its row
+// of dLogits before Backward. Linear layers give their norms from their
+// inputs and output gradients (nn's AddSampleGradNormSq), so the cost is
+// one backward pass of input gradients, not one per example. BERT-family
+// models only.
+func (m *Model) PerSampleGradNorms(dLogits []float32) ([]float64, error) {
+	st := m.train
+	switch {
+	case st == nil:
+		return nil, fmt.Errorf("per-sample gradient norms: no training forward pass to go back through")
+	case m.net != nil:
+		return nil, fmt.Errorf("per-sample gradient norms: not supported for %s models (the BERT family only)", m.Config.ModelType)
+	case len(dLogits) != st.batch.B*m.NumLabels:
+		return nil, fmt.Errorf("per-sample gradient norms: %d logit gradients for %d×%d", len(dLogits), st.batch.B, m.NumLabels)
+	}
+	// The norms pass takes its scratch buffers from the arena after those of
+	// the forward pass, and gives them back for Backward.
+	mark := m.arena.mark()
+	defer m.arena.release(mark)
+	sq := make([]float64, st.batch.B)
+	m.backward(st, slices.Clone(dLogits), sq)
+	for i, v := range sq {
+		sq[i] = math.Sqrt(v)
+	}
+	return sq, nil
+}
+
+// backward goes back through the training pass st from dLogits: into the
+// parameter gradients, or with norms into the squared norms of each
+// example's gradients (norms [B]), the parameter gradients untouched.
+func (m *Model) backward(st *trainState, dLogits []float32, norms []float64) {
 	in := st.batch
 	n, c := in.B*in.T, m.Config.HiddenSize
 	dHidden := make([]float32, n*c)
@@ -450,9 +563,10 @@ func (m *Model) Backward(dLogits []float32) error {
 	if len(m.layers) > 0 {
 		t = 1 // the last layer's output: the first tokens only
 	}
-	m.head.backward(st.head, dLogits, dHidden, in.B, t)
+	m.head.backward(st.head, &layerGrads{norms: norms}, dLogits, dHidden, in.B, t)
 	if len(m.layers) > 0 {
 		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
+		g.norms = norms
 		dx := m.arena.take(n * c)
 		for i := len(m.layers) - 1; i >= 0; i-- {
 			clear(dx)
@@ -460,9 +574,7 @@ func (m *Model) Backward(dLogits []float32) error {
 			dHidden, dx = dx, dHidden
 		}
 	}
-	m.emb.backward(st.emb, dHidden, in)
-	m.train = nil
-	return nil
+	m.emb.backward(st.emb, dHidden, in, norms)
 }
 
 // ZeroGrad clears every gradient.
@@ -513,8 +625,70 @@ func PadBatch(ids, typeIDs [][]int, padID int) *Batch {
 // MaxTokens is the longest sequence the model takes: max_position_embeddings,
 // less RoBERTa's padding offset (its positions start after padding_idx).
 func (m *Model) MaxTokens() int {
+	if m.net != nil {
+		return m.net.maxTokens()
+	}
 	if m.emb.paddingIdx >= 0 {
 		return m.Config.MaxPositionEmbeddings - m.emb.paddingIdx - 1
 	}
 	return m.Config.MaxPositionEmbeddings
+}
+
+// paramShapes lists the parameters New(cfg) makes, names and shapes in the
+// order of Params, without allocating them, so that a checkpoint's tensors
+// can be checked against the config before the model takes any memory.
+// TestParamShapesMatchNew keeps it in step with New.
+func paramShapes(cfg *checkpoint.Config) []checkpoint.Param {
+	prefix := cfg.BasePrefix() + "."
+	c, distil := cfg.HiddenSize, cfg.IsDistilBERT()
+	labels := cfg.NumLabels()
+	if labels == 0 {
+		labels = 2
+	}
+	var out []checkpoint.Param
+	add := func(name string, shape ...int) { out = append(out, checkpoint.Param{Name: name, Shape: shape}) }
+	linear := func(name string, in, outDim int) { add(name+".weight", outDim, in); add(name+".bias", outDim) }
+	norm := func(name string) { add(name+".weight", c); add(name+".bias", c) }
+	add(prefix+"embeddings.word_embeddings.weight", cfg.VocabSize, c)
+	add(prefix+"embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, c)
+	if !distil {
+		add(prefix+"embeddings.token_type_embeddings.weight", max(cfg.TypeVocabSize, 1), c)
+	}
+	norm(prefix + "embeddings.LayerNorm")
+	names := bertLayerNames
+	if distil {
+		names = distilBERTLayerNames
+	}
+	for i := 0; i < cfg.NumHiddenLayers; i++ {
+		p := prefix + fmt.Sprintf(names.prefix, i)
+		for _, n := range []string{names.q, names.k, names.v, names.o} {
+			linear(p+n, c, c)
+		}
+		norm(p + names.ln1)
+		linear(p+names.ffn1, c, cfg.IntermediateSize)
+		linear(p+names.ffn2, cfg.IntermediateSize, c)
+		norm(p + names.ln2)
+	}
+	switch cfg.BasePrefix() {
+	case "roberta":
+		linear("classifier.dense", c, c)
+		linear("classifier.out_proj", c, labels)
+	case "distilbert":
+		linear("pre_classifier", c, c)
+		linear("classifier", c, labels)
+	default:
+		linear(prefix+"pooler.dense", c, c)
+		linear("classifier", c, labels)
+	}
+	return out
+}
+
+// DefaultMaxTokens is the truncation length when none is given: the model's
+// limit (MaxTokens), at most 512, except for ModernBERT, whose local
+// attention keeps its whole 8,192 positions affordable.
+func (m *Model) DefaultMaxTokens() int {
+	if m.Config.ModelType == "modernbert" {
+		return m.MaxTokens()
+	}
+	return min(m.MaxTokens(), 512)
 }

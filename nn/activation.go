@@ -14,6 +14,7 @@ const (
 	GELU     Activation = iota // exact, erf-based ("gelu")
 	GELUTanh                   // tanh approximation ("gelu_new", "gelu_pytorch_tanh")
 	ReLU
+	SiLU // x·σ(x) ("silu", "swish"), the activation of Llama's SwiGLU
 )
 
 // ParseActivation maps a config's hidden_act to an Activation.
@@ -25,21 +26,23 @@ func ParseActivation(name string) (Activation, error) {
 		return GELUTanh, nil
 	case "relu":
 		return ReLU, nil
+	case "silu", "swish":
+		return SiLU, nil
 	}
-	return 0, fmt.Errorf("unsupported hidden_act %q (want gelu, gelu_new or relu)", name)
+	return 0, fmt.Errorf("unsupported activation %q (want gelu, gelu_new, relu or silu)", name)
 }
 
-// epilogue is the GEMM epilogue activation that computes a.
-func (a Activation) epilogue() tensor.Activation {
+// epilogue is the GEMM epilogue activation that computes a, if there is one.
+func (a Activation) epilogue() (tensor.Activation, bool) {
 	switch a {
 	case GELU:
-		return tensor.ActGELU
+		return tensor.ActGELU, true
 	case GELUTanh:
-		return tensor.ActGELUTanh
+		return tensor.ActGELUTanh, true
 	case ReLU:
-		return tensor.ActReLU
+		return tensor.ActReLU, true
 	}
-	panic(fmt.Sprintf("nn: unknown activation %d", a))
+	return tensor.NoActivation, false
 }
 
 // Forward writes f(x) to y (y may be x).
@@ -53,6 +56,8 @@ func (a Activation) Forward(y, x []float32) {
 		for i, v := range x {
 			y[i] = max(v, 0)
 		}
+	case SiLU:
+		tensor.SiLU(y, x)
 	}
 }
 
@@ -69,5 +74,7 @@ func (a Activation) Backward(dx, x, dy []float32) {
 				dx[i] += dy[i]
 			}
 		}
+	case SiLU:
+		tensor.SiLUBackward(dx, x, dy)
 	}
 }

@@ -1,7 +1,9 @@
 // Package nn holds layers with explicit Forward and Backward passes over flat
-// float32 slices, in the style of llm.c: Linear, Embedding, LayerNorm,
-// Dropout, activations, multi-head self-attention and the classification
-// losses. A Param is a weight with its gradient.
+// float32 slices, in the style of llm.c: Linear (and GPT-2's Conv1D),
+// Embedding, LayerNorm, RMSNorm, Dropout, activations, gated units (SwiGLU,
+// GeGLU), rotary position embeddings, multi-head self-attention (BERT's) and
+// masked attention with grouped-query heads, causal masks and sliding windows
+// (the decoders' and ModernBERT's), and the classification losses. A Param is a weight with its gradient.
 //
 // Layers keep only their parameters; the caller owns the activations and
 // passes back to Backward what Forward computed. Every Backward adds the

@@ -6,13 +6,18 @@ import (
 	"github.com/textclf/textclf/tensor"
 )
 
-// Linear is y = x·Wᵀ + b with W [out, in] as torch.nn.Linear stores it.
+// Linear is y = x·Wᵀ + b with W [out, in] as torch.nn.Linear stores it. A
+// Linear made by NewConv1D stores W as [in, out] instead, as GPT-2's Conv1D
+// does (y = x·W + b), so its weights load under their own shape. Bias is nil
+// for a layer without one (bias=False).
 type Linear struct {
 	In, Out int
-	Weight  *Param // [out, in]
-	Bias    *Param // [out]
-	// packed is Wᵀ packed for the GEMM micro-kernel, for inference; nil
-	// when the weights may have changed since it was made.
+	Weight  *Param // [out, in], or [in, out] for a Conv1D
+	Bias    *Param // [out], or nil
+	// conv1D says Weight is stored [in, out] (transformers' Conv1D).
+	conv1D bool
+	// packed is the weight packed for the GEMM micro-kernel, for inference;
+	// nil when the weights may have changed since it was made.
 	packed atomic.Pointer[tensor.PackedB]
 }
 
@@ -21,31 +26,78 @@ func NewLinear(prefix string, in, out int) *Linear {
 	return &Linear{In: in, Out: out, Weight: NewParam(prefix+".weight", out, in), Bias: NewParam(prefix+".bias", out)}
 }
 
-// Params lists the weight and the bias.
-func (l *Linear) Params() []*Param { return []*Param{l.Weight, l.Bias} }
+// NewLinearNoBias makes a Linear without bias (torch's bias=False), its
+// weight named prefix.weight.
+func NewLinearNoBias(prefix string, in, out int) *Linear {
+	return &Linear{In: in, Out: out, Weight: NewParam(prefix+".weight", out, in)}
+}
+
+// NewConv1D makes the Linear of transformers' Conv1D(out, in), GPT-2's
+// projection: weight [in, out] and bias [out], named prefix.weight and
+// prefix.bias.
+func NewConv1D(prefix string, in, out int) *Linear {
+	return &Linear{In: in, Out: out, Weight: NewParam(prefix+".weight", in, out), Bias: NewParam(prefix+".bias", out), conv1D: true}
+}
+
+// Params lists the weight and the bias (when there is one).
+func (l *Linear) Params() []*Param {
+	if l.Bias == nil {
+		return []*Param{l.Weight}
+	}
+	return []*Param{l.Weight, l.Bias}
+}
+
+// bias returns the bias values, or nil.
+func (l *Linear) bias() []float32 {
+	if l.Bias == nil {
+		return nil
+	}
+	return l.Bias.W
+}
 
 // Forward computes y [n, out] from x [n, in].
 func (l *Linear) Forward(y, x []float32, n int) {
-	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W})
+	l.forward(y, x, n, &tensor.Epilogue{Bias: l.bias()})
 }
 
 // ForwardResidual computes y [n, out] = x·Wᵀ + b + residual (residual is
 // [n, out]) in one pass over y.
 func (l *Linear) ForwardResidual(y, x, residual []float32, n int) {
-	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W, Residual: residual})
+	l.forward(y, x, n, &tensor.Epilogue{Bias: l.bias(), Residual: residual})
 }
 
 // ForwardAct computes y [n, out] from x [n, in] and act(y) into actOut (which
-// may be y), in one pass over y.
+// may be y), in one pass over y when the GEMM epilogue has the activation.
 func (l *Linear) ForwardAct(y, actOut, x []float32, n int, act Activation) {
-	l.forward(y, x, n, &tensor.Epilogue{Bias: l.Bias.W, Act: act.epilogue(), ActOut: actOut})
+	if ep, ok := act.epilogue(); ok {
+		l.forward(y, x, n, &tensor.Epilogue{Bias: l.bias(), Act: ep, ActOut: actOut})
+		return
+	}
+	l.Forward(y, x, n)
+	act.Forward(actOut, y)
+}
+
+// weightTrans is how the products use Weight to compute x·Wᵀ.
+func (l *Linear) weightTrans() tensor.Transpose {
+	if l.conv1D {
+		return tensor.NoTrans
+	}
+	return tensor.Trans
+}
+
+// ldw is the row stride of Weight.
+func (l *Linear) ldw() int {
+	if l.conv1D {
+		return l.Out
+	}
+	return l.In
 }
 
 func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 	if pb := l.packed.Load(); pb != nil {
 		tensor.SgemmPackedBEpilogue(tensor.NoTrans, n, 1, x, l.In, pb, 0, y, l.Out, ep)
 	} else {
-		tensor.SgemmEpilogue(tensor.NoTrans, tensor.Trans, n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.In, 0, y, l.Out, ep)
+		tensor.SgemmEpilogue(tensor.NoTrans, l.weightTrans(), n, l.Out, l.In, 1, x, l.In, l.Weight.W, l.ldw(), 0, y, l.Out, ep)
 	}
 }
 
@@ -53,19 +105,36 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 // the weights change (training, loading).
 func (l *Linear) Pack() {
 	if l.packed.Load() == nil {
-		l.packed.Store(tensor.PackB(tensor.Trans, l.In, l.Out, l.Weight.W, l.In))
+		l.packed.Store(tensor.PackB(l.weightTrans(), l.In, l.Out, l.Weight.W, l.ldw()))
 	}
 }
 
 // Unpack drops the packed weights, so Forward reads Weight again.
 func (l *Linear) Unpack() { l.packed.Store(nil) }
 
-// Backward adds dL/dW = dyᵀ·x and dL/db = Σ dy to the gradients and, when dx
-// is not nil, dy·W to dx [n, in].
+// Backward adds dL/dW = dyᵀ·x (xᵀ·dy for a Conv1D) and dL/db = Σ dy to the
+// gradients and, when dx is not nil, dy·W (dy·Wᵀ for a Conv1D) to dx [n, in].
 func (l *Linear) Backward(dx, dy, x []float32, n int) {
-	tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.Weight.Grad, l.In)
-	tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
-	if dx != nil {
-		tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+	if l.conv1D {
+		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.Weight.Grad, l.Out)
+	} else {
+		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.Weight.Grad, l.In)
 	}
+	if l.Bias != nil {
+		tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
+	}
+	if dx != nil {
+		if l.conv1D {
+			tensor.Sgemm(tensor.NoTrans, tensor.Trans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.Out, 1, dx, l.In)
+		} else {
+			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+		}
+	}
+}
+
+// BackwardInput adds dy·W to dx [n, in] given dy [n, out], and leaves the
+// parameter gradients alone: the backward pass of an input gradient
+// (integrated gradients), where the weights are constants.
+func (l *Linear) BackwardInput(dx, dy []float32, n int) {
+	tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
 }

@@ -1,11 +1,11 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -24,6 +24,9 @@ import (
 type Config struct {
 	// ModelID is the model's name in /info (the --model argument).
 	ModelID string
+	// ServedModelName is the model's name in the Open Inference Protocol
+	// routes, /v2/models/{name}/… (default: ModelID's base name).
+	ServedModelName string
 	// MaxBatchTokens bounds a batch's padded size: inputs × longest input
 	// (default 16384). It must be at least the model's max input length.
 	MaxBatchTokens int
@@ -42,8 +45,22 @@ type Config struct {
 	PayloadLimit int64
 	// ReadTimeout and WriteTimeout are the http.Server's (default 30 s and
 	// 120 s); ShutdownTimeout bounds the wait for in-flight requests on
-	// shutdown (default 30 s).
+	// shutdown (default 30 s). The tokenization of a request stops at its
+	// WriteTimeout, or when its client goes away.
 	ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
+	// DrainDelay is how long, once Serve's context is done, the server keeps
+	// answering with GET /health at 503 and "Connection: close" on every
+	// response, so that load balancers take it out of rotation and
+	// keep-alive clients reconnect elsewhere before the listener closes
+	// (default 5 s; negative: none). It ends early once no client
+	// connection has been open for 100 ms.
+	DrainDelay time.Duration
+	// TokenizationWorkers bounds the inputs tokenized at once (default:
+	// GOMAXPROCS, as TEI's --tokenization-workers); the others wait. The
+	// text tokenized at once is also bounded, by PayloadLimit bytes, since
+	// tokenizing takes some 75 times the memory of the text: an input as
+	// large as a whole body is tokenized alone.
+	TokenizationWorkers int
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -69,22 +86,37 @@ func (c *Config) defaults() {
 	setDur(&c.ReadTimeout, 30*time.Second)
 	setDur(&c.WriteTimeout, 120*time.Second)
 	setDur(&c.ShutdownTimeout, 30*time.Second)
+	if c.DrainDelay == 0 {
+		c.DrainDelay = 5 * time.Second
+	}
+	setInt(&c.TokenizationWorkers, runtime.GOMAXPROCS(0))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 }
 
 // Server is the HTTP classification server: TEI's /predict, /tokenize,
-// /info, /health and /metrics, and the Hugging Face Inference API's
-// text-classification request at the root, over a dynamic batcher.
+// /info, /health and /metrics, the Hugging Face Inference API's
+// text-classification request at the root, and the Open Inference
+// Protocol's /v2 routes, over a dynamic batcher; /explain (token
+// attributions), the web page at GET /, /openapi.json and /docs.
 type Server struct {
 	cfg       Config
 	model     textclf.Model
+	clf       *textclf.Classifier
 	modelInfo textclf.ModelInfo
 	m         *metrics
 	b         *batcher
 	inflight  atomic.Int64
 	handler   http.Handler
+	// explaining holds a token while an explanation runs (one at a time).
+	explaining chan struct{}
+	// tokenizing holds a token per input being tokenized (TokenizationWorkers),
+	// textBudget one per tokenUnit bytes of text being tokenized (PayloadLimit
+	// in all); turn lets one input at a time take its share of textBudget.
+	tokenizing, textBudget, turn chan struct{}
+	// draining is set while Serve drains (DrainDelay).
+	draining atomic.Bool
 }
 
 // New starts a server's batcher for model (textclf.Open gives one). Its
@@ -98,9 +130,11 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	if max := info.MaxLength; max > cfg.MaxBatchTokens {
 		return nil, fmt.Errorf("serve: max batch tokens %d must be at least the max input length %d", cfg.MaxBatchTokens, max)
 	}
-	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics()}
-	clf := textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
-	s.b = newBatcher(clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
+	s := &Server{cfg: cfg, model: model, modelInfo: info, m: newMetrics(), explaining: make(chan struct{}, 1),
+		tokenizing: make(chan struct{}, cfg.TokenizationWorkers), textBudget: make(chan struct{}, max(1, cfg.PayloadLimit/tokenUnit)),
+		turn: make(chan struct{}, 1)}
+	s.clf = textclf.NewClassifier(model, textclf.Options{BatchSize: cfg.MaxBatchRequests})
+	s.b = newBatcher(s.clf, cfg.MaxBatchTokens, cfg.MaxBatchRequests, cfg.MaxConcurrentRequests, s.m)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /predict", s.predict)
 	mux.HandleFunc("POST /tokenize", s.tokenize)
@@ -111,8 +145,14 @@ func New(model textclf.Model, cfg Config) (*Server, error) {
 	// SageMaker's route is /predict, as in TEI.
 	mux.HandleFunc("POST /{$}", s.root)
 	mux.HandleFunc("POST /invocations", s.predict)
-	mux.HandleFunc("GET /{$}", s.health)
 	mux.HandleFunc("GET /ping", s.health)
+	// The web page, the API's description and its rendering; TEI's alias
+	// GET / of /health is the page here (/health and /ping stay).
+	mux.HandleFunc("POST /explain", s.explain)
+	mux.HandleFunc("GET /{$}", s.page)
+	mux.HandleFunc("GET /openapi.json", s.openAPI)
+	mux.HandleFunc("GET /docs", s.docs)
+	s.registerV2(mux) // the Open Inference Protocol (v2.go)
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
@@ -135,9 +175,15 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a listener.
+// drainQuiet is how long the drain waits with no connection open before it
+// ends early.
+const drainQuiet = 100 * time.Millisecond
+
+// Serve is ListenAndServe on a listener. Once ctx is done it drains (see
+// Config.DrainDelay), then shuts down as ListenAndServe says.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	log := s.cfg.Logger
+	var conns atomic.Int64
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -145,6 +191,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       2 * s.cfg.ReadTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				conns.Add(-1)
+			}
+		},
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -154,6 +208,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Close()
 		return err
 	case <-ctx.Done():
+	}
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Still serving: /health says 503 and every response closes its
+		// connection, until the delay passes or no connection is left.
+		s.draining.Store(true)
+		log.Info("draining: /health answers 503, responses close their connections", "seconds", d.Seconds())
+		deadline := time.Now().Add(d)
+		quiet := time.Duration(0) // how long no connection has been open
+		for now := time.Now(); now.Before(deadline) && quiet < drainQuiet; now = time.Now() {
+			time.Sleep(min(drainQuiet/5, time.Until(deadline)))
+			if conns.Load() > 0 {
+				quiet = 0
+			} else {
+				quiet += time.Since(now)
+			}
+		}
 	}
 	log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
@@ -207,7 +277,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeBody reads a JSON body within the payload limit.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.PayloadLimit))
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.cfg.PayloadLimit {
+		buf.Grow(int(n) + bytes.MinRead) // no copies while reading
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.PayloadLimit))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -267,20 +342,10 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
 		return
 	}
-	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
-	if req.Truncate != nil {
-		opt.Truncate = *req.Truncate
-	}
-	if req.TruncationDirection != nil {
-		switch *req.TruncationDirection {
-		case "Right", "right":
-		case "Left", "left":
-			opt.TruncateLeft = true
-		default:
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation,
-				fmt.Sprintf("truncation_direction must be \"Left\" or \"Right\", got %q", *req.TruncationDirection), typeValidation})
-			return
-		}
+	opt, err := s.truncation(req.Truncate, req.TruncationDirection)
+	if err != nil {
+		s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeValidation, err.Error(), typeValidation})
+		return
 	}
 	fn := s.modelInfo.Function
 	if req.RawScores != nil && *req.RawScores {
@@ -303,6 +368,25 @@ func (s *Server) predictTEI(w http.ResponseWriter, r *http.Request, req *predict
 	} else {
 		writeJSON(w, http.StatusOK, answers[0])
 	}
+}
+
+// truncation reads a request's truncate (default: the server's
+// AutoTruncate) and truncation_direction ("Right", the default, or "Left").
+func (s *Server) truncation(truncate *bool, direction *string) (textclf.EncodeOptions, error) {
+	opt := textclf.EncodeOptions{Truncate: s.cfg.AutoTruncate}
+	if truncate != nil {
+		opt.Truncate = *truncate
+	}
+	if direction != nil {
+		switch *direction {
+		case "Right", "right":
+		case "Left", "left":
+			opt.TruncateLeft = true
+		default:
+			return opt, fmt.Errorf("truncation_direction must be \"Left\" or \"Right\", got %q", *direction)
+		}
+	}
+	return opt, nil
 }
 
 // methodName is te_request_count's method label of a request.
@@ -343,15 +427,28 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request, inputs []textc
 	res := &classified{}
 	maxLen := s.modelInfo.MaxLength
 	encs := make([]textclf.Encoding, len(inputs))
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
+	opt.Context = ctx
+	// An input too long to be read is refused: its length is counted up to
+	// stopAfter tokens, not further.
+	stopAfter := 8 * maxLen
+	if !opt.Truncate {
+		opt.StopAfter = stopAfter
+	}
 	for i, in := range inputs {
-		enc, err := s.model.Encode(in, opt)
+		enc, err := s.encode(ctx, in, opt)
 		if err != nil {
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			s.fail(w, r, tokenizeError(err))
 			return nil
 		}
 		if maxLen > 0 && enc.Len() > maxLen {
+			given := strconv.Itoa(enc.Len())
+			if stopAfter > 0 && enc.Len() > stopAfter {
+				given = "more than " + strconv.Itoa(stopAfter)
+			}
 			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
-				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %d", maxLen, enc.Len()), typeValidation})
+				fmt.Sprintf("`inputs` must have less than %d tokens. Given: %s", maxLen, given), typeValidation})
 			return nil
 		}
 		s.m.inputLength.Observe(float64(enc.Len()))
@@ -457,11 +554,21 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	if req.AddSpecialTokens != nil {
 		special = *req.AddSpecialTokens
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
 	out := make([][]Token, len(texts))
+	total := 0
 	for i, t := range texts {
-		e, err := s.model.Encode(textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special})
+		e, err := s.encode(ctx, textclf.Input{Text: t}, textclf.EncodeOptions{NoSpecialTokens: !special, Context: ctx,
+			StopAfter: max(s.cfg.MaxBatchTokens-total, 1)})
 		if err != nil {
-			s.fail(w, r, &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer})
+			s.fail(w, r, tokenizeError(err))
+			return
+		}
+		// The answer takes some 70 bytes a token: bounded as a batch is.
+		if total += e.Len(); total > s.cfg.MaxBatchTokens {
+			s.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, typeValidation,
+				fmt.Sprintf("the inputs hold more than %d tokens (max batch tokens): tokenize them in smaller requests", s.cfg.MaxBatchTokens), typeValidation})
 			return
 		}
 		out[i] = tokensOf(t, e)
@@ -516,21 +623,72 @@ func (s *Server) Info() Info {
 		ModelKind: s.modelInfo.Kind, MultiLabel: multiLabel(s.modelInfo),
 		MaxConcurrentRequests: s.cfg.MaxConcurrentRequests, MaxInputLength: s.modelInfo.MaxLength,
 		MaxBatchTokens: s.cfg.MaxBatchTokens, MaxBatchRequests: &mbr, MaxClientBatchSize: s.cfg.MaxClientBatchSize,
-		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: runtime.GOMAXPROCS(0), Version: textclf.Version,
+		AutoTruncate: s.cfg.AutoTruncate, TokenizationWorkers: s.cfg.TokenizationWorkers, Version: textclf.Version,
 	}
 }
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Info()) }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	s.b.mu.RLock()
-	closed := s.b.closed
-	s.b.mu.RUnlock()
-	if closed {
-		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy", typeUnhealthy})
+	if !s.ready() {
+		s.fail(w, r, &apiError{http.StatusServiceUnavailable, typeUnhealthy, "unhealthy: shutting down", typeUnhealthy})
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// tokenUnit is the unit of Server.textBudget, in bytes of text.
+const tokenUnit = 64 << 10
+
+// encode tokenizes one input once one of the TokenizationWorkers is free
+// and the text tokenized at once leaves room for it, until ctx is done.
+func (s *Server) encode(ctx context.Context, in textclf.Input, opt textclf.EncodeOptions) (textclf.Encoding, error) {
+	n := len(in.Text)
+	if in.Pair != nil {
+		n += len(*in.Pair)
+	}
+	units := min(n/tokenUnit+1, cap(s.textBudget))
+	// One input at a time takes its units, so that two large ones never
+	// hold half of the budget each.
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return textclf.Encoding{}, ctx.Err()
+	}
+	taken := 0
+	release := func() {
+		for ; taken > 0; taken-- {
+			<-s.textBudget
+		}
+	}
+	for taken < units {
+		select {
+		case s.textBudget <- struct{}{}:
+			taken++
+		case <-ctx.Done():
+			<-s.turn
+			release()
+			return textclf.Encoding{}, ctx.Err()
+		}
+	}
+	<-s.turn
+	defer release()
+	select {
+	case s.tokenizing <- struct{}{}:
+	case <-ctx.Done():
+		return textclf.Encoding{}, ctx.Err()
+	}
+	defer func() { <-s.tokenizing }()
+	return s.model.Encode(in, opt)
+}
+
+// tokenizeError is the answer to a failed tokenization: 503 when the
+// request ran out of time (or its client left), else TEI's 422 tokenizer.
+func tokenizeError(err error) *apiError {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &apiError{http.StatusServiceUnavailable, typeTokenizer, "tokenization stopped: " + err.Error(), typeTokenizer}
+	}
+	return &apiError{http.StatusUnprocessableEntity, typeTokenizer, err.Error(), typeTokenizer}
 }
 
 // statusWriter remembers the status of a response for the request log.
@@ -547,6 +705,10 @@ func (w *statusWriter) WriteHeader(code int) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.draining.Load() {
+			// net/http closes the connection after this response.
+			w.Header().Set("Connection", "close")
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method),

@@ -378,10 +378,12 @@ func postPredict(url, text string) ([]prediction, error) {
 	return got, json.Unmarshal(b, &got)
 }
 
-func TestGracefulShutdown(t *testing.T) {
-	f := newFake()
-	f.gate, f.entered = make(chan struct{}), make(chan int, 1)
-	s, err := New(f, Config{Logger: quiet})
+// serveUntilCancelled runs Serve for a server of m on a loopback port
+// until cancel is called; served receives Serve's error.
+func serveUntilCancelled(t *testing.T, m textclf.Model, cfg Config) (url string, cancel func(), served <-chan error) {
+	t.Helper()
+	cfg.Logger = quiet
+	s, err := New(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,10 +391,16 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, done
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	f := newFake()
+	f.gate, f.entered = make(chan struct{}), make(chan int, 1)
+	url, cancel, served := serveUntilCancelled(t, f, Config{DrainDelay: -1})
 	type result struct {
 		got []prediction
 		err error

@@ -106,6 +106,11 @@ func TestTransformerTruncate(t *testing.T) {
 	if !strings.Contains(msg, "less than 40 tokens. Given: 62") {
 		t.Fatalf("too-long message %q", msg)
 	}
+	// A text far too long is tokenized only as far as 8 × the max length.
+	code, b = do(t, h, "POST", "/predict", fmt.Sprintf(`{"inputs": %q}`, strings.Repeat("great ", 1000)))
+	if msg := errorBody(t, code, b, 413, "validation"); !strings.Contains(msg, "less than 40 tokens. Given: more than 320") {
+		t.Fatalf("far-too-long message %q", msg)
+	}
 	// Truncated, the answer is predict's (which truncates to max length).
 	code, b = do(t, h, "POST", "/predict", fmt.Sprintf(`{"inputs": %q, "truncate": true}`, long))
 	var got []prediction

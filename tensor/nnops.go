@@ -371,3 +371,46 @@ func meanVar(x []float32) (mean, variance float64) {
 	}
 	return mean, (s0 + s1 + s2 + s3) / n
 }
+
+// SiLU writes x·σ(x) = x/(1+e^(-x)) to out (out may be x), torch's silu (the
+// activation of Llama's SwiGLU), with the float32 Exp (the vector kernel when
+// the CPU has it).
+func SiLU(out, x []float32) {
+	checkLen("SiLU", len(x), out)
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) { siluChunk(asm, out[lo:hi], x[lo:hi], nil) })
+}
+
+// SiLUBackward accumulates into dx the gradient through SiLU: with
+// s = σ(x), dx[i] += dout[i]·s·(1 + x·(1-s)).
+func SiLUBackward(dx, x, dout []float32) {
+	checkLen("SiLUBackward", len(x), dx, dout)
+	asm := current.Load().avx2
+	ParallelFor(len(x), elemGrain, func(lo, hi int) { siluChunk(asm, dx[lo:hi], x[lo:hi], dout[lo:hi]) })
+}
+
+// siluChunk is SiLU (dout nil) or SiLUBackward on one goroutine: e^(-x) in
+// blocks of 256 by expSum, then the rest element by element.
+func siluChunk(asm bool, out, x, dout []float32) {
+	var buf [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(buf))
+		e := buf[:n]
+		for i, v := range x[:n] {
+			e[i] = -v
+		}
+		expSum(asm, e, e, 0)
+		if dout == nil {
+			for i, v := range x[:n] {
+				out[i] = v / (1 + e[i])
+			}
+		} else {
+			for i, v := range x[:n] {
+				s := 1 / (1 + e[i])
+				out[i] += dout[i] * s * (1 + v*(1-s))
+			}
+			dout = dout[n:]
+		}
+		x, out = x[n:], out[n:]
+	}
+}

@@ -603,3 +603,49 @@ func sigmoidOf(x float32) float32 {
 	Sigmoid(out, []float32{x})
 	return out[0]
 }
+
+// SiLU and its backward against float64 formulas, with the assembly and the
+// portable kernels, in place and across goroutines.
+func TestSiLU(t *testing.T) {
+	var xs []float32
+	for x := float32(-110); x < 110; x += 0.0773 {
+		xs = append(xs, x)
+	}
+	xs = append(xs, 0, 1e-30, -87.5, -103, -150, 89, 100)
+	ref := func(x float64) (f, df float64) {
+		s := 1 / (1 + math.Exp(-x))
+		return x * s, s * (1 + x*(1-s))
+	}
+	for _, asm := range []bool{true, false} {
+		UseAssembly(asm)
+		out, dx := make([]float32, len(xs)), make([]float32, len(xs))
+		dy := make([]float32, len(xs))
+		for i := range dy {
+			dy[i] = 1
+			dx[i] = 0.5 // accumulated onto
+		}
+		SiLU(out, xs)
+		SiLUBackward(dx, xs, dy)
+		for i, x := range xs {
+			f, df := ref(float64(x))
+			if d := math.Abs(float64(out[i]) - f); d > 4e-7*math.Max(math.Abs(f), 1) {
+				t.Fatalf("asm=%v: SiLU(%g) = %g, want %g", asm, x, out[i], f)
+			}
+			if d := math.Abs(float64(dx[i]) - 0.5 - df); d > 2e-6*math.Max(math.Abs(df), 1) {
+				t.Fatalf("asm=%v: SiLU'(%g) = %g, want %g", asm, x, dx[i]-0.5, df)
+			}
+		}
+	}
+	UseAssembly(true)
+	r := rand.New(rand.NewPCG(17, 18))
+	long := randSlice(r, 3*elemGrain+7)
+	want := make([]float32, len(long))
+	SiLU(want, long)
+	defer SetThreads(SetThreads(4))
+	SiLU(long, long)
+	for i := range long {
+		if long[i] != want[i] {
+			t.Fatalf("in-place split SiLU[%d] = %g, want %g", i, long[i], want[i])
+		}
+	}
+}

@@ -69,6 +69,15 @@ func SgemmEpilogue(transA, transB Transpose, m, n, k int, alpha float32, a []flo
 	sgemmWith(current.Load(), Threads(), nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
+// SgemmSerial is Sgemm on the calling goroutine only, for callers that
+// spread many small products over the threads themselves (attention over
+// sequences, heads and query blocks), so that no product starts goroutines
+// of its own inside theirs.
+func SgemmSerial(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemm(current.Load(), 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // SgemmStrided computes batch independent products
 // C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at a[i*strideA],
 // B_i at b[i*strideB] and C_i at c[i*strideC]; each is laid out as in Sgemm.

@@ -595,3 +595,34 @@ func BenchmarkSgemmPackedB(b *testing.B) {
 		})
 	}
 }
+
+// SgemmSerial gives Sgemm's results (it is the same product on one goroutine).
+func TestSgemmSerial(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, tA := range []Transpose{NoTrans, Trans} {
+		for _, tB := range []Transpose{NoTrans, Trans} {
+			for _, mnk := range [][3]int{{1, 1, 1}, {7, 33, 17}, {130, 100, 160}} {
+				m, n, k := mnk[0], mnk[1], mnk[2]
+				lda, ldb := k, n
+				if tA == Trans {
+					lda = m
+				}
+				if tB == Trans {
+					ldb = k
+				}
+				a, b := randSlice(r, m*k), randSlice(r, k*n)
+				c1, c2 := randSlice(r, m*n), make([]float32, m*n)
+				copy(c2, c1)
+				Sgemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, 2, c1, n)
+				SgemmSerial(tA, tB, m, n, k, 0.5, a, lda, b, ldb, 2, c2, n)
+				val, mag := refGemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, 0, nil, n)
+				for i := range c1 {
+					// c1 and c2 started equal: both are 2·c0 + the product.
+					if d := math.Abs(float64(c1[i] - c2[i])); d > 2e-7*float64(k+4)*(mag[i]+math.Abs(val[i]))+1e-6 {
+						t.Fatalf("tA=%v tB=%v %dx%dx%d: C[%d] serial %g, parallel %g", tA, tB, m, n, k, i, c2[i], c1[i])
+					}
+				}
+			}
+		}
+	}
+}

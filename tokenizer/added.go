@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"sort"
 	"unicode/utf8"
 )
@@ -97,7 +98,7 @@ func newAddedVocabulary(tokens []AddedToken, norm normalizer) (*addedVocabulary,
 		}
 		ns := newNormalizedString(t.Content)
 		if norm != nil {
-			if err := norm.normalize(&ns); err != nil {
+			if err := norm.normalize(context.Background(), &ns); err != nil {
 				return nil, err
 			}
 		}
@@ -209,8 +210,8 @@ func (av *addedVocabulary) appendSplitsOnAdded(out []split, ns *normalizedString
 
 // extractAndNormalize splits the input on added tokens and normalizes the
 // rest, as AddedVocabulary::extract_and_normalize.
-func (av *addedVocabulary) extractAndNormalize(norm normalizer, s string) (*preTokenizedString, error) {
-	p := newPreTokenizedString(s)
+func (av *addedVocabulary) extractAndNormalize(ctx context.Context, norm normalizer, s string) (*preTokenizedString, error) {
+	p := newPreTokenizedString(ctx, s)
 	err := p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
 		return av.appendSplitsOnAdded(out, ns, av.raw), nil
 	})
@@ -219,7 +220,7 @@ func (av *addedVocabulary) extractAndNormalize(norm normalizer, s string) (*preT
 	}
 	err = p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
 		if norm != nil {
-			if err := norm.normalize(ns); err != nil {
+			if err := norm.normalize(p.ctx, ns); err != nil {
 				return nil, err
 			}
 		}

@@ -271,9 +271,12 @@ func NewReplaceDecoder(pattern, content string) *ReplaceDecoder {
 // NewReplaceRegexDecoder returns a decoder replacing matches of the regular
 // expression pattern with content.
 func NewReplaceRegexDecoder(pattern, content string) (*ReplaceDecoder, error) {
+	if err := checkPatternSize(pattern); err != nil {
+		return nil, fmt.Errorf("replace decoder: %w", err)
+	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("replace decoder: regex %q: %w", pattern, err)
+		return nil, fmt.Errorf("replace decoder: regex %s: %w", shortPattern(pattern), err)
 	}
 	return &ReplaceDecoder{re: re, Content: content}, nil
 }

@@ -64,8 +64,9 @@ const (
 )
 
 // truncate keeps maxLen tokens and moves the rest into overflowing pieces of
-// maxLen tokens that overlap by stride, as Encoding::truncate.
-func (e *Encoding) truncate(maxLen, stride int, dir TruncationDirection) error {
+// maxLen tokens that overlap by stride, as Encoding::truncate; with drop,
+// the rest is dropped.
+func (e *Encoding) truncate(maxLen, stride int, dir TruncationDirection, drop bool) error {
 	n := e.Len()
 	if maxLen >= n {
 		return nil
@@ -73,10 +74,21 @@ func (e *Encoding) truncate(maxLen, stride int, dir TruncationDirection) error {
 	if maxLen == 0 {
 		whole := *e
 		*e = Encoding{Overflowing: []Encoding{whole}}
+		if drop {
+			*e = Encoding{}
+		}
 		return nil
 	}
 	if stride >= maxLen {
 		return fmt.Errorf("truncation stride %d must be less than the max length %d (after removing the special tokens)", stride, maxLen)
+	}
+	if drop {
+		start := 0
+		if dir == TruncateLeft {
+			start = n - maxLen
+		}
+		*e = e.slice(start, start+maxLen)
+		return nil
 	}
 	step := maxLen - stride
 	var parts [][2]int

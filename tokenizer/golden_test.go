@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -233,7 +234,7 @@ func TestGolden(t *testing.T) {
 				}
 			} else {
 				for i, in := range inputs {
-					e, err := tk.encode(in.Text, in.Pair, c.AddSpecialTokens)
+					e, err := tk.encode(context.Background(), in.Text, in.Pair, c.AddSpecialTokens)
 					if (err != nil) != (want[i].Error != nil) {
 						t.Fatalf("line %d %q: error %v, HF error %v", i+1, in.Text, err, want[i].Error)
 					}

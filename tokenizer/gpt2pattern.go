@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,7 +14,7 @@ import (
 // byte-level BPE tokenizer.
 type gpt2Pattern struct{}
 
-func (gpt2Pattern) findMatches(s string) ([]patternMatch, error) {
+func (gpt2Pattern) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
 	if s == "" {
 		return []patternMatch{{0, 0, false}}, nil
 	}

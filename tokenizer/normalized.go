@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 )
@@ -172,8 +173,8 @@ func (ns *normalizedString) prepend(s string) {
 // replaceMatches replaces every match of p by content in one pass. The
 // runes of content are aligned with the last byte of the match they
 // replace, as NormalizedString::replace does.
-func (ns *normalizedString) replaceMatches(p pattern, content string) error {
-	matches, err := p.findMatches(ns.normalized)
+func (ns *normalizedString) replaceMatches(ctx context.Context, p pattern, content string) error {
+	matches, err := p.findMatches(ctx, ns.normalized)
 	if err != nil {
 		return err
 	}

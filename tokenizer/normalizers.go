@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // normalizer changes a normalizedString in place, keeping alignments.
 type normalizer interface {
-	normalize(ns *normalizedString) error
+	normalize(ctx context.Context, ns *normalizedString) error
 }
 
 // bertNormalizer is HF's BertNormalizer.
@@ -20,7 +21,7 @@ type bertNormalizer struct {
 	cleanText, handleChineseChars, stripAccents, lowercase bool
 }
 
-func (b bertNormalizer) normalize(ns *normalizedString) error {
+func (b bertNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	if b.cleanText {
 		dropped := func(r rune) bool { return r == 0 || r == utf8.RuneError || isBertControl(r) }
 		if containsRune(ns.normalized, dropped) {
@@ -226,14 +227,14 @@ func alignSegment(dest []change, decomp norm.Form, out []byte, src []int, nIn in
 
 type unicodeNormalizer struct{ form norm.Form }
 
-func (u unicodeNormalizer) normalize(ns *normalizedString) error {
+func (u unicodeNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	unicodeNormalize(ns, u.form)
 	return nil
 }
 
 type lowercaseNormalizer struct{}
 
-func (lowercaseNormalizer) normalize(ns *normalizedString) error {
+func (lowercaseNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	lowercase(ns)
 	return nil
 }
@@ -241,7 +242,7 @@ func (lowercaseNormalizer) normalize(ns *normalizedString) error {
 // stripAccentsNormalizer removes combining marks (General Category M).
 type stripAccentsNormalizer struct{}
 
-func (stripAccentsNormalizer) normalize(ns *normalizedString) error {
+func (stripAccentsNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	ns.filter(func(r rune) bool { return !unicode.Is(unicode.M, r) })
 	return nil
 }
@@ -251,20 +252,20 @@ type replaceNormalizer struct {
 	content string
 }
 
-func (r replaceNormalizer) normalize(ns *normalizedString) error {
-	return ns.replaceMatches(r.pattern, r.content)
+func (r replaceNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
+	return ns.replaceMatches(ctx, r.pattern, r.content)
 }
 
 type prependNormalizer struct{ prefix string }
 
-func (p prependNormalizer) normalize(ns *normalizedString) error {
+func (p prependNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	ns.prepend(p.prefix)
 	return nil
 }
 
 type stripNormalizer struct{ left, right bool }
 
-func (s stripNormalizer) normalize(ns *normalizedString) error {
+func (s stripNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	ns.stripSpaces(s.left, s.right)
 	return nil
 }
@@ -272,7 +273,7 @@ func (s stripNormalizer) normalize(ns *normalizedString) error {
 // byteLevelNormalizer maps every byte to its GPT-2 byte-level rune.
 type byteLevelNormalizer struct{}
 
-func (byteLevelNormalizer) normalize(ns *normalizedString) error {
+func (byteLevelNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	byteLevelTransform(ns)
 	return nil
 }
@@ -309,7 +310,7 @@ var byteLevelUTF8 = func() (t [256]string) {
 // control characters, turn other separators into spaces.
 type nmtNormalizer struct{}
 
-func (nmtNormalizer) normalize(ns *normalizedString) error {
+func (nmtNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	ns.filter(func(r rune) bool {
 		return !((r >= 0x1 && r <= 0x8) || r == 0xB || (r >= 0xE && r <= 0x1F) || r == 0x7F || r == 0x8F || r == 0x9F)
 	})
@@ -326,9 +327,9 @@ func (nmtNormalizer) normalize(ns *normalizedString) error {
 
 type sequenceNormalizer []normalizer
 
-func (s sequenceNormalizer) normalize(ns *normalizedString) error {
+func (s sequenceNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	for _, n := range s {
-		if err := n.normalize(ns); err != nil {
+		if err := n.normalize(ctx, ns); err != nil {
 			return err
 		}
 	}

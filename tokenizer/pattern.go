@@ -1,8 +1,11 @@
 package tokenizer
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -18,13 +21,13 @@ type patternMatch struct {
 // pattern finds the matches of something in a string, covering the whole
 // string with matches and the pieces between them (HF's Pattern trait).
 type pattern interface {
-	findMatches(s string) ([]patternMatch, error)
+	findMatches(ctx context.Context, s string) ([]patternMatch, error)
 }
 
 // runePattern matches each rune for which the function is true, one match a rune.
 type runePattern func(rune) bool
 
-func (p runePattern) findMatches(s string) ([]patternMatch, error) {
+func (p runePattern) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
 	if s == "" {
 		return []patternMatch{{0, 0, false}}, nil
 	}
@@ -52,7 +55,7 @@ func (p runePattern) findMatches(s string) ([]patternMatch, error) {
 // literalPattern matches a fixed string.
 type literalPattern string
 
-func (p literalPattern) findMatches(s string) ([]patternMatch, error) {
+func (p literalPattern) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
 	if p == "" {
 		return []patternMatch{{0, len(s), false}}, nil
 	}
@@ -85,31 +88,64 @@ type regexPattern struct {
 	re *regexp2.Regexp
 }
 
+// MaxPatternBytes bounds a regular expression of tokenizer.json (the
+// pre-tokenizer patterns of published tokenizers take well under 1 kB):
+// compiling a pattern takes memory in proportion to its size.
+const MaxPatternBytes = 64 << 10
+
+// MatchTimeout bounds each match of a regular expression of tokenizer.json.
+// regexp2, like the Oniguruma engine of HF tokenizers, backtracks, and a
+// pattern such as (a+)+$ takes exponential time on some inputs; HF would
+// run on, textclf stops with an error. A match of a published tokenizer's
+// pattern takes microseconds.
+const MatchTimeout = time.Second
+
+// matchTimeout is MatchTimeout, shortened by fuzz tests.
+var matchTimeout = MatchTimeout
+
+// checkPatternSize refuses a pattern over MaxPatternBytes.
+func checkPatternSize(expr string) error {
+	if len(expr) > MaxPatternBytes {
+		return fmt.Errorf("regex of %d bytes: longer than the %d bytes textclf accepts", len(expr), MaxPatternBytes)
+	}
+	return nil
+}
+
+// shortPattern is a pattern for an error message, cut to 100 bytes.
+func shortPattern(expr string) string {
+	if len(expr) > 100 {
+		expr = strings.ToValidUTF8(expr[:100], "") + "…"
+	}
+	return strconv.Quote(expr)
+}
+
 func compileRegex(expr string) (*regexPattern, error) {
+	if err := checkPatternSize(expr); err != nil {
+		return nil, err
+	}
 	re, err := regexp2.Compile(expr, regexp2.None)
 	if err != nil {
-		return nil, fmt.Errorf("regex %q: %w", expr, err)
+		return nil, fmt.Errorf("regex %s: %w", shortPattern(expr), err)
 	}
+	re.MatchTimeout = matchTimeout
 	return &regexPattern{re: re}, nil
 }
 
-func (p *regexPattern) findMatches(s string) ([]patternMatch, error) {
+func (p *regexPattern) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
 	if s == "" {
 		return []patternMatch{{0, 0, false}}, nil
 	}
-	// regexp2 works on runes: map rune indices back to byte offsets.
-	runes := []rune(s)
-	byteAt := make([]int, len(runes)+1)
-	b := 0
-	for i, r := range runes {
-		byteAt[i] = b
-		n := utf8.RuneLen(r)
-		if n < 0 {
-			n = 1
-		}
-		b += n
+	// regexp2 works on runes: map rune indices back to byte offsets (an
+	// invalid byte is one U+FFFD rune).
+	runes := make([]rune, 0, len(s))
+	byteAt := make([]int, 0, len(s)+1)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		runes = append(runes, r)
+		byteAt = append(byteAt, i)
+		i += n
 	}
-	byteAt[len(runes)] = len(s)
+	byteAt = append(byteAt, len(s))
 	var out []patternMatch
 	prev := 0
 	m, err := p.re.FindRunesMatch(runes)
@@ -120,10 +156,14 @@ func (p *regexPattern) findMatches(s string) ([]patternMatch, error) {
 		}
 		out = append(out, patternMatch{start, end, true})
 		prev = end
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		m, err = p.re.FindNextMatch(m)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("regex %q: %w", p.re.String(), err)
+		// regexp2's error quotes the whole input: say what happened instead.
+		return nil, fmt.Errorf("regex %s: a match took longer than %v on this text (the pattern backtracks catastrophically)", shortPattern(p.re.String()), p.re.MatchTimeout)
 	}
 	if prev != len(s) {
 		out = append(out, patternMatch{prev, len(s), false})
@@ -134,8 +174,8 @@ func (p *regexPattern) findMatches(s string) ([]patternMatch, error) {
 // invertPattern swaps matches and non-matches of another pattern.
 type invertPattern struct{ p pattern }
 
-func (p invertPattern) findMatches(s string) ([]patternMatch, error) {
-	m, err := p.p.findMatches(s)
+func (p invertPattern) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
+	m, err := p.p.findMatches(ctx, s)
 	for i := range m {
 		m[i].isMatch = !m[i].isMatch
 	}
@@ -171,11 +211,11 @@ func parseSplitBehavior(s string) (splitBehavior, error) {
 
 // appendSplits cuts ns by the matches of p, as NormalizedString::split
 // does, and appends the non-empty pieces to out.
-func (ns *normalizedString) appendSplits(out []split, p pattern, behavior splitBehavior) ([]split, error) {
+func (ns *normalizedString) appendSplits(ctx context.Context, out []split, p pattern, behavior splitBehavior) ([]split, error) {
 	if rp, ok := p.(runePattern); ok && (behavior == splitRemoved || behavior == splitIsolated) {
 		return ns.appendRuneSplits(out, rp, behavior == splitIsolated), nil
 	}
-	matches, err := p.findMatches(ns.normalized)
+	matches, err := p.findMatches(ctx, ns.normalized)
 	if err != nil {
 		return nil, err
 	}

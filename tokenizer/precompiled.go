@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -88,7 +89,7 @@ func (p *precompiledNormalizer) transform(s string) (string, bool) {
 // normalize replaces each grapheme cluster (shorter than 6 bytes) found in
 // the map, else each of its runes found in the map, with alignments as HF's
 // Precompiled normalizer gives them.
-func (p *precompiledNormalizer) normalize(ns *normalizedString) error {
+func (p *precompiledNormalizer) normalize(ctx context.Context, ns *normalizedString) error {
 	var dest []change
 	modified := false
 	replace := func(old, repl string) {

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func TestPrecompiledMapsNFKC(t *testing.T) {
 	}
 	for in, want := range map[string]string{"ﬁ": "fi", "Ａ": "A", "①": "1", "plain": "plain", "Å": "Å"} {
 		ns := newNormalizedString(in)
-		if err := p.normalize(&ns); err != nil {
+		if err := p.normalize(context.Background(), &ns); err != nil {
 			t.Fatal(err)
 		}
 		if ns.normalized != want {
@@ -57,7 +58,7 @@ func FuzzPrecompiled(f *testing.F) {
 			return
 		}
 		ns := newNormalizedString(ToValidUTF8(text))
-		if err := p.normalize(&ns); err != nil {
+		if err := p.normalize(context.Background(), &ns); err != nil {
 			t.Fatal(err)
 		}
 		if len(ns.alignments) != len(ns.normalized) {

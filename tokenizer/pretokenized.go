@@ -1,5 +1,7 @@
 package tokenizer
 
+import "context"
+
 // split is one piece of a pre-tokenized string; tokens is set once a model
 // (or the added vocabulary) has tokenized it, and such splits are left alone
 // by later steps.
@@ -13,10 +15,13 @@ type split struct {
 type preTokenizedString struct {
 	original string
 	splits   []split
+	// ctx cancels the work on the string: regular expressions check it
+	// between matches.
+	ctx context.Context
 }
 
-func newPreTokenizedString(s string) *preTokenizedString {
-	return &preTokenizedString{original: s, splits: []split{{ns: newNormalizedString(s)}}}
+func newPreTokenizedString(ctx context.Context, s string) *preTokenizedString {
+	return &preTokenizedString{original: s, splits: []split{{ns: newNormalizedString(s)}}, ctx: ctx}
 }
 
 // splitWith replaces every untokenized split by the splits f appends to
@@ -38,11 +43,26 @@ func (p *preTokenizedString) splitWith(f func(i int, ns *normalizedString, out [
 	return nil
 }
 
-// tokenize runs the model on every untokenized split.
-func (p *preTokenizedString) tokenize(m Model) error {
+// tokenize runs the model on every untokenized split; with limit >= 0,
+// only until the splits before hold limit tokens (the later ones get no
+// tokens). It stops when p's context is done.
+func (p *preTokenizedString) tokenize(m Model, limit int) error {
+	count := 0
 	for i := range p.splits {
 		s := &p.splits[i]
+		if limit >= 0 && count >= limit {
+			if s.tokens == nil {
+				s.tokens = []Token{}
+			}
+			continue
+		}
+		if i%256 == 255 {
+			if err := p.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if s.tokens != nil {
+			count += len(s.tokens)
 			continue
 		}
 		toks, err := m.Tokenize(s.ns.normalized)
@@ -53,6 +73,7 @@ func (p *preTokenizedString) tokenize(m Model) error {
 			toks = []Token{}
 		}
 		s.tokens = toks
+		count += len(toks)
 	}
 	return nil
 }

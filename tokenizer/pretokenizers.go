@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -16,7 +17,7 @@ type preTokenizer interface {
 // splitAll cuts every untokenized split by pattern with behavior.
 func splitAll(p *preTokenizedString, pat pattern, behavior splitBehavior) error {
 	return p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
-		return ns.appendSplits(out, pat, behavior)
+		return ns.appendSplits(p.ctx, out, pat, behavior)
 	})
 }
 
@@ -41,7 +42,7 @@ func (whitespacePreTokenizer) preTokenize(p *preTokenizedString) error {
 // whitespace between them is what matches.
 type wordsOrSymbols struct{}
 
-func (wordsOrSymbols) findMatches(s string) ([]patternMatch, error) {
+func (wordsOrSymbols) findMatches(ctx context.Context, s string) ([]patternMatch, error) {
 	if s == "" {
 		return []patternMatch{{0, 0, false}}, nil
 	}
@@ -130,7 +131,7 @@ type metaspacePreTokenizer struct {
 func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
 	rep := string(m.replacement)
 	return p.splitWith(func(_ int, ns *normalizedString, out []split) ([]split, error) {
-		if err := ns.replaceMatches(literalPattern(" "), rep); err != nil {
+		if err := ns.replaceMatches(p.ctx, literalPattern(" "), rep); err != nil {
 			return nil, err
 		}
 		switch m.scheme {
@@ -144,7 +145,7 @@ func (m metaspacePreTokenizer) preTokenize(p *preTokenizedString) error {
 			}
 		}
 		if m.split {
-			return ns.appendSplits(out, runePattern(func(r rune) bool { return r == m.replacement }), splitMergedWithNext)
+			return ns.appendSplits(p.ctx, out, runePattern(func(r rune) bool { return r == m.replacement }), splitMergedWithNext)
 		}
 		return appendNonEmpty(out, *ns), nil
 	})
@@ -163,7 +164,7 @@ func (b byteLevelPreTokenizer) preTokenize(p *preTokenizedString) error {
 			ns.prepend(" ")
 		}
 		if b.useRegex {
-			return ns.appendSplits(out, gpt2Pattern{}, splitIsolated)
+			return ns.appendSplits(p.ctx, out, gpt2Pattern{}, splitIsolated)
 		}
 		return appendNonEmpty(out, *ns), nil
 	})

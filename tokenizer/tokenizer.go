@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -24,6 +25,11 @@ type Truncation struct {
 	Strategy  TruncationStrategy
 	Stride    int
 	Direction TruncationDirection
+	// DropOverflow leaves Encoding.Overflowing empty: the tokens beyond
+	// MaxLength are dropped (HF computes them always). A single text
+	// truncated on the right is then tokenized only until MaxLength tokens
+	// are certain: the words after them are not run through the model.
+	DropOverflow bool
 }
 
 // Padding pads encodings to a common length: the longest of the batch when
@@ -84,18 +90,36 @@ func (t *Tokenizer) VocabSize() int {
 	return n
 }
 
+// NumSpecialTokensToAdd is the number of special tokens the
+// post-processor adds to a text (or, with pair, a pair of texts), as HF's
+// num_special_tokens_to_add.
+func (t *Tokenizer) NumSpecialTokensToAdd(pair bool) int {
+	if t.postProcessor == nil {
+		return 0
+	}
+	return t.postProcessor.addedTokens(pair)
+}
+
 // AddedTokens returns the added tokens, in the order of the file.
 func (t *Tokenizer) AddedTokens() []AddedToken { return append([]AddedToken(nil), t.added.tokens...) }
 
 // Encode encodes one text. With addSpecialTokens the post-processor adds the
 // model's special tokens ([CLS] … [SEP], <s> … </s>).
 func (t *Tokenizer) Encode(text string, addSpecialTokens bool) (Encoding, error) {
-	return t.encode(text, nil, addSpecialTokens)
+	return t.encode(context.Background(), text, nil, addSpecialTokens)
 }
 
 // EncodePair encodes a pair of texts (for sentence-pair tasks).
 func (t *Tokenizer) EncodePair(text, pair string, addSpecialTokens bool) (Encoding, error) {
-	return t.encode(text, &pair, addSpecialTokens)
+	return t.encode(context.Background(), text, &pair, addSpecialTokens)
+}
+
+// EncodeInput encodes a text or a pair of texts as Encode and EncodePair
+// do, until ctx is done: the regular expressions of the pipeline stop
+// between matches (and each match within MatchTimeout), and the error is
+// then ctx's.
+func (t *Tokenizer) EncodeInput(ctx context.Context, in Input, addSpecialTokens bool) (Encoding, error) {
+	return t.encode(ctx, in.Text, in.Pair, addSpecialTokens)
 }
 
 // Input is one input of a batch: a text and, for pair tasks, a second text.
@@ -124,7 +148,7 @@ func (t *Tokenizer) EncodeBatch(inputs []Input, addSpecialTokens bool) ([]Encodi
 				if i >= len(inputs) {
 					return
 				}
-				out[i], errs[i] = t.encode(inputs[i].Text, inputs[i].Pair, addSpecialTokens)
+				out[i], errs[i] = t.encode(context.Background(), inputs[i].Text, inputs[i].Pair, addSpecialTokens)
 			}
 		}()
 	}
@@ -140,14 +164,23 @@ func (t *Tokenizer) EncodeBatch(inputs []Input, addSpecialTokens bool) ([]Encodi
 	return out, nil
 }
 
-func (t *Tokenizer) encode(text string, pair *string, addSpecial bool) (Encoding, error) {
-	enc, err := t.encodeSequence(text, 0)
+func (t *Tokenizer) encode(ctx context.Context, text string, pair *string, addSpecial bool) (Encoding, error) {
+	// A single text truncated on the right without overflowing pieces needs
+	// its first tokens only.
+	limit := -1
+	if tr := t.Truncation; tr != nil && tr.DropOverflow && pair == nil && tr.Direction != TruncateLeft && tr.MaxLength > 0 {
+		limit = tr.MaxLength
+		if addSpecial && t.postProcessor != nil {
+			limit = max(limit-t.postProcessor.addedTokens(false), 0)
+		}
+	}
+	enc, err := t.encodeSequence(ctx, text, 0, limit)
 	if err != nil {
 		return Encoding{}, err
 	}
 	var pairEnc *Encoding
 	if pair != nil {
-		p, err := t.encodeSequence(*pair, 1)
+		p, err := t.encodeSequence(ctx, *pair, 1, -1)
 		if err != nil {
 			return Encoding{}, err
 		}
@@ -157,10 +190,13 @@ func (t *Tokenizer) encode(text string, pair *string, addSpecial bool) (Encoding
 }
 
 // encodeSequence runs added-token extraction, normalization,
-// pre-tokenization and the model on one text.
-func (t *Tokenizer) encodeSequence(text string, typeID int) (Encoding, error) {
+// pre-tokenization and the model on one text. With limit >= 0 the model
+// stops once the splits before hold limit tokens (the later splits get
+// none): the first limit tokens are those of the whole text, since the
+// model tokenizes each split on its own.
+func (t *Tokenizer) encodeSequence(ctx context.Context, text string, typeID, limit int) (Encoding, error) {
 	text = ToValidUTF8(text)
-	p, err := t.added.extractAndNormalize(t.normalizer, text)
+	p, err := t.added.extractAndNormalize(ctx, t.normalizer, text)
 	if err != nil {
 		return Encoding{}, err
 	}
@@ -169,7 +205,7 @@ func (t *Tokenizer) encodeSequence(text string, typeID int) (Encoding, error) {
 			return Encoding{}, err
 		}
 	}
-	if err := p.tokenize(t.model); err != nil {
+	if err := p.tokenize(t.model, limit); err != nil {
 		return Encoding{}, err
 	}
 	return p.intoEncoding(typeID), nil
@@ -301,11 +337,11 @@ func truncateEncodings(enc, pair *Encoding, tr Truncation) error {
 		dir = TruncateRight
 	}
 	if tr.MaxLength == 0 {
-		if err := enc.truncate(0, tr.Stride, dir); err != nil {
+		if err := enc.truncate(0, tr.Stride, dir, tr.DropOverflow); err != nil {
 			return err
 		}
 		if pair != nil {
-			return pair.truncate(0, tr.Stride, dir)
+			return pair.truncate(0, tr.Stride, dir, tr.DropOverflow)
 		}
 		return nil
 	}
@@ -320,7 +356,7 @@ func truncateEncodings(enc, pair *Encoding, tr Truncation) error {
 	switch tr.Strategy {
 	case LongestFirst, "":
 		if pair == nil {
-			return enc.truncate(total-toRemove, tr.Stride, dir)
+			return enc.truncate(total-toRemove, tr.Stride, dir, tr.DropOverflow)
 		}
 		n1, n2 := enc.Len(), pair.Len()
 		swap := n1 > n2
@@ -339,10 +375,10 @@ func truncateEncodings(enc, pair *Encoding, tr Truncation) error {
 		if swap {
 			n1, n2 = n2, n1
 		}
-		if err := enc.truncate(n1, tr.Stride, dir); err != nil {
+		if err := enc.truncate(n1, tr.Stride, dir, tr.DropOverflow); err != nil {
 			return err
 		}
-		return pair.truncate(n2, tr.Stride, dir)
+		return pair.truncate(n2, tr.Stride, dir, tr.DropOverflow)
 	case OnlyFirst, OnlySecond:
 		target := enc
 		if tr.Strategy == OnlySecond {
@@ -354,7 +390,7 @@ func truncateEncodings(enc, pair *Encoding, tr Truncation) error {
 		if target.Len() <= toRemove {
 			return fmt.Errorf("truncation %s: the sequence to truncate has %d tokens, fewer than the %d to remove", tr.Strategy, target.Len(), toRemove)
 		}
-		return target.truncate(target.Len()-toRemove, tr.Stride, dir)
+		return target.truncate(target.Len()-toRemove, tr.Stride, dir, tr.DropOverflow)
 	}
 	return fmt.Errorf("unknown truncation strategy %q", tr.Strategy)
 }

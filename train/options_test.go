@@ -273,7 +273,7 @@ func TestModelConfigFor(t *testing.T) {
 	if cfg.HiddenSize != 384 || cfg.NumHiddenLayers != 6 || cfg.VocabSize != tk.VocabSize() {
 		t.Fatalf("minilm preset: hidden %d, layers %d, vocab %d (tokenizer %d)", cfg.HiddenSize, cfg.NumHiddenLayers, cfg.VocabSize, tk.VocabSize())
 	}
-	if _, err := modelConfigFor("gpt-9", tk); err == nil || !strings.Contains(err.Error(), "bert-base or minilm") {
+	if _, err := modelConfigFor("gpt-9", tk); err == nil || !strings.Contains(err.Error(), "bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base") {
 		t.Errorf("unknown preset: %v", err)
 	}
 	small := filepath.Join(t.TempDir(), "config.json")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/tensor"
 )
 
@@ -56,6 +57,58 @@ func (s *Stepper) Step(batches []*model.Batch, labels []*model.Labels) (StepResu
 	if s.MaxGradNorm > 0 {
 		ClipGradNorm(s.Model.Params(), res.GradNorm, s.MaxGradNorm)
 	}
+	res.LR = s.BaseLR * s.Schedule.Factor(s.Optimizer.Steps())
+	s.Optimizer.LR = res.LR
+	s.Optimizer.Step()
+	return res, nil
+}
+
+// StepDP takes one DP-SGD step (Opacus' semantics) on batch, the step's
+// Poisson batch (nil when it drew no example): each example's gradient of
+// its own loss is clipped to plan.MaxGradNorm (the model's per-sample norms
+// scale its row of the logit gradient before the backward pass), the
+// clipped gradients are summed, noised and divided by the expected batch
+// size (plan.Privatize, with the noise of (seed, step)), then AdamW steps at
+// the scheduled learning rate. GradNorm is the private gradient's norm.
+func (s *Stepper) StepDP(batch *model.Batch, labels *model.Labels, plan *privacy.Plan, seed uint64, step int) (StepResult, error) {
+	s.Model.WeightsChanged() // the optimizer will update them, even without a batch
+	params := s.Model.Params()
+	for _, p := range params {
+		if p.Grad == nil {
+			p.AllocGrad()
+		}
+	}
+	s.Model.ZeroGrad()
+	var res StepResult
+	if batch != nil {
+		_, loss, err := s.Model.ForwardTrain(batch, labels)
+		if err != nil {
+			return StepResult{}, err
+		}
+		res.Loss = float64(loss)
+		// The mean loss's logit gradient times B is each example's own.
+		d := s.Model.LossGradient()
+		for j := range d {
+			d[j] *= float32(batch.B)
+		}
+		norms, err := s.Model.PerSampleGradNorms(d)
+		if err != nil {
+			return StepResult{}, err
+		}
+		l := len(d) / batch.B
+		for i, n := range norms {
+			tensor.ScaleSerial(float32(plan.ClipFactor(n)), d[i*l:(i+1)*l])
+		}
+		if err := s.Model.Backward(d); err != nil {
+			return StepResult{}, err
+		}
+	}
+	grads := make([][]float32, len(params))
+	for i, p := range params {
+		grads[i] = p.Grad
+	}
+	plan.Privatize(grads, seed, step)
+	res.GradNorm = GlobalNorm(params)
 	res.LR = s.BaseLR * s.Schedule.Factor(s.Optimizer.Steps())
 	s.Optimizer.LR = res.LR
 	s.Optimizer.Step()

@@ -17,6 +17,7 @@ import (
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/tokenizer"
 	"github.com/textclf/textclf/train/tensorboard"
 )
@@ -111,10 +112,18 @@ type Config struct {
 	// LoggingDir, when not empty, receives TensorBoard event files of the
 	// logged losses, learning rates and evaluations.
 	LoggingDir string
-	// Resume is a checkpoint directory to continue from ("" starts afresh).
+	// Resume is a checkpoint directory to continue from ("" starts afresh),
+	// or ResumeLatest for the newest complete checkpoint-N of Output
+	// (incomplete ones are skipped with a warning).
 	Resume string
 	// Progress, when not nil, is told what the run does as it does it.
 	Progress Progress
+	// DP, when not nil, trains with differential privacy: DP-SGD with
+	// Opacus' semantics (package privacy), on BERT-family models. Batches
+	// are then drawn by Poisson sampling (BatchSize is their expected
+	// size), each example's gradient is clipped to DP.MaxGradNorm instead
+	// of the global MaxGradNorm clipping, and noise is added.
+	DP *privacy.Config
 }
 
 // NoClipping is the MaxGradNorm that turns gradient clipping off.
@@ -221,13 +230,18 @@ func (e *Interrupted) Unwrap() error { return e.Err }
 
 // LogEntry is one line of metrics.jsonl and of trainer_state.json's log_history.
 type LogEntry struct {
-	Step     int                `json:"step"`
-	Epoch    float64            `json:"epoch"`
-	Loss     *float64           `json:"loss,omitempty"`
-	LR       *float64           `json:"learning_rate,omitempty"`
-	GradNorm *float64           `json:"grad_norm,omitempty"`
-	Eval     map[string]float64 `json:"eval,omitempty"`
-	Seconds  float64            `json:"elapsed_s"`
+	Step     int      `json:"step"`
+	Epoch    float64  `json:"epoch"`
+	Loss     *float64 `json:"loss,omitempty"`
+	LR       *float64 `json:"learning_rate,omitempty"`
+	GradNorm *float64 `json:"grad_norm,omitempty"`
+	// Epsilon is the privacy budget spent so far (DP-SGD).
+	Epsilon *float64           `json:"epsilon,omitempty"`
+	Eval    map[string]float64 `json:"eval,omitempty"`
+	// Saved records a save once it is complete: the checkpoint-N
+	// directory, or "." for the model in the output directory.
+	Saved   string  `json:"saved,omitempty"`
+	Seconds float64 `json:"elapsed_s"`
 }
 
 // State is trainer_state.json: where training stands, as the HF Trainer
@@ -250,6 +264,10 @@ type State struct {
 type Result struct {
 	State  *State
 	Output string
+	// Privacy is the DP-SGD plan of a private run and Epsilon the ε it
+	// spent (at Privacy.Delta); nil and 0 otherwise.
+	Privacy *privacy.Plan
+	Epsilon float64
 	// Warnings are the notices of the run (newly initialised weights,
 	// labels with a single example, …), also given to Config.Progress as
 	// they happen.
@@ -269,7 +287,8 @@ type run struct {
 	cfg      Config
 	m        *model.Model
 	tk       *tokenizer.Tokenizer
-	tkDir    string // where the tokenizer files come from
+	tkDir    string            // where the tokenizer files come from
+	tkFiles  []checkpoint.File // their contents, saved with every model and checkpoint
 	labels   []string
 	problem  string
 	train    []example
@@ -281,7 +300,8 @@ type run struct {
 	log      *os.File
 	events   *tensorboard.Writer // nil without Config.LoggingDir
 	warnings []string
-	lastSave string // the newest checkpoint, to resume from
+	lastSave string        // the newest checkpoint, to resume from
+	dp       *privacy.Plan // DP-SGD, or nil
 }
 
 // Train fine-tunes the model of cfg.Model (or a new one of
@@ -314,10 +334,14 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, start: time.Now(), lastSave: cfg.Resume}
+	r := &run{cfg: cfg, start: time.Now()}
 	for _, w := range trainSet.Warnings() {
 		r.warn(w)
 	}
+	if err := r.resolveResume(); err != nil {
+		return nil, err
+	}
+	cfg = r.cfg
 	var err error
 	if cfg.ValidationSplit > 0 {
 		if evalSet != nil {
@@ -353,6 +377,9 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 		if r.eval, err = r.encode(evalSet); err != nil {
 			return nil, err
 		}
+		if len(r.eval) == 0 {
+			return nil, fmt.Errorf("%s: no evaluation examples (the file is empty or holds only a header)", evalSet.Path)
+		}
 	}
 	if err := r.setClassWeights(); err != nil {
 		return nil, err
@@ -363,7 +390,14 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := os.MkdirAll(cfg.Output, 0o755); err != nil {
 		return nil, err
 	}
-	if r.log, err = os.OpenFile(filepath.Join(cfg.Output, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	notes, err := removeLeftovers(cfg.Output)
+	for _, n := range notes {
+		r.warn(n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.openLog(); err != nil {
 		return nil, err
 	}
 	defer r.log.Close()
@@ -379,7 +413,11 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
-	return &Result{State: r.state, Output: cfg.Output, Warnings: r.warnings}, nil
+	res := &Result{State: r.state, Output: cfg.Output, Warnings: r.warnings, Privacy: r.dp}
+	if r.dp != nil {
+		res.Epsilon = r.dp.Epsilon(r.state.GlobalStep)
+	}
+	return res, nil
 }
 
 func (c *Config) check() error {
@@ -400,6 +438,10 @@ func (c *Config) check() error {
 		return fmt.Errorf("train: give --warmup-steps or --warmup-ratio, not both")
 	case c.ValidationSplit < 0 || c.ValidationSplit >= 1:
 		return fmt.Errorf("train: validation split %g is not a fraction in [0, 1)", c.ValidationSplit)
+	case c.DP != nil && c.GradAccum > 1:
+		return fmt.Errorf("train: DP-SGD draws each step's batch by Poisson sampling: gradient accumulation does not apply")
+	case c.DP != nil && c.ClassWeights != "":
+		return fmt.Errorf("train: DP-SGD clips each example's own loss: class weights do not apply")
 	}
 	switch c.Metric {
 	case "accuracy", "f1", "loss":
@@ -423,13 +465,15 @@ func (r *run) warn(msg string) {
 }
 
 // loadTokenizer reads the tokenizer of Tokenizer, of the checkpoint
-// resumed from, or of Model.
+// resumed from (else of Model when the checkpoint has no tokenizer files),
+// or of Model, and keeps its files to save them with every model and
+// checkpoint.
 func (r *run) loadTokenizer() error {
 	c := r.cfg
 	switch {
 	case c.Tokenizer != "":
 		r.tkDir = c.Tokenizer
-	case c.Resume != "":
+	case c.Resume != "" && (len(tokenizerFiles(c.Resume)) > 0 || c.Model == ""):
 		r.tkDir = c.Resume
 	case c.Model != "":
 		r.tkDir = c.Model
@@ -442,6 +486,9 @@ func (r *run) loadTokenizer() error {
 	var err error
 	if r.tk, err = tokenizer.Load(r.tkDir); err != nil {
 		return fmt.Errorf("model %s: %w", r.tkDir, err)
+	}
+	if r.tkFiles, err = checkpoint.ReadFiles(tokenizerFiles(r.tkDir)); err != nil {
+		return fmt.Errorf("tokenizer %s: %w", r.tkDir, err)
 	}
 	return nil
 }
@@ -479,7 +526,7 @@ func (r *run) loadModel() error {
 }
 
 // modelConfigFor is the config of a model trained from scratch: a preset
-// of model.PresetConfig (bert-base, minilm) whose vocabulary is made the
+// of model.PresetConfig (bert-base, minilm, gpt2, …) whose vocabulary is made the
 // tokenizer's, or a config.json file, whose vocabulary must hold the
 // tokenizer's.
 func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, error) {
@@ -489,11 +536,14 @@ func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, e
 			return nil, fmt.Errorf("--config %s is neither a config.json file nor a preset: %w", spec, perr)
 		}
 		cfg.VocabSize = tk.VocabSize()
-		for _, pad := range []string{"[PAD]", "<pad>"} {
+		for _, pad := range []string{"[PAD]", "<pad>", "<|endoftext|>"} {
 			if id, ok := tk.TokenToID(pad); ok {
 				cfg.PadTokenID = &id
 				break
 			}
+		}
+		if cfg.PadTokenID != nil && *cfg.PadTokenID >= cfg.VocabSize {
+			return nil, fmt.Errorf("--config %s: pad_token_id %d is outside the tokenizer's %d tokens, which have no [PAD], <pad> or <|endoftext|>", spec, *cfg.PadTokenID, cfg.VocabSize)
 		}
 		return cfg, nil
 	}
@@ -644,6 +694,15 @@ func (r *run) setup() error {
 	}
 	opt := NewAdamW(r.m.Params(), AdamWConfig{LR: c.LR, WeightDecay: c.WeightDecay})
 	r.stepper = &Stepper{Model: r.m, Optimizer: opt, Schedule: sched, BaseLR: c.LR, MaxGradNorm: max(c.MaxGradNorm, 0)}
+	if c.DP != nil {
+		if r.m.Config.IsDecoder() || r.m.Config.ModelType == "modernbert" {
+			return fmt.Errorf("train: DP-SGD supports the BERT family (bert, roberta, xlm-roberta, distilbert), not %s", r.m.Config.ModelType)
+		}
+		if r.dp, err = privacy.NewPlan(*c.DP, len(r.train), c.BatchSize, total); err != nil {
+			return err
+		}
+		r.stepper.MaxGradNorm = 0 // each example's gradient is clipped instead
+	}
 	r.state = &State{MaxSteps: total, Labels: r.labels, ProblemType: r.problem}
 	if c.Resume != "" {
 		return r.restore(c.Resume)
@@ -678,6 +737,29 @@ func microBatch(exs []example, idx []int, problem string, padID int) (*model.Bat
 	return model.PadBatch(ids, types, padID), labels
 }
 
+// step takes the optimizer step s of the epoch: on micro-batches
+// s·GradAccum … of the epoch's batches, or with DP-SGD on the Poisson batch
+// of the run's step.
+func (r *run) step(batches [][]int, s int) (StepResult, error) {
+	if r.dp != nil {
+		step := r.state.GlobalStep
+		idx := r.dp.Batch(r.cfg.Seed, step, len(r.train))
+		var mb *model.Batch
+		var lb *model.Labels
+		if len(idx) > 0 {
+			mb, lb = microBatch(r.train, idx, r.problem, r.m.PadID())
+		}
+		return r.stepper.StepDP(mb, lb, r.dp, r.cfg.Seed, step)
+	}
+	var mbs []*model.Batch
+	var lbs []*model.Labels
+	for k := s * r.cfg.GradAccum; k < min((s+1)*r.cfg.GradAccum, len(batches)); k++ {
+		mb, lb := microBatch(r.train, batches[k], r.problem, r.m.PadID())
+		mbs, lbs = append(mbs, mb), append(lbs, lb)
+	}
+	return r.stepper.Step(mbs, lbs)
+}
+
 // loop runs the optimizer steps.
 func (r *run) loop(ctx context.Context) error {
 	st := r.state
@@ -685,19 +767,15 @@ func (r *run) loop(ctx context.Context) error {
 	var lossSteps int
 	for st.GlobalStep < st.MaxSteps {
 		epoch := st.GlobalStep / r.stepsPer
-		batches := r.batchesOfEpoch(epoch)
-		first := (st.GlobalStep % r.stepsPer) * r.cfg.GradAccum
-		for b := first; b < len(batches) && st.GlobalStep < st.MaxSteps; b += r.cfg.GradAccum {
+		var batches [][]int
+		if r.dp == nil {
+			batches = r.batchesOfEpoch(epoch)
+		}
+		for s := st.GlobalStep % r.stepsPer; s < r.stepsPer && st.GlobalStep < st.MaxSteps; s++ {
 			if err := ctx.Err(); err != nil {
 				return &Interrupted{Step: st.GlobalStep, Checkpoint: r.lastSave, Err: err}
 			}
-			var mbs []*model.Batch
-			var lbs []*model.Labels
-			for k := b; k < min(b+r.cfg.GradAccum, len(batches)); k++ {
-				mb, lb := microBatch(r.train, batches[k], r.problem, r.m.PadID())
-				mbs, lbs = append(mbs, mb), append(lbs, lb)
-			}
-			res, err := r.stepper.Step(mbs, lbs)
+			res, err := r.step(batches, s)
 			if err != nil {
 				return fmt.Errorf("step %d: %w", st.GlobalStep+1, err)
 			}
@@ -711,7 +789,12 @@ func (r *run) loop(ctx context.Context) error {
 			endOfEpoch := st.GlobalStep%r.stepsPer == 0 || st.GlobalStep == st.MaxSteps
 			if st.GlobalStep%r.cfg.LogSteps == 0 || endOfEpoch {
 				loss, lr, norm := lossSum/float64(lossSteps), res.LR, res.GradNorm
-				if err := r.record(LogEntry{Step: st.GlobalStep, Epoch: st.Epoch, Loss: &loss, LR: &lr, GradNorm: &norm}); err != nil {
+				e := LogEntry{Step: st.GlobalStep, Epoch: st.Epoch, Loss: &loss, LR: &lr, GradNorm: &norm}
+				if r.dp != nil {
+					eps := r.dp.Epsilon(st.GlobalStep)
+					e.Epsilon = &eps
+				}
+				if err := r.record(e); err != nil {
 					return err
 				}
 				lossSum, lossSteps = 0, 0
@@ -747,9 +830,9 @@ func (r *run) record(e LogEntry) error {
 		return err
 	}
 	if _, err = r.log.Write(append(line, '\n')); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", r.log.Name(), err)
 	}
-	if r.events == nil {
+	if r.events == nil || e.Saved != "" {
 		return nil
 	}
 	return r.events.WriteScalars(int64(e.Step), time.Now(), tensorboardScalars(e))
@@ -767,6 +850,7 @@ func tensorboardScalars(e LogEntry) []tensorboard.Scalar {
 	add("train/loss", e.Loss)
 	add("train/learning_rate", e.LR)
 	add("train/grad_norm", e.GradNorm)
+	add("train/epsilon", e.Epsilon)
 	if e.Loss != nil {
 		add("train/epoch", &e.Epoch)
 	}
@@ -784,12 +868,22 @@ func tensorboardScalars(e LogEntry) []tensorboard.Scalar {
 
 // finish writes the final model (without evaluation data) and the state.
 func (r *run) finish() error {
+	saved := false
 	if r.eval == nil || r.state.BestMetric == nil {
 		if err := r.saveModel(r.cfg.Output); err != nil {
 			return err
 		}
+		saved = true
 	}
-	return writeJSONAtomic(filepath.Join(r.cfg.Output, "trainer_state.json"), r.state)
+	if err := hook("final"); err != nil {
+		return err
+	}
+	if saved {
+		if err := r.logSaved("."); err != nil {
+			return err
+		}
+	}
+	return writeJSONAtomic(filepath.Join(r.cfg.Output, trainerStateName), r.state)
 }
 
 // tokenizerFiles lists the tokenizer files of the source model directory.
@@ -804,8 +898,26 @@ func tokenizerFiles(dir string) []string {
 	return out
 }
 
+// saveModel writes the model and the tokenizer files into dir.
 func (r *run) saveModel(dir string) error {
-	return r.m.Save(dir, tokenizerFiles(r.tkDir))
+	if r.dp != nil {
+		// A private model's config.json says what it cost: the plan and the
+		// ε spent by the steps it has taken.
+		record := struct {
+			*privacy.Plan
+			Epsilon float64 `json:"epsilon"`
+			Steps   int     `json:"steps_taken"`
+		}{r.dp, r.dp.Epsilon(r.state.GlobalStep), r.state.GlobalStep}
+		b, err := json.Marshal(record)
+		if err != nil {
+			return err
+		}
+		if r.m.Config.Raw == nil {
+			r.m.Config.Raw = map[string]json.RawMessage{}
+		}
+		r.m.Config.Raw["textclf_differential_privacy"] = b
+	}
+	return r.m.SaveFiles(dir, r.tkFiles)
 }
 
 // writeJSONAtomic writes v as indented JSON, atomically.

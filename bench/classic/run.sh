@@ -19,18 +19,8 @@ set -euo pipefail
 DATA=${1:?usage: run.sh DATASETS_DIR [WORK_DIR] [RUNS]}
 WORK=${2:-/tmp/textclf-bench-classic}
 RUNS=${3:-3}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-mkdir -p "$WORK"
-BIN="$WORK/textclf"
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN" ./cmd/textclf && go run ./bench/classic/prep -datasets "$DATA" -out "$WORK/data")
-FT=$(command -v fasttext) || { echo "fasttext not installed (apt-get install -y fasttext)" >&2; exit 1; }
-THREADS=2
+source "$(dirname "$0")/lib.sh"
 declare -A LR=([sst2]=0.1 [thucnews]=0.5 [sms]=0.5) EPOCH=([sst2]=5 [thucnews]=25 [sms]=25)
-
-secs() { /usr/bin/time -f %e -o "$WORK/time" "$@" >/dev/null 2>"$WORK/log" || { cat "$WORK/log" >&2; exit 1; }; cat "$WORK/time"; }
-tc_acc() { "$BIN" eval --model "$1" --data "$2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])'; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-mean() { tr ' ' '\n' | grep . | awk '{s+=$1} END{printf "%.4f", s/NR}'; }
 
 OUT="$WORK/results.md"
 {

@@ -2,7 +2,7 @@
 // exports that torch_bench.py writes (the same random-weight reference BERT),
 // on the shapes textclf's `bench` uses.
 //
-//   node ort_bench.js OUTDIR --config bert-base|minilm --batch B --seq T
+//   node ort_bench.js OUTDIR --config bert-base|minilm|gpt2|qwen2-0.5b|modernbert-base --batch B --seq T
 //                    [--threads 2] [--min-seconds 5] [--min-iterations 5] [--windows 3]
 //
 // Before timing, the model runs the check batch that the export stored
@@ -37,7 +37,7 @@ function parseArgs(argv) {
     else if (!k.startsWith('--') && a.outdir === null) a.outdir = k;
     else throw new Error(`unknown argument ${k}`);
   }
-  if (a.outdir === null || !/^[a-z-]+$/.test(a.config || '') || !a.batch || !a.seq) {
+  if (a.outdir === null || !/^[a-z0-9.-]+$/.test(a.config || '') || !a.batch || !a.seq) {
     throw new Error('usage: node ort_bench.js OUTDIR --config NAME --batch B --seq T [--threads N] ...');
   }
   return a;
@@ -47,8 +47,9 @@ function int64(values, dims) {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
-// Random ids in [1000, 30522), mask 1, token types 0 (as model.RandomBatch).
-function randomFeeds(b, t, seed) {
+// Random ids in [1000, vocab), mask 1, token types 0 (as model.RandomBatch),
+// for the inputs the model has (the decoders and ModernBERT take no token types).
+function randomFeeds(b, t, seed, vocab, names) {
   let s = seed >>> 0;
   const rnd = () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -56,21 +57,20 @@ function randomFeeds(b, t, seed) {
   };
   const n = b * t;
   const ids = new Array(n);
-  for (let i = 0; i < n; i++) ids[i] = 1000 + Math.floor(rnd() * (30522 - 1000));
-  return {
+  for (let i = 0; i < n; i++) ids[i] = 1000 + Math.floor(rnd() * (vocab - 1000));
+  const feeds = {
     input_ids: int64(ids, [b, t]),
     attention_mask: int64(new Array(n).fill(1), [b, t]),
-    token_type_ids: int64(new Array(n).fill(0), [b, t]),
   };
+  if (names.includes('token_type_ids')) feeds.token_type_ids = int64(new Array(n).fill(0), [b, t]);
+  return feeds;
 }
 
 async function check(session, file) {
   const c = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const out = await session.run({
-    input_ids: int64(c.input_ids, c.shape),
-    attention_mask: int64(c.attention_mask, c.shape),
-    token_type_ids: int64(c.token_type_ids, c.shape),
-  });
+  const feeds = { input_ids: int64(c.input_ids, c.shape), attention_mask: int64(c.attention_mask, c.shape) };
+  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = int64(c.token_type_ids, c.shape);
+  const out = await session.run(feeds);
   const got = out.logits.data;
   if (got.length !== c.logits.length) throw new Error(`${file}: ${got.length} logits, PyTorch has ${c.logits.length}`);
   let worst = 0;
@@ -100,8 +100,10 @@ async function main() {
   const b = a.batch;
   const t = a.seq;
   const session = await ort.InferenceSession.create(path.join(a.outdir, `${name}.onnx`), opts);
-  const worst = await check(session, path.join(a.outdir, `${name}.check.json`));
-  const feeds = randomFeeds(b, t, 2);
+  const checkFile = path.join(a.outdir, `${name}.check.json`);
+  const worst = await check(session, checkFile);
+  const vocab = JSON.parse(fs.readFileSync(checkFile, 'utf8')).vocab_size || 30522;
+  const feeds = randomFeeds(b, t, 2, vocab, session.inputNames);
   await session.run(feeds); // warm-up
   await session.run(feeds);
   const means = [];

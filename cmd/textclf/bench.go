@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
 	"github.com/textclf/textclf/tensor"
 	"github.com/textclf/textclf/train"
@@ -14,6 +16,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	var (
 		modelDir, preset string
+		saveConfig       string
 		batch, seq       int
 		trainMode        bool
 		threads          int
@@ -21,7 +24,7 @@ func newBenchCmd() *cobra.Command {
 		minSeconds       float64
 	)
 	cmd := &cobra.Command{
-		Use:   "bench --model DIR | --config bert-base|minilm",
+		Use:   "bench --model DIR | --config bert-base|minilm|gpt2|qwen2-0.5b|modernbert-base",
 		Short: "Measure forward (or training step) throughput on random token ids",
 		Long: `Runs forward passes (with --train: forward, backward and an AdamW step) on random token ids
 and prints {"seq_per_s": ...}. With --config the weights are random, of the named shape.`,
@@ -41,6 +44,14 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				cfg, err := model.PresetConfig(preset)
 				if err != nil {
 					return err
+				}
+				if saveConfig != "" {
+					// The preset's config.json, for exporting the same shape elsewhere (bench/model/arch_export.py).
+					b, err := cfg.MarshalJSON()
+					if err != nil {
+						return err
+					}
+					return atomicfile.WriteBytes(saveConfig, b)
 				}
 				if m, err = model.New(cfg, 1); err != nil {
 					return err
@@ -97,7 +108,8 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 		},
 	}
 	cmd.Flags().StringVar(&modelDir, "model", "", "model directory or hub id")
-	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: bert-base or minilm")
+	cmd.Flags().StringVar(&preset, "config", "", "random weights of a preset shape: "+strings.Join(model.PresetNames, ", "))
+	cmd.Flags().StringVar(&saveConfig, "save-config", "", "write the --config preset's config.json to this file and exit")
 	cmd.Flags().IntVar(&batch, "batch", 8, "sequences per batch")
 	cmd.Flags().IntVar(&seq, "seq", 128, "tokens per sequence")
 	cmd.Flags().BoolVar(&trainMode, "train", false, "measure forward + backward + AdamW steps")

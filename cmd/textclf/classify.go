@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/tokenizer"
 	"golang.org/x/term"
 )
 
@@ -100,13 +103,29 @@ func progressBar(cmd *cobra.Command, what string) func(done, total int) {
 	}
 }
 
-// readTextLines reads one text per line (stdin input of predict).
-func readTextLines(r io.Reader) ([]textclf.Input, error) {
+// readTextLines reads one text per line (stdin input of predict). Invalid
+// UTF-8 is replaced by U+FFFD as in data files (data.Read), and the
+// warning names the lines.
+func readTextLines(r io.Reader) ([]textclf.Input, []string, error) {
 	var out []textclf.Input
+	var invalid []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 64<<20)
 	for sc.Scan() {
-		out = append(out, textclf.Input{Text: strings.TrimSuffix(sc.Text(), "\r")})
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if !utf8.ValidString(text) {
+			text = tokenizer.ToValidUTF8(text)
+			invalid = append(invalid, strconv.Itoa(len(out)+1))
+		}
+		out = append(out, textclf.Input{Text: text})
 	}
-	return out, sc.Err()
+	var warnings []string
+	if len(invalid) > 0 {
+		more := ""
+		if len(invalid) > 10 {
+			more, invalid = fmt.Sprintf(" and %d more", len(invalid)-10), invalid[:10]
+		}
+		warnings = append(warnings, fmt.Sprintf("stdin: invalid UTF-8 replaced by U+FFFD on line %s%s", strings.Join(invalid, ", "), more))
+	}
+	return out, warnings, sc.Err()
 }

@@ -24,8 +24,10 @@ func newDownloadCmd() *cobra.Command {
 		Long: `Download what a model needs (config.json, tokenizer files, weights — safetensors
 when present, else pytorch_model.bin, with all shards) into the Hugging Face cache
 shared with Python ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub), and
-print the snapshot directory. Honours HF_ENDPOINT (mirrors), HF_TOKEN and
-HF_HUB_OFFLINE; interrupted downloads resume.`,
+print the snapshot directory. Honours HF_ENDPOINT (mirrors), HF_TOKEN,
+HF_HUB_OFFLINE, HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT (seconds a
+server may keep a request waiting, default 10); interrupted or stalled
+downloads resume, and every file is checked against its sha256 or git-sha1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := hubOptions()

@@ -119,3 +119,21 @@ func TestHubUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// textclf download from a hub that accepts connections and never answers
+// fails within HF_HUB_ETAG_TIMEOUT, naming it.
+func TestDownloadFromStalledHub(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-stop }))
+	defer srv.Close()
+	defer close(stop)
+	t.Setenv("HF_ENDPOINT", srv.URL)
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	t.Setenv("HF_HUB_OFFLINE", "")
+	t.Setenv("HF_HUB_ETAG_TIMEOUT", "0.3")
+	start := time.Now()
+	_, err := run(t, "download", "-q", "acme/tiny")
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "no answer for 300ms (HF_HUB_ETAG_TIMEOUT)") || took > 3*time.Second {
+		t.Fatalf("stalled hub: %v after %v", err, took)
+	}
+}

@@ -48,6 +48,9 @@ confusion matrix; for multi-label models subset accuracy and per-label scores at
 			if err != nil {
 				return err
 			}
+			for _, w := range ds.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			clf, err := cf.open(cmd)
 			if err != nil {
 				return err

@@ -31,29 +31,9 @@ commas (a multi-label model shows the labels reaching --threshold unless --top-k
 given). Labels in --data are ignored.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var inputs []textclf.Input
-			switch {
-			case len(args) > 0 && dataPath != "":
-				return errors.New("give texts as arguments or --data, not both")
-			case len(args) > 0:
-				for _, a := range args {
-					inputs = append(inputs, textclf.Input{Text: a})
-				}
-			case dataPath != "":
-				opt, err := df.options(true)
-				if err != nil {
-					return err
-				}
-				ds, err := data.ReadFile(dataPath, opt)
-				if err != nil {
-					return err
-				}
-				inputs = textclf.InputsOf(ds.Examples)
-			default:
-				var err error
-				if inputs, err = readTextLines(cmd.InOrStdin()); err != nil {
-					return fmt.Errorf("stdin: %w", err)
-				}
+			inputs, err := readInputs(cmd, args, dataPath, df)
+			if err != nil {
+				return err
 			}
 			pw, err := textclf.NewPredictionWriter(cmd.OutOrStdout(), write)
 			if err != nil {
@@ -96,4 +76,38 @@ given). Labels in --data are ignored.`,
 	fs.StringVar(&function, "function", "", "softmax, sigmoid or none (default: sigmoid for multi-label or 1-label transformers, else softmax)")
 	fs.StringVar(&write.Format, "format", textclf.FormatJSONL, "output format: jsonl, text or csv")
 	return cmd
+}
+
+// readInputs reads the texts of predict and explain: the arguments, the
+// rows of --data, or one text per line of stdin.
+func readInputs(cmd *cobra.Command, args []string, dataPath string, df dataFlags) ([]textclf.Input, error) {
+	var inputs []textclf.Input
+	var warnings []string
+	switch {
+	case len(args) > 0 && dataPath != "":
+		return nil, errors.New("give texts as arguments or --data, not both")
+	case len(args) > 0:
+		for _, a := range args {
+			inputs = append(inputs, textclf.Input{Text: a})
+		}
+	case dataPath != "":
+		opt, err := df.options(true)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := data.ReadFile(dataPath, opt)
+		if err != nil {
+			return nil, err
+		}
+		inputs, warnings = textclf.InputsOf(ds.Examples), ds.Warnings()
+	default:
+		var err error
+		if inputs, warnings, err = readTextLines(cmd.InOrStdin()); err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+	}
+	return inputs, nil
 }

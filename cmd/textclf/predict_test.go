@@ -147,3 +147,39 @@ func TestInfoClassic(t *testing.T) {
 		t.Errorf("textcnn info %+v", d)
 	}
 }
+
+// predict treats invalid UTF-8 alike in --data and on stdin: replaced by
+// U+FFFD, with a warning naming the line, and the same predictions.
+func TestPredictInvalidUTF8Policy(t *testing.T) {
+	lines := "a great film\nbad \xff\xfe acting\n"
+	p := filepath.Join(t.TempDir(), "texts.txt")
+	if err := os.WriteFile(p, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, fileErr, err := runCLIIn(t, "", "predict", "--model", tinyBERT, "--data", p, "--data-format", "tsv", "--header", "no", "--text-column", "0")
+	if err != nil {
+		t.Fatalf("--data: %v\n%s", err, fileErr)
+	}
+	fromStdin, stdinErr, err := runCLIIn(t, lines, "predict", "--model", tinyBERT)
+	if err != nil {
+		t.Fatalf("stdin: %v\n%s", err, stdinErr)
+	}
+	if fromFile != fromStdin || !strings.Contains(fromFile, "bad \uFFFD\uFFFD acting") {
+		t.Fatalf("--data gives\n%s\nstdin gives\n%s", fromFile, fromStdin)
+	}
+	if !strings.Contains(fileErr, p+": invalid UTF-8 replaced by U+FFFD on line 2") || !strings.Contains(stdinErr, "stdin: invalid UTF-8 replaced by U+FFFD on line 2") {
+		t.Fatalf("warnings:\n%s\n%s", fileErr, stdinErr)
+	}
+}
+
+// eval on an empty or header-only file is an error, not accuracy 0.
+func TestEvalEmptyData(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.tsv": "", "header.tsv": "sentence\tlabel\n", "blank.csv": "\n\n"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		if _, err := runCLI(t, "", "eval", "--model", tinyBERT, "--data", p); err == nil || !strings.Contains(err.Error(), "no examples to evaluate") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -18,12 +18,14 @@ import (
 
 // serveFlags are the options of `textclf serve`.
 type serveFlags struct {
-	model, addr, logFormat, logLevel                     string
+	model, addr, logFormat, logLevel, servedModelName    string
 	maxBatchTokens, maxBatchRequests, maxClientBatchSize int
 	maxConcurrent, maxInputLength, threads               int
+	tokenizationWorkers                                  int
 	autoTruncate                                         bool
 	payloadLimit                                         int64
 	readTimeout, writeTimeout, shutdownTimeout           time.Duration
+	drainDelay                                           time.Duration
 
 	// TEI's names (text-embeddings-inference's router flags), applied by
 	// applyTEIAliases.
@@ -39,6 +41,7 @@ const defaultServeAddr = ":8080"
 func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
 	fs.StringVar(&f.addr, "addr", defaultServeAddr, "listen address")
+	fs.StringVar(&f.servedModelName, "served-model-name", "", "the model's name in the Open Inference Protocol routes /v2/models/{name}/... (default: --model's base name)")
 	fs.IntVar(&f.maxBatchTokens, "max-batch-tokens", 16384, "most padded tokens (inputs × longest) in a batch")
 	fs.IntVar(&f.maxBatchRequests, "max-batch-requests", 64, "most inputs in a batch (1: no batching)")
 	fs.IntVar(&f.maxClientBatchSize, "max-client-batch-size", 32, "most inputs in one request")
@@ -49,6 +52,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "HTTP read timeout")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", 120*time.Second, "HTTP write timeout")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest wait for in-flight requests on shutdown")
+	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on shutdown, keep serving this long with /health at 503 and Connection: close (ends early once no connection is open; 0: none)")
+	fs.IntVar(&f.tokenizationWorkers, "tokenization-workers", 0, "most inputs tokenized at once (default: the number of cores, as TEI)")
 	fs.IntVar(&f.threads, "threads", 0, "compute threads (default: all cores)")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (logs every request), info, warn or error")
@@ -110,11 +115,18 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a classifier over HTTP with dynamic batching (TEI-compatible API)",
 		Long: `Serves a transformer (directory or hub id) or a classic model directory with the API of
 Hugging Face's text-embeddings-inference: POST /predict, POST /tokenize, GET /info, GET /health,
-GET /metrics (Prometheus). POST / also answers the Hugging Face Inference clients (huggingface_hub's
-InferenceClient, @huggingface/inference) given the server's URL. Concurrent requests are queued and
+GET /metrics (Prometheus), and the Open Inference Protocol (KServe v2, Triton clients): GET /v2/health/live,
+/v2/health/ready, /v2/models/{name}, /v2/models/{name}/ready, POST /v2/models/{name}/infer with a
+BYTES input "text" [n], answering label (BYTES [n]), score (FP32 [n]) and scores (FP32 [n, labels]);
+{name} is --served-model-name. POST / also answers the Hugging Face Inference clients (huggingface_hub's
+InferenceClient, @huggingface/inference) given the server's URL. POST /explain attributes a
+prediction to its tokens (as textclf explain), GET / is a web page that classifies and explains a
+text, GET /openapi.json describes the API and GET /docs renders it. Concurrent requests are queued and
 gathered into batches of at most --max-batch-requests inputs and --max-batch-tokens padded tokens
 (inputs × longest), one forward pass per batch; --max-batch-requests 1 turns batching off.
-SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's flag names work too:
+SIGINT/SIGTERM drain the server (--drain-delay: /health answers 503, responses close their
+connections) and stop it after the requests in flight are answered; a second signal stops it at
+once. TEI's flag names work too:
 --model-id for --model, --hostname and --port for --addr (default still :8080), --json-output for
 --log-format json.`,
 		Args: cobra.NoArgs,
@@ -142,6 +154,10 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 			log := slog.New(h)
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go func() {
+				<-ctx.Done()
+				stop() // a second signal ends the program at once
+			}()
 			start := time.Now()
 			clf, err := textclf.Open(ctx, f.model, textclf.Options{MaxLength: f.maxInputLength, Threads: f.threads})
 			if err != nil {
@@ -154,10 +170,11 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 			log.Info("model loaded", "model", f.model, "kind", info.Kind, "labels", len(info.Labels),
 				"max_input_length", info.MaxLength, "seconds", time.Since(start).Seconds())
 			srv, err := serve.New(clf.Model, serve.Config{
-				ModelID: f.model, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
+				ModelID: f.model, ServedModelName: f.servedModelName, MaxBatchTokens: f.maxBatchTokens, MaxBatchRequests: f.maxBatchRequests,
 				MaxClientBatchSize: f.maxClientBatchSize, MaxConcurrentRequests: f.maxConcurrent,
 				AutoTruncate: f.autoTruncate, PayloadLimit: f.payloadLimit, ReadTimeout: f.readTimeout,
 				WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout, Logger: log,
+				DrainDelay: drainDelay(f.drainDelay), TokenizationWorkers: f.tokenizationWorkers,
 			})
 			if err != nil {
 				return err
@@ -167,4 +184,12 @@ SIGINT/SIGTERM stop the server after the requests in flight are answered. TEI's 
 	}
 	f.register(cmd.Flags())
 	return cmd
+}
+
+// drainDelay is --drain-delay as serve.Config takes it: 0 means none.
+func drainDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -42,7 +42,8 @@ func startServeAt(t *testing.T, addr string, args ...string) (url string, stop f
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
 	var logs bytes.Buffer
-	root.SetArgs(append([]string{"serve"}, args...))
+	// No drain: the health checks above keep a connection open.
+	root.SetArgs(append([]string{"serve", "--drain-delay", "0"}, args...))
 	root.SetOut(io.Discard)
 	root.SetErr(&logs)
 	done := make(chan error, 1)
@@ -259,5 +260,32 @@ func TestServeTEIAliases(t *testing.T) {
 	}
 	if err := stop(); err != nil { // stop checks the logs are JSON
 		t.Fatal(err)
+	}
+}
+
+// TestServeServedModelName checks that the v2 routes name the model by
+// --served-model-name, by default the base name of --model.
+func TestServeServedModelName(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{[]string{"--model", tinyBERT + "/"}, "tiny-bert"},
+		{[]string{"--model", tinyBERT, "--served-model-name", "sentiment"}, "sentiment"},
+	} {
+		url, stop := startServe(t, c.args...)
+		for path, want := range map[string]int{"/v2/models/" + c.name + "/ready": 200, "/v2/models/other/ready": 404} {
+			resp, err := http.Get(url + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%v: GET %s: %d, want %d", c.args, path, resp.StatusCode, want)
+			}
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -16,6 +16,14 @@ const tokData = "../../testdata/tokenizer"
 // runCLI runs textclf with args and stdin, returning stdout and the error.
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
+	out, _, err := runCLIIn(t, stdin, args...)
+	return out, err
+}
+
+// runCLIIn runs the command line with stdin and returns its stdout and
+// stderr.
+func runCLIIn(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	root := newRootCmd()
 	var out, errOut bytes.Buffer
 	root.SetArgs(args)
@@ -23,7 +31,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	err := root.Execute()
-	return out.String(), err
+	return out.String(), errOut.String(), err
 }
 
 // goldenLines reads the first n lines of a golden file made by the HF

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/internal/atomicfile"
+	"github.com/textclf/textclf/plot"
+	"github.com/textclf/textclf/train"
 )
 
 const trainLong = `Trains a classifier on a labelled data file and saves it as a directory with config.json
@@ -66,7 +72,7 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 	if f.trainPath == "" || f.output == "" {
 		return errors.New("--train and --output are required")
 	}
-	cfg, err := f.classicConfig(f.arch)
+	cfg, err := f.classicConfig(f.arch, cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -98,13 +104,26 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	ds = ds.Head(f.maxTrainSamples)
 	start := time.Now()
+	// Each epoch's record, as the transformer's metrics.jsonl lines (step:
+	// examples trained on).
+	var history []train.LogEntry
+	cfg.Train.OnEpoch = func(e classic.EpochLog) {
+		loss, lr := e.Loss, e.LR
+		history = append(history, train.LogEntry{Step: int(e.Examples), Epoch: float64(e.Epoch), Loss: &loss, LR: &lr, Eval: e.Eval, Seconds: time.Since(start).Seconds()})
+	}
 	m, err := classic.Train(ds, cfg)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "trained %s on %d examples, %d labels in %s\n", f.arch, len(ds.Examples), len(m.Config.Labels), time.Since(start).Round(time.Millisecond))
+	if p := m.Config.Privacy; p != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "DP-SGD spent ε %.4g at δ %g (noise multiplier %.4g, sample rate %.4g)\n", p.Epsilon, p.Delta, p.NoiseMultiplier, p.SampleRate)
+	}
 	start = time.Now()
 	if err := m.Save(f.output); err != nil {
+		return err
+	}
+	if err := writeClassicLog(f.output, history); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "saved %s in %s\n", f.output, time.Since(start).Round(time.Millisecond))
@@ -116,4 +135,22 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "eval %s: accuracy %.4f  macro F1 %.4f\n", evalName, rep.Accuracy, rep.Macro.F1)
 	}
 	return nil
+}
+
+// writeClassicLog writes a classic run's epoch records into dir as the
+// transformer's trainer does: metrics.jsonl, one JSON record a line, and
+// training_curves.png.
+func writeClassicLog(dir string, history []train.LogEntry) error {
+	if err := atomicfile.Write(filepath.Join(dir, "metrics.jsonl"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, e := range history {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, "metrics.jsonl"), err)
+	}
+	return plot.TrainingCurves(filepath.Join(dir, "training_curves.png"), history, "accuracy")
 }

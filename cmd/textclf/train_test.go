@@ -38,15 +38,41 @@ func TestTrainEvalPredictClassic(t *testing.T) {
 	for _, arch := range []string{"fasttext", "textcnn", "bilstm"} {
 		t.Run(arch, func(t *testing.T) {
 			model := filepath.Join(dir, arch)
-			args := []string{"train", "--arch", arch, "--train", train, "--output", model, "--threads", "2", "--dim", "16"}
+			args := []string{"train", "--arch", arch, "--train", train, "--eval", test, "--output", model, "--threads", "2", "--dim", "16"}
+			epochs := 10
 			if arch == "fasttext" {
 				args = append(args, "--epochs", "10", "--lr", "0.5", "--word-ngrams", "2", "--bucket", "10000")
 			} else {
+				epochs = 3
 				args = append(args, "--epochs", "3", "--lr", "0.01")
 				args = append(args, map[string][]string{"textcnn": {"--filters", "8"}, "bilstm": {"--hidden", "8"}}[arch]...)
 			}
 			if _, err := runCLI(t, "", args...); err != nil {
 				t.Fatal(err)
+			}
+			// metrics.jsonl: a record per epoch, the last with the eval scores.
+			log, err := os.ReadFile(filepath.Join(model, "metrics.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := strings.Split(strings.TrimSpace(string(log)), "\n")
+			if len(recs) != epochs {
+				t.Fatalf("metrics.jsonl has %d records for %d epochs", len(recs), epochs)
+			}
+			var last struct {
+				Step  int                `json:"step"`
+				Epoch float64            `json:"epoch"`
+				Loss  *float64           `json:"loss"`
+				Eval  map[string]float64 `json:"eval"`
+			}
+			if err := json.Unmarshal([]byte(recs[len(recs)-1]), &last); err != nil {
+				t.Fatal(err)
+			}
+			if last.Epoch != float64(epochs) || last.Step < 300*epochs*9/10 || last.Loss == nil || last.Eval["accuracy"] < 0.95 || last.Eval["loss"] <= 0 {
+				t.Errorf("last metrics.jsonl record %s", recs[len(recs)-1])
+			}
+			if png, err := os.ReadFile(filepath.Join(model, "training_curves.png")); err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
+				t.Errorf("training_curves.png missing or not a PNG (%v)", err)
 			}
 			cfg, err := classic.ReadConfig(model)
 			if err != nil || cfg.Arch != arch {

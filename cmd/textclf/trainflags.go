@@ -18,6 +18,7 @@ import (
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/plot"
+	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/progress"
 	"github.com/textclf/textclf/tensor"
 	"github.com/textclf/textclf/train"
@@ -100,6 +101,9 @@ type trainFlags struct {
 	maxn, bucket, lrUpdateRate, filters int
 	hidden                              int
 	widths                              []int
+
+	// differential privacy (transformer, textcnn, bilstm)
+	dp privacy.Config
 }
 
 // commonTrainFlags apply to every arch, with one default.
@@ -128,12 +132,31 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches, no length bucketing")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many tokens")
 	fs.Var(&f.dropout, "dropout", "dropout (transformer: overrides the config's hidden and attention dropout; textcnn, bilstm: before the output layer)")
+	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
+	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
+}
+
+// privacy returns the DP-SGD configuration the flags ask for, or nil.
+func (f *trainFlags) privacy(fs *pflag.FlagSet) (*privacy.Config, error) {
+	on := f.dp.NoiseMultiplier != 0 || f.dp.Epsilon != 0
+	switch {
+	case !on && (fs.Changed("dp-delta") || fs.Changed("dp-max-grad-norm")):
+		return nil, errors.New("--dp-delta and --dp-max-grad-norm go with --dp-noise-multiplier or --dp-epsilon")
+	case !on:
+		return nil, nil
+	case fs.Lookup("max-grad-norm") != nil && fs.Changed("max-grad-norm"):
+		return nil, errors.New("with DP-SGD each example's gradient is clipped to --dp-max-grad-norm: --max-grad-norm does not apply")
+	}
+	dp := f.dp
+	return &dp, nil
 }
 
 // registerTransformer registers the Trainer's flags; cv has no --resume.
 func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.StringVar(&f.model, "model", "", "pretrained model directory or hub id (with --config: its tokenizer only)")
-	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm) or a config.json; the tokenizer comes from --tokenizer or --model")
+	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base) or a config.json; the tokenizer comes from --tokenizer or --model")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "tokenizer directory or hub id (default: the model's)")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "optimizer steps to take, overriding --epochs (0: from --epochs)")
 	fs.IntVar(&f.evalBatchSize, "eval-batch-size", 0, "examples per evaluation batch")
@@ -153,7 +176,7 @@ func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.IntVar(&f.patience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: never)")
 	fs.StringVar(&f.metric, "metric", "", "metric choosing the best model: accuracy, f1 or loss")
 	if !cv {
-		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest checkpoint-N in --output")
+		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest complete checkpoint-N in --output")
 	}
 }
 
@@ -170,7 +193,7 @@ func (f *trainFlags) registerClassic(fs *pflag.FlagSet) {
 	fs.IntVar(&f.bucket, "bucket", 0, "number of hash buckets for n-grams")
 	fs.StringVar(&f.loss, "loss", "", "loss: softmax, hs or ova (multi-label data switches softmax to ova)")
 	fs.IntVar(&f.lrUpdateRate, "lr-update-rate", 0, "tokens between learning-rate updates")
-	fs.StringVar(&f.vectors, "vectors", "", "word vectors (word2vec .bin/.txt, GloVe, fastText .vec) initialising the embeddings")
+	fs.StringVar(&f.vectors, "vectors", "", "word vectors (fastText .bin/.ftz/.vec, word2vec .bin/.txt, GloVe) initialising the embeddings (fasttext: fastText's -pretrainedVectors)")
 	fs.BoolVar(&f.freeze, "freeze-vectors", false, "keep the pretrained embeddings fixed")
 	fs.IntVar(&f.filters, "filters", 0, "filters per width")
 	fs.IntSliceVar(&f.widths, "filter-widths", nil, "filter widths")
@@ -199,6 +222,7 @@ func archDefaults(arch string) (map[string]string, error) {
 			"logging-dir": c.LoggingDir, "eval-steps": itoa(c.EvalSteps), "save-steps": itoa(c.SaveSteps),
 			"save-total-limit": itoa(c.SaveTotalLimit), "early-stopping-patience": itoa(c.Patience),
 			"metric": c.Metric, "resume": c.Resume,
+			"dp-noise-multiplier": "0", "dp-epsilon": "0", "dp-delta": "0", "dp-max-grad-norm": ftoa(privacy.DefaultMaxGradNorm),
 		}, nil
 	}
 	c, err := classic.DefaultTrainConfig(arch)
@@ -213,13 +237,14 @@ func archDefaults(arch string) (map[string]string, error) {
 		ft := c.FastText
 		d["dim"], d["min-count"], d["word-ngrams"] = itoa(ft.Dim), itoa(ft.MinCount), itoa(ft.WordNgrams)
 		d["minn"], d["maxn"], d["bucket"] = itoa(ft.Minn), itoa(ft.Maxn), itoa(ft.Bucket)
-		d["loss"], d["lr-update-rate"] = ft.Loss, itoa(ft.LRUpdateRate)
+		d["loss"], d["lr-update-rate"], d["vectors"] = ft.Loss, itoa(ft.LRUpdateRate), c.Vectors
 		return d, nil
 	}
 	nn := c.NN
 	d["batch-size"], d["no-shuffle"], d["max-length"] = itoa(c.BatchSize), strconv.FormatBool(c.NoShuffle), itoa(nn.MaxLen)
 	d["dropout"], d["dim"], d["min-count"] = ftoa(nn.Dropout), itoa(nn.Dim), itoa(nn.MinCount)
 	d["vectors"], d["freeze-vectors"] = c.Vectors, strconv.FormatBool(nn.Freeze)
+	d["dp-noise-multiplier"], d["dp-epsilon"], d["dp-delta"], d["dp-max-grad-norm"] = "0", "0", "0", ftoa(privacy.DefaultMaxGradNorm)
 	if arch == classic.ArchTextCNN {
 		widths := make([]string, len(nn.Widths))
 		for i, w := range nn.Widths {
@@ -291,10 +316,6 @@ func checkArchFlags(fs *pflag.FlagSet, arch string, own ...string) error {
 		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 || slices.Contains(own, f.Name) {
 			return
 		}
-		if f.Name == "vectors" && arch == classic.ArchFastText {
-			err = errors.New("--vectors does not apply to --arch fasttext: fastText's -pretrainedVectors is not supported (--vectors initialises textcnn and bilstm embeddings)")
-			return
-		}
 		err = fmt.Errorf("--%s does not apply to --arch %s (it is a flag of %s)", f.Name, arch, strings.Join(archs, ", "))
 	})
 	return err
@@ -353,6 +374,9 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 	if f.maxGradNorm == 0 {
 		cfg.MaxGradNorm = train.NoClipping // --max-grad-norm 0 disables clipping, as the Trainer's max_grad_norm=0
 	}
+	if cfg.DP, err = f.privacy(cmd.Flags()); err != nil {
+		return train.Config{}, err
+	}
 	if f.dropout.set {
 		cfg.Dropout = &f.dropout.v
 	}
@@ -366,11 +390,6 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 			return train.Config{}, fmt.Errorf("--tokenizer: %w", err)
 		}
 	}
-	if f.resume == "latest" {
-		if cfg.Resume = train.LatestCheckpoint(f.output); cfg.Resume == "" {
-			return train.Config{}, fmt.Errorf("--resume latest: no checkpoint-* directory in %s", f.output)
-		}
-	}
 	if f.threads > 0 {
 		tensor.SetThreads(f.threads)
 	}
@@ -379,9 +398,12 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 
 // classicConfig builds a classic training configuration: the arch's
 // defaults with the flags that apply to it.
-func (f *trainFlags) classicConfig(arch string) (classic.TrainConfig, error) {
+func (f *trainFlags) classicConfig(arch string, fs *pflag.FlagSet) (classic.TrainConfig, error) {
 	cfg, err := classic.DefaultTrainConfig(arch)
 	if err != nil {
+		return cfg, err
+	}
+	if cfg.DP, err = f.privacy(fs); err != nil {
 		return cfg, err
 	}
 	if f.epochs < 1 || f.epochs != math.Trunc(f.epochs) {
@@ -396,6 +418,7 @@ func (f *trainFlags) classicConfig(arch string) (classic.TrainConfig, error) {
 	if arch == classic.ArchFastText {
 		cfg.FastText = classic.FastTextConfig{Dim: f.dim, WordNgrams: f.wordNgrams, Minn: f.minn, Maxn: f.maxn,
 			Bucket: f.bucket, MinCount: f.minCount, Loss: f.loss, LRUpdateRate: f.lrUpdateRate}
+		cfg.Vectors = f.vectors
 		return cfg, nil
 	}
 	cfg.BatchSize, cfg.NoShuffle, cfg.Vectors = f.batchSize, f.noShuffle, f.vectors
@@ -444,6 +467,9 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 			metric = "loss"
 		}
 		msg += fmt.Sprintf(" (best eval %s %.4f at step %d)", metric, *st.BestMetric, st.BestStep)
+	}
+	if res.Privacy != nil {
+		msg += fmt.Sprintf("; DP-SGD spent ε %.4g at δ %g (noise multiplier %.4g, sample rate %.4g)", res.Epsilon, res.Privacy.Delta, res.Privacy.NoiseMultiplier, res.Privacy.SampleRate)
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), msg)
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/signal"
@@ -22,14 +21,7 @@ import (
 // runCLIOutErr runs textclf with args, returning stdout, stderr and the error.
 func runCLIOutErr(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetArgs(args)
-	root.SetIn(strings.NewReader(""))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.Execute()
-	return out.String(), errOut.String(), err
+	return runCLIIn(t, "", args...)
 }
 
 // parseTrainFlags parses args as `textclf train` does before running: the
@@ -64,8 +56,8 @@ func TestTrainDefaultsAreTheLibrarys(t *testing.T) {
 		t.Errorf("the CLI's transformer config\n%+v\nthe library's defaults\n%+v", got, want)
 	}
 	for _, arch := range []string{classic.ArchFastText, classic.ArchTextCNN, classic.ArchBiLSTM} {
-		f, _ := parseTrainFlags(t, "--arch", arch)
-		got, err := f.classicConfig(arch)
+		f, fs := parseTrainFlags(t, "--arch", arch)
+		got, err := f.classicConfig(arch, fs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +97,7 @@ func TestTrainHelpShowsTheArchsDefaults(t *testing.T) {
 		{[]string{"train", "--help"}, map[string]string{"lr": "5e-05", "epochs": "3", "batch-size": "8", "max-length": "128", "max-grad-norm": "1", "eval-batch-size": "32"},
 			[]string{"word-ngrams", "hidden", "filters", "vectors", "threshold"}},
 		{[]string{"train", "--arch", "fasttext", "--help"}, map[string]string{"lr": "0.1", "epochs": "5", "dim": "100", "bucket": "2000000"},
-			[]string{"model", "batch-size", "max-length", "dropout", "warmup-steps", "vectors", "filters"}},
+			[]string{"model", "batch-size", "max-length", "dropout", "warmup-steps", "freeze-vectors", "filters"}},
 		{[]string{"train", "--arch", "textcnn", "--help"}, map[string]string{"lr": "0.001", "epochs": "10", "batch-size": "32", "dropout": "0.5", "max-length": "256", "filter-widths": "[3,4,5]"},
 			[]string{"model", "word-ngrams", "hidden", "max-steps"}},
 		{[]string{"cv", "--help"}, map[string]string{"lr": "5e-05", "epochs": "3", "batch-size": "8", "max-length": "128", "folds": "5"},
@@ -144,7 +136,7 @@ func TestFlagOfAnotherArchIsAnError(t *testing.T) {
 		{[]string{"--arch", "fasttext", "--batch-size", "4"}, "--batch-size does not apply to --arch fasttext (it is a flag of transformer, textcnn, bilstm)"},
 		{[]string{"--arch", "textcnn", "--warmup-steps", "10"}, "--warmup-steps does not apply to --arch textcnn"},
 		{[]string{"--arch", "bilstm", "--word-ngrams", "2"}, "--word-ngrams does not apply to --arch bilstm"},
-		{[]string{"--arch", "fasttext", "--vectors", "v.vec"}, "fastText's -pretrainedVectors is not supported"},
+		{[]string{"--arch", "fasttext", "--freeze-vectors"}, "--freeze-vectors does not apply to --arch fasttext"},
 		{[]string{"--arch", "fasttext", "--epochs", "2.5"}, "--epochs must be a whole number"},
 	}
 	for _, c := range cases {

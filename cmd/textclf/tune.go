@@ -318,7 +318,7 @@ func runTune(cmd *cobra.Command, f *tuneFlags, tfs *pflag.FlagSet) error {
 		objective, defaults, trialDir = o.Run, o.Defaults(space), o.TrialDir
 		retrain = func(map[string]any) map[string]string { return nil }
 	} else {
-		cfg, err := tf.classicConfig(arch)
+		cfg, err := tf.classicConfig(arch, tfs)
 		if err != nil {
 			return err
 		}

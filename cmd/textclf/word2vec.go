@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/textclf/textclf/classic"
@@ -19,11 +20,15 @@ func newWord2VecCmd() *cobra.Command {
 		cfg            = classic.DefaultWord2VecConfig()
 	)
 	cmd := &cobra.Command{
-		Use:   "word2vec --corpus FILE --output FILE.vec",
-		Short: "Train skip-gram word vectors with negative sampling",
+		Use:   "word2vec --corpus FILE --output FILE.vec|FILE.bin",
+		Short: "Train word vectors: skip-gram or CBOW, with fastText's char n-grams",
 		Long: `Trains word vectors on a plain-text corpus (one sentence or document per line), segmented
-as classic models segment text, and writes them in word2vec/fastText .vec text format, ready
-for train --vectors.`,
+as classic models segment text, as fastText's skipgram and cbow commands do: negative sampling,
+sub-sampling of frequent words, and with --maxn N (fastText: --minn 3 --maxn 6) each word's vector
+is the mean of its own and its char n-grams' vectors, which gives vectors to unseen words too.
+--output PREFIX.bin writes, as fastText does, a fastText model file (fastText's nn, analogies
+and print-word-vectors read it, and so do textclf vectors and train --vectors) and PREFIX.vec;
+any other name a .vec text file alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if corpus == "" || output == "" {
@@ -58,12 +63,23 @@ for train --vectors.`,
 			if err != nil {
 				return err
 			}
+			if prefix, ok := strings.CutSuffix(output, ".bin"); ok {
+				// As fastText's -output PREFIX: the model and PREFIX.vec.
+				if err := v.WriteFastText(output); err != nil {
+					return err
+				}
+				output = prefix + ".vec"
+			}
 			return classic.WriteVectorsText(output, v)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&corpus, "corpus", "", "text corpus, one sentence per line")
-	fs.StringVar(&output, "output", "", "output .vec file")
+	fs.StringVar(&output, "output", "", "output: PREFIX.bin (fastText model file and PREFIX.vec) or a .vec text file")
+	fs.StringVar(&cfg.Model, "model", cfg.Model, "skipgram or cbow")
+	fs.IntVar(&cfg.Minn, "minn", cfg.Minn, "min length of char n-grams")
+	fs.IntVar(&cfg.Maxn, "maxn", cfg.Maxn, "max length of char n-grams, 0 for none (fastText: 6)")
+	fs.IntVar(&cfg.Bucket, "bucket", cfg.Bucket, "number of hash buckets for char n-grams")
 	fs.StringVar(&segment, "segment", classic.SegmentWords, "word segmentation: words, whitespace or zh-words")
 	fs.BoolVar(&lower, "lower", false, "lower-case the corpus")
 	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "vector size")

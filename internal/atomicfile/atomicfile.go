@@ -4,9 +4,12 @@
 package atomicfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 )
 
 // Write creates path with what write writes, atomically: on any error the
@@ -48,4 +51,27 @@ func WriteBytes(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// SyncDir flushes a directory's entries (the names of files created or
+// renamed in it) to stable storage, so that a rename survives a crash of
+// the machine, not only of the process. File systems that cannot sync a
+// directory (EINVAL), and Windows, where directories cannot be synced, are
+// taken as done.
+func SyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && errors.Is(err, syscall.EINVAL) {
+		return nil
+	}
+	return err
 }

@@ -165,6 +165,45 @@ def('model-wordlevel', 'wp', (j) => {
   j.model = { type: 'WordLevel', vocab, unk_token: '[UNK]' };
 }, [SMALL, 'pairs.tsv']);
 
+// --- the pipelines of the decoders' and ModernBERT's tokenizer.json files (issue 16), on the byte-level
+// BPE base: the real files differ in vocabulary and merges only.
+const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+def('arch-qwen2', 'blbpe', (j, h) => {
+  j.normalizer = { type: 'NFC' };
+  j.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: QWEN2_REGEX }, 'Isolated'), byteLevel(false, false, false)] };
+  j.post_processor = byteLevel(false, false, false);
+  j.model.ignore_merges = false;
+  h.addTokens(j, [['<|endoftext|>', { special: true }], ['<|im_start|>', { special: true }], ['<|im_end|>', { special: true }]], 'blbpe');
+}, [SMALL, 'pairs.tsv'], "Qwen2's pipeline: NFC, Split(Qwen2 regex, Isolated) + ByteLevel without regex, ByteLevel post-processor, <|endoftext|>");
+def('arch-llama3', 'blbpe', (j, h) => {
+  j.normalizer = null;
+  j.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: LLAMA3_REGEX }, 'Isolated'), byteLevel(false, false, true)] };
+  j.model.ignore_merges = true;
+  h.addTokens(j, [['<|begin_of_text|>', { special: true }], ['<|end_of_text|>', { special: true }]], 'blbpe');
+  j.post_processor = { type: 'Sequence', processors: [byteLevel(true, true, false), {
+    type: 'TemplateProcessing',
+    single: [tmplTok('<|begin_of_text|>', 0), tmplSeq('A', 0)],
+    pair: [tmplTok('<|begin_of_text|>', 0), tmplSeq('A', 0), tmplTok('<|begin_of_text|>', 1), tmplSeq('B', 1)],
+    special_tokens: { '<|begin_of_text|>': { id: '<|begin_of_text|>', ids: [h.id(j, '<|begin_of_text|>')], tokens: ['<|begin_of_text|>'] } },
+  }] };
+}, [SMALL, 'pairs.tsv'], "Llama 3's pipeline: Split(Llama 3 regex, digits in threes) + ByteLevel, ignore_merges, ByteLevel + <|begin_of_text|> template");
+def('arch-modernbert', 'blbpe', (j, h) => {
+  j.normalizer = { type: 'NFC' };
+  j.pre_tokenizer = byteLevel(false, true, true);
+  h.addTokens(j, [['|||IP_ADDRESS|||', { normalized: true }], ['<|padding|>', { special: true }], ['[UNK]', { special: true }],
+    ['[CLS]', { special: true }], ['[SEP]', { special: true }], ['[PAD]', { special: true }], ['[MASK]', { special: true, lstrip: true }]], 'blbpe');
+  j.post_processor = {
+    type: 'TemplateProcessing',
+    single: [tmplTok('[CLS]', 0), tmplSeq('A', 0), tmplTok('[SEP]', 0)],
+    pair: [tmplTok('[CLS]', 0), tmplSeq('A', 0), tmplTok('[SEP]', 0), tmplSeq('B', 0), tmplTok('[SEP]', 0)],
+    special_tokens: {
+      '[CLS]': { id: '[CLS]', ids: [h.id(j, '[CLS]')], tokens: ['[CLS]'] },
+      '[SEP]': { id: '[SEP]', ids: [h.id(j, '[SEP]')], tokens: ['[SEP]'] },
+    },
+  };
+}, [SMALL, 'pairs.tsv'], "ModernBERT's (OLMo's) pipeline: NFC, ByteLevel with regex, [CLS] $A [SEP] template, [MASK] lstrip");
+
 module.exports = { variantDefs: v, BL_DECODER, addedTok };
 
 // The golden cases of the variants.
