@@ -2,6 +2,7 @@ package classic
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -534,6 +535,10 @@ type TrainOptions struct {
 	Seed uint64
 	// Log, when set, receives progress lines.
 	Log io.Writer
+	// Context, when not nil, stops training early once it is done (as
+	// fastText's autotune aborts a trial at the end of its duration): Train
+	// then returns the context's error.
+	Context context.Context
 	// OnEpoch, when set, receives a record at the end of each epoch.
 	OnEpoch func(EpochLog)
 }
@@ -717,6 +722,11 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	for t := range workers {
 		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
 	}
+	if opt.Context != nil {
+		// Using up the token budget ends every worker's loop.
+		stop := context.AfterFunc(opt.Context, func() { tokenCount.Store(budget) })
+		defer stop()
+	}
 	// One Hogwild run per epoch, so that each epoch's record sums the loss
 	// of every thread over it; the learning rate decays over the whole run.
 	var lastLoss float64
@@ -738,6 +748,9 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 		}
 	}
 	close(done)
+	if opt.Context != nil && opt.Context.Err() != nil {
+		return fmt.Errorf("fasttext: training stopped: %w", opt.Context.Err())
+	}
 	m.epochs = epochs
 	if opt.Log != nil {
 		loss, n := workersLoss(workers)

@@ -275,6 +275,12 @@ type TrainConfig struct {
 	NoShuffle bool
 	// Valid, when set, is evaluated after each epoch (TextCNN/BiLSTM).
 	Valid *data.Dataset
+	// EpochEnd, when not nil, is called after each TextCNN/BiLSTM epoch
+	// (1, 2, …) with the model as trained so far; an error it returns stops
+	// training and Train returns it. A fastText-style model has no epoch
+	// boundaries (its threads share one learning-rate schedule) and never
+	// calls it.
+	EpochEnd func(epoch int, c *Classifier) error
 	// DP, when not nil, trains TextCNN/BiLSTM with differential privacy:
 	// DP-SGD with Opacus' semantics (package privacy), Poisson batches of
 	// expected size BatchSize, each example's gradient clipped, noise on

@@ -133,6 +133,9 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		var total float64
 		if dp != nil {
 			for s := range stepsPer {
+				if ctx := cfg.Train.Context; ctx != nil && ctx.Err() != nil {
+					return nil, fmt.Errorf("%s: training stopped in epoch %d: %w", cfg.Arch, epoch, ctx.Err())
+				}
 				step := (epoch-1)*stepsPer + s
 				total += m.stepDP(dp, cfg.Train.Seed, step, dp.Batch(cfg.Train.Seed, step, len(ids)), ids, p.Labels, opt, workers, wrng)
 			}
@@ -142,6 +145,9 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 			}
 		}
 		for _, batch := range data.Batches(lengths, bs, !cfg.NoShuffle, rng) {
+			if ctx := cfg.Train.Context; ctx != nil && ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: training stopped in epoch %d: %w", cfg.Arch, epoch, ctx.Err())
+			}
 			if dp != nil {
 				break
 			}
@@ -216,6 +222,12 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		}
 		if cfg.Train.OnEpoch != nil {
 			cfg.Train.OnEpoch(EpochLog{Epoch: epoch, Examples: int64(epoch) * int64(len(ids)), Loss: total / float64(len(ids)), LR: cfg.Train.LR, Eval: eval})
+		}
+		if cfg.EpochEnd != nil {
+			c.nn = m
+			if err := cfg.EpochEnd(epoch, c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return m, nil

@@ -1,4 +1,5 @@
-// Package plot draws a training run's curves with gonum/plot. It is a
+// Package plot draws a training run's curves, and the trials of a
+// hyper-parameter search, with gonum/plot. It is a
 // package of its own so that programs which only train or classify do not
 // link plotting, fonts and image writers: the command line calls it after
 // training.
@@ -35,6 +36,13 @@ func TrainingCurves(path string, history []train.LogEntry, metric string) error 
 	if err != nil {
 		return err
 	}
+	return writePanels(path, panels)
+}
+
+// writePanels draws panels stacked top to bottom, 8 inches wide and 3
+// high each, into a PNG, SVG or PDF file (by extension), written
+// atomically.
+func writePanels(path string, panels []*gplot.Plot) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	width, height := 8*vg.Inch, 3*vg.Inch*vg.Length(len(panels))+0.5*vg.Inch
 	c, err := draw.NewFormattedCanvas(width, height, format)

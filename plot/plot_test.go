@@ -62,6 +62,15 @@ func TestTrainingCurvesWritesPNG(t *testing.T) {
 	if err := TrainingCurves(path, history(), "accuracy"); err != nil {
 		t.Fatal(err)
 	}
+	checkStackedPNG(t, path)
+	if err := TrainingCurves(filepath.Join(t.TempDir(), "c.xyz"), history(), "accuracy"); err == nil {
+		t.Error("an unknown image format was accepted")
+	}
+}
+
+// checkStackedPNG decodes a PNG file and checks that it holds two stacked panels.
+func checkStackedPNG(t *testing.T, path string) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +82,5 @@ func TestTrainingCurvesWritesPNG(t *testing.T) {
 	}
 	if b := img.Bounds(); b.Dx() < 500 || b.Dy() <= b.Dx()/2 {
 		t.Errorf("image %v, want two stacked panels", b)
-	}
-	if err := TrainingCurves(filepath.Join(t.TempDir(), "c.xyz"), history(), "accuracy"); err == nil {
-		t.Error("an unknown image format was accepted")
 	}
 }

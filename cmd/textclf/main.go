@@ -32,6 +32,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newVectorsCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newPrivacyCmd())
+	root.AddCommand(newTuneCmd())
 	return root
 }
 

@@ -304,15 +304,16 @@ func applyArchDefaults(fs *pflag.FlagSet, arch string) error {
 	return err
 }
 
-// checkArchFlags refuses a flag given that does not apply to arch.
-func checkArchFlags(fs *pflag.FlagSet, arch string) error {
+// checkArchFlags refuses a flag given that does not apply to arch; the
+// flags named in own are a command's own, not training flags.
+func checkArchFlags(fs *pflag.FlagSet, arch string, own ...string) error {
 	defs, err := archDefaults(arch)
 	if err != nil {
 		return err
 	}
 	fs.Visit(func(f *pflag.Flag) {
 		archs := archsOf(f.Name)
-		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 {
+		if err != nil || commonTrainFlags[f.Name] || hasKey(defs, f.Name) || len(archs) == 0 || slices.Contains(own, f.Name) {
 			return
 		}
 		err = fmt.Errorf("--%s does not apply to --arch %s (it is a flag of %s)", f.Name, arch, strings.Join(archs, ", "))
@@ -488,20 +489,27 @@ func interruptMessage(cmd *cobra.Command, in *train.Interrupted) string {
 func resumeCommand(cmd *cobra.Command, checkpoint string) string {
 	parts := []string{cmd.CommandPath()}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "resume" {
-			return
+		if f.Name != "resume" {
+			parts = append(parts, flagArgs(f)...)
 		}
-		if f.Value.Type() == "bool" {
-			parts = append(parts, "--"+f.Name+"="+f.Value.String())
-			return
-		}
-		v := f.Value.String()
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			v = strings.Join(sv.GetSlice(), ",")
-		}
-		parts = append(parts, "--"+f.Name, shellQuote(v))
 	})
+	for i, p := range parts[1:] {
+		parts[i+1] = shellQuote(p)
+	}
 	return strings.Join(append(parts, "--resume", shellQuote(checkpoint)), " ")
+}
+
+// flagArgs are the command-line arguments that give flag f its value:
+// --name=true|false for a bool, --name a,b,c for a slice, else --name value.
+func flagArgs(f *pflag.Flag) []string {
+	if f.Value.Type() == "bool" {
+		return []string{"--" + f.Name + "=" + f.Value.String()}
+	}
+	v := f.Value.String()
+	if sv, ok := f.Value.(pflag.SliceValue); ok {
+		v = strings.Join(sv.GetSlice(), ",")
+	}
+	return []string{"--" + f.Name, v}
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`)
