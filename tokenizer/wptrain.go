@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/textclf/textclf/internal/atomicfile"
@@ -170,32 +172,83 @@ func (t *WordPieceTrainer) feed(ctx context.Context, text string) error {
 }
 
 // Feed counts the words of every line read from r, as HF's
-// Tokenizer.train(files) does. name labels errors; a line that is not valid
-// UTF-8 is an error (HF fails on it too).
+// Tokenizer.train(files) does, on all cores (GOMAXPROCS goroutines). name
+// labels errors; a line that is not valid UTF-8 is an error (HF fails on it
+// too), and on any error no word of r is counted.
 func (t *WordPieceTrainer) Feed(ctx context.Context, r io.Reader, name string) error {
-	br := bufio.NewReaderSize(r, 1<<16)
-	for lineNo := 1; ; lineNo++ {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			if !utf8.ValidString(line) {
-				return fmt.Errorf("%s:%d: not valid UTF-8", name, lineNo)
+	workers := runtime.GOMAXPROCS(0)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type chunk struct {
+		first int // line number of lines[0]
+		lines []string
+	}
+	chunks := make(chan chunk, 2*workers)
+	maps := make([]map[string]uint64, workers)
+	errs := make([]error, workers+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		maps[w] = map[string]uint64{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := &WordPieceTrainer{tok: t.tok, counts: maps[w]}
+			for c := range chunks {
+				if errs[w] != nil {
+					continue
+				}
+				for i, line := range c.lines {
+					if err := local.feed(ctx, line); err != nil {
+						errs[w] = fmt.Errorf("%s:%d: %w", name, c.first+i, err)
+						cancel()
+						break
+					}
+				}
 			}
-			if err := t.feed(ctx, line); err != nil {
-				return fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}()
+	}
+	errs[workers] = func() error {
+		defer close(chunks)
+		br := bufio.NewReaderSize(r, 1<<16)
+		const chunkLines = 512
+		c := chunk{first: 1}
+		for lineNo := 1; ; lineNo++ {
+			line, err := br.ReadString('\n')
+			if line != "" {
+				if !utf8.ValidString(line) {
+					return fmt.Errorf("%s:%d: not valid UTF-8", name, lineNo)
+				}
+				c.lines = append(c.lines, line)
+			}
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if len(c.lines) == chunkLines || (err == io.EOF && len(c.lines) > 0) {
+				select {
+				case chunks <- c:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				c = chunk{first: lineNo + 1}
+			}
+			if err == io.EOF {
+				return nil
 			}
 		}
-		if err == io.EOF {
-			return nil
-		}
+	}()
+	wg.Wait()
+	// The reader's error first: it names the line, a worker's follows it.
+	for _, err := range append([]error{errs[workers]}, errs[:workers]...) {
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if lineNo%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+			return err
 		}
 	}
+	for _, m := range maps {
+		for w, c := range m {
+			t.counts[w] += c
+		}
+	}
+	return nil
 }
 
 // FeedFile counts the words of every line of the file at path.

@@ -443,3 +443,68 @@ func FuzzWordPieceTrainer(f *testing.F) {
 		}
 	})
 }
+
+// TestWordPieceTrainerMatchesHFLarge replays a vocabulary that HF's default
+// WordPieceTrainer learnt on a large corpus (lower-cased BertNormalizer),
+// given by TEXTCLF_WPTRAIN_CORPUS and TEXTCLF_WPTRAIN_HF_VOCAB (one token a
+// line, as scripts/tokenizer/wordpiece/gen.js big writes it); skipped
+// without them.
+func TestWordPieceTrainerMatchesHFLarge(t *testing.T) {
+	corpus, vocabFile := os.Getenv("TEXTCLF_WPTRAIN_CORPUS"), os.Getenv("TEXTCLF_WPTRAIN_HF_VOCAB")
+	if corpus == "" || vocabFile == "" {
+		t.Skip("TEXTCLF_WPTRAIN_CORPUS and TEXTCLF_WPTRAIN_HF_VOCAB not set")
+	}
+	data, err := os.ReadFile(vocabFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	cont, _ := continuingBlock(want, 0)
+	cfg := WordPieceTrainerConfig{VocabSize: 30000, ContinuingSubwordPrefix: "##", CleanText: true, HandleChineseChars: true, Lowercase: true}
+	tr, err := NewWordPieceTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.contOrder = cont
+	if err := tr.FeedFile(context.Background(), corpus); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Vocab, want) {
+		t.Fatalf("vocabulary differs from HF's (%d vs %d tokens), first at %s", len(got.Vocab), len(want), firstDiff(got.Vocab, want))
+	}
+	t.Logf("identical: %d tokens, %d merges, %d words", len(got.Vocab), got.Merges, tr.Words())
+}
+
+// BenchmarkWordPieceTrainer trains on TEXTCLF_WPTRAIN_CORPUS (a large text
+// file, one text per line) with HF's default trainer settings (vocabulary
+// 30000, min_frequency 0, no alphabet limit; [UNK] as the one special
+// token); skipped without it. bench/wptrain/run.sh runs it beside HF.
+func BenchmarkWordPieceTrainer(b *testing.B) {
+	corpus := os.Getenv("TEXTCLF_WPTRAIN_CORPUS")
+	if corpus == "" {
+		b.Skip("TEXTCLF_WPTRAIN_CORPUS not set")
+	}
+	st, err := os.Stat(corpus)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := WordPieceTrainerConfig{VocabSize: 30000, ContinuingSubwordPrefix: "##", SpecialTokens: []string{"[UNK]"},
+		CleanText: true, HandleChineseChars: true, Lowercase: true}
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		tr, err := NewWordPieceTrainer(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tr.FeedFile(context.Background(), corpus); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Train(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
