@@ -667,9 +667,10 @@ func (r *TrainedWordPiece) Tokenizer() (*Tokenizer, error) {
 	return FromJSON(data)
 }
 
-// Save writes tokenizer.json and vocab.txt (one token a line, in id order)
-// into dir, creating it if needed; each file is written to a temporary file
-// and renamed.
+// Save writes tokenizer.json, vocab.txt (one token a line, in id order),
+// and transformers' tokenizer_config.json and special_tokens_map.json into
+// dir, creating it if needed; each file is written to a temporary file and
+// renamed.
 func (r *TrainedWordPiece) Save(dir string) error {
 	data, err := r.TokenizerJSON()
 	if err != nil {
@@ -693,8 +694,55 @@ func (r *TrainedWordPiece) Save(dir string) error {
 	}); err != nil {
 		return fmt.Errorf("save tokenizer: %w", err)
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, "tokenizer.json"), data); err != nil {
-		return fmt.Errorf("save tokenizer: %w", err)
+	cfgJSON, mapJSON, err := r.transformersConfig()
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"tokenizer_config.json", cfgJSON}, {"special_tokens_map.json", mapJSON}, {"tokenizer.json", data}} {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("save tokenizer: %w", err)
+		}
 	}
 	return nil
+}
+
+// bertSpecialKeys maps BERT's special tokens to transformers' names.
+var bertSpecialKeys = []struct{ key, token string }{
+	{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"},
+}
+
+// transformersConfig returns the tokenizer_config.json and
+// special_tokens_map.json that transformers' BertTokenizerFast needs to
+// keep the trained normalizer (it rebuilds the normalizer from
+// do_lower_case, strip_accents and tokenize_chinese_chars, whose defaults
+// lower-case) and to know its special tokens.
+func (r *TrainedWordPiece) transformersConfig() (cfgJSON, mapJSON []byte, err error) {
+	cfg := r.cfg
+	specials := map[string]string{}
+	for _, k := range bertSpecialKeys {
+		if slices.Contains(cfg.SpecialTokens, k.token) {
+			specials[k.key] = k.token
+		}
+	}
+	specials["unk_token"] = cfg.UnkToken
+	tc := map[string]any{
+		"tokenizer_class":              "BertTokenizer",
+		"do_lower_case":                cfg.Lowercase,
+		"strip_accents":                cfg.StripAccents,
+		"tokenize_chinese_chars":       cfg.HandleChineseChars,
+		"clean_up_tokenization_spaces": true,
+	}
+	for k, v := range specials {
+		tc[k] = v
+	}
+	if cfgJSON, err = json.MarshalIndent(tc, "", "  "); err != nil {
+		return nil, nil, err
+	}
+	if mapJSON, err = json.MarshalIndent(specials, "", "  "); err != nil {
+		return nil, nil, err
+	}
+	return append(cfgJSON, '\n'), append(mapJSON, '\n'), nil
 }

@@ -396,6 +396,37 @@ func TestWordPieceTrainedTokenizer(t *testing.T) {
 	if err != nil || loaded.VocabSize() != len(res.Vocab) {
 		t.Fatalf("Load: %v, %d tokens", err, len(res.Vocab))
 	}
+	// Without tokenizer.json the directory is vocab.txt + tokenizer_config.json,
+	// which Load builds as transformers' BertTokenizerFast does: it must
+	// encode as the trained tokenizer.json.
+	for _, lower := range []bool{true, false} {
+		cfg.Lowercase = lower
+		cfg.HandleChineseChars = lower
+		cfg.VocabSize = 3000
+		res, _ := trainOn(t, cfg, nil, "corpus-mixed.txt")
+		dir := filepath.Join(t.TempDir(), "out")
+		if err := res.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		fromJSON, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(dir, "tokenizer.json")); err != nil {
+			t.Fatal(err)
+		}
+		fromVocab, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"Café DÉJÀ vu 中文English混合", "a great film [MASK]", "ＦＵＬＬ width", string(data[:200])} {
+			a, err1 := fromJSON.EncodePair(s, "Second ONE", true)
+			b, err2 := fromVocab.EncodePair(s, "Second ONE", true)
+			if err1 != nil || err2 != nil || !slices.Equal(a.IDs, b.IDs) || !slices.Equal(a.TypeIDs, b.TypeIDs) {
+				t.Fatalf("lowercase %v, %q: tokenizer.json gives %v, vocab.txt + tokenizer_config.json %v (%v %v)", lower, s, a.IDs, b.IDs, err1, err2)
+			}
+		}
+	}
 }
 
 func FuzzWordPieceTrainer(f *testing.F) {

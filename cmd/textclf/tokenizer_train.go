@@ -37,7 +37,8 @@ func newTokenizerTrainCmd() *cobra.Command {
 BertPreTokenizer), learns a WordPiece vocabulary with HF tokenizers' WordPieceTrainer
 (the BPE merge loop with the "##" continuing-subword prefix) and writes DIR/tokenizer.json
 (HF's BertWordPieceTokenizer pipeline, with TemplateProcessing [CLS] $A [SEP]) and
-DIR/vocab.txt. The defaults are BertWordPieceTokenizer.train's. Both files load in HF
+DIR/vocab.txt (with transformers' tokenizer_config.json and special_tokens_map.json).
+The defaults are BertWordPieceTokenizer.train's. The directory loads in HF
 tokenizers/transformers and in textclf (--tokenizer DIR).
 
 The vocabulary is the special tokens, the alphabet (by code point), the "##c"
@@ -88,14 +89,14 @@ silently returns the larger vocabulary).`,
 			if err := res.Save(output); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/tokenizer.json and vocab.txt: %d tokens (%d merges) from %d distinct words in %.1fs\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (tokenizer.json, vocab.txt, tokenizer_config.json, special_tokens_map.json): %d tokens (%d merges) from %d distinct words in %.1fs\n",
 				output, len(res.Vocab), res.Merges, tr.Words(), time.Since(start).Seconds())
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&corpora, "corpus", nil, "corpus text file, one text per line (repeatable; positional arguments are corpus files too)")
-	f.StringVar(&output, "output", "", "directory to write tokenizer.json and vocab.txt into (created if needed)")
+	f.StringVar(&output, "output", "", "directory to write tokenizer.json, vocab.txt, tokenizer_config.json and special_tokens_map.json into (created if needed)")
 	f.IntVar(&cfg.VocabSize, "vocab-size", def.VocabSize, "vocabulary size, special tokens and alphabet included")
 	f.IntVar(&cfg.MinFrequency, "min-frequency", def.MinFrequency, "stop merging at the first pair seen fewer times (HF's WordPieceTrainer default is 0)")
 	f.IntVar(&cfg.LimitAlphabet, "limit-alphabet", def.LimitAlphabet, "keep at most this many characters, the most frequent (0: all)")

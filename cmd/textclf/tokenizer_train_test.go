@@ -63,6 +63,14 @@ func TestTokenizerTrainMatchesHF(t *testing.T) {
 		if string(got) != o.TokenizerJSON {
 			t.Fatalf("%s: tokenizer.json differs from the one HF loaded", name)
 		}
+		var tc struct {
+			DoLowerCase *bool  `json:"do_lower_case"`
+			Class       string `json:"tokenizer_class"`
+		}
+		tcData, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+		if err != nil || json.Unmarshal(tcData, &tc) != nil || tc.DoLowerCase == nil || *tc.DoLowerCase != !slices.Contains(o.Args, "--lowercase=false") || tc.Class != "BertTokenizer" {
+			t.Errorf("%s: tokenizer_config.json %s (%v)", name, tcData, err)
+		}
 		tk, err := tokenizer.Load(dir)
 		if err != nil {
 			t.Fatal(err)
