@@ -171,6 +171,53 @@ func (t *WordPieceTrainer) feed(ctx context.Context, text string) error {
 	return nil
 }
 
+// maxPiece is the longest space-separated piece of a line whose words are
+// cached (longer pieces, such as Chinese sentences, are normalized at once).
+const maxPiece = 64
+
+// feedPieces counts the words of line, as feed does, except that the
+// pieces between ASCII spaces up to maxPiece bytes are only counted in
+// pieces, to be normalized once each by feedCounted. The words of a line
+// are the words of its pieces: a space is a word boundary that every step
+// of BertNormalizer keeps (each works rune by rune, and Unicode
+// decomposition does not reorder across a space) and BertPreTokenizer
+// splits on.
+func (t *WordPieceTrainer) feedPieces(ctx context.Context, line string, pieces map[string]uint64) error {
+	for line != "" {
+		piece, rest, _ := strings.Cut(line, " ")
+		line = rest
+		switch {
+		case piece == "":
+		case len(piece) <= maxPiece:
+			if _, ok := pieces[piece]; ok {
+				pieces[piece]++
+			} else {
+				pieces[strings.Clone(piece)] = 1
+			}
+		default:
+			if err := t.feed(ctx, piece); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// feedCounted counts the words of each piece, count times.
+func (t *WordPieceTrainer) feedCounted(ctx context.Context, pieces map[string]uint64) error {
+	one := &WordPieceTrainer{tok: t.tok, counts: map[string]uint64{}}
+	for piece, n := range pieces {
+		clear(one.counts)
+		if err := one.feed(ctx, piece); err != nil {
+			return err
+		}
+		for w, c := range one.counts {
+			t.counts[w] += c * n
+		}
+	}
+	return nil
+}
+
 // Feed counts the words of every line read from r, as HF's
 // Tokenizer.train(files) does, on all cores (GOMAXPROCS goroutines). name
 // labels errors; a line that is not valid UTF-8 is an error (HF fails on it
@@ -193,17 +240,21 @@ func (t *WordPieceTrainer) Feed(ctx context.Context, r io.Reader, name string) e
 		go func() {
 			defer wg.Done()
 			local := &WordPieceTrainer{tok: t.tok, counts: maps[w]}
+			pieces := map[string]uint64{}
 			for c := range chunks {
 				if errs[w] != nil {
 					continue
 				}
 				for i, line := range c.lines {
-					if err := local.feed(ctx, line); err != nil {
+					if err := local.feedPieces(ctx, line, pieces); err != nil {
 						errs[w] = fmt.Errorf("%s:%d: %w", name, c.first+i, err)
 						cancel()
 						break
 					}
 				}
+			}
+			if errs[w] == nil {
+				errs[w] = local.feedCounted(ctx, pieces)
 			}
 		}()
 	}

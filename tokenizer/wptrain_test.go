@@ -429,6 +429,57 @@ func TestWordPieceTrainedTokenizer(t *testing.T) {
 	}
 }
 
+// feedBothWays counts the words of text line by line with FeedText (the
+// whole pipeline on each line) and with Feed (pieces between spaces counted
+// first, each normalized once); the counts must be equal.
+func feedBothWays(t *testing.T, cfg WordPieceTrainerConfig, text string) {
+	t.Helper()
+	direct, err := NewWordPieceTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" {
+			if err := direct.FeedText(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pieces, _ := NewWordPieceTrainer(cfg)
+	if err := pieces.Feed(context.Background(), strings.NewReader(text), "text"); err != nil {
+		t.Fatal(err)
+	}
+	if len(direct.counts) != len(pieces.counts) {
+		t.Fatalf("%q: %d words line by line, %d by pieces", text, len(direct.counts), len(pieces.counts))
+	}
+	for w, c := range direct.counts {
+		if pieces.counts[w] != c {
+			t.Fatalf("%q: word %q counted %d times line by line, %d by pieces", text, w, c, pieces.counts[w])
+		}
+	}
+}
+
+func TestWordPieceTrainerPiecesCountAsLines(t *testing.T) {
+	var text strings.Builder
+	for _, c := range []string{"corpus-en.txt", "corpus-zh.txt", "corpus-mixed.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "wptrain", c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text.Write(data)
+	}
+	text.WriteString("a \u0301b e\u0301 \u0301 İstanbul ΣΑΣ ΟΔΟΣ x\u2028y \v z\u00a0w \u3000 \u0001 \t\r\n")
+	text.WriteString(strings.Repeat("long", 20) + " " + strings.Repeat("中文", 40) + "  double  spaces \n")
+	text.WriteString("no final newline Ǆ ǅ")
+	for _, lower := range []bool{true, false} {
+		cfg := DefaultWordPieceTrainerConfig()
+		cfg.Lowercase = lower
+		cfg.HandleChineseChars = lower
+		cfg.CleanText = lower
+		feedBothWays(t, cfg, text.String())
+	}
+}
+
 func FuzzWordPieceTrainer(f *testing.F) {
 	for _, s := range []string{"hello world", "中文English混合", "a a a a aaaa", "Café ÉCOLE", "##x ## #", "\u0001\t\u3000x", "😀😀 👍"} {
 		f.Add(s, uint16(50))
@@ -440,6 +491,8 @@ func FuzzWordPieceTrainer(f *testing.F) {
 		cfg := DefaultWordPieceTrainerConfig()
 		cfg.SpecialTokens = []string{"[UNK]", "[CLS]", "[SEP]"}
 		cfg.LimitAlphabet, cfg.MinFrequency, cfg.VocabSize = 0, 0, int(size)+1
+		cfg.CleanText = size%2 == 0
+		feedBothWays(t, cfg, text)
 		tr, err := NewWordPieceTrainer(cfg)
 		if err != nil {
 			t.Fatal(err)
