@@ -410,7 +410,7 @@ func (t *WordPieceTrainer) Train(ctx context.Context) (*TrainedWordPiece, error)
 	if len(t.counts) == 0 {
 		return nil, errors.New("wordpiece trainer: the corpus has no words")
 	}
-	w2id := make(map[string]int32, cfg.VocabSize)
+	w2id := make(map[string]int32, min(cfg.VocabSize, 1<<16))
 	var id2w []string
 	add := func(s string) int32 {
 		if id, ok := w2id[s]; ok {
