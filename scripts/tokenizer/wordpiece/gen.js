@@ -3,7 +3,8 @@
 //
 //   cd scripts/tokenizer/wordpiece && npm install --no-package-lock
 //   node gen.js train  [SHARED]   # corpora + HF vocabularies -> tokenizer/testdata/wptrain/
-//   node gen.js verify            # Go-written tokenizer.json loaded by HF -> hf_encodings.json
+//   node gen.js verify            # Go-written tokenizer.json loaded by HF -> hf-encodings.json
+//                                 # (also checks HF re-saves it as the same JSON)
 //
 // SHARED is the team's shared folder (default ../../../../shared).
 //
@@ -133,6 +134,14 @@ function verify() {
     const vocabTxt = fs.readFileSync(path.join(dir, 'vocab.txt'), 'utf8').split('\n').slice(0, -1);
     const hfVocab = vocabList(t);
     if (vocabTxt.join('\n') !== hfVocab.join('\n')) throw new Error(`${name}: vocab.txt differs from the vocabulary HF loads`);
+    // HF must hold the file as written: saving it again gives the same JSON
+    // (keys in any order).
+    t.save(path.join(dir, 'resaved.json'));
+    const canon = (x) => JSON.stringify(x, (k, v) => (v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.keys(v).sort().reduce((o, key) => { o[key] = v[key]; return o; }, {}) : v));
+    if (canon(JSON.parse(json)) !== canon(JSON.parse(fs.readFileSync(path.join(dir, 'resaved.json'), 'utf8')))) {
+      throw new Error(`${name}: HF saves the tokenizer.json it loaded differently`);
+    }
     const enc = [];
     for (const s of SAMPLES) {
       const single = t.encode(s);
