@@ -19,6 +19,7 @@ func newRootCmd() *cobra.Command {
 	setVersionFlag(root)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newTokenizeCmd())
+	root.AddCommand(newTokenizerCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newCVCmd())
 	root.AddCommand(newInfoCmd())
