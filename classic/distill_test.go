@@ -67,3 +67,14 @@ func TestDistillationCheck(t *testing.T) {
 		}
 	}
 }
+
+// The distillation loss's gradients reach every TextCNN and BiLSTM
+// parameter as finite differences say.
+func TestDistillBackward(t *testing.T) {
+	teacher := []float32{1.5, -0.5, 0.25}
+	for _, arch := range []string{ArchTextCNN, ArchBiLSTM} {
+		for _, d := range []*Distillation{{Loss: DistillKL, Temperature: 2, Alpha: 0.7}, {Loss: DistillMSE, Alpha: 0.5}} {
+			gradCheckSoft(t, smallModel(t, arch, false, PoolMax), []int32{1, 2, 3, 1, 4, 5}, []int{1}, d, teacher)
+		}
+	}
+}
