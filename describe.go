@@ -47,7 +47,11 @@ func Describe(ctx context.Context, pathOrID, revision string, withTensors bool) 
 		return nil, err
 	}
 	if loc.Kind != SourceTransformer {
-		clf, err := Open(ctx, loc.Path, Options{})
+		src := loc.Path
+		if loc.Kind == SourceBuiltin {
+			src = pathOrID
+		}
+		clf, err := Open(ctx, src, Options{})
 		if err != nil {
 			return nil, err
 		}
