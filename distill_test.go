@@ -160,3 +160,25 @@ func TestDistillCacheAndUnlabeled(t *testing.T) {
 		t.Errorf("unknown teacher: %v", err)
 	}
 }
+
+// A damaged or foreign cache file is a miss, never a panic or a wrong
+// shape.
+func FuzzReadLogitCache(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := writeLogitCache(good, "k", [][]float32{{1, 2}, {3, 4}}, 2); err != nil {
+		f.Fatal(err)
+	}
+	b, _ := os.ReadFile(good)
+	f.Add(b)
+	f.Add([]byte("textclf-teacher-logits k 2 2\n"))
+	f.Add([]byte("textclf-teacher-logits k 1000000000 2\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "cache")
+		os.WriteFile(path, b, 0o644)
+		logits, ok := readLogitCache(path, "k", 2, 2)
+		if ok && (len(logits) != 2 || len(logits[0]) != 2 || len(logits[1]) != 2) {
+			t.Fatalf("hit with logits %v", logits)
+		}
+	})
+}

@@ -78,7 +78,7 @@ func TestDirUnpacksOnce(t *testing.T) {
 	}
 }
 
-func archive(t *testing.T, entries ...tar.Header) []byte {
+func archive(t testing.TB, entries ...tar.Header) []byte {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	tw := tar.NewWriter(zw)
@@ -122,4 +122,27 @@ func TestUnpackRefusesOddEntries(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "config.json")); string(b) != "xxx" {
 		t.Errorf("unpacked %q", b)
 	}
+}
+
+// Unpack never panics and writes nothing outside its directory.
+func FuzzUnpack(f *testing.F) {
+	f.Add(archive(f, tar.Header{Name: "config.json", Typeflag: tar.TypeReg, Size: 3, Mode: 0o644}))
+	f.Add(archive(f, tar.Header{Name: "../x", Typeflag: tar.TypeReg, Size: 3, Mode: 0o644}))
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		root := t.TempDir()
+		dir := filepath.Join(root, "in")
+		os.Mkdir(dir, 0o755)
+		Unpack(b, dir)
+		entries, _ := os.ReadDir(root)
+		if len(entries) != 1 {
+			t.Fatalf("wrote beside its directory: %v", entries)
+		}
+		inside, _ := os.ReadDir(dir)
+		for _, e := range inside {
+			if e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+				t.Fatalf("unpacked %s", e.Name())
+			}
+		}
+	})
 }
