@@ -34,6 +34,10 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 		t.Errorf("unknown built-in: %v", err)
 	}
 
+	out, err = runCLI(t, "", "info", "--model", "builtin:sentiment")
+	if err != nil || !strings.Contains(out, "by-script") || !strings.Contains(out, "builtin:sentiment-zh, builtin:sentiment-en in builtin:sentiment") {
+		t.Errorf("info: %q (%v)", out, err)
+	}
 	out, err = runCLI(t, "", "models")
 	if err != nil {
 		t.Fatal(err)
