@@ -3,7 +3,8 @@
 // files under models/ and embedded with go:embed, resolved by name
 // ("builtin:sentiment-en"). A model is unpacked on first use into the user's
 // cache directory (os.UserCacheDir()/textclf/builtin/NAME-HASH, or
-// $TEXTCLF_BUILTIN_CACHE), through a temporary directory renamed into place,
+// $TEXTCLF_BUILTIN_CACHE; a folder of os.TempDir() when that cannot be
+// written), through a temporary directory renamed into place,
 // so that a reader sees either nothing or the complete model. The archives
 // are rebuilt from the datasets by scripts/builtin/build.sh; the model cards
 // are in docs/builtin-models.md.
@@ -169,8 +170,9 @@ func CacheDir() string {
 }
 
 // Dir returns the directory of the unpacked model, unpacking it on first
-// use. The directory's name holds a hash of the archive, so a binary with
-// other models never reads a stale copy.
+// use into CacheDir, or into a folder of os.TempDir() when CacheDir cannot
+// be written. The directory's name holds a hash of the archive, so a
+// binary with other models never reads a stale copy.
 func (m Model) Dir() (string, error) {
 	if m.Routed() {
 		return "", fmt.Errorf("built-in model %q routes to %s: it has no directory of its own", m.Name, strings.Join(m.Parts, " and "))
@@ -180,23 +182,37 @@ func (m Model) Dir() (string, error) {
 		return "", fmt.Errorf("built-in model %q: %w", m.Name, err)
 	}
 	sum := sha256.Sum256(b)
-	cache := CacheDir()
-	dir := filepath.Join(cache, m.Name+"-"+hex.EncodeToString(sum[:6]))
+	name := m.Name + "-" + hex.EncodeToString(sum[:6])
 	unpackMu.Lock()
 	defer unpackMu.Unlock()
+	dir, err := unpackInto(CacheDir(), name, b)
+	if err != nil {
+		tmp := filepath.Join(os.TempDir(), fmt.Sprintf("textclf-builtin-%d", os.Getuid()))
+		var terr error
+		if dir, terr = unpackInto(tmp, name, b); terr != nil {
+			return "", fmt.Errorf("built-in model %q: %w (and %w)", m.Name, err, terr)
+		}
+	}
+	return dir, nil
+}
+
+// unpackInto unpacks archive into cache/name unless it is there already:
+// into a temporary directory of cache first, renamed into place.
+func unpackInto(cache, name string, archive []byte) (string, error) {
+	dir := filepath.Join(cache, name)
 	if st, err := os.Stat(dir); err == nil && st.IsDir() {
 		return dir, nil
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", fmt.Errorf("built-in model %q: cache: %w", m.Name, err)
+		return "", fmt.Errorf("cache: %w", err)
 	}
-	tmp, err := os.MkdirTemp(cache, "."+m.Name+".tmp-*")
+	tmp, err := os.MkdirTemp(cache, "."+name+".tmp-*")
 	if err != nil {
-		return "", fmt.Errorf("built-in model %q: cache: %w", m.Name, err)
+		return "", fmt.Errorf("cache: %w", err)
 	}
 	defer os.RemoveAll(tmp) // after a successful rename, nothing is left there
-	if err := Unpack(b, tmp); err != nil {
-		return "", fmt.Errorf("built-in model %q: %w", m.Name, err)
+	if err := Unpack(archive, tmp); err != nil {
+		return "", err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
@@ -206,7 +222,7 @@ func (m Model) Dir() (string, error) {
 		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
 			return dir, nil
 		}
-		return "", fmt.Errorf("built-in model %q: %w", m.Name, err)
+		return "", err
 	}
 	return dir, nil
 }

@@ -78,6 +78,27 @@ func TestDirUnpacksOnce(t *testing.T) {
 	}
 }
 
+// A cache that cannot be written falls back to a folder of the temporary
+// directory.
+func TestDirFallsBackToTemp(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	t.Setenv("TEXTCLF_BUILTIN_CACHE", filepath.Join(file, "cache")) // under a file: not a directory
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	m, _ := Lookup("sentiment-zh")
+	dir, err := m.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(dir, tmp+string(filepath.Separator)) {
+		t.Errorf("unpacked into %s, want a folder of %s", dir, tmp)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Error(err)
+	}
+}
+
 func archive(t testing.TB, entries ...tar.Header) []byte {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
