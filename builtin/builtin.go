@@ -52,6 +52,8 @@ type Model struct {
 	Labels []string
 	// Data names the training and dev data.
 	Data string
+	// DataLicence is the terms of the data, which the model inherits.
+	DataLicence string
 	// DevAccuracy is the accuracy on Data's dev split, measured on the
 	// shipped (packed) model by scripts/builtin/build.sh.
 	DevAccuracy float64
@@ -80,6 +82,7 @@ var models = []Model{
 		Arch:        "bilstm",
 		Labels:      []string{"NEGATIVE", "POSITIVE"},
 		Data:        "SST-2 (GLUE): train 67,349, dev 872",
+		DataLicence: "research data as distributed with GLUE (Socher et al. 2013)",
 		DevAccuracy: 0.8440,
 		DevExamples: 872,
 		file:        "sentiment-en.tar.gz",
@@ -90,6 +93,7 @@ var models = []Model{
 		Arch:        "textcnn",
 		Labels:      []string{"NEGATIVE", "POSITIVE"},
 		Data:        "waimai_10k: 90/10 stratified split (seed 13), train 10,789, dev 1,198",
+		DataLicence: "research use (SophonPlus ChineseNlpCorpus)",
 		DevAccuracy: 0.9140,
 		DevExamples: 1198,
 		file:        "sentiment-zh.tar.gz",

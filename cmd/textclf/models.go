@@ -18,6 +18,7 @@ type modelEntry struct {
 	DevAccuracy float64  `json:"dev_accuracy,omitempty"`
 	DevExamples int      `json:"dev_examples,omitempty"`
 	Data        string   `json:"data,omitempty"`
+	DataLicence string   `json:"data_licence,omitempty"`
 	Parts       []string `json:"parts,omitempty"`
 	Bytes       int      `json:"archive_bytes,omitempty"`
 	Description string   `json:"description"`
@@ -30,7 +31,8 @@ func newModelsCmd() *cobra.Command {
 		Short: "List the built-in models (builtin:NAME) with their dev accuracy",
 		Long: `Lists the models shipped inside textclf, which --model builtin:NAME names in predict, eval,
 explain, serve and textclf.Open: name, architecture, labels, accuracy on the dev split of their data
-(measured on the shipped model by scripts/builtin/build.sh), compressed size and description. A
+(measured on the shipped model by scripts/builtin/build.sh), compressed size, description, data and
+the data's licence (which the model inherits). A
 "by-script" model sends each text to one of its parts (sentiment: Han characters to sentiment-zh,
 everything else to sentiment-en). --json writes one JSON object per model.`,
 		Args: cobra.NoArgs,
@@ -42,7 +44,7 @@ everything else to sentiment-en). --json writes one JSON object per model.`,
 					return err
 				}
 				entries = append(entries, modelEntry{Name: m.Name, Arch: m.Arch, Labels: m.Labels, DevAccuracy: m.DevAccuracy,
-					DevExamples: m.DevExamples, Data: m.Data, Parts: m.Parts, Bytes: len(b), Description: m.Description})
+					DevExamples: m.DevExamples, Data: m.Data, DataLicence: m.DataLicence, Parts: m.Parts, Bytes: len(b), Description: m.Description})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -66,7 +68,7 @@ everything else to sentiment-en). --json writes one JSON object per model.`,
 				}
 				desc := e.Description
 				if e.Data != "" {
-					desc += "; data: " + e.Data
+					desc += "; data: " + e.Data + "; licence: " + e.DataLicence
 				}
 				fmt.Fprintf(tw, "builtin:%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Arch, strings.Join(e.Labels, ","), acc, size, desc)
 			}
