@@ -2,6 +2,7 @@ package textclf
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,4 +182,63 @@ func FuzzReadLogitCache(f *testing.F) {
 			t.Fatalf("hit with logits %v", logits)
 		}
 	})
+}
+
+// The soft targets are a transformer teacher's raw logits and a classic
+// teacher's log-probabilities, exactly as the teacher computes them.
+func TestDistillTeacherLogits(t *testing.T) {
+	t.Setenv("TEXTCLF_BUILTIN_CACHE", t.TempDir())
+	ctx := context.Background()
+	texts := []string{"a great film", "a dull film", "这是一个示例文本", "funny and warm", "too long by half"}
+	for _, tc := range []struct {
+		teacher string
+		log     bool
+	}{{tinyBERT, false}, {"builtin:sentiment", true}} {
+		clf, err := Open(ctx, tc.teacher, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		preds, err := clf.Classify(ctx, texts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := make([]string, len(texts))
+		for i, p := range preds {
+			labels[i] = p.Label
+		}
+		cache := filepath.Join(t.TempDir(), "logits")
+		res, err := Distill(ctx, DistillConfig{Teacher: tc.teacher, Train: dataset(texts, labels), Student: studentConfig(), Alpha: 1, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Join(res.Student.Config.Labels, ","), strings.Join(clf.Labels(), ","); got != want {
+			t.Errorf("%s: student labels %s, want the teacher's %s", tc.teacher, got, want)
+		}
+		if res.TeacherAgreement != 1 {
+			t.Errorf("%s: teacher agreement %g with its own labels", tc.teacher, res.TeacherAgreement)
+		}
+		raw, err := clf.Logits(ctx, InputsOf(dataset(texts, nil).Examples))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := distillKey(ctx, tc.teacher, clf.Info(), InputsOf(dataset(texts, nil).Examples))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached, ok := readLogitCache(cache, key, len(texts), len(clf.Labels()))
+		if !ok {
+			t.Fatalf("%s: no cached logits", tc.teacher)
+		}
+		for i := range raw {
+			for j, v := range raw[i] {
+				want := float64(v)
+				if tc.log {
+					want = math.Log(want)
+				}
+				if math.Abs(float64(cached[i][j])-want) > 1e-6 {
+					t.Errorf("%s: text %d logit %d: %g, want %g", tc.teacher, i, j, cached[i][j], want)
+				}
+			}
+		}
+	}
 }
