@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/textclf/textclf/builtin"
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/model"
 )
@@ -47,14 +48,28 @@ func Describe(ctx context.Context, pathOrID, revision string, withTensors bool) 
 		return nil, err
 	}
 	if loc.Kind != SourceTransformer {
-		clf, err := Open(ctx, loc.Path, Options{})
+		src := loc.Path
+		if loc.Kind == SourceBuiltin {
+			src = pathOrID
+		}
+		clf, err := Open(ctx, src, Options{})
 		if err != nil {
 			return nil, err
 		}
 		info := clf.Info()
 		d := &Description{ModelInfo: info, ModelType: info.Kind, Format: loc.Kind, Files: []string{filepath.Base(loc.Path)}}
-		if loc.Kind == SourceClassic {
+		switch {
+		case loc.Kind == SourceClassic || (loc.Kind == SourceBuiltin && loc.Path != ""):
 			d.Format, d.Files = "safetensors", []string{"config.json", "vocab.txt", "model.safetensors"}
+		case loc.Kind == SourceBuiltin:
+			m, err := builtin.Lookup(loc.Builtin)
+			if err != nil {
+				return nil, err
+			}
+			d.Files = nil
+			for _, p := range m.Parts {
+				d.Files = append(d.Files, BuiltinPrefix+p)
+			}
 		}
 		return d, nil
 	}

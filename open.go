@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/textclf/textclf/builtin"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/hub"
 	"github.com/textclf/textclf/model"
@@ -18,7 +19,7 @@ import (
 
 // BuiltinPrefix starts the names of models shipped inside textclf
 // ("builtin:NAME").
-const BuiltinPrefix = "builtin:"
+const BuiltinPrefix = builtin.Prefix
 
 // Source kinds, as Locate recognises them.
 const (
@@ -36,17 +37,29 @@ type Location struct {
 	Path string
 	// Hub is "ORG/NAME@REVISION" when the model came from the hub.
 	Hub string
+	// Builtin is the name of a built-in model (after "builtin:"); Path is
+	// then its unpacked directory, empty for a model routing to others.
+	Builtin string
 }
 
 // Locate recognises what pathOrID names: a fastText .bin file, a classic
-// model directory, a transformer directory, a built-in model, or else a hub
+// model directory, a transformer directory, a built-in model
+// ("builtin:NAME", unpacked on first use; see package builtin), or else a hub
 // id, which is downloaded into the HF cache (or found there) at revision.
 func Locate(ctx context.Context, pathOrID, revision string) (Location, error) {
 	if pathOrID == "" {
 		return Location{}, errors.New("no model given")
 	}
 	if name, ok := strings.CutPrefix(pathOrID, BuiltinPrefix); ok {
-		return Location{}, fmt.Errorf("built-in model %q: this build ships no built-in models", name)
+		m, err := builtin.Lookup(name)
+		if err != nil {
+			return Location{}, err
+		}
+		loc := Location{Kind: SourceBuiltin, Builtin: m.Name}
+		if !m.Routed() {
+			loc.Path, err = m.Dir()
+		}
+		return loc, err
 	}
 	st, err := os.Stat(pathOrID)
 	switch {
@@ -100,8 +113,9 @@ func directoryKind(dir string) (string, error) {
 }
 
 // Open loads a model for classification: a transformer checkpoint directory
-// or hub id (with its tokenizer), a classic model directory, or a fastText
-// .bin file, recognised by Locate. The messages of loading (weights newly
+// or hub id (with its tokenizer), a classic model directory, a fastText
+// .bin file, or a built-in model ("builtin:sentiment-en"), recognised by
+// Locate. The messages of loading (weights newly
 // initialised, …) are in Classifier.Warnings.
 func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, error) {
 	loc, err := Locate(ctx, pathOrID, opts.Revision)
@@ -126,6 +140,10 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 			return nil, err
 		}
 		m = NewClassic(c, opts.MaxLength, loc.Path)
+	case SourceBuiltin:
+		if m, err = openBuiltin(loc, opts.MaxLength); err != nil {
+			return nil, err
+		}
 	default:
 		net, rep, err := model.Load(loc.Path, 42)
 		if err != nil {

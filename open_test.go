@@ -82,7 +82,7 @@ func TestOpenRecognisesModels(t *testing.T) {
 		{notModel, "not a fastText model"},
 		{badArch, `arch "svm" is not a classic model`},
 		{t.TempDir(), "no config.json"},
-		{"builtin:sentiment-en", "ships no built-in models"},
+		{"builtin:nope", `unknown built-in model "nope" (known: sentiment, sentiment-en, sentiment-zh)`},
 		{"./no/such/dir", "no such directory"},
 	} {
 		if _, err := Open(ctx, tc.path, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {

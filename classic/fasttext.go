@@ -541,6 +541,10 @@ type TrainOptions struct {
 	Context context.Context
 	// OnEpoch, when set, receives a record at the end of each epoch.
 	OnEpoch func(EpochLog)
+	// Distill, when set, trains on a teacher's logits as well as the
+	// labels (knowledge distillation; single-label TextCNN, BiLSTM and
+	// fastText-style models with the softmax loss).
+	Distill *Distillation
 }
 
 // EpochLog records the end of a training epoch.
@@ -608,7 +612,7 @@ type ftWorker struct {
 	m            *FastText
 	rng          *rand.Rand
 	hidden, grad []float32
-	out          []float32
+	out, dlog    []float32
 	loss         float64
 	nexamples    int64
 }
@@ -624,8 +628,9 @@ func (w *ftWorker) binaryLogistic(i int, label bool, lr float32) float64 {
 	return -math.Log(float64(max(1-score, 1e-5)))
 }
 
-// update runs one SGD step on one example.
-func (w *ftWorker) update(ids []int32, labels []int, lr float32) {
+// update runs one SGD step on one example; teacher, when not nil, holds
+// the teacher's logits of the example for dist's distillation loss.
+func (w *ftWorker) update(ids []int32, labels []int, dist *Distillation, teacher []float32, lr float32) {
 	m := w.m
 	d := m.Config.Dim
 	if len(ids) == 0 || len(labels) == 0 {
@@ -641,6 +646,14 @@ func (w *ftWorker) update(ids []int32, labels []int, lr float32) {
 			target = labels[w.rng.IntN(len(labels))]
 		}
 		m.outputs(w.out, w.hidden)
+		if dist != nil {
+			// The step along minus the loss's gradient in the logits.
+			w.loss += dist.LossGrad(w.out, teacher, target, w.dlog)
+			for i, g := range w.dlog {
+				sgdRow(-lr*g, m.Out.W[i*d:(i+1)*d], w.hidden, w.grad)
+			}
+			break
+		}
 		tensor.Softmax(w.out, w.out, 1, k)
 		for i, p := range w.out {
 			var y float32
@@ -685,6 +698,14 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 	if m.qin != nil || m.qout != nil {
 		return errors.New("fasttext: a quantized model cannot be trained")
 	}
+	if d := opt.Distill; d != nil {
+		if m.Config.Loss != LossSoftmax {
+			return fmt.Errorf("fasttext: distillation needs the softmax loss, not %q", m.Config.Loss)
+		}
+		if err := d.check(len(docs), len(m.LabelNames)); err != nil {
+			return err
+		}
+	}
 	threads := max(opt.Threads, 1)
 	epochs := max(opt.Epochs, 1)
 	// Token counts as fastText's: words, EOS and labels.
@@ -720,7 +741,7 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 		feats[i] = m.Features(d, nil)
 	}
 	for t := range workers {
-		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames))}
+		workers[t] = &ftWorker{m: m, rng: rand.New(rand.NewPCG(opt.Seed, uint64(t))), hidden: make([]float32, m.Config.Dim), grad: make([]float32, m.Config.Dim), out: make([]float32, len(m.LabelNames)), dlog: make([]float32, len(m.LabelNames))}
 	}
 	if opt.Context != nil {
 		// Using up the token budget ends every worker's loop.
@@ -737,7 +758,11 @@ func (m *FastText) Train(docs [][]string, labels [][]int, opt TrainOptions) erro
 			stop = total * int64(e)
 		}
 		hogwild(threads, len(docs), budget, stop, int64(m.Config.LRUpdateRate), &tokenCount, func(t, i int, progress float64) int64 {
-			workers[t].update(feats[i], labels[i], float32(opt.LR*(1-progress)))
+			var teacher []float32
+			if opt.Distill != nil {
+				teacher = opt.Distill.Teacher[i]
+			}
+			workers[t].update(feats[i], labels[i], opt.Distill, teacher, float32(opt.LR*(1-progress)))
 			return ntok[i]
 		})
 		if opt.OnEpoch != nil {

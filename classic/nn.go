@@ -523,6 +523,14 @@ func (m *NNModel) probabilities(logits []float32) {
 // g, and returns its loss. mask, when not nil, is the dropout mask (already
 // scaled by 1/(1-p)) applied to the pooled features.
 func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) float64 {
+	return m.lossGradSoft(ids, labels, nil, nil, mask, g)
+}
+
+// lossGradSoft is lossGrad with distillation: when d is not nil, the loss
+// is d's mix of the soft targets (teacher, the teacher's logits of the
+// example) and the hard label, and its gradient flows back from the
+// student's logits.
+func (m *NNModel) lossGradSoft(ids []int32, labels []int, d *Distillation, teacher []float32, mask []float32, g *grads) float64 {
 	var feat []float32
 	var cc cnnCache
 	var lc bilstmCache
@@ -537,10 +545,13 @@ func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) 
 		}
 	}
 	out := m.logits(feat)
-	m.probabilities(out)
 	dlog := make([]float32, m.K)
 	var loss float64
-	if m.Config.MultiLabel {
+	switch {
+	case d != nil:
+		loss = d.LossGrad(out, teacher, labels[0], dlog)
+	case m.Config.MultiLabel:
+		m.probabilities(out)
 		for k, p := range out {
 			var y float32
 			if slices.Contains(labels, k) {
@@ -549,7 +560,8 @@ func (m *NNModel) lossGrad(ids []int32, labels []int, mask []float32, g *grads) 
 			dlog[k] = p - y
 			loss -= float64(y)*math.Log(math.Max(float64(p), 1e-12)) + float64(1-y)*math.Log(math.Max(float64(1-p), 1e-12))
 		}
-	} else {
+	default:
+		m.probabilities(out)
 		copy(dlog, out)
 		dlog[labels[0]] -= 1
 		loss = -math.Log(math.Max(float64(out[labels[0]]), 1e-12))

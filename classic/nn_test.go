@@ -15,9 +15,16 @@ import (
 // passes limit the agreement to ~1e-3).
 func gradCheck(t *testing.T, m *NNModel, ids []int32, labels []int) {
 	t.Helper()
+	gradCheckSoft(t, m, ids, labels, nil, nil)
+}
+
+// gradCheckSoft is gradCheck of the distillation loss d with the teacher
+// logits given (plain cross-entropy when d is nil).
+func gradCheckSoft(t *testing.T, m *NNModel, ids []int32, labels []int, d *Distillation, teacher []float32) {
+	t.Helper()
 	g := m.newGrads()
-	m.lossGrad(ids, labels, nil, g)
-	loss := func() float64 { return m.lossGrad(ids, labels, nil, m.newGrads()) }
+	m.lossGradSoft(ids, labels, d, teacher, nil, g)
+	loss := func() float64 { return m.lossGradSoft(ids, labels, d, teacher, nil, m.newGrads()) }
 	const eps = 1e-2
 	checked := 0
 	for _, p := range m.params() {

@@ -1,6 +1,7 @@
 package classic
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -94,6 +95,18 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 		ids[i] = m.ids(d)
 		lengths[i] = len(ids[i])
 	}
+	dist := cfg.Train.Distill
+	if dist != nil {
+		if cfg.DP != nil {
+			return nil, errDistillDP
+		}
+		if nc.MultiLabel {
+			return nil, errors.New("distillation trains single-label models")
+		}
+		if err := dist.check(len(p.Docs), lm.Len()); err != nil {
+			return nil, err
+		}
+	}
 	threads := max(cfg.Train.Threads, 1)
 	bs := cfg.BatchSize
 	if bs < 1 {
@@ -169,7 +182,11 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 					mask := m.dropoutMask()
 					for _, i := range part {
 						m.fillDropoutMask(mask, wrng[t])
-						losses[t] += m.lossGrad(ids[i], p.Labels[i], mask, g)
+						var teacher []float32
+						if dist != nil {
+							teacher = dist.Teacher[i]
+						}
+						losses[t] += m.lossGradSoft(ids[i], p.Labels[i], dist, teacher, mask, g)
 					}
 				}(t, batch[lo:hi])
 			}

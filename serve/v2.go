@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/textclf/textclf/builtin"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -74,12 +75,13 @@ type v2InferResponse struct {
 
 // ServedModelName is the model's name in the v2 routes
 // (/v2/models/{name}/…): Config.ServedModelName, else the base name of
-// Config.ModelID (the model directory's, or a hub id's NAME), else "model".
+// Config.ModelID (the model directory's, a hub id's NAME, a built-in
+// model's NAME), else "model".
 func (s *Server) ServedModelName() string {
 	if s.cfg.ServedModelName != "" {
 		return s.cfg.ServedModelName
 	}
-	name := filepath.Base(strings.TrimRight(s.cfg.ModelID, `/\`))
+	name := filepath.Base(strings.TrimRight(strings.TrimPrefix(s.cfg.ModelID, builtin.Prefix), `/\`))
 	if name == "." || name == "/" || name == "" {
 		return "model"
 	}

@@ -52,6 +52,9 @@ func TestV2KServeAndTritonClients(t *testing.T) {
 	if s.ServedModelName() != "sst2-model" {
 		t.Fatalf("served model name %q, want the directory's base name", s.ServedModelName())
 	}
+	if b := newTestServer(t, newFake(), Config{ModelID: "builtin:sentiment-en"}); b.ServedModelName() != "sentiment-en" {
+		t.Fatalf("served model name %q, want the built-in model's name", b.ServedModelName())
+	}
 	texts := []string{"I loved it", "a b c d", "héllo wörld"}
 	kserve := `{"id": "5b7a3f1e-0c7e-4f0e-9d54-1a2b3c4d5e6f", "model_name": "sst2-model", "inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["I loved it", "a b c d", "héllo wörld"]}]}`
 	triton := `{"inputs":[{"name":"text","shape":[3,1],"datatype":"BYTES","parameters":{"binary_data":false},"data":[["I loved it"],["a b c d"],["héllo wörld"]]}],"outputs":[{"name":"scores","parameters":{"binary_data":false}},{"name":"label","parameters":{"binary_data":false}}],"parameters":{"binary_data_output":false}}`

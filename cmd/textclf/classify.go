@@ -21,7 +21,10 @@ import (
 // classifyFlags are the options of eval and predict that say how a model is
 // loaded and run.
 type classifyFlags struct {
-	model                        string
+	model string
+	// defaultModel is used when --model is not given (predict: the
+	// built-in sentiment model); empty makes --model required.
+	defaultModel                 string
 	maxLength, batchSize, thread int
 	threshold                    float64
 	longText                     string
@@ -30,7 +33,11 @@ type classifyFlags struct {
 }
 
 func (f *classifyFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
+	help := "model: transformer directory or hub id, classic model directory, fastText .bin file, or builtin:NAME (textclf models lists them)"
+	if f.defaultModel != "" {
+		help += " (default " + f.defaultModel + ")"
+	}
+	fs.StringVar(&f.model, "model", "", help)
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate inputs to this many tokens (default: the model's limit; none for fastText)")
 	fs.IntVar(&f.batchSize, "batch-size", textclf.DefaultBatchSize, "inputs per forward pass")
 	fs.IntVar(&f.thread, "threads", 0, "compute threads (default: all cores)")
@@ -43,6 +50,9 @@ func (f *classifyFlags) register(fs *pflag.FlagSet) {
 // open loads --model with the flags' options and prints the loading
 // messages (weights newly initialised, …) on stderr.
 func (f *classifyFlags) open(cmd *cobra.Command) (*textclf.Classifier, error) {
+	if f.model == "" {
+		f.model = f.defaultModel
+	}
 	if f.model == "" {
 		return nil, errors.New("--model is required")
 	}

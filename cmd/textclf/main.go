@@ -27,6 +27,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newPredictCmd())
+	root.AddCommand(newModelsCmd())
+	root.AddCommand(newDistillCmd())
 	root.AddCommand(newExplainCmd())
 	root.AddCommand(newWord2VecCmd())
 	root.AddCommand(newQuantizeCmd())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/builtin"
 	"github.com/textclf/textclf/data"
 )
 
@@ -18,11 +19,13 @@ func newPredictCmd() *cobra.Command {
 		write    textclf.WriteOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "predict --model MODEL [--data FILE] [TEXT ...]",
+		Use:   "predict [--model MODEL] [--data FILE] [TEXT ...]",
 		Short: "Predict labels of texts given as arguments, in a file, or on stdin",
 		Long: `Classifies the texts given as arguments, or the rows of --data, or one text per line of stdin,
-with any model: a transformer (directory or hub id), a classic model directory or a fastText .bin
-file. As transformers' text-classification pipeline: softmax scores (sigmoids for multi-label and
+with any model: a transformer (directory or hub id), a classic model directory, a fastText .bin
+file or a built-in model (builtin:NAME; see textclf models). Without --model, builtin:sentiment:
+English and Chinese sentiment, NEGATIVE or POSITIVE, each text sent to sentiment-zh if it has a
+Han character and to sentiment-en otherwise. As transformers' text-classification pipeline: softmax scores (sigmoids for multi-label and
 one-label models; classic models give their probabilities), the best label, or --top-k N / --all.
 --format jsonl writes {"text","label","score","scores":[{"label","score"}...],"logits"} per input,
 plus "labels" (those reaching --threshold) for multi-label models; --format text writes
@@ -68,6 +71,7 @@ given). Labels in --data are ignored.`,
 		},
 	}
 	fs := cmd.Flags()
+	cf.defaultModel = textclf.BuiltinPrefix + builtin.Default
 	cf.register(fs)
 	df.register(fs)
 	fs.StringVar(&dataPath, "data", "", "data file (labels optional; a .txt file is fastText format, one text per line)")

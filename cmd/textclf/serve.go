@@ -39,7 +39,7 @@ type serveFlags struct {
 const defaultServeAddr = ":8080"
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, or fastText .bin file")
+	fs.StringVar(&f.model, "model", "", "model: transformer directory or hub id, classic model directory, fastText .bin file, or builtin:NAME (textclf models lists them)")
 	fs.StringVar(&f.addr, "addr", defaultServeAddr, "listen address")
 	fs.StringVar(&f.servedModelName, "served-model-name", "", "the model's name in the Open Inference Protocol routes /v2/models/{name}/... (default: --model's base name)")
 	fs.IntVar(&f.maxBatchTokens, "max-batch-tokens", 16384, "most padded tokens (inputs × longest) in a batch")
@@ -111,9 +111,10 @@ func (f *serveFlags) applyTEIAliases(fs *pflag.FlagSet) error {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve --model DIR|HUB_ID [--addr :8080]",
+		Use:   "serve --model DIR|HUB_ID|builtin:NAME [--addr :8080]",
 		Short: "Serve a classifier over HTTP with dynamic batching (TEI-compatible API)",
-		Long: `Serves a transformer (directory or hub id) or a classic model directory with the API of
+		Long: `Serves a transformer (directory or hub id), a classic model directory or a built-in model
+(builtin:NAME, see textclf models) with the API of
 Hugging Face's text-embeddings-inference: POST /predict, POST /tokenize, GET /info, GET /health,
 GET /metrics (Prometheus), and the Open Inference Protocol (KServe v2, Triton clients): GET /v2/health/live,
 /v2/health/ready, /v2/models/{name}, /v2/models/{name}/ready, POST /v2/models/{name}/infer with a

@@ -44,31 +44,40 @@ func newTrainCommand(f *trainFlags) *cobra.Command {
 			if f.arch == archTransformer {
 				return runTransformerTrain(cmd, f)
 			}
-			return runClassicTrain(cmd, f)
+			return runClassicTrain(cmd, f, classic.Train)
 		},
 	}
 	fs := cmd.Flags()
 	f.registerCommon(fs, false)
 	f.registerTransformer(fs, false)
 	f.registerClassic(fs)
-	if err := applyArchDefaults(fs, archTransformer); err != nil {
-		panic(err) // the transformer's defaults are the program's own
-	}
-	// The help lists the flags of the --arch given, with its defaults.
-	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
-		if err := applyArchDefaults(c.Flags(), f.arch); err != nil {
-			fmt.Fprintln(c.ErrOrStderr(), err)
-		}
-		c.Long = trainLong + fmt.Sprintf("\n\nThe flags below are those of --arch %s, with its defaults; `textclf train --arch ARCH --help` lists another arch's.", f.arch)
-		if p := c.Parent(); p != nil {
-			p.HelpFunc()(c, args)
-		}
+	setArchHelp(cmd, f, archTransformer, func(arch string) string {
+		return trainLong + fmt.Sprintf("\n\nThe flags below are those of --arch %s, with its defaults; `textclf train --arch ARCH --help` lists another arch's.", arch)
 	})
 	return cmd
 }
 
-// runClassicTrain trains a fasttext, textcnn or bilstm model.
-func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
+// setArchHelp gives the flags of cmd the defaults of arch, and makes its
+// help list the flags of the --arch given, with its defaults, under the
+// text long returns for that arch.
+func setArchHelp(cmd *cobra.Command, f *trainFlags, arch string, long func(arch string) string) {
+	if err := applyArchDefaults(cmd.Flags(), arch); err != nil {
+		panic(err) // the defaults are the program's own
+	}
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if err := applyArchDefaults(c.Flags(), f.arch); err != nil {
+			fmt.Fprintln(c.ErrOrStderr(), err)
+		}
+		c.Long = long(f.arch)
+		if p := c.Parent(); p != nil {
+			p.HelpFunc()(c, args)
+		}
+	})
+}
+
+// runClassicTrain trains a fasttext, textcnn or bilstm model with fit
+// (classic.Train, or distillation from a teacher).
+func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, classic.TrainConfig) (*classic.Classifier, error)) error {
 	if f.trainPath == "" || f.output == "" {
 		return errors.New("--train and --output are required")
 	}
@@ -111,7 +120,7 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags) error {
 		loss, lr := e.Loss, e.LR
 		history = append(history, train.LogEntry{Step: int(e.Examples), Epoch: float64(e.Epoch), Loss: &loss, LR: &lr, Eval: e.Eval, Seconds: time.Since(start).Seconds()})
 	}
-	m, err := classic.Train(ds, cfg)
+	m, err := fit(ds, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/textclf/textclf"
+)
+
+// predict without --model classifies Chinese and English with the
+// built-in sentiment model; models lists the built-in models.
+func TestPredictDefaultsToBuiltin(t *testing.T) {
+	t.Setenv("TEXTCLF_BUILTIN_CACHE", t.TempDir())
+	out, err := runCLI(t, "", "predict", "送餐太慢，菜都凉了，再也不点了", "a great film , funny and moving")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := []string{"NEGATIVE", "POSITIVE"}
+	if len(lines) != 2 {
+		t.Fatalf("%q", out)
+	}
+	for i, line := range lines {
+		var p textclf.Prediction
+		if err := json.Unmarshal([]byte(line), &p); err != nil || p.Label != want[i] || len(p.Scores) != 1 {
+			t.Errorf("line %d: %q, want label %s", i+1, line, want[i])
+		}
+	}
+	if _, err := runCLI(t, "", "predict", "--model", "builtin:sentiment-xx", "x"); err == nil ||
+		!strings.Contains(err.Error(), `unknown built-in model "sentiment-xx" (known: sentiment, sentiment-en, sentiment-zh)`) {
+		t.Errorf("unknown built-in: %v", err)
+	}
+
+	out, err = runCLI(t, "", "info", "--model", "builtin:sentiment")
+	if err != nil || !strings.Contains(out, "by-script") || !strings.Contains(out, "builtin:sentiment-zh, builtin:sentiment-en in builtin:sentiment") {
+		t.Errorf("info: %q (%v)", out, err)
+	}
+	out, err = runCLI(t, "", "models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"builtin:sentiment ", "builtin:sentiment-en", "builtin:sentiment-zh", "bilstm", "textcnn", "NEGATIVE,POSITIVE"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("models: no %q in\n%s", s, out)
+		}
+	}
+	out, err = runCLI(t, "", "models", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e modelEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Name != "sentiment" && (e.DevAccuracy < 0.8 || e.Bytes < 100_000 || !strings.Contains(e.DataLicence, "research")) {
+			t.Errorf("%+v: no accuracy or archive", e)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("models --json: %d lines", n)
+	}
+}
+
+// distill trains a student from a teacher, caches the teacher's logits
+// beside the output and reuses them; its flags are checked per arch.
+func TestDistillCommand(t *testing.T) {
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train.csv")
+	writeSeparable(t, train, 200, 1)
+	teacher := filepath.Join(dir, "teacher")
+	if _, err := runCLI(t, "", "train", "--arch", "fasttext", "--train", train, "--output", teacher, "--threads", "1",
+		"--dim", "16", "--epochs", "10", "--lr", "0.5"); err != nil {
+		t.Fatal(err)
+	}
+	unlabeled := filepath.Join(dir, "more.txt")
+	os.WriteFile(unlabeled, []byte("the good, it was fine\nthe poor, it was bad\n"), 0o644)
+	student := filepath.Join(dir, "student")
+	args := []string{"distill", "--teacher", teacher, "--arch", "textcnn", "--train", train, "--unlabeled", unlabeled,
+		"--output", student, "--threads", "1", "--epochs", "5", "--lr", "0.01", "--dim", "8", "--filters", "4", "--alpha", "0.7"}
+	_, errOut, err := runCLIIn(t, "", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "teacher logits computed "+student+".teacher-logits") || !strings.Contains(errOut, "202 training examples") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	if _, err := os.Stat(student + ".teacher-logits"); err != nil {
+		t.Error(err)
+	}
+	out, err := runCLI(t, "", "predict", "--model", student, "the good, it was great", "the bad, it was awful")
+	if err != nil || !strings.Contains(out, `"label":"pos"`) || !strings.Contains(out, `"label":"neg"`) {
+		t.Errorf("student predicts %q (%v)", out, err)
+	}
+	if _, errOut, err = runCLIIn(t, "", args...); err != nil || !strings.Contains(errOut, "teacher logits read from") {
+		t.Errorf("second run: %v\n%s", err, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"distill", "--arch", "transformer", "--teacher", teacher, "--train", train, "--output", student}, "distill trains classic students"},
+		{[]string{"distill", "--train", train, "--output", student}, "--teacher is required"},
+		{[]string{"distill", "--teacher", teacher, "--train", train, "--output", student, "--hidden", "8"}, "--hidden does not apply to --arch fasttext"},
+		{[]string{"distill", "--teacher", teacher, "--train", train, "--output", student, "--distill-loss", "l1"}, `distillation loss "l1"`},
+		{[]string{"distill", "--teacher", "builtin:nope", "--train", train, "--output", student}, "unknown built-in model"},
+	} {
+		if _, err := runCLI(t, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
+}

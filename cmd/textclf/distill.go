@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/classic"
+	"github.com/textclf/textclf/data"
+)
+
+const distillLong = `Trains a classic student (--arch fasttext, textcnn or bilstm; default fasttext) on the soft
+targets of a teacher: any single-label classifier textclf opens (--teacher: a transformer directory or
+hub id, a classic model directory, a fastText .bin file or builtin:NAME). Each example's loss is
+alpha·soft + (1−alpha)·CE(hard label), soft being T²·KL(softmax(teacher/T) ‖ softmax(student/T))
+(--distill-loss kl, Hinton et al., T=2 as DistilBERT) or the mean squared error between the
+logits (--distill-loss mse, Tang et al. 2019). A classic teacher's probabilities serve as logits
+through their logarithm. The teacher's logits are computed once and cached in --teacher-cache
+(default OUTPUT.teacher-logits, beside the output), reused while the teacher's files and the texts
+are the same. --unlabeled FILE adds texts (one a line, or any data file; labels ignored) that the
+teacher labels: its logits are their soft targets, its best label their hard one. The other flags
+are textclf train's for the student's arch.`
+
+func newDistillCmd() *cobra.Command {
+	f := &trainFlags{}
+	var (
+		teacher, unlabeled, loss, cache string
+		temperature, alpha              float64
+		teacherLen, teacherBatch        int
+	)
+	cmd := &cobra.Command{
+		Use:   "distill --teacher MODEL --train FILE --output DIR [--arch fasttext|textcnn|bilstm]",
+		Short: "Knowledge distillation: train a small classic model on a teacher's soft targets",
+		Long:  distillLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := cmd.Flags()
+			if f.arch == archTransformer {
+				return errors.New("--arch transformer: distill trains classic students (fasttext, textcnn, bilstm); a transformer student is not implemented")
+			}
+			if err := checkArchFlags(fs, f.arch); err != nil {
+				return err
+			}
+			if err := applyArchDefaults(fs, f.arch); err != nil {
+				return err
+			}
+			if teacher == "" {
+				return errors.New("--teacher is required")
+			}
+			if cache == "" && f.output != "" {
+				cache = f.output + ".teacher-logits"
+			}
+			return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, error) {
+				dc := textclf.DistillConfig{
+					Teacher: teacher, TeacherOptions: textclf.Options{Threads: f.threads, MaxLength: teacherLen, BatchSize: teacherBatch},
+					Train: ds, Student: cfg, Loss: loss, Temperature: temperature, Alpha: alpha, Cache: cache,
+					Progress: progressBar(cmd, "teacher"),
+				}
+				if unlabeled != "" {
+					opt, err := f.data.options(true)
+					if err != nil {
+						return nil, err
+					}
+					if dc.Unlabeled, err = data.ReadFile(unlabeled, opt); err != nil {
+						return nil, fmt.Errorf("--unlabeled: %w", err)
+					}
+				}
+				res, err := textclf.Distill(commandContext(cmd), dc)
+				if err != nil {
+					return nil, err
+				}
+				from := "computed"
+				if res.CacheHit {
+					from = "read from"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "teacher logits %s %s; the teacher agrees with %.2f%% of the training labels; %d training examples (labelled and unlabelled)\n",
+					from, cache, 100*res.TeacherAgreement, res.Examples)
+				return res.Student, nil
+			})
+		},
+	}
+	fs := cmd.Flags()
+	f.registerCommon(fs, false)
+	f.registerClassic(fs)
+	fs.Lookup("arch").DefValue, f.arch = classic.ArchFastText, classic.ArchFastText
+	fs.Lookup("arch").Usage = "student: fasttext, textcnn or bilstm (the help lists the flags of the arch given)"
+	fs.StringVar(&teacher, "teacher", "", "teacher model: directory, hub id, fastText .bin file or builtin:NAME")
+	fs.StringVar(&unlabeled, "unlabeled", "", "file of more texts for the teacher to label (one a line, or a data file)")
+	fs.StringVar(&loss, "distill-loss", classic.DistillKL, "soft-target loss: kl (T²·KL on softened distributions) or mse (on logits)")
+	fs.Float64Var(&temperature, "temperature", classic.DefaultTemperature, "softmax temperature T of the kl loss")
+	fs.Float64Var(&alpha, "alpha", 0.5, "weight of the soft-target loss; 1-alpha weighs the hard labels")
+	fs.StringVar(&cache, "teacher-cache", "", "file of the teacher's logits, reused while teacher and texts are unchanged (default OUTPUT.teacher-logits)")
+	fs.IntVar(&teacherLen, "teacher-max-length", 0, "truncate the teacher's inputs to this many tokens (default: the teacher's limit)")
+	fs.IntVar(&teacherBatch, "teacher-batch-size", textclf.DefaultBatchSize, "inputs per forward pass of the teacher")
+	setArchHelp(cmd, f, classic.ArchFastText, func(arch string) string {
+		return distillLong + fmt.Sprintf("\n\nThe student's flags below are those of --arch %s, with its defaults.", arch)
+	})
+	return cmd
+}

@@ -1,0 +1,273 @@
+package textclf
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/textclf/textclf/builtin"
+	"github.com/textclf/textclf/classic"
+	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/internal/atomicfile"
+	"github.com/textclf/textclf/metrics"
+)
+
+// DistillConfig configures Distill.
+type DistillConfig struct {
+	// Teacher is any model Open loads (a directory, a hub id, a fastText
+	// .bin file, builtin:NAME); it must be a single-label classifier.
+	Teacher string
+	// TeacherOptions are the teacher's Open options (threads, max length).
+	TeacherOptions Options
+	// Train holds labelled examples; every label must be one of the
+	// teacher's.
+	Train *data.Dataset
+	// Unlabeled, when not nil, holds more texts (labels ignored): the
+	// teacher's logits are their soft targets and its best label their
+	// hard one.
+	Unlabeled *data.Dataset
+	// Student is the student's training (Arch fasttext, textcnn or
+	// bilstm, with its hyper-parameters); its Train.Distill is set here.
+	Student classic.TrainConfig
+	// Loss is classic.DistillKL (the default) or classic.DistillMSE.
+	Loss string
+	// Temperature is the KL loss's T (classic.DefaultTemperature when 0).
+	Temperature float64
+	// Alpha weighs the soft targets, 1−Alpha the hard labels.
+	Alpha float64
+	// Cache, when not empty, is the file of the teacher's logits: read
+	// when it was written for the same teacher and texts, else computed
+	// and written there (atomically).
+	Cache string
+	// Progress, when set, hears of the teacher's forward passes.
+	Progress func(done, total int)
+}
+
+// DistillResult is what Distill made.
+type DistillResult struct {
+	// Student is the trained student, labelled as the teacher.
+	Student *classic.Classifier
+	// Examples is the number of training examples (labelled + unlabelled).
+	Examples int
+	// CacheHit says the teacher's logits came from DistillConfig.Cache.
+	CacheHit bool
+	// TeacherAgreement is the fraction of the labelled examples whose
+	// label is the teacher's best one.
+	TeacherAgreement float64
+}
+
+// Distill trains a classic student on a teacher's soft targets (knowledge
+// distillation, see classic.Distillation): the teacher's logits of every
+// training text are computed once (or read from cfg.Cache), and the student
+// learns from them mixed with the hard labels. A classic teacher gives
+// probabilities; their logarithms serve as its logits.
+func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
+	if cfg.Train == nil || len(cfg.Train.Examples) == 0 {
+		return nil, errors.New("distill: no training examples")
+	}
+	if cfg.Loss == "" {
+		cfg.Loss = classic.DistillKL
+	}
+	if cfg.Student.DP != nil {
+		return nil, errors.New("distill: distillation and DP-SGD cannot be combined")
+	}
+	teacher, err := Open(ctx, cfg.Teacher, cfg.TeacherOptions)
+	if err != nil {
+		return nil, fmt.Errorf("distill: teacher: %w", err)
+	}
+	info := teacher.Info()
+	if info.ProblemType != SingleLabel {
+		return nil, fmt.Errorf("distill: teacher %s is a %s model; distillation needs a single-label classifier", cfg.Teacher, info.ProblemType)
+	}
+	labels := info.Labels
+	ds := &data.Dataset{Path: cfg.Train.Path, LabelNames: labels}
+	for _, ex := range cfg.Train.Examples {
+		if len(ex.Labels) != 1 {
+			return nil, fmt.Errorf("%s:%d: %d labels; distillation trains single-label students", cfg.Train.Path, ex.Line, len(ex.Labels))
+		}
+		if !slices.Contains(labels, ex.Labels[0]) {
+			return nil, fmt.Errorf("%s:%d: label %q is not one of the teacher's (%s)", cfg.Train.Path, ex.Line, ex.Labels[0], strings.Join(labels, ", "))
+		}
+		ds.Examples = append(ds.Examples, ex)
+	}
+	nLabelled := len(ds.Examples)
+	if cfg.Unlabeled != nil {
+		for _, ex := range cfg.Unlabeled.Examples {
+			ex.Labels = nil
+			ds.Examples = append(ds.Examples, ex)
+		}
+	}
+	inputs := InputsOf(ds.Examples)
+	key, err := distillKey(ctx, cfg.Teacher, info, inputs)
+	if err != nil {
+		return nil, err
+	}
+	res := &DistillResult{Examples: len(ds.Examples)}
+	var logits [][]float32
+	if cfg.Cache != "" {
+		logits, res.CacheHit = readLogitCache(cfg.Cache, key, len(inputs), len(labels))
+	}
+	if !res.CacheHit {
+		enc := make([]Encoding, len(inputs))
+		for i, in := range inputs {
+			if enc[i], err = teacher.Model.Encode(in, EncodeOptions{Truncate: true}); err != nil {
+				return nil, fmt.Errorf("distill: input %d: %w", i+1, err)
+			}
+		}
+		if logits, err = teacher.LogitsOfEncodings(ctx, enc, cfg.Progress); err != nil {
+			return nil, fmt.Errorf("distill: teacher: %w", err)
+		}
+		if info.Function == None {
+			// Probabilities: their logarithms are logits (softmax gives them back).
+			for _, l := range logits {
+				for j, p := range l {
+					l[j] = float32(math.Log(math.Max(float64(p), 1e-30)))
+				}
+			}
+		}
+		if cfg.Cache != "" {
+			if err := writeLogitCache(cfg.Cache, key, logits, len(labels)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	agree := 0
+	for i := range ds.Examples {
+		best := labels[metrics.Argmax(logits[i])]
+		if i >= nLabelled {
+			ds.Examples[i].Labels = []string{best}
+		} else if ds.Examples[i].Labels[0] == best {
+			agree++
+		}
+	}
+	res.TeacherAgreement = float64(agree) / float64(nLabelled)
+	st := cfg.Student
+	st.Train.Distill = &classic.Distillation{Loss: cfg.Loss, Temperature: cfg.Temperature, Alpha: cfg.Alpha, Teacher: logits}
+	if res.Student, err = classic.Train(ds, st); err != nil {
+		return nil, fmt.Errorf("distill: student: %w", err)
+	}
+	// MSE's gradient is not bounded, and SGD at a high rate can diverge.
+	for _, ex := range ds.Examples[:min(len(ds.Examples), 16)] {
+		s, err := res.Student.Scores(ex.Text, ex.TextPair)
+		if err != nil {
+			return nil, err
+		}
+		var sum float64
+		for _, v := range s {
+			sum += float64(v)
+		}
+		if !(math.Abs(sum-1) < 1e-3) { // NaN logits give NaN or zero probabilities
+			return nil, fmt.Errorf("distill: the student diverged (its probabilities are %v on %s:%d): lower the learning rate (%g) or use --distill-loss kl", s, ds.Path, ex.Line, st.Train.LR)
+		}
+	}
+	return res, nil
+}
+
+// distillKey identifies a teacher and the texts it runs on: the teacher's
+// name, labels and files (name, size and modification time of each file of
+// its directory, or the archive of a built-in model), and every text.
+func distillKey(ctx context.Context, teacher string, info ModelInfo, inputs []Input) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "textclf distill v1\x00%s\x00%q\x00", teacher, info.Labels)
+	loc, err := Locate(ctx, teacher, "")
+	if err != nil {
+		return "", err
+	}
+	if loc.Kind == SourceBuiltin {
+		m, err := builtin.Lookup(loc.Builtin)
+		if err != nil {
+			return "", err
+		}
+		for _, name := range append([]string{m.Name}, m.Parts...) {
+			part, _ := builtin.Lookup(name)
+			b, err := part.Archive()
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "%s %x\x00", name, sha256.Sum256(b))
+		}
+	} else if err := filepath.WalkDir(loc.Path, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d %d\x00", path, st.Size(), st.ModTime().UnixNano())
+		return nil
+	}); err != nil {
+		return "", fmt.Errorf("distill: teacher %s: %w", teacher, err)
+	}
+	for _, in := range inputs {
+		pair := "\x01"
+		if in.Pair != nil {
+			pair = *in.Pair
+		}
+		fmt.Fprintf(h, "%d:%s%d:%s", len(in.Text), in.Text, len(pair), pair)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// The logit cache: a line "textclf-teacher-logits KEY N K", then N·K
+// little-endian float32.
+const logitCacheMagic = "textclf-teacher-logits"
+
+// readLogitCache reads the cache at path when it holds n×k logits under
+// key; any mismatch or damage is a miss.
+func readLogitCache(path, key string, n, k int) ([][]float32, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	head, err := r.ReadString('\n')
+	if err != nil || head != fmt.Sprintf("%s %s %d %d\n", logitCacheMagic, key, n, k) {
+		return nil, false
+	}
+	flat := make([]float32, n*k)
+	if err := binary.Read(r, binary.LittleEndian, flat); err != nil {
+		return nil, false
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return nil, false
+	}
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*k : (i+1)*k]
+	}
+	return out, true
+}
+
+// writeLogitCache writes the logits to path through a temporary file.
+func writeLogitCache(path, key string, logits [][]float32, k int) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, "%s %s %d %d\n", logitCacheMagic, key, len(logits), k)
+		for _, l := range logits {
+			if err := binary.Write(bw, binary.LittleEndian, l); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("distill: teacher logit cache %s: %w", path, err)
+	}
+	return nil
+}
