@@ -9,7 +9,7 @@ import (
 )
 
 // PresetNames are the shapes PresetConfig knows.
-var PresetNames = []string{"bert-base", "minilm", "bert-tiny", "bert-mini", "bert-small", "bert-medium", "gpt2", "qwen2-0.5b", "modernbert-base"}
+var PresetNames = []string{"bert-base", "minilm", "gpt2", "qwen2-0.5b", "modernbert-base", "bert-tiny", "bert-mini", "bert-small", "bert-medium"}
 
 // PresetConfig returns the config of a named model shape with random
 // weights, with 2 labels: "bert-base" (12 layers, 768 hidden, 12 heads, 3072

@@ -156,7 +156,7 @@ func (f *trainFlags) privacy(fs *pflag.FlagSet) (*privacy.Config, error) {
 // registerTransformer registers the Trainer's flags; cv has no --resume.
 func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.StringVar(&f.model, "model", "", "pretrained model directory or hub id (with --config: its tokenizer only)")
-	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base) or a config.json; the tokenizer comes from --tokenizer or --model")
+	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base, bert-tiny, bert-mini, bert-small, bert-medium) or a config.json; the tokenizer comes from --tokenizer or --model")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "tokenizer directory or hub id (default: the model's)")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "optimizer steps to take, overriding --epochs (0: from --epochs)")
 	fs.IntVar(&f.evalBatchSize, "eval-batch-size", 0, "examples per evaluation batch")
