@@ -367,3 +367,38 @@ func editTokenizer(t *testing.T, dir string, edit func(map[string]any)) {
 		t.Fatal(err)
 	}
 }
+
+// TestChineseWholeWords marks the later characters of each Chinese word
+// (the zh-words segmentation) as continuations, as run_mlm_wwm.py's
+// reference ids do, and WordPiece ## pieces as continuations too.
+func TestChineseWholeWords(t *testing.T) {
+	tk, err := tokenizer.Load("../testdata/tokenizer/bert-base-chinese")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &run{tk: tk, cfg: Config{MaxLength: 64}, mlm: &mlmRun{cfg: MLMConfig{WholeWordMask: true, ChineseWords: true}}}
+	text := "我们喜欢这部电影 playing"
+	bl, err := r.blocks([]string{text}, []string{"test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := tk.Encode(text, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, c := range bl[0].flags.cont {
+		if c {
+			got = append(got, enc.Tokens[i])
+		}
+	}
+	want := []string{"们", "欢", "部", "影"}
+	for _, tok := range enc.Tokens {
+		if strings.HasPrefix(tok, "##") {
+			want = append(want, tok)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("continuations %v, want %v (tokens %v)", got, want, enc.Tokens)
+	}
+}
