@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -438,6 +439,13 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	return runTrainer(cmd, cfg, train.Train)
+}
+
+// runTrainer runs a Trainer (train.Train, train.Pretrain) with a progress
+// bar, stops it at Ctrl-C saying how to resume, draws the training curves
+// and reports the result.
+func runTrainer(cmd *cobra.Command, cfg train.Config, run func(context.Context, train.Config) (*train.Result, error)) error {
 	ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -446,7 +454,7 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 	}()
 	view := progress.NewTraining(cmd.ErrOrStderr())
 	cfg.Progress = view
-	res, err := train.Train(ctx, cfg)
+	res, err := run(ctx, cfg)
 	view.Close()
 	var stopped *train.Interrupted
 	if errors.As(err, &stopped) {

@@ -173,6 +173,19 @@ def generate(root):
         golden["topk.rows"] = rows.clone()
         golden["topk.ids"] = top.clone()
         golden["topk.scores"] = scores.detach().clone()
+        if kind == "bert":
+            # The fill-mask pipeline on two texts of the tiny-bert vocabulary
+            # (testdata/tiny-bert/tokenizer.json): "the movie was [MASK] ."
+            # and "the [MASK] was [MASK] .", one sequence each, no padding.
+            for fi, ids1 in enumerate(([2, 5, 20, 15, 4, 55, 3], [2, 5, 4, 15, 4, 55, 3])):
+                x = torch.tensor([ids1])
+                with torch.no_grad():
+                    l1, _, _ = model(x, torch.ones_like(x), torch.zeros_like(x), None)
+                mrows = (x[0] == MASK_ID[kind]).nonzero().view(-1)
+                sc, tp = l1[0, mrows].softmax(-1).topk(TOPK)
+                golden["fillmask.%d.input_ids" % fi] = x[0].clone()
+                golden["fillmask.%d.ids" % fi] = tp.clone()
+                golden["fillmask.%d.scores" % fi] = sc.clone()
         weights = collections.OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items() if k in saved)
         index.append(collections.OrderedDict([
             ("name", name), ("model_type", cfg["model_type"]), ("architecture", cfg["architectures"][0]),
