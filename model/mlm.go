@@ -200,7 +200,7 @@ func allRows(n int) []int {
 // their mean cross-entropy, as transformers' CrossEntropyLoss with
 // ignore_index -100 (0 when no token is labelled).
 func (m *Model) forwardTrainMLM(in *Batch, labels *Labels) ([]float32, float32, error) {
-	n, c := in.B*in.T, m.Config.HiddenSize
+	n := in.B * in.T
 	var rows, classes []int
 	if labels == nil {
 		rows = allRows(n)
@@ -218,20 +218,9 @@ func (m *Model) forwardTrainMLM(in *Batch, labels *Labels) ([]float32, float32, 
 			rows, classes = append(rows, i), append(classes, y)
 		}
 	}
-	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
-	if m.emb.dropout.P > 0 {
-		st.emb.dropMask = make([]float32, n*c)
-	}
-	x := make([]float32, n*c)
-	if err := m.emb.forward(st.emb, x, in, m.rng); err != nil {
+	st, x, err := m.trainEncoder(in, false)
+	if err != nil {
 		return nil, 0, err
-	}
-	m.arena.reset()
-	for _, l := range m.layers {
-		a := l.newActs(x, in.B, in.T, true, false, m.arena.take)
-		l.forward(a, in.AttentionMask, m.rng)
-		st.layers = append(st.layers, a)
-		x = a.out
 	}
 	st.mlm = m.mlm.forward(x, rows, m.arena.take)
 	m.train = st

@@ -452,6 +452,26 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	if m.mlm != nil {
 		return m.forwardTrainMLM(in, labels)
 	}
+	st, x, err := m.trainEncoder(in, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	t := in.T
+	if len(m.layers) > 0 {
+		t = 1
+	}
+	st.head = m.head.newActs(in.B)
+	m.head.forward(st.head, x, in.B, t, m.rng)
+	m.train = st
+	return m.finishTrain(st.head.logits, labels)
+}
+
+// trainEncoder runs the embeddings and layers of a training pass, keeping
+// their activations in a new trainState, and returns it with the last
+// layer's output. With firstOnly the last layer computes only the first
+// token of each sequence, all that a classification head reads (its output
+// then has B rows).
+func (m *Model) trainEncoder(in *Batch, firstOnly bool) (*trainState, []float32, error) {
 	n, c := in.B*in.T, m.Config.HiddenSize
 	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
 	if m.emb.dropout.P > 0 {
@@ -459,26 +479,16 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	}
 	x := make([]float32, n*c)
 	if err := m.emb.forward(st.emb, x, in, m.rng); err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	m.arena.reset()
-	// The last layer computes only the first token of each sequence, all
-	// that the head reads (its output then has B rows).
-	t := in.T
 	for i, l := range m.layers {
-		last := i == len(m.layers)-1
-		a := l.newActs(x, in.B, in.T, true, last, m.arena.take)
+		a := l.newActs(x, in.B, in.T, true, firstOnly && i == len(m.layers)-1, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out
-		if last {
-			t = 1
-		}
 	}
-	st.head = m.head.newActs(in.B)
-	m.head.forward(st.head, x, in.B, t, m.rng)
-	m.train = st
-	return m.finishTrain(st.head.logits, labels)
+	return st, x, nil
 }
 
 // finishTrain computes the loss of a training pass and its gradient.

@@ -77,27 +77,26 @@ func newPretrainCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringSliceVar(&f.corpus, "corpus", nil, "text files to pretrain on (repeat the flag or separate by commas)")
 	fs.StringSliceVar(&f.evalCorpus, "eval", nil, "held-out text files, scored during training (instead of --validation-split)")
-	fs.StringVar(&f.output, "output", "", "directory to save the model into")
-	fs.BoolVar(&f.mlm.BlankLineDocuments, "blank-line-documents", false, "documents are paragraphs separated by blank lines (default: one document per line)")
-	fs.Float64Var(&f.mlm.MaskProb, "mlm-probability", 0.15, "share of the tokens masked for the loss")
-	fs.BoolVar(&f.mlm.WholeWordMask, "whole-word-mask", false, "mask whole words (WordPiece ## pieces with their word)")
-	fs.BoolVar(&f.mlm.ChineseWords, "chinese-words", false, "with --whole-word-mask: Chinese words (zh-words segmentation) are whole words too, as run_mlm_wwm.py")
 	fs.Float64Var(&f.validationSplit, "validation-split", 0.05, "without --eval, hold out this fraction of the blocks (0: none)")
-	fs.IntVar(&f.threads, "threads", 0, "compute threads (0: all cores)")
-	fs.IntVar(&f.maxTrainSamples, "max-train-samples", 0, "train on the first N blocks only (0: all)")
-	fs.Float64Var(&f.epochs, "epochs", 0, "passes over the corpus")
-	fs.Float64Var(&f.lr, "lr", 0, "AdamW peak learning rate")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "blocks per training batch")
-	fs.Uint64Var(&f.seed, "seed", 0, "random seed (initialisation, block order, masks)")
-	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the corpus order of the blocks")
-	fs.IntVar(&f.maxLength, "max-length", 0, "tokens per block (group_texts' block size; at most the model's positions)")
-	fs.Var(&f.dropout, "dropout", "overrides the config's hidden and attention dropout")
-	f.registerTransformer(fs, false)
-	for _, name := range []string{"problem-type", "class-weights"} {
-		fs.Lookup(name).Hidden = true
+	f.registerRun(fs)
+	for name, usage := range map[string]string{
+		"max-train-samples": "train on the first N blocks only (0: all)",
+		"epochs":            "passes over the corpus",
+		"lr":                "AdamW peak learning rate",
+		"batch-size":        "blocks per training batch",
+		"seed":              "random seed (initialisation, block order, masks)",
+		"no-shuffle":        "keep the corpus order of the blocks",
+		"max-length":        "tokens per block (group_texts' block size; at most the model's positions)",
+		"dropout":           "overrides the config's hidden and attention dropout",
+	} {
+		fs.Lookup(name).Usage = usage
 	}
+	f.registerTransformer(fs, false)
 	if err := applyArchDefaults(fs, archTransformer); err != nil {
 		panic(err) // the Trainer's defaults are the program's own
+	}
+	for _, name := range []string{"problem-type", "class-weights"} {
+		fs.Lookup(name).Hidden = true
 	}
 	fs.Lookup("metric").DefValue = "loss"
 	fs.Lookup("metric").Usage = "metric choosing the best model: loss or accuracy"

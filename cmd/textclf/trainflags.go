@@ -123,6 +123,16 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	}
 	fs.StringVar(&f.trainPath, "train", "", "training data file")
 	fs.StringVar(&f.evalPath, "eval", "", "evaluation data file (transformer: evaluated during training, best model kept; classic: scored after training)")
+	f.registerRun(fs)
+	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
+	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
+}
+
+// registerRun registers the flags of a training run that train and
+// pretrain share (pretrain rewords some of their help).
+func (f *trainFlags) registerRun(fs *pflag.FlagSet) {
 	fs.StringVar(&f.output, "output", "", "directory to save the model into")
 	fs.IntVar(&f.threads, "threads", 0, "compute threads (0: all cores)")
 	fs.IntVar(&f.maxTrainSamples, "max-train-samples", 0, "train on the first N training examples only (0: all)")
@@ -133,10 +143,6 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches, no length bucketing")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many tokens")
 	fs.Var(&f.dropout, "dropout", "dropout (transformer: overrides the config's hidden and attention dropout; textcnn, bilstm: before the output layer)")
-	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
-	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
-	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
-	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
 }
 
 // privacy returns the DP-SGD configuration the flags ask for, or nil.

@@ -210,42 +210,5 @@ def generate(root):
                    os.path.join(root, "cases-mlm.json"))
 
 
-def verify(committed):
-    import filecmp
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
-        bad = []
-        for dirpath, _, files in os.walk(tmp):
-            for f in files:
-                rel = os.path.relpath(os.path.join(dirpath, f), tmp)
-                other = os.path.join(committed, rel)
-                if not os.path.exists(other) or not filecmp.cmp(os.path.join(tmp, rel), other, shallow=False):
-                    bad.append(rel)
-        if bad:
-            print("differs from the generator's output: %s" % ", ".join(sorted(bad)), file=sys.stderr)
-            return 1
-    print("%s matches the generator's output" % committed)
-    return 0
-
-
-def main(argv):
-    args = argv[1:]
-    check_only = args[:1] == ["--verify"]
-    if check_only:
-        args = args[1:]
-    if len(args) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        if check_only:
-            return verify(args[0])
-        generate(args[0])
-    except gen.CheckFailed as e:
-        print("self-check failed: %s" % e, file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(gen.main(sys.argv, generate, __doc__))
