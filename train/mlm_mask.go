@@ -17,7 +17,7 @@ type masker struct {
 	wholeWord bool
 }
 
-// maskExample is what masking needs to know of a token besides its id.
+// maskFlags is what masking needs to know of the tokens of a sequence besides their ids.
 type maskFlags struct {
 	special []bool // never masked ([CLS], [SEP], padding: the special tokens mask)
 	cont    []bool // continues the previous token's word (WordPiece ##, a Chinese word's later characters)
