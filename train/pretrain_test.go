@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/model"
@@ -401,4 +402,37 @@ func TestChineseWholeWords(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("continuations %v, want %v (tokens %v)", got, want, enc.Tokens)
 	}
+}
+
+// FuzzReadCorpus reads arbitrary bytes as a corpus, one document a line
+// and in blank-line paragraphs: an error or documents that are non-empty,
+// trimmed, valid UTF-8 and hold no line breaks — never a panic.
+func FuzzReadCorpus(f *testing.F) {
+	f.Add([]byte("one\ntwo\n\nthree\n"))
+	f.Add([]byte("\n\n  \n"))
+	f.Add([]byte("\xff\xfe bad\n"))
+	f.Add([]byte("a\r\nb\r\n\r\nc"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "corpus.txt")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, blank := range []bool{false, true} {
+			docs, err := readCorpus([]string{p}, blank)
+			if err != nil {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("error %q does not name the file", err)
+				}
+				continue
+			}
+			if len(docs) == 0 {
+				t.Fatal("no documents and no error")
+			}
+			for _, d := range docs {
+				if d == "" || d != strings.TrimSpace(d) || strings.ContainsAny(d, "\n") || !utf8.ValidString(d) {
+					t.Fatalf("document %q", d)
+				}
+			}
+		}
+	})
 }
