@@ -264,11 +264,7 @@ func MaskedLMAccuracy(logits []float32, labels []int, vocab int) (correct int, n
 				best, mx = j, v
 			}
 		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v - mx))
-		}
-		nll += float64(mx) + math.Log(sum) - float64(row[y])
+		nll += nn.LogSumExp(row) - float64(row[y])
 		if best == y {
 			correct++
 		}
@@ -288,14 +284,7 @@ type TokenScore struct {
 // logits, most probable first (the softmax over the vocabulary, then
 // torch.topk, as the fill-mask pipeline does; equal scores in id order).
 func TopK(logits []float32, k int) []TokenScore {
-	mx := logits[0]
-	for _, v := range logits {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for _, v := range logits {
-		sum += math.Exp(float64(v - mx))
-	}
+	lse := nn.LogSumExp(logits)
 	idx := make([]int, len(logits))
 	for i := range idx {
 		idx[i] = i
@@ -304,7 +293,7 @@ func TopK(logits []float32, k int) []TokenScore {
 	k = min(k, len(idx))
 	out := make([]TokenScore, k)
 	for i, id := range idx[:k] {
-		out[i] = TokenScore{ID: id, Score: float32(math.Exp(float64(logits[id]-mx)) / sum)}
+		out[i] = TokenScore{ID: id, Score: float32(math.Exp(float64(logits[id]) - lse))}
 	}
 	return out
 }

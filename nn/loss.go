@@ -22,15 +22,7 @@ func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights 
 			return 0, fmt.Errorf("label %d of example %d is outside [0, %d)", y, i, classes)
 		}
 		row := logits[i*classes : (i+1)*classes]
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v - m))
-		}
-		logZ[i] = float64(m) + math.Log(sum)
+		logZ[i] = LogSumExp(row)
 		w := classWeight(weights, y)
 		total += w * (logZ[i] - float64(row[y]))
 		norm += w
@@ -73,21 +65,26 @@ func crossEntropySoftmax(dlogits, logits []float32, labels []int, classes int) (
 		if p > 1e-30 {
 			total -= math.Log(p)
 		} else {
-			row := logits[i*classes : (i+1)*classes]
-			m := row[0]
-			for _, v := range row {
-				m = max(m, v)
-			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v - m))
-			}
-			total += float64(m) + math.Log(sum) - float64(row[y])
+			total += LogSumExp(logits[i*classes:(i+1)*classes]) - float64(logits[i*classes+y])
 		}
 		dlogits[i*classes+y]--
 	}
 	tensor.Scale(float32(1/float64(n)), dlogits[:n*classes])
 	return float32(total / float64(n)), nil
+}
+
+// LogSumExp is log Σ exp(x) of a non-empty row, shifted by its maximum and
+// summed in float64.
+func LogSumExp(x []float32) float64 {
+	m := x[0]
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v - m))
+	}
+	return float64(m) + math.Log(sum)
 }
 
 func classWeight(weights []float32, y int) float64 {
