@@ -9,12 +9,14 @@ import (
 )
 
 // PresetNames are the shapes PresetConfig knows.
-var PresetNames = []string{"bert-base", "minilm", "gpt2", "qwen2-0.5b", "modernbert-base"}
+var PresetNames = []string{"bert-base", "minilm", "gpt2", "qwen2-0.5b", "modernbert-base", "bert-tiny", "bert-mini", "bert-small", "bert-medium"}
 
 // PresetConfig returns the config of a named model shape with random
 // weights, with 2 labels: "bert-base" (12 layers, 768 hidden, 12 heads, 3072
 // intermediate, vocab 30522) or "minilm" (6 layers, 384 hidden, 12 heads,
-// 1536 intermediate), both BERT-style; "gpt2" (GPT-2 small: 12 layers, 768
+// 1536 intermediate), both BERT-style; Google's BERT miniatures "bert-tiny"
+// (2 layers, 128 hidden, 2 heads), "bert-mini" (4, 256, 4), "bert-small"
+// (4, 512, 8) and "bert-medium" (8, 512, 8), intermediate 4× hidden; "gpt2" (GPT-2 small: 12 layers, 768
 // hidden, 12 heads, vocab 50257, pad token 50256 as GPT-2 classifiers set
 // it), "qwen2-0.5b" (Qwen2-0.5B: 24 layers, 896 hidden, 14 heads sharing 2
 // key/value heads, 4864 intermediate, vocab 151936, pad token 151643) or
@@ -31,6 +33,10 @@ func PresetConfig(name string) (*checkpoint.Config, error) {
 	case "minilm":
 		layers, hidden, heads, inter = 6, 384, 12, 1536
 	default:
+		if p, ok := mlmPresets[name]; ok {
+			layers, hidden, heads, inter = p[0], p[1], p[2], p[3]
+			break
+		}
 		return nil, fmt.Errorf("unknown preset config %q (want %s)", name, strings.Join(PresetNames, ", "))
 	}
 	js := fmt.Sprintf(`{"model_type":"bert","architectures":["BertForSequenceClassification"],"vocab_size":30522,

@@ -43,6 +43,9 @@ func (m *Model) EmbeddingGradient(in *Batch, x []float32, grad func(logits, dLog
 	if err := m.checkBatch(in); err != nil {
 		return nil, nil, err
 	}
+	if m.mlm != nil || m.net != nil {
+		return nil, nil, fmt.Errorf("embedding gradient: %s is not a BERT-family classifier", m.Architecture())
+	}
 	n, c := in.B*in.T, m.Config.HiddenSize
 	if len(x) != n*c {
 		return nil, nil, fmt.Errorf("embedding gradient: %d values for %d×%d tokens of %d", len(x), in.B, in.T, c)

@@ -32,7 +32,7 @@ type LoadReport struct {
 // checkpoint holds. Weights that are NaN or infinite are an error naming
 // the tensor.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	return load(dir, nil, false, seed)
+	return load(dir, nil, false, false, seed)
 }
 
 // LoadForTraining loads a checkpoint for fine-tuning on the given labels:
@@ -49,7 +49,7 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		if problemType != "" {
 			cfg.ProblemType = problemType
 		}
-	}, true, seed)
+	}, true, false, seed)
 }
 
 // minNewWeights is the number of newly initialised weights a checkpoint may
@@ -72,7 +72,7 @@ type loadPlan struct {
 // build, lets adjust change the config (the labels of a training run),
 // plans the load from the tensors' shapes, reads the weights the model
 // uses, and only then builds the model and fills it.
-func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint64) (*Model, *LoadReport, error) {
+func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64) (*Model, *LoadReport, error) {
 	cfgPath := filepath.Join(dir, checkpoint.ConfigName)
 	cfg, err := checkpoint.LoadConfig(dir)
 	if err != nil {
@@ -94,7 +94,12 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	var expected []checkpoint.Param
 	mapOpts := checkpoint.MapOptions{BasePrefix: cfg.BasePrefix(), Buffers: []string{cfg.BasePrefix() + ".embeddings.position_ids"}}
 	if !cfg.IsDecoder() && cfg.ModelType != "modernbert" {
-		expected = paramShapes(cfg)
+		expected = paramShapes(cfg, mlm)
+	}
+	if mlm {
+		// BertForMaskedLM's _keys_to_ignore_on_load_unexpected, and the
+		// decoder copies of the tied weights that older checkpoints hold.
+		mapOpts.IgnoreUnexpected = []string{`pooler`, `predictions\.decoder\.`, `lm_head\.decoder\.`}
 	}
 	var plan *loadPlan
 	w, err := checkpoint.LoadWeightsWith(dir, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
@@ -127,7 +132,7 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	}
 	defer w.Close()
 	if m == nil {
-		if m, err = New(cfg, seed); err != nil {
+		if m, err = build(cfg, seed, mlm); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	}
@@ -261,6 +266,15 @@ func (m *Model) Architecture() string {
 	if m.net != nil {
 		return m.net.architecture()
 	}
+	if m.mlm != nil {
+		switch {
+		case m.Config.ModelType == "xlm-roberta":
+			return "XLMRobertaForMaskedLM"
+		case m.prefix == "roberta":
+			return "RobertaForMaskedLM"
+		}
+		return "BertForMaskedLM"
+	}
 	return architectureName(m.prefix)
 }
 
@@ -295,6 +309,9 @@ func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	cfg := *m.Config
 	cfg.Architectures = []string{m.Architecture()}
 	cfg.ProblemType = m.ProblemType
+	if m.mlm != nil {
+		cfg.ProblemType = ""
+	}
 	if len(cfg.Labels) != m.NumLabels {
 		cfg.Labels = checkpoint.DefaultLabels(m.NumLabels)
 	}

@@ -58,6 +58,9 @@ type Model struct {
 	params []*nn.Param
 	rng    *rand.Rand
 	pcg    *rand.PCG // rng's source, for saving and restoring its state
+	// mlm is the masked-language-model head of NewMaskedLM / LoadMaskedLM
+	// (head is then nil).
+	mlm *mlmHead
 	// arena holds the activations and gradient buffers of a training step,
 	// reused from step to step.
 	arena arena
@@ -71,6 +74,7 @@ type trainState struct {
 	emb    *embeddingActs
 	layers []*layerActs
 	head   *headActs
+	mlm    *mlmActs
 	dLogit []float32
 }
 
@@ -107,6 +111,12 @@ func CheckSupported(cfg *checkpoint.Config) error {
 // initializer_range), LayerNorm 1 and 0, zero biases). seed drives the
 // initialisation and dropout.
 func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+	return build(cfg, seed, false)
+}
+
+// build makes the model of cfg: a classifier, or with mlm a masked language
+// model (BERT family only).
+func build(cfg *checkpoint.Config, seed uint64, mlm bool) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -169,6 +179,16 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 			ln2:  nn.NewLayerNorm(p+names.ln2, c, eps),
 			attn: attn, act: act, dropout: hiddenDrop, attnOutDropout: !distil,
 		})
+	}
+	if mlm {
+		m.mlm = newMLMHead(m, act, eps)
+		m.params = m.emb.params()
+		for _, l := range m.layers {
+			m.params = append(m.params, l.params()...)
+		}
+		m.params = append(m.params, m.mlm.params()...)
+		m.initWeights()
+		return m, nil
 	}
 	headDrop := hiddenDrop
 	if cfg.ClassifierDropout != nil {
@@ -317,7 +337,9 @@ func (m *Model) SetDropout(p float32) {
 		l.dropout.P = p
 		l.attn.Dropout.P = p
 	}
-	m.head.dropout.P = p
+	if m.head != nil {
+		m.head.dropout.P = p
+	}
 }
 
 // linears lists every Linear layer of the model.
@@ -328,6 +350,9 @@ func (m *Model) linears() []*nn.Linear {
 	var out []*nn.Linear
 	for _, l := range m.layers {
 		out = append(out, l.q, l.k, l.v, l.o, l.ffn1, l.ffn2)
+	}
+	if m.mlm != nil {
+		return append(out, m.mlm.dense, m.mlm.decoder)
 	}
 	return append(out, m.head.dense, m.head.out)
 }
@@ -340,10 +365,14 @@ func (m *Model) WeightsChanged() {
 	}
 }
 
-// Forward runs inference and returns logits [B, NumLabels]. It keeps no
+// Forward runs inference and returns logits [B, NumLabels] (a masked
+// language model's: [B*T, VocabSize], see MaskedLMLogits). It keeps no
 // activations for Backward. The first call after the weights changed packs
 // them for the GEMM kernels.
 func (m *Model) Forward(in *Batch) ([]float32, error) {
+	if m.mlm != nil {
+		return m.MaskedLMLogits(in, nil)
+	}
 	if err := m.checkBatch(in); err != nil {
 		return nil, err
 	}
@@ -420,6 +449,29 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 		m.train = &trainState{batch: in}
 		return m.finishTrain(logits, labels)
 	}
+	if m.mlm != nil {
+		return m.forwardTrainMLM(in, labels)
+	}
+	st, x, err := m.trainEncoder(in, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	t := in.T
+	if len(m.layers) > 0 {
+		t = 1
+	}
+	st.head = m.head.newActs(in.B)
+	m.head.forward(st.head, x, in.B, t, m.rng)
+	m.train = st
+	return m.finishTrain(st.head.logits, labels)
+}
+
+// trainEncoder runs the embeddings and layers of a training pass, keeping
+// their activations in a new trainState, and returns it with the last
+// layer's output. With firstOnly the last layer computes only the first
+// token of each sequence, all that a classification head reads (its output
+// then has B rows).
+func (m *Model) trainEncoder(in *Batch, firstOnly bool) (*trainState, []float32, error) {
 	n, c := in.B*in.T, m.Config.HiddenSize
 	st := &trainState{batch: in, emb: &embeddingActs{sum: make([]float32, n*c), mean: make([]float32, n), rstd: make([]float32, n)}}
 	if m.emb.dropout.P > 0 {
@@ -427,26 +479,16 @@ func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, err
 	}
 	x := make([]float32, n*c)
 	if err := m.emb.forward(st.emb, x, in, m.rng); err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	m.arena.reset()
-	// The last layer computes only the first token of each sequence, all
-	// that the head reads (its output then has B rows).
-	t := in.T
 	for i, l := range m.layers {
-		last := i == len(m.layers)-1
-		a := l.newActs(x, in.B, in.T, true, last, m.arena.take)
+		a := l.newActs(x, in.B, in.T, true, firstOnly && i == len(m.layers)-1, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out
-		if last {
-			t = 1
-		}
 	}
-	st.head = m.head.newActs(in.B)
-	m.head.forward(st.head, x, in.B, t, m.rng)
-	m.train = st
-	return m.finishTrain(st.head.logits, labels)
+	return st, x, nil
 }
 
 // finishTrain computes the loss of a training pass and its gradient.
@@ -537,6 +579,8 @@ func (m *Model) PerSampleGradNorms(dLogits []float32) ([]float64, error) {
 		return nil, fmt.Errorf("per-sample gradient norms: no training forward pass to go back through")
 	case m.net != nil:
 		return nil, fmt.Errorf("per-sample gradient norms: not supported for %s models (the BERT family only)", m.Config.ModelType)
+	case m.mlm != nil:
+		return nil, fmt.Errorf("per-sample gradient norms: not supported for masked language models")
 	case len(dLogits) != st.batch.B*m.NumLabels:
 		return nil, fmt.Errorf("per-sample gradient norms: %d logit gradients for %d×%d", len(dLogits), st.batch.B, m.NumLabels)
 	}
@@ -559,11 +603,15 @@ func (m *Model) backward(st *trainState, dLogits []float32, norms []float64) {
 	in := st.batch
 	n, c := in.B*in.T, m.Config.HiddenSize
 	dHidden := make([]float32, n*c)
-	t := in.T
-	if len(m.layers) > 0 {
-		t = 1 // the last layer's output: the first tokens only
+	if m.mlm != nil {
+		m.mlm.backward(st.mlm, dLogits, dHidden)
+	} else {
+		t := in.T
+		if len(m.layers) > 0 {
+			t = 1 // the last layer's output: the first tokens only
+		}
+		m.head.backward(st.head, &layerGrads{norms: norms}, dLogits, dHidden, in.B, t)
 	}
-	m.head.backward(st.head, &layerGrads{norms: norms}, dLogits, dHidden, in.B, t)
 	if len(m.layers) > 0 {
 		g := m.layers[0].newGrads(in.B, in.T, m.arena.take)
 		g.norms = norms
@@ -638,7 +686,7 @@ func (m *Model) MaxTokens() int {
 // order of Params, without allocating them, so that a checkpoint's tensors
 // can be checked against the config before the model takes any memory.
 // TestParamShapesMatchNew keeps it in step with New.
-func paramShapes(cfg *checkpoint.Config) []checkpoint.Param {
+func paramShapes(cfg *checkpoint.Config, mlm bool) []checkpoint.Param {
 	prefix := cfg.BasePrefix() + "."
 	c, distil := cfg.HiddenSize, cfg.IsDistilBERT()
 	labels := cfg.NumLabels()
@@ -668,6 +716,13 @@ func paramShapes(cfg *checkpoint.Config) []checkpoint.Param {
 		linear(p+names.ffn1, c, cfg.IntermediateSize)
 		linear(p+names.ffn2, cfg.IntermediateSize, c)
 		norm(p + names.ln2)
+	}
+	if mlm {
+		dense, ln, bias := mlmNames(cfg.BasePrefix())
+		linear(dense, c, c)
+		norm(ln)
+		add(bias, cfg.VocabSize)
+		return out
 	}
 	switch cfg.BasePrefix() {
 	case "roberta":

@@ -28,7 +28,7 @@ func TestParamShapesMatchNew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := paramShapes(cfg)
+		want := paramShapes(cfg, false)
 		if len(want) != len(m.Params()) {
 			t.Fatalf("%s: %d shapes, New makes %d parameters", js, len(want), len(m.Params()))
 		}

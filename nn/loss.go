@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/textclf/textclf/tensor"
 )
 
 // CrossEntropy is torch's cross_entropy with mean reduction over a batch of
@@ -10,6 +12,9 @@ import (
 // classes) it is the weighted mean Σ w_y·nll / Σ w_y. It returns the loss
 // and writes dL/dlogits into dlogits (when not nil).
 func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights []float32) (float32, error) {
+	if weights == nil && dlogits != nil && len(labels) > 0 {
+		return crossEntropySoftmax(dlogits, logits, labels, classes)
+	}
 	var total, norm float64
 	logZ := make([]float64, len(labels))
 	for i, y := range labels {
@@ -17,15 +22,7 @@ func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights 
 			return 0, fmt.Errorf("label %d of example %d is outside [0, %d)", y, i, classes)
 		}
 		row := logits[i*classes : (i+1)*classes]
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v - m))
-		}
-		logZ[i] = float64(m) + math.Log(sum)
+		logZ[i] = LogSumExp(row)
 		w := classWeight(weights, y)
 		total += w * (logZ[i] - float64(row[y]))
 		norm += w
@@ -46,6 +43,48 @@ func CrossEntropy(dlogits, logits []float32, labels []int, classes int, weights 
 		}
 	}
 	return float32(total / norm), nil
+}
+
+// crossEntropySoftmax is the unweighted CrossEntropy with its gradient
+// through the vectorised, parallel softmax of package tensor (a masked
+// language model's loss spans the vocabulary at every masked token): the
+// softmax is written into dlogits, the loss is the mean of -log p[y]
+// (computed from the logits' log-sum-exp where p[y] underflows), and the
+// gradient is (p - onehot(y)) / n.
+func crossEntropySoftmax(dlogits, logits []float32, labels []int, classes int) (float32, error) {
+	for i, y := range labels {
+		if y < 0 || y >= classes {
+			return 0, fmt.Errorf("label %d of example %d is outside [0, %d)", y, i, classes)
+		}
+	}
+	n := len(labels)
+	tensor.Softmax(dlogits[:n*classes], logits[:n*classes], n, classes)
+	var total float64
+	for i, y := range labels {
+		p := float64(dlogits[i*classes+y])
+		if p > 1e-30 {
+			total -= math.Log(p)
+		} else {
+			total += LogSumExp(logits[i*classes:(i+1)*classes]) - float64(logits[i*classes+y])
+		}
+		dlogits[i*classes+y]--
+	}
+	tensor.Scale(float32(1/float64(n)), dlogits[:n*classes])
+	return float32(total / float64(n)), nil
+}
+
+// LogSumExp is log Σ exp(x) of a non-empty row, shifted by its maximum and
+// summed in float64.
+func LogSumExp(x []float32) float64 {
+	m := x[0]
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v - m))
+	}
+	return float64(m) + math.Log(sum)
 }
 
 func classWeight(weights []float32, y int) float64 {

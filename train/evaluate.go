@@ -75,11 +75,7 @@ func evalMetrics(m *model.Model, labels []string, problem string, exs []example,
 // evaluate scores the evaluation set, saves the model when it is the best so
 // far and reports whether early stopping should end training.
 func (r *run) evaluate() (bool, error) {
-	logits, err := logitsOf(r.m, r.eval, r.cfg.EvalBatchSize)
-	if err != nil {
-		return false, err
-	}
-	scores, _, err := evalMetrics(r.m, r.labels, r.problem, r.eval, logits)
+	scores, err := r.scores()
 	if err != nil {
 		return false, err
 	}
@@ -106,4 +102,17 @@ func (r *run) evaluate() (bool, error) {
 	}
 	st.BadEvals++
 	return r.cfg.Patience > 0 && st.BadEvals >= r.cfg.Patience, nil
+}
+
+// scores evaluates the model on the evaluation set.
+func (r *run) scores() (map[string]float64, error) {
+	if r.mlm != nil {
+		return r.mlmScores()
+	}
+	logits, err := logitsOf(r.m, r.eval, r.cfg.EvalBatchSize)
+	if err != nil {
+		return nil, err
+	}
+	scores, _, err := evalMetrics(r.m, r.labels, r.problem, r.eval, logits)
+	return scores, err
 }

@@ -124,6 +124,9 @@ type Config struct {
 	// size), each example's gradient is clipped to DP.MaxGradNorm instead
 	// of the global MaxGradNorm clipping, and noise is added.
 	DP *privacy.Config
+	// MLM holds the corpus and masking of masked-language-model
+	// pretraining (Pretrain); Train ignores it.
+	MLM *MLMConfig
 }
 
 // NoClipping is the MaxGradNorm that turns gradient clipping off.
@@ -280,6 +283,11 @@ type example struct {
 	class        int
 	values       []float32
 	gold         []int // label ids (multi-label: all of them)
+	// Pretraining: what masking needs to know of each token, and the
+	// labels of an evaluation block masked once (IgnoreIndex where not
+	// masked).
+	flags  maskFlags
+	labels []int
 }
 
 // run is the state of one Train call.
@@ -302,6 +310,7 @@ type run struct {
 	warnings []string
 	lastSave string        // the newest checkpoint, to resume from
 	dp       *privacy.Plan // DP-SGD, or nil
+	mlm      *mlmRun       // masked-language-model pretraining, or nil
 }
 
 // Train fine-tunes the model of cfg.Model (or a new one of
@@ -384,6 +393,13 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := r.setClassWeights(); err != nil {
 		return nil, err
 	}
+	return r.execute(ctx)
+}
+
+// execute runs the prepared run: optimizer, output directory, log, the
+// training loop and the final save.
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	cfg := r.cfg
 	if err := r.setup(); err != nil {
 		return nil, err
 	}
@@ -497,6 +513,9 @@ func (r *run) loadTokenizer() error {
 // model of ModelConfig with random weights, and reports the weights that
 // are newly initialised at once, before training starts.
 func (r *run) loadModel() error {
+	if r.mlm != nil {
+		return r.loadMaskedLM()
+	}
 	c := r.cfg
 	if c.ModelConfig != "" && c.Resume == "" {
 		mc, err := modelConfigFor(c.ModelConfig, r.tk)
@@ -741,6 +760,9 @@ func microBatch(exs []example, idx []int, problem string, padID int) (*model.Bat
 // s·GradAccum … of the epoch's batches, or with DP-SGD on the Poisson batch
 // of the run's step.
 func (r *run) step(batches [][]int, s int) (StepResult, error) {
+	if r.mlm != nil {
+		return r.mlmStep(batches, s)
+	}
 	if r.dp != nil {
 		step := r.state.GlobalStep
 		idx := r.dp.Batch(r.cfg.Seed, step, len(r.train))

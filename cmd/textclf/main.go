@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newDownloadCmd())
 	root.AddCommand(newTrainCmd())
+	root.AddCommand(newPretrainCmd())
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newPredictCmd())
 	root.AddCommand(newModelsCmd())

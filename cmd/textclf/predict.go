@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/builtin"
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/tensor"
 )
 
 func newPredictCmd() *cobra.Command {
@@ -16,6 +18,7 @@ func newPredictCmd() *cobra.Command {
 		df       dataFlags
 		dataPath string
 		function string
+		task     string
 		write    textclf.WriteOptions
 	)
 	cmd := &cobra.Command{
@@ -31,12 +34,24 @@ one-label models; classic models give their probabilities), the best label, or -
 plus "labels" (those reaching --threshold) for multi-label models; --format text writes
 labels<TAB>scores<TAB>text and --format csv text,label,score, several labels and scores joined by
 commas (a multi-label model shows the labels reaching --threshold unless --top-k or --all is
-given). Labels in --data are ignored.`,
+given). Labels in --data are ignored.
+
+--task fill-mask fills in the mask tokens ([MASK], <mask>) of each text with a masked language model
+(textclf pretrain's output, or any BertForMaskedLM / RobertaForMaskedLM), as transformers' fill-mask
+pipeline: one JSON line per text, the --top-k (default 5) proposals
+[{"score","token","token_str","sequence"}...] of its mask, or a list of such lists, one per mask.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inputs, err := readInputs(cmd, args, dataPath, df)
 			if err != nil {
 				return err
+			}
+			switch task {
+			case "fill-mask":
+				return runFillMask(cmd, cf, inputs, write, function)
+			case "text-classification", "":
+			default:
+				return fmt.Errorf("--task %q: want text-classification or fill-mask", task)
 			}
 			pw, err := textclf.NewPredictionWriter(cmd.OutOrStdout(), write)
 			if err != nil {
@@ -75,7 +90,8 @@ given). Labels in --data are ignored.`,
 	cf.register(fs)
 	df.register(fs)
 	fs.StringVar(&dataPath, "data", "", "data file (labels optional; a .txt file is fastText format, one text per line)")
-	fs.IntVar(&write.TopK, "top-k", 0, "show the k best labels with their scores (default 1)")
+	fs.StringVar(&task, "task", "text-classification", "text-classification, or fill-mask (the mask tokens' most probable fillers)")
+	fs.IntVar(&write.TopK, "top-k", 0, "show the k best labels with their scores (default 1; fill-mask: the k best tokens, default 5)")
 	fs.BoolVar(&write.All, "all", false, "show every label, best first")
 	fs.StringVar(&function, "function", "", "softmax, sigmoid or none (default: sigmoid for multi-label or 1-label transformers, else softmax)")
 	fs.StringVar(&write.Format, "format", textclf.FormatJSONL, "output format: jsonl, text or csv")
@@ -114,4 +130,44 @@ func readInputs(cmd *cobra.Command, args []string, dataPath string, df dataFlags
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 	}
 	return inputs, nil
+}
+
+// runFillMask writes the fill-mask proposals of each input as a JSON line:
+// the list of its mask's proposals, or with several masks a list of lists.
+func runFillMask(cmd *cobra.Command, cf classifyFlags, inputs []textclf.Input, write textclf.WriteOptions, function string) error {
+	switch {
+	case cf.model == "":
+		return errors.New("--model is required")
+	case write.All || function != "" || (write.Format != "" && write.Format != textclf.FormatJSONL):
+		return errors.New("--task fill-mask writes JSON lines of its --top-k proposals: --all, --function and --format do not apply")
+	}
+	if cf.thread > 0 {
+		tensor.SetThreads(cf.thread)
+	}
+	fm, err := textclf.OpenFillMask(commandContext(cmd), cf.model)
+	if err != nil {
+		return err
+	}
+	for _, w := range fm.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetEscapeHTML(false)
+	for i, in := range inputs {
+		if in.Pair != nil {
+			return fmt.Errorf("input %d: fill-mask takes single texts, not pairs", i+1)
+		}
+		preds, err := fm.Fill(in.Text, write.TopK)
+		if err != nil {
+			return fmt.Errorf("input %d: %w", i+1, err)
+		}
+		var v any = preds
+		if len(preds) == 1 {
+			v = preds[0]
+		}
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -122,6 +123,16 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	}
 	fs.StringVar(&f.trainPath, "train", "", "training data file")
 	fs.StringVar(&f.evalPath, "eval", "", "evaluation data file (transformer: evaluated during training, best model kept; classic: scored after training)")
+	f.registerRun(fs)
+	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
+	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
+	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
+}
+
+// registerRun registers the flags of a training run that train and
+// pretrain share (pretrain rewords some of their help).
+func (f *trainFlags) registerRun(fs *pflag.FlagSet) {
 	fs.StringVar(&f.output, "output", "", "directory to save the model into")
 	fs.IntVar(&f.threads, "threads", 0, "compute threads (0: all cores)")
 	fs.IntVar(&f.maxTrainSamples, "max-train-samples", 0, "train on the first N training examples only (0: all)")
@@ -132,10 +143,6 @@ func (f *trainFlags) registerCommon(fs *pflag.FlagSet, cv bool) {
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the file's order in consecutive batches, no length bucketing")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many tokens")
 	fs.Var(&f.dropout, "dropout", "dropout (transformer: overrides the config's hidden and attention dropout; textcnn, bilstm: before the output layer)")
-	fs.Float64Var(&f.dp.NoiseMultiplier, "dp-noise-multiplier", 0, "DP-SGD: noise standard deviation over the clipping norm (turns differential privacy on)")
-	fs.Float64Var(&f.dp.Epsilon, "dp-epsilon", 0, "DP-SGD: privacy budget ε; the noise multiplier is searched for the planned steps (turns differential privacy on)")
-	fs.Float64Var(&f.dp.Delta, "dp-delta", 0, "DP-SGD: δ (0: 1 / training examples)")
-	fs.Float64Var(&f.dp.MaxGradNorm, "dp-max-grad-norm", 0, "DP-SGD: each example's gradient is clipped to this norm")
 }
 
 // privacy returns the DP-SGD configuration the flags ask for, or nil.
@@ -156,7 +163,7 @@ func (f *trainFlags) privacy(fs *pflag.FlagSet) (*privacy.Config, error) {
 // registerTransformer registers the Trainer's flags; cv has no --resume.
 func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.StringVar(&f.model, "model", "", "pretrained model directory or hub id (with --config: its tokenizer only)")
-	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base) or a config.json; the tokenizer comes from --tokenizer or --model")
+	fs.StringVar(&f.modelConfig, "config", "", "train from random weights of a preset shape (bert-base, minilm, gpt2, qwen2-0.5b, modernbert-base, bert-tiny, bert-mini, bert-small, bert-medium) or a config.json; the tokenizer comes from --tokenizer or --model")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "tokenizer directory or hub id (default: the model's)")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "optimizer steps to take, overriding --epochs (0: from --epochs)")
 	fs.IntVar(&f.evalBatchSize, "eval-batch-size", 0, "examples per evaluation batch")
@@ -439,6 +446,13 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	return runTrainer(cmd, cfg, train.Train)
+}
+
+// runTrainer runs a Trainer (train.Train, train.Pretrain) with a progress
+// bar, stops it at Ctrl-C saying how to resume, draws the training curves
+// and reports the result.
+func runTrainer(cmd *cobra.Command, cfg train.Config, run func(context.Context, train.Config) (*train.Result, error)) error {
 	ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -447,7 +461,7 @@ func runTransformerTrain(cmd *cobra.Command, f *trainFlags) error {
 	}()
 	view := progress.NewTraining(cmd.ErrOrStderr())
 	cfg.Progress = view
-	res, err := train.Train(ctx, cfg)
+	res, err := run(ctx, cfg)
 	view.Close()
 	var stopped *train.Interrupted
 	if errors.As(err, &stopped) {

@@ -565,12 +565,13 @@ def generate(root):
                os.path.join(root, "cases.json"))
 
 
-def verify(committed):
-    """Regenerates into a temporary directory and compares with committed."""
+def verify(committed, generate_fn=None):
+    """Regenerates into a temporary directory (with generate_fn, default this
+    file's generate) and compares with committed."""
     import filecmp
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
+        (generate_fn or generate)(tmp)
         bad = []
         for dirpath, _, files in os.walk(tmp):
             for f in files:
@@ -585,18 +586,20 @@ def verify(committed):
     return 0
 
 
-def main(argv):
+def main(argv, generate_fn=None, doc=None):
+    """The command line of a generator: DIR, or --verify DIR."""
+    generate_fn = generate_fn or generate
     args = argv[1:]
     check_only = args[:1] == ["--verify"]
     if check_only:
         args = args[1:]
     if len(args) != 1:
-        print(__doc__, file=sys.stderr)
+        print(doc or __doc__, file=sys.stderr)
         return 2
     try:
         if check_only:
-            return verify(args[0])
-        generate(args[0])
+            return verify(args[0], generate_fn)
+        generate_fn(args[0])
     except CheckFailed as e:
         print("self-check failed: %s" % e, file=sys.stderr)
         return 1

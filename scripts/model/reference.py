@@ -453,7 +453,112 @@ class DistilBertForSequenceClassification(nn.Module):
         return logits, loss, seq
 
 
+# --- masked language models (BertForMaskedLM, RobertaForMaskedLM) -------------
+#
+# modeling_bert.py: BertForMaskedLM = BertModel(add_pooling_layer=False) + cls
+# (BertOnlyMLMHead -> predictions: BertLMPredictionHead = transform
+# (BertPredictionHeadTransform: dense, ACT2FN[hidden_act], LayerNorm) then
+# decoder Linear(hidden, vocab, bias=False) whose bias is the head's own
+# `bias` parameter and whose weight is tied to bert.embeddings.word_embeddings
+# (tie_weights)). modeling_roberta.py: RobertaForMaskedLM = roberta + lm_head
+# (RobertaLMHead: dense, gelu, layer_norm, decoder tied the same way, bias).
+# The loss is CrossEntropyLoss() (ignore_index -100, mean over the rest) of
+# logits.view(-1, vocab) against labels.view(-1).
+
+class BertPredictionHeadTransform(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
+        self.transform_act_fn = activation(c.hidden_act)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+
+    def forward(self, h):
+        return self.LayerNorm(self.transform_act_fn(self.dense(h)))
+
+
+class BertLMPredictionHead(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.transform = BertPredictionHeadTransform(c)
+        self.decoder = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(c.vocab_size))
+        self.decoder.bias = self.bias
+
+    def forward(self, h):
+        return self.decoder(self.transform(h))
+
+
+class BertOnlyMLMHead(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.predictions = BertLMPredictionHead(c)
+
+    def forward(self, h):
+        return self.predictions(h)
+
+
+def mlm_loss(logits, labels, vocab):
+    return nn.CrossEntropyLoss()(logits.view(-1, vocab), labels.view(-1))
+
+
+class BertForMaskedLM(nn.Module):
+    base_prefix = "bert"
+    # save_pretrained drops these copies of tied weights from the file
+    tied_keys = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        c = cfg_ns(cfg)
+        self.bert = BertModel(c, add_pooling_layer=False)
+        self.cls = BertOnlyMLMHead(c)
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        seq, _ = self.bert(input_ids, attention_mask, token_type_ids)
+        logits = self.cls(seq)
+        loss = mlm_loss(logits, labels, self.cfg["vocab_size"]) if labels is not None else None
+        return logits, loss, seq
+
+
+class RobertaLMHead(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
+        self.layer_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.decoder = nn.Linear(c.hidden_size, c.vocab_size)
+        self.bias = nn.Parameter(torch.zeros(c.vocab_size))
+        self.decoder.bias = self.bias
+
+    def forward(self, features):
+        x = nn.functional.gelu(self.dense(features))  # transformers.activations.gelu: the exact GELU
+        return self.decoder(self.layer_norm(x))
+
+
+class RobertaForMaskedLM(nn.Module):
+    """Also XLMRobertaForMaskedLM (same code, same names)."""
+    base_prefix = "roberta"
+    tied_keys = ("lm_head.decoder.weight", "lm_head.decoder.bias")
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        c = cfg_ns(cfg)
+        self.roberta = BertModel(c, add_pooling_layer=False, roberta=True)
+        self.lm_head = RobertaLMHead(c)
+        self.lm_head.decoder.weight = self.roberta.embeddings.word_embeddings.weight
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        seq, _ = self.roberta(input_ids, attention_mask, token_type_ids)
+        logits = self.lm_head(seq)
+        loss = mlm_loss(logits, labels, self.cfg["vocab_size"]) if labels is not None else None
+        return logits, loss, seq
+
+
 ARCHITECTURES = {
+    "BertForMaskedLM": BertForMaskedLM,
+    "RobertaForMaskedLM": RobertaForMaskedLM,
+    "XLMRobertaForMaskedLM": RobertaForMaskedLM,
     "BertForSequenceClassification": BertForSequenceClassification,
     "RobertaForSequenceClassification": RobertaForSequenceClassification,
     "XLMRobertaForSequenceClassification": RobertaForSequenceClassification,
