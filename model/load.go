@@ -81,6 +81,13 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	if err := CheckSupported(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
+	qm, err := quantMethod(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	if qm != "" && training {
+		return nil, nil, fmt.Errorf("%s: an int8-quantized checkpoint (%s) is for inference only: fine-tune the float32 model", dir, qm)
+	}
 	if adjust != nil {
 		adjust(cfg)
 		if err := cfg.Validate(); err != nil {
@@ -97,7 +104,16 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 		expected = paramShapes(cfg)
 	}
 	var plan *loadPlan
+	// The I8 tensors of an int8 checkpoint and their scales are planned
+	// apart (loadInt8), and the I8 data is not converted to float32.
+	var q map[string]checkpoint.TensorInfo
 	w, err := checkpoint.LoadWeightsWith(dir, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
+		q = int8Tensors(infos)
+		for name := range q {
+			if qm == "" {
+				return nil, fmt.Errorf("%s: tensor %q is int8 but %s has no %s", dir, name, cfgPath, quantizationKey)
+			}
+		}
 		if expected == nil {
 			if err := checkConfigSize(cfg, infos); err != nil {
 				return nil, fmt.Errorf("%s: %w", dir, err)
@@ -111,12 +127,25 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 			}
 			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
 		}
+		read := map[string]bool{}
+		planned, rest := expected, infos
+		if len(q) > 0 {
+			planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
+			rest = slices.DeleteFunc(slices.Clone(infos), func(in checkpoint.TensorInfo) bool {
+				_, isInt8 := q[in.Name]
+				_, isScale := q[strings.TrimSuffix(in.Name, ScaleSuffix)]
+				if isScale && strings.HasSuffix(in.Name, ScaleSuffix) {
+					read[in.Name] = true
+					return true
+				}
+				return isInt8
+			})
+		}
 		var err error
-		plan, err = planLoad(expected, outputParams(m, expected), infos, mapOpts, training)
+		plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		read := map[string]bool{}
 		for _, t := range plan.res.Tensors {
 			read[t.Name] = true
 		}
@@ -143,6 +172,12 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 		copy(p.W, data)
 	}
 	m.WeightsChanged()
+	if len(q) > 0 {
+		if err := m.loadInt8(dir, q, w); err != nil {
+			return nil, nil, err
+		}
+	}
+	m.int8 = qm != ""
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))
 	rep.Warnings = plan.res.Warnings(dir, m.Architecture())
@@ -301,6 +336,9 @@ func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	tensors := make([]*checkpoint.Tensor, len(m.params))
 	for i, p := range m.params {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
+	}
+	if m.int8 {
+		tensors = m.savedInt8(&cfg, tensors)
 	}
 	return &cfg, tensors
 }

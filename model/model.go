@@ -64,6 +64,9 @@ type Model struct {
 
 	// The activations of the last ForwardTrain, for Backward.
 	train *trainState
+	// int8 is set once the Linear layers are int8 (Quantize, or an int8
+	// checkpoint): inference only.
+	int8 bool
 }
 
 type trainState struct {
@@ -408,6 +411,9 @@ func (m *Model) checkBatch(in *Batch) error {
 // Forward, it computes the last layer for the first token of each sequence
 // only, all that the head reads.
 func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, error) {
+	if err := m.errQuantized("training"); err != nil {
+		return nil, 0, err
+	}
 	if err := m.checkBatch(in); err != nil {
 		return nil, 0, err
 	}

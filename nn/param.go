@@ -23,8 +23,15 @@ func NewParam(name string, shape ...int) *Param {
 	return &Param{Name: name, Shape: shape, W: make([]float32, n)}
 }
 
-// Size is the number of values.
-func (p *Param) Size() int { return len(p.W) }
+// Size is the number of values, from Shape (W is nil once a quantized
+// layer has dropped its float32 weights).
+func (p *Param) Size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
 
 // AllocGrad makes (or clears) the gradient.
 func (p *Param) AllocGrad() {
