@@ -43,6 +43,40 @@ func BenchmarkForward(b *testing.B) {
 // optimizer step) of BERT-base on 8×128 random tokens.
 //
 //	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
+// BenchmarkForwardInt8 is BenchmarkForward for the BERT shapes with the
+// Linear layers quantized to int8 (Model.Quantize).
+func BenchmarkForwardInt8(b *testing.B) {
+	for _, c := range []struct {
+		preset     string
+		batch, seq int
+	}{{"bert-base", 1, 16}, {"bert-base", 8, 128}, {"minilm", 32, 128}} {
+		b.Run(fmt.Sprintf("%s-%dx%d", c.preset, c.batch, c.seq), func(b *testing.B) {
+			cfg, err := PresetConfig(c.preset)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := New(cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Quantize(); err != nil {
+				b.Fatal(err)
+			}
+			in := RandomBatch(cfg.VocabSize, c.batch, c.seq, 2)
+			if _, err := m.Forward(in); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := m.Forward(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*c.batch)/b.Elapsed().Seconds(), "seq/s")
+		})
+	}
+}
+
 func BenchmarkTrainStep(b *testing.B) {
 	cfg, err := PresetConfig("bert-base")
 	if err != nil {

@@ -144,15 +144,22 @@ func QuantizeRowsU8(m, k int, x []float32, ldx int, q []uint8, ldq int, scale []
 	if len(scale) < m || len(zp) < m {
 		panic("tensor: QuantizeRowsU8: scale or zp shorter than m")
 	}
+	asm := current.Load().avx2
 	for i := 0; i < m; i++ {
-		scale[i], zp[i] = quantizeRow(q[i*ldq:i*ldq+ldq], x[i*ldx:i*ldx+k])
+		scale[i], zp[i] = quantizeRow(asm, q[i*ldq:i*ldq+ldq], x[i*ldx:i*ldx+k])
 	}
 }
 
 // quantizeRow quantizes x into q[:len(x)] and zeroes the rest of q.
-func quantizeRow(q []uint8, x []float32) (float32, int32) {
+func quantizeRow(asm bool, q []uint8, x []float32) (float32, int32) {
 	var lo, hi float32
-	for _, v := range x {
+	rest := x
+	if n8 := len(x) &^ 7; asm && n8 > 0 {
+		l, h := minMaxAsm(x[:n8])
+		lo, hi = min(lo, l), max(hi, h)
+		rest = x[n8:]
+	}
+	for _, v := range rest {
 		lo = min(lo, v)
 		hi = max(hi, v)
 	}
@@ -165,8 +172,13 @@ func quantizeRow(q []uint8, x []float32) (float32, int32) {
 	z := float32(math.RoundToEven(float64(-lo / s)))
 	z = min(max(z, 0), 255)
 	inv := 1 / s
-	for i, v := range x {
-		r := float32(math.RoundToEven(float64(v*inv))) + z
+	done := 0
+	if n32 := len(x) &^ 31; asm && n32 > 0 {
+		quantizeU8Asm(q[:n32], x[:n32], inv, z)
+		done = n32
+	}
+	for i := done; i < len(x); i++ {
+		r := float32(math.RoundToEven(float64(x[i]*inv))) + z
 		q[i] = uint8(min(max(r, 0), 255))
 	}
 	clear(q[len(x):])

@@ -51,7 +51,7 @@ func BenchmarkInt8Kernel(b *testing.B) {
 	z := make([]int32, int8Panel)
 	for b.Loop() {
 		for j := 0; j < 8; j++ {
-			qgemmKernel6x16AVX2(k/4, &a[0], k, &w[j*int8Panel*k], &c[0], int8Panel, &f[0], &z[0], &f[0], &z[0], &f[0])
+			qgemmAsm(6, k/4, &a[0], k, &w[j*int8Panel*k], &c[0], int8Panel, &f[0], &z[0], &f[0], &z[0], &f[0])
 		}
 	}
 	b.ReportMetric(2*float64(6*int8Panel*k*8)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")

@@ -166,6 +166,40 @@ func TestQuantizeRowsU8(t *testing.T) {
 	}
 }
 
+// TestQuantizeRowsU8Kernels: the assembly and Go quantization agree bit for
+// bit, ties (x/s exactly half-way) included.
+func TestQuantizeRowsU8Kernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	m, k := 5, 100
+	x := randSlice(r, m*k)
+	// Row 1: values on the half-way points of a scale of 1 (hi − lo = 255).
+	for p := 0; p < k; p++ {
+		x[k+p] = float32(p%7) - 2.5
+	}
+	x[k], x[k+1] = -100, 155
+	x[3*k+5] = 1e30 // one huge value: everything else quantizes to zp
+	var qs [][]uint8
+	var ss [][]float32
+	var zs [][]int32
+	withKernels(t, func(t *testing.T) {
+		q := make([]uint8, m*k)
+		s := make([]float32, m)
+		z := make([]int32, m)
+		QuantizeRowsU8(m, k, x, k, q, k, s, z)
+		qs, ss, zs = append(qs, q), append(ss, s), append(zs, z)
+	})
+	if len(qs) == 2 {
+		if string(qs[0]) != string(qs[1]) {
+			t.Errorf("asm and Go quantized values differ")
+		}
+		for i := 0; i < m; i++ {
+			if ss[0][i] != ss[1][i] || zs[0][i] != zs[1][i] {
+				t.Errorf("row %d: asm scale %v zp %d, Go %v %d", i, ss[0][i], zs[0][i], ss[1][i], zs[1][i])
+			}
+		}
+	}
+}
+
 // TestLinearInt8 checks LinearInt8 three ways: the assembly and Go kernels
 // agree bit for bit (they round the same operations in the same order);
 // the result equals the float64 dequantization of the exact integer product

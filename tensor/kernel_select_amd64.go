@@ -110,3 +110,9 @@ func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) 
 		panic("tensor: qgemmInt32Asm: rows out of range")
 	}
 }
+
+func minMaxAsm(x []float32) (lo, hi float32) { return minMaxAVX2(x) }
+
+func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
+	quantizeU8AVX2(&q[0], x, inv, zp)
+}

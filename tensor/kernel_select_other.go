@@ -43,3 +43,9 @@ func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs 
 func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
 	panic("tensor: no assembly int8 kernel")
 }
+
+func minMaxAsm(x []float32) (lo, hi float32) { panic("tensor: no assembly min/max") }
+
+func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
+	panic("tensor: no assembly quantization")
+}

@@ -112,6 +112,12 @@ func qgemmKernel2x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc 
 // qgemmKernel1x16AVX2Int32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
 func qgemmKernel1x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
+// minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.
+func minMaxAVX2(x []float32) (lo float32, hi float32)
+
+// quantizeU8AVX2 sets q[i] = clamp(roundEven(x[i]*inv) + zp, 0, 255); len(x) is a multiple of 32.
+func quantizeU8AVX2(q *uint8, x []float32, inv float32, zp float32)
+
 // packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 

@@ -7900,6 +7900,122 @@ qgemmKernel1x16AVX2Int32_store:
 	VZEROUPPER
 	RET
 
+DATA qc_255<>+0(SB)/4, $0x437f0000
+GLOBL qc_255<>(SB), RODATA|NOPTR, $4
+
+DATA qc_perm<>+0(SB)/4, $0x00000000
+DATA qc_perm<>+4(SB)/4, $0x00000004
+DATA qc_perm<>+8(SB)/4, $0x00000001
+DATA qc_perm<>+12(SB)/4, $0x00000005
+DATA qc_perm<>+16(SB)/4, $0x00000002
+DATA qc_perm<>+20(SB)/4, $0x00000006
+DATA qc_perm<>+24(SB)/4, $0x00000003
+DATA qc_perm<>+28(SB)/4, $0x00000007
+GLOBL qc_perm<>(SB), RODATA|NOPTR, $32
+
+// func minMaxAVX2(x []float32) (lo float32, hi float32)
+// Requires: AVX, SSE
+TEXT ·minMaxAVX2(SB), NOSPLIT, $0-32
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y3
+
+mm_loop16:
+	CMPQ    CX, $0x10
+	JL      mm_loop8
+	VMOVUPS (AX), Y4
+	VMINPS  Y4, Y0, Y0
+	VMAXPS  Y4, Y2, Y2
+	VMOVUPS 32(AX), Y4
+	VMINPS  Y4, Y1, Y1
+	VMAXPS  Y4, Y3, Y3
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     mm_loop16
+
+mm_loop8:
+	TESTQ   CX, CX
+	JZ      mm_reduce
+	VMOVUPS (AX), Y4
+	VMINPS  Y4, Y0, Y0
+	VMAXPS  Y4, Y2, Y2
+
+mm_reduce:
+	VMINPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y0, X5
+	VMINPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMINPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMINPS       X5, X0, X0
+	VEXTRACTF128 $0x01, Y2, X5
+	VMAXPS       X5, X2, X2
+	VMOVHLPS     X2, X2, X5
+	VMAXPS       X5, X2, X2
+	VMOVSHDUP    X2, X5
+	VMAXPS       X5, X2, X2
+	VZEROUPPER
+	MOVSS        X0, lo+24(FP)
+	MOVSS        X2, hi+28(FP)
+	RET
+
+// func quantizeU8AVX2(q *uint8, x []float32, inv float32, zp float32)
+// Requires: AVX, AVX2
+TEXT ·quantizeU8AVX2(SB), NOSPLIT, $0-40
+	MOVQ         q+0(FP), AX
+	MOVQ         x_base+8(FP), CX
+	MOVQ         x_len+16(FP), DX
+	VBROADCASTSS inv+32(FP), Y8
+	VBROADCASTSS zp+36(FP), Y9
+	VXORPS       Y10, Y10, Y10
+	VBROADCASTSS qc_255<>+0(SB), Y11
+	VMOVDQU      qc_perm<>+0(SB), Y12
+
+qu_loop:
+	CMPQ      DX, $0x20
+	JL        qu_done
+	VMULPS    (CX), Y8, Y0
+	VROUNDPS  $0x00, Y0, Y0
+	VADDPS    Y9, Y0, Y0
+	VMAXPS    Y10, Y0, Y0
+	VMINPS    Y11, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VMULPS    32(CX), Y8, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VADDPS    Y9, Y1, Y1
+	VMAXPS    Y10, Y1, Y1
+	VMINPS    Y11, Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VMULPS    64(CX), Y8, Y2
+	VROUNDPS  $0x00, Y2, Y2
+	VADDPS    Y9, Y2, Y2
+	VMAXPS    Y10, Y2, Y2
+	VMINPS    Y11, Y2, Y2
+	VCVTPS2DQ Y2, Y2
+	VMULPS    96(CX), Y8, Y3
+	VROUNDPS  $0x00, Y3, Y3
+	VADDPS    Y9, Y3, Y3
+	VMAXPS    Y10, Y3, Y3
+	VMINPS    Y11, Y3, Y3
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   Y0, (AX)
+	ADDQ      $0x80, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x20, DX
+	JMP       qu_loop
+
+qu_done:
+	VZEROUPPER
+	RET
+
 // func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 // Requires: AVX
 TEXT ·packTransAVX2(SB), NOSPLIT, $0-48

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -154,4 +155,113 @@ func qgemmAVX2(mr int, raw bool) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// minMaxAVX2 emits minMaxAVX2(x []float32) (lo, hi float32): the smallest
+// and largest element of x, len(x) a positive multiple of 8 (VMINPS and
+// VMAXPS, so a NaN is not propagated reliably; the caller's float path
+// carries NaNs anyway).
+func minMaxAVX2() {
+	TEXT("minMaxAVX2", NOSPLIT, "func(x []float32) (lo, hi float32)")
+	Doc("minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	lo := []reg.VecPhysical{reg.Y0, reg.Y1}
+	hi := []reg.VecPhysical{reg.Y2, reg.Y3}
+	for u := 0; u < 2; u++ {
+		VMOVUPS(Mem{Base: px}, lo[u])
+		VMOVUPS(Mem{Base: px}, hi[u])
+	}
+	Label("mm_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("mm_loop8"))
+	for u := 0; u < 2; u++ {
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+		VMINPS(reg.Y4, lo[u], lo[u])
+		VMAXPS(reg.Y4, hi[u], hi[u])
+	}
+	ADDQ(Imm(64), px)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("mm_loop16"))
+	Label("mm_loop8")
+	TESTQ(n, n)
+	JZ(LabelRef("mm_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VMINPS(reg.Y4, lo[0], lo[0])
+	VMAXPS(reg.Y4, hi[0], hi[0])
+	Label("mm_reduce")
+	VMINPS(lo[1], lo[0], lo[0])
+	VMAXPS(hi[1], hi[0], hi[0])
+	for _, p := range []struct {
+		y, x reg.VecPhysical
+		op   func(ops ...Op)
+	}{{reg.Y0, reg.X0, VMINPS}, {reg.Y2, reg.X2, VMAXPS}} {
+		VEXTRACTF128(Imm(1), p.y, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+		VMOVHLPS(p.x, p.x, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+		VMOVSHDUP(p.x, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+	}
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	Store(reg.X2, ReturnIndex(1))
+	RET()
+}
+
+// quantizeU8AVX2 emits quantizeU8AVX2(q *uint8, x []float32, inv, zp float32):
+// q[i] = clamp(roundEven(x[i]·inv) + zp, 0, 255) for len(x) a multiple of
+// 32, rounding as the Go code of QuantizeRowsU8 does (VROUNDPS to nearest
+// even; zp is a whole number).
+func quantizeU8AVX2() {
+	TEXT("quantizeU8AVX2", NOSPLIT, "func(q *uint8, x []float32, inv, zp float32)")
+	Doc("quantizeU8AVX2 sets q[i] = clamp(roundEven(x[i]*inv) + zp, 0, 255); len(x) is a multiple of 32.")
+	pq := Load(Param("q"), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	inv, zp, zero, top := reg.Y8, reg.Y9, reg.Y10, reg.Y11
+	perm := reg.Y12
+	VBROADCASTSS(NewParamAddr("inv", 32), inv)
+	VBROADCASTSS(NewParamAddr("zp", 36), zp)
+	VXORPS(zero, zero, zero)
+	VBROADCASTSS(qc255, top)
+	VMOVDQU(qcPerm, perm)
+	v := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	Label("qu_loop")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("qu_done"))
+	for u, r := range v {
+		VMULPS(Mem{Base: px, Disp: 32 * u}, inv, r)
+		VROUNDPS(Imm(0), r, r)
+		VADDPS(zp, r, r)
+		VMAXPS(zero, r, r)
+		VMINPS(top, r, r)
+		VCVTPS2DQ(r, r)
+	}
+	// int32 → uint8: the packs work within 128-bit lanes, VPERMD puts the
+	// dwords back in order.
+	VPACKSSDW(reg.Y1, reg.Y0, reg.Y0)
+	VPACKSSDW(reg.Y3, reg.Y2, reg.Y2)
+	VPACKUSWB(reg.Y2, reg.Y0, reg.Y0)
+	VPERMD(reg.Y0, perm, reg.Y0)
+	VMOVDQU(reg.Y0, Mem{Base: pq})
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(32), pq)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("qu_loop"))
+	Label("qu_done")
+	VZEROUPPER()
+	RET()
+}
+
+var qc255, qcPerm Mem
+
+// initInt8Consts emits the constants of quantizeU8AVX2.
+func initInt8Consts() {
+	qc255 = GLOBL("qc_255", RODATA|NOPTR)
+	DATA(0, U32(math.Float32bits(255)))
+	qcPerm = GLOBL("qc_perm", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
 }

@@ -44,6 +44,9 @@ func main() {
 			qgemmAVX2(mr, raw)
 		}
 	}
+	initInt8Consts()
+	minMaxAVX2()
+	quantizeU8AVX2()
 	packTransAVX2()
 	packCopyAVX2()
 	dotAVX2()
