@@ -43,6 +43,7 @@ func BenchmarkForward(b *testing.B) {
 // optimizer step) of BERT-base on 8×128 random tokens.
 //
 //	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
+//
 // BenchmarkForwardInt8 is BenchmarkForward for the BERT shapes with the
 // Linear layers quantized to int8 (Model.Quantize).
 func BenchmarkForwardInt8(b *testing.B) {
