@@ -39,11 +39,6 @@ func BenchmarkForward(b *testing.B) {
 	}
 }
 
-// BenchmarkTrainStep measures a training forward and backward pass (no
-// optimizer step) of BERT-base on 8×128 random tokens.
-//
-//	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
-//
 // BenchmarkForwardInt8 is BenchmarkForward for the BERT shapes with the
 // Linear layers quantized to int8 (Model.Quantize).
 func BenchmarkForwardInt8(b *testing.B) {
@@ -78,6 +73,10 @@ func BenchmarkForwardInt8(b *testing.B) {
 	}
 }
 
+// BenchmarkTrainStep measures a training forward and backward pass (no
+// optimizer step) of BERT-base on 8×128 random tokens.
+//
+//	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
 func BenchmarkTrainStep(b *testing.B) {
 	cfg, err := PresetConfig("bert-base")
 	if err != nil {
