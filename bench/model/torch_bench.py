@@ -6,6 +6,7 @@ ONNX Runtime side.
 Run with Debian's PyTorch 1.13 (`/usr/bin/python3`):
 
     torch_bench.py export OUTDIR            # OUTDIR/{bert-base,minilm}.onnx + check inputs/logits
+    torch_bench.py save --config bert-base DIR   # the random model as a checkpoint directory
     torch_bench.py bench --config bert-base --batch 8 --seq 128 [--train] [--threads 2]
                          [--min-seconds 5 --min-iterations 5 --windows 3]
                          [--quantize-dynamic ENGINE]
@@ -195,12 +196,27 @@ def bench(args):
     print(json.dumps(r), flush=True)
 
 
+def save(name, outdir):
+    """Writes the random model of build(name) as an HF checkpoint directory
+    (config.json, model.safetensors), for run_int8.sh's memory figures."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "model"))
+    import gen  # noqa: E402
+    m, cfg = build(name)
+    os.makedirs(outdir, exist_ok=True)
+    gen.save_safetensors(dict(m.state_dict()), os.path.join(outdir, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(outdir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("export")
     e.add_argument("outdir")
     e.add_argument("--opset", type=int, default=14)
+    sv = sub.add_parser("save")
+    sv.add_argument("--config", choices=sorted(PRESETS), required=True)
+    sv.add_argument("outdir")
     b = sub.add_parser("bench")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--min-seconds", type=float, default=5.0)
@@ -215,6 +231,8 @@ def main():
     args = ap.parse_args()
     if args.cmd == "export":
         export(args.outdir, args.opset)
+    elif args.cmd == "save":
+        save(args.config, args.outdir)
     else:
         bench(args)
 
