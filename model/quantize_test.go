@@ -245,3 +245,46 @@ func TestInt8CheckpointErrors(t *testing.T) {
 		t.Fatalf("int8 tensors, no quantization_config: err = %v", err)
 	}
 }
+
+// FuzzLoadInt8 loads fuzzed model.safetensors files beside the config.json of
+// tiny-bert's int8 directory: loading fails with an error or gives a model
+// whose forward pass runs, never a panic.
+func FuzzLoadInt8(f *testing.F) {
+	m, _, err := Load("../testdata/tiny-bert", 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := m.Quantize(); err != nil {
+		f.Fatal(err)
+	}
+	src := f.TempDir()
+	if err := m.Save(src, nil); err != nil {
+		f.Fatal(err)
+	}
+	weights, err := os.ReadFile(filepath.Join(src, checkpoint.SafetensorsName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(src, checkpoint.ConfigName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(weights)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, checkpoint.ConfigName), cfg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, checkpoint.SafetensorsName), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := Load(dir, 1)
+		if err != nil {
+			return
+		}
+		in := &Batch{B: 1, T: 3, InputIDs: []int{1, 2, 3}, AttentionMask: []int{1, 1, 1}, TokenTypeIDs: []int{0, 0, 0}}
+		if _, err := m.Forward(in); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
