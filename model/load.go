@@ -119,7 +119,7 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 				return nil, fmt.Errorf("%s: %w", dir, err)
 			}
 			var err error
-			if m, err = New(cfg, seed); err != nil {
+			if m, err = newWithout(cfg, seed, int8Names(q)); err != nil {
 				return nil, fmt.Errorf("%s: %w", cfgPath, err)
 			}
 			for _, p := range m.params {
@@ -154,9 +154,14 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	if err != nil {
 		return nil, nil, err
 	}
-	defer w.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			w.Close()
+		}
+	}()
 	if m == nil {
-		if m, err = New(cfg, seed); err != nil {
+		if m, err = newWithout(cfg, seed, int8Names(q)); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	}
@@ -173,7 +178,17 @@ func load(dir string, adjust func(*checkpoint.Config), training bool, seed uint6
 	}
 	m.WeightsChanged()
 	if len(q) > 0 {
-		if err := m.loadInt8(dir, q, w); err != nil {
+		// The float32 tensors are copied: unmap them before the int8 ones
+		// are read, so that the two mappings are not resident at once.
+		scales := map[string]*checkpoint.Tensor{}
+		for name := range q {
+			if t := w.Get(name + ScaleSuffix); t != nil {
+				scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+			}
+		}
+		w.Close()
+		closed = true
+		if err := m.loadInt8(dir, q, scales); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -110,6 +110,13 @@ func CheckSupported(cfg *checkpoint.Config) error {
 // initializer_range), LayerNorm 1 and 0, zero biases). seed drives the
 // initialisation and dropout.
 func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+	return newWithout(cfg, seed, nil)
+}
+
+// newWithout is New leaving the parameters named in without with no
+// values (W nil, never allocated in memory that is touched): the weights of
+// an int8 checkpoint's Linear layers, which come packed instead.
+func newWithout(cfg *checkpoint.Config, seed uint64, without map[string]bool) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -117,7 +124,7 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 		return nil, err
 	}
 	if cfg.IsDecoder() || cfg.ModelType == "modernbert" {
-		return newArch(cfg, seed)
+		return newArch(cfg, seed, without)
 	}
 	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
 		return nil, fmt.Errorf("config: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
@@ -195,8 +202,18 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 		m.params = append(m.params, l.params()...)
 	}
 	m.params = append(m.params, m.head.params()...)
+	dropValues(m.params, without)
 	m.initWeights()
 	return m, nil
+}
+
+// dropValues leaves the parameters named in without with no values.
+func dropValues(params []*nn.Param, without map[string]bool) {
+	for _, p := range params {
+		if without[p.Name] {
+			p.W = nil
+		}
+	}
 }
 
 // newModel makes the Model of cfg without its layers: labels, problem type
@@ -220,7 +237,7 @@ func newModel(cfg *checkpoint.Config, seed uint64) *Model {
 }
 
 // newArch builds a model of an architecture beyond the BERT family.
-func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+func newArch(cfg *checkpoint.Config, seed uint64, without map[string]bool) (*Model, error) {
 	m := newModel(cfg, seed)
 	var net *prenormNet
 	var err error
@@ -236,6 +253,7 @@ func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 		return nil, err
 	}
 	m.net, m.params = net, net.params()
+	dropValues(m.params, without)
 	m.initWeights()
 	return m, nil
 }

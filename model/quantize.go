@@ -155,11 +155,21 @@ func int8Tensors(infos []checkpoint.TensorInfo) map[string]checkpoint.TensorInfo
 	return out
 }
 
+// int8Names is the set of the names of q.
+func int8Names(q map[string]checkpoint.TensorInfo) map[string]bool {
+	out := make(map[string]bool, len(q))
+	for name := range q {
+		out[name] = true
+	}
+	return out
+}
+
 // loadInt8 gives the model's Linear layers the int8 weights of the
 // checkpoint in dir (the I8 tensors q, read from their safetensors files
-// as they are, and their scales from w), checking every shape; an I8 tensor
-// that is not the weight of one of the model's Linear layers is an error.
-func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, w *checkpoint.Weights) error {
+// as they are, and their scales, by name), checking every shape; an I8
+// tensor that is not the weight of one of the model's Linear layers is an
+// error.
+func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales map[string]*checkpoint.Tensor) error {
 	files := map[string]*safetensors.File{}
 	defer func() {
 		for _, f := range files {
@@ -177,7 +187,7 @@ func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, w *chec
 		if len(info.Shape) != 2 || info.Shape[0] != l.Out || info.Shape[1] != l.In {
 			return fmt.Errorf("%s: tensor %q: int8 shape %v, the model expects [%d, %d] ([out, in])", dir, name, info.Shape, l.Out, l.In)
 		}
-		st := w.Get(name + ScaleSuffix)
+		st := scales[name+ScaleSuffix]
 		switch {
 		case st == nil:
 			return fmt.Errorf("%s: tensor %q is missing: the per-channel scales of the int8 weight %q", dir, name+ScaleSuffix, name)

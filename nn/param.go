@@ -43,7 +43,16 @@ func (p *Param) AllocGrad() {
 }
 
 // InitNormal fills W with normal(0, std) values, as transformers' _init_weights.
+// A Param without values (W nil: weights that will come in another form,
+// int8) draws as many values and drops them, so that the parameters after
+// it get the values they would have had.
 func (p *Param) InitNormal(rng *rand.Rand, std float64) {
+	if p.W == nil {
+		for range p.Size() {
+			rng.NormFloat64()
+		}
+		return
+	}
 	for i := range p.W {
 		p.W[i] = float32(rng.NormFloat64() * std)
 	}
