@@ -71,44 +71,22 @@ func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
 	normAffineAVX2(out, x, gamma, beta, m, rs)
 }
 
+// The int8 kernels by row count (1–6).
+var (
+	qgemmKernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32){
+		nil, qgemmKernel1x16AVX2, qgemmKernel2x16AVX2, qgemmKernel3x16AVX2, qgemmKernel4x16AVX2, qgemmKernel5x16AVX2, qgemmKernel6x16AVX2}
+	qgemmInt32Kernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int){
+		nil, qgemmKernel1x16AVX2Int32, qgemmKernel2x16AVX2Int32, qgemmKernel3x16AVX2Int32, qgemmKernel4x16AVX2Int32, qgemmKernel5x16AVX2Int32, qgemmKernel6x16AVX2Int32}
+)
+
 // qgemmAsm runs the dequantizing int8 kernel for rows (1–6) rows.
 func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
-	switch rows {
-	case 6:
-		qgemmKernel6x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	case 5:
-		qgemmKernel5x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	case 4:
-		qgemmKernel4x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	case 3:
-		qgemmKernel3x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	case 2:
-		qgemmKernel2x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	case 1:
-		qgemmKernel1x16AVX2(k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
-	default:
-		panic("tensor: qgemmAsm: rows out of range")
-	}
+	qgemmKernels[rows](k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
 }
 
 // qgemmInt32Asm runs the raw int32 int8 kernel for rows (1–6) rows.
 func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
-	switch rows {
-	case 6:
-		qgemmKernel6x16AVX2Int32(k4, a, lda, b, c, ldc)
-	case 5:
-		qgemmKernel5x16AVX2Int32(k4, a, lda, b, c, ldc)
-	case 4:
-		qgemmKernel4x16AVX2Int32(k4, a, lda, b, c, ldc)
-	case 3:
-		qgemmKernel3x16AVX2Int32(k4, a, lda, b, c, ldc)
-	case 2:
-		qgemmKernel2x16AVX2Int32(k4, a, lda, b, c, ldc)
-	case 1:
-		qgemmKernel1x16AVX2Int32(k4, a, lda, b, c, ldc)
-	default:
-		panic("tensor: qgemmInt32Asm: rows out of range")
-	}
+	qgemmInt32Kernels[rows](k4, a, lda, b, c, ldc)
 }
 
 func minMaxAsm(x []float32) (lo, hi float32) { return minMaxAVX2(x) }
