@@ -24,6 +24,12 @@ type Options struct {
 	BatchSize int
 	// Threads limits the compute threads (default: all cores).
 	Threads int
+	// Dtype is what a transformer's Linear layers run in: "" or "f32" as
+	// stored, "int8" quantized on load (model.Model.Quantize: int8 weights
+	// per output channel, inputs quantized per row at run time). An int8
+	// checkpoint (textclf quantize) runs in int8 whatever Dtype says. "bf16"
+	// is an error (no bf16 kernels); so is int8 for a classic model.
+	Dtype string
 }
 
 // DefaultBatchSize is the number of inputs per forward pass when

@@ -122,11 +122,17 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := model.CheckDtype(opts.Dtype); err != nil {
+		return nil, err
+	}
 	if opts.Threads > 0 {
 		tensor.SetThreads(opts.Threads)
 	}
 	var m Model
 	var warnings []string
+	if opts.Dtype == model.DtypeInt8 && loc.Kind != SourceTransformer {
+		return nil, fmt.Errorf("%s: dtype int8 applies to transformer models, not to a %s model", pathOrID, loc.Kind)
+	}
 	switch loc.Kind {
 	case SourceFastTextBin:
 		c, err := classic.ReadFastTextBin(loc.Path)
@@ -148,6 +154,11 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 		net, rep, err := model.Load(loc.Path, 42)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Dtype == model.DtypeInt8 {
+			if err := net.Quantize(); err != nil {
+				return nil, fmt.Errorf("model %s: %w", loc.Path, err)
+			}
 		}
 		tk, err := tokenizer.Load(loc.Path)
 		if err != nil {

@@ -33,7 +33,7 @@ func ReadFiles(paths []string) ([]File, error) {
 
 // Save writes a save_pretrained-compatible checkpoint directory: config.json
 // (with architectures, id2label, label2id, problem_type), model.safetensors
-// (F32, sorted names, metadata {"format":"pt"}) and copies of the given
+// (F32, or I8 for tensors with Int8 set; sorted names, metadata {"format":"pt"}) and copies of the given
 // tokenizer files (tokenizer.json, vocab.txt, …, kept under their base names).
 //
 // Every file is written to a temporary file in dir and renamed into place
@@ -83,6 +83,13 @@ func save(dir string, cfg *Config, tensors []*Tensor, writeFiles func() error) e
 	}
 	st := make([]safetensors.Tensor, len(tensors))
 	for i, t := range tensors {
+		if t.Int8 != nil {
+			if t.NumElements() != len(t.Int8) {
+				return fmt.Errorf("save %s: tensor %q: shape %v has %d elements, data %d", dir, t.Name, t.Shape, t.NumElements(), len(t.Int8))
+			}
+			st[i] = safetensors.FromInt8(t.Name, t.Shape, t.Int8)
+			continue
+		}
 		if t.NumElements() != len(t.Data) {
 			return fmt.Errorf("save %s: tensor %q: shape %v has %d elements, data %d", dir, t.Name, t.Shape, t.NumElements(), len(t.Data))
 		}

@@ -37,6 +37,9 @@ type Tensor struct {
 	// pytorch_model.bin it aliases the file mapping (copy-on-write: writes never
 	// reach the file) and is valid until Weights.Close.
 	Data []float32
+	// Int8, when not nil, holds the values of an I8 tensor to save (an int8
+	// checkpoint's weights) in place of Data. Loading never sets it.
+	Int8 []int8
 }
 
 // NumElements returns the number of elements of the tensor's shape.

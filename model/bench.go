@@ -48,12 +48,17 @@ func PresetConfig(name string) (*checkpoint.Config, error) {
 }
 
 // RandomBatch returns b sequences of t random token ids (no padding), for
-// benchmarks.
+// benchmarks: ids from 1000 on (past the special tokens), or from 0 for a
+// vocabulary of at most 2000.
 func RandomBatch(vocab, b, t int, seed uint64) *Batch {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	in := &Batch{B: b, T: t, InputIDs: make([]int, b*t), AttentionMask: make([]int, b*t), TokenTypeIDs: make([]int, b*t)}
+	lo := 1000
+	if vocab <= 2*lo {
+		lo = 0
+	}
 	for i := range in.InputIDs {
-		in.InputIDs[i] = 1000 + rng.IntN(vocab-1000)
+		in.InputIDs[i] = lo + rng.IntN(vocab-lo)
 		in.AttentionMask[i] = 1
 	}
 	return in

@@ -15,28 +15,48 @@ func BenchmarkForward(b *testing.B) {
 		batch  int
 		seq    int
 	}{{"bert-base", 1, 16}, {"bert-base", 8, 128}, {"minilm", 32, 128}, {"gpt2", 8, 128}, {"modernbert-base", 1, 2048}, {"qwen2-0.5b", 1, 256}} {
-		b.Run(fmt.Sprintf("%s-%dx%d", c.preset, c.batch, c.seq), func(b *testing.B) {
-			cfg, err := PresetConfig(c.preset)
-			if err != nil {
-				b.Fatal(err)
-			}
-			m, err := New(cfg, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			in := RandomBatch(cfg.VocabSize, c.batch, c.seq, 2)
-			if _, err := m.Forward(in); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := m.Forward(in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*c.batch)/b.Elapsed().Seconds(), "seq/s")
-		})
+		b.Run(fmt.Sprintf("%s-%dx%d", c.preset, c.batch, c.seq), func(b *testing.B) { benchForward(b, c.preset, c.batch, c.seq, false) })
 	}
+}
+
+// BenchmarkForwardInt8 is BenchmarkForward for the BERT shapes with the
+// Linear layers quantized to int8 (Model.Quantize).
+func BenchmarkForwardInt8(b *testing.B) {
+	for _, c := range []struct {
+		preset     string
+		batch, seq int
+	}{{"bert-base", 1, 16}, {"bert-base", 8, 128}, {"minilm", 32, 128}} {
+		b.Run(fmt.Sprintf("%s-%dx%d", c.preset, c.batch, c.seq), func(b *testing.B) { benchForward(b, c.preset, c.batch, c.seq, true) })
+	}
+}
+
+// benchForward times Forward on random weights of a preset shape, int8
+// when quantize is set.
+func benchForward(b *testing.B, preset string, batch, seq int, quantize bool) {
+	cfg, err := PresetConfig(preset)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if quantize {
+		if err := m.Quantize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	in := RandomBatch(cfg.VocabSize, batch, seq, 2)
+	if _, err := m.Forward(in); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Forward(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "seq/s")
 }
 
 // BenchmarkTrainStep measures a training forward and backward pass (no

@@ -40,6 +40,9 @@ func (m *Model) EmbeddingOutput(in *Batch) ([]float32, error) {
 // This is the gradient that Captum's LayerIntegratedGradients takes on the
 // embeddings module's output.
 func (m *Model) EmbeddingGradient(in *Batch, x []float32, grad func(logits, dLogits []float32)) (logits, dx []float32, err error) {
+	if err := m.errQuantized("embedding gradient"); err != nil {
+		return nil, nil, err
+	}
 	if err := m.checkBatch(in); err != nil {
 		return nil, nil, err
 	}

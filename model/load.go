@@ -81,6 +81,13 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 	if err := CheckSupported(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
+	qm, err := quantMethod(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	if qm != "" && training {
+		return nil, nil, fmt.Errorf("%s: an int8-quantized checkpoint (%s) is for inference only: fine-tune the float32 model", dir, qm)
+	}
 	if adjust != nil {
 		adjust(cfg)
 		if err := cfg.Validate(); err != nil {
@@ -102,13 +109,22 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		mapOpts.IgnoreUnexpected = []string{`pooler`, `predictions\.decoder\.`, `lm_head\.decoder\.`}
 	}
 	var plan *loadPlan
+	// The I8 tensors of an int8 checkpoint and their scales are planned
+	// apart (loadInt8), and the I8 data is not converted to float32.
+	var q map[string]checkpoint.TensorInfo
 	w, err := checkpoint.LoadWeightsWith(dir, checkpoint.LoadOptions{Select: func(infos []checkpoint.TensorInfo) (map[string]bool, error) {
+		q = int8Tensors(infos)
+		for name := range q {
+			if qm == "" {
+				return nil, fmt.Errorf("%s: tensor %q is int8 but %s has no %s", dir, name, cfgPath, quantizationKey)
+			}
+		}
 		if expected == nil {
 			if err := checkConfigSize(cfg, infos); err != nil {
 				return nil, fmt.Errorf("%s: %w", dir, err)
 			}
 			var err error
-			if m, err = New(cfg, seed); err != nil {
+			if m, err = build(cfg, seed, false, int8Names(q)); err != nil {
 				return nil, fmt.Errorf("%s: %w", cfgPath, err)
 			}
 			for _, p := range m.params {
@@ -116,12 +132,25 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			}
 			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
 		}
+		read := map[string]bool{}
+		planned, rest := expected, infos
+		if len(q) > 0 {
+			planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
+			rest = slices.DeleteFunc(slices.Clone(infos), func(in checkpoint.TensorInfo) bool {
+				_, isInt8 := q[in.Name]
+				_, isScale := q[strings.TrimSuffix(in.Name, ScaleSuffix)]
+				if isScale && strings.HasSuffix(in.Name, ScaleSuffix) {
+					read[in.Name] = true
+					return true
+				}
+				return isInt8
+			})
+		}
 		var err error
-		plan, err = planLoad(expected, outputParams(m, expected), infos, mapOpts, training)
+		plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		read := map[string]bool{}
 		for _, t := range plan.res.Tensors {
 			read[t.Name] = true
 		}
@@ -130,9 +159,14 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 	if err != nil {
 		return nil, nil, err
 	}
-	defer w.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			w.Close()
+		}
+	}()
 	if m == nil {
-		if m, err = build(cfg, seed, mlm); err != nil {
+		if m, err = build(cfg, seed, mlm, int8Names(q)); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	}
@@ -148,6 +182,22 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		copy(p.W, data)
 	}
 	m.WeightsChanged()
+	if len(q) > 0 {
+		// The float32 tensors are copied: unmap them before the int8 ones
+		// are read, so that the two mappings are not resident at once.
+		scales := map[string]*checkpoint.Tensor{}
+		for name := range q {
+			if t := w.Get(name + ScaleSuffix); t != nil {
+				scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+			}
+		}
+		w.Close()
+		closed = true
+		if err := m.loadInt8(dir, q, scales); err != nil {
+			return nil, nil, err
+		}
+	}
+	m.int8 = qm != ""
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))
 	rep.Warnings = plan.res.Warnings(dir, m.Architecture())
@@ -318,6 +368,9 @@ func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	tensors := make([]*checkpoint.Tensor, len(m.params))
 	for i, p := range m.params {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
+	}
+	if m.int8 {
+		tensors = m.savedInt8(&cfg, tensors)
 	}
 	return &cfg, tensors
 }

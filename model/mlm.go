@@ -105,7 +105,7 @@ func NewMaskedLM(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 	if err := checkMaskedLM(cfg); err != nil {
 		return nil, err
 	}
-	return build(cfg, seed, true)
+	return build(cfg, seed, true, nil)
 }
 
 func checkMaskedLM(cfg *checkpoint.Config) error {

@@ -67,6 +67,9 @@ type Model struct {
 
 	// The activations of the last ForwardTrain, for Backward.
 	train *trainState
+	// int8 is set once the Linear layers are int8 (Quantize, or an int8
+	// checkpoint): inference only.
+	int8 bool
 }
 
 type trainState struct {
@@ -111,12 +114,14 @@ func CheckSupported(cfg *checkpoint.Config) error {
 // initializer_range), LayerNorm 1 and 0, zero biases). seed drives the
 // initialisation and dropout.
 func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
-	return build(cfg, seed, false)
+	return build(cfg, seed, false, nil)
 }
 
 // build makes the model of cfg: a classifier, or with mlm a masked language
-// model (BERT family only).
-func build(cfg *checkpoint.Config, seed uint64, mlm bool) (*Model, error) {
+// model (BERT family only); the parameters named in without get no values
+// (W nil, never allocated in memory that is touched): the weights of an int8
+// checkpoint's Linear layers, which come packed instead.
+func build(cfg *checkpoint.Config, seed uint64, mlm bool, without map[string]bool) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -124,7 +129,7 @@ func build(cfg *checkpoint.Config, seed uint64, mlm bool) (*Model, error) {
 		return nil, err
 	}
 	if cfg.IsDecoder() || cfg.ModelType == "modernbert" {
-		return newArch(cfg, seed)
+		return newArch(cfg, seed, without)
 	}
 	if cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
 		return nil, fmt.Errorf("config: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
@@ -187,6 +192,7 @@ func build(cfg *checkpoint.Config, seed uint64, mlm bool) (*Model, error) {
 			m.params = append(m.params, l.params()...)
 		}
 		m.params = append(m.params, m.mlm.params()...)
+		dropValues(m.params, without)
 		m.initWeights()
 		return m, nil
 	}
@@ -212,8 +218,18 @@ func build(cfg *checkpoint.Config, seed uint64, mlm bool) (*Model, error) {
 		m.params = append(m.params, l.params()...)
 	}
 	m.params = append(m.params, m.head.params()...)
+	dropValues(m.params, without)
 	m.initWeights()
 	return m, nil
+}
+
+// dropValues leaves the parameters named in without with no values.
+func dropValues(params []*nn.Param, without map[string]bool) {
+	for _, p := range params {
+		if without[p.Name] {
+			p.W = nil
+		}
+	}
 }
 
 // newModel makes the Model of cfg without its layers: labels, problem type
@@ -237,7 +253,7 @@ func newModel(cfg *checkpoint.Config, seed uint64) *Model {
 }
 
 // newArch builds a model of an architecture beyond the BERT family.
-func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
+func newArch(cfg *checkpoint.Config, seed uint64, without map[string]bool) (*Model, error) {
 	m := newModel(cfg, seed)
 	var net *prenormNet
 	var err error
@@ -253,6 +269,7 @@ func newArch(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 		return nil, err
 	}
 	m.net, m.params = net, net.params()
+	dropValues(m.params, without)
 	m.initWeights()
 	return m, nil
 }
@@ -437,6 +454,9 @@ func (m *Model) checkBatch(in *Batch) error {
 // Forward, it computes the last layer for the first token of each sequence
 // only, all that the head reads.
 func (m *Model) ForwardTrain(in *Batch, labels *Labels) ([]float32, float32, error) {
+	if err := m.errQuantized("training"); err != nil {
+		return nil, 0, err
+	}
 	if err := m.checkBatch(in); err != nil {
 		return nil, 0, err
 	}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/textclf/textclf/tensor"
@@ -19,6 +20,8 @@ type Linear struct {
 	// packed is the weight packed for the GEMM micro-kernel, for inference;
 	// nil when the weights may have changed since it was made.
 	packed atomic.Pointer[tensor.PackedB]
+	// q holds the int8 weights of a quantized layer (Weight.W is then nil).
+	q *tensor.Int8Weights
 }
 
 // NewLinear makes a Linear whose parameters are named prefix.weight and prefix.bias.
@@ -94,6 +97,10 @@ func (l *Linear) ldw() int {
 }
 
 func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
+	if l.q != nil {
+		tensor.LinearInt8(n, x, l.In, l.q, y, l.Out, ep)
+		return
+	}
 	if pb := l.packed.Load(); pb != nil {
 		tensor.SgemmPackedBEpilogue(tensor.NoTrans, n, 1, x, l.In, pb, 0, y, l.Out, ep)
 	} else {
@@ -104,7 +111,7 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 // Pack prepares the weights for fast repeated inference. Call Unpack before
 // the weights change (training, loading).
 func (l *Linear) Pack() {
-	if l.packed.Load() == nil {
+	if l.q == nil && l.packed.Load() == nil {
 		l.packed.Store(tensor.PackB(l.weightTrans(), l.In, l.Out, l.Weight.W, l.ldw()))
 	}
 }
@@ -112,9 +119,66 @@ func (l *Linear) Pack() {
 // Unpack drops the packed weights, so Forward reads Weight again.
 func (l *Linear) Unpack() { l.packed.Store(nil) }
 
+// Quantize replaces the weights by int8 weights for inference
+// (tensor.QuantizeInt8: per output channel, symmetric, 7-bit) and drops the
+// float32 weights (Weight.W becomes nil); the bias stays float32. Forward
+// then quantizes its input per row and multiplies in int8
+// (tensor.LinearInt8). A quantized layer has no backward pass. Quantize
+// must not run concurrently with Forward.
+func (l *Linear) Quantize() error {
+	if l.q != nil {
+		return nil
+	}
+	w, ldw := l.Weight.W, l.In
+	if l.conv1D {
+		// [in, out] → [out, in]
+		w = make([]float32, l.In*l.Out)
+		for i := 0; i < l.In; i++ {
+			for o := 0; o < l.Out; o++ {
+				w[o*l.In+i] = l.Weight.W[i*l.Out+o]
+			}
+		}
+	}
+	q, err := tensor.QuantizeInt8(l.Out, l.In, w, ldw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.Weight.Name, err)
+	}
+	l.setInt8(q)
+	return nil
+}
+
+// SetInt8 makes the layer use the given int8 weights (a quantized
+// checkpoint's), [Out, In] whatever the layer's float32 layout, and drops
+// the float32 weights, as Quantize does.
+func (l *Linear) SetInt8(w *tensor.Int8Weights) error {
+	if n, k := w.Dims(); n != l.Out || k != l.In {
+		return fmt.Errorf("%s: int8 weights are [%d, %d], the layer's [%d, %d]", l.Weight.Name, n, k, l.Out, l.In)
+	}
+	l.setInt8(w)
+	return nil
+}
+
+func (l *Linear) setInt8(w *tensor.Int8Weights) {
+	l.q = w
+	l.packed.Store(nil)
+	l.Weight.W = nil
+}
+
+// Int8 returns the layer's int8 weights, or nil when it is not quantized.
+func (l *Linear) Int8() *tensor.Int8Weights { return l.q }
+
+// mustFloat panics on a quantized layer, which has no float32 weights to
+// differentiate through.
+func (l *Linear) mustFloat() {
+	if l.q != nil {
+		panic(fmt.Sprintf("nn: Linear %s is int8-quantized: inference only", l.Weight.Name))
+	}
+}
+
 // Backward adds dL/dW = dyᵀ·x (xᵀ·dy for a Conv1D) and dL/db = Σ dy to the
 // gradients and, when dx is not nil, dy·W (dy·Wᵀ for a Conv1D) to dx [n, in].
 func (l *Linear) Backward(dx, dy, x []float32, n int) {
+	l.mustFloat()
 	if l.conv1D {
 		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.Weight.Grad, l.Out)
 	} else {
@@ -136,5 +200,6 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 // parameter gradients alone: the backward pass of an input gradient
 // (integrated gradients), where the weights are constants.
 func (l *Linear) BackwardInput(dx, dy []float32, n int) {
+	l.mustFloat()
 	tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
 }

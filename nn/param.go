@@ -23,8 +23,15 @@ func NewParam(name string, shape ...int) *Param {
 	return &Param{Name: name, Shape: shape, W: make([]float32, n)}
 }
 
-// Size is the number of values.
-func (p *Param) Size() int { return len(p.W) }
+// Size is the number of values, from Shape (W is nil once a quantized
+// layer has dropped its float32 weights).
+func (p *Param) Size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
 
 // AllocGrad makes (or clears) the gradient.
 func (p *Param) AllocGrad() {
@@ -36,7 +43,16 @@ func (p *Param) AllocGrad() {
 }
 
 // InitNormal fills W with normal(0, std) values, as transformers' _init_weights.
+// A Param without values (W nil: weights that will come in another form,
+// int8) draws as many values and drops them, so that the parameters after
+// it get the values they would have had.
 func (p *Param) InitNormal(rng *rand.Rand, std float64) {
+	if p.W == nil {
+		for range p.Size() {
+			rng.NormFloat64()
+		}
+		return
+	}
 	for i := range p.W {
 		p.W[i] = float32(rng.NormFloat64() * std)
 	}

@@ -23,6 +23,15 @@ func FromFloat32(name string, shape []int, values []float32) Tensor {
 	return Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: b}
 }
 
+// FromInt8 builds an I8 tensor from values (copied).
+func FromInt8(name string, shape []int, values []int8) Tensor {
+	b := make([]byte, len(values))
+	for i, v := range values {
+		b[i] = byte(v)
+	}
+	return Tensor{Name: name, DType: I8, Shape: append([]int(nil), shape...), Data: b}
+}
+
 // ViewFloat32 is FromFloat32 without the copy where the machine is
 // little-endian: Data then aliases values, which must not change until the
 // tensor has been written. It is meant for writing large weights (a

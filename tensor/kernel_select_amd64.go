@@ -70,3 +70,27 @@ func sumSqDevAsm(x []float32, m float32) float32 { return sumSqDevAVX2(x, m) }
 func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
 	normAffineAVX2(out, x, gamma, beta, m, rs)
 }
+
+// The int8 kernels by row count (1–6).
+var (
+	qgemmKernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32){
+		nil, qgemmKernel1x16AVX2, qgemmKernel2x16AVX2, qgemmKernel3x16AVX2, qgemmKernel4x16AVX2, qgemmKernel5x16AVX2, qgemmKernel6x16AVX2}
+	qgemmInt32Kernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int){
+		nil, qgemmKernel1x16AVX2Int32, qgemmKernel2x16AVX2Int32, qgemmKernel3x16AVX2Int32, qgemmKernel4x16AVX2Int32, qgemmKernel5x16AVX2Int32, qgemmKernel6x16AVX2Int32}
+)
+
+// qgemmAsm runs the dequantizing int8 kernel for rows (1–6) rows.
+func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
+	qgemmKernels[rows](k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
+}
+
+// qgemmInt32Asm runs the raw int32 int8 kernel for rows (1–6) rows.
+func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
+	qgemmInt32Kernels[rows](k4, a, lda, b, c, ldc)
+}
+
+func minMaxAsm(x []float32) (lo, hi float32) { return minMaxAVX2(x) }
+
+func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
+	quantizeU8AVX2(&q[0], x, inv, zp)
+}

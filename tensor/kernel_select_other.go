@@ -35,3 +35,17 @@ func sumSqDevAsm(x []float32, m float32) float32 { panic("tensor: no assembly su
 func normAffineAsm(out, x, gamma, beta []float32, m, rs float32) {
 	panic("tensor: no assembly layer norm")
 }
+
+func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
+	panic("tensor: no assembly int8 kernel")
+}
+
+func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
+	panic("tensor: no assembly int8 kernel")
+}
+
+func minMaxAsm(x []float32) (lo, hi float32) { panic("tensor: no assembly min/max") }
+
+func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
+	panic("tensor: no assembly quantization")
+}

@@ -76,6 +76,48 @@ func sgemmKernel4x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc i
 // sgemmKernel2x16AVX2s6Store stores the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
+// qgemmKernel6x16AVX2 stores the dequantized 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel6x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel5x16AVX2 stores the dequantized 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel5x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel4x16AVX2 stores the dequantized 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel4x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel3x16AVX2 stores the dequantized 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel3x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel2x16AVX2 stores the dequantized 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel2x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel1x16AVX2 stores the dequantized 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+func qgemmKernel1x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel6x16AVX2Int32 stores the exact int32 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel6x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel5x16AVX2Int32 stores the exact int32 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel5x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel4x16AVX2Int32 stores the exact int32 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel4x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel3x16AVX2Int32 stores the exact int32 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel3x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel2x16AVX2Int32 stores the exact int32 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel2x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel1x16AVX2Int32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+func qgemmKernel1x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.
+func minMaxAVX2(x []float32) (lo float32, hi float32)
+
+// quantizeU8AVX2 sets q[i] = clamp(roundEven(x[i]*inv) + zp, 0, 255); len(x) is a multiple of 32.
+func quantizeU8AVX2(q *uint8, x []float32, inv float32, zp float32)
+
 // packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 

@@ -908,6 +908,10 @@ func (r *run) finish() error {
 	return writeJSONAtomic(filepath.Join(r.cfg.Output, trainerStateName), r.state)
 }
 
+// TokenizerFiles lists the tokenizer files of a model directory
+// (tokenizer.json, vocab.txt, merges.txt, …), those that exist.
+func TokenizerFiles(dir string) []string { return tokenizerFiles(dir) }
+
 // tokenizerFiles lists the tokenizer files of the source model directory.
 func tokenizerFiles(dir string) []string {
 	var out []string

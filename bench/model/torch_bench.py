@@ -6,8 +6,15 @@ ONNX Runtime side.
 Run with Debian's PyTorch 1.13 (`/usr/bin/python3`):
 
     torch_bench.py export OUTDIR            # OUTDIR/{bert-base,minilm}.onnx + check inputs/logits
+    torch_bench.py save --config bert-base DIR   # the random model as a checkpoint directory
     torch_bench.py bench --config bert-base --batch 8 --seq 128 [--train] [--threads 2]
                          [--min-seconds 5 --min-iterations 5 --windows 3]
+                         [--quantize-dynamic ENGINE]
+
+--quantize-dynamic ENGINE times torch.quantization.quantize_dynamic(model,
+{nn.Linear}, dtype=torch.qint8) (int8 weights per tensor, activations
+quantized at run time) on the quantized engine ENGINE (Debian's torch 1.13
+has onednn and qnnpack, not fbgemm).
 
 `bench` prints one JSON object (seq_per_s, ms_per_batch, ...). A measurement is
 `windows` consecutive windows, each of at least min-seconds and at least
@@ -156,6 +163,12 @@ def bench(args):
     name, b, t, train = args.config, args.batch, args.seq, args.train
     m, cfg = build(name)
     ids, mask, types = random_batch(cfg, b, t)
+    if args.quantize_dynamic:
+        if train:
+            sys.exit("--quantize-dynamic is for inference")
+        torch.backends.quantized.engine = args.quantize_dynamic
+        m.eval()
+        m = torch.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8)
     if not train:
         m.eval()
 
@@ -177,9 +190,22 @@ def bench(args):
             loss.backward()
             opt.step()
     r = measure(step, b, args.min_seconds, args.min_iterations, args.windows)
-    r.update({"impl": "pytorch", "config": name, "batch": b, "seq": t, "train": train,
+    impl = "pytorch-int8-" + args.quantize_dynamic if args.quantize_dynamic else "pytorch"
+    r.update({"impl": impl, "config": name, "batch": b, "seq": t, "train": train,
               "torch": torch.__version__, "threads": torch.get_num_threads(), "openblas": openblas_core()})
     print(json.dumps(r), flush=True)
+
+
+def save(name, outdir):
+    """Writes the random model of build(name) as an HF checkpoint directory
+    (config.json, model.safetensors), for run_int8.sh's memory figures."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "model"))
+    import gen  # noqa: E402
+    m, cfg = build(name)
+    os.makedirs(outdir, exist_ok=True)
+    gen.save_safetensors(dict(m.state_dict()), os.path.join(outdir, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(outdir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
 
 
 def main():
@@ -188,6 +214,9 @@ def main():
     e = sub.add_parser("export")
     e.add_argument("outdir")
     e.add_argument("--opset", type=int, default=14)
+    sv = sub.add_parser("save")
+    sv.add_argument("--config", choices=sorted(PRESETS), required=True)
+    sv.add_argument("outdir")
     b = sub.add_parser("bench")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--min-seconds", type=float, default=5.0)
@@ -197,9 +226,13 @@ def main():
     b.add_argument("--batch", type=int, required=True)
     b.add_argument("--seq", type=int, required=True)
     b.add_argument("--train", action="store_true", help="forward + cross-entropy + backward + AdamW step")
+    b.add_argument("--quantize-dynamic", metavar="ENGINE", default="",
+                   help="time torch.quantization.quantize_dynamic's int8 model on this engine (onednn, qnnpack)")
     args = ap.parse_args()
     if args.cmd == "export":
         export(args.outdir, args.opset)
+    elif args.cmd == "save":
+        save(args.config, args.outdir)
     else:
         bench(args)
 

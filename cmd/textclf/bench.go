@@ -22,6 +22,7 @@ func newBenchCmd() *cobra.Command {
 		threads          int
 		iters            int
 		minSeconds       float64
+		dtype            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench --model DIR | --config bert-base|minilm|gpt2|qwen2-0.5b|modernbert-base",
@@ -35,6 +36,9 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 			}
 			if batch <= 0 || seq <= 0 {
 				return fmt.Errorf("--batch and --seq must be positive")
+			}
+			if err := model.CheckDtype(dtype); err != nil {
+				return err
 			}
 			if threads > 0 {
 				tensor.SetThreads(threads)
@@ -62,6 +66,14 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 					return err
 				}
 				if m, _, err = model.Load(dir, 1); err != nil {
+					return err
+				}
+			}
+			if dtype == model.DtypeInt8 {
+				if trainMode {
+					return fmt.Errorf("--train times a training step: int8 is for inference only")
+				}
+				if err := m.Quantize(); err != nil {
 					return err
 				}
 			}
@@ -102,7 +114,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				"seq_per_s":    float64(n*batch) / elapsed,
 				"ms_per_batch": 1000 * elapsed / float64(n),
 				"batch":        batch, "seq": seq, "train": trainMode, "threads": tensor.Threads(),
-				"kernel": tensor.KernelName(), "iterations": n,
+				"kernel": tensor.KernelName(), "iterations": n, "dtype": m.Dtype(),
 			}
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 		},
@@ -114,6 +126,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 	cmd.Flags().IntVar(&seq, "seq", 128, "tokens per sequence")
 	cmd.Flags().BoolVar(&trainMode, "train", false, "measure forward + backward + AdamW steps")
 	cmd.Flags().IntVar(&threads, "threads", 0, "threads (default: all cores)")
+	registerDtype(cmd.Flags(), &dtype)
 	cmd.Flags().IntVar(&iters, "iterations", 3, "minimum number of timed steps")
 	cmd.Flags().Float64Var(&minSeconds, "min-seconds", 3, "minimum timed duration")
 	return cmd

@@ -30,6 +30,7 @@ type classifyFlags struct {
 	longText                     string
 	stride                       int
 	truncationDirection          string
+	dtype                        string
 }
 
 func (f *classifyFlags) register(fs *pflag.FlagSet) {
@@ -45,6 +46,12 @@ func (f *classifyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.longText, "long-text", "truncate", "inputs over --max-length: truncate, or window (overlapping windows, mean of their scores)")
 	fs.IntVar(&f.stride, "stride", 0, "tokens shared by consecutive windows with --long-text window (default max-length/8)")
 	fs.StringVar(&f.truncationDirection, "truncation-direction", "right", "which end of a long input truncation cuts: right or left")
+	registerDtype(fs, &f.dtype)
+}
+
+// registerDtype adds --dtype (transformers: f32 or int8).
+func registerDtype(fs *pflag.FlagSet, dtype *string) {
+	fs.StringVar(dtype, "dtype", "f32", "what a transformer's Linear layers run in: f32, or int8 (quantized on load: int8 weights per output channel, inputs per row); an int8 directory (textclf quantize) always runs in int8; bf16 is refused (no bf16 kernels, and this needs AVX512_BF16)")
 }
 
 // open loads --model with the flags' options and prints the loading
@@ -56,7 +63,7 @@ func (f *classifyFlags) open(cmd *cobra.Command) (*textclf.Classifier, error) {
 	if f.model == "" {
 		return nil, errors.New("--model is required")
 	}
-	clf, err := textclf.Open(commandContext(cmd), f.model, textclf.Options{MaxLength: f.maxLength, BatchSize: f.batchSize, Threads: f.thread})
+	clf, err := textclf.Open(commandContext(cmd), f.model, textclf.Options{MaxLength: f.maxLength, BatchSize: f.batchSize, Threads: f.thread, Dtype: f.dtype})
 	if err != nil {
 		return nil, err
 	}

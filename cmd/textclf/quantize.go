@@ -9,8 +9,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/textclf/textclf"
+	"github.com/textclf/textclf/checkpoint"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
+	tmodel "github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/train"
 )
 
 // loadFastTextModel reads a fastText-style model: a classic model directory
@@ -29,9 +33,15 @@ func newQuantizeCmd() *cobra.Command {
 		cfg                      = classic.DefaultQuantizeConfig()
 	)
 	cmd := &cobra.Command{
-		Use:   "quantize --model FT_DIR|model.bin --output DIR|FILE.ftz",
-		Short: "Compress a fastText-style model as fastText's quantize does (.ftz)",
-		Long: `Compresses a fastText-style model (a directory written by train --arch fasttext, or a model
+		Use:   "quantize --model FT_DIR|model.bin|TRANSFORMER_DIR --output DIR|FILE.ftz",
+		Short: "Compress a fastText-style model as fastText's quantize does (.ftz), or a transformer to int8",
+		Long: `A transformer directory (or hub id) is written as an int8 directory: every Linear layer's
+weights int8 per output channel (symmetric, |q| <= 63) with their float32 scales ("<name>_scale")
+in model.safetensors, quantization_config in config.json, the tokenizer files copied. textclf
+loads it like any model and runs its Linear layers in int8 (inputs quantized per row at run
+time); embeddings, layer norms and attention stay float32. The fastText options do not apply.
+
+Otherwise, compresses a fastText-style model (a directory written by train --arch fasttext, or a model
 file saved by fastText) with fastText's quantize: --cutoff keeps the input rows (words and
 n-grams) of largest norm, --retrain fine-tunes them on --train first, and the input matrix is
 product-quantized in --dsub-value sub-vectors (256 centroids each, learnt by k-means), with the
@@ -42,6 +52,12 @@ any other --output a model directory (config.json, keeping the segmentation, and
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" || output == "" {
 				return errors.New("--model and --output are required")
+			}
+			if loc, err := textclf.Locate(commandContext(cmd), model, ""); err == nil && loc.Kind == textclf.SourceTransformer {
+				if trainPath != "" || cmd.Flags().Changed("retrain") || cmd.Flags().Changed("qout") {
+					return errors.New("--train, --retrain and --qout are fastText options; a transformer is quantized to int8 without them")
+				}
+				return quantizeTransformer(cmd, loc.Path, output)
 			}
 			c, err := loadFastTextModel(model)
 			if err != nil {
@@ -81,7 +97,7 @@ any other --output a model directory (config.json, keeping the segmentation, and
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&model, "model", "", "fastText-style model: a textclf model directory or a fastText .bin file")
+	fs.StringVar(&model, "model", "", "fastText-style model (a textclf model directory or a fastText .bin file), or a transformer directory or hub id (written in int8)")
 	fs.StringVar(&output, "output", "", "output: a FILE.ftz, or a model directory")
 	fs.IntVar(&cfg.Cutoff, "cutoff", cfg.Cutoff, "number of words and n-grams to keep, by norm (0: all)")
 	fs.BoolVar(&cfg.Retrain, "retrain", cfg.Retrain, "fine-tune the kept rows on --train after the cutoff")
@@ -95,4 +111,40 @@ any other --output a model directory (config.json, keeping the segmentation, and
 	fs.IntVar(&cfg.Train.Threads, "threads", cfg.Train.Threads, "threads for retraining and k-means")
 	fs.Uint64Var(&cfg.Train.Seed, "seed", cfg.Train.Seed, "random seed of the retraining")
 	return cmd
+}
+
+// quantizeTransformer writes the int8 form of the transformer in dir to
+// output (model.Model.Quantize, then Save with the tokenizer files).
+func quantizeTransformer(cmd *cobra.Command, dir, output string) error {
+	if strings.HasSuffix(output, ".ftz") {
+		return fmt.Errorf("--output %s: a transformer is quantized into a model directory, not a .ftz file", output)
+	}
+	start := time.Now()
+	m, rep, err := tmodel.Load(dir, 42)
+	if err != nil {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
+	if m.Dtype() == tmodel.DtypeInt8 {
+		return fmt.Errorf("%s is already int8", dir)
+	}
+	files, err := checkpoint.ReadFiles(train.TokenizerFiles(dir))
+	if err != nil {
+		return err
+	}
+	if err := m.Quantize(); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := m.SaveFiles(output, files); err != nil {
+		return err
+	}
+	weights := filepath.Join(output, checkpoint.SafetensorsName)
+	st, err := os.Stat(weights)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "quantized %s to int8 in %s: %s, %d bytes\n", dir, time.Since(start).Round(time.Millisecond), weights, st.Size())
+	return nil
 }

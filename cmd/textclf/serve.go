@@ -22,6 +22,7 @@ type serveFlags struct {
 	maxBatchTokens, maxBatchRequests, maxClientBatchSize int
 	maxConcurrent, maxInputLength, threads               int
 	tokenizationWorkers                                  int
+	dtype                                                string
 	autoTruncate                                         bool
 	payloadLimit                                         int64
 	readTimeout, writeTimeout, shutdownTimeout           time.Duration
@@ -55,6 +56,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on shutdown, keep serving this long with /health at 503 and Connection: close (ends early once no connection is open; 0: none)")
 	fs.IntVar(&f.tokenizationWorkers, "tokenization-workers", 0, "most inputs tokenized at once (default: the number of cores, as TEI)")
 	fs.IntVar(&f.threads, "threads", 0, "compute threads (default: all cores)")
+	registerDtype(fs, &f.dtype)
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (logs every request), info, warn or error")
 	fs.StringVar(&f.modelID, "model-id", "", "TEI's name for --model")
@@ -160,7 +162,7 @@ once. TEI's flag names work too:
 				stop() // a second signal ends the program at once
 			}()
 			start := time.Now()
-			clf, err := textclf.Open(ctx, f.model, textclf.Options{MaxLength: f.maxInputLength, Threads: f.threads})
+			clf, err := textclf.Open(ctx, f.model, textclf.Options{MaxLength: f.maxInputLength, Threads: f.threads, Dtype: f.dtype})
 			if err != nil {
 				return err
 			}

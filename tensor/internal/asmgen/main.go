@@ -37,6 +37,16 @@ func main() {
 		gemmAVX2(4, 6, 2, store)
 		gemmAVX2(2, 6, 2, store)
 	}
+	// The int8 kernels (u8 activations × s8 weights within ±63, int32 sums),
+	// for every row count of the last rows of a block, dequantizing or raw.
+	for _, raw := range []bool{false, true} {
+		for mr := 6; mr >= 1; mr-- {
+			qgemmAVX2(mr, raw)
+		}
+	}
+	initInt8Consts()
+	minMaxAVX2()
+	quantizeU8AVX2()
 	packTransAVX2()
 	packCopyAVX2()
 	dotAVX2()

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// qgemmAVX2 emits qgemmKernel{mr}x16AVX2 (dequant) or
+// qgemmKernel{mr}x16AVX2Int32 (raw): the product of mr rows of unsigned
+// bytes A (row-major, row stride lda bytes, 4·k4 bytes used per row) and a
+// packed panel of 16 columns of signed bytes B (k4 groups of 64 bytes: for
+// group g, columns 0–7 then 8–15, each column's four bytes k = 4g…4g+3
+// together). The product is exact int32 arithmetic as long as no weight
+// exceeds 63 in magnitude: VPMADDUBSW adds two products u8·s8 into a
+// saturating int16, and 2·255·63 = 32130 < 32767 (the 7-bit weights of
+// ONNX Runtime's reduce_range), then VPMADDWD with ones widens the pairs to
+// int32.
+//
+// The raw form stores the int32 sums to c (row stride ldc int32s). The
+// dequantizing form stores, in float32,
+// c[i][j] = float32(acc[i][j] − zp[i]·colSum[j]) · colScale[j] · rowScale[i] + bias[j],
+// each operation rounded to float32 in that order, as the Go kernel does.
+func qgemmAVX2(mr int, raw bool) {
+	name := fmt.Sprintf("qgemmKernel%dx16AVX2", mr)
+	if raw {
+		name += "Int32"
+		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)")
+		Doc(fmt.Sprintf("%s stores the exact int32 %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).", name, mr))
+	} else {
+		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)")
+		Doc(fmt.Sprintf("%s stores the dequantized %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].", name, mr))
+	}
+	k := Load(Param("k4"), GP64())
+	lda := Load(Param("lda"), GP64())
+	rowBase := make([]reg.GPVirtual, (mr+2)/3)
+	rowBase[0] = GP64()
+	Load(Param("a"), rowBase[0])
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	for r := 1; r < len(rowBase); r++ {
+		rowBase[r] = GP64()
+		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
+	}
+	aAddr := func(i, disp int) Mem {
+		m := Mem{Base: rowBase[i/3], Disp: disp}
+		if i%3 > 0 {
+			m.Index, m.Scale = lda, uint8(i%3)
+		}
+		return m
+	}
+	pb := Load(Param("b"), GP64())
+
+	// Registers: 2·mr accumulators, the int16 ones, the broadcast A bytes and
+	// two products.
+	acc := make([][2]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		for j := range acc[i] {
+			acc[i][j] = yreg(n)
+			n++
+		}
+	}
+	ones, bc, t0, t1 := yreg(n), yreg(n+1), yreg(n+2), yreg(n+3)
+	if n+4 > 16 {
+		panic("too many registers")
+	}
+	tmp := [2]reg.VecPhysical{t0, t1}
+	for i := range acc {
+		for j := range acc[i] {
+			VPXOR(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(Imm(15), ones, ones)
+
+	step := func(u int) {
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(aAddr(i, 4*u), bc)
+			for j := 0; j < 2; j++ {
+				VPMADDUBSW(Mem{Base: pb, Disp: 64*u + 32*j}, bc, tmp[j])
+				VPMADDWD(ones, tmp[j], tmp[j])
+				VPADDD(tmp[j], acc[i][j], acc[i][j])
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	for _, r := range rowBase {
+		ADDQ(U32(4*unroll), r)
+	}
+	ADDQ(U32(64*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	for _, r := range rowBase {
+		ADDQ(U32(4), r)
+	}
+	ADDQ(U32(64), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	if raw {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < 2; j++ {
+				VMOVDQU(acc[i][j], Mem{Base: pc, Disp: 32 * j})
+			}
+			if i < mr-1 {
+				ADDQ(ldc, pc)
+			}
+		}
+		VZEROUPPER()
+		RET()
+		return
+	}
+	rs := Load(Param("rowScale"), GP64())
+	rz := Load(Param("rowZp"), GP64())
+	cs := Load(Param("colScale"), GP64())
+	csum := Load(Param("colSum"), GP64())
+	bias := Load(Param("bias"), GP64())
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(Mem{Base: rz, Disp: 4 * i}, bc)
+		VBROADCASTSS(Mem{Base: rs, Disp: 4 * i}, ones)
+		for j := 0; j < 2; j++ {
+			x := acc[i][j]
+			VPMULLD(Mem{Base: csum, Disp: 32 * j}, bc, tmp[j])
+			VPSUBD(tmp[j], x, x)
+			VCVTDQ2PS(x, x)
+			VMULPS(Mem{Base: cs, Disp: 32 * j}, x, x)
+			VMULPS(ones, x, x)
+			VADDPS(Mem{Base: bias, Disp: 32 * j}, x, x)
+			VMOVUPS(x, Mem{Base: pc, Disp: 32 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// minMaxAVX2 emits minMaxAVX2(x []float32) (lo, hi float32): the smallest
+// and largest element of x, len(x) a positive multiple of 8 (VMINPS and
+// VMAXPS, so a NaN is not propagated reliably; the caller's float path
+// carries NaNs anyway).
+func minMaxAVX2() {
+	TEXT("minMaxAVX2", NOSPLIT, "func(x []float32) (lo, hi float32)")
+	Doc("minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.")
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	lo := []reg.VecPhysical{reg.Y0, reg.Y1}
+	hi := []reg.VecPhysical{reg.Y2, reg.Y3}
+	for u := 0; u < 2; u++ {
+		VMOVUPS(Mem{Base: px}, lo[u])
+		VMOVUPS(Mem{Base: px}, hi[u])
+	}
+	Label("mm_loop16")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("mm_loop8"))
+	for u := 0; u < 2; u++ {
+		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+		VMINPS(reg.Y4, lo[u], lo[u])
+		VMAXPS(reg.Y4, hi[u], hi[u])
+	}
+	ADDQ(Imm(64), px)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("mm_loop16"))
+	Label("mm_loop8")
+	TESTQ(n, n)
+	JZ(LabelRef("mm_reduce"))
+	VMOVUPS(Mem{Base: px}, reg.Y4)
+	VMINPS(reg.Y4, lo[0], lo[0])
+	VMAXPS(reg.Y4, hi[0], hi[0])
+	Label("mm_reduce")
+	VMINPS(lo[1], lo[0], lo[0])
+	VMAXPS(hi[1], hi[0], hi[0])
+	for _, p := range []struct {
+		y, x reg.VecPhysical
+		op   func(ops ...Op)
+	}{{reg.Y0, reg.X0, VMINPS}, {reg.Y2, reg.X2, VMAXPS}} {
+		VEXTRACTF128(Imm(1), p.y, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+		VMOVHLPS(p.x, p.x, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+		VMOVSHDUP(p.x, reg.X5)
+		p.op(reg.X5, p.x, p.x)
+	}
+	VZEROUPPER()
+	Store(reg.X0, ReturnIndex(0))
+	Store(reg.X2, ReturnIndex(1))
+	RET()
+}
+
+// quantizeU8AVX2 emits quantizeU8AVX2(q *uint8, x []float32, inv, zp float32):
+// q[i] = clamp(roundEven(x[i]·inv) + zp, 0, 255) for len(x) a multiple of
+// 32, rounding as the Go code of QuantizeRowsU8 does (VROUNDPS to nearest
+// even; zp is a whole number).
+func quantizeU8AVX2() {
+	TEXT("quantizeU8AVX2", NOSPLIT, "func(q *uint8, x []float32, inv, zp float32)")
+	Doc("quantizeU8AVX2 sets q[i] = clamp(roundEven(x[i]*inv) + zp, 0, 255); len(x) is a multiple of 32.")
+	pq := Load(Param("q"), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	inv, zp, zero, top := reg.Y8, reg.Y9, reg.Y10, reg.Y11
+	perm := reg.Y12
+	VBROADCASTSS(NewParamAddr("inv", 32), inv)
+	VBROADCASTSS(NewParamAddr("zp", 36), zp)
+	VXORPS(zero, zero, zero)
+	VBROADCASTSS(qc255, top)
+	VMOVDQU(qcPerm, perm)
+	v := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+	Label("qu_loop")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("qu_done"))
+	for u, r := range v {
+		VMULPS(Mem{Base: px, Disp: 32 * u}, inv, r)
+		VROUNDPS(Imm(0), r, r)
+		VADDPS(zp, r, r)
+		VMAXPS(zero, r, r)
+		VMINPS(top, r, r)
+		VCVTPS2DQ(r, r)
+	}
+	// int32 → uint8: the packs work within 128-bit lanes, VPERMD puts the
+	// dwords back in order.
+	VPACKSSDW(reg.Y1, reg.Y0, reg.Y0)
+	VPACKSSDW(reg.Y3, reg.Y2, reg.Y2)
+	VPACKUSWB(reg.Y2, reg.Y0, reg.Y0)
+	VPERMD(reg.Y0, perm, reg.Y0)
+	VMOVDQU(reg.Y0, Mem{Base: pq})
+	ADDQ(Imm(128), px)
+	ADDQ(Imm(32), pq)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("qu_loop"))
+	Label("qu_done")
+	VZEROUPPER()
+	RET()
+}
+
+var qc255, qcPerm Mem
+
+// initInt8Consts emits the constants of quantizeU8AVX2.
+func initInt8Consts() {
+	qc255 = GLOBL("qc_255", RODATA|NOPTR)
+	DATA(0, U32(math.Float32bits(255)))
+	qcPerm = GLOBL("qc_perm", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
+}
