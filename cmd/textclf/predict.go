@@ -140,6 +140,8 @@ func runFillMask(cmd *cobra.Command, cf classifyFlags, inputs []textclf.Input, w
 		return errors.New("--model is required")
 	case write.All || function != "" || (write.Format != "" && write.Format != textclf.FormatJSONL):
 		return errors.New("--task fill-mask writes JSON lines of its --top-k proposals: --all, --function and --format do not apply")
+	case cf.dtype != "" && cf.dtype != "f32":
+		return fmt.Errorf("--task fill-mask runs in f32: --dtype %s applies to text-classification", cf.dtype)
 	}
 	if cf.thread > 0 {
 		tensor.SetThreads(cf.thread)

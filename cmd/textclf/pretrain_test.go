@@ -69,6 +69,9 @@ func TestPretrainFillMaskFineTune(t *testing.T) {
 	if _, err := runCLI(t, "", "predict", "--task", "fill-mask", "--model", out, "no mask"); err == nil || !strings.Contains(err.Error(), "no mask token") {
 		t.Errorf("a text without a mask: %v", err)
 	}
+	if _, err := runCLI(t, "", "predict", "--task", "fill-mask", "--dtype", "int8", "--model", out, "a [MASK] ."); err == nil || !strings.Contains(err.Error(), "runs in f32") {
+		t.Errorf("fill-mask with --dtype int8: %v", err)
+	}
 
 	// Fine-tuning starts from the encoder, with transformers' notice.
 	data := filepath.Join(dir, "train.tsv")
