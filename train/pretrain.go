@@ -123,15 +123,8 @@ func Pretrain(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := r.loadTokenizer(); err != nil {
+	if err := r.loadTokenizerAndModel(); err != nil {
 		return nil, err
-	}
-	if err := r.loadModel(); err != nil {
-		return nil, err
-	}
-	r.cfg.MaxLength = min(r.cfg.MaxLength, r.m.MaxTokens())
-	if cfg.Dropout != nil {
-		r.m.SetDropout(float32(*cfg.Dropout))
 	}
 	r.tk.Padding, r.tk.Truncation = nil, nil
 	blocks, err := r.blocks(docs, mc.Corpus)

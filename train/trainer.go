@@ -364,15 +364,8 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	if err := r.chooseLabels(trainSet, evalSet); err != nil {
 		return nil, err
 	}
-	if err := r.loadTokenizer(); err != nil {
+	if err := r.loadTokenizerAndModel(); err != nil {
 		return nil, err
-	}
-	if err := r.loadModel(); err != nil {
-		return nil, err
-	}
-	r.cfg.MaxLength = min(r.cfg.MaxLength, r.m.MaxTokens())
-	if cfg.Dropout != nil {
-		r.m.SetDropout(float32(*cfg.Dropout))
 	}
 	r.tk.Padding = nil
 	r.tk.Truncation = &tokenizer.Truncation{MaxLength: r.cfg.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
@@ -484,6 +477,22 @@ func (r *run) warn(msg string) {
 // resumed from (else of Model when the checkpoint has no tokenizer files),
 // or of Model, and keeps its files to save them with every model and
 // checkpoint.
+// loadTokenizerAndModel loads the tokenizer and the model, bounds the
+// maximum length by the model's positions, and applies the dropout asked.
+func (r *run) loadTokenizerAndModel() error {
+	if err := r.loadTokenizer(); err != nil {
+		return err
+	}
+	if err := r.loadModel(); err != nil {
+		return err
+	}
+	r.cfg.MaxLength = min(r.cfg.MaxLength, r.m.MaxTokens())
+	if r.cfg.Dropout != nil {
+		r.m.SetDropout(float32(*r.cfg.Dropout))
+	}
+	return nil
+}
+
 func (r *run) loadTokenizer() error {
 	c := r.cfg
 	switch {
