@@ -185,42 +185,45 @@ func build(cfg *checkpoint.Config, seed uint64, mlm bool, without map[string]boo
 			attn: attn, act: act, dropout: hiddenDrop, attnOutDropout: !distil,
 		})
 	}
+	var headParams []*nn.Param
 	if mlm {
 		m.mlm = newMLMHead(m, act, eps)
-		m.params = m.emb.params()
-		for _, l := range m.layers {
-			m.params = append(m.params, l.params()...)
-		}
-		m.params = append(m.params, m.mlm.params()...)
-		dropValues(m.params, without)
-		m.initWeights()
-		return m, nil
+		headParams = m.mlm.params()
+	} else {
+		m.head = classifierHead(m, cfg, hiddenDrop)
+		headParams = m.head.params()
 	}
+	m.params = m.emb.params()
+	for _, l := range m.layers {
+		m.params = append(m.params, l.params()...)
+	}
+	m.params = append(m.params, headParams...)
+	dropValues(m.params, without)
+	m.initWeights()
+	return m, nil
+}
+
+// classifierHead makes the sequence-classification head of a BERT-family
+// model, with its architecture's names: RoBERTa's classifier.dense/out_proj,
+// DistilBERT's pre_classifier/classifier, BERT's pooler and classifier.
+func classifierHead(m *Model, cfg *checkpoint.Config, hiddenDrop nn.Dropout) *head {
+	c := cfg.HiddenSize
 	headDrop := hiddenDrop
 	if cfg.ClassifierDropout != nil {
 		headDrop = nn.Dropout{P: float32(*cfg.ClassifierDropout)}
 	}
 	switch m.prefix {
 	case "roberta":
-		m.head = &head{dense: nn.NewLinear("classifier.dense", c, c), tanh: true, dropoutBefore: true, dropout: headDrop,
+		return &head{dense: nn.NewLinear("classifier.dense", c, c), tanh: true, dropoutBefore: true, dropout: headDrop,
 			out: nn.NewLinear("classifier.out_proj", c, m.NumLabels)}
 	case "distilbert":
 		if cfg.ClassifierDropout == nil {
 			headDrop = nn.Dropout{P: 0.2} // DistilBertConfig's seq_classif_dropout default
 		}
-		m.head = &head{dense: nn.NewLinear("pre_classifier", c, c), dropout: headDrop, out: nn.NewLinear("classifier", c, m.NumLabels)}
-	default:
-		m.head = &head{dense: nn.NewLinear(m.name("pooler.dense"), c, c), tanh: true, dropout: headDrop,
-			out: nn.NewLinear("classifier", c, m.NumLabels)}
+		return &head{dense: nn.NewLinear("pre_classifier", c, c), dropout: headDrop, out: nn.NewLinear("classifier", c, m.NumLabels)}
 	}
-	m.params = m.emb.params()
-	for _, l := range m.layers {
-		m.params = append(m.params, l.params()...)
-	}
-	m.params = append(m.params, m.head.params()...)
-	dropValues(m.params, without)
-	m.initWeights()
-	return m, nil
+	return &head{dense: nn.NewLinear(m.name("pooler.dense"), c, c), tanh: true, dropout: headDrop,
+		out: nn.NewLinear("classifier", c, m.NumLabels)}
 }
 
 // dropValues leaves the parameters named in without with no values.
