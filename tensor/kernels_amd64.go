@@ -118,7 +118,7 @@ func minMaxAVX2(x []float32) (lo float32, hi float32)
 // quantizeU8AVX2 sets q[i] = clamp(roundEven(x[i]*inv) + zp, 0, 255); len(x) is a multiple of 32.
 func quantizeU8AVX2(q *uint8, x []float32, inv float32, zp float32)
 
-// packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).
+// packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (even, at most w), q < kc (a multiple of 8).
 func packTransAVX2(dst *float32, src *float32, ld int, rows int, kc int, w int)
 
 // packCopyAVX2 sets dst[q*w+i] = src[q*ld+i] for i < w (a multiple of 4), q < kc.

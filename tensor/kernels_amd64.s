@@ -8028,10 +8028,13 @@ TEXT ·packTransAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+40(FP), DI
 	SHLQ $0x02, DI
 	XORQ R8, R8
+	MOVQ BX, R15
+	SHRQ $0x02, R15
+	SHLQ $0x02, R15
 
 pt_group:
-	CMPQ  R8, BX
-	JGE   pt_done
+	CMPQ  R8, R15
+	JGE   pt_pair
 	MOVQ  R8, R9
 	IMULQ DX, R9
 	ADDQ  CX, R9
@@ -8082,6 +8085,46 @@ pt_q:
 pt_next:
 	ADDQ $0x04, R8
 	JMP  pt_group
+
+pt_pair:
+	CMPQ  R8, BX
+	JGE   pt_done
+	MOVQ  R8, R9
+	IMULQ DX, R9
+	ADDQ  CX, R9
+	LEAQ  (R9)(DX*1), R10
+	LEAQ  (AX)(R8*4), R13
+	MOVQ  SI, R14
+
+pt_pq:
+	CMPQ         R14, $0x08
+	JL           pt_done
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R10), Y1
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VEXTRACTF128 $0x01, Y5, X7
+	VMOVLPS      X4, (R13)
+	ADDQ         DI, R13
+	VMOVHPS      X4, (R13)
+	ADDQ         DI, R13
+	VMOVLPS      X5, (R13)
+	ADDQ         DI, R13
+	VMOVHPS      X5, (R13)
+	ADDQ         DI, R13
+	VMOVLPS      X6, (R13)
+	ADDQ         DI, R13
+	VMOVHPS      X6, (R13)
+	ADDQ         DI, R13
+	VMOVLPS      X7, (R13)
+	ADDQ         DI, R13
+	VMOVHPS      X7, (R13)
+	ADDQ         DI, R13
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	SUBQ         $0x08, R14
+	JMP          pt_pq
 
 pt_done:
 	VZEROUPPER

@@ -662,7 +662,7 @@ func packB(be *backend, dst []float32, transB Transpose, b []float32, ldb, pc, j
 func packTrans(be *backend, dst, src []float32, ld, w, valid, kc int) {
 	dst = dst[:w*kc]
 	q0 := 0
-	if be.avx2 && valid%4 == 0 && valid > 0 && kc >= 8 {
+	if be.avx2 && valid%2 == 0 && valid > 0 && kc >= 8 {
 		q0 = kc &^ 7
 		_ = src[(valid-1)*ld+q0-1]
 		packTransAsm(dst, src, ld, valid, q0, w)
@@ -873,13 +873,14 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA Transpose, m int, alp
 }
 
 // sgemmPackedTasks runs a product of op(A) = A (not transposed) with a
-// packed op(B) without barriers: the workers take blocks of C of about
-// taskRows×taskCols from a shared counter and compute each over all of K,
-// each packing its own rows of A for every block of kc steps (a small cost
-// next to the block's products), then apply the epilogue to the block.
-// Packed A panels stay in L1 while the B panels stream from L2; reading A in
-// place instead (the direct kernels) was slower here, most for rows 3072
-// floats apart, which all fall into the same L1 sets.
+// packed op(B): the workers take blocks of C of about taskRows×taskCols
+// from a shared counter and compute each over all of K, then apply the
+// epilogue to the block. Packed A panels stay in L1 while the B panels
+// stream from L2; reading A in place instead (the direct kernels) was slower
+// here, most for rows 3072 floats apart, which all fall into the same L1
+// sets. When several tasks share rows, the workers first pack all of op(A)
+// together (a barrier, then the tasks read it); otherwise each task packs its
+// own rows for every block of kc steps, where they are used.
 func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	kr := &pre.kernel
 	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
@@ -897,12 +898,46 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 	colStep := (nPanels + colTasks - 1) / colTasks * nr
 	rowTasks, colTasks = (m+rowStep-1)/rowStep, (n+colStep-1)/colStep
 	tasks := rowTasks * colTasks
+	workers := min(nt, tasks)
+	// Shared packed op(A): block pc (kc steps) at pc*mPad, its panel of rows
+	// [ir, ir+mr) at pc*mPad + ir*kc, as PackedB lays out B.
+	mPad := mPanels * mr
+	kBlocks := (k + pre.kc - 1) / pre.kc
+	var shared []float32
+	var packNext atomic.Int64
+	var bar *barrier
+	if colTasks > 1 {
+		sh := scratchPool.Get().(*gemmScratch)
+		defer scratchPool.Put(sh)
+		sh.a = grow(sh.a, mPad*k)
+		shared = sh.a
+		bar = newBarrier(workers)
+	}
+	packUnits := func() {
+		const step = 4
+		for {
+			u0 := int(packNext.Add(step) - step)
+			if u0 >= kBlocks*mPanels {
+				return
+			}
+			for u := u0; u < min(u0+step, kBlocks*mPanels); u++ {
+				pc, ir := u/mPanels*pre.kc, u%mPanels*mr
+				kc := min(pre.kc, k-pc)
+				packTrans(be, shared[pc*mPad+ir*kc:pc*mPad+(ir+mr)*kc], a[ir*lda+pc:], lda, mr, min(mr, m-ir), kc)
+			}
+		}
+	}
 	var next atomic.Int64
 	work := func() {
 		s := scratchPool.Get().(*gemmScratch)
 		defer scratchPool.Put(s)
 		s.tile = grow(s.tile, mr*nr)
-		s.a = grow(s.a, rowStep*pre.kc)
+		if shared != nil {
+			packUnits()
+			bar.wait()
+		} else {
+			s.a = grow(s.a, rowStep*pre.kc)
+		}
 		for {
 			t := int(next.Add(1) - 1)
 			if t >= tasks {
@@ -917,19 +952,24 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 			}
 			for pc := 0; pc < k; pc += pre.kc {
 				kc := min(pre.kc, k-pc)
-				for ir := 0; ir < mc; ir += mr {
-					packTrans(be, s.a[ir*kc:ir*kc+mr*kc], a[(i0+ir)*lda+pc:], lda, mr, min(mr, mc-ir), kc)
+				ap := s.a
+				if shared != nil {
+					ap = shared[pc*mPad+i0*kc:]
+				} else {
+					for ir := 0; ir < mc; ir += mr {
+						packTrans(be, s.a[ir*kc:ir*kc+mr*kc], a[(i0+ir)*lda+pc:], lda, mr, min(mr, mc-ir), kc)
+					}
 				}
-				microTiles(kr, kc, s.a, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s.tile, pc == 0 && beta == 0)
+				microTiles(kr, kc, ap, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s.tile, pc == 0 && beta == 0)
 			}
 			ep.apply(be.avx2, c, ldc, i0, j0, mc, nw)
 		}
 	}
-	if nt == 1 || tasks == 1 {
+	if workers == 1 {
 		work()
 		return
 	}
-	runWorkers(min(nt, tasks), work)
+	runWorkers(workers, work)
 }
 
 // directTile runs the direct kernel d on the rows×cols tile of C at c[0]

@@ -564,11 +564,16 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 
 // BenchmarkSgemmPackedB runs the linear layers of BERT-base with packed
 // weights (nn.Linear at inference): 1024 rows (8×128 tokens, A read in
-// place) and 16 rows (1×16, the weights streamed from memory).
+// place) and 16 rows (1×16, the weights streamed from memory), and those of
+// the decoders: Qwen2-0.5B's on 256 rows, GPT-2 small's fused QKV.
 func BenchmarkSgemmPackedB(b *testing.B) {
 	for _, cs := range []struct{ m, n, k int }{
 		{1024, 768, 768}, {1024, 3072, 768}, {1024, 768, 3072},
 		{16, 768, 768}, {16, 3072, 768}, {16, 768, 3072},
+		// Qwen2-0.5B's on 1×256 tokens: q/o, k/v, gate/up, down.
+		{256, 896, 896}, {256, 128, 896}, {256, 4864, 896}, {256, 896, 4864},
+		// GPT-2 small's on 8×128: c_attn, c_fc, mlp c_proj.
+		{1024, 2304, 768},
 	} {
 		b.Run(fmt.Sprintf("M=%d,N=%d,K=%d", cs.m, cs.n, cs.k), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
@@ -620,6 +625,50 @@ func TestSgemmSerial(t *testing.T) {
 					// c1 and c2 started equal: both are 2·c0 + the product.
 					if d := math.Abs(float64(c1[i] - c2[i])); d > 2e-7*float64(k+4)*(mag[i]+math.Abs(val[i]))+1e-6 {
 						t.Fatalf("tA=%v tB=%v %dx%dx%d: C[%d] serial %g, parallel %g", tA, tB, m, n, k, i, c2[i], c1[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// packTrans and packCopy lay out every panel shape as their definitions
+// say, on the assembly paths (pairs and groups of four rows, steps in eights)
+// and the Go tails alike.
+func TestPackPanels(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, be := range []*backend{{gemm: genericKernel}, {gemm: genericKernel, avx2: hasAVX2()}} {
+		for _, w := range []int{2, 4, 6, 8, 16} {
+			for valid := 1; valid <= w; valid++ {
+				for _, kc := range []int{1, 7, 8, 13, 24, 256} {
+					ld := kc + 3
+					src := randSlice(r, w*ld+kc)
+					dst := randSlice(r, w*kc)
+					packTrans(be, dst, src, ld, w, valid, kc)
+					for q := 0; q < kc; q++ {
+						for i := 0; i < w; i++ {
+							want := float32(0)
+							if i < valid {
+								want = src[i*ld+q]
+							}
+							if dst[q*w+i] != want {
+								t.Fatalf("avx2=%v packTrans w=%d valid=%d kc=%d: dst[%d*w+%d] = %g, want %g", be.avx2, w, valid, kc, q, i, dst[q*w+i], want)
+							}
+						}
+					}
+					ldc := w + 5
+					src = randSlice(r, kc*ldc)
+					packCopy(be, dst, src, ldc, w, valid, kc)
+					for q := 0; q < kc; q++ {
+						for i := 0; i < w; i++ {
+							want := float32(0)
+							if i < valid {
+								want = src[q*ldc+i]
+							}
+							if dst[q*w+i] != want {
+								t.Fatalf("avx2=%v packCopy w=%d valid=%d kc=%d: dst[%d*w+%d] = %g, want %g", be.avx2, w, valid, kc, q, i, dst[q*w+i], want)
+							}
+						}
 					}
 				}
 			}

@@ -347,7 +347,7 @@ func packCopyAVX2() {
 
 func packTransAVX2() {
 	TEXT("packTransAVX2", NOSPLIT, "func(dst, src *float32, ld, rows, kc, w int)")
-	Doc("packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (a multiple of 4, at most w), q < kc (a multiple of 8).")
+	Doc("packTransAVX2 sets dst[q*w+i] = src[i*ld+q] for i < rows (even, at most w), q < kc (a multiple of 8).")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	ld := Load(Param("ld"), GP64())
@@ -359,9 +359,14 @@ func packTransAVX2() {
 	g := GP64()
 	XORQ(g, g)
 	p0, p1, p2, p3, d, q := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	// Groups of four rows, then a last pair (an mr = 6 panel is 4 + 2).
+	four := GP64()
+	MOVQ(rows, four)
+	SHRQ(Imm(2), four)
+	SHLQ(Imm(2), four)
 	Label("pt_group")
-	CMPQ(g, rows)
-	JGE(LabelRef("pt_done"))
+	CMPQ(g, four)
+	JGE(LabelRef("pt_pair"))
 	// p0 = src + g*ld (g counts rows), p1..p3 the next rows.
 	MOVQ(g, p0)
 	IMULQ(ld, p0)
@@ -405,6 +410,35 @@ func packTransAVX2() {
 	Label("pt_next")
 	ADDQ(Imm(4), g)
 	JMP(LabelRef("pt_group"))
+	Label("pt_pair")
+	CMPQ(g, rows)
+	JGE(LabelRef("pt_done"))
+	// The last two rows: 8 steps at a time, a pair of floats per step.
+	MOVQ(g, p0)
+	IMULQ(ld, p0)
+	ADDQ(src, p0)
+	LEAQ(Mem{Base: p0, Index: ld, Scale: 1}, p1)
+	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
+	MOVQ(kc, q)
+	Label("pt_pq")
+	CMPQ(q, Imm(8))
+	JL(LabelRef("pt_done"))
+	VMOVUPS(Mem{Base: p0}, reg.Y0)
+	VMOVUPS(Mem{Base: p1}, reg.Y1)
+	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y5) // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
+	VEXTRACTF128(Imm(1), reg.Y4, reg.X6)
+	VEXTRACTF128(Imm(1), reg.Y5, reg.X7)
+	for _, x := range []reg.VecPhysical{reg.X4, reg.X5, reg.X6, reg.X7} {
+		VMOVLPS(x, Mem{Base: d})
+		ADDQ(rowBytes, d)
+		VMOVHPS(x, Mem{Base: d})
+		ADDQ(rowBytes, d)
+	}
+	ADDQ(Imm(32), p0)
+	ADDQ(Imm(32), p1)
+	SUBQ(Imm(8), q)
+	JMP(LabelRef("pt_pq"))
 	Label("pt_done")
 	VZEROUPPER()
 	RET()
