@@ -359,3 +359,22 @@ func TestMaskedAttentionWindowMemory(t *testing.T) {
 		t.Fatalf("full attention keeps %d probabilities, want %d", len(st.Probs), tt*tt)
 	}
 }
+
+// At inference (no actA) a GLU gives what the training pass gives, to the
+// bit: SwiGLU's fused silu(a)·b kernel rounds as act then multiply.
+func TestGLUInferenceMatchesTraining(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	n, d := 3, 37 // rows with an assembly part and a tail
+	for _, act := range []Activation{SiLU, GELU} {
+		x := randSlice(rng, n*2*d, 4)
+		a, b := x, x[d:]
+		train, infer := make([]float32, n*d), make([]float32, n*d)
+		GLU{Act: act}.Forward(train, make([]float32, n*d), a, b, n, d, 2*d)
+		GLU{Act: act}.Forward(infer, nil, a, b, n, d, 2*d)
+		for i := range train {
+			if train[i] != infer[i] {
+				t.Fatalf("act %v: out[%d] = %g at inference, %g in training", act, i, infer[i], train[i])
+			}
+		}
+	}
+}

@@ -21,6 +21,11 @@ func (g GLU) Forward(out, actA, a, b []float32, n, dim, ld int) {
 		}
 		for i := lo; i < hi; i++ {
 			ar, br := a[i*ld:i*ld+dim], b[i*ld:i*ld+dim]
+			if g.Act == SiLU && actA == nil {
+				// SwiGLU at inference: one fused pass, rounded as below.
+				tensor.SiLUMul(out[i*dim:(i+1)*dim], ar, br)
+				continue
+			}
 			act := tmp
 			if actA != nil {
 				act = actA[i*dim : (i+1)*dim]

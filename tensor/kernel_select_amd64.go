@@ -55,6 +55,8 @@ func geluAsm(out, x []float32) { geluAVX2(out, x) }
 
 func geluTanhAsm(out, x []float32) { geluTanhAVX2(out, x) }
 
+func siluMulAsm(out, g, u []float32) { siluMulAVX2(out, g, u) }
+
 func geluBackwardAsm(dx, x, dout []float32) { geluBackwardAVX2(dx, x, dout) }
 
 func geluTanhBackwardAsm(dx, x, dout []float32) { geluTanhBackwardAVX2(dx, x, dout) }

@@ -20,6 +20,8 @@ func geluAsm(out, x []float32) { panic("tensor: no assembly GELU") }
 
 func geluTanhAsm(out, x []float32) { panic("tensor: no assembly GELU") }
 
+func siluMulAsm(out, g, u []float32) { panic("tensor: no assembly SiLU") }
+
 func geluBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }
 
 func geluTanhBackwardAsm(dx, x, dout []float32) { panic("tensor: no assembly GELU") }

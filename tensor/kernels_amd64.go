@@ -139,6 +139,9 @@ func geluAVX2(out []float32, x []float32)
 // geluTanhAVX2 sets out[i] to the tanh-approximate GELU of x[i] for i < len(x), a multiple of 8.
 func geluTanhAVX2(out []float32, x []float32)
 
+// siluMulAVX2 sets out[i] = g[i]/(1+exp(-g[i]))·u[i] for i < len(g), a multiple of 8.
+func siluMulAVX2(out []float32, g []float32, u []float32)
+
 // geluBackwardAVX2 adds dout[i]·GELU'(x[i]) to dx[i] for i < len(x), a multiple of 8.
 func geluBackwardAVX2(dx []float32, x []float32, dout []float32)
 

@@ -8977,6 +8977,60 @@ gelut_done:
 	VZEROUPPER
 	RET
 
+// func siluMulAVX2(out []float32, g []float32, u []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·siluMulAVX2(SB), NOSPLIT, $0-72
+	MOVQ   out_base+0(FP), AX
+	MOVQ   g_base+24(FP), CX
+	MOVQ   u_base+48(FP), DX
+	MOVQ   g_len+32(FP), BX
+	VXORPS Y6, Y6, Y6
+
+silum_loop:
+	CMPQ         BX, $0x08
+	JL           silum_done
+	VMOVUPS      (CX), Y0
+	VSUBPS       Y0, Y6, Y1
+	VMINPS       c_expmax<>+0(SB), Y1, Y2
+	VMAXPS       c_expmin<>+0(SB), Y2, Y2
+	VMULPS       c_log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS c_ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS c_ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      c_expp0<>+0(SB), Y4
+	VFMADD213PS  c_expp1<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp2<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp3<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp4<>+0(SB), Y2, Y4
+	VFMADD213PS  c_expp5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       c_one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       c_126<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y4, Y4, Y2
+	VCMPPS       $0x01, c_expmin<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VCMPPS       $0x0e, c_expmax<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, c_inf<>+0(SB), Y2, Y2
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VBLENDVPS    Y5, Y1, Y2, Y2
+	VADDPS       c_one<>+0(SB), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       (DX), Y2, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, BX
+	JMP          silum_loop
+
+silum_done:
+	VZEROUPPER
+	RET
+
 // func geluBackwardAVX2(dx []float32, x []float32, dout []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72

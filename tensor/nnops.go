@@ -381,6 +381,24 @@ func SiLU(out, x []float32) {
 	ParallelFor(len(x), elemGrain, func(lo, hi int) { siluChunk(asm, out[lo:hi], x[lo:hi], nil) })
 }
 
+// SiLUMul writes silu(g)·u to out (out may be g or u): the gated product of
+// SwiGLU, rounded as SiLU followed by a multiplication.
+func SiLUMul(out, g, u []float32) {
+	checkLen("SiLUMul", len(g), out, u)
+	asm := current.Load().avx2
+	ParallelFor(len(g), elemGrain, func(lo, hi int) {
+		o, gs, us := out[lo:hi], g[lo:hi], u[lo:hi]
+		if asm && len(gs) >= 8 {
+			n8 := len(gs) &^ 7
+			siluMulAsm(o[:n8], gs[:n8], us[:n8])
+			o, gs, us = o[n8:], gs[n8:], us[n8:]
+		}
+		for i, v := range gs {
+			o[i] = v / (1 + Exp(-v)) * us[i]
+		}
+	})
+}
+
 // SiLUBackward accumulates into dx the gradient through SiLU: with
 // s = σ(x), dx[i] += dout[i]·s·(1 + x·(1-s)).
 func SiLUBackward(dx, x, dout []float32) {

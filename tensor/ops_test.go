@@ -649,3 +649,43 @@ func TestSiLU(t *testing.T) {
 		}
 	}
 }
+
+// SiLUMul is SiLU followed by a multiplication, to the bit, on the assembly
+// and the portable paths (lengths with and without a tail), in place, and
+// against the float64 formula.
+func TestSiLUMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, asm := range []bool{true, false} {
+		UseAssembly(asm)
+		for _, n := range []int{1, 7, 8, 13, 4864, 2*elemGrain + 5} {
+			g, u := randSlice(r, n), randSlice(r, n)
+			for i := range g {
+				g[i] *= 12 // the exponential's range, not only its middle
+			}
+			g[0], u[0] = -100, 3
+			want := make([]float32, n)
+			SiLU(want, g)
+			for i := range want {
+				want[i] *= u[i]
+			}
+			out := make([]float32, n)
+			SiLUMul(out, g, u)
+			for i := range out {
+				if out[i] != want[i] {
+					t.Fatalf("asm=%v n=%d: SiLUMul[%d] = %g, SiLU then × = %g", asm, n, i, out[i], want[i])
+				}
+				x := float64(g[i])
+				if f := x / (1 + math.Exp(-x)) * float64(u[i]); math.Abs(float64(out[i])-f) > 6e-7*math.Max(math.Abs(f), 1) {
+					t.Fatalf("asm=%v: SiLUMul(%g, %g) = %g, want %g", asm, g[i], u[i], out[i], f)
+				}
+			}
+			SiLUMul(u, g, u)
+			for i := range u {
+				if u[i] != want[i] {
+					t.Fatalf("asm=%v n=%d: in place SiLUMul[%d] = %g, want %g", asm, n, i, u[i], want[i])
+				}
+			}
+		}
+	}
+	UseAssembly(true)
+}

@@ -55,6 +55,7 @@ func main() {
 	expSumAVX2()
 	geluAVX2()
 	geluTanhAVX2()
+	siluMulAVX2()
 	geluBackwardAVX2()
 	geluTanhBackwardAVX2()
 	maxAVX2()
@@ -810,6 +811,39 @@ func geluTanhAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("gelut_loop"))
 	Label("gelut_done")
+	VZEROUPPER()
+	RET()
+}
+
+// siluMulAVX2 emits siluMulAVX2(out, g, u []float32): out = g/(1+exp(-g))·u,
+// SwiGLU's gate times its up projection, for len(g) a multiple of 8 (out may
+// be g or u).
+func siluMulAVX2() {
+	TEXT("siluMulAVX2", NOSPLIT, "func(out, g, u []float32)")
+	Doc("siluMulAVX2 sets out[i] = g[i]/(1+exp(-g[i]))·u[i] for i < len(g), a multiple of 8.")
+	po := Load(Param("out").Base(), GP64())
+	pg := Load(Param("g").Base(), GP64())
+	pu := Load(Param("u").Base(), GP64())
+	n := Load(Param("g").Len(), GP64())
+	zero := reg.Y6
+	VXORPS(zero, zero, zero)
+	Label("silum_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("silum_done"))
+	v, w := reg.Y0, reg.Y1
+	VMOVUPS(Mem{Base: pg}, v)
+	VSUBPS(v, zero, w) // -g
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
+	VDIVPS(reg.Y2, v, reg.Y2)
+	VMULPS(Mem{Base: pu}, reg.Y2, reg.Y2)
+	VMOVUPS(reg.Y2, Mem{Base: po})
+	ADDQ(Imm(32), pg)
+	ADDQ(Imm(32), pu)
+	ADDQ(Imm(32), po)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("silum_loop"))
+	Label("silum_done")
 	VZEROUPPER()
 	RET()
 }
