@@ -637,39 +637,35 @@ func TestSgemmSerial(t *testing.T) {
 // and the Go tails alike.
 func TestPackPanels(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
+	// check compares dst (kc steps of w values) with at(q, i) for the first
+	// valid of each step and zeros after them.
+	check := func(name string, avx2 bool, dst []float32, w, valid, kc int, at func(q, i int) float32) {
+		t.Helper()
+		for q := 0; q < kc; q++ {
+			for i := 0; i < w; i++ {
+				want := float32(0)
+				if i < valid {
+					want = at(q, i)
+				}
+				if dst[q*w+i] != want {
+					t.Fatalf("avx2=%v %s w=%d valid=%d kc=%d: dst[%d*w+%d] = %g, want %g", avx2, name, w, valid, kc, q, i, dst[q*w+i], want)
+				}
+			}
+		}
+	}
 	for _, be := range []*backend{{gemm: genericKernel}, {gemm: genericKernel, avx2: hasAVX2()}} {
 		for _, w := range []int{2, 4, 6, 8, 16} {
 			for valid := 1; valid <= w; valid++ {
 				for _, kc := range []int{1, 7, 8, 13, 24, 256} {
+					dst := randSlice(r, w*kc)
 					ld := kc + 3
 					src := randSlice(r, w*ld+kc)
-					dst := randSlice(r, w*kc)
 					packTrans(be, dst, src, ld, w, valid, kc)
-					for q := 0; q < kc; q++ {
-						for i := 0; i < w; i++ {
-							want := float32(0)
-							if i < valid {
-								want = src[i*ld+q]
-							}
-							if dst[q*w+i] != want {
-								t.Fatalf("avx2=%v packTrans w=%d valid=%d kc=%d: dst[%d*w+%d] = %g, want %g", be.avx2, w, valid, kc, q, i, dst[q*w+i], want)
-							}
-						}
-					}
+					check("packTrans", be.avx2, dst, w, valid, kc, func(q, i int) float32 { return src[i*ld+q] })
 					ldc := w + 5
 					src = randSlice(r, kc*ldc)
 					packCopy(be, dst, src, ldc, w, valid, kc)
-					for q := 0; q < kc; q++ {
-						for i := 0; i < w; i++ {
-							want := float32(0)
-							if i < valid {
-								want = src[q*ldc+i]
-							}
-							if dst[q*w+i] != want {
-								t.Fatalf("avx2=%v packCopy w=%d valid=%d kc=%d: dst[%d*w+%d] = %g, want %g", be.avx2, w, valid, kc, q, i, dst[q*w+i], want)
-							}
-						}
-					}
+					check("packCopy", be.avx2, dst, w, valid, kc, func(q, i int) float32 { return src[q*ldc+i] })
 				}
 			}
 		}
