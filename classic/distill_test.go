@@ -23,7 +23,7 @@ func TestDistillLossMatchesPyTorch(t *testing.T) {
 			Grad        [][]float64 `json:"grad"`
 		} `json:"cases"`
 	}
-	golden.ReadJSON(t, "testdata/distill/losses.json", &g)
+	golden.ReadJSON(t, "../nn/testdata/distill/losses.json", &g)
 	if len(g.Cases) != 10 {
 		t.Fatalf("%d cases, want 10", len(g.Cases))
 	}
