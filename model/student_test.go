@@ -2,9 +2,9 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,14 +62,14 @@ func TestEveryOtherLayer(t *testing.T) {
 				case isHead && ok:
 					t.Errorf("%s copied from %s: the head is new", p.Name, got)
 				case isHead:
-					if w := teacherW[p.Name]; len(w) == len(p.W) && len(p.W) > 1 && equal(w, p.W) {
+					if w := teacherW[p.Name]; len(w) == len(p.W) && len(p.W) > 1 && slices.Equal(w, p.W) {
 						t.Errorf("%s equals the teacher's", p.Name)
 					}
 				case !ok:
 					t.Errorf("%s not copied", p.Name)
 				case got != want:
 					t.Errorf("%s copied from %s, want %s", p.Name, got, want)
-				case !equal(teacherW[want], p.W):
+				case !slices.Equal(teacherW[want], p.W):
 					t.Errorf("%s differs from the teacher's %s", p.Name, want)
 				default:
 					copied++
@@ -91,18 +91,6 @@ func TestEveryOtherLayer(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestEveryOtherLayerRefuses(t *testing.T) {
@@ -147,7 +135,7 @@ func TestDistillLossThroughModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loss != wantLoss || !equal(m.LossGradient(), want) {
+	if loss != wantLoss || !slices.Equal(m.LossGradient(), want) {
 		t.Fatalf("loss %g, gradient %v; SoftTargets %g, %v", loss, m.LossGradient(), wantLoss, want)
 	}
 	m.ZeroGrad()
@@ -161,24 +149,5 @@ func TestDistillLossThroughModel(t *testing.T) {
 		}
 		return float64(l)
 	}
-	const eps = 2e-3
-	for _, p := range m.Params() {
-		var norm float64
-		for _, g := range p.Grad {
-			norm = math.Max(norm, math.Abs(float64(g)))
-		}
-		for k := 0; k < 3; k++ {
-			i := rng.IntN(len(p.W))
-			g := float64(p.Grad[i])
-			orig := p.W[i]
-			p.W[i] = orig + eps
-			up := lossAt()
-			p.W[i] = orig - eps
-			down := lossAt()
-			p.W[i] = orig
-			if num := (up - down) / (2 * eps); math.Abs(num-g) > 3e-2*math.Max(norm, 1e-2)+2e-4 {
-				t.Errorf("%s[%d]: analytic %g, numeric %g", p.Name, i, g, num)
-			}
-		}
-	}
+	checkGradients(t, m, rng, 3, lossAt)
 }
