@@ -114,7 +114,13 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	}
 	labels := info.Labels
 	ds := &data.Dataset{Path: cfg.Train.Path, LabelNames: labels}
-	for _, ex := range cfg.Train.Examples {
+	labelled := cfg.Train
+	if cfg.Transformer != nil {
+		// MaxTrainSamples keeps the first labelled examples, and all the
+		// unlabelled ones, as for a classic student.
+		labelled = labelled.Head(cfg.Transformer.MaxTrainSamples)
+	}
+	for _, ex := range labelled.Examples {
 		if len(ex.Labels) != 1 {
 			return nil, fmt.Errorf("%s:%d: %d labels; distillation trains single-label students", cfg.Train.Path, ex.Line, len(ex.Labels))
 		}
@@ -217,6 +223,7 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 // train.CheckModel.
 func transformerStudent(ctx context.Context, cfg DistillConfig) (train.Config, error) {
 	tc := *cfg.Transformer
+	tc.MaxTrainSamples = 0 // applied to the labelled examples by Distill
 	dir, err := transformerDir(ctx, cfg.Teacher)
 	if err != nil {
 		return tc, err

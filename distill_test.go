@@ -308,6 +308,16 @@ func TestDistillTransformerStudent(t *testing.T) {
 	if res, err = Distill(ctx, cfg); err != nil || !res.CacheHit {
 		t.Fatalf("second run: %v, cache hit %t", err, res != nil && res.CacheHit)
 	}
+	// MaxTrainSamples keeps the first labelled examples and every
+	// unlabelled text.
+	cfg.Transformer.Output, cfg.Transformer.MaxTrainSamples = filepath.Join(dir, "head"), 4
+	cfg.Unlabeled = dataset(tinyTexts[:3], nil)
+	if res, err = Distill(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if res.Examples != 7 || res.Trained.State.GlobalStep != 1 {
+		t.Fatalf("4 labelled and 3 unlabelled examples: %d examples, %d steps", res.Examples, res.Trained.State.GlobalStep)
+	}
 }
 
 // A transformer student that cannot be made is refused before the teacher
