@@ -19,8 +19,11 @@ import (
 	"github.com/textclf/textclf/builtin"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/hub"
 	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/metrics"
+	"github.com/textclf/textclf/nn"
+	"github.com/textclf/textclf/train"
 )
 
 // DistillConfig configures Distill.
@@ -39,7 +42,21 @@ type DistillConfig struct {
 	Unlabeled *data.Dataset
 	// Student is the student's training (Arch fasttext, textcnn or
 	// bilstm, with its hyper-parameters); its Train.Distill is set here.
+	// It is ignored when Transformer is set.
 	Student classic.TrainConfig
+	// Transformer, when not nil, makes the student a transformer trained
+	// by package train (AdamW, schedule, checkpoints, metrics.jsonl in
+	// Output): a pretrained checkpoint (Model), a new model of ModelConfig
+	// (a preset or a config.json, with the tokenizer of Tokenizer, else of
+	// a transformer teacher), or with EveryOtherLayer a DistilBERT-style
+	// student of the teacher, which must then be a BERT-family transformer
+	// (Model and Tokenizer are set to the teacher's directory). Its
+	// Distill is set here; Train and Eval data come from this config.
+	Transformer *train.Config
+	// Eval, for a transformer student, is evaluated at each epoch (the
+	// best model is kept, as textclf train does); its labels must be the
+	// teacher's.
+	Eval *data.Dataset
 	// Loss is classic.DistillKL (the default) or classic.DistillMSE.
 	Loss string
 	// Temperature is the KL loss's T (classic.DefaultTemperature when 0).
@@ -56,8 +73,12 @@ type DistillConfig struct {
 
 // DistillResult is what Distill made.
 type DistillResult struct {
-	// Student is the trained student, labelled as the teacher.
+	// Student is the trained classic student, labelled as the teacher
+	// (nil for a transformer student).
 	Student *classic.Classifier
+	// Trained is the run of a transformer student, saved in
+	// DistillConfig.Transformer.Output.
+	Trained *train.Result
 	// Examples is the number of training examples (labelled + unlabelled).
 	Examples int
 	// CacheHit says the teacher's logits came from DistillConfig.Cache.
@@ -67,10 +88,11 @@ type DistillResult struct {
 	TeacherAgreement float64
 }
 
-// Distill trains a classic student on a teacher's soft targets (knowledge
-// distillation, see classic.Distillation): the teacher's logits of every
+// Distill trains a student on a teacher's soft targets (knowledge
+// distillation, see nn.SoftTargets): the teacher's logits of every
 // training text are computed once (or read from cfg.Cache), and the student
-// learns from them mixed with the hard labels. A classic teacher gives
+// learns from them mixed with the hard labels. The student is classic
+// (cfg.Student) or, with cfg.Transformer, a transformer. A classic teacher gives
 // probabilities; their logarithms serve as its logits.
 func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	if cfg.Train == nil || len(cfg.Train.Examples) == 0 {
@@ -79,7 +101,7 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	if cfg.Loss == "" {
 		cfg.Loss = classic.DistillKL
 	}
-	if cfg.Student.DP != nil {
+	if cfg.Student.DP != nil || (cfg.Transformer != nil && cfg.Transformer.DP != nil) {
 		return nil, errors.New("distill: distillation and DP-SGD cannot be combined")
 	}
 	teacher, err := Open(ctx, cfg.Teacher, cfg.TeacherOptions)
@@ -92,7 +114,13 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	}
 	labels := info.Labels
 	ds := &data.Dataset{Path: cfg.Train.Path, LabelNames: labels}
-	for _, ex := range cfg.Train.Examples {
+	labelled := cfg.Train
+	if cfg.Transformer != nil {
+		// MaxTrainSamples keeps the first labelled examples, and all the
+		// unlabelled ones, as for a classic student.
+		labelled = labelled.Head(cfg.Transformer.MaxTrainSamples)
+	}
+	for _, ex := range labelled.Examples {
 		if len(ex.Labels) != 1 {
 			return nil, fmt.Errorf("%s:%d: %d labels; distillation trains single-label students", cfg.Train.Path, ex.Line, len(ex.Labels))
 		}
@@ -106,6 +134,14 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		for _, ex := range cfg.Unlabeled.Examples {
 			ex.Labels = nil
 			ds.Examples = append(ds.Examples, ex)
+		}
+	}
+	var tc train.Config
+	if cfg.Transformer != nil {
+		// The student's tokenizer and config are checked before the teacher
+		// runs: a bad student writes nothing, the teacher's logits neither.
+		if tc, err = transformerStudent(ctx, cfg); err != nil {
+			return nil, err
 		}
 	}
 	inputs := InputsOf(ds.Examples)
@@ -152,6 +188,13 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		}
 	}
 	res.TeacherAgreement = float64(agree) / float64(nLabelled)
+	if cfg.Transformer != nil {
+		tc.Distill = &train.Distillation{Loss: nn.SoftTargets{Loss: cfg.Loss, Temperature: cfg.Temperature, Alpha: cfg.Alpha}, Labels: labels, Teacher: logits}
+		if res.Trained, err = train.TrainData(ctx, tc, ds, cfg.Eval); err != nil {
+			return nil, fmt.Errorf("distill: student: %w", err)
+		}
+		return res, nil
+	}
 	st := cfg.Student
 	st.Train.Distill = &classic.Distillation{Loss: cfg.Loss, Temperature: cfg.Temperature, Alpha: cfg.Alpha, Teacher: logits}
 	if res.Student, err = classic.Train(ds, st); err != nil {
@@ -172,6 +215,63 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// transformerStudent is the training configuration of a transformer
+// student: the teacher's directory as the model of an every-other-layer
+// student, and as the tokenizer of a student without one; checked by
+// train.CheckModel.
+func transformerStudent(ctx context.Context, cfg DistillConfig) (train.Config, error) {
+	tc := *cfg.Transformer
+	tc.MaxTrainSamples = 0 // applied to the labelled examples by Distill
+	dir, err := transformerDir(ctx, cfg.Teacher)
+	if err != nil {
+		return tc, err
+	}
+	if tc.EveryOtherLayer {
+		if dir == "" {
+			return tc, fmt.Errorf("distill: a student initialised from every other layer of the teacher needs a transformer teacher; %s is not one", cfg.Teacher)
+		}
+		if tc.Model != "" || tc.ModelConfig != "" {
+			return tc, errors.New("distill: a student initialised from the teacher takes no model or config of its own")
+		}
+		tc.Model = dir
+	}
+	if tc.Tokenizer == "" && tc.Model == "" {
+		if dir == "" {
+			return tc, fmt.Errorf("distill: the teacher %s is not a transformer: give the student's tokenizer", cfg.Teacher)
+		}
+		tc.Tokenizer = dir
+	}
+	for _, ref := range []*string{&tc.Model, &tc.Tokenizer} {
+		if *ref != "" {
+			if *ref, _, err = hub.ResolveModel(ctx, *ref, "", hub.FromEnv()); err != nil {
+				return tc, err
+			}
+		}
+	}
+	if err := train.CheckModel(tc); err != nil {
+		return tc, fmt.Errorf("distill: student: %w", err)
+	}
+	return tc, nil
+}
+
+// transformerDir is the checkpoint directory of a transformer teacher
+// (a directory, a hub id or a built-in transformer), "" for another.
+func transformerDir(ctx context.Context, teacher string) (string, error) {
+	loc, err := Locate(ctx, teacher, "")
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case loc.Kind == SourceTransformer:
+		return loc.Path, nil
+	case loc.Kind == SourceBuiltin && loc.Path != "":
+		if kind, err := directoryKind(loc.Path); err == nil && kind == SourceTransformer {
+			return loc.Path, nil
+		}
+	}
+	return "", nil
 }
 
 // distillKey identifies a teacher and the texts it runs on: the teacher's

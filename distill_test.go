@@ -242,3 +242,127 @@ func TestDistillTeacherLogits(t *testing.T) {
 		}
 	}
 }
+
+// English reviews for the tiny BERT teacher, written for this test.
+var tinyTexts = []string{
+	"great movie", "a good film", "i loved it", "the best story", "fun and funny", "very good acting",
+	"bad movie", "an awful film", "i hated it", "the worst plot", "boring and sad", "very bad acting",
+	"a great story", "good fun", "the best film", "i loved the acting", "very funny", "a good plot",
+	"an awful plot", "the worst film", "bad acting", "boring movie", "i hated the story", "sad and bad",
+}
+
+// A transformer student of every other layer of the tiny BERT (labels
+// negative, neutral, positive) learns from the teacher's cached logits:
+// its distillation loss falls in metrics.jsonl, it is saved with the
+// teacher's labels and half its layers, and it mostly says what the teacher
+// says; a second run reads the cache.
+func TestDistillTransformerStudent(t *testing.T) {
+	ctx := context.Background()
+	soft := teacherLabels(t, tinyBERT, tinyTexts)
+	dir := t.TempDir()
+	out, cache := filepath.Join(dir, "student"), filepath.Join(dir, "student.teacher-logits")
+	cfg := DistillConfig{Teacher: tinyBERT, Train: dataset(tinyTexts, soft), Alpha: 1, Temperature: 2, Cache: cache,
+		Transformer: &TrainConfig{EveryOtherLayer: true, Output: out, Epochs: 60, BatchSize: 8, LR: 1e-2, Seed: 1, LogSteps: 3}}
+	res, err := Distill(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CacheHit || res.Student != nil || res.Trained == nil || res.TeacherAgreement != 1 {
+		t.Fatalf("cache hit %t, classic student %v, run %v, agreement %g", res.CacheHit, res.Student != nil, res.Trained != nil, res.TeacherAgreement)
+	}
+	var losses []float64
+	for _, e := range res.Trained.State.LogHistory {
+		if e.Loss != nil {
+			losses = append(losses, *e.Loss)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"loss"`); n != len(losses) || len(losses) < 10 {
+		t.Fatalf("metrics.jsonl has %d losses, the state %d", n, len(losses))
+	}
+	if !(losses[len(losses)-1] < losses[0]/4) {
+		t.Fatalf("distillation losses %v, want a fall to under a quarter", losses)
+	}
+	student, err := Open(ctx, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := student.Info(); strings.Join(info.Labels, ",") != "negative,neutral,positive" || info.Layers != 1 {
+		t.Fatalf("student: labels %v, %d layers", info.Labels, info.Layers)
+	}
+	got := teacherLabels(t, out, tinyTexts)
+	same := 0
+	for i := range got {
+		if got[i] == soft[i] {
+			same++
+		}
+	}
+	if same < len(got)*9/10 {
+		t.Fatalf("the student agrees with the teacher on %d of %d texts (%v vs %v)", same, len(got), got, soft)
+	}
+	cfg.Transformer.Output = filepath.Join(dir, "again")
+	cfg.Transformer.MaxSteps = 1
+	if res, err = Distill(ctx, cfg); err != nil || !res.CacheHit {
+		t.Fatalf("second run: %v, cache hit %t", err, res != nil && res.CacheHit)
+	}
+	// MaxTrainSamples keeps the first labelled examples and every
+	// unlabelled text.
+	cfg.Transformer.Output, cfg.Transformer.MaxTrainSamples = filepath.Join(dir, "head"), 4
+	cfg.Unlabeled = dataset(tinyTexts[:3], nil)
+	if res, err = Distill(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if res.Examples != 7 || res.Trained.State.GlobalStep != 1 {
+		t.Fatalf("4 labelled and 3 unlabelled examples: %d examples, %d steps", res.Examples, res.Trained.State.GlobalStep)
+	}
+}
+
+// A transformer student that cannot be made is refused before the teacher
+// runs: no output, no cache.
+func TestDistillTransformerStudentRefuses(t *testing.T) {
+	t.Setenv("TEXTCLF_BUILTIN_CACHE", t.TempDir())
+	ctx := context.Background()
+	smallVocab := filepath.Join(t.TempDir(), "config.json")
+	b, err := os.ReadFile(filepath.Join(tinyBERT, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(smallVocab, []byte(strings.Replace(string(b), `"vocab_size": 99`, `"vocab_size": 60`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		teacher string
+		labels  []string
+		student TrainConfig
+		want    string
+	}{
+		{"classic teacher, every other layer", "builtin:sentiment-zh", []string{"POSITIVE", "NEGATIVE"}, TrainConfig{EveryOtherLayer: true},
+			"needs a transformer teacher; builtin:sentiment-zh is not one"},
+		{"classic teacher, no tokenizer", "builtin:sentiment-zh", []string{"POSITIVE", "NEGATIVE"}, TrainConfig{ModelConfig: "bert-tiny"},
+			"is not a transformer: give the student's tokenizer"},
+		{"vocabulary", tinyBERT, []string{"positive", "negative"}, TrainConfig{ModelConfig: smallVocab},
+			"vocab_size 60 is smaller than the tokenizer's 99 tokens"},
+		{"labels", tinyBERT, []string{"positive", "bad"}, TrainConfig{EveryOtherLayer: true},
+			`train.tsv:3: label "bad" is not one of the teacher's (negative, neutral, positive)`},
+		{"every other layer and a config", tinyBERT, []string{"positive", "negative"}, TrainConfig{EveryOtherLayer: true, ModelConfig: "bert-tiny"},
+			"takes no model or config of its own"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st := tc.student
+			st.Output = filepath.Join(dir, "student")
+			cache := filepath.Join(dir, "student.teacher-logits")
+			_, err := Distill(ctx, DistillConfig{Teacher: tc.teacher, Train: dataset([]string{"good", "bad"}, tc.labels), Cache: cache, Transformer: &st})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%v, want an error saying %q", err, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("%s holds %v", dir, entries)
+			}
+		})
+	}
+}

@@ -2,30 +2,31 @@ package classic
 
 import (
 	"errors"
-	"fmt"
-	"math"
+
+	"github.com/textclf/textclf/nn"
 )
 
-// Distillation losses.
+// Distillation losses (see nn.SoftTargets).
 const (
 	// DistillKL is Hinton et al.'s soft-target loss: T²·KL(softmax(t/T) ‖
 	// softmax(s/T)) for teacher logits t and student logits s.
-	DistillKL = "kl"
+	DistillKL = nn.DistillKL
 	// DistillMSE is Tang et al.'s (2019) mean squared error between the
 	// student's and the teacher's logits.
-	DistillMSE = "mse"
+	DistillMSE = nn.DistillMSE
 )
 
 // DefaultTemperature is DistilBERT's distillation temperature.
-const DefaultTemperature = 2.0
+const DefaultTemperature = nn.DefaultTemperature
 
 // Distillation trains a student on a teacher's logits (knowledge
 // distillation): each example's loss is Alpha·soft + (1−Alpha)·CE(label),
 // where soft is T²·KL(softmax(t/T) ‖ softmax(s/T)) (Loss "kl", as Hinton
 // et al. and DistilBERT) or mean_k (s_k − t_k)² (Loss "mse", as Tang et al.),
 // s the student's logits, t the teacher's and CE the cross-entropy of the
-// student's softmax with the hard label. Single-label models only, and the
-// fastText-style model with the softmax loss.
+// student's softmax with the hard label: nn.SoftTargets, which transformer
+// students use too. Single-label models only, and the fastText-style model
+// with the softmax loss.
 type Distillation struct {
 	// Loss is DistillKL or DistillMSE.
 	Loss string
@@ -38,99 +39,28 @@ type Distillation struct {
 	Teacher [][]float32
 }
 
+// soft is the loss of d.
+func (d *Distillation) soft() nn.SoftTargets {
+	return nn.SoftTargets{Loss: d.Loss, Temperature: d.Temperature, Alpha: d.Alpha}
+}
+
 // check tells whether d can train a student of k labels on n examples.
 func (d *Distillation) check(n, k int) error {
-	switch d.Loss {
-	case DistillKL, DistillMSE:
-	default:
-		return fmt.Errorf("distillation loss %q: want %s or %s", d.Loss, DistillKL, DistillMSE)
+	if err := d.soft().Check(); err != nil {
+		return err
 	}
-	if d.Temperature < 0 || math.IsNaN(d.Temperature) || math.IsInf(d.Temperature, 0) {
-		return fmt.Errorf("distillation temperature %g: want a positive number", d.Temperature)
-	}
-	if !(d.Alpha >= 0 && d.Alpha <= 1) {
-		return fmt.Errorf("distillation alpha %g: want a number in [0, 1]", d.Alpha)
-	}
-	if len(d.Teacher) != n {
-		return fmt.Errorf("distillation: %d teacher logits for %d training examples", len(d.Teacher), n)
-	}
-	for i, t := range d.Teacher {
-		if len(t) != k {
-			return fmt.Errorf("distillation: example %d has %d teacher logits for %d labels", i+1, len(t), k)
-		}
-		for _, v := range t {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("distillation: example %d has a teacher logit %v", i+1, v)
-			}
-		}
-	}
-	return nil
+	return nn.CheckTeacherLogits(d.Teacher, n, k)
 }
 
 // T returns the temperature, DefaultTemperature when unset.
-func (d *Distillation) T() float64 {
-	if d.Temperature == 0 {
-		return DefaultTemperature
-	}
-	return d.Temperature
-}
+func (d *Distillation) T() float64 { return d.soft().T() }
 
 // LossGrad returns one example's loss given the student's logits s, the
 // teacher's t and the hard label (a student label id), and writes the
-// gradient of the loss with respect to s into grad (len(s)). Sums run in
-// float64.
+// gradient of the loss with respect to s into grad (len(s)): see
+// nn.SoftTargets.Example.
 func (d *Distillation) LossGrad(s, t []float32, label int, grad []float32) float64 {
-	k := len(s)
-	alpha := d.Alpha
-	ps := softmax64(s, 1)
-	// Hard part: cross-entropy with the label.
-	hard := -math.Log(math.Max(ps[label], 1e-30))
-	g := make([]float64, k)
-	for i := range g {
-		g[i] = (1 - alpha) * ps[i]
-	}
-	g[label] -= 1 - alpha
-	var soft float64
-	switch d.Loss {
-	case DistillMSE:
-		for i := range s {
-			diff := float64(s[i]) - float64(t[i])
-			soft += diff * diff / float64(k)
-			g[i] += alpha * 2 * diff / float64(k)
-		}
-	default:
-		temp := d.T()
-		qs, pt := softmax64(s, temp), softmax64(t, temp)
-		for i := range s {
-			if pt[i] > 0 {
-				soft += pt[i] * (math.Log(pt[i]) - math.Log(math.Max(qs[i], 1e-300)))
-			}
-			g[i] += alpha * temp * (qs[i] - pt[i])
-		}
-		soft *= temp * temp
-	}
-	for i := range grad {
-		grad[i] = float32(g[i])
-	}
-	return alpha*soft + (1-alpha)*hard
-}
-
-// softmax64 is softmax(x/temp) in float64.
-func softmax64(x []float32, temp float64) []float64 {
-	out := make([]float64, len(x))
-	mx := math.Inf(-1)
-	for _, v := range x {
-		mx = math.Max(mx, float64(v)/temp)
-	}
-	var sum float64
-	for i, v := range x {
-		out[i] = math.Exp(float64(v)/temp - mx)
-		sum += out[i]
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return out
+	return d.soft().Example(grad, s, t, label)
 }
 
 // errDistillDP: the two change the loss and the steps in ways not meant

@@ -83,27 +83,7 @@ func TestArchGradientsFiniteDifferences(t *testing.T) {
 			if err := m.Backward(nil); err != nil {
 				t.Fatal(err)
 			}
-			const eps = 2e-3
-			for _, p := range m.Params() {
-				grad := append([]float32(nil), p.Grad...)
-				var norm float64
-				for _, g := range grad {
-					norm = math.Max(norm, math.Abs(float64(g)))
-				}
-				for k := 0; k < 3; k++ {
-					i := rng.IntN(len(p.W))
-					orig := p.W[i]
-					p.W[i] = orig + eps
-					up := lossAt()
-					p.W[i] = orig - eps
-					down := lossAt()
-					p.W[i] = orig
-					num := (up - down) / (2 * eps)
-					if diff := math.Abs(num - float64(grad[i])); diff > 3e-2*math.Max(norm, 1e-2)+2e-4 {
-						t.Errorf("%s[%d]: analytic %g, numeric %g (max |grad| %g)", p.Name, i, grad[i], num, norm)
-					}
-				}
-			}
+			checkGradients(t, m, rng, 3, lossAt)
 		})
 	}
 }

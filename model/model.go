@@ -35,6 +35,10 @@ type Batch struct {
 type Labels struct {
 	Classes []int
 	Values  []float32
+	// Teacher, with single-label Classes and Model.Distill set, holds a
+	// teacher's logits [B, NumLabels]: the loss is then Model.Distill's
+	// soft-target loss (knowledge distillation).
+	Teacher []float32
 }
 
 // Model is a transformer encoder with a sequence classification head:
@@ -47,6 +51,10 @@ type Model struct {
 	ProblemType string // SingleLabel, MultiLabel or Regression
 	// ClassWeights, when set, weight the single-label cross-entropy.
 	ClassWeights []float32
+	// Distill, when set, is the loss of single-label batches whose Labels
+	// carry a teacher's logits (knowledge distillation) in place of the
+	// cross-entropy.
+	Distill *nn.SoftTargets
 
 	prefix string // "bert", "roberta" or "distilbert"
 	// net is the architecture beyond the BERT family (GPT-2, Llama, Qwen2,
@@ -531,6 +539,12 @@ func (m *Model) loss(dLogits, logits []float32, labels *Labels, b int) (float32,
 	case SingleLabel:
 		if len(labels.Classes) != b {
 			return 0, fmt.Errorf("loss: %d class labels for a batch of %d", len(labels.Classes), b)
+		}
+		if labels.Teacher != nil {
+			if m.Distill == nil {
+				return 0, fmt.Errorf("loss: teacher logits without a distillation loss (Model.Distill)")
+			}
+			return m.Distill.Batch(dLogits, logits, labels.Teacher, labels.Classes, m.NumLabels)
 		}
 		return nn.CrossEntropy(dLogits, logits, labels.Classes, m.NumLabels, m.ClassWeights)
 	case MultiLabel:

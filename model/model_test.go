@@ -128,31 +128,8 @@ func TestModelGradientsFiniteDifferences(t *testing.T) {
 			if err := m.Backward(nil); err != nil {
 				t.Fatal(err)
 			}
-			grads := map[string][]float32{}
-			for _, p := range m.Params() {
-				grads[p.Name] = append([]float32(nil), p.Grad...)
-			}
 			// Small steps: the DistilBERT head's ReLU has a kink.
-			const eps = 2e-3
-			for _, p := range m.Params() {
-				var norm float64
-				for _, g := range grads[p.Name] {
-					norm = math.Max(norm, math.Abs(float64(g)))
-				}
-				for k := 0; k < 4; k++ {
-					i := rng.IntN(len(p.W))
-					orig := p.W[i]
-					p.W[i] = orig + eps
-					up := lossAt()
-					p.W[i] = orig - eps
-					down := lossAt()
-					p.W[i] = orig
-					num := (up - down) / (2 * eps)
-					if diff := math.Abs(num - float64(grads[p.Name][i])); diff > 3e-2*math.Max(norm, 1e-2)+2e-4 {
-						t.Errorf("%s[%d]: analytic %g, numeric %g (max |grad| %g)", p.Name, i, grads[p.Name][i], num, norm)
-					}
-				}
-			}
+			checkGradients(t, m, rng, 4, lossAt)
 		})
 	}
 }
@@ -315,4 +292,32 @@ func everyRowLogits(t *testing.T, m *Model, in *Batch) []float32 {
 	ha := m.head.newActs(in.B)
 	m.head.forward(ha, x, in.B, in.T, nil)
 	return ha.logits
+}
+
+// checkGradients compares the gradients of m's parameters (of the last
+// Backward) with central differences of lossAt (steps of 2e-3) at samples
+// random weights of each parameter, relative to its largest gradient.
+func checkGradients(t *testing.T, m *Model, rng *rand.Rand, samples int, lossAt func() float64) {
+	t.Helper()
+	const eps = 2e-3
+	for _, p := range m.Params() {
+		grad := append([]float32(nil), p.Grad...)
+		var norm float64
+		for _, g := range grad {
+			norm = math.Max(norm, math.Abs(float64(g)))
+		}
+		for k := 0; k < samples; k++ {
+			i := rng.IntN(len(p.W))
+			orig := p.W[i]
+			p.W[i] = orig + eps
+			up := lossAt()
+			p.W[i] = orig - eps
+			down := lossAt()
+			p.W[i] = orig
+			num := (up - down) / (2 * eps)
+			if diff := math.Abs(num - float64(grad[i])); diff > 3e-2*math.Max(norm, 1e-2)+2e-4 {
+				t.Errorf("%s[%d]: analytic %g, numeric %g (max |grad| %g)", p.Name, i, grad[i], num, norm)
+			}
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/textclf/textclf/data"
 	"github.com/textclf/textclf/internal/atomicfile"
 	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/privacy"
 	"github.com/textclf/textclf/tokenizer"
 	"github.com/textclf/textclf/train/tensorboard"
@@ -127,6 +128,30 @@ type Config struct {
 	// MLM holds the corpus and masking of masked-language-model
 	// pretraining (Pretrain); Train ignores it.
 	MLM *MLMConfig
+	// Distill, when not nil, trains the model as a student on a teacher's
+	// logits (knowledge distillation, single-label): its loss replaces the
+	// cross-entropy of the training batches (evaluation keeps the
+	// cross-entropy), and its labels are the model's.
+	Distill *Distillation
+	// EveryOtherLayer makes the model a student of Model, a BERT-family
+	// classifier, initialised as DistilBERT was: half its layers, the
+	// embeddings, every other layer and BERT's pooler copied, a new head
+	// (model.EveryOtherLayer).
+	EveryOtherLayer bool
+}
+
+// Distillation is what a student learns from its teacher.
+type Distillation struct {
+	// Loss is the soft-target loss: KL·T² or MSE on logits, mixed with the
+	// hard labels' cross-entropy.
+	Loss nn.SoftTargets
+	// Labels are the teacher's labels, in the order of its logits; they
+	// become the student's.
+	Labels []string
+	// Teacher holds the teacher's logits of each training example, in the
+	// order of the training data given to TrainData (MaxTrainSamples then
+	// keeps the first ones).
+	Teacher [][]float32
 }
 
 // NoClipping is the MaxGradNorm that turns gradient clipping off.
@@ -282,7 +307,8 @@ type example struct {
 	ids, typeIDs []int
 	class        int
 	values       []float32
-	gold         []int // label ids (multi-label: all of them)
+	gold         []int     // label ids (multi-label: all of them)
+	teacher      []float32 // a teacher's logits (distillation), or nil
 	// Pretraining: what masking needs to know of each token, and the
 	// labels of an evaluation block masked once (IgnoreIndex where not
 	// masked).
@@ -360,12 +386,22 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 			return nil, fmt.Errorf("train: validation split: %w", err)
 		}
 	}
+	var teacher [][]float32
+	if d := cfg.Distill; d != nil {
+		if err := nn.CheckTeacherLogits(d.Teacher, len(trainSet.Examples), len(d.Labels)); err != nil {
+			return nil, fmt.Errorf("train: %s: %w", trainSet.Path, err)
+		}
+		teacher = d.Teacher
+	}
 	trainSet = trainSet.Head(cfg.MaxTrainSamples)
 	if err := r.chooseLabels(trainSet, evalSet); err != nil {
 		return nil, err
 	}
 	if err := r.loadTokenizerAndModel(); err != nil {
 		return nil, err
+	}
+	if cfg.Distill != nil {
+		r.m.Distill = &cfg.Distill.Loss
 	}
 	r.tk.Padding = nil
 	r.tk.Truncation = &tokenizer.Truncation{MaxLength: r.cfg.MaxLength, Strategy: tokenizer.LongestFirst, Direction: tokenizer.TruncateRight}
@@ -374,6 +410,9 @@ func TrainData(ctx context.Context, cfg Config, trainSet, evalSet *data.Dataset)
 	}
 	if len(r.train) == 0 {
 		return nil, fmt.Errorf("%s: no training examples", cfg.Train)
+	}
+	for i := range teacher[:min(len(teacher), len(r.train))] {
+		r.train[i].teacher = teacher[i]
 	}
 	if evalSet != nil {
 		if r.eval, err = r.encode(evalSet); err != nil {
@@ -451,6 +490,25 @@ func (c *Config) check() error {
 		return fmt.Errorf("train: DP-SGD draws each step's batch by Poisson sampling: gradient accumulation does not apply")
 	case c.DP != nil && c.ClassWeights != "":
 		return fmt.Errorf("train: DP-SGD clips each example's own loss: class weights do not apply")
+	case c.EveryOtherLayer && (c.Model == "" || c.ModelConfig != ""):
+		return fmt.Errorf("train: an every-other-layer student is made from a teacher checkpoint (Model), not from a config")
+	}
+	if d := c.Distill; d != nil {
+		switch {
+		case c.DP != nil:
+			return fmt.Errorf("train: distillation and DP-SGD cannot be combined")
+		case c.ClassWeights != "":
+			return fmt.Errorf("train: distillation replaces the cross-entropy: class weights do not apply")
+		case c.ValidationSplit > 0:
+			return fmt.Errorf("train: distillation: split the data before computing the teacher's logits (give evaluation data), not with a validation split")
+		case c.ProblemType != "" && c.ProblemType != model.SingleLabel:
+			return fmt.Errorf("train: distillation trains single-label students, not %s", c.ProblemType)
+		case len(d.Labels) < 2:
+			return fmt.Errorf("train: distillation: the teacher has %d label(s); classification needs at least 2", len(d.Labels))
+		}
+		if err := d.Loss.Check(); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
 	}
 	switch c.Metric {
 	case "accuracy", "f1", "loss":
@@ -538,6 +596,9 @@ func (r *run) loadModel() error {
 		r.warn(fmt.Sprintf("config %s: every weight is newly initialized (no pretrained weights): you should train this model well before using it", c.ModelConfig))
 		return nil
 	}
+	if c.EveryOtherLayer && c.Resume == "" {
+		return r.loadEveryOtherLayer()
+	}
 	dir := c.Model
 	if c.Resume != "" {
 		dir = c.Resume
@@ -550,6 +611,71 @@ func (r *run) loadModel() error {
 	for _, w := range rep.Warnings {
 		r.warn(w)
 	}
+	return nil
+}
+
+// CheckModel reads the tokenizer and the model config of a run of cfg
+// (no weights, no data) and reports what would stop the run there: a
+// tokenizer that cannot be read, an architecture not supported, a
+// vocabulary that does not hold the tokenizer's tokens, an every-other-layer
+// student of a teacher outside the BERT family. Distillation calls it before
+// the teacher's (long) forward passes.
+func CheckModel(cfg Config) error {
+	cfg.Defaults()
+	r := &run{cfg: cfg}
+	if err := r.loadTokenizer(); err != nil {
+		return err
+	}
+	var mc *checkpoint.Config
+	var err error
+	switch {
+	case cfg.Resume != "":
+		return nil // the checkpoint's own
+	case cfg.ModelConfig != "":
+		if mc, err = modelConfigFor(cfg.ModelConfig, r.tk); err != nil {
+			return err
+		}
+	default:
+		if mc, err = checkpoint.LoadConfig(cfg.Model); err != nil {
+			return err
+		}
+		if n := r.tk.VocabSize(); n > mc.VocabSize {
+			return fmt.Errorf("%s: vocab_size %d is smaller than the tokenizer's %d tokens (tokenizer %s)", cfg.Model, mc.VocabSize, n, r.tkDir)
+		}
+	}
+	if err := model.CheckSupported(mc); err != nil {
+		return err
+	}
+	if cfg.EveryOtherLayer {
+		if mc.IsDecoder() || mc.ModelType == "modernbert" {
+			return fmt.Errorf("%s: every-other-layer student: the teacher is a %s model; the initialisation takes a BERT-family classifier (bert, roberta, xlm-roberta, camembert, distilbert)", cfg.Model, mc.ModelType)
+		}
+		if mc.NumHiddenLayers < 2 {
+			return fmt.Errorf("%s: every-other-layer student: the teacher has %d layer(s); a student of every other layer needs at least 2", cfg.Model, mc.NumHiddenLayers)
+		}
+	}
+	return mc.Validate()
+}
+
+// loadEveryOtherLayer makes the model a student of the checkpoint of
+// Model with every other of its layers (model.EveryOtherLayer).
+func (r *run) loadEveryOtherLayer() error {
+	c := r.cfg
+	teacher, _, err := model.LoadForTraining(c.Model, r.labels, r.problem, c.Seed)
+	if err != nil {
+		return fmt.Errorf("every-other-layer student of %s: %w", c.Model, err)
+	}
+	m, copied, err := model.EveryOtherLayer(teacher, r.labels, r.problem, c.Seed)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Model, err)
+	}
+	r.m = m
+	kept := make([]string, m.Config.NumHiddenLayers)
+	for i := range kept {
+		kept[i] = strconv.Itoa(2 * i)
+	}
+	r.warn(fmt.Sprintf("%s: a student of every other layer of the teacher (its layers %s of %d; %d weights copied); the classification head is newly initialized: you should train this model before using it",
+		c.Model, strings.Join(kept, ", "), teacher.Config.NumHiddenLayers, len(copied)))
 	return nil
 }
 
@@ -588,6 +714,12 @@ func modelConfigFor(spec string, tk *tokenizer.Tokenizer) (*checkpoint.Config, e
 // chooseLabels takes the label names from the data (integers in numeric
 // order, names sorted) and the problem type from the flag or the data.
 func (r *run) chooseLabels(train, eval *data.Dataset) error {
+	if d := r.cfg.Distill; d != nil {
+		// The teacher's labels, in the order of its logits; encode refuses
+		// data labels outside them.
+		r.problem, r.labels = model.SingleLabel, append([]string(nil), d.Labels...)
+		return nil
+	}
 	r.problem = r.cfg.ProblemType
 	if r.problem == "" {
 		r.problem = model.SingleLabel
@@ -758,6 +890,7 @@ func microBatch(exs []example, idx []int, problem string, padID int) (*model.Bat
 		ids[i], types[i] = exs[j].ids, exs[j].typeIDs
 		if problem == model.SingleLabel {
 			labels.Classes = append(labels.Classes, exs[j].class)
+			labels.Teacher = append(labels.Teacher, exs[j].teacher...)
 		} else {
 			labels.Values = append(labels.Values, exs[j].values...)
 		}

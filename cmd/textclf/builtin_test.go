@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,10 @@ func TestDistillCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"distill", "--arch", "transformer", "--teacher", teacher, "--train", train, "--output", student}, "distill trains classic students"},
+		{[]string{"distill", "--arch", "transformer", "--teacher", teacher, "--train", train, "--output", student}, "give one student: --config PRESET|config.json, --model DIR or --init-from-teacher"},
+		{[]string{"distill", "--arch", "transformer", "--init-from-teacher", "--teacher", teacher, "--train", train, "--output", student}, "needs a transformer teacher"},
+		{[]string{"distill", "--arch", "textcnn", "--init-from-teacher", "--teacher", teacher, "--train", train, "--output", student}, "--init-from-teacher makes a transformer student"},
+		{[]string{"distill", "--arch", "transformer", "--config", "bert-tiny", "--teacher", teacher, "--train", train, "--output", student}, "is not a transformer: give the student's tokenizer"},
 		{[]string{"distill", "--train", train, "--output", student}, "--teacher is required"},
 		{[]string{"distill", "--teacher", teacher, "--train", train, "--output", student, "--hidden", "8"}, "--hidden does not apply to --arch fasttext"},
 		{[]string{"distill", "--teacher", teacher, "--train", train, "--output", student, "--distill-loss", "l1"}, `distillation loss "l1"`},
@@ -113,5 +117,47 @@ func TestDistillCommand(t *testing.T) {
 		if _, err := runCLI(t, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// distill --arch transformer trains a transformer student of the tiny
+// BERT's every other layer (or of a preset config with the teacher's
+// tokenizer) on its cached logits, with the Trainer's outputs.
+func TestDistillTransformerCommand(t *testing.T) {
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train.tsv")
+	var b strings.Builder
+	b.WriteString("sentence\tlabel\n")
+	for i, s := range []string{"great movie", "bad movie", "a good film", "an awful film", "i loved it", "i hated it", "fine, i guess", "the best story", "the worst plot"} {
+		fmt.Fprintf(&b, "%s\t%s\n", s, []string{"positive", "negative", "neutral"}[i%3])
+	}
+	os.WriteFile(train, []byte(b.String()), 0o644)
+	student := filepath.Join(dir, "student")
+	_, errOut, err := runCLIIn(t, "", "distill", "--teacher", tinyBERT, "--arch", "transformer", "--init-from-teacher", "--train", train,
+		"--output", student, "--epochs", "3", "--batch-size", "4", "--lr", "1e-3", "--alpha", "0.9", "--temperature", "3")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	for _, want := range []string{"teacher logits computed " + student + ".teacher-logits", "9 training examples", "every other layer of the teacher (its layers 0 of 2", "trained 9 steps"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "metrics.jsonl", "training_curves.png", "trainer_state.json"} {
+		if _, err := os.Stat(filepath.Join(student, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	out, err := runCLI(t, "", "info", "--model", student)
+	if err != nil || !strings.Contains(out, "negative") {
+		t.Errorf("info: %v\n%s", err, out)
+	}
+	fromConfig := filepath.Join(dir, "from-config")
+	if _, errOut, err = runCLIIn(t, "", "distill", "--teacher", tinyBERT, "--arch", "transformer", "--config", "bert-tiny", "--train", train,
+		"--output", fromConfig, "--max-steps", "2", "--batch-size", "4", "--teacher-cache", student+".teacher-logits"); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "teacher logits read from "+student+".teacher-logits") || !strings.Contains(errOut, "trained 2 steps") {
+		t.Errorf("stderr: %s", errOut)
 	}
 }

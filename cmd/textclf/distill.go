@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -8,19 +9,25 @@ import (
 	"github.com/textclf/textclf"
 	"github.com/textclf/textclf/classic"
 	"github.com/textclf/textclf/data"
+	"github.com/textclf/textclf/train"
 )
 
-const distillLong = `Trains a classic student (--arch fasttext, textcnn or bilstm; default fasttext) on the soft
-targets of a teacher: any single-label classifier textclf opens (--teacher: a transformer directory or
-hub id, a classic model directory, a fastText .bin file or builtin:NAME). Each example's loss is
-alpha·soft + (1−alpha)·CE(hard label), soft being T²·KL(softmax(teacher/T) ‖ softmax(student/T))
-(--distill-loss kl, Hinton et al., T=2 as DistilBERT) or the mean squared error between the
-logits (--distill-loss mse, Tang et al. 2019). A classic teacher's probabilities serve as logits
-through their logarithm. The teacher's logits are computed once and cached in --teacher-cache
-(default OUTPUT.teacher-logits, beside the output), reused while the teacher's files and the texts
-are the same. --unlabeled FILE adds texts (one a line, or any data file; labels ignored) that the
-teacher labels: its logits are their soft targets, its best label their hard one. The other flags
-are textclf train's for the student's arch.`
+const distillLong = `Trains a student on the soft targets of a teacher: any single-label classifier textclf opens
+(--teacher: a transformer directory or hub id, a classic model directory, a fastText .bin file or
+builtin:NAME). The student is classic (--arch fasttext, textcnn or bilstm; default fasttext) or a
+transformer (--arch transformer): a new model of --config PRESET|config.json (its tokenizer from
+--tokenizer, else the transformer teacher's), a pretrained --model, or --init-from-teacher, which
+makes it of every other layer of a BERT-family teacher as DistilBERT was (half the layers: the
+embeddings, the teacher's layers 0, 2, 4, … and BERT's pooler copied; a new classification head),
+trained with textclf train's Trainer (AdamW, schedule, checkpoints, metrics.jsonl, --eval).
+Each example's loss is alpha·soft + (1−alpha)·CE(hard label), soft being
+T²·KL(softmax(teacher/T) ‖ softmax(student/T)) (--distill-loss kl, Hinton et al., T=2 as
+DistilBERT) or the mean squared error between the logits (--distill-loss mse, Tang et al. 2019).
+A classic teacher's probabilities serve as logits through their logarithm. The teacher's logits
+are computed once and cached in --teacher-cache (default OUTPUT.teacher-logits, beside the output),
+reused while the teacher's files and the texts are the same. --unlabeled FILE adds texts (one a
+line, or any data file; labels ignored) that the teacher labels: its logits are their soft
+targets, its best label their hard one. The other flags are textclf train's for the student's arch.`
 
 func newDistillCmd() *cobra.Command {
 	f := &trainFlags{}
@@ -28,17 +35,42 @@ func newDistillCmd() *cobra.Command {
 		teacher, unlabeled, loss, cache string
 		temperature, alpha              float64
 		teacherLen, teacherBatch        int
+		initFromTeacher                 bool
 	)
+	// distillConfig is the distillation of the flags, for the student's
+	// training data.
+	distillConfig := func(cmd *cobra.Command, ds *data.Dataset) (textclf.DistillConfig, error) {
+		dc := textclf.DistillConfig{
+			Teacher: teacher, TeacherOptions: textclf.Options{Threads: f.threads, MaxLength: teacherLen, BatchSize: teacherBatch},
+			Train: ds, Loss: loss, Temperature: temperature, Alpha: alpha, Cache: cache,
+			Progress: progressBar(cmd, "teacher"),
+		}
+		if unlabeled != "" {
+			opt, err := f.data.options(true)
+			if err != nil {
+				return dc, err
+			}
+			if dc.Unlabeled, err = data.ReadFile(unlabeled, opt); err != nil {
+				return dc, fmt.Errorf("--unlabeled: %w", err)
+			}
+		}
+		return dc, nil
+	}
+	report := func(cmd *cobra.Command, res *textclf.DistillResult) {
+		from := "computed"
+		if res.CacheHit {
+			from = "read from"
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "teacher logits %s %s; the teacher agrees with %.2f%% of the training labels; %d training examples (labelled and unlabelled)\n",
+			from, cache, 100*res.TeacherAgreement, res.Examples)
+	}
 	cmd := &cobra.Command{
-		Use:   "distill --teacher MODEL --train FILE --output DIR [--arch fasttext|textcnn|bilstm]",
-		Short: "Knowledge distillation: train a small classic model on a teacher's soft targets",
+		Use:   "distill --teacher MODEL --train FILE --output DIR [--arch fasttext|textcnn|bilstm|transformer]",
+		Short: "Knowledge distillation: train a smaller model (classic or transformer) on a teacher's soft targets",
 		Long:  distillLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
-			if f.arch == archTransformer {
-				return errors.New("--arch transformer: distill trains classic students (fasttext, textcnn, bilstm); a transformer student is not implemented")
-			}
 			if err := checkArchFlags(fs, f.arch); err != nil {
 				return err
 			}
@@ -51,41 +83,64 @@ func newDistillCmd() *cobra.Command {
 			if cache == "" && f.output != "" {
 				cache = f.output + ".teacher-logits"
 			}
-			return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, error) {
-				dc := textclf.DistillConfig{
-					Teacher: teacher, TeacherOptions: textclf.Options{Threads: f.threads, MaxLength: teacherLen, BatchSize: teacherBatch},
-					Train: ds, Student: cfg, Loss: loss, Temperature: temperature, Alpha: alpha, Cache: cache,
-					Progress: progressBar(cmd, "teacher"),
+			if f.arch != archTransformer {
+				if initFromTeacher {
+					return fmt.Errorf("--init-from-teacher makes a transformer student: it does not apply to --arch %s", f.arch)
 				}
-				if unlabeled != "" {
-					opt, err := f.data.options(true)
+				return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, error) {
+					dc, err := distillConfig(cmd, ds)
 					if err != nil {
 						return nil, err
 					}
-					if dc.Unlabeled, err = data.ReadFile(unlabeled, opt); err != nil {
-						return nil, fmt.Errorf("--unlabeled: %w", err)
+					dc.Student = cfg
+					res, err := textclf.Distill(commandContext(cmd), dc)
+					if err != nil {
+						return nil, err
 					}
-				}
-				res, err := textclf.Distill(commandContext(cmd), dc)
+					report(cmd, res)
+					return res.Student, nil
+				})
+			}
+			if f.trainPath == "" || f.output == "" {
+				return errors.New("--train and --output are required")
+			}
+			if !initFromTeacher && f.model == "" && f.modelConfig == "" {
+				return errors.New("--arch transformer: give one student: --config PRESET|config.json, --model DIR or --init-from-teacher")
+			}
+			cfg, err := f.trainerConfig(cmd)
+			if err != nil {
+				return err
+			}
+			cfg.EveryOtherLayer = initFromTeacher
+			ds, valid, _, err := readTrainEval(cmd, f)
+			if err != nil {
+				return err
+			}
+			cfg.ValidationSplit, cfg.Eval = 0, "" // read (or split off) above
+			dc, err := distillConfig(cmd, ds)
+			if err != nil {
+				return err
+			}
+			dc.Eval = valid
+			return runTrainer(cmd, cfg, func(ctx context.Context, cfg train.Config) (*train.Result, error) {
+				dc.Transformer = &cfg
+				res, err := textclf.Distill(ctx, dc)
 				if err != nil {
 					return nil, err
 				}
-				from := "computed"
-				if res.CacheHit {
-					from = "read from"
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "teacher logits %s %s; the teacher agrees with %.2f%% of the training labels; %d training examples (labelled and unlabelled)\n",
-					from, cache, 100*res.TeacherAgreement, res.Examples)
-				return res.Student, nil
+				report(cmd, res)
+				return res.Trained, nil
 			})
 		},
 	}
 	fs := cmd.Flags()
 	f.registerCommon(fs, false)
+	f.registerTransformer(fs, false)
 	f.registerClassic(fs)
 	fs.Lookup("arch").DefValue, f.arch = classic.ArchFastText, classic.ArchFastText
-	fs.Lookup("arch").Usage = "student: fasttext, textcnn or bilstm (the help lists the flags of the arch given)"
+	fs.Lookup("arch").Usage = "student: fasttext, textcnn, bilstm or transformer (the help lists the flags of the arch given)"
 	fs.StringVar(&teacher, "teacher", "", "teacher model: directory, hub id, fastText .bin file or builtin:NAME")
+	fs.BoolVar(&initFromTeacher, "init-from-teacher", false, "--arch transformer: the student is every other layer of the teacher, a BERT-family transformer (DistilBERT's initialisation; a new head)")
 	fs.StringVar(&unlabeled, "unlabeled", "", "file of more texts for the teacher to label (one a line, or a data file)")
 	fs.StringVar(&loss, "distill-loss", classic.DistillKL, "soft-target loss: kl (T²·KL on softened distributions) or mse (on logits)")
 	fs.Float64Var(&temperature, "temperature", classic.DefaultTemperature, "softmax temperature T of the kl loss")

@@ -86,32 +86,11 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, 
 		return err
 	}
 	cfg.Train.Log = cmd.ErrOrStderr()
-	opt, err := f.data.options(false)
+	ds, valid, evalName, err := readTrainEval(cmd, f)
 	if err != nil {
 		return err
 	}
-	ds, err := data.ReadFile(f.trainPath, opt)
-	if err != nil {
-		return err
-	}
-	for _, w := range ds.Warnings() {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
-	}
-	evalName := f.evalPath
-	switch {
-	case f.evalPath != "" && f.validationSplit > 0:
-		return errors.New("give --eval or --validation-split, not both")
-	case f.evalPath != "":
-		if cfg.Valid, err = data.ReadFile(f.evalPath, opt); err != nil {
-			return err
-		}
-	case f.validationSplit > 0:
-		if ds, cfg.Valid, err = data.StratifiedSplit(ds, f.validationSplit, f.seed); err != nil {
-			return fmt.Errorf("--validation-split: %w", err)
-		}
-		evalName = cfg.Valid.Path
-	}
-	ds = ds.Head(f.maxTrainSamples)
+	cfg.Valid = valid
 	start := time.Now()
 	// Each epoch's record, as the transformer's metrics.jsonl lines (step:
 	// examples trained on).
@@ -144,6 +123,37 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, 
 		fmt.Fprintf(cmd.ErrOrStderr(), "eval %s: accuracy %.4f  macro F1 %.4f\n", evalName, rep.Accuracy, rep.Macro.F1)
 	}
 	return nil
+}
+
+// readTrainEval reads --train, and --eval or the --validation-split of
+// --train (seeded by --seed), and keeps the first --max-train-samples
+// training examples; evalName names the evaluation data.
+func readTrainEval(cmd *cobra.Command, f *trainFlags) (ds, valid *data.Dataset, evalName string, err error) {
+	opt, err := f.data.options(false)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if ds, err = data.ReadFile(f.trainPath, opt); err != nil {
+		return nil, nil, "", err
+	}
+	for _, w := range ds.Warnings() {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+	}
+	evalName = f.evalPath
+	switch {
+	case f.evalPath != "" && f.validationSplit > 0:
+		return nil, nil, "", errors.New("give --eval or --validation-split, not both")
+	case f.evalPath != "":
+		if valid, err = data.ReadFile(f.evalPath, opt); err != nil {
+			return nil, nil, "", err
+		}
+	case f.validationSplit > 0:
+		if ds, valid, err = data.StratifiedSplit(ds, f.validationSplit, f.seed); err != nil {
+			return nil, nil, "", fmt.Errorf("--validation-split: %w", err)
+		}
+		evalName = valid.Path
+	}
+	return ds.Head(f.maxTrainSamples), valid, evalName, nil
 }
 
 // writeClassicLog writes a classic run's epoch records into dir as the

@@ -363,6 +363,12 @@ func (f *trainFlags) transformerConfig(cmd *cobra.Command) (train.Config, error)
 	if (f.model == "" && f.modelConfig == "") || f.trainPath == "" || f.output == "" {
 		return train.Config{}, errors.New("--model (or --config), --train and --output are required")
 	}
+	return f.trainerConfig(cmd)
+}
+
+// trainerConfig is transformerConfig without requiring a model (a
+// distilled student may be made from its teacher).
+func (f *trainFlags) trainerConfig(cmd *cobra.Command) (train.Config, error) {
 	opt, err := f.data.options(false)
 	if err != nil {
 		return train.Config{}, err

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden file of textclf's distillation losses, computed by PyTorch.
 
-    /usr/bin/python3 scripts/distill/golden.py classic/testdata/distill/losses.json
+    /usr/bin/python3 scripts/distill/golden.py nn/testdata/distill/losses.json
 
 For random student logits s, teacher logits t and hard labels y (several
 label counts, temperatures, alphas), writes each case's loss and its gradient
