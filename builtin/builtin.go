@@ -6,7 +6,8 @@
 // $TEXTCLF_BUILTIN_CACHE; a folder of os.TempDir() when that cannot be
 // written), through a temporary directory renamed into place,
 // so that a reader sees either nothing or the complete model. The archives
-// are rebuilt from the datasets by scripts/builtin/build.sh; the model cards
+// are rebuilt from the datasets by scripts/builtin/build.sh (the sentiment
+// models) and build-news-zh.sh (news-zh and its parts); the model cards
 // are in docs/builtin-models.md.
 package builtin
 
