@@ -6,7 +6,8 @@
 // $TEXTCLF_BUILTIN_CACHE; a folder of os.TempDir() when that cannot be
 // written), through a temporary directory renamed into place,
 // so that a reader sees either nothing or the complete model. The archives
-// are rebuilt from the datasets by scripts/builtin/build.sh; the model cards
+// are rebuilt from the datasets by scripts/builtin/build.sh (the sentiment
+// models) and build-news-zh.sh (news-zh and its parts); the model cards
 // are in docs/builtin-models.md.
 package builtin
 
@@ -39,6 +40,15 @@ const Prefix = "builtin:"
 // Default is the model `textclf predict` uses without --model.
 const Default = "sentiment"
 
+// The architectures of composite models, which have Parts and no archive.
+const (
+	// ArchByScript sends each text to one of two parts by its script.
+	ArchByScript = "by-script"
+	// ArchAverage gives each text to every part and averages their label
+	// probabilities.
+	ArchAverage = "average"
+)
+
 // Model describes a shipped model.
 type Model struct {
 	// Name is what follows "builtin:".
@@ -46,7 +56,8 @@ type Model struct {
 	// Description says what the model does, in one line.
 	Description string
 	// Arch is the classic architecture ("textcnn", "bilstm", "fasttext"),
-	// or "by-script" for a model that routes each text to one of Parts.
+	// ArchByScript for a model that routes each text to one of Parts, or
+	// ArchAverage for one that averages the probabilities of all its Parts.
 	Arch string
 	// Labels are the class names by id.
 	Labels []string
@@ -54,13 +65,17 @@ type Model struct {
 	Data string
 	// DataLicence is the terms of the data, which the model inherits.
 	DataLicence string
-	// DevAccuracy is the accuracy on Data's dev split, measured on the
-	// shipped (packed) model by scripts/builtin/build.sh.
+	// DevAccuracy is the accuracy on Data's evaluation split (the dev split
+	// of the sentiment data; THUCNews' test.txt for the news-zh models),
+	// measured on the shipped (packed) model by scripts/builtin/build.sh
+	// or build-news-zh.sh.
 	DevAccuracy float64
-	// DevExamples is the size of the dev split.
+	// DevExamples is the size of that split.
 	DevExamples int
-	// Parts are the models a "by-script" model routes to: Parts[0] for a
-	// text with a Han character, Parts[1] otherwise.
+	// Parts are the models a composite model is made of: those a
+	// ArchByScript model routes to (Parts[0] for a text with a Han
+	// character, Parts[1] otherwise), or those whose label probabilities an
+	// ArchAverage model averages (all with the same labels).
 	Parts []string
 	// file is the archive under models/.
 	file string
@@ -72,7 +87,7 @@ var models = []Model{
 	{
 		Name:        "sentiment",
 		Description: "English and Chinese sentiment: each text goes to sentiment-zh if it has a Han character, else to sentiment-en",
-		Arch:        "by-script",
+		Arch:        ArchByScript,
 		Labels:      []string{"NEGATIVE", "POSITIVE"},
 		Parts:       []string{"sentiment-zh", "sentiment-en"},
 	},
@@ -98,7 +113,59 @@ var models = []Model{
 		DevExamples: 1198,
 		file:        "sentiment-zh.tar.gz",
 	},
+	{
+		Name:        "news-zh",
+		Description: "Chinese news topics (headlines): the mean of the probabilities of two TextCNNs (characters, words) and a BiLSTM (characters)",
+		Arch:        ArchAverage,
+		Labels:      newsLabels,
+		Data:        newsData,
+		DataLicence: newsLicence,
+		DevAccuracy: 0.8475,
+		DevExamples: 10000,
+		Parts:       []string{"news-zh-cnn-chars", "news-zh-cnn-words", "news-zh-lstm-chars"},
+	},
+	{
+		Name:        "news-zh-cnn-chars",
+		Description: "Chinese news topics (headlines), a TextCNN over character embeddings",
+		Arch:        "textcnn",
+		Labels:      newsLabels,
+		Data:        newsData,
+		DataLicence: newsLicence,
+		DevAccuracy: 0.8126,
+		DevExamples: 10000,
+		file:        "news-zh-cnn-chars.tar.gz",
+	},
+	{
+		Name:        "news-zh-cnn-words",
+		Description: "Chinese news topics (headlines), a TextCNN over Chinese words (zh-words)",
+		Arch:        "textcnn",
+		Labels:      newsLabels,
+		Data:        newsData,
+		DataLicence: newsLicence,
+		DevAccuracy: 0.8040,
+		DevExamples: 10000,
+		file:        "news-zh-cnn-words.tar.gz",
+	},
+	{
+		Name:        "news-zh-lstm-chars",
+		Description: "Chinese news topics (headlines), a BiLSTM over character embeddings",
+		Arch:        "bilstm",
+		Labels:      newsLabels,
+		Data:        newsData,
+		DataLicence: newsLicence,
+		DevAccuracy: 0.7904,
+		DevExamples: 10000,
+		file:        "news-zh-lstm-chars.tar.gz",
+	},
 }
+
+// The news-zh models' labels (the names of THUCNews' class.txt, sorted, as
+// textclf orders label names it reads from data), data and licence.
+var (
+	newsLabels  = []string{"education", "entertainment", "finance", "game", "politics", "realty", "science", "society", "sports", "stocks"}
+	newsData    = "THUCNews headlines: dev.txt (10,000) split 90/10 per label (seed 13) into train 9,000 and held-out 1,000; accuracy on test.txt (10,000)"
+	newsLicence = "THUCTC (Tsinghua University), academic research use only"
+)
 
 // Names lists the built-in models, sorted.
 func Names() []string {
@@ -129,10 +196,11 @@ func Lookup(name string) (Model, error) {
 	return Model{}, fmt.Errorf("unknown built-in model %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// Routed reports whether the model routes each text to one of its Parts.
+// Routed reports whether the model is composite: made of its Parts (routed
+// by script or averaged), with no archive or directory of its own.
 func (m Model) Routed() bool { return len(m.Parts) > 0 }
 
-// Archive returns the packed model (a .tar.gz), nil for a routed model.
+// Archive returns the packed model (a .tar.gz), nil for a composite model.
 func (m Model) Archive() ([]byte, error) {
 	if m.file == "" {
 		return nil, nil
@@ -151,7 +219,7 @@ func HasHan(text string) bool {
 	return false
 }
 
-// Pick returns the part of a routed model that classifies text.
+// Pick returns the part of an ArchByScript model that classifies text.
 func (m Model) Pick(text string) string {
 	if HasHan(text) {
 		return m.Parts[0]
@@ -179,7 +247,7 @@ func CacheDir() string {
 // binary with other models never reads a stale copy.
 func (m Model) Dir() (string, error) {
 	if m.Routed() {
-		return "", fmt.Errorf("built-in model %q routes to %s: it has no directory of its own", m.Name, strings.Join(m.Parts, " and "))
+		return "", fmt.Errorf("built-in model %q is made of %s: it has no directory of its own", m.Name, strings.Join(m.Parts, " and "))
 	}
 	b, err := m.Archive()
 	if err != nil {

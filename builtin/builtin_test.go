@@ -20,9 +20,28 @@ func TestLookup(t *testing.T) {
 			t.Errorf("%s: labels %q", name, m.Labels)
 		}
 	}
+	for _, name := range []string{"news-zh", "news-zh-cnn-chars", "news-zh-cnn-words", "builtin:news-zh-lstm-chars"} {
+		m, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The names of THUCNews' class.txt, sorted.
+		if strings.Join(m.Labels, ",") != "education,entertainment,finance,game,politics,realty,science,society,sports,stocks" {
+			t.Errorf("%s: labels %q", name, m.Labels)
+		}
+		if m.DevAccuracy < 0.75 || m.DevExamples != 10000 || !strings.Contains(m.DataLicence, "THUCTC") {
+			t.Errorf("%s: accuracy %v on %d, licence %q", name, m.DevAccuracy, m.DevExamples, m.DataLicence)
+		}
+	}
+	if m, _ := Lookup("news-zh"); m.Arch != ArchAverage || !m.Routed() || len(m.Parts) != 3 {
+		t.Errorf("news-zh: %+v", m)
+	}
 	_, err := Lookup("builtin:sentiment-fr")
-	if err == nil || !strings.Contains(err.Error(), `unknown built-in model "sentiment-fr" (known: sentiment, sentiment-en, sentiment-zh`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown built-in model "sentiment-fr" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-lstm-chars, sentiment, sentiment-en, sentiment-zh)`) {
 		t.Errorf("unknown name: %v", err)
+	}
+	if _, err := Lookup("news"); err == nil {
+		t.Error("news: no error")
 	}
 }
 
@@ -48,8 +67,8 @@ func TestDirUnpacksOnce(t *testing.T) {
 	t.Setenv("TEXTCLF_BUILTIN_CACHE", t.TempDir())
 	for _, m := range Models() {
 		if m.Routed() {
-			if _, err := m.Dir(); err == nil {
-				t.Errorf("%s: a routed model has no directory, got none", m.Name)
+			if _, err := m.Dir(); err == nil || !strings.Contains(err.Error(), "has no directory of its own") {
+				t.Errorf("%s: a composite model has no directory, got %v", m.Name, err)
 			}
 			continue
 		}

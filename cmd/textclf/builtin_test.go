@@ -31,7 +31,7 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 		}
 	}
 	if _, err := runCLI(t, "", "predict", "--model", "builtin:sentiment-xx", "x"); err == nil ||
-		!strings.Contains(err.Error(), `unknown built-in model "sentiment-xx" (known: sentiment, sentiment-en, sentiment-zh)`) {
+		!strings.Contains(err.Error(), `unknown built-in model "sentiment-xx" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-lstm-chars, sentiment, sentiment-en, sentiment-zh)`) {
 		t.Errorf("unknown built-in: %v", err)
 	}
 
@@ -43,7 +43,8 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"builtin:sentiment ", "builtin:sentiment-en", "builtin:sentiment-zh", "bilstm", "textcnn", "NEGATIVE,POSITIVE"} {
+	for _, s := range []string{"builtin:sentiment ", "builtin:sentiment-en", "builtin:sentiment-zh", "bilstm", "textcnn", "NEGATIVE,POSITIVE",
+		"builtin:news-zh ", "average", "education,entertainment,finance,game", "THUCTC"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("models: no %q in\n%s", s, out)
 		}
@@ -58,12 +59,12 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Name != "sentiment" && (e.DevAccuracy < 0.8 || e.Bytes < 100_000 || !strings.Contains(e.DataLicence, "research")) {
+		if len(e.Parts) == 0 && (e.DevAccuracy < 0.75 || e.Bytes < 100_000 || !strings.Contains(e.DataLicence, "research")) {
 			t.Errorf("%+v: no accuracy or archive", e)
 		}
 		n++
 	}
-	if n != 3 {
+	if n != 7 {
 		t.Errorf("models --json: %d lines", n)
 	}
 }

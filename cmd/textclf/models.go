@@ -28,13 +28,15 @@ func newModelsCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "models [--json]",
-		Short: "List the built-in models (builtin:NAME) with their dev accuracy",
+		Short: "List the built-in models (builtin:NAME) with their accuracy",
 		Long: `Lists the models shipped inside textclf, which --model builtin:NAME names in predict, eval,
-explain, serve and textclf.Open: name, architecture, labels, accuracy on the dev split of their data
-(measured on the shipped model by scripts/builtin/build.sh), compressed size, description, data and
-the data's licence (which the model inherits). A
-"by-script" model sends each text to one of its parts (sentiment: Han characters to sentiment-zh,
-everything else to sentiment-en). --json writes one JSON object per model.`,
+explain, serve and textclf.Open: name, architecture, labels, accuracy on the evaluation split of their
+data (the dev split for the sentiment models, THUCNews' test.txt for the news-zh ones; measured on the
+shipped model by scripts/builtin/build.sh and build-news-zh.sh) with its size, compressed size,
+description, data and the data's licence (which the model inherits). A "by-script" model sends each
+text to one of its parts (sentiment: Han characters to sentiment-zh, everything else to
+sentiment-en); an "average" model gives each text to all its parts and averages their probabilities
+(news-zh). --json writes one JSON object per model (dev_accuracy: that accuracy).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var entries []modelEntry
@@ -57,7 +59,7 @@ everything else to sentiment-en). --json writes one JSON object per model.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tARCH\tLABELS\tDEV ACCURACY\tSIZE\tDESCRIPTION")
+			fmt.Fprintln(tw, "NAME\tARCH\tLABELS\tACCURACY\tSIZE\tDESCRIPTION")
 			for _, e := range entries {
 				acc, size := "-", "-"
 				if e.DevAccuracy > 0 {

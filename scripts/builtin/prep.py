@@ -9,7 +9,10 @@ label names NEGATIVE/POSITIVE (topics for news):
   sentiment-en.train.tsv, sentiment-en.dev.tsv   SST-2 train / dev, as GLUE splits them
   sentiment-zh.train.tsv, sentiment-zh.dev.tsv   waimai_10k, shuffled with a fixed seed,
                                                  the last 10 % as dev (stratified by label)
-  news-zh.train.tsv, news-zh.dev.tsv             THUCNews test / dev (the folder has no train split)
+  news-zh.train.tsv, news-zh.dev.tsv             THUCNews dev.txt (the folder has no train split),
+                                                 shuffled with a fixed seed, the last 10 % per label
+                                                 as dev (for choosing the model and its epochs)
+  news-zh.test.tsv                               THUCNews test.txt, for the reported accuracy only
 Deterministic: the same inputs give byte-identical outputs (no clock, a fixed
 seed, Python's Mersenne Twister whose shuffle is stable across Python 3).
 """
@@ -74,6 +77,22 @@ def thucnews(src, split, names):
     return rows
 
 
+def split90(rows, seed):
+    """Shuffles rows with seed and holds out the last 10 % of each label."""
+    labels = sorted({label for label, _ in rows})
+    rng = random.Random(seed)
+    train, dev = [], []
+    for label in labels:
+        texts = [t for l, t in rows if l == label]
+        rng.shuffle(texts)
+        n_dev = len(texts) // 10
+        dev += [(label, t) for t in texts[:n_dev]]
+        train += [(label, t) for t in texts[n_dev:]]
+    rng.shuffle(train)
+    rng.shuffle(dev)
+    return train, dev
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -84,8 +103,10 @@ def main():
     write(os.path.join(out, "sentiment-zh.dev.tsv"), dev)
     with open(os.path.join(src, "thucnews", "class.txt"), encoding="utf-8") as f:
         names = [l.strip() for l in f if l.strip()]
-    write(os.path.join(out, "news-zh.train.tsv"), thucnews(src, "test", names))
-    write(os.path.join(out, "news-zh.dev.tsv"), thucnews(src, "dev", names))
+    train, dev = split90(thucnews(src, "dev", names), 13)
+    write(os.path.join(out, "news-zh.train.tsv"), train)
+    write(os.path.join(out, "news-zh.dev.tsv"), dev)
+    write(os.path.join(out, "news-zh.test.tsv"), thucnews(src, "test", names))
 
 
 if __name__ == "__main__":
