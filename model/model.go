@@ -391,6 +391,9 @@ func (m *Model) WeightsChanged() {
 	for _, l := range m.linears() {
 		l.Unpack()
 	}
+	if m.net != nil {
+		m.net.weightsChanged()
+	}
 }
 
 // Forward runs inference and returns logits [B, NumLabels] (a masked

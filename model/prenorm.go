@@ -13,6 +13,9 @@ import (
 type network interface {
 	params() []*nn.Param
 	linears() []*nn.Linear
+	// weightsChanged drops what inference derived from the weights beyond
+	// the Linear layers' packing.
+	weightsChanged()
 	// forward runs inference and returns logits [B, labels].
 	forward(in *Batch) ([]float32, error)
 	// forwardTrain runs a training pass, keeping what backward needs.
@@ -126,9 +129,13 @@ func (r *ropeTable) get(t int) (cos, sin []float32) {
 // projection (GPT-2's c_attn, ModernBERT's Wqkv: q, k, v side by side) or
 // three (Llama's q_proj, k_proj, v_proj).
 type block struct {
-	attnNorm       *normLayer // nil: identity
-	qkv            *nn.Linear // fused, or nil
-	q, k, v, o     *nn.Linear
+	attnNorm   *normLayer // nil: identity
+	qkv        *nn.Linear // fused, or nil
+	q, k, v, o *nn.Linear
+	// inferQKV is q, k and v concatenated (nn.Concat) for inference, made
+	// when the weights are packed and dropped when they change; nil with a
+	// fused qkv, quantized weights, or before the first inference pass.
+	inferQKV       atomic.Pointer[nn.Linear]
 	rope           *ropeTable // nil: no rotary embeddings
 	attn           nn.MaskedAttention
 	mlpNorm        *normLayer
@@ -164,6 +171,31 @@ func (l *block) linears() []*nn.Linear {
 		}
 	}
 	return out
+}
+
+// qkvFor returns the one projection that computes q, k and v side by side:
+// the model's fused one, or at inference the concatenation of separate ones
+// (nil if there is neither).
+func (l *block) qkvFor(train bool) *nn.Linear {
+	if l.qkv != nil || train {
+		return l.qkv
+	}
+	return l.inferQKV.Load()
+}
+
+// concatQKV makes inferQKV from separate q, k and v projections, unless it
+// exists, they are fused already, or they are quantized.
+func (l *block) concatQKV() {
+	if l.qkv != nil || l.q.Quantized() {
+		l.inferQKV.Store(nil)
+		return
+	}
+	if l.inferQKV.Load() != nil {
+		return
+	}
+	if c, err := nn.Concat("qkv", l.q, l.k, l.v); err == nil {
+		l.inferQKV.Store(c)
+	}
 }
 
 // dims returns the model width, the query and key/value widths and the
@@ -215,7 +247,7 @@ func (l *block) newActs(b, t int, sel []int, train bool, alloc func(int) []float
 	}
 	a := &blockActs{b: b, t: t, n: n, r: r, out: alloc(r * c), h1: alloc(n * c), ctx: alloc(r * cq),
 		x1: alloc(r * c), h2: alloc(r * c), m: alloc(r * inner)}
-	if l.qkv != nil {
+	if l.qkvFor(train) != nil {
 		a.qkv = alloc(n * (cq + 2*ckv))
 	} else {
 		a.q, a.k, a.v = alloc(r*cq), alloc(n*ckv), alloc(n*ckv)
@@ -258,7 +290,7 @@ func (l *block) setSel(a *blockActs, sel []int, alloc func(int) []float32) {
 	}
 	a.r = a.b
 	a.xs = alloc(a.b * c)
-	if l.qkv != nil {
+	if a.qkv != nil {
 		a.q = alloc(a.b * cq)
 	} else {
 		a.hs = alloc(a.b * c)
@@ -268,7 +300,7 @@ func (l *block) setSel(a *blockActs, sel []int, alloc func(int) []float32) {
 // views returns q, k, v and their strides.
 func (l *block) views(a *blockActs) (q []float32, ldq int, k []float32, ldk int, v []float32, ldv int) {
 	_, cq, ckv, _ := l.dims()
-	if l.qkv != nil {
+	if a.qkv != nil {
 		ld := cq + 2*ckv
 		q, ldq = a.qkv, ld
 		if a.sel != nil {
@@ -321,9 +353,9 @@ func (l *block) forward(a *blockActs, mask []int, rng *rand.Rand) {
 		cos, sin = l.rope.get(a.t)
 		pos = positions(a.b, a.t)
 	}
-	if l.qkv != nil {
+	if qkv := l.qkvFor(train); qkv != nil {
 		ld := cq + 2*ckv
-		l.qkv.Forward(a.qkv, h1, n)
+		qkv.Forward(a.qkv, h1, n)
 		if l.rope != nil {
 			l.rope.rope.Forward(a.qkv, ld, l.attn.Heads, n, pos, cos, sin)
 			l.rope.rope.Forward(a.qkv[cq:], ld, l.attn.KVHeads, n, pos, cos, sin)

@@ -90,10 +90,15 @@ func (p *prenormNet) linears() []*nn.Linear {
 	for _, b := range p.blocks {
 		out = append(out, b.linears()...)
 	}
+	return append(out, p.headLinears()...)
+}
+
+// headLinears lists the Linear layers after the blocks.
+func (p *prenormNet) headLinears() []*nn.Linear {
 	if p.dense != nil {
-		out = append(out, p.dense)
+		return []*nn.Linear{p.dense, p.out}
 	}
-	return append(out, p.out)
+	return []*nn.Linear{p.out}
 }
 
 func (p *prenormNet) setDropout(v float32) {
@@ -240,6 +245,45 @@ func (p *prenormNet) checkIDs(in *Batch) error {
 	return nil
 }
 
+// packForInference packs the weights for the GEMM kernels. Separate q, k
+// and v projections become one concatenated product (block.concatQKV) in
+// every block or in none; theirs are then not packed.
+func (p *prenormNet) packForInference() {
+	for _, b := range p.blocks {
+		b.concatQKV()
+	}
+	for _, b := range p.blocks {
+		if b.qkv == nil && b.inferQKV.Load() == nil {
+			p.dropConcat()
+			break
+		}
+	}
+	for _, b := range p.blocks {
+		skip := map[*nn.Linear]bool{}
+		if b.inferQKV.Load() != nil {
+			skip[b.q], skip[b.k], skip[b.v] = true, true, true
+		}
+		for _, l := range b.linears() {
+			if !skip[l] {
+				l.Pack()
+			}
+		}
+	}
+	for _, l := range p.headLinears() {
+		l.Pack()
+	}
+}
+
+// weightsChanged drops the blocks' concatenated q, k, v projections.
+func (p *prenormNet) weightsChanged() { p.dropConcat() }
+
+// dropConcat drops the blocks' concatenated q, k, v projections.
+func (p *prenormNet) dropConcat() {
+	for _, b := range p.blocks {
+		b.inferQKV.Store(nil)
+	}
+}
+
 func (p *prenormNet) forward(in *Batch) ([]float32, error) {
 	if err := p.checkIDs(in); err != nil {
 		return nil, err
@@ -248,9 +292,7 @@ func (p *prenormNet) forward(in *Batch) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range p.linears() {
-		l.Pack()
-	}
+	p.packForInference()
 	ar := inferenceArenas.Get().(*arena)
 	defer inferenceArenas.Put(ar)
 	ar.reset()

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -376,5 +377,51 @@ func TestGLUInferenceMatchesTraining(t *testing.T) {
 				t.Fatalf("act %v: out[%d] = %g at inference, %g in training", act, i, infer[i], train[i])
 			}
 		}
+	}
+}
+
+// Concat computes its layers' outputs side by side, Linear and Conv1D alike,
+// and refuses layers it cannot join.
+func TestConcat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	n, in := 5, 7
+	for _, conv := range []bool{false, true} {
+		a, b := NewLinear("a", in, 3), NewLinear("b", in, 4)
+		if conv {
+			a, b = NewConv1D("a", in, 3), NewConv1D("b", in, 4)
+		}
+		for _, p := range []*Param{a.Weight, a.Bias, b.Weight, b.Bias} {
+			copy(p.W, randSlice(rng, len(p.W), 1))
+		}
+		c, err := Concat("ab", a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(rng, n*in, 1)
+		ya, yb, y := make([]float32, n*3), make([]float32, n*4), make([]float32, n*7)
+		a.Forward(ya, x, n)
+		b.Forward(yb, x, n)
+		c.Forward(y, x, n)
+		for i := 0; i < n; i++ {
+			want := append(append([]float32{}, ya[i*3:i*3+3]...), yb[i*4:i*4+4]...)
+			for j, w := range want {
+				if d := math.Abs(float64(y[i*7+j] - w)); d > 1e-6 {
+					t.Fatalf("conv1D=%v: y[%d][%d] = %g, separate %g", conv, i, j, y[i*7+j], w)
+				}
+			}
+		}
+	}
+	if _, err := Concat("x", NewLinear("a", 4, 2), NewLinearNoBias("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "bias") {
+		t.Errorf("bias and no bias: %v", err)
+	}
+	if _, err := Concat("x", NewLinear("a", 4, 2), NewLinear("b", 5, 2)); err == nil || !strings.Contains(err.Error(), "inputs") {
+		t.Errorf("different inputs: %v", err)
+	}
+	q := NewLinear("q", 4, 2)
+	if err := q.Quantize(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Concat("x", q, NewLinear("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "quantized") {
+		t.Errorf("quantized: %v", err)
 	}
 }
