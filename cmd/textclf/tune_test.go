@@ -101,17 +101,11 @@ func TestTuneFastTextEndToEnd(t *testing.T) {
 	if n := countLines(t, filepath.Join(out, "trials.jsonl")); n != 7 {
 		t.Fatalf("trials.jsonl has %d lines, want 7", n)
 	}
-	var space tune.Space
-	b, _ := os.ReadFile(filepath.Join(out, "study.json"))
-	var sf studyFile
-	if err := json.Unmarshal(b, &sf); err != nil || sf.Seed != 3 || len(sf.Space) != 5 {
-		t.Fatalf("study.json %s (%v)", b, err)
+	sf, trials := readStudy(t, out)
+	if sf.Seed != 3 || len(sf.Space) != 5 {
+		t.Fatalf("study.json: seed %d, %d parameters", sf.Seed, len(sf.Space))
 	}
-	space = sf.Space
-	trials, err := tune.ReadTrials(filepath.Join(out, "trials.jsonl"), space)
-	if err != nil {
-		t.Fatal(err)
-	}
+	space := sf.Space
 	// Trial 0 trains fastText's defaults (those inside the space).
 	if trials[0].Sampler != "enqueued" || trials[0].Params["lr"] != 0.1 || trials[0].Params["epochs"] != 5 || trials[0].Params["word-ngrams"] != 1 {
 		t.Errorf("trial 0: %+v", trials[0])
@@ -243,12 +237,9 @@ func TestTuneTextCNNDefaultSpace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	b, _ := os.ReadFile(filepath.Join(out, "study.json"))
-	var sf studyFile
-	json.Unmarshal(b, &sf)
-	trials, err := tune.ReadTrials(filepath.Join(out, "trials.jsonl"), sf.Space)
-	if err != nil || len(trials) != 3 {
-		t.Fatalf("%d trials, %v", len(trials), err)
+	_, trials := readStudy(t, out)
+	if len(trials) != 3 {
+		t.Fatalf("%d trials, want 3", len(trials))
 	}
 	for _, tr := range trials {
 		if tr.State == tune.Complete && len(tr.Intermediate) != tr.Params["epochs"].(int) {
@@ -265,8 +256,7 @@ func TestTuneTextCNNDefaultSpace(t *testing.T) {
 	if !strings.Contains(stderr, "not searched, given on the command line: --epochs, --batch-size, --dropout, --dim, --filters") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
-	b, _ = os.ReadFile(filepath.Join(out2, "study.json"))
-	json.Unmarshal(b, &sf)
+	sf, _ := readStudy(t, out2)
 	if got := sf.Space.Names(); len(got) != 1 || got[0] != "lr" {
 		t.Errorf("space %v, want [lr]", got)
 	}
@@ -348,12 +338,9 @@ func TestTuneAutotuneSampler(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	b, _ := os.ReadFile(filepath.Join(out, "study.json"))
-	var sf studyFile
-	json.Unmarshal(b, &sf)
-	trials, err := tune.ReadTrials(filepath.Join(out, "trials.jsonl"), sf.Space)
-	if err != nil || len(trials) != 5 {
-		t.Fatalf("%d trials, %v", len(trials), err)
+	_, trials := readStudy(t, out)
+	if len(trials) != 5 {
+		t.Fatalf("%d trials, want 5", len(trials))
 	}
 	for i, tr := range trials {
 		want := "autotune"
@@ -364,4 +351,22 @@ func TestTuneAutotuneSampler(t *testing.T) {
 			t.Errorf("trial %d: %s by %s, want complete by %s", i, tr.State, tr.Sampler, want)
 		}
 	}
+}
+
+// readStudy reads a tune output directory's study.json and its trials.
+func readStudy(t *testing.T, dir string) (studyFile, []tune.Trial) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "study.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sf studyFile
+	if err := json.Unmarshal(b, &sf); err != nil {
+		t.Fatalf("study.json %s: %v", b, err)
+	}
+	trials, err := tune.ReadTrials(filepath.Join(dir, "trials.jsonl"), sf.Space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sf, trials
 }
