@@ -414,22 +414,29 @@ func (pl *parallelPlan) block(p phase, pre *PackedB, sh *gemmScratch) phaseBlock
 // the block: op(B)[pc:pc+kc, jc:jc+nc] into blk.bp and op(A)[:, pc:pc+kc]
 // into blk.ap, a few micro-panels at a time taken from the counter next.
 func packShared(be *backend, g *gemmArgs, kr *gemmKernel, blk *phaseBlock, next *atomic.Int64) {
-	const step = 4
 	mr, nr, kc := kr.mr, kr.nr, blk.kc
-	units := blk.bUnits + blk.aUnits
+	takeUnits(next, blk.bUnits+blk.aUnits, func(u int) {
+		if u < blk.bUnits {
+			jr := u * nr
+			packB(be, blk.bp[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, blk.pc, blk.jc+jr, nr, min(nr, blk.nc-jr), kc)
+			return
+		}
+		ir := (u - blk.bUnits) * mr
+		packA(be, blk.ap[ir*kc:ir*kc+mr*kc], g.transA, g.a, g.lda, ir, blk.pc, mr, min(mr, g.m-ir), kc)
+	})
+}
+
+// takeUnits calls do for units 0…units-1 that this worker takes, a few at a
+// time, from the counter next shared with the other workers.
+func takeUnits(next *atomic.Int64, units int, do func(u int)) {
+	const step = 4
 	for {
 		u0 := int(next.Add(step) - step)
 		if u0 >= units {
 			return
 		}
 		for u := u0; u < min(u0+step, units); u++ {
-			if u < blk.bUnits {
-				jr := u * nr
-				packB(be, blk.bp[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, blk.pc, blk.jc+jr, nr, min(nr, blk.nc-jr), kc)
-				continue
-			}
-			ir := (u - blk.bUnits) * mr
-			packA(be, blk.ap[ir*kc:ir*kc+mr*kc], g.transA, g.a, g.lda, ir, blk.pc, mr, min(mr, g.m-ir), kc)
+			do(u)
 		}
 	}
 }
@@ -917,19 +924,10 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 		shared = sh.a
 		bar = newBarrier(workers)
 	}
-	packUnits := func() {
-		const step = 4
-		for {
-			u0 := int(packNext.Add(step) - step)
-			if u0 >= kBlocks*mPanels {
-				return
-			}
-			for u := u0; u < min(u0+step, kBlocks*mPanels); u++ {
-				pc, ir := u/mPanels*pre.kc, u%mPanels*mr
-				kc := min(pre.kc, k-pc)
-				packTrans(be, shared[pc*mPad+ir*kc:pc*mPad+(ir+mr)*kc], a[ir*lda+pc:], lda, mr, min(mr, m-ir), kc)
-			}
-		}
+	packUnit := func(u int) {
+		pc, ir := u/mPanels*pre.kc, u%mPanels*mr
+		kc := min(pre.kc, k-pc)
+		packTrans(be, shared[pc*mPad+ir*kc:pc*mPad+(ir+mr)*kc], a[ir*lda+pc:], lda, mr, min(mr, m-ir), kc)
 	}
 	var next atomic.Int64
 	work := func() {
@@ -937,7 +935,7 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 		defer scratchPool.Put(s)
 		s.tile = grow(s.tile, mr*nr)
 		if shared != nil {
-			packUnits()
+			takeUnits(&packNext, kBlocks*mPanels, packUnit)
 			bar.wait()
 		} else {
 			s.a = grow(s.a, rowStep*pre.kc)
