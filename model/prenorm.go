@@ -184,7 +184,8 @@ func (l *block) qkvFor(train bool) *nn.Linear {
 }
 
 // concatQKV makes inferQKV from separate q, k and v projections, unless it
-// exists, they are fused already, or they are quantized.
+// exists, they are fused already, or they are quantized. Where nn.Concat
+// refuses them, inferQKV stays nil and inference runs the three products.
 func (l *block) concatQKV() {
 	if l.qkv != nil || l.q.Quantized() {
 		l.inferQKV.Store(nil)

@@ -259,12 +259,9 @@ func (p *prenormNet) packForInference() {
 		}
 	}
 	for _, b := range p.blocks {
-		skip := map[*nn.Linear]bool{}
-		if b.inferQKV.Load() != nil {
-			skip[b.q], skip[b.k], skip[b.v] = true, true, true
-		}
+		joined := b.inferQKV.Load() != nil
 		for _, l := range b.linears() {
-			if !skip[l] {
+			if !joined || l != b.q && l != b.k && l != b.v {
 				l.Pack()
 			}
 		}
