@@ -269,6 +269,14 @@ type TrainConfig struct {
 	// fastText-style model's input rows as fastText's -pretrainedVectors
 	// does (its words join the vocabulary; the dimension must match).
 	Vectors string
+	// VectorsWords gives the first VectorsWords words of Vectors (the most
+	// frequent ones, in GloVe's, word2vec's and fastText's files) a row of
+	// the TextCNN/BiLSTM embedding table even when training never sees
+	// them, so that such words keep their pretrained vectors at prediction
+	// time instead of falling to UNK; -1 takes every word. 0 (the default)
+	// keeps the vocabulary to the training words. (A fastText-style model
+	// takes all the words of Vectors, as fastText's -pretrainedVectors.)
+	VectorsWords int
 	// BatchSize is the TextCNN/BiLSTM mini-batch size.
 	BatchSize int
 	// NoShuffle keeps file order in consecutive batches.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -269,5 +270,72 @@ func TestNNTrainingIsReproducible(t *testing.T) {
 	// A different seed shuffles differently (and initialises differently).
 	if a, b := run(false, 1), run(false, 2); a[0] == b[0] {
 		t.Errorf("seeds 1 and 2 gave the same scores %v", a)
+	}
+}
+
+// TestVectorsWords checks that --vectors-words gives words that training
+// never sees their pretrained rows, so that they count at prediction time.
+func TestVectorsWords(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "v.txt")
+	// "superlative" and "abysmal" are not in the training data; their
+	// vectors are those of "good" and "bad".
+	os.WriteFile(p, []byte("good 1 0 0 0\nsuperlative 1 0 0 0\nbad 0 1 0 0\nabysmal 0 1 0 0\ntable 0 0 1 0\n"), 0o644)
+	train := func(words int) *Classifier {
+		nc := DefaultNNConfig()
+		nc.Filters, nc.Freeze = 4, true
+		c, err := Train(separable(300, 5), TrainConfig{Arch: ArchTextCNN, NN: nc, Vectors: p, VectorsWords: words, Train: TrainOptions{Epochs: 2, LR: 0.01, Threads: 1, Seed: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	top := func(c *Classifier, text string) string {
+		s, err := c.Scores(text, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0
+		for i := range s {
+			if s[i] > s[best] {
+				best = i
+			}
+		}
+		return c.Config.Labels[best]
+	}
+	all := train(-1)
+	for _, w := range []string{"superlative", "abysmal"} {
+		id, ok := all.nn.wordIndex[w]
+		if !ok {
+			t.Fatalf("VectorsWords -1: %q is not in the vocabulary", w)
+		}
+		want := []float32{1, 0, 0, 0}
+		if w == "abysmal" {
+			want = []float32{0, 1, 0, 0}
+		}
+		if got := all.nn.Emb.W[int(id)*4 : int(id)*4+4]; !reflect.DeepEqual(got, want) {
+			t.Errorf("row of %q: %v, want its vector %v", w, got, want)
+		}
+	}
+	if got := top(all, "superlative"); got != "pos" {
+		t.Errorf("VectorsWords -1: %q is %s, want pos (the label of good, whose vector it has)", "superlative", got)
+	}
+	if got := top(all, "abysmal"); got != "neg" {
+		t.Errorf("VectorsWords -1: %q is %s, want neg", "abysmal", got)
+	}
+	first := train(2) // good, superlative
+	if _, ok := first.nn.wordIndex["superlative"]; !ok {
+		t.Error("VectorsWords 2: superlative (the second vector) is not in the vocabulary")
+	}
+	if _, ok := first.nn.wordIndex["abysmal"]; ok {
+		t.Error("VectorsWords 2: abysmal (the fourth vector) joined the vocabulary")
+	}
+	none := train(0)
+	if _, ok := none.nn.wordIndex["superlative"]; ok {
+		t.Error("VectorsWords 0: a word training never saw joined the vocabulary")
+	}
+	nc := DefaultNNConfig()
+	if _, err := Train(separable(10, 5), TrainConfig{Arch: ArchTextCNN, NN: nc, VectorsWords: 5, Train: TrainOptions{Epochs: 1, Threads: 1}}); err == nil || !strings.Contains(err.Error(), "--vectors") {
+		t.Errorf("VectorsWords without Vectors: err %v, want one naming --vectors", err)
 	}
 }

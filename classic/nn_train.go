@@ -58,6 +58,25 @@ func buildVocab(docs [][]string, minCount int) []string {
 	return words
 }
 
+// withVectorWords appends to the vocabulary words the first n words of
+// vecs (all for n < 0) that it lacks, in the vectors' order.
+func withVectorWords(words []string, vecs *Vectors, n int) []string {
+	if n < 0 || n > len(vecs.Words) {
+		n = len(vecs.Words)
+	}
+	have := make(map[string]bool, len(words))
+	for _, w := range words {
+		have[w] = true
+	}
+	for _, w := range vecs.Words[:n] {
+		if !have[w] {
+			words = append(words, w)
+			have[w] = true
+		}
+	}
+	return words
+}
+
 // trainNN trains a TextCNN or BiLSTM with Adam on mini-batches, examples
 // of a batch spread over Threads workers.
 func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*NNModel, error) {
@@ -71,6 +90,9 @@ func trainNN(cfg TrainConfig, c *Classifier, p *Prepared, lm *data.LabelMap) (*N
 			return nil, err
 		}
 		nc.Dim = vecs.Dim
+		words = withVectorWords(words, vecs, cfg.VectorsWords)
+	} else if cfg.VectorsWords != 0 {
+		return nil, errors.New("VectorsWords needs Vectors (--vectors-words needs --vectors)")
 	}
 	m, err := newNNModel(nc, cfg.Arch, words, lm.Len(), cfg.Train.Seed)
 	if err != nil {

@@ -17,6 +17,14 @@ func TestSegment(t *testing.T) {
 		{Segmenter{Mode: SegmentWhitespace}, "a,b  c\td", []string{"a,b", "c", "d"}},
 		{Segmenter{}, "体验2D巅峰 倚天", []string{"体", "验", "2D", "巅", "峰", "倚", "天"}},
 		{Segmenter{}, "  ", nil},
+		// English clitics as the Penn Treebank (and SST-2) splits them.
+		{Segmenter{Mode: SegmentEnglishWords}, "This movie isn't good, and I can't say it's won't-watch.",
+			[]string{"This", "movie", "is", "n't", "good", ",", "and", "I", "ca", "n't", "say", "it", "'s", "won't-watch", "."}},
+		{Segmenter{Mode: SegmentEnglishWords, Lower: true}, "They’re here; I'm sure we'd've WON'T o'clock 'quoted' James's",
+			[]string{"they", "'re", "here", ";", "i", "'m", "sure", "we", "'d", "'ve", "wo", "n't", "o'clock", "'", "quoted", "'", "james", "'s"}},
+		// Already tokenized text (SST-2's) keeps its tokens.
+		{Segmenter{Mode: SegmentEnglishWords}, "it 's a film that does n't 'd 'S 'ss",
+			[]string{"it", "'s", "a", "film", "that", "does", "n't", "'d", "'S", "'", "ss"}},
 	}
 	for _, c := range cases {
 		got, err := c.seg.Segment(c.in)

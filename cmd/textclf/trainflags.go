@@ -100,7 +100,7 @@ type trainFlags struct {
 	threshold                           float64
 	dim, minCount, wordNgrams, minn     int
 	maxn, bucket, lrUpdateRate, filters int
-	hidden                              int
+	hidden, vectorsWords                int
 	widths                              []int
 
 	// differential privacy (transformer, textcnn, bilstm)
@@ -189,7 +189,7 @@ func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 
 // registerClassic registers the flags of fasttext, textcnn and bilstm.
 func (f *trainFlags) registerClassic(fs *pflag.FlagSet) {
-	fs.StringVar(&f.segment, "segment", "", "word segmentation: words (punctuation split, CJK as characters), whitespace, or zh-words (Chinese words with gse)")
+	fs.StringVar(&f.segment, "segment", "", "word segmentation: words (punctuation split, CJK as characters), whitespace, zh-words (Chinese words with gse), or en-words (words, with English clitics split as the Penn Treebank and SST-2 split them: is n't, it 's)")
 	fs.BoolVar(&f.lower, "lower", false, "lower-case texts before segmentation")
 	fs.Float64Var(&f.threshold, "threshold", 0, "multi-label decision threshold")
 	fs.IntVar(&f.dim, "dim", 0, "embedding size")
@@ -202,6 +202,7 @@ func (f *trainFlags) registerClassic(fs *pflag.FlagSet) {
 	fs.IntVar(&f.lrUpdateRate, "lr-update-rate", 0, "tokens between learning-rate updates")
 	fs.StringVar(&f.vectors, "vectors", "", "word vectors (fastText .bin/.ftz/.vec, word2vec .bin/.txt, GloVe) initialising the embeddings (fasttext: fastText's -pretrainedVectors)")
 	fs.BoolVar(&f.freeze, "freeze-vectors", false, "keep the pretrained embeddings fixed")
+	fs.IntVar(&f.vectorsWords, "vectors-words", 0, "textcnn, bilstm: the first N words of --vectors join the vocabulary even when training never sees them, keeping their vectors for prediction (-1: all; 0: training words only)")
 	fs.IntVar(&f.filters, "filters", 0, "filters per width")
 	fs.IntSliceVar(&f.widths, "filter-widths", nil, "filter widths")
 	fs.IntVar(&f.hidden, "hidden", 0, "LSTM hidden size per direction")
@@ -250,7 +251,7 @@ func archDefaults(arch string) (map[string]string, error) {
 	nn := c.NN
 	d["batch-size"], d["no-shuffle"], d["max-length"] = itoa(c.BatchSize), strconv.FormatBool(c.NoShuffle), itoa(nn.MaxLen)
 	d["dropout"], d["dim"], d["min-count"] = ftoa(nn.Dropout), itoa(nn.Dim), itoa(nn.MinCount)
-	d["vectors"], d["freeze-vectors"] = c.Vectors, strconv.FormatBool(nn.Freeze)
+	d["vectors"], d["freeze-vectors"], d["vectors-words"] = c.Vectors, strconv.FormatBool(nn.Freeze), itoa(c.VectorsWords)
 	d["dp-noise-multiplier"], d["dp-epsilon"], d["dp-delta"], d["dp-max-grad-norm"] = "0", "0", "0", ftoa(privacy.DefaultMaxGradNorm)
 	if arch == classic.ArchTextCNN {
 		widths := make([]string, len(nn.Widths))
@@ -434,7 +435,7 @@ func (f *trainFlags) classicConfig(arch string, fs *pflag.FlagSet) (classic.Trai
 		cfg.Vectors = f.vectors
 		return cfg, nil
 	}
-	cfg.BatchSize, cfg.NoShuffle, cfg.Vectors = f.batchSize, f.noShuffle, f.vectors
+	cfg.BatchSize, cfg.NoShuffle, cfg.Vectors, cfg.VectorsWords = f.batchSize, f.noShuffle, f.vectors, f.vectorsWords
 	nn := &cfg.NN
 	nn.Dim, nn.MinCount, nn.Dropout, nn.MaxLen, nn.Freeze = f.dim, f.minCount, f.dropout.v, f.maxLength, f.freeze
 	if arch == classic.ArchTextCNN {
