@@ -83,20 +83,21 @@ func (s Segmenter) Segment(text string) ([]string, error) {
 		}
 		var out []string
 		for _, piece := range seg.Cut(text, true) {
-			out = appendWords(out, piece, false)
+			out = appendWords(out, piece, false, false)
 		}
 		return out, nil
 	case "", SegmentWords:
-		return appendWords(nil, text, true), nil
+		return appendWords(nil, text, true, false), nil
 	case SegmentEnglishWords:
-		return splitClitics(appendWords(nil, strings.ReplaceAll(text, "’", "'"), true)), nil
+		return splitClitics(appendWords(nil, strings.ReplaceAll(text, "’", "'"), true, true)), nil
 	}
 	return nil, s.Check()
 }
 
 // appendWords splits text on whitespace and punctuation; with cjkChars every
-// CJK character is a token, otherwise a run of CJK stays one token.
-func appendWords(out []string, text string, cjkChars bool) []string {
+// CJK character is a token, otherwise a run of CJK stays one token; with
+// clitics an apostrophe that starts a clitic ("it 's") starts a word.
+func appendWords(out []string, text string, cjkChars, clitics bool) []string {
 	start := -1
 	flush := func(i int) {
 		if start >= 0 {
@@ -114,7 +115,7 @@ func appendWords(out []string, text string, cjkChars bool) []string {
 			if (r == '\'' || r == '-') && start >= 0 && i+1 < len(text) && isWordByte(text[i+1]) {
 				continue
 			}
-			if r == '\'' && start < 0 && clitic(text[i:]) != "" {
+			if clitics && r == '\'' && start < 0 && clitic(text[i:]) != "" {
 				start = i
 				continue
 			}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestSegment(t *testing.T) {
@@ -17,6 +19,7 @@ func TestSegment(t *testing.T) {
 		{Segmenter{Mode: SegmentWhitespace}, "a,b  c\td", []string{"a,b", "c", "d"}},
 		{Segmenter{}, "体验2D巅峰 倚天", []string{"体", "验", "2D", "巅", "峰", "倚", "天"}},
 		{Segmenter{}, "  ", nil},
+		{Segmenter{}, "it 's isn't", []string{"it", "'", "s", "isn't"}},
 		// English clitics as the Penn Treebank (and SST-2) splits them.
 		{Segmenter{Mode: SegmentEnglishWords}, "This movie isn't good, and I can't say it's won't-watch.",
 			[]string{"This", "movie", "is", "n't", "good", ",", "and", "I", "ca", "n't", "say", "it", "'s", "won't-watch", "."}},
@@ -57,4 +60,42 @@ func TestSegmentChineseWords(t *testing.T) {
 			t.Errorf("zh-words segmentation %q lacks %q", joined, w)
 		}
 	}
+}
+
+// FuzzSegmentWords checks that the words and en-words segmentations only
+// cut: their tokens, joined, are the text without its spaces (’ read as '
+// by en-words), and no token is empty.
+func FuzzSegmentWords(f *testing.F) {
+	for _, s := range []string{"This movie isn't good.", "it 's a film that does n't", "体验2D巅峰 ’s 'd'", "''s n't'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		bare := strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || r == 0 {
+				return -1
+			}
+			return r
+		}, text)
+		for _, mode := range []string{SegmentWords, SegmentEnglishWords} {
+			toks, err := Segmenter{Mode: mode}.Segment(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := bare
+			if mode == SegmentEnglishWords {
+				want = strings.ReplaceAll(bare, "’", "'")
+			}
+			for _, tok := range toks {
+				if tok == "" {
+					t.Fatalf("%s %q: empty token in %q", mode, text, toks)
+				}
+			}
+			if got := strings.Join(toks, ""); got != want {
+				t.Fatalf("%s %q: tokens %q join to %q, want %q", mode, text, toks, got, want)
+			}
+		}
+	})
 }

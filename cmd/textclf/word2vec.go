@@ -80,7 +80,7 @@ any other name a .vec text file alone.`,
 	fs.IntVar(&cfg.Minn, "minn", cfg.Minn, "min length of char n-grams")
 	fs.IntVar(&cfg.Maxn, "maxn", cfg.Maxn, "max length of char n-grams, 0 for none (fastText: 6)")
 	fs.IntVar(&cfg.Bucket, "bucket", cfg.Bucket, "number of hash buckets for char n-grams")
-	fs.StringVar(&segment, "segment", classic.SegmentWords, "word segmentation: words, whitespace or zh-words")
+	fs.StringVar(&segment, "segment", classic.SegmentWords, "word segmentation: words, whitespace, zh-words or en-words (see textclf train --help)")
 	fs.BoolVar(&lower, "lower", false, "lower-case the corpus")
 	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "vector size")
 	fs.IntVar(&cfg.Window, "window", cfg.Window, "max context window")

@@ -3,7 +3,7 @@
 // classic segmentation, so that Debian's fasttext binary trains on exactly
 // the tokens textclf's models see:
 //
-//	go run ./scripts/builtin/ftdata [-segment words|zh-words] IN.tsv OUT.txt
+//	go run ./scripts/builtin/ftdata [-segment words|zh-words|en-words] IN.tsv OUT.txt
 //
 // Each line becomes "__label__NAME tok tok …"; the output is written
 // through a temporary file renamed into place.
@@ -23,7 +23,7 @@ import (
 )
 
 func main() {
-	segment := flag.String("segment", classic.SegmentWords, "segmentation: words (CJK as characters) or zh-words")
+	segment := flag.String("segment", classic.SegmentWords, "segmentation: words (CJK as characters), zh-words or en-words")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: ftdata [-segment MODE] IN.tsv OUT.txt")
