@@ -31,6 +31,11 @@ type DistillConfig struct {
 	// Teacher is any model Open loads (a directory, a hub id, a fastText
 	// .bin file, builtin:NAME); it must be a single-label classifier.
 	Teacher string
+	// Teachers, when not empty, are more teachers (any model Open loads)
+	// making an ensemble with Teacher: the soft targets are then the mean of
+	// all the teachers' label probabilities, whose logarithms serve as the
+	// logits. Every teacher must have Teacher's labels, in the same order.
+	Teachers []string
 	// TeacherOptions are the teacher's Open options (threads, max length).
 	TeacherOptions Options
 	// Train holds labelled examples; every label must be one of the
@@ -104,15 +109,23 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	if cfg.Student.DP != nil || (cfg.Transformer != nil && cfg.Transformer.DP != nil) {
 		return nil, errors.New("distill: distillation and DP-SGD cannot be combined")
 	}
-	teacher, err := Open(ctx, cfg.Teacher, cfg.TeacherOptions)
-	if err != nil {
-		return nil, fmt.Errorf("distill: teacher: %w", err)
+	names := append([]string{cfg.Teacher}, cfg.Teachers...)
+	teachers := make([]*Classifier, len(names))
+	for i, name := range names {
+		t, err := Open(ctx, name, cfg.TeacherOptions)
+		if err != nil {
+			return nil, fmt.Errorf("distill: teacher %s: %w", name, err)
+		}
+		ti := t.Info()
+		if ti.ProblemType != SingleLabel {
+			return nil, fmt.Errorf("distill: teacher %s is a %s model; distillation needs a single-label classifier", name, ti.ProblemType)
+		}
+		if i > 0 && !slices.Equal(ti.Labels, teachers[0].Info().Labels) {
+			return nil, fmt.Errorf("distill: teacher %s has the labels %q, teacher %s %q: an ensemble's teachers need the same labels in the same order", name, ti.Labels, cfg.Teacher, teachers[0].Info().Labels)
+		}
+		teachers[i] = t
 	}
-	info := teacher.Info()
-	if info.ProblemType != SingleLabel {
-		return nil, fmt.Errorf("distill: teacher %s is a %s model; distillation needs a single-label classifier", cfg.Teacher, info.ProblemType)
-	}
-	labels := info.Labels
+	labels := teachers[0].Info().Labels
 	ds := &data.Dataset{Path: cfg.Train.Path, LabelNames: labels}
 	labelled := cfg.Train
 	if cfg.Transformer != nil {
@@ -137,6 +150,7 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		}
 	}
 	var tc train.Config
+	var err error
 	if cfg.Transformer != nil {
 		// The student's tokenizer and config are checked before the teacher
 		// runs: a bad student writes nothing, the teacher's logits neither.
@@ -145,7 +159,7 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		}
 	}
 	inputs := InputsOf(ds.Examples)
-	key, err := distillKey(ctx, cfg.Teacher, info, inputs)
+	key, err := distillKey(ctx, names, teachers[0].Info(), inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -155,22 +169,8 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		logits, res.CacheHit = readLogitCache(cfg.Cache, key, len(inputs), len(labels))
 	}
 	if !res.CacheHit {
-		enc := make([]Encoding, len(inputs))
-		for i, in := range inputs {
-			if enc[i], err = teacher.Model.Encode(in, EncodeOptions{Truncate: true}); err != nil {
-				return nil, fmt.Errorf("distill: input %d: %w", i+1, err)
-			}
-		}
-		if logits, err = teacher.LogitsOfEncodings(ctx, enc, cfg.Progress); err != nil {
-			return nil, fmt.Errorf("distill: teacher: %w", err)
-		}
-		if info.Function == None {
-			// Probabilities: their logarithms are logits (softmax gives them back).
-			for _, l := range logits {
-				for j, p := range l {
-					l[j] = float32(math.Log(math.Max(float64(p), 1e-30)))
-				}
-			}
+		if logits, err = ensembleLogits(ctx, teachers, names, inputs, cfg.Progress); err != nil {
+			return nil, err
 		}
 		if cfg.Cache != "" {
 			if err := writeLogitCache(cfg.Cache, key, logits, len(labels)); err != nil {
@@ -215,6 +215,82 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// teacherLogits are a teacher's logits of the inputs; a classic teacher's
+// probabilities give their logarithms (softmax gives them back).
+func teacherLogits(ctx context.Context, teacher *Classifier, name string, inputs []Input, progress func(done, total int)) ([][]float32, error) {
+	enc := make([]Encoding, len(inputs))
+	var err error
+	for i, in := range inputs {
+		if enc[i], err = teacher.Model.Encode(in, EncodeOptions{Truncate: true}); err != nil {
+			return nil, fmt.Errorf("distill: teacher %s: input %d: %w", name, i+1, err)
+		}
+	}
+	logits, err := teacher.LogitsOfEncodings(ctx, enc, progress)
+	if err != nil {
+		return nil, fmt.Errorf("distill: teacher %s: %w", name, err)
+	}
+	if teacher.Info().Function == None {
+		for _, l := range logits {
+			for j, p := range l {
+				l[j] = float32(math.Log(math.Max(float64(p), 1e-30)))
+			}
+		}
+	}
+	return logits, nil
+}
+
+// ensembleLogits are the logits of one teacher, or for several the
+// logarithms of the mean of their softmax probabilities.
+func ensembleLogits(ctx context.Context, teachers []*Classifier, names []string, inputs []Input, progress func(done, total int)) ([][]float32, error) {
+	if len(teachers) == 1 {
+		return teacherLogits(ctx, teachers[0], names[0], inputs, progress)
+	}
+	var mean [][]float64
+	for t, teacher := range teachers {
+		logits, err := teacherLogits(ctx, teacher, names[t], inputs, progress)
+		if err != nil {
+			return nil, err
+		}
+		if mean == nil {
+			mean = make([][]float64, len(logits))
+		}
+		for i, l := range logits {
+			if mean[i] == nil {
+				mean[i] = make([]float64, len(l))
+			}
+			for j, p := range softmax64(l) {
+				mean[i][j] += p / float64(len(teachers))
+			}
+		}
+	}
+	out := make([][]float32, len(mean))
+	for i, m := range mean {
+		out[i] = make([]float32, len(m))
+		for j, p := range m {
+			out[i][j] = float32(math.Log(math.Max(p, 1e-30)))
+		}
+	}
+	return out, nil
+}
+
+// softmax64 is the softmax of logits in float64.
+func softmax64(logits []float32) []float64 {
+	top := math.Inf(-1)
+	for _, v := range logits {
+		top = math.Max(top, float64(v))
+	}
+	out := make([]float64, len(logits))
+	var sum float64
+	for j, v := range logits {
+		out[j] = math.Exp(float64(v) - top)
+		sum += out[j]
+	}
+	for j := range out {
+		out[j] /= sum
+	}
+	return out
 }
 
 // transformerStudent is the training configuration of a transformer
@@ -274,26 +350,49 @@ func transformerDir(ctx context.Context, teacher string) (string, error) {
 	return "", nil
 }
 
-// distillKey identifies a teacher and the texts it runs on: the teacher's
-// name, labels and files (name, size and modification time of each file of
-// its directory, or the archive of a built-in model), and every text.
-func distillKey(ctx context.Context, teacher string, info ModelInfo, inputs []Input) (string, error) {
+// distillKey identifies the teachers and the texts they run on: each
+// teacher's name and files (name, size and modification time of each file
+// of its directory, or the archive of a built-in model), the labels, and
+// every text.
+func distillKey(ctx context.Context, teachers []string, info ModelInfo, inputs []Input) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "textclf distill v1\x00%s\x00%q\x00", teacher, info.Labels)
+	fmt.Fprintf(h, "textclf distill v1\x00%s\x00%q\x00", teachers[0], info.Labels)
+	for i, teacher := range teachers {
+		if i > 0 {
+			fmt.Fprintf(h, "teacher %s\x00", teacher)
+		}
+		if err := hashTeacher(ctx, h, teacher); err != nil {
+			return "", err
+		}
+	}
+	for _, in := range inputs {
+		pair := "\x01"
+		if in.Pair != nil {
+			pair = *in.Pair
+		}
+		fmt.Fprintf(h, "%d:%s%d:%s", len(in.Text), in.Text, len(pair), pair)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashTeacher writes a teacher's files to h: the archives of a built-in
+// model and its parts, else the name, size and modification time of each
+// file of its directory.
+func hashTeacher(ctx context.Context, h io.Writer, teacher string) error {
 	loc, err := Locate(ctx, teacher, "")
 	if err != nil {
-		return "", err
+		return err
 	}
 	if loc.Kind == SourceBuiltin {
 		m, err := builtin.Lookup(loc.Builtin)
 		if err != nil {
-			return "", err
+			return err
 		}
 		for _, name := range append([]string{m.Name}, m.Parts...) {
 			part, _ := builtin.Lookup(name)
 			b, err := part.Archive()
 			if err != nil {
-				return "", err
+				return err
 			}
 			fmt.Fprintf(h, "%s %x\x00", name, sha256.Sum256(b))
 		}
@@ -311,16 +410,9 @@ func distillKey(ctx context.Context, teacher string, info ModelInfo, inputs []In
 		fmt.Fprintf(h, "%s %d %d\x00", path, st.Size(), st.ModTime().UnixNano())
 		return nil
 	}); err != nil {
-		return "", fmt.Errorf("distill: teacher %s: %w", teacher, err)
+		return fmt.Errorf("distill: teacher %s: %w", teacher, err)
 	}
-	for _, in := range inputs {
-		pair := "\x01"
-		if in.Pair != nil {
-			pair = *in.Pair
-		}
-		fmt.Fprintf(h, "%d:%s%d:%s", len(in.Text), in.Text, len(pair), pair)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
 }
 
 // The logit cache: a line "textclf-teacher-logits KEY N K", then N·K

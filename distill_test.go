@@ -221,7 +221,7 @@ func TestDistillTeacherLogits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, err := distillKey(ctx, tc.teacher, clf.Info(), InputsOf(dataset(texts, nil).Examples))
+		key, err := distillKey(ctx, []string{tc.teacher}, clf.Info(), InputsOf(dataset(texts, nil).Examples))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,5 +364,61 @@ func TestDistillTransformerStudentRefuses(t *testing.T) {
 				t.Fatalf("%s holds %v", dir, entries)
 			}
 		})
+	}
+}
+
+// An ensemble of teachers gives the logarithm of the mean of their
+// probabilities as soft targets, and refuses teachers whose labels differ.
+func TestDistillEnsemble(t *testing.T) {
+	t.Setenv("TEXTCLF_BUILTIN_CACHE", t.TempDir())
+	ctx := context.Background()
+	texts := []string{"a great film", "a dull film", "funny and warm", "too long by half", "这是一个示例文本"}
+	labels := []string{"POSITIVE", "NEGATIVE", "POSITIVE", "NEGATIVE", "POSITIVE"}
+	names := []string{"builtin:sentiment-en", "builtin:sentiment-zh"}
+	var probs [][][]float32
+	for _, name := range names {
+		clf, err := Open(ctx, name, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := clf.Logits(ctx, InputsOf(dataset(texts, nil).Examples)) // a classic model's logits are probabilities
+		if err != nil {
+			t.Fatal(err)
+		}
+		probs = append(probs, p)
+	}
+	cache := filepath.Join(t.TempDir(), "logits")
+	_, err := Distill(ctx, DistillConfig{Teacher: names[0], Teachers: names[1:], Train: dataset(texts, labels), Student: studentConfig(), Alpha: 1, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clf, _ := Open(ctx, names[0], Options{})
+	key, err := distillKey(ctx, names, clf.Info(), InputsOf(dataset(texts, labels).Examples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := readLogitCache(cache, key, len(texts), 2)
+	if !ok {
+		t.Fatal("no cached ensemble logits under the ensemble's key")
+	}
+	differ := false
+	for i := range texts {
+		for j := range 2 {
+			want := math.Log((float64(probs[0][i][j]) + float64(probs[1][i][j])) / 2)
+			if math.Abs(float64(got[i][j])-want) > 1e-5 {
+				t.Errorf("text %d label %d: soft target %g, want log of the mean probability %g", i, j, got[i][j], want)
+			}
+			differ = differ || math.Abs(float64(probs[0][i][j]-probs[1][i][j])) > 1e-3
+		}
+	}
+	if !differ {
+		t.Error("the two teachers agree to 1e-3 everywhere: the test does not tell a mean from either")
+	}
+	if single, _ := distillKey(ctx, names[:1], clf.Info(), InputsOf(dataset(texts, labels).Examples)); single == key {
+		t.Error("one teacher and the ensemble share a cache key")
+	}
+	_, err = Distill(ctx, DistillConfig{Teacher: names[0], Teachers: []string{tinyBERT}, Train: dataset(texts, labels), Student: studentConfig(), Alpha: 1})
+	if err == nil || !strings.Contains(err.Error(), "same labels") {
+		t.Errorf("teachers with other labels: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/textclf/textclf"
@@ -25,23 +26,26 @@ T²·KL(softmax(teacher/T) ‖ softmax(student/T)) (--distill-loss kl, Hinton et
 DistilBERT) or the mean squared error between the logits (--distill-loss mse, Tang et al. 2019).
 A classic teacher's probabilities serve as logits through their logarithm. The teacher's logits
 are computed once and cached in --teacher-cache (default OUTPUT.teacher-logits, beside the output),
-reused while the teacher's files and the texts are the same. --unlabeled FILE adds texts (one a
+reused while the teacher's files and the texts are the same. --teacher repeated makes an ensemble:
+the soft targets are then the logarithms of the mean of the teachers' probabilities (the teachers
+must have the same labels in the same order). --unlabeled FILE adds texts (one a
 line, or any data file; labels ignored) that the teacher labels: its logits are their soft
 targets, its best label their hard one. The other flags are textclf train's for the student's arch.`
 
 func newDistillCmd() *cobra.Command {
 	f := &trainFlags{}
 	var (
-		teacher, unlabeled, loss, cache string
-		temperature, alpha              float64
-		teacherLen, teacherBatch        int
-		initFromTeacher                 bool
+		teachers                 []string
+		unlabeled, loss, cache   string
+		temperature, alpha       float64
+		teacherLen, teacherBatch int
+		initFromTeacher          bool
 	)
 	// distillConfig is the distillation of the flags, for the student's
 	// training data.
 	distillConfig := func(cmd *cobra.Command, ds *data.Dataset) (textclf.DistillConfig, error) {
 		dc := textclf.DistillConfig{
-			Teacher: teacher, TeacherOptions: textclf.Options{Threads: f.threads, MaxLength: teacherLen, BatchSize: teacherBatch},
+			Teacher: teachers[0], Teachers: teachers[1:], TeacherOptions: textclf.Options{Threads: f.threads, MaxLength: teacherLen, BatchSize: teacherBatch},
 			Train: ds, Loss: loss, Temperature: temperature, Alpha: alpha, Cache: cache,
 			Progress: progressBar(cmd, "teacher"),
 		}
@@ -77,7 +81,7 @@ func newDistillCmd() *cobra.Command {
 			if err := applyArchDefaults(fs, f.arch); err != nil {
 				return err
 			}
-			if teacher == "" {
+			if len(teachers) == 0 || slices.Contains(teachers, "") {
 				return errors.New("--teacher is required")
 			}
 			if cache == "" && f.output != "" {
@@ -139,7 +143,7 @@ func newDistillCmd() *cobra.Command {
 	f.registerClassic(fs)
 	fs.Lookup("arch").DefValue, f.arch = classic.ArchFastText, classic.ArchFastText
 	fs.Lookup("arch").Usage = "student: fasttext, textcnn, bilstm or transformer (the help lists the flags of the arch given)"
-	fs.StringVar(&teacher, "teacher", "", "teacher model: directory, hub id, fastText .bin file or builtin:NAME")
+	fs.StringArrayVar(&teachers, "teacher", nil, "teacher model: directory, hub id, fastText .bin file or builtin:NAME; repeated, an ensemble (the mean of the teachers' probabilities)")
 	fs.BoolVar(&initFromTeacher, "init-from-teacher", false, "--arch transformer: the student is every other layer of the teacher, a BERT-family transformer (DistilBERT's initialisation; a new head)")
 	fs.StringVar(&unlabeled, "unlabeled", "", "file of more texts for the teacher to label (one a line, or a data file)")
 	fs.StringVar(&loss, "distill-loss", classic.DistillKL, "soft-target loss: kl (T²·KL on softened distributions) or mse (on logits)")
