@@ -120,6 +120,29 @@ func (w *Int8Weights) Int8() []int8 {
 	return q
 }
 
+// ConcatInt8 stacks the rows of ws into one matrix [Σ n, k] (the weights of
+// Linear layers on one input, joined into one product): the values and
+// per-row scales of each, one after another. The ws must share k.
+func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
+	if len(ws) == 0 {
+		return nil, errors.New("no weights to join")
+	}
+	k, n := ws[0].k, 0
+	for i, w := range ws {
+		if w.k != k {
+			return nil, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, w.n, w.k, k)
+		}
+		n += w.n
+	}
+	q := make([]int8, 0, n*k)
+	scale := make([]float32, 0, n)
+	for _, w := range ws {
+		q = append(q, w.Int8()...)
+		scale = append(scale, w.scale[:w.n]...)
+	}
+	return NewInt8Weights(n, k, q, scale)
+}
+
 // Bytes is the memory the packed weights hold.
 func (w *Int8Weights) Bytes() int { return len(w.packed) + 4*len(w.scale) + 4*len(w.colSum) }
 

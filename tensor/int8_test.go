@@ -296,3 +296,58 @@ func TestLinearInt8Epilogue(t *testing.T) {
 		}
 	})
 }
+
+// TestConcatInt8: the joined weights hold each part's values and scales,
+// and their product gives each part's product bit for bit (the rows of a
+// part need not fill whole panels of 16), with both kernels.
+func TestConcatInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, k = 5, 37
+	ns := []int{16, 7, 33}
+	var parts []*Int8Weights
+	var bias []float32
+	for _, n := range ns {
+		w, err := QuantizeInt8(n, k, randSlice(r, n*k), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, w)
+		bias = append(bias, randSlice(r, n)...)
+	}
+	joined, err := ConcatInt8(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, kk := joined.Dims(); n != 56 || kk != k {
+		t.Fatalf("joined weights are [%d, %d], want [56, %d]", n, kk, k)
+	}
+	x := randSlice(r, m*k)
+	withKernels(t, func(t *testing.T) {
+		y := make([]float32, m*56)
+		LinearInt8(m, x, k, joined, y, 56, &Epilogue{Bias: bias})
+		off := 0
+		for pi, w := range parts {
+			n, _ := w.Dims()
+			yp := make([]float32, m*n)
+			LinearInt8(m, x, k, w, yp, n, &Epilogue{Bias: bias[off : off+n]})
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					if got, want := y[i*56+off+j], yp[i*n+j]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("part %d: y[%d][%d] = %v joined, %v alone", pi, i, j, got, want)
+					}
+				}
+			}
+			off += n
+		}
+	})
+	other, err := QuantizeInt8(3, k+1, randSlice(r, 3*(k+1)), k+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ConcatInt8(parts[0], other); err == nil || !strings.Contains(err.Error(), "weights 1 are [3, 38]") {
+		t.Errorf("joining [16, 37] and [3, 38]: %v", err)
+	}
+	if _, err := ConcatInt8(); err == nil {
+		t.Error("joining no weights: no error")
+	}
+}
