@@ -24,6 +24,11 @@ type layer struct {
 	// attnOutDropout is false for DistilBERT, whose attention output goes
 	// into the residual without dropout.
 	attnOutDropout bool
+	// inferQKV is q, k and v joined into one product for inference (the
+	// decoders' mechanism, joinedLinear), made by the first inference pass
+	// after the weights changed. Training keeps the three products: their
+	// weights change every step, and backward needs the gradient of each.
+	inferQKV joinedLinear
 }
 
 // layerActs are the activations of one layer for n = B*T tokens: inputs of
@@ -31,11 +36,15 @@ type layer struct {
 // token of each sequence only (attn.TQ = 1: the last layer, whose other
 // rows no classifier reads), the rows past the keys and values are B, not n.
 type layerActs struct {
-	x                    []float32 // input [n, C] (the previous layer's out)
-	first                []float32 // the first token's row of x in each sequence [B, C] (first-token layers)
-	xq                   []float32 // the rows of x that are computed: x or first
-	q, ctx               []float32 // [rows, C]
-	k, v                 []float32 // [n, C]
+	x      []float32 // input [n, C] (the previous layer's out)
+	first  []float32 // the first token's row of x in each sequence [B, C] (first-token layers)
+	xq     []float32 // the rows of x that are computed: x or first
+	q, ctx []float32 // [rows, C]
+	k, v   []float32 // [n, C]
+	// qkv holds q, k and v side by side [n, 3C] in a pass that computes
+	// them as one product (inference; q, k and v are then nil). In a
+	// first-token layer its q of the other tokens is computed and unused.
+	qkv                  []float32
 	attn                 *nn.AttentionState
 	attnRes              []float32 // xq + dropout(O·ctx), LN1's input [rows, C]
 	ln1Mean, ln1Rstd     []float32 // [rows]
@@ -75,18 +84,26 @@ func (l *layer) params() []*nn.Param {
 // newActs takes the activation buffers of a forward pass from alloc (which
 // need not zero them: forward writes every value); train says whether the
 // pass is a training one (dropout buffers are then taken too), firstOnly
-// whether the layer computes only the first token of each sequence.
-func (l *layer) newActs(x []float32, b, t int, train, firstOnly bool, alloc func(int) []float32) *layerActs {
+// whether the layer computes only the first token of each sequence, joined
+// whether it computes q, k and v as one product (inferQKV, made by
+// Model.packForInference): an inference pass that keeps nothing for
+// backward, which reads q, k and v apart.
+func (l *layer) newActs(x []float32, b, t int, train, firstOnly, joined bool, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
 	n, r := b*t, b*t
 	if firstOnly {
 		r = b
 	}
 	a := &layerActs{
-		x: x, q: alloc(r * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(r * c),
+		x: x, ctx: alloc(r * c),
 		attnRes: alloc(r * c), ln1Mean: alloc(r), ln1Rstd: alloc(r),
 		h1: alloc(r * c), inter: alloc(r * inter), actOut: alloc(r * inter),
 		ffnRes: alloc(r * c), ln2Mean: alloc(r), ln2Rstd: alloc(r), out: alloc(r * c),
+	}
+	if joined {
+		a.qkv = alloc(n * 3 * c)
+	} else {
+		a.q, a.k, a.v = alloc(r*c), alloc(n*c), alloc(n*c)
 	}
 	l.setAttention(a, b, t, nn.StateOptions{FirstOnly: firstOnly, Train: train, Alloc: alloc})
 	if train && l.dropout.P > 0 {
@@ -110,12 +127,29 @@ func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
 		}
 		a.xq = a.first
 	}
-	q, ctx, attnRes, h1, ffnRes := a.q[:r*c], a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
+	ctx, attnRes, h1, ffnRes := a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
 	inters, actOut := a.inter[:r*inter], a.actOut[:r*inter]
-	l.q.Forward(q, a.xq, r)
-	l.k.Forward(a.k, a.x, n)
-	l.v.Forward(a.v, a.x, n)
-	l.attn.Forward(a.attn, ctx, q, a.k, a.v, mask, rng)
+	if a.qkv != nil {
+		// One product [n, 3C]; the attention reads q, k and v in place
+		// (row stride 3C; a first-token layer's q, one row per sequence,
+		// at stride T·3C).
+		qkv := l.inferQKV.join("qkv", l.q, l.k, l.v)
+		if qkv == nil {
+			panic("model: q, k and v of a joined pass cannot be joined")
+		}
+		qkv.Forward(a.qkv, a.x, n)
+		ldq := 3 * c
+		if r < n {
+			ldq = t * 3 * c
+		}
+		l.attn.Forward(a.attn, ctx, a.qkv, ldq, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, mask, rng)
+	} else {
+		q := a.q[:r*c]
+		l.q.Forward(q, a.xq, r)
+		l.k.Forward(a.k, a.x, n)
+		l.v.Forward(a.v, a.x, n)
+		l.attn.Forward(a.attn, ctx, q, c, a.k, c, a.v, c, mask, rng)
+	}
 	// Without dropout (inference) the residual connections are added by
 	// the products themselves.
 	if rng != nil && l.attnOutDropout {

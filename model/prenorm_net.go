@@ -253,13 +253,13 @@ func (p *prenormNet) packForInference() {
 		b.concatQKV()
 	}
 	for _, b := range p.blocks {
-		if b.qkv == nil && b.inferQKV.Load() == nil {
+		if b.qkv == nil && b.inferQKV.get() == nil {
 			p.dropConcat()
 			break
 		}
 	}
 	for _, b := range p.blocks {
-		joined := b.inferQKV.Load() != nil
+		joined := b.inferQKV.get() != nil
 		for _, l := range b.linears() {
 			if !joined || l != b.q && l != b.k && l != b.v {
 				l.Pack()
@@ -277,7 +277,7 @@ func (p *prenormNet) weightsChanged() { p.dropConcat() }
 // dropConcat drops the blocks' concatenated q, k, v projections.
 func (p *prenormNet) dropConcat() {
 	for _, b := range p.blocks {
-		b.inferQKV.Store(nil)
+		b.inferQKV.drop()
 	}
 }
 

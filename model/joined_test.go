@@ -1,0 +1,103 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// BERT-family inference runs each layer's q, k and v as one product
+// (layer.inferQKV), the last layer's q for its first tokens read in place.
+// Its logits equal those of the three separate products bit for bit, float32
+// and int8: every output is the same dot product of the same values,
+// accumulated in the same order (the packed kernels' order along the inputs
+// does not depend on the number of outputs), and an int8 row of x is
+// quantized alike whatever weights it meets. The joined weights are made
+// again after a training step and after Quantize: a stale copy would give
+// the old weights' logits.
+func TestJoinedQKV(t *testing.T) {
+	for _, modelType := range []string{"bert", "distilbert", "roberta"} {
+		for _, int8 := range []bool{false, true} {
+			rng := rand.New(rand.NewPCG(21, 22))
+			m, err := New(tinyConfig(t, modelType, 3, ""), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perturb(m, rng)
+			in := randomBatch(rng, 4, 9, 50, 1)
+			name := modelType
+			if int8 {
+				if _, err := m.Forward(in); err != nil { // joins the float32 weights
+					t.Fatal(err)
+				}
+				if err := m.Quantize(); err != nil {
+					t.Fatal(err)
+				}
+				name += " int8"
+			}
+			check := func(round string) []float32 {
+				t.Helper()
+				// The joined pass first: the separate one drops the joined
+				// weights (which would hide stale ones).
+				joined, err := m.Forward(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, l := range m.layers {
+					j := l.inferQKV.get()
+					if j == nil || j.Out != 3*l.q.Out || j.Quantized() != int8 {
+						t.Fatalf("%s %s: layer %d: joined q, k, v %v", name, round, i, j)
+					}
+				}
+				m.separateQKV = true
+				separate, err := m.Forward(in)
+				m.separateQKV = false
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range separate {
+					if math.Float32bits(joined[i]) != math.Float32bits(separate[i]) {
+						t.Errorf("%s %s: logit %d: joined q, k, v %g, separate %g", name, round, i, joined[i], separate[i])
+					}
+				}
+				// Join again, so that the next round starts with the
+				// joined weights of this one.
+				if _, err := m.Forward(in); err != nil {
+					t.Fatal(err)
+				}
+				return joined
+			}
+			before := check("first pass")
+			if int8 {
+				continue
+			}
+			// A training step (the optimizer changes the weights after
+			// ForwardTrain, as train.Stepper's does).
+			labels := &Labels{Classes: []int{0, 2, 1, 0}}
+			if _, _, err := m.ForwardTrain(in, labels); err != nil {
+				t.Fatal(err)
+			}
+			m.ZeroGrad()
+			if err := m.Backward(nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Params() {
+				for i, g := range p.Grad {
+					p.W[i] -= 0.5 * g
+				}
+			}
+			after := check("after a training step")
+			changed := false
+			for i := range after {
+				changed = changed || after[i] != before[i]
+			}
+			if !changed {
+				t.Errorf("%s: a training step changed no logit", name)
+			}
+			// Weights changed directly, then WeightsChanged.
+			perturb(m, rng)
+			m.WeightsChanged()
+			check("after WeightsChanged")
+		}
+	}
+}
