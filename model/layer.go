@@ -29,6 +29,26 @@ type layer struct {
 	// after the weights changed. Training keeps the three products: their
 	// weights change every step, and backward needs the gradient of each.
 	inferQKV joinedLinear
+	// inferKV is k and v joined, for a layer that computes the first token
+	// of each sequence only: its q then runs apart on those rows (faster
+	// than a joined q of every row, BenchmarkFirstTokenQKV).
+	inferKV joinedLinear
+}
+
+// dropJoined drops the joined q, k, v and k, v of inference.
+func (l *layer) dropJoined() {
+	l.inferQKV.drop()
+	l.inferKV.drop()
+}
+
+// join makes the joined products of inference: q, k and v, or with
+// firstOnly (the layer computes the first token of each sequence only) k
+// and v. It reports whether they could be joined.
+func (l *layer) join(firstOnly bool) bool {
+	if firstOnly {
+		return l.inferKV.join("kv", l.k, l.v) != nil
+	}
+	return l.inferQKV.join("qkv", l.q, l.k, l.v) != nil
 }
 
 // layerActs are the activations of one layer for n = B*T tokens: inputs of
@@ -42,8 +62,9 @@ type layerActs struct {
 	q, ctx []float32 // [rows, C]
 	k, v   []float32 // [n, C]
 	// qkv holds q, k and v side by side [n, 3C] in a pass that computes
-	// them as one product (inference; q, k and v are then nil). In a
-	// first-token layer its q of the other tokens is computed and unused.
+	// them as one product (inference; q, k and v are then nil). A
+	// first-token layer holds k and v side by side [n, 2C] in it, then q
+	// [B, C].
 	qkv                  []float32
 	attn                 *nn.AttentionState
 	attnRes              []float32 // xq + dropout(O·ctx), LN1's input [rows, C]
@@ -85,9 +106,9 @@ func (l *layer) params() []*nn.Param {
 // need not zero them: forward writes every value); train says whether the
 // pass is a training one (dropout buffers are then taken too), firstOnly
 // whether the layer computes only the first token of each sequence, joined
-// whether it computes q, k and v as one product (inferQKV, made by
-// Model.packForInference): an inference pass that keeps nothing for
-// backward, which reads q, k and v apart.
+// whether it computes q, k and v as one product (inferQKV, or inferKV and q
+// with firstOnly; made by Model.packForInference): an inference pass that
+// keeps nothing for backward, which reads q, k and v apart.
 func (l *layer) newActs(x []float32, b, t int, train, firstOnly, joined bool, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
 	n, r := b*t, b*t
@@ -129,21 +150,27 @@ func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
 	}
 	ctx, attnRes, h1, ffnRes := a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
 	inters, actOut := a.inter[:r*inter], a.actOut[:r*inter]
-	if a.qkv != nil {
+	switch {
+	case a.qkv != nil && r == n:
 		// One product [n, 3C]; the attention reads q, k and v in place
-		// (row stride 3C; a first-token layer's q, one row per sequence,
-		// at stride T·3C).
+		// (row stride 3C).
 		qkv := l.inferQKV.join("qkv", l.q, l.k, l.v)
 		if qkv == nil {
 			panic("model: q, k and v of a joined pass cannot be joined")
 		}
 		qkv.Forward(a.qkv, a.x, n)
-		ldq := 3 * c
-		if r < n {
-			ldq = t * 3 * c
+		l.attn.Forward(a.attn, ctx, a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, mask, rng)
+	case a.qkv != nil:
+		// k and v as one product [n, 2C], q of the first tokens apart.
+		kv := l.inferKV.join("kv", l.k, l.v)
+		if kv == nil {
+			panic("model: k and v of a joined pass cannot be joined")
 		}
-		l.attn.Forward(a.attn, ctx, a.qkv, ldq, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, mask, rng)
-	} else {
+		q := a.qkv[n*2*c : n*2*c+r*c]
+		kv.Forward(a.qkv[:n*2*c], a.x, n)
+		l.q.Forward(q, a.xq, r)
+		l.attn.Forward(a.attn, ctx, q, c, a.qkv, 2*c, a.qkv[c:], 2*c, mask, rng)
+	default:
 		q := a.q[:r*c]
 		l.q.Forward(q, a.xq, r)
 		l.k.Forward(a.k, a.x, n)

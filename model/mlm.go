@@ -162,7 +162,7 @@ func (m *Model) MaskedLMLogits(in *Batch, rows []int) ([]float32, error) {
 			return nil, fmt.Errorf("masked LM logits: row %d outside the batch's %d tokens", r, n)
 		}
 	}
-	joined := m.packForInference()
+	joined := m.packForInference(false)
 	ar := inferenceArenas.Get().(*arena)
 	defer inferenceArenas.Put(ar)
 	ar.reset()

@@ -395,7 +395,7 @@ func (m *Model) WeightsChanged() {
 		l.Unpack()
 	}
 	for _, l := range m.layers {
-		l.inferQKV.drop()
+		l.dropJoined()
 	}
 	if m.net != nil {
 		m.net.weightsChanged()
@@ -404,24 +404,26 @@ func (m *Model) WeightsChanged() {
 
 // packForInference packs the weights of a BERT-family model for the GEMM
 // kernels and joins each layer's q, k and v into one product
-// (layer.inferQKV), in every layer or in none; it reports which. Joined q,
-// k and v are not packed themselves.
-func (m *Model) packForInference() (joined bool) {
-	joined = len(m.layers) > 0 && !m.separateQKV
-	for _, l := range m.layers {
-		if l.inferQKV.join("qkv", l.q, l.k, l.v) == nil {
+// (layer.inferQKV), in every layer or in none; it reports which. With
+// firstOnly the last layer computes only the first token of each sequence:
+// its k and v are joined (layer.inferKV) and its q packed apart. Joined
+// layers are not packed themselves.
+func (m *Model) packForInference(firstOnly bool) (joined bool) {
+	last := len(m.layers) - 1
+	joined = last >= 0 && !m.separateQKV
+	for i, l := range m.layers {
+		if joined && !l.join(firstOnly && i == last) {
 			joined = false
 		}
 	}
 	if !joined {
 		for _, l := range m.layers {
-			l.inferQKV.drop()
+			l.dropJoined()
 		}
 	}
-	lins := m.linears()
-	for i, l := range lins {
+	for i, l := range m.linears() {
 		// linears lists q, k, v, o, ffn1, ffn2 of each layer, then the head.
-		if !joined || i >= 6*len(m.layers) || i%6 >= 3 {
+		if !joined || i >= 6*len(m.layers) || i%6 >= 3 || firstOnly && i == 6*last {
 			l.Pack()
 		}
 	}
@@ -442,7 +444,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if m.net != nil {
 		return m.net.forward(in)
 	}
-	joined := m.packForInference()
+	joined := m.packForInference(true)
 	// The buffers of the pass come from an arena kept for the next call.
 	ar := inferenceArenas.Get().(*arena)
 	defer inferenceArenas.Put(ar)
