@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -16,17 +17,31 @@ import (
 // quantized alike whatever weights it meets. The joined weights are made
 // again after a training step and after Quantize: a stale copy would give
 // the old weights' logits.
+//
+// BERT-base's widths (768, 12 heads, 3072) check it where the kernels run
+// their real blockings: 16 tokens (the few-row path) and 3×40.
 func TestJoinedQKV(t *testing.T) {
-	for _, modelType := range []string{"bert", "distilbert", "roberta"} {
+	const wide = `,"hidden_size":768,"num_attention_heads":12,"intermediate_size":3072,"max_position_embeddings":48`
+	for _, tc := range []struct {
+		modelType, extra string
+		b, t             int
+	}{{"bert", "", 4, 9}, {"distilbert", "", 4, 9}, {"roberta", "", 4, 9}, {"bert", wide, 1, 16}, {"bert", wide, 3, 40}} {
 		for _, int8 := range []bool{false, true} {
 			rng := rand.New(rand.NewPCG(21, 22))
-			m, err := New(tinyConfig(t, modelType, 3, ""), 5)
+			m, err := New(tinyConfig(t, tc.modelType, 3, tc.extra), 5)
 			if err != nil {
 				t.Fatal(err)
 			}
-			perturb(m, rng)
-			in := randomBatch(rng, 4, 9, 50, 1)
-			name := modelType
+			name := tc.modelType
+			if tc.extra != "" {
+				name += fmt.Sprintf(" 768-wide %dx%d", tc.b, tc.t)
+				if m.Config.HiddenSize != 768 {
+					t.Fatalf("%s: hidden size %d", name, m.Config.HiddenSize)
+				}
+			} else {
+				perturb(m, rng)
+			}
+			in := randomBatch(rng, tc.b, tc.t, 50, 1)
 			if int8 {
 				if _, err := m.Forward(in); err != nil { // joins the float32 weights
 					t.Fatal(err)
@@ -73,12 +88,12 @@ func TestJoinedQKV(t *testing.T) {
 				return joined
 			}
 			before := check("first pass")
-			if int8 {
+			if int8 || tc.extra != "" {
 				continue
 			}
 			// A training step (the optimizer changes the weights after
 			// ForwardTrain, as train.Stepper's does).
-			labels := &Labels{Classes: []int{0, 2, 1, 0}}
+			labels := &Labels{Classes: []int{0, 2, 1, 0}[:tc.b]}
 			if _, _, err := m.ForwardTrain(in, labels); err != nil {
 				t.Fatal(err)
 			}
