@@ -125,8 +125,9 @@ func (l *Linear) Quantized() bool { return l.q != nil }
 // several narrow ones, the input packed (or quantized) once. The ls must
 // share In, all be float32 or all int8-quantized, and all have a bias or
 // none. Float32 weights are joined and packed; int8 ones stack their rows
-// and per-row scales (tensor.ConcatInt8), so the result is quantized like
-// them and its outputs are theirs. The result holds its weights packed
+// and per-row scales (tensor.ConcatInt8, which reads their packed panels in
+// place when they fill whole panels), so the result is quantized like them
+// and its outputs are theirs. The result holds its weights packed
 // only (it has no backward pass, and must not be unpacked); it is a copy,
 // so it must be made again after the weights of ls change.
 func Concat(name string, ls ...*Linear) (*Linear, error) {
