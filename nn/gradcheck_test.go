@@ -136,12 +136,18 @@ func TestActivationGrad(t *testing.T) {
 	}
 }
 
+// randAttention returns an Attention of heads heads of d dimensions, its
+// width c and random q, k, v [b·tt, c].
+func randAttention(rng *rand.Rand, b, tt, heads, d int) (a Attention, c int, q, k, v []float32) {
+	c = heads * d
+	n := b * tt * c
+	return Attention{Heads: heads, HeadDim: d}, c, randSlice(rng, n, 1), randSlice(rng, n, 1), randSlice(rng, n, 1)
+}
+
 func TestAttentionGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	b, tt, heads, d := 2, 5, 2, 3
-	c := heads * d
-	a := Attention{Heads: heads, HeadDim: d}
-	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	b, tt := 2, 5
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 3)
 	mask := []int{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}
 	w := randSlice(rng, b*tt*c, 1)
 	st := a.NewState(b, tt, StateOptions{Train: true})
@@ -149,7 +155,7 @@ func TestAttentionGrad(t *testing.T) {
 	loss := func() float64 { a.Forward(st, ctx, q, c, k, c, v, c, mask, nil); return dot64(ctx, w) }
 	loss()
 	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
-	a.Backward(st, dq, dk, dv, w, q, k, v, make([]float32, 2*b*heads*tt*tt))
+	a.Backward(st, dq, dk, dv, w, q, k, v, make([]float32, 2*b*a.Heads*tt*tt))
 	checkGrad(t, "q", q, dq, loss)
 	checkGrad(t, "k", k, dk, loss)
 	checkGrad(t, "v", v, dv, loss)
@@ -173,10 +179,8 @@ func TestAttentionGrad(t *testing.T) {
 // attention, and its backward matches finite differences.
 func TestAttentionFirstTokens(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	b, tt, heads, d := 3, 4, 2, 3
-	c := heads * d
-	a := Attention{Heads: heads, HeadDim: d}
-	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	b, tt := 3, 4
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 3)
 	mask := []int{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0}
 	full := make([]float32, b*tt*c)
 	a.Forward(a.NewState(b, tt, StateOptions{}), full, q, c, k, c, v, c, mask, nil)
@@ -212,10 +216,8 @@ func TestAttentionFirstTokens(t *testing.T) {
 // sequence (row stride T·3C).
 func TestAttentionStrided(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	b, tt, heads, d := 3, 5, 2, 4
-	c := heads * d
-	a := Attention{Heads: heads, HeadDim: d}
-	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	b, tt := 3, 5
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 4)
 	qkv := make([]float32, 0, 3*b*tt*c)
 	for i := 0; i < b*tt; i++ {
 		qkv = append(append(append(qkv, q[i*c:(i+1)*c]...), k[i*c:(i+1)*c]...), v[i*c:(i+1)*c]...)
