@@ -121,3 +121,55 @@ func TestJoinedQKV(t *testing.T) {
 		}
 	}
 }
+
+// Llama, Qwen2 and Mistral join q, k and v at inference too (block.inferQKV),
+// int8 ones as well since nn.Concat joins int8 layers: the joined pass gives
+// the three products' logits bit for bit, float32 and int8, and Quantize
+// drops float32 joined weights (a stale float32 copy would fail both the
+// Quantized check and the comparison).
+func TestDecoderJoinedQKV(t *testing.T) {
+	for _, kind := range []string{"llama", "qwen2", "mistral"} {
+		rng := rand.New(rand.NewPCG(23, 24))
+		m, err := New(tinyArchConfig(t, kind, ""), 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perturb(m, rng)
+		in := rightPadded(rng, 3, 12)
+		net := m.net.(*prenormNet)
+		for _, int8 := range []bool{false, true} {
+			if int8 {
+				if err := m.Quantize(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			joined, err := m.Forward(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, b := range net.blocks {
+				if j := b.inferQKV.get(); j == nil || j.Quantized() != int8 {
+					t.Fatalf("%s int8 %v: block %d: joined q, k, v %v", kind, int8, i, j)
+				}
+			}
+			net.separateQKV = true
+			separate, err := m.Forward(in)
+			net.separateQKV = false
+			if err != nil {
+				t.Fatal(err)
+			}
+			if net.blocks[0].inferQKV.get() != nil {
+				t.Fatalf("%s: separate pass kept the joined q, k, v", kind)
+			}
+			for i := range separate {
+				if math.Float32bits(joined[i]) != math.Float32bits(separate[i]) {
+					t.Errorf("%s int8 %v: logit %d: joined q, k, v %g, separate %g", kind, int8, i, joined[i], separate[i])
+				}
+			}
+			// Join again, so that Quantize meets float32 joined weights.
+			if _, err := m.Forward(in); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
