@@ -56,16 +56,11 @@ func (l *layer) join(firstOnly bool) bool {
 // token of each sequence only (attn.TQ = 1: the last layer, whose other
 // rows no classifier reads), the rows past the keys and values are B, not n.
 type layerActs struct {
-	x      []float32 // input [n, C] (the previous layer's out)
-	first  []float32 // the first token's row of x in each sequence [B, C] (first-token layers)
-	xq     []float32 // the rows of x that are computed: x or first
-	q, ctx []float32 // [rows, C]
-	k, v   []float32 // [n, C]
-	// qkv holds q, k and v side by side [n, 3C] in a pass that computes
-	// them as one product (inference; q, k and v are then nil). A
-	// first-token layer holds k and v side by side [n, 2C] in it, then q
-	// [B, C].
-	qkv                  []float32
+	x                    []float32 // input [n, C] (the previous layer's out)
+	first                []float32 // the first token's row of x in each sequence [B, C] (first-token layers)
+	xq                   []float32 // the rows of x that are computed: x or first
+	q, ctx               []float32 // [rows, C]
+	k, v                 []float32 // [n, C]
 	attn                 *nn.AttentionState
 	attnRes              []float32 // xq + dropout(O·ctx), LN1's input [rows, C]
 	ln1Mean, ln1Rstd     []float32 // [rows]
@@ -75,6 +70,12 @@ type layerActs struct {
 	ln2Mean, ln2Rstd     []float32
 	out                  []float32 // [rows, C]
 	drop1Mask, drop2Mask []float32 // dropout scales [rows, C] (nil without dropout)
+
+	// qkv holds q, k and v side by side [n, 3C] in a pass that computes
+	// them as one product (inference; q, k and v are then nil). A
+	// first-token layer holds k and v side by side [n, 2C] in it, then q
+	// [B, C].
+	qkv []float32
 }
 
 // rows returns the number of rows the layer computes past the keys and

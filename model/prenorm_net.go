@@ -23,31 +23,32 @@ import (
 //
 // The last block computes only the pooled rows past its keys and values.
 type prenormNet struct {
+	cfg      *checkpoint.Config
+	arch     string
+	embed    *nn.Embedding
+	pos      *nn.Embedding // learned positions (GPT-2), or nil
+	embNorm  *normLayer    // ModernBERT's embeddings.norm, or nil
+	embDrop  nn.Dropout
+	blocks   []*block
+	final    *normLayer
+	pool     pooling
+	dense    *nn.Linear // ModernBERT's head.dense, or nil
+	headAct  nn.Activation
+	headNorm *normLayer
+	headDrop nn.Dropout
+	out      *nn.Linear
+	padID    *int // the config's pad_token_id
+	gradSkip int  // embedding row with no gradient (padding_idx), or -1
+	drops    []*nn.Dropout
+	ignore   []string
+	init     func(p *nn.Param, rng *rand.Rand)
+	all      []*nn.Param
+	train    *prenormTrain
+
 	// separateQKV makes inference run separate q, k and v as three
 	// products: the path the joined one is tested against (as
 	// Model.separateQKV).
 	separateQKV bool
-	cfg         *checkpoint.Config
-	arch        string
-	embed       *nn.Embedding
-	pos         *nn.Embedding // learned positions (GPT-2), or nil
-	embNorm     *normLayer    // ModernBERT's embeddings.norm, or nil
-	embDrop     nn.Dropout
-	blocks      []*block
-	final       *normLayer
-	pool        pooling
-	dense       *nn.Linear // ModernBERT's head.dense, or nil
-	headAct     nn.Activation
-	headNorm    *normLayer
-	headDrop    nn.Dropout
-	out         *nn.Linear
-	padID       *int // the config's pad_token_id
-	gradSkip    int  // embedding row with no gradient (padding_idx), or -1
-	drops       []*nn.Dropout
-	ignore      []string
-	init        func(p *nn.Param, rng *rand.Rand)
-	all         []*nn.Param
-	train       *prenormTrain
 }
 
 // prenormTrain holds the activations of a training pass.
