@@ -117,7 +117,7 @@ func TestArchInferenceMatchesTraining(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := m.net.(*prenormNet).blocks[0].inferQKV.Load() != nil; got != separate {
+			if got := m.net.(*prenormNet).blocks[0].inferQKV.get() != nil; got != separate {
 				t.Errorf("%s: concatenated q, k, v at inference: %v, want %v", kind, got, separate)
 			}
 			training, _, err := m.ForwardTrain(in, nil)

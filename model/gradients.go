@@ -65,7 +65,7 @@ func (m *Model) EmbeddingGradient(in *Batch, x []float32, grad func(logits, dLog
 	h, t := x, in.T
 	for i, l := range m.layers {
 		last := i == len(m.layers)-1
-		a := l.newActs(h, in.B, in.T, false, last, ar.take)
+		a := l.newActs(h, in.B, in.T, false, last, false, ar.take)
 		l.forward(a, in.AttentionMask, nil)
 		acts[i], h = a, a.out
 		if last {

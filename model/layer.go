@@ -24,6 +24,31 @@ type layer struct {
 	// attnOutDropout is false for DistilBERT, whose attention output goes
 	// into the residual without dropout.
 	attnOutDropout bool
+	// inferQKV is q, k and v joined into one product for inference (the
+	// decoders' mechanism, joinedLinear), made by the first inference pass
+	// after the weights changed. Training keeps the three products: their
+	// weights change every step, and backward needs the gradient of each.
+	inferQKV joinedLinear
+	// inferKV is k and v joined, for a layer that computes the first token
+	// of each sequence only: its q then runs apart on those rows (faster
+	// than a joined q of every row, BenchmarkFirstTokenQKV).
+	inferKV joinedLinear
+}
+
+// dropJoined drops the joined q, k, v and k, v of inference.
+func (l *layer) dropJoined() {
+	l.inferQKV.drop()
+	l.inferKV.drop()
+}
+
+// join makes the joined products of inference: q, k and v, or with
+// firstOnly (the layer computes the first token of each sequence only) k
+// and v. It reports whether they could be joined.
+func (l *layer) join(firstOnly bool) bool {
+	if firstOnly {
+		return l.inferKV.join("kv", l.k, l.v) != nil
+	}
+	return l.inferQKV.join("qkv", l.q, l.k, l.v) != nil
 }
 
 // layerActs are the activations of one layer for n = B*T tokens: inputs of
@@ -45,6 +70,12 @@ type layerActs struct {
 	ln2Mean, ln2Rstd     []float32
 	out                  []float32 // [rows, C]
 	drop1Mask, drop2Mask []float32 // dropout scales [rows, C] (nil without dropout)
+
+	// qkv holds q, k and v side by side [n, 3C] in a pass that computes
+	// them as one product (inference; q, k and v are then nil). A
+	// first-token layer holds k and v side by side [n, 2C] in it, then q
+	// [B, C].
+	qkv []float32
 }
 
 // rows returns the number of rows the layer computes past the keys and
@@ -75,18 +106,26 @@ func (l *layer) params() []*nn.Param {
 // newActs takes the activation buffers of a forward pass from alloc (which
 // need not zero them: forward writes every value); train says whether the
 // pass is a training one (dropout buffers are then taken too), firstOnly
-// whether the layer computes only the first token of each sequence.
-func (l *layer) newActs(x []float32, b, t int, train, firstOnly bool, alloc func(int) []float32) *layerActs {
+// whether the layer computes only the first token of each sequence, joined
+// whether it computes q, k and v as one product (inferQKV, or inferKV and q
+// with firstOnly; made by Model.packForInference): an inference pass that
+// keeps nothing for backward, which reads q, k and v apart.
+func (l *layer) newActs(x []float32, b, t int, train, firstOnly, joined bool, alloc func(int) []float32) *layerActs {
 	c, inter := l.q.Out, l.ffn1.Out
 	n, r := b*t, b*t
 	if firstOnly {
 		r = b
 	}
 	a := &layerActs{
-		x: x, q: alloc(r * c), k: alloc(n * c), v: alloc(n * c), ctx: alloc(r * c),
+		x: x, ctx: alloc(r * c),
 		attnRes: alloc(r * c), ln1Mean: alloc(r), ln1Rstd: alloc(r),
 		h1: alloc(r * c), inter: alloc(r * inter), actOut: alloc(r * inter),
 		ffnRes: alloc(r * c), ln2Mean: alloc(r), ln2Rstd: alloc(r), out: alloc(r * c),
+	}
+	if joined {
+		a.qkv = alloc(n * 3 * c)
+	} else {
+		a.q, a.k, a.v = alloc(r*c), alloc(n*c), alloc(n*c)
 	}
 	l.setAttention(a, b, t, nn.StateOptions{FirstOnly: firstOnly, Train: train, Alloc: alloc})
 	if train && l.dropout.P > 0 {
@@ -110,12 +149,35 @@ func (l *layer) forward(a *layerActs, mask []int, rng *rand.Rand) {
 		}
 		a.xq = a.first
 	}
-	q, ctx, attnRes, h1, ffnRes := a.q[:r*c], a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
+	ctx, attnRes, h1, ffnRes := a.ctx[:r*c], a.attnRes[:r*c], a.h1[:r*c], a.ffnRes[:r*c]
 	inters, actOut := a.inter[:r*inter], a.actOut[:r*inter]
-	l.q.Forward(q, a.xq, r)
-	l.k.Forward(a.k, a.x, n)
-	l.v.Forward(a.v, a.x, n)
-	l.attn.Forward(a.attn, ctx, q, a.k, a.v, mask, rng)
+	switch {
+	case a.qkv != nil && r == n:
+		// One product [n, 3C]; the attention reads q, k and v in place
+		// (row stride 3C).
+		qkv := l.inferQKV.join("qkv", l.q, l.k, l.v)
+		if qkv == nil {
+			panic("model: q, k and v of a joined pass cannot be joined")
+		}
+		qkv.Forward(a.qkv, a.x, n)
+		l.attn.Forward(a.attn, ctx, a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, mask, rng)
+	case a.qkv != nil:
+		// k and v as one product [n, 2C], q of the first tokens apart.
+		kv := l.inferKV.join("kv", l.k, l.v)
+		if kv == nil {
+			panic("model: k and v of a joined pass cannot be joined")
+		}
+		q := a.qkv[n*2*c : n*2*c+r*c]
+		kv.Forward(a.qkv[:n*2*c], a.x, n)
+		l.q.Forward(q, a.xq, r)
+		l.attn.Forward(a.attn, ctx, q, c, a.qkv, 2*c, a.qkv[c:], 2*c, mask, rng)
+	default:
+		q := a.q[:r*c]
+		l.q.Forward(q, a.xq, r)
+		l.k.Forward(a.k, a.x, n)
+		l.v.Forward(a.v, a.x, n)
+		l.attn.Forward(a.attn, ctx, q, c, a.k, c, a.v, c, mask, rng)
+	}
 	// Without dropout (inference) the residual connections are added by
 	// the products themselves.
 	if rng != nil && l.attnOutDropout {

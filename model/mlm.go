@@ -162,9 +162,7 @@ func (m *Model) MaskedLMLogits(in *Batch, rows []int) ([]float32, error) {
 			return nil, fmt.Errorf("masked LM logits: row %d outside the batch's %d tokens", r, n)
 		}
 	}
-	for _, l := range m.linears() {
-		l.Pack()
-	}
+	joined := m.packForInference(false)
 	ar := inferenceArenas.Get().(*arena)
 	defer inferenceArenas.Put(ar)
 	ar.reset()
@@ -174,7 +172,7 @@ func (m *Model) MaskedLMLogits(in *Batch, rows []int) ([]float32, error) {
 		return nil, err
 	}
 	if len(m.layers) > 0 {
-		a := m.layers[0].newActs(x, in.B, in.T, false, false, ar.take)
+		a := m.layers[0].newActs(x, in.B, in.T, false, false, joined, ar.take)
 		for _, l := range m.layers {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x

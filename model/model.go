@@ -78,6 +78,9 @@ type Model struct {
 	// int8 is set once the Linear layers are int8 (Quantize, or an int8
 	// checkpoint): inference only.
 	int8 bool
+	// separateQKV makes BERT-family inference run q, k and v as three
+	// products: the path the joined one is tested against.
+	separateQKV bool
 }
 
 type trainState struct {
@@ -391,9 +394,40 @@ func (m *Model) WeightsChanged() {
 	for _, l := range m.linears() {
 		l.Unpack()
 	}
+	for _, l := range m.layers {
+		l.dropJoined()
+	}
 	if m.net != nil {
 		m.net.weightsChanged()
 	}
+}
+
+// packForInference packs the weights of a BERT-family model for the GEMM
+// kernels and joins each layer's q, k and v into one product
+// (layer.inferQKV), in every layer or in none; it reports which. With
+// firstOnly the last layer computes only the first token of each sequence:
+// its k and v are joined (layer.inferKV) and its q packed apart. Joined
+// layers are not packed themselves.
+func (m *Model) packForInference(firstOnly bool) (joined bool) {
+	last := len(m.layers) - 1
+	joined = last >= 0 && !m.separateQKV
+	for i, l := range m.layers {
+		if joined && !l.join(firstOnly && i == last) {
+			joined = false
+		}
+	}
+	if !joined {
+		for _, l := range m.layers {
+			l.dropJoined()
+		}
+	}
+	for i, l := range m.linears() {
+		// linears lists q, k, v, o, ffn1, ffn2 of each layer, then the head.
+		if !joined || i >= 6*len(m.layers) || i%6 >= 3 || firstOnly && i == 6*last {
+			l.Pack()
+		}
+	}
+	return joined
 }
 
 // Forward runs inference and returns logits [B, NumLabels] (a masked
@@ -410,9 +444,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 	if m.net != nil {
 		return m.net.forward(in)
 	}
-	for _, l := range m.linears() {
-		l.Pack()
-	}
+	joined := m.packForInference(true)
 	// The buffers of the pass come from an arena kept for the next call.
 	ar := inferenceArenas.Get().(*arena)
 	defer inferenceArenas.Put(ar)
@@ -428,7 +460,7 @@ func (m *Model) Forward(in *Batch) ([]float32, error) {
 		// One set of buffers serves every layer: the output of one is the
 		// input of the next. The head reads only the first token of each
 		// sequence, so the last layer computes only those rows.
-		a := m.layers[0].newActs(x, in.B, in.T, false, false, ar.take)
+		a := m.layers[0].newActs(x, in.B, in.T, false, false, joined, ar.take)
 		for _, l := range m.layers[:last] {
 			l.forward(a, in.AttentionMask, nil)
 			a.x, a.out = a.out, a.x
@@ -517,7 +549,7 @@ func (m *Model) trainEncoder(in *Batch, firstOnly bool) (*trainState, []float32,
 	}
 	m.arena.reset()
 	for i, l := range m.layers {
-		a := l.newActs(x, in.B, in.T, true, firstOnly && i == len(m.layers)-1, m.arena.take)
+		a := l.newActs(x, in.B, in.T, true, firstOnly && i == len(m.layers)-1, false, m.arena.take)
 		l.forward(a, in.AttentionMask, m.rng)
 		st.layers = append(st.layers, a)
 		x = a.out

@@ -282,7 +282,7 @@ func everyRowLogits(t *testing.T, m *Model, in *Batch) []float32 {
 		t.Fatal(err)
 	}
 	for _, l := range m.layers {
-		a := l.newActs(x, in.B, in.T, false, false, alloc)
+		a := l.newActs(x, in.B, in.T, false, false, false, alloc)
 		l.forward(a, in.AttentionMask, nil)
 		if a.rows() != n {
 			t.Fatalf("layer computed %d rows of %d", a.rows(), n)

@@ -133,9 +133,9 @@ type block struct {
 	qkv        *nn.Linear // fused, or nil
 	q, k, v, o *nn.Linear
 	// inferQKV is q, k and v concatenated (nn.Concat) for inference, made
-	// when the weights are packed and dropped when they change; nil with a
-	// fused qkv, quantized weights, or before the first inference pass.
-	inferQKV       atomic.Pointer[nn.Linear]
+	// when the weights are packed and dropped when they change; unset with
+	// a fused qkv or before the first inference pass.
+	inferQKV       joinedLinear
 	rope           *ropeTable // nil: no rotary embeddings
 	attn           nn.MaskedAttention
 	mlpNorm        *normLayer
@@ -180,23 +180,18 @@ func (l *block) qkvFor(train bool) *nn.Linear {
 	if l.qkv != nil || train {
 		return l.qkv
 	}
-	return l.inferQKV.Load()
+	return l.inferQKV.get()
 }
 
-// concatQKV makes inferQKV from separate q, k and v projections, unless it
-// exists, they are fused already, or they are quantized. Where nn.Concat
-// refuses them, inferQKV stays nil and inference runs the three products.
+// concatQKV makes inferQKV from separate q, k and v projections (float32
+// or int8), unless it exists or they are fused already. Where nn.Concat
+// refuses them, inferQKV stays unset and inference runs the three products.
 func (l *block) concatQKV() {
-	if l.qkv != nil || l.q.Quantized() {
-		l.inferQKV.Store(nil)
+	if l.qkv != nil {
+		l.inferQKV.drop()
 		return
 	}
-	if l.inferQKV.Load() != nil {
-		return
-	}
-	if c, err := nn.Concat("qkv", l.q, l.k, l.v); err == nil {
-		l.inferQKV.Store(c)
-	}
+	l.inferQKV.join("qkv", l.q, l.k, l.v)
 }
 
 // dims returns the model width, the query and key/value widths and the

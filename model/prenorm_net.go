@@ -44,6 +44,11 @@ type prenormNet struct {
 	init     func(p *nn.Param, rng *rand.Rand)
 	all      []*nn.Param
 	train    *prenormTrain
+
+	// separateQKV makes inference run separate q, k and v as three
+	// products: the path the joined one is tested against (as
+	// Model.separateQKV).
+	separateQKV bool
 }
 
 // prenormTrain holds the activations of a training pass.
@@ -250,16 +255,20 @@ func (p *prenormNet) checkIDs(in *Batch) error {
 // every block or in none; theirs are then not packed.
 func (p *prenormNet) packForInference() {
 	for _, b := range p.blocks {
-		b.concatQKV()
+		if p.separateQKV {
+			b.inferQKV.drop()
+		} else {
+			b.concatQKV()
+		}
 	}
 	for _, b := range p.blocks {
-		if b.qkv == nil && b.inferQKV.Load() == nil {
+		if b.qkv == nil && b.inferQKV.get() == nil {
 			p.dropConcat()
 			break
 		}
 	}
 	for _, b := range p.blocks {
-		joined := b.inferQKV.Load() != nil
+		joined := b.inferQKV.get() != nil
 		for _, l := range b.linears() {
 			if !joined || l != b.q && l != b.k && l != b.v {
 				l.Pack()
@@ -277,7 +286,7 @@ func (p *prenormNet) weightsChanged() { p.dropConcat() }
 // dropConcat drops the blocks' concatenated q, k, v projections.
 func (p *prenormNet) dropConcat() {
 	for _, b := range p.blocks {
-		b.inferQKV.Store(nil)
+		b.inferQKV.drop()
 	}
 }
 

@@ -105,6 +105,7 @@ func (m *Model) Quantize() error {
 		}
 	}
 	m.int8 = true
+	m.WeightsChanged() // drop the float32 q, k, v joined for inference
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 // Attention is the core of multi-head self-attention: given the projected
 // queries, keys and values q, k, v [B*T, H*D] of B sequences of T tokens, it
 // computes ctx [B*T, H*D] = softmax(q·kᵀ/√D + mask)·v per sequence and head.
+// Forward reads q, k and v with row strides of their own, so they may be
+// views of one product's output [B*T, 3·H*D] (q, k, v side by side).
 // Padded key positions (mask 0) get the score MinFloat32, as transformers
 // does, so they receive no attention.
 type Attention struct {
@@ -28,7 +30,43 @@ type AttentionState struct {
 	// Dropped are the probabilities after dropout (== Probs without dropout);
 	// DropMask the dropout scales.
 	Dropped, DropMask []float32
+	// offQ, offKV and offS are the offsets of each sequence and head in q
+	// or ctx, in k or v (row stride H*D) and in Probs.
 	offQ, offKV, offS []int
+	// strided holds the offsets for other row strides (Forward's strided
+	// q, k, v), made on first use.
+	strided []headOffsets
+}
+
+// headOffsets are the offsets of each sequence and head in a matrix of
+// rows rows per sequence and row stride ld.
+type headOffsets struct {
+	rows, ld int
+	off      []int
+}
+
+// offsets returns the offsets of each sequence and head in a matrix of
+// rows rows per sequence (TQ or T) with row stride ld.
+func (s *AttentionState) offsets(rows, ld, heads, headDim int) []int {
+	switch {
+	case ld == heads*headDim && rows == s.TQ:
+		return s.offQ
+	case ld == heads*headDim && rows == s.T:
+		return s.offKV
+	}
+	for _, o := range s.strided {
+		if o.rows == rows && o.ld == ld {
+			return o.off
+		}
+	}
+	off := make([]int, 0, s.B*heads)
+	for i := 0; i < s.B; i++ {
+		for h := 0; h < heads; h++ {
+			off = append(off, i*rows*ld+h*headDim)
+		}
+	}
+	s.strided = append(s.strided, headOffsets{rows, ld, off})
+	return off
 }
 
 func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.HeadDim))) }
@@ -75,11 +113,15 @@ func (a *Attention) NewState(b, t int, opts StateOptions) *AttentionState {
 	return s
 }
 
-// Forward computes ctx from q, k, v with the key mask [B*T] (1 keep, 0 pad).
-// rng draws the dropout mask in training (nil: no dropout).
-func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []int, rng *rand.Rand) {
+// Forward computes ctx [B*TQ, H*D] from q [B*TQ, ldq], k [B*T, ldk] and
+// v [B*T, ldv] (row strides of at least H*D) with the key mask [B*T] (1
+// keep, 0 pad). rng draws the dropout mask in training (nil: no dropout).
+// Backward reads q, k and v as Forward did with strides H*D: a training
+// pass keeps them in separate arrays.
+func (a *Attention) Forward(s *AttentionState, ctx, q []float32, ldq int, k []float32, ldk int, v []float32, ldv int, mask []int, rng *rand.Rand) {
 	b, t, tq, d, c := s.B, s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim
-	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, a.scale(), q, c, s.offQ, k, c, s.offKV, 0, s.Probs, t, s.offS)
+	offQ, offK, offV := s.offsets(tq, ldq, a.Heads, d), s.offsets(t, ldk, a.Heads, d), s.offsets(t, ldv, a.Heads, d)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.Trans, tq, t, d, a.scale(), q, ldq, offQ, k, ldk, offK, 0, s.Probs, t, s.offS)
 	for i := 0; i < b; i++ {
 		keys := mask[i*t : (i+1)*t]
 		for j, m := range keys {
@@ -102,10 +144,11 @@ func (a *Attention) Forward(s *AttentionState, ctx, q, k, v []float32, mask []in
 		a.Dropout.Forward(s.Dropped, s.DropMask, rng)
 		dropped = s.Dropped
 	}
-	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, 1, dropped, t, s.offS, v, c, s.offKV, 0, ctx, c, s.offQ)
+	tensor.SgemmBatched(tensor.NoTrans, tensor.NoTrans, tq, d, t, 1, dropped, t, s.offS, v, ldv, offV, 0, ctx, c, s.offQ)
 }
 
-// Backward adds the gradients of q, k and v to dq, dk, dv given dctx.
+// Backward adds the gradients of q, k and v to dq, dk, dv given dctx; q,
+// k, v and their gradients are [rows, H*D] (Forward's strides H*D).
 // scratch must hold 2·len(s.Probs) values; it is overwritten.
 func (a *Attention) Backward(s *AttentionState, dq, dk, dv, dctx, q, k, v, scratch []float32) {
 	t, tq, d, c := s.T, s.TQ, a.HeadDim, a.Heads*a.HeadDim

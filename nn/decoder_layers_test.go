@@ -381,17 +381,29 @@ func TestGLUInferenceMatchesTraining(t *testing.T) {
 }
 
 // Concat computes its layers' outputs side by side, Linear and Conv1D alike,
-// and refuses layers it cannot join.
+// float32 or int8 (bit for bit: the rows of each are quantized alike and
+// the integer products are exact), and refuses layers it cannot join.
 func TestConcat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	n, in := 5, 7
-	for _, conv := range []bool{false, true} {
+	for _, mode := range []struct{ conv, int8 bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		conv := mode.conv
 		a, b := NewLinear("a", in, 3), NewLinear("b", in, 4)
 		if conv {
 			a, b = NewConv1D("a", in, 3), NewConv1D("b", in, 4)
 		}
 		for _, p := range []*Param{a.Weight, a.Bias, b.Weight, b.Bias} {
 			copy(p.W, randSlice(rng, len(p.W), 1))
+		}
+		tol := 1e-6
+		if mode.int8 {
+			if err := a.Quantize(); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Quantize(); err != nil {
+				t.Fatal(err)
+			}
+			tol = 0
 		}
 		c, err := Concat("ab", a, b)
 		if err != nil {
@@ -405,8 +417,8 @@ func TestConcat(t *testing.T) {
 		for i := 0; i < n; i++ {
 			want := append(append([]float32{}, ya[i*3:i*3+3]...), yb[i*4:i*4+4]...)
 			for j, w := range want {
-				if d := math.Abs(float64(y[i*7+j] - w)); d > 1e-6 {
-					t.Fatalf("conv1D=%v: y[%d][%d] = %g, separate %g", conv, i, j, y[i*7+j], w)
+				if d := math.Abs(float64(y[i*7+j] - w)); d > tol {
+					t.Fatalf("%+v: y[%d][%d] = %g, separate %g", mode, i, j, y[i*7+j], w)
 				}
 			}
 		}
@@ -421,7 +433,7 @@ func TestConcat(t *testing.T) {
 	if err := q.Quantize(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Concat("x", q, NewLinear("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "quantized") {
-		t.Errorf("quantized: %v", err)
+	if _, err := Concat("x", q, NewLinear("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "int8-quantized") {
+		t.Errorf("quantized and float32: %v", err)
 	}
 }

@@ -136,20 +136,26 @@ func TestActivationGrad(t *testing.T) {
 	}
 }
 
+// randAttention returns an Attention of heads heads of d dimensions, its
+// width c and random q, k, v [b·tt, c].
+func randAttention(rng *rand.Rand, b, tt, heads, d int) (a Attention, c int, q, k, v []float32) {
+	c = heads * d
+	n := b * tt * c
+	return Attention{Heads: heads, HeadDim: d}, c, randSlice(rng, n, 1), randSlice(rng, n, 1), randSlice(rng, n, 1)
+}
+
 func TestAttentionGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	b, tt, heads, d := 2, 5, 2, 3
-	c := heads * d
-	a := Attention{Heads: heads, HeadDim: d}
-	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	b, tt := 2, 5
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 3)
 	mask := []int{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}
 	w := randSlice(rng, b*tt*c, 1)
 	st := a.NewState(b, tt, StateOptions{Train: true})
 	ctx := make([]float32, b*tt*c)
-	loss := func() float64 { a.Forward(st, ctx, q, k, v, mask, nil); return dot64(ctx, w) }
+	loss := func() float64 { a.Forward(st, ctx, q, c, k, c, v, c, mask, nil); return dot64(ctx, w) }
 	loss()
 	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
-	a.Backward(st, dq, dk, dv, w, q, k, v, make([]float32, 2*b*heads*tt*tt))
+	a.Backward(st, dq, dk, dv, w, q, k, v, make([]float32, 2*b*a.Heads*tt*tt))
 	checkGrad(t, "q", q, dq, loss)
 	checkGrad(t, "k", k, dk, loss)
 	checkGrad(t, "v", v, dv, loss)
@@ -173,20 +179,18 @@ func TestAttentionGrad(t *testing.T) {
 // attention, and its backward matches finite differences.
 func TestAttentionFirstTokens(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	b, tt, heads, d := 3, 4, 2, 3
-	c := heads * d
-	a := Attention{Heads: heads, HeadDim: d}
-	q, k, v := randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1), randSlice(rng, b*tt*c, 1)
+	b, tt := 3, 4
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 3)
 	mask := []int{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0}
 	full := make([]float32, b*tt*c)
-	a.Forward(a.NewState(b, tt, StateOptions{}), full, q, k, v, mask, nil)
+	a.Forward(a.NewState(b, tt, StateOptions{}), full, q, c, k, c, v, c, mask, nil)
 	qFirst := make([]float32, b*c)
 	for i := 0; i < b; i++ {
 		copy(qFirst[i*c:(i+1)*c], q[i*tt*c:i*tt*c+c])
 	}
 	st := a.NewState(b, tt, StateOptions{FirstOnly: true, Train: true})
 	ctx := make([]float32, b*c)
-	a.Forward(st, ctx, qFirst, k, v, mask, nil)
+	a.Forward(st, ctx, qFirst, c, k, c, v, c, mask, nil)
 	for i := 0; i < b; i++ {
 		for j := 0; j < c; j++ {
 			if d := math.Abs(float64(ctx[i*c+j] - full[i*tt*c+j])); d > 1e-6 {
@@ -195,13 +199,48 @@ func TestAttentionFirstTokens(t *testing.T) {
 		}
 	}
 	w := randSlice(rng, b*c, 1)
-	loss := func() float64 { a.Forward(st, ctx, qFirst, k, v, mask, nil); return dot64(ctx, w) }
+	loss := func() float64 { a.Forward(st, ctx, qFirst, c, k, c, v, c, mask, nil); return dot64(ctx, w) }
 	loss()
 	dq, dk, dv := make([]float32, len(qFirst)), make([]float32, len(k)), make([]float32, len(v))
 	a.Backward(st, dq, dk, dv, w, qFirst, k, v, make([]float32, 2*len(st.Probs)))
 	checkGrad(t, "q", qFirst, dq, loss)
 	checkGrad(t, "k", k, dk, loss)
 	checkGrad(t, "v", v, dv, loss)
+}
+
+// TestAttentionStrided checks that q, k and v read as views of one array
+// [B*T, 3C] (q, k, v side by side, row stride 3C, as one concatenated
+// product writes them) give the context of separate arrays bit for bit
+// (the same products on the same values), for every token and for the
+// first tokens only, whose queries are then the first rows of each
+// sequence (row stride T·3C).
+func TestAttentionStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	b, tt := 3, 5
+	a, c, q, k, v := randAttention(rng, b, tt, 2, 4)
+	qkv := make([]float32, 0, 3*b*tt*c)
+	for i := 0; i < b*tt; i++ {
+		qkv = append(append(append(qkv, q[i*c:(i+1)*c]...), k[i*c:(i+1)*c]...), v[i*c:(i+1)*c]...)
+	}
+	mask := []int{1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}
+	for _, firstOnly := range []bool{false, true} {
+		st := a.NewState(b, tt, StateOptions{FirstOnly: firstOnly})
+		rows, qs, ldq := b*tt, q, 3*c
+		if firstOnly {
+			rows, qs, ldq = b, make([]float32, b*c), tt*3*c
+			for i := 0; i < b; i++ {
+				copy(qs[i*c:(i+1)*c], q[i*tt*c:])
+			}
+		}
+		want, got := make([]float32, rows*c), make([]float32, rows*c)
+		a.Forward(st, want, qs, c, k, c, v, c, mask, nil)
+		a.Forward(st, got, qkv, ldq, qkv[c:], 3*c, qkv[2*c:], 3*c, mask, nil)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("first only %v: ctx[%d] = %g from the joined array, %g from separate ones", firstOnly, i, got[i], want[i])
+			}
+		}
+	}
 }
 
 // TestAttentionNewState checks the buffers each kind of state takes: one

@@ -122,10 +122,14 @@ func (l *Linear) Quantized() bool { return l.q != nil }
 // Concat returns a Linear for inference that computes the outputs of ls side
 // by side, y [n, Σ out], from their common input in one product (for
 // instance Llama's q_proj, k_proj and v_proj): one wide product instead of
-// several narrow ones, the input packed once. The ls must share In, be
-// float32 (not quantized) and all have a bias or none. The result holds its
-// weights packed only (it has no backward pass, and must not be unpacked);
-// it is a copy, so it must be made again after the weights of ls change.
+// several narrow ones, the input packed (or quantized) once. The ls must
+// share In, all be float32 or all int8-quantized, and all have a bias or
+// none. Float32 weights are joined and packed; int8 ones stack their rows
+// and per-row scales (tensor.ConcatInt8, which reads their packed panels in
+// place when they fill whole panels), so the result is quantized like them
+// and its outputs are theirs. The result holds its weights packed
+// only (it has no backward pass, and must not be unpacked); it is a copy,
+// so it must be made again after the weights of ls change.
 func Concat(name string, ls ...*Linear) (*Linear, error) {
 	if len(ls) == 0 {
 		return nil, fmt.Errorf("nn.Concat %s: no layers", name)
@@ -133,8 +137,8 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 	in, out := ls[0].In, 0
 	for _, l := range ls {
 		switch {
-		case l.q != nil:
-			return nil, fmt.Errorf("nn.Concat %s: %s is quantized", name, l.Weight.Name)
+		case (l.q == nil) != (ls[0].q == nil):
+			return nil, fmt.Errorf("nn.Concat %s: %s and %s differ in being int8-quantized", name, l.Weight.Name, ls[0].Weight.Name)
 		case l.In != in:
 			return nil, fmt.Errorf("nn.Concat %s: %s has %d inputs, not %d", name, l.Weight.Name, l.In, in)
 		case (l.Bias == nil) != (ls[0].Bias == nil):
@@ -142,8 +146,29 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 		}
 		out += l.Out
 	}
-	w := make([]float32, 0, out*in) // [out, in]: the layers' rows one after another
 	var b []float32
+	for _, l := range ls {
+		if l.Bias != nil {
+			b = append(b, l.Bias.W...)
+		}
+	}
+	c := &Linear{In: in, Out: out, Weight: &Param{Name: name + ".weight", Shape: []int{out, in}}}
+	if b != nil {
+		c.Bias = &Param{Name: name + ".bias", Shape: []int{out}, W: b}
+	}
+	if ls[0].q != nil {
+		ws := make([]*tensor.Int8Weights, len(ls))
+		for i, l := range ls {
+			ws[i] = l.q
+		}
+		q, err := tensor.ConcatInt8(ws...)
+		if err != nil {
+			return nil, fmt.Errorf("nn.Concat %s: %w", name, err)
+		}
+		c.q = q
+		return c, nil
+	}
+	w := make([]float32, 0, out*in) // [out, in]: the layers' rows one after another
 	for _, l := range ls {
 		if l.conv1D { // [in, out]: transpose into rows
 			for j := 0; j < l.Out; j++ {
@@ -154,13 +179,6 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 		} else {
 			w = append(w, l.Weight.W[:l.Out*in]...)
 		}
-		if l.Bias != nil {
-			b = append(b, l.Bias.W...)
-		}
-	}
-	c := &Linear{In: in, Out: out, Weight: &Param{Name: name + ".weight", Shape: []int{out, in}}}
-	if b != nil {
-		c.Bias = &Param{Name: name + ".bias", Shape: []int{out}, W: b}
 	}
 	c.packed.Store(tensor.PackB(tensor.Trans, in, out, w, in))
 	return c, nil

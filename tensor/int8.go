@@ -28,6 +28,11 @@ type Int8Weights struct {
 	packed   []int8    // panels of 16 rows × k4 groups × 64 bytes
 	scale    []float32 // per row, padded to a whole panel with zeros
 	colSum   []int32   // Σ_p q[j][p] per row, padded
+	// parts, when not nil, hold the panels instead of packed: weights
+	// joined by ConcatInt8 without a copy, panel p being parts[i]'s panel
+	// p − partPanel[i] for the last i with partPanel[i] ≤ p.
+	parts     []*Int8Weights
+	partPanel []int
 }
 
 // QuantizeInt8 quantizes W [n, k] (row stride ldw) per row:
@@ -111,7 +116,7 @@ func (w *Int8Weights) Scales() []float32 { return append([]float32(nil), w.scale
 func (w *Int8Weights) Int8() []int8 {
 	q := make([]int8, w.n*w.k)
 	for j := 0; j < w.n; j++ {
-		panel := w.packed[(j/int8Panel)*int8Panel*w.k4*4:]
+		panel := w.panel(j / int8Panel)
 		off := (j % int8Panel) * 4
 		for p := 0; p < w.k; p++ {
 			q[j*w.k+p] = panel[(p/4)*64+off+p%4]
@@ -120,11 +125,56 @@ func (w *Int8Weights) Int8() []int8 {
 	return q
 }
 
-// Bytes is the memory the packed weights hold.
+// ConcatInt8 stacks the rows of ws into one matrix [Σ n, k] (the weights of
+// Linear layers on one input, joined into one product): the values and
+// per-row scales of each, one after another. The ws must share k. When
+// every part but the last fills whole panels of 16 rows (BERT's q, k and
+// v: 768 rows each), the result reads the parts' packed panels in place,
+// holding only a copy of the scales; otherwise it packs a copy.
+func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
+	if len(ws) == 0 {
+		return nil, errors.New("no weights to join")
+	}
+	k, n, whole := ws[0].k, 0, true
+	for i, w := range ws {
+		if w.k != k {
+			return nil, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, w.n, w.k, k)
+		}
+		whole = whole && (i == len(ws)-1 || w.n%int8Panel == 0)
+		n += w.n
+	}
+	if whole {
+		j := &Int8Weights{n: n, k: k, k4: ws[0].k4}
+		for _, w := range ws {
+			j.partPanel = append(j.partPanel, len(j.scale)/int8Panel)
+			j.scale = append(j.scale, w.scale...)
+			j.colSum = append(j.colSum, w.colSum...)
+		}
+		j.parts = ws
+		return j, nil
+	}
+	q := make([]int8, 0, n*k)
+	scale := make([]float32, 0, n)
+	for _, w := range ws {
+		q = append(q, w.Int8()...)
+		scale = append(scale, w.scale[:w.n]...)
+	}
+	return NewInt8Weights(n, k, q, scale)
+}
+
+// Bytes is the memory the packed weights hold (of joined weights that
+// read their parts in place, the scales only).
 func (w *Int8Weights) Bytes() int { return len(w.packed) + 4*len(w.scale) + 4*len(w.colSum) }
 
 // panel returns the packed panel of rows 16·p….
 func (w *Int8Weights) panel(p int) []int8 {
+	if w.parts != nil {
+		i := len(w.partPanel) - 1
+		for w.partPanel[i] > p {
+			i--
+		}
+		return w.parts[i].panel(p - w.partPanel[i])
+	}
 	sz := int8Panel * w.k4 * 4
 	return w.packed[p*sz : (p+1)*sz]
 }

@@ -3,6 +3,7 @@ package tensor
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -295,4 +296,82 @@ func TestLinearInt8Epilogue(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConcatInt8: the joined weights hold each part's values and scales,
+// and their product gives each part's product bit for bit, with both
+// kernels: parts that fill whole panels of 16 rows but the last are read in
+// place (the joined weights then hold the scales only), others copied.
+func TestConcatInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, k = 5, 37
+	for _, ns := range [][]int{{16, 7, 33}, {16, 32, 5}} {
+		inPlace := ns[1] == 32
+		var parts []*Int8Weights
+		var bias []float32
+		total, bytes := 0, 0
+		for _, n := range ns {
+			w, err := QuantizeInt8(n, k, randSlice(r, n*k), k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, w)
+			bias = append(bias, randSlice(r, n)...)
+			total += n
+			bytes += w.Bytes()
+		}
+		joined, err := ConcatInt8(parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, kk := joined.Dims(); n != total || kk != k {
+			t.Fatalf("%v: joined weights are [%d, %d], want [%d, %d]", ns, n, kk, total, k)
+		}
+		if got := joined.Bytes() < bytes/4; got != inPlace {
+			t.Errorf("%v: joined weights hold %d bytes, the parts %d: in place %v, want %v", ns, joined.Bytes(), bytes, got, inPlace)
+		}
+		x := randSlice(r, m*k)
+		withKernels(t, func(t *testing.T) {
+			y := make([]float32, m*total)
+			LinearInt8(m, x, k, joined, y, total, &Epilogue{Bias: bias})
+			off := 0
+			for pi, w := range parts {
+				n, _ := w.Dims()
+				yp := make([]float32, m*n)
+				LinearInt8(m, x, k, w, yp, n, &Epilogue{Bias: bias[off : off+n]})
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						if got, want := y[i*total+off+j], yp[i*n+j]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%v part %d: y[%d][%d] = %v joined, %v alone", ns, pi, i, j, got, want)
+						}
+					}
+				}
+				off += n
+			}
+		})
+		q, want := joined.Int8(), []int8{}
+		for _, w := range parts {
+			want = append(want, w.Int8()...)
+		}
+		if !slices.Equal(q, want) {
+			t.Errorf("%v: the joined weights' values are not the parts' one after another", ns)
+		}
+		if !slices.Equal(joined.Scales()[:ns[0]], parts[0].Scales()) {
+			t.Errorf("%v: the joined weights' first scales are not the first part's", ns)
+		}
+	}
+	other, err := QuantizeInt8(3, k+1, randSlice(r, 3*(k+1)), k+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w16, err := QuantizeInt8(16, k, randSlice(r, 16*k), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ConcatInt8(w16, other); err == nil || !strings.Contains(err.Error(), "weights 1 are [3, 38]") {
+		t.Errorf("joining [16, 37] and [3, 38]: %v", err)
+	}
+	if _, err := ConcatInt8(); err == nil {
+		t.Error("joining no weights: no error")
+	}
 }
