@@ -172,21 +172,27 @@ func separable(n int, seed uint64) *data.Dataset {
 	return ds
 }
 
+// topLabel is the label c scores highest for text.
+func topLabel(t *testing.T, c *Classifier, text string) string {
+	t.Helper()
+	s, err := c.Scores(text, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := 0
+	for i := range s {
+		if s[i] > s[best] {
+			best = i
+		}
+	}
+	return c.Config.Labels[best]
+}
+
 func accuracy(t *testing.T, c *Classifier, ds *data.Dataset) float64 {
 	t.Helper()
 	ok := 0
 	for _, ex := range ds.Examples {
-		s, err := c.Scores(ex.Text, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		best := 0
-		for i := range s {
-			if s[i] > s[best] {
-				best = i
-			}
-		}
-		if c.Config.Labels[best] == ex.Labels[0] {
+		if topLabel(t, c, ex.Text) == ex.Labels[0] {
 			ok++
 		}
 	}

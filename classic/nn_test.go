@@ -290,19 +290,6 @@ func TestVectorsWords(t *testing.T) {
 		}
 		return c
 	}
-	top := func(c *Classifier, text string) string {
-		s, err := c.Scores(text, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		best := 0
-		for i := range s {
-			if s[i] > s[best] {
-				best = i
-			}
-		}
-		return c.Config.Labels[best]
-	}
 	all := train(-1)
 	for _, w := range []string{"superlative", "abysmal"} {
 		id, ok := all.nn.wordIndex[w]
@@ -317,10 +304,10 @@ func TestVectorsWords(t *testing.T) {
 			t.Errorf("row of %q: %v, want its vector %v", w, got, want)
 		}
 	}
-	if got := top(all, "superlative"); got != "pos" {
+	if got := topLabel(t, all, "superlative"); got != "pos" {
 		t.Errorf("VectorsWords -1: %q is %s, want pos (the label of good, whose vector it has)", "superlative", got)
 	}
-	if got := top(all, "abysmal"); got != "neg" {
+	if got := topLabel(t, all, "abysmal"); got != "neg" {
 		t.Errorf("VectorsWords -1: %q is %s, want neg", "abysmal", got)
 	}
 	first := train(2) // good, superlative
