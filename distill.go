@@ -217,9 +217,9 @@ func Distill(ctx context.Context, cfg DistillConfig) (*DistillResult, error) {
 	return res, nil
 }
 
-// teacherLogits are a teacher's logits of the inputs; a classic teacher's
-// probabilities give their logarithms (softmax gives them back).
-func teacherLogits(ctx context.Context, teacher *Classifier, name string, inputs []Input, progress func(done, total int)) ([][]float32, error) {
+// teacherOutputs are a teacher's outputs for the inputs: logits, or a
+// classic teacher's probabilities (its Function is None).
+func teacherOutputs(ctx context.Context, teacher *Classifier, name string, inputs []Input, progress func(done, total int)) ([][]float32, error) {
 	enc := make([]Encoding, len(inputs))
 	var err error
 	for i, in := range inputs {
@@ -227,41 +227,39 @@ func teacherLogits(ctx context.Context, teacher *Classifier, name string, inputs
 			return nil, fmt.Errorf("distill: teacher %s: input %d: %w", name, i+1, err)
 		}
 	}
-	logits, err := teacher.LogitsOfEncodings(ctx, enc, progress)
+	out, err := teacher.LogitsOfEncodings(ctx, enc, progress)
 	if err != nil {
 		return nil, fmt.Errorf("distill: teacher %s: %w", name, err)
 	}
-	if teacher.Info().Function == None {
-		for _, l := range logits {
-			for j, p := range l {
-				l[j] = float32(math.Log(math.Max(float64(p), 1e-30)))
-			}
-		}
-	}
-	return logits, nil
+	return out, nil
 }
 
-// ensembleLogits are the logits of one teacher, or for several the
-// logarithms of the mean of their softmax probabilities.
+// ensembleLogits are the soft targets' logits: one teacher's logits (a
+// classic teacher's log-probabilities, which softmax gives back), or for
+// several the logarithms of the mean of their probabilities.
 func ensembleLogits(ctx context.Context, teachers []*Classifier, names []string, inputs []Input, progress func(done, total int)) ([][]float32, error) {
-	if len(teachers) == 1 {
-		return teacherLogits(ctx, teachers[0], names[0], inputs, progress)
-	}
 	var mean [][]float64
 	for t, teacher := range teachers {
-		logits, err := teacherLogits(ctx, teacher, names[t], inputs, progress)
+		outputs, err := teacherOutputs(ctx, teacher, names[t], inputs, progress)
 		if err != nil {
 			return nil, err
 		}
-		if mean == nil {
-			mean = make([][]float64, len(logits))
+		probs := teacher.Info().Function == None
+		if len(teachers) == 1 && !probs {
+			return outputs, nil
 		}
-		for i, l := range logits {
-			if mean[i] == nil {
-				mean[i] = make([]float64, len(l))
+		if mean == nil {
+			mean = make([][]float64, len(outputs))
+		}
+		for i, o := range outputs {
+			if !probs {
+				o = ApplyFunction(o, Softmax)
 			}
-			for j, p := range softmax64(l) {
-				mean[i][j] += p / float64(len(teachers))
+			if mean[i] == nil {
+				mean[i] = make([]float64, len(o))
+			}
+			for j, p := range o {
+				mean[i][j] += float64(p) / float64(len(teachers))
 			}
 		}
 	}
@@ -273,24 +271,6 @@ func ensembleLogits(ctx context.Context, teachers []*Classifier, names []string,
 		}
 	}
 	return out, nil
-}
-
-// softmax64 is the softmax of logits in float64.
-func softmax64(logits []float32) []float64 {
-	top := math.Inf(-1)
-	for _, v := range logits {
-		top = math.Max(top, float64(v))
-	}
-	out := make([]float64, len(logits))
-	var sum float64
-	for j, v := range logits {
-		out[j] = math.Exp(float64(v) - top)
-		sum += out[j]
-	}
-	for j := range out {
-		out[j] /= sum
-	}
-	return out
 }
 
 // transformerStudent is the training configuration of a transformer
