@@ -26,9 +26,10 @@ type Options struct {
 	Threads int
 	// Dtype is what a transformer's Linear layers run in: "" or "f32" as
 	// stored, "int8" quantized on load (model.Model.Quantize: int8 weights
-	// per output channel, inputs quantized per row at run time). An int8
-	// checkpoint (textclf quantize) runs in int8 whatever Dtype says. "bf16"
-	// is an error (no bf16 kernels); so is int8 for a classic model.
+	// per output channel, inputs quantized per row at run time), "bf16"
+	// rounded on load (model.Model.ToBF16: bfloat16 weights and inputs,
+	// float32 sums). An int8 checkpoint (textclf quantize) runs in int8
+	// whatever Dtype says. int8 or bf16 for a classic model is an error.
 	Dtype string
 }
 

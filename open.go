@@ -130,8 +130,8 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 	}
 	var m Model
 	var warnings []string
-	if opts.Dtype == model.DtypeInt8 && loc.Kind != SourceTransformer {
-		return nil, fmt.Errorf("%s: dtype int8 applies to transformer models, not to a %s model", pathOrID, loc.Kind)
+	if (opts.Dtype == model.DtypeInt8 || opts.Dtype == model.DtypeBF16) && loc.Kind != SourceTransformer {
+		return nil, fmt.Errorf("%s: dtype %s applies to transformer models, not to a %s model", pathOrID, opts.Dtype, loc.Kind)
 	}
 	switch loc.Kind {
 	case SourceFastTextBin:
@@ -155,8 +155,8 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 		if err != nil {
 			return nil, err
 		}
-		if opts.Dtype == model.DtypeInt8 {
-			if err := net.Quantize(); err != nil {
+		if net.Dtype() != model.DtypeInt8 { // an int8 checkpoint runs in int8 whatever Dtype says
+			if err := net.SetDtype(opts.Dtype); err != nil {
 				return nil, fmt.Errorf("model %s: %w", loc.Path, err)
 			}
 		}

@@ -33,7 +33,8 @@ func ReadFiles(paths []string) ([]File, error) {
 
 // Save writes a save_pretrained-compatible checkpoint directory: config.json
 // (with architectures, id2label, label2id, problem_type), model.safetensors
-// (F32, or I8 for tensors with Int8 set; sorted names, metadata {"format":"pt"}) and copies of the given
+// (F32; BF16 for tensors whose DType is "BF16", rounded to nearest even; I8
+// for tensors with Int8 set; sorted names, metadata {"format":"pt"}) and copies of the given
 // tokenizer files (tokenizer.json, vocab.txt, …, kept under their base names).
 //
 // Every file is written to a temporary file in dir and renamed into place
@@ -92,6 +93,12 @@ func save(dir string, cfg *Config, tensors []*Tensor, writeFiles func() error) e
 		}
 		if t.NumElements() != len(t.Data) {
 			return fmt.Errorf("save %s: tensor %q: shape %v has %d elements, data %d", dir, t.Name, t.Shape, t.NumElements(), len(t.Data))
+		}
+		if t.DType == string(safetensors.BF16) {
+			if st[i], err = safetensors.Convert(t.Name, t.Shape, t.Data, safetensors.BF16); err != nil {
+				return fmt.Errorf("save %s: %w", dir, err)
+			}
+			continue
 		}
 		st[i] = safetensors.FromFloat32(t.Name, t.Shape, t.Data)
 	}

@@ -197,7 +197,9 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			return nil, nil, err
 		}
 	}
-	m.int8 = qm != ""
+	if qm != "" {
+		m.dtype = DtypeInt8
+	}
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))
 	rep.Warnings = plan.res.Warnings(dir, m.Architecture())
@@ -369,8 +371,11 @@ func (m *Model) saved() (*checkpoint.Config, []*checkpoint.Tensor) {
 	for i, p := range m.params {
 		tensors[i] = &checkpoint.Tensor{Name: p.Name, DType: "F32", Shape: p.Shape, Data: p.W}
 	}
-	if m.int8 {
+	switch m.dtype {
+	case DtypeInt8:
 		tensors = m.savedInt8(&cfg, tensors)
+	case DtypeBF16:
+		tensors = m.savedBF16(&cfg, tensors)
 	}
 	return &cfg, tensors
 }

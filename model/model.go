@@ -75,9 +75,10 @@ type Model struct {
 
 	// The activations of the last ForwardTrain, for Backward.
 	train *trainState
-	// int8 is set once the Linear layers are int8 (Quantize, or an int8
-	// checkpoint): inference only.
-	int8 bool
+	// dtype is DtypeInt8 once the Linear layers are int8 (Quantize, or an
+	// int8 checkpoint), DtypeBF16 once they are bfloat16 (ToBF16): inference
+	// only. It is "" for float32.
+	dtype string
 	// separateQKV makes BERT-family inference run q, k and v as three
 	// products: the path the joined one is tested against.
 	separateQKV bool

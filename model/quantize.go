@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"unsafe"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/textclf/textclf/nn"
 	"github.com/textclf/textclf/safetensors"
 	"github.com/textclf/textclf/tensor"
-	"golang.org/x/sys/cpu"
 )
 
 // The data types a model can run in (--dtype).
@@ -38,22 +38,24 @@ type quantizationConfig struct {
 	Activations string `json:"activations,omitempty"`
 }
 
-// CheckDtype checks a --dtype value ("" is f32): f32 and int8 run here;
-// bf16 is refused, saying whether the CPU has AVX512_BF16 (textclf has no
-// bf16 kernels and does not emulate them).
+// CheckDtype checks a --dtype value ("" is f32): f32, int8 and bf16 run
+// here. bf16 runs the VDPBF16PS arithmetic (bfloat16 inputs, exact products,
+// float32 sums); on a CPU without AVX512_BF16, which is every CPU today's
+// kernels serve, it is emulated with FMA (BF16Emulated).
 func CheckDtype(dtype string) error {
 	switch dtype {
-	case "", DtypeF32, DtypeInt8:
+	case "", DtypeF32, DtypeInt8, DtypeBF16:
 		return nil
-	case DtypeBF16:
-		if !cpu.X86.HasAVX512BF16 {
-			return fmt.Errorf("dtype bf16 needs AVX512_BF16, which this CPU lacks, and textclf does not emulate it: use f32 or int8")
-		}
-		return fmt.Errorf("dtype bf16: textclf has no bf16 kernels yet: use f32 or int8")
 	default:
-		return fmt.Errorf("unknown dtype %q: use f32 or int8", dtype)
+		return fmt.Errorf("unknown dtype %q: use f32, int8 or bf16", dtype)
 	}
 }
+
+// BF16Emulated reports that bf16 products run as float32 FMA on bfloat16
+// values rather than as VDPBF16PS: textclf has no AVX512_BF16 kernel yet,
+// so this is true on every CPU; the results are the same up to the order of
+// the float32 sums.
+func BF16Emulated() bool { return true }
 
 // quantMethod returns config.json's quantization_config.quant_method, ""
 // when there is none, or an error for a method textclf cannot run (the
@@ -73,21 +75,44 @@ func quantMethod(cfg *checkpoint.Config) (string, error) {
 	return q.QuantMethod, nil
 }
 
-// Dtype is the data type the model's Linear layers run in: DtypeF32, or
-// DtypeInt8 once quantized (Quantize, or loaded from an int8 checkpoint).
+// Dtype is the data type the model's Linear layers run in: DtypeF32,
+// DtypeInt8 once quantized (Quantize, or loaded from an int8 checkpoint) or
+// DtypeBF16 (ToBF16).
 func (m *Model) Dtype() string {
-	if m.int8 {
-		return DtypeInt8
+	if m.dtype == "" {
+		return DtypeF32
 	}
-	return DtypeF32
+	return m.dtype
 }
 
-// errQuantized refuses what an int8 model cannot do.
+// errQuantized refuses what an int8 or bf16 model cannot do.
 func (m *Model) errQuantized(what string) error {
-	if m.int8 {
-		return fmt.Errorf("%s: the model is int8-quantized, for inference only: use the float32 model", what)
+	if m.dtype != "" {
+		return fmt.Errorf("%s: the model's weights are %s, for inference only: use the float32 model", what, m.dtype)
 	}
 	return nil
+}
+
+// SetDtype makes the Linear layers run in dtype (CheckDtype's values):
+// Quantize for int8, ToBF16 for bf16, nothing for f32 ("" or "f32") on a
+// float32 model. A model's dtype changes once: an int8 or bf16 model cannot
+// be made anything else.
+func (m *Model) SetDtype(dtype string) error {
+	if err := CheckDtype(dtype); err != nil {
+		return err
+	}
+	switch {
+	case dtype == "" || dtype == DtypeF32:
+		if m.dtype != "" {
+			return fmt.Errorf("dtype f32: the model's weights are %s already", m.dtype)
+		}
+		return nil
+	case m.dtype != "" && m.dtype != dtype:
+		return fmt.Errorf("dtype %s: the model's weights are %s already", dtype, m.dtype)
+	case dtype == DtypeInt8:
+		return m.Quantize()
+	}
+	return m.ToBF16()
 }
 
 // Quantize makes every Linear layer int8 (dynamic quantization, as
@@ -99,14 +124,58 @@ func (m *Model) errQuantized(what string) error {
 // only (Forward, Save writes an int8 checkpoint). It must not run
 // concurrently with Forward.
 func (m *Model) Quantize() error {
+	return m.reduce(DtypeInt8, (*nn.Linear).Quantize)
+}
+
+// ToBF16 makes every Linear layer bf16 (nn.Linear.ToBF16): weights rounded
+// to bfloat16, inputs rounded at run time, exact products summed in
+// float32, as PyTorch's CPU bf16 autocast computes a Linear before it rounds
+// the output (here the output stays float32). Embeddings, layer norms,
+// softmax, the attention products and the biases stay float32. The float32
+// weights of the Linear layers are dropped; the model is then for inference
+// only (Save writes the Linear weights as BF16 tensors, which load as
+// float32 again, exactly). It must not run concurrently with Forward.
+func (m *Model) ToBF16() error {
+	return m.reduce(DtypeBF16, (*nn.Linear).ToBF16)
+}
+
+// reduce turns every Linear layer into dtype with convert.
+func (m *Model) reduce(dtype string, convert func(*nn.Linear) error) error {
+	if m.dtype != "" && m.dtype != dtype {
+		return fmt.Errorf("%s: the model's weights are %s already", dtype, m.dtype)
+	}
 	for _, l := range m.linears() {
-		if err := l.Quantize(); err != nil {
-			return fmt.Errorf("quantize: %w", err)
+		if err := convert(l); err != nil {
+			return fmt.Errorf("%s: %w", dtype, err)
 		}
 	}
-	m.int8 = true
+	m.dtype = dtype
 	m.WeightsChanged() // drop the float32 q, k, v joined for inference
 	return nil
+}
+
+// savedBF16 rewrites the tensors of a bf16 model as its checkpoint stores
+// them: each Linear's weight as a BF16 tensor (in its float32 layout, a
+// Conv1D's [in, out]), and torch_dtype "bfloat16" in the config.
+func (m *Model) savedBF16(cfg *checkpoint.Config, tensors []*checkpoint.Tensor) []*checkpoint.Tensor {
+	h := map[string]*nn.Linear{}
+	for _, l := range m.linears() {
+		if l.BF16() != nil {
+			h[l.Weight.Name] = l
+		}
+	}
+	for i, t := range tensors {
+		if l, ok := h[t.Name]; ok {
+			tensors[i] = &checkpoint.Tensor{Name: t.Name, DType: "BF16", Shape: t.Shape, Data: l.WeightValues()}
+		}
+	}
+	raw := maps.Clone(cfg.Raw)
+	if raw == nil {
+		raw = map[string]json.RawMessage{}
+	}
+	raw["torch_dtype"] = json.RawMessage(`"bfloat16"`)
+	cfg.Raw = raw
+	return tensors
 }
 
 // savedInt8 rewrites the tensors and config of an int8 model as its

@@ -20,8 +20,8 @@ func EveryOtherLayer(teacher *Model, labels []string, problemType string, seed u
 	switch {
 	case teacher.net != nil || teacher.mlm != nil:
 		return nil, nil, fmt.Errorf("every-other-layer student: the teacher is a %s model; the initialisation takes a BERT-family classifier (bert, roberta, xlm-roberta, camembert, distilbert)", teacher.Config.ModelType)
-	case teacher.int8:
-		return nil, nil, fmt.Errorf("every-other-layer student: the teacher's weights are int8; give its float32 checkpoint")
+	case teacher.dtype != "":
+		return nil, nil, fmt.Errorf("every-other-layer student: the teacher's weights are %s; give its float32 checkpoint", teacher.dtype)
 	case len(teacher.layers) < 2:
 		return nil, nil, fmt.Errorf("every-other-layer student: the teacher has %d layer(s); a student of every other layer needs at least 2", len(teacher.layers))
 	}

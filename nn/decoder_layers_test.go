@@ -433,7 +433,17 @@ func TestConcat(t *testing.T) {
 	if err := q.Quantize(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Concat("x", q, NewLinear("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "int8-quantized") {
+	if _, err := Concat("x", q, NewLinear("b", 4, 2)); err == nil || !strings.Contains(err.Error(), "b.weight is f32, q.weight int8") {
 		t.Errorf("quantized and float32: %v", err)
+	}
+	h := NewLinear("h", 4, 2)
+	if err := h.ToBF16(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Concat("x", h, q); err == nil || !strings.Contains(err.Error(), "q.weight is int8, h.weight bf16") {
+		t.Errorf("bf16 and int8: %v", err)
+	}
+	if err := h.Quantize(); err == nil || !strings.Contains(err.Error(), "bf16 already") {
+		t.Errorf("quantizing a bf16 layer: %v", err)
 	}
 }

@@ -20,8 +20,10 @@ type Linear struct {
 	// packed is the weight packed for the GEMM micro-kernel, for inference;
 	// nil when the weights may have changed since it was made.
 	packed atomic.Pointer[tensor.PackedB]
-	// q holds the int8 weights of a quantized layer (Weight.W is then nil).
+	// q holds the int8 weights of a quantized layer, h the bfloat16 weights
+	// of a bf16 layer (Weight.W is then nil).
 	q *tensor.Int8Weights
+	h *tensor.BF16Weights
 }
 
 // NewLinear makes a Linear whose parameters are named prefix.weight and prefix.bias.
@@ -97,8 +99,12 @@ func (l *Linear) ldw() int {
 }
 
 func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
-	if l.q != nil {
+	switch {
+	case l.q != nil:
 		tensor.LinearInt8(n, x, l.In, l.q, y, l.Out, ep)
+		return
+	case l.h != nil:
+		tensor.LinearBF16(n, x, l.In, l.h, y, l.Out, ep)
 		return
 	}
 	if pb := l.packed.Load(); pb != nil {
@@ -111,23 +117,36 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 // Pack prepares the weights for fast repeated inference. Call Unpack before
 // the weights change (training, loading).
 func (l *Linear) Pack() {
-	if l.q == nil && l.packed.Load() == nil {
+	if l.dtype() == "f32" && l.packed.Load() == nil {
 		l.packed.Store(tensor.PackB(l.weightTrans(), l.In, l.Out, l.Weight.W, l.ldw()))
 	}
 }
 
-// Quantized reports whether the layer holds int8 weights (Quantize).
-func (l *Linear) Quantized() bool { return l.q != nil }
+// Quantized reports whether the layer holds int8 (Quantize) or bfloat16
+// (ToBF16) weights, for inference only.
+func (l *Linear) Quantized() bool { return l.dtype() != "f32" }
+
+// dtype names what the layer's weights are: "f32", "int8" or "bf16".
+func (l *Linear) dtype() string {
+	switch {
+	case l.q != nil:
+		return "int8"
+	case l.h != nil:
+		return "bf16"
+	}
+	return "f32"
+}
 
 // Concat returns a Linear for inference that computes the outputs of ls side
 // by side, y [n, Σ out], from their common input in one product (for
 // instance Llama's q_proj, k_proj and v_proj): one wide product instead of
 // several narrow ones, the input packed (or quantized) once. The ls must
-// share In, all be float32 or all int8-quantized, and all have a bias or
-// none. Float32 weights are joined and packed; int8 ones stack their rows
-// and per-row scales (tensor.ConcatInt8, which reads their packed panels in
-// place when they fill whole panels), so the result is quantized like them
-// and its outputs are theirs. The result holds its weights packed
+// share In, all be float32, all int8-quantized or all bf16, and all have a
+// bias or none. Float32 weights are joined and packed; int8 ones stack their
+// rows and per-row scales (tensor.ConcatInt8, which reads their packed
+// panels in place when they fill whole panels), bf16 ones their rows
+// (tensor.ConcatBF16, in place likewise), so the result computes what they
+// do and its outputs are theirs. The result holds its weights packed
 // only (it has no backward pass, and must not be unpacked); it is a copy,
 // so it must be made again after the weights of ls change.
 func Concat(name string, ls ...*Linear) (*Linear, error) {
@@ -137,8 +156,8 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 	in, out := ls[0].In, 0
 	for _, l := range ls {
 		switch {
-		case (l.q == nil) != (ls[0].q == nil):
-			return nil, fmt.Errorf("nn.Concat %s: %s and %s differ in being int8-quantized", name, l.Weight.Name, ls[0].Weight.Name)
+		case l.dtype() != ls[0].dtype():
+			return nil, fmt.Errorf("nn.Concat %s: %s is %s, %s %s", name, l.Weight.Name, l.dtype(), ls[0].Weight.Name, ls[0].dtype())
 		case l.In != in:
 			return nil, fmt.Errorf("nn.Concat %s: %s has %d inputs, not %d", name, l.Weight.Name, l.In, in)
 		case (l.Bias == nil) != (ls[0].Bias == nil):
@@ -168,6 +187,18 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 		c.q = q
 		return c, nil
 	}
+	if ls[0].h != nil {
+		ws := make([]*tensor.BF16Weights, len(ls))
+		for i, l := range ls {
+			ws[i] = l.h
+		}
+		h, err := tensor.ConcatBF16(ws...)
+		if err != nil {
+			return nil, fmt.Errorf("nn.Concat %s: %w", name, err)
+		}
+		c.h = h
+		return c, nil
+	}
 	w := make([]float32, 0, out*in) // [out, in]: the layers' rows one after another
 	for _, l := range ls {
 		if l.conv1D { // [in, out]: transpose into rows
@@ -194,25 +225,56 @@ func (l *Linear) Unpack() { l.packed.Store(nil) }
 // (tensor.LinearInt8). A quantized layer has no backward pass. Quantize
 // must not run concurrently with Forward.
 func (l *Linear) Quantize() error {
-	if l.q != nil {
-		return nil
+	if err := l.reducible("int8"); err != nil || l.q != nil {
+		return err
 	}
-	w, ldw := l.Weight.W, l.In
-	if l.conv1D {
-		// [in, out] → [out, in]
-		w = make([]float32, l.In*l.Out)
-		for i := 0; i < l.In; i++ {
-			for o := 0; o < l.Out; o++ {
-				w[o*l.In+i] = l.Weight.W[i*l.Out+o]
-			}
-		}
-	}
-	q, err := tensor.QuantizeInt8(l.Out, l.In, w, ldw)
+	q, err := tensor.QuantizeInt8(l.Out, l.In, l.outIn(), l.In)
 	if err != nil {
 		return fmt.Errorf("%s: %w", l.Weight.Name, err)
 	}
 	l.setInt8(q)
 	return nil
+}
+
+// ToBF16 replaces the weights by their bfloat16 roundings for inference
+// (tensor.NewBF16Weights) and drops the float32 weights (Weight.W becomes
+// nil); the bias stays float32. Forward then rounds its input to bfloat16
+// and sums the exact products in float32 (tensor.LinearBF16). A bf16 layer
+// has no backward pass. ToBF16 must not run concurrently with Forward.
+func (l *Linear) ToBF16() error {
+	if err := l.reducible("bf16"); err != nil || l.h != nil {
+		return err
+	}
+	l.h = tensor.NewBF16Weights(l.Out, l.In, l.outIn(), l.In)
+	l.packed.Store(nil)
+	l.Weight.W = nil
+	return nil
+}
+
+// BF16 returns the layer's bfloat16 weights, or nil when it has none.
+func (l *Linear) BF16() *tensor.BF16Weights { return l.h }
+
+// reducible refuses to turn a layer whose weights are already of another
+// reduced type into dtype.
+func (l *Linear) reducible(dtype string) error {
+	if d := l.dtype(); d != "f32" && d != dtype {
+		return fmt.Errorf("%s: the weights are %s already, not float32", l.Weight.Name, d)
+	}
+	return nil
+}
+
+// outIn returns the float32 weights as [Out, In] (a Conv1D's transposed).
+func (l *Linear) outIn() []float32 {
+	if !l.conv1D {
+		return l.Weight.W
+	}
+	w := make([]float32, l.In*l.Out)
+	for i := 0; i < l.In; i++ {
+		for o := 0; o < l.Out; o++ {
+			w[o*l.In+i] = l.Weight.W[i*l.Out+o]
+		}
+	}
+	return w
 }
 
 // SetInt8 makes the layer use the given int8 weights (a quantized
@@ -235,11 +297,11 @@ func (l *Linear) setInt8(w *tensor.Int8Weights) {
 // Int8 returns the layer's int8 weights, or nil when it is not quantized.
 func (l *Linear) Int8() *tensor.Int8Weights { return l.q }
 
-// mustFloat panics on a quantized layer, which has no float32 weights to
-// differentiate through.
+// mustFloat panics on an int8 or bf16 layer, which has no float32 weights
+// to differentiate through.
 func (l *Linear) mustFloat() {
-	if l.q != nil {
-		panic(fmt.Sprintf("nn: Linear %s is int8-quantized: inference only", l.Weight.Name))
+	if d := l.dtype(); d != "f32" {
+		panic(fmt.Sprintf("nn: Linear %s is %s: inference only", l.Weight.Name, d))
 	}
 }
 
@@ -270,4 +332,25 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 func (l *Linear) BackwardInput(dx, dy []float32, n int) {
 	l.mustFloat()
 	tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+}
+
+// WeightValues returns the layer's weights as float32 values in Weight's
+// layout ([out, in], a Conv1D's [in, out]): Weight.W itself for a float32
+// layer, the bfloat16 weights converted (exactly) for a bf16 one, nil for
+// an int8 one.
+func (l *Linear) WeightValues() []float32 {
+	if l.h == nil {
+		return l.Weight.W
+	}
+	w := l.h.Float32() // [out, in]
+	if !l.conv1D {
+		return w
+	}
+	t := make([]float32, len(w))
+	for o := 0; o < l.Out; o++ {
+		for i := 0; i < l.In; i++ {
+			t[i*l.Out+o] = w[o*l.In+i]
+		}
+	}
+	return t
 }

@@ -25,14 +25,9 @@ const int8Panel = 16
 // concurrent use.
 type Int8Weights struct {
 	n, k, k4 int
-	packed   []int8    // panels of 16 rows × k4 groups × 64 bytes
-	scale    []float32 // per row, padded to a whole panel with zeros
-	colSum   []int32   // Σ_p q[j][p] per row, padded
-	// parts, when not nil, hold the panels instead of packed: weights
-	// joined by ConcatInt8 without a copy, panel p being parts[i]'s panel
-	// p − partPanel[i] for the last i with partPanel[i] ≤ p.
-	parts     []*Int8Weights
-	partPanel []int
+	panels   panelSet[int8] // panels of 16 rows × k4 groups × 64 bytes
+	scale    []float32      // per row, padded to a whole panel with zeros
+	colSum   []int32        // Σ_p q[j][p] per row, padded
 }
 
 // QuantizeInt8 quantizes W [n, k] (row stride ldw) per row:
@@ -82,7 +77,8 @@ func NewInt8Weights(n, k int, q []int8, scale []float32) (*Int8Weights, error) {
 	}
 	np := (n + int8Panel - 1) / int8Panel
 	k4 := (k + 3) / 4
-	w := &Int8Weights{n: n, k: k, k4: k4, packed: make([]int8, np*int8Panel*k4*4),
+	size := int8Panel * k4 * 4
+	w := &Int8Weights{n: n, k: k, k4: k4, panels: panelSet[int8]{packed: make([]int8, np*size), size: size},
 		scale: make([]float32, np*int8Panel), colSum: make([]int32, np*int8Panel)}
 	for j := 0; j < n; j++ {
 		s := scale[j]
@@ -90,7 +86,7 @@ func NewInt8Weights(n, k int, q []int8, scale []float32) (*Int8Weights, error) {
 			return nil, fmt.Errorf("row %d: scale %v is not a positive finite number", j, s)
 		}
 		w.scale[j] = s
-		panel := w.packed[(j/int8Panel)*int8Panel*k4*4:]
+		panel := w.panels.panel(j / int8Panel)
 		// Within a group of 64 bytes: columns 0–7, then 8–15, 4 bytes each.
 		off := (j % int8Panel) * 4
 		var sum int32
@@ -116,7 +112,7 @@ func (w *Int8Weights) Scales() []float32 { return append([]float32(nil), w.scale
 func (w *Int8Weights) Int8() []int8 {
 	q := make([]int8, w.n*w.k)
 	for j := 0; j < w.n; j++ {
-		panel := w.panel(j / int8Panel)
+		panel := w.panels.panel(j / int8Panel)
 		off := (j % int8Panel) * 4
 		for p := 0; p < w.k; p++ {
 			q[j*w.k+p] = panel[(p/4)*64+off+p%4]
@@ -145,12 +141,13 @@ func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
 	}
 	if whole {
 		j := &Int8Weights{n: n, k: k, k4: ws[0].k4}
-		for _, w := range ws {
-			j.partPanel = append(j.partPanel, len(j.scale)/int8Panel)
+		sets, first := make([]*panelSet[int8], len(ws)), make([]int, len(ws))
+		for i, w := range ws {
+			sets[i], first[i] = &w.panels, len(j.scale)/int8Panel
 			j.scale = append(j.scale, w.scale...)
 			j.colSum = append(j.colSum, w.colSum...)
 		}
-		j.parts = ws
+		j.panels = joinPanels(sets, first)
 		return j, nil
 	}
 	q := make([]int8, 0, n*k)
@@ -164,20 +161,7 @@ func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
 
 // Bytes is the memory the packed weights hold (of joined weights that
 // read their parts in place, the scales only).
-func (w *Int8Weights) Bytes() int { return len(w.packed) + 4*len(w.scale) + 4*len(w.colSum) }
-
-// panel returns the packed panel of rows 16·p….
-func (w *Int8Weights) panel(p int) []int8 {
-	if w.parts != nil {
-		i := len(w.partPanel) - 1
-		for w.partPanel[i] > p {
-			i--
-		}
-		return w.parts[i].panel(p - w.partPanel[i])
-	}
-	sz := int8Panel * w.k4 * 4
-	return w.packed[p*sz : (p+1)*sz]
-}
+func (w *Int8Weights) Bytes() int { return len(w.panels.packed) + 4*len(w.scale) + 4*len(w.colSum) }
 
 // QuantizeRowsU8 quantizes the m rows of x (k values, row stride ldx) as
 // ONNX's DynamicQuantizeLinear does, each row on its own: with
@@ -286,16 +270,7 @@ func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy in
 	ParallelFor(m, max(1, 16384/max(1, w.k)), func(lo, hi int) {
 		QuantizeRowsU8(hi-lo, w.k, x[lo*ldx:], ldx, s.q[lo*lda:], lda, s.scale[lo:], s.zp[lo:])
 	})
-	var bias []float32
-	var rest *Epilogue
-	if ep != nil {
-		bias = ep.Bias
-		if ep.Residual != nil || ep.Act != NoActivation {
-			r := *ep
-			r.Bias = nil
-			rest = &r
-		}
-	}
+	bias, rest := splitEpilogue(ep)
 	be := current.Load()
 	np := (w.n + int8Panel - 1) / int8Panel
 	// Each thread takes whole panels; a thread's work is at least about
@@ -308,45 +283,14 @@ func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy in
 
 // int8Block computes the panels p0…p1-1 of y for all m rows.
 func int8Block(be *backend, m int, a []uint8, lda int, rs []float32, rz []int32, w *Int8Weights, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int) {
-	var tile [6 * int8Panel]float32
-	var zero [int8Panel]float32
-	var biasTile [int8Panel]float32
-	j0, j1 := p0*int8Panel, min(p1*int8Panel, w.n)
-	for i0 := 0; i0 < m; i0 += int8RowBlock {
-		mc := min(int8RowBlock, m-i0)
-		for p := p0; p < p1; p++ {
-			j := p * int8Panel
-			cols := min(int8Panel, w.n-j)
-			b := zero[:]
-			if bias != nil {
-				if cols == int8Panel {
-					b = bias[j : j+int8Panel]
-				} else {
-					copy(biasTile[:], bias[j:j+cols])
-					b = biasTile[:]
-				}
-			}
-			bp := w.panel(p)
-			for i := i0; i < i0+mc; i += 6 {
-				rows := min(6, i0+mc-i)
-				dst, ld := y[i*ldy+j:], ldy
-				if cols < int8Panel {
-					dst, ld = tile[:], int8Panel
-				}
-				if be.avx2 {
-					qgemmAsm(rows, w.k4, &a[i*lda], lda, &bp[0], &dst[0], ld, &rs[i], &rz[i], &w.scale[j], &w.colSum[j], &b[0])
-				} else {
-					qgemmGo(rows, w.k4, a[i*lda:], lda, bp, dst, ld, rs[i:], rz[i:], w.scale[j:], w.colSum[j:], b)
-				}
-				if cols < int8Panel {
-					for r := 0; r < rows; r++ {
-						copy(y[(i+r)*ldy+j:(i+r)*ldy+j+cols], tile[r*int8Panel:r*int8Panel+cols])
-					}
-				}
-			}
+	panelBlocks(be, m, w.n, int8RowBlock, bias, y, ldy, ep, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
+		j, bp := p*int8Panel, w.panels.panel(p)
+		if be.avx2 {
+			qgemmAsm(rows, w.k4, &a[i*lda], lda, &bp[0], &dst[0], ld, &rs[i], &rz[i], &w.scale[j], &w.colSum[j], &b[0])
+		} else {
+			qgemmGo(rows, w.k4, a[i*lda:], lda, bp, dst, ld, rs[i:], rz[i:], w.scale[j:], w.colSum[j:], b)
 		}
-		ep.apply(be.avx2, y, ldy, i0, j0, mc, j1-j0)
-	}
+	})
 }
 
 // qgemmGo is the portable form of the dequantizing kernel, rounding as it
@@ -399,7 +343,7 @@ func GemmU8S8(m int, a []uint8, lda int, w *Int8Weights, c []int32, ldc int) err
 	for p := 0; p < np; p++ {
 		j := p * int8Panel
 		cols := min(int8Panel, w.n-j)
-		bp := w.panel(p)
+		bp := w.panels.panel(p)
 		for i := 0; i < m; i += 6 {
 			rows := min(6, m-i)
 			if be.avx2 {

@@ -7,7 +7,8 @@ import (
 )
 
 // BenchmarkLinearInt8 times LinearInt8 (row quantization, the int8 product,
-// dequantization and bias) against SgemmPackedBEpilogue on the same shapes
+// dequantization and bias) and LinearBF16 (rounding the rows, the bf16
+// product, bias) against SgemmPackedBEpilogue on the same shapes
 // (a Linear of BERT-base: m rows of 768 or 3072 inputs), in the same run;
 // GOP/s counts 2·m·n·k operations for both.
 func BenchmarkLinearInt8(b *testing.B) {
@@ -21,10 +22,17 @@ func BenchmarkLinearInt8(b *testing.B) {
 			b.Fatal(err)
 		}
 		pb := PackB(Trans, k, n, wf, k)
+		wb := NewBF16Weights(n, k, wf, k)
 		ops := 2 * float64(m*n*k)
 		b.Run(fmt.Sprintf("int8/%dx%dx%d", m, n, k), func(b *testing.B) {
 			for b.Loop() {
 				LinearInt8(m, x, k, w, y, n, &Epilogue{Bias: bias})
+			}
+			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+		b.Run(fmt.Sprintf("bf16/%dx%dx%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				LinearBF16(m, x, k, wb, y, n, &Epilogue{Bias: bias})
 			}
 			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 		})

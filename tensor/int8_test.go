@@ -112,7 +112,7 @@ func TestNewInt8WeightsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(i8bytes(w2.packed)) != string(i8bytes(w.packed)) {
+	if string(i8bytes(w2.panels.packed)) != string(i8bytes(w.panels.packed)) {
 		t.Error("repacking Int8() gives other panels")
 	}
 }
@@ -274,22 +274,32 @@ func TestLinearInt8(t *testing.T) {
 // the same steps applied afterwards.
 func TestLinearInt8Epilogue(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	m, n, k := 130, 40, 24
-	x, wf, bias, res := randSlice(r, m*k), randSlice(r, n*k), randSlice(r, n), randSlice(r, m*n)
-	w, err := QuantizeInt8(n, k, wf, k)
+	const n, k = 40, 24
+	w, err := QuantizeInt8(n, k, randSlice(r, n*k), k)
 	if err != nil {
 		t.Fatal(err)
 	}
+	testPanelEpilogue(t, n, k, func(m int, x, y []float32, ep *Epilogue) { LinearInt8(m, x, k, w, y, n, ep) })
+}
+
+// testPanelEpilogue checks that a product y [m, n] = linear(x [m, k]) of the
+// panel kernels (int8, bf16) applies residual and GELU in its epilogue
+// exactly as the same steps applied afterwards, with both kernels.
+func testPanelEpilogue(t *testing.T, n, k int, linear func(m int, x, y []float32, ep *Epilogue)) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(11, 12))
+	const m = 130
+	x, bias, res := randSlice(r, m*k), randSlice(r, n), randSlice(r, m*n)
 	withKernels(t, func(t *testing.T) {
 		want := make([]float32, m*n)
-		LinearInt8(m, x, k, w, want, n, &Epilogue{Bias: bias})
+		linear(m, x, want, &Epilogue{Bias: bias})
 		for i := range want {
 			want[i] += res[i]
 		}
 		wantAct := make([]float32, m*n)
 		GELU(wantAct, want)
 		y, act := make([]float32, m*n), make([]float32, m*n)
-		LinearInt8(m, x, k, w, y, n, &Epilogue{Bias: bias, Residual: res, Act: ActGELU, ActOut: act})
+		linear(m, x, y, &Epilogue{Bias: bias, Residual: res, Act: ActGELU, ActOut: act})
 		for i := range y {
 			if y[i] != want[i] || act[i] != wantAct[i] {
 				t.Fatalf("at %d: y %v act %v, want %v %v", i, y[i], act[i], want[i], wantAct[i])
@@ -330,24 +340,12 @@ func TestConcatInt8(t *testing.T) {
 		if got := joined.Bytes() < bytes/4; got != inPlace {
 			t.Errorf("%v: joined weights hold %d bytes, the parts %d: in place %v, want %v", ns, joined.Bytes(), bytes, got, inPlace)
 		}
-		x := randSlice(r, m*k)
-		withKernels(t, func(t *testing.T) {
-			y := make([]float32, m*total)
-			LinearInt8(m, x, k, joined, y, total, &Epilogue{Bias: bias})
-			off := 0
-			for pi, w := range parts {
-				n, _ := w.Dims()
-				yp := make([]float32, m*n)
-				LinearInt8(m, x, k, w, yp, n, &Epilogue{Bias: bias[off : off+n]})
-				for i := 0; i < m; i++ {
-					for j := 0; j < n; j++ {
-						if got, want := y[i*total+off+j], yp[i*n+j]; math.Float32bits(got) != math.Float32bits(want) {
-							t.Fatalf("%v part %d: y[%d][%d] = %v joined, %v alone", ns, pi, i, j, got, want)
-						}
-					}
-				}
-				off += n
-			}
+		ws := make([]*Int8Weights, len(parts)+1)
+		ws[0] = joined
+		copy(ws[1:], parts)
+		testPanelConcat(t, m, k, ns, bias, func(i, m int, x, y []float32, ep *Epilogue) {
+			n, _ := ws[i].Dims()
+			LinearInt8(m, x, k, ws[i], y, n, ep)
 		})
 		q, want := joined.Int8(), []int8{}
 		for _, w := range parts {
@@ -374,4 +372,33 @@ func TestConcatInt8(t *testing.T) {
 	if _, err := ConcatInt8(); err == nil {
 		t.Error("joining no weights: no error")
 	}
+}
+
+// testPanelConcat checks that the product with weights joined from parts
+// of ns rows (linear(0, …)) gives each part's product (linear(i+1, …)) bit
+// for bit, with both kernels.
+func testPanelConcat(t *testing.T, m, k int, ns []int, bias []float32, linear func(i, m int, x, y []float32, ep *Epilogue)) {
+	t.Helper()
+	total := 0
+	for _, n := range ns {
+		total += n
+	}
+	x := randSlice(rand.New(rand.NewPCG(13, 14)), m*k)
+	withKernels(t, func(t *testing.T) {
+		y := make([]float32, m*total)
+		linear(0, m, x, y, &Epilogue{Bias: bias})
+		off := 0
+		for pi, n := range ns {
+			yp := make([]float32, m*n)
+			linear(pi+1, m, x, yp, &Epilogue{Bias: bias[off : off+n]})
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					if got, want := y[i*total+off+j], yp[i*n+j]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%v part %d: y[%d][%d] = %v joined, %v alone", ns, pi, i, j, got, want)
+					}
+				}
+			}
+			off += n
+		}
+	})
 }

@@ -96,3 +96,12 @@ func minMaxAsm(x []float32) (lo, hi float32) { return minMaxAVX2(x) }
 func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
 	quantizeU8AVX2(&q[0], x, inv, zp)
 }
+
+// The bf16 kernels by row count (1–6).
+var bgemmKernels = [...]func(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32){
+	nil, bgemmKernel1x16AVX2, bgemmKernel2x16AVX2, bgemmKernel3x16AVX2, bgemmKernel4x16AVX2, bgemmKernel5x16AVX2, bgemmKernel6x16AVX2}
+
+// bgemmAsm runs the bf16 kernel for rows (1–6) rows.
+func bgemmAsm(rows, k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32) {
+	bgemmKernels[rows](k2, a, lda, b, c, ldc, bias)
+}

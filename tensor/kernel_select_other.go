@@ -51,3 +51,7 @@ func minMaxAsm(x []float32) (lo, hi float32) { panic("tensor: no assembly min/ma
 func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
 	panic("tensor: no assembly quantization")
 }
+
+func bgemmAsm(rows, k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32) {
+	panic("tensor: no assembly bf16 kernel")
+}

@@ -112,6 +112,24 @@ func qgemmKernel2x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc 
 // qgemmKernel1x16AVX2Int32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
 func qgemmKernel1x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
+// bgemmKernel6x16AVX2 stores the 6×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel6x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel5x16AVX2 stores the 5×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel5x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel4x16AVX2 stores the 4×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel4x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel3x16AVX2 stores the 3×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel3x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel2x16AVX2 stores the 2×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel2x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel1x16AVX2 stores the 1×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
+func bgemmKernel1x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
 // minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.
 func minMaxAVX2(x []float32) (lo float32, hi float32)
 

@@ -69,11 +69,13 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 					return err
 				}
 			}
-			if dtype == model.DtypeInt8 {
+			if dtype == model.DtypeInt8 || dtype == model.DtypeBF16 {
 				if trainMode {
-					return fmt.Errorf("--train times a training step: int8 is for inference only")
+					return fmt.Errorf("--train times a training step: --dtype %s is for inference only (there is no bf16 training yet)", dtype)
 				}
-				if err := m.Quantize(); err != nil {
+			}
+			if m.Dtype() != model.DtypeInt8 {
+				if err := m.SetDtype(dtype); err != nil {
 					return err
 				}
 			}

@@ -49,9 +49,9 @@ func (f *classifyFlags) register(fs *pflag.FlagSet) {
 	registerDtype(fs, &f.dtype)
 }
 
-// registerDtype adds --dtype (transformers: f32 or int8).
+// registerDtype adds --dtype (transformers: f32, int8 or bf16).
 func registerDtype(fs *pflag.FlagSet, dtype *string) {
-	fs.StringVar(dtype, "dtype", "f32", "what a transformer's Linear layers run in: f32, or int8 (quantized on load: int8 weights per output channel, inputs per row); an int8 directory (textclf quantize) always runs in int8; bf16 is refused (no bf16 kernels, and this needs AVX512_BF16)")
+	fs.StringVar(dtype, "dtype", "f32", "what a transformer's Linear layers run in: f32; int8 (quantized on load: int8 weights per output channel, inputs per row); or bf16 (weights and inputs rounded to bfloat16, exact products summed in float32, emulated with FMA on CPUs without AVX512_BF16); an int8 directory (textclf quantize) always runs in int8")
 }
 
 // open loads --model with the flags' options and prints the loading

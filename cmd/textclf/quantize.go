@@ -29,17 +29,22 @@ func loadFastTextModel(path string) (*classic.Classifier, error) {
 func newQuantizeCmd() *cobra.Command {
 	var (
 		model, output, trainPath string
+		dtype                    string
 		df                       dataFlags
 		cfg                      = classic.DefaultQuantizeConfig()
 	)
 	cmd := &cobra.Command{
 		Use:   "quantize --model FT_DIR|model.bin|TRANSFORMER_DIR --output DIR|FILE.ftz",
-		Short: "Compress a fastText-style model as fastText's quantize does (.ftz), or a transformer to int8",
-		Long: `A transformer directory (or hub id) is written as an int8 directory: every Linear layer's
-weights int8 per output channel (symmetric, |q| <= 63) with their float32 scales ("<name>_scale")
-in model.safetensors, quantization_config in config.json, the tokenizer files copied. textclf
-loads it like any model and runs its Linear layers in int8 (inputs quantized per row at run
-time); embeddings, layer norms and attention stay float32. The fastText options do not apply.
+		Short: "Compress a fastText-style model as fastText's quantize does (.ftz), or a transformer to int8 or bf16",
+		Long: `A transformer directory (or hub id) is written as an int8 directory (--dtype int8, the default):
+every Linear layer's weights int8 per output channel (symmetric, |q| <= 63) with their float32
+scales ("<name>_scale") in model.safetensors, quantization_config in config.json, the tokenizer
+files copied. textclf loads it like any model and runs its Linear layers in int8 (inputs
+quantized per row at run time); embeddings, layer norms and attention stay float32. With
+--dtype bf16 the Linear layers' weights are written as BF16 tensors (rounded to nearest even)
+and config.json says torch_dtype "bfloat16": half the file, a checkpoint transformers loads as
+it is; textclf loads it as float32 (exactly) and runs it in bf16 with --dtype bf16. The fastText
+options do not apply.
 
 Otherwise, compresses a fastText-style model (a directory written by train --arch fasttext, or a model
 file saved by fastText) with fastText's quantize: --cutoff keeps the input rows (words and
@@ -57,7 +62,10 @@ any other --output a model directory (config.json, keeping the segmentation, and
 				if trainPath != "" || cmd.Flags().Changed("retrain") || cmd.Flags().Changed("qout") {
 					return errors.New("--train, --retrain and --qout are fastText options; a transformer is quantized to int8 without them")
 				}
-				return quantizeTransformer(cmd, loc.Path, output)
+				return quantizeTransformer(cmd, loc.Path, output, dtype)
+			}
+			if cmd.Flags().Changed("dtype") {
+				return errors.New("--dtype applies to transformers; a fastText-style model is product-quantized")
 			}
 			c, err := loadFastTextModel(model)
 			if err != nil {
@@ -99,6 +107,7 @@ any other --output a model directory (config.json, keeping the segmentation, and
 	fs := cmd.Flags()
 	fs.StringVar(&model, "model", "", "fastText-style model (a textclf model directory or a fastText .bin file), or a transformer directory or hub id (written in int8)")
 	fs.StringVar(&output, "output", "", "output: a FILE.ftz, or a model directory")
+	fs.StringVar(&dtype, "dtype", tmodel.DtypeInt8, "what a transformer's Linear weights are written in: int8 or bf16")
 	fs.IntVar(&cfg.Cutoff, "cutoff", cfg.Cutoff, "number of words and n-grams to keep, by norm (0: all)")
 	fs.BoolVar(&cfg.Retrain, "retrain", cfg.Retrain, "fine-tune the kept rows on --train after the cutoff")
 	fs.BoolVar(&cfg.QNorm, "qnorm", cfg.QNorm, "quantize the norms of the rows separately")
@@ -113,9 +122,12 @@ any other --output a model directory (config.json, keeping the segmentation, and
 	return cmd
 }
 
-// quantizeTransformer writes the int8 form of the transformer in dir to
-// output (model.Model.Quantize, then Save with the tokenizer files).
-func quantizeTransformer(cmd *cobra.Command, dir, output string) error {
+// quantizeTransformer writes the int8 or bf16 form of the transformer in dir
+// to output (model.Model.SetDtype, then Save with the tokenizer files).
+func quantizeTransformer(cmd *cobra.Command, dir, output, dtype string) error {
+	if dtype != tmodel.DtypeInt8 && dtype != tmodel.DtypeBF16 {
+		return fmt.Errorf("--dtype %q: a transformer is written in int8 or bf16", dtype)
+	}
 	if strings.HasSuffix(output, ".ftz") {
 		return fmt.Errorf("--output %s: a transformer is quantized into a model directory, not a .ftz file", output)
 	}
@@ -128,13 +140,13 @@ func quantizeTransformer(cmd *cobra.Command, dir, output string) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), w)
 	}
 	if m.Dtype() == tmodel.DtypeInt8 {
-		return fmt.Errorf("%s is already int8", dir)
+		return fmt.Errorf("%s is already int8: give its float32 checkpoint", dir)
 	}
 	files, err := checkpoint.ReadFiles(train.TokenizerFiles(dir))
 	if err != nil {
 		return err
 	}
-	if err := m.Quantize(); err != nil {
+	if err := m.SetDtype(dtype); err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
 	if err := m.SaveFiles(output, files); err != nil {
@@ -145,6 +157,6 @@ func quantizeTransformer(cmd *cobra.Command, dir, output string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "quantized %s to int8 in %s: %s, %d bytes\n", dir, time.Since(start).Round(time.Millisecond), weights, st.Size())
+	fmt.Fprintf(cmd.ErrOrStderr(), "quantized %s to %s in %s: %s, %d bytes\n", dir, dtype, time.Since(start).Round(time.Millisecond), weights, st.Size())
 	return nil
 }

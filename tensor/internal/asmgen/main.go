@@ -44,6 +44,12 @@ func main() {
 			qgemmAVX2(mr, raw)
 		}
 	}
+	// The bf16 kernels (bfloat16 activations × bfloat16 weights, float32
+	// sums), emulated with FMA, for every row count.
+	initBF16Consts()
+	for mr := 6; mr >= 1; mr-- {
+		bgemmAVX2(mr)
+	}
 	initInt8Consts()
 	minMaxAVX2()
 	quantizeU8AVX2()

@@ -1,10 +1,19 @@
 #!/usr/bin/python3
-"""Golden logits of textclf's int8 recipe on the BERT-family golden models.
+"""Golden logits of textclf's int8 and bf16 recipes on the BERT-family golden models.
 
 Run with Debian's python3-torch (PyTorch 1.13), from the repository root,
 after gen.py:
 
-    /usr/bin/python3 scripts/model/gen_int8.py testdata/model
+    /usr/bin/python3 scripts/model/gen_reduced.py testdata/model
+
+The bf16 recipe (package tensor, LinearBF16) rounds the weights and each
+input to bfloat16 (torch's .to(torch.bfloat16): to nearest, ties to even)
+and sums the products, each exact, in float32: y = bf16(x) bf16(W)^T + b, the
+output left in float32. It writes golden-bf16.safetensors with logits.bf16
+and err.sigma, the bound below with bfloat16 rounding errors: an element v
+rounds with an error uniform on +-ulp(v)/2, ulp(v) = 2^(floor(log2|v|) - 7),
+so Var e_l[i][j] = sum_p W[j][p]^2 ulp(x[i][p])^2/12 + x[i][p]^2 ulp(W[j][p])^2/12,
+and |e_l[i][j]| <= (2 2^-8 + 2^-16) sum_p |x[i][p]| |W[j][p]| (err.bound).
 
 For each BERT-family case of testdata/model/cases.json it loads the model
 that gen.py wrote (reference.py, the case's config.json and model.safetensors),
@@ -74,10 +83,32 @@ def quant_rows(x):
     return (q - zp) * s, s
 
 
-MODE = {"quant": False, "bounds": None}
+def bf16(x):
+    return x.to(torch.bfloat16).float()
+
+
+def bf16_ulp2(x):
+    """ulp(x)^2 of x's bfloat16 rounding, in float64 (0 for 0)."""
+    x = x.double()
+    e = torch.floor(torch.log2(x.abs().clamp(min=1e-38)))
+    return torch.where(x == 0, torch.zeros_like(x), torch.exp2(2 * (e - 7)))
+
+
+MODE = {"quant": False, "bounds": None, "recipe": "int8"}
 
 
 def linear_forward(self, x):
+    if not MODE["quant"] and MODE["recipe"] == "bf16":
+        out = nn.functional.linear(x, self.weight, self.bias)
+        if MODE["bounds"] is not None:
+            w, xd = self.weight.detach().double(), x.detach().double()
+            b = (2.0 ** -7 + 2.0 ** -16) * (xd.abs() @ w.abs().t())
+            v = (bf16_ulp2(xd) @ (w ** 2).t() + (xd ** 2) @ bf16_ulp2(w).t()) / 12
+            out.retain_grad()
+            MODE["bounds"].append((out, b, v))
+        return out
+    if MODE["quant"] and MODE["recipe"] == "bf16":
+        return nn.functional.linear(bf16(x), bf16(self.weight), self.bias)
     if not MODE["quant"]:
         out = nn.functional.linear(x, self.weight, self.bias)
         if MODE["bounds"] is not None:
@@ -105,6 +136,12 @@ nn.Linear.forward = linear_forward
 
 
 def main(root):
+    for recipe in ("int8", "bf16"):
+        MODE["recipe"] = recipe
+        run(root, recipe)
+
+
+def run(root, recipe):
     cases = json.load(open(os.path.join(root, "cases.json")))["cases"]
     for case in cases:
         if case["model_type"] not in BERT_FAMILY:
@@ -146,15 +183,15 @@ def main(root):
                 MODE["bounds"] = None
         diff = (logits_q - logits_f).abs().double()
         if (diff > 2 * bound).any() or (diff > 6 * sigma).any():
-            sys.exit("%s: fake-quantized logits beyond twice the first-order bound or 6 sigma: %s vs %s, %s" % (name, diff, bound, sigma))
+            sys.exit("%s %s: fake-quantized logits beyond twice the first-order bound or 6 sigma: %s vs %s, %s" % (name, recipe, diff, bound, sigma))
         out = collections.OrderedDict()
-        out["logits.int8"] = logits_q.float().contiguous()
+        out["logits." + recipe] = logits_q.float().contiguous()
         out["err.bound"] = bound.float().contiguous()
         out["err.sigma"] = sigma.float().contiguous()
-        path = os.path.join(d, "golden-int8.safetensors")
+        path = os.path.join(d, "golden-%s.safetensors" % recipe)
         gen.save_safetensors(out, path + ".tmp", {"format": "pt"})
         os.replace(path + ".tmp", path)
-        print("%s: max |int8 - f32| %.3g, max bound %.3g, max |int8 - f32|/sigma %.3g" % (name, diff.max().item(), bound.max().item(), (diff / sigma).max().item()))
+        print("%s %s: max |q - f32| %.3g, max bound %.3g, max |q - f32|/sigma %.3g" % (name, recipe, diff.max().item(), bound.max().item(), (diff / sigma).max().item()))
 
 
 if __name__ == "__main__":

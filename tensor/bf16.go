@@ -1,0 +1,189 @@
+package tensor
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/textclf/textclf/safetensors"
+)
+
+// bf16Panel is the number of columns (output channels) of a packed bf16
+// weight panel, the width of the kernels.
+const bf16Panel = 16
+
+// bf16 rounds x to bfloat16 (the top 16 bits of a float32: 8 exponent bits,
+// 7 stored mantissa bits), to nearest with ties to even, as PyTorch's
+// x.to(torch.bfloat16) and VCVTNEPS2BF16 do; a NaN stays a NaN.
+func bf16(x float32) uint16 { return safetensors.Float32ToBFloat16(x) }
+
+// fromBF16 is the float32 equal to the bfloat16 h.
+func fromBF16(h uint16) float32 { return safetensors.BFloat16ToFloat32(h) }
+
+// RoundBF16 sets dst[i] to src[i] rounded to bfloat16 (to nearest, ties to
+// even, as torch's x.to(torch.bfloat16)), as a float32, for i < len(src);
+// dst may be src.
+func RoundBF16(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = fromBF16(bf16(v))
+	}
+}
+
+// BF16Weights is a weight matrix W [n, k] (a Linear's [out, in]) rounded to
+// bfloat16, packed for the bf16 kernels: panels of 16 rows, k in pairs, as
+// VDPBF16PS reads them (group g holds, for each of the 16 rows in turn, its
+// values k = 2g and 2g+1; an odd k is padded with a zero). It is read-only
+// once made and safe for concurrent use.
+type BF16Weights struct {
+	n, k, k2 int
+	panels   panelSet[uint16] // panels of 16 rows × k2 groups × 32 values
+}
+
+// NewBF16Weights rounds W [n, k] (row stride ldw) to bfloat16 (RoundBF16) and
+// packs it. Rounding is the only change: a weight that is already a
+// bfloat16 (a bf16 checkpoint's, read as float32) is kept exactly.
+func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
+	if n < 0 || k < 0 {
+		panic(fmt.Sprintf("tensor: NewBF16Weights: bad shape [%d, %d]", n, k))
+	}
+	checkMat("w", w, n, k, ldw)
+	np := (n + bf16Panel - 1) / bf16Panel
+	k2 := (k + 1) / 2
+	size := bf16Panel * k2 * 2
+	bw := &BF16Weights{n: n, k: k, k2: k2, panels: panelSet[uint16]{packed: make([]uint16, np*size), size: size}}
+	for j := 0; j < n; j++ {
+		panel := bw.panels.panel(j / bf16Panel)
+		off := (j % bf16Panel) * 2
+		for p, v := range w[j*ldw : j*ldw+k] {
+			panel[(p/2)*2*bf16Panel+off+p%2] = bf16(v)
+		}
+	}
+	return bw
+}
+
+// Dims returns n and k: the weights are [n, k].
+func (w *BF16Weights) Dims() (n, k int) { return w.n, w.k }
+
+// Float32 returns the weights [n, k] row-major, each bfloat16 as a float32.
+func (w *BF16Weights) Float32() []float32 {
+	out := make([]float32, w.n*w.k)
+	for j := 0; j < w.n; j++ {
+		panel := w.panels.panel(j / bf16Panel)
+		off := (j % bf16Panel) * 2
+		for p := 0; p < w.k; p++ {
+			out[j*w.k+p] = fromBF16(panel[(p/2)*2*bf16Panel+off+p%2])
+		}
+	}
+	return out
+}
+
+// Bytes is the memory the packed weights hold (0 for joined weights that
+// read their parts in place).
+func (w *BF16Weights) Bytes() int { return 2 * len(w.panels.packed) }
+
+// ConcatBF16 stacks the rows of ws into one matrix [Σ n, k], as ConcatInt8
+// does: in place when every part but the last fills whole panels of 16
+// rows, otherwise a packed copy. The ws must share k.
+func ConcatBF16(ws ...*BF16Weights) (*BF16Weights, error) {
+	if len(ws) == 0 {
+		return nil, errors.New("no weights to join")
+	}
+	k, n, whole := ws[0].k, 0, true
+	for i, w := range ws {
+		if w.k != k {
+			return nil, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, w.n, w.k, k)
+		}
+		whole = whole && (i == len(ws)-1 || w.n%bf16Panel == 0)
+		n += w.n
+	}
+	if whole {
+		sets, first := make([]*panelSet[uint16], len(ws)), make([]int, len(ws))
+		np := 0
+		for i, w := range ws {
+			sets[i], first[i] = &w.panels, np
+			np += w.n / bf16Panel
+		}
+		return &BF16Weights{n: n, k: k, k2: ws[0].k2, panels: joinPanels(sets, first)}, nil
+	}
+	vals := make([]float32, 0, n*k)
+	for _, w := range ws {
+		vals = append(vals, w.Float32()...)
+	}
+	return NewBF16Weights(n, k, vals, k), nil
+}
+
+// bf16RowBytes bounds the rounded input rows a thread multiplies with all
+// its weight panels before moving on (they stay in L2).
+const bf16RowBytes = 256 << 10
+
+var bf16Pool = sync.Pool{New: func() any { return new([]float32) }}
+
+// LinearBF16 computes y [m, n] = x·Wᵀ (x [m, k], row stride ldx; y row
+// stride ldy) in bfloat16 products with float32 sums, as VDPBF16PS does:
+// each x[i][p] rounded to bfloat16 (RoundBF16), each product of two bfloat16
+// values exact in float32, the products of a row summed in float32 (for
+// each pair of k, the odd term first), then ep applied (bias, residual,
+// activation) as in SgemmEpilogue. It runs on Threads() goroutines,
+// splitting the weight panels.
+func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy int, ep *Epilogue) {
+	if m < 0 {
+		panic("tensor: LinearBF16: negative m")
+	}
+	checkMat("x", x, m, w.k, ldx)
+	checkMat("y", y, m, w.n, ldy)
+	ep.check(m, w.n, ldy)
+	if m == 0 || w.n == 0 {
+		return
+	}
+	buf := bf16Pool.Get().(*[]float32)
+	defer bf16Pool.Put(buf)
+	lda := 2 * w.k2
+	*buf = grow(*buf, m*lda)
+	a := *buf
+	ParallelFor(m, max(1, 16384/max(1, w.k)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := a[i*lda : (i+1)*lda]
+			RoundBF16(row, x[i*ldx:i*ldx+w.k])
+			clear(row[w.k:])
+		}
+	})
+	bias, rest := splitEpilogue(ep)
+	be := current.Load()
+	rowBlock := max(6, bf16RowBytes/(4*lda)/6*6)
+	np := (w.n + bf16Panel - 1) / bf16Panel
+	grain := max(1, (1<<18)/max(1, m*w.k*bf16Panel))
+	ParallelFor(np, grain, func(p0, p1 int) {
+		panelBlocks(be, m, w.n, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
+			bp := w.panels.panel(p)
+			if be.avx2 {
+				bgemmAsm(rows, w.k2, &a[i*lda], lda, &bp[0], &dst[0], ld, &b[0])
+			} else {
+				bgemmGo(rows, w.k2, a[i*lda:], lda, bp, dst, ld, b)
+			}
+		})
+	})
+}
+
+// bgemmGo is the portable bf16 kernel: c[i][j] = Σ_g (a[i][2g+1]·w[j][2g+1]
+// + a[i][2g]·w[j][2g]) + bias[j] for rows rows of a (bfloat16 values as
+// float32, row stride lda) and a packed panel b, summing in the order of
+// the assembly kernel. Each product is exact, so rounding is the same
+// whether or not the compiler fuses multiply and add.
+func bgemmGo(rows, k2 int, a []float32, lda int, b []uint16, c []float32, ldc int, bias []float32) {
+	for i := 0; i < rows; i++ {
+		var acc [bf16Panel]float32
+		row := a[i*lda : i*lda+2*k2]
+		for g := 0; g < k2; g++ {
+			a0, a1 := row[2*g], row[2*g+1]
+			grp := b[g*2*bf16Panel : (g+1)*2*bf16Panel]
+			for j := range acc {
+				acc[j] += a1 * fromBF16(grp[2*j+1])
+				acc[j] += a0 * fromBF16(grp[2*j])
+			}
+		}
+		for j, v := range acc {
+			c[i*ldc+j] = v + bias[j]
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestLinearBF16 checks the bf16 product against float64 arithmetic:
+//   - against the exact product of the bfloat16-rounded inputs, y is within
+//     the error of summing k+1 terms in float32 (γ_{k+1}·Σ|terms|, γ_n =
+//     n·u/(1−n·u), u = 2⁻²⁴), because each product of two bfloat16s is exact;
+//   - against the float64 product of the unrounded inputs, within the
+//     rounding of both factors to bfloat16 (relative error at most
+//     2⁻⁸ each): (2·2⁻⁸ + 2⁻¹⁶)·Σ|x·w| on top of that;
+//   - the assembly and Go kernels agree bit for bit, and so do one and two
+//     threads (the split of the panels does not change any sum).
+func TestLinearBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, sh := range int8Shapes {
+		m, n, k := sh[0], sh[1], sh[2]
+		ldx, ldy := k+3, n+1
+		x := randSlice(r, m*ldx)
+		for i := range x { // magnitudes over many binades
+			x[i] *= float32(math.Exp2(float64(r.IntN(16) - 8)))
+		}
+		wf := randSlice(r, n*k)
+		bias := randSlice(r, n)
+		w := NewBF16Weights(n, k, wf, k)
+		var results [][]float32
+		withKernels(t, func(t *testing.T) {
+			for _, threads := range []int{1, 2} {
+				old := SetThreads(threads)
+				y := make([]float32, m*ldy)
+				LinearBF16(m, x, ldx, w, y, ldy, &Epilogue{Bias: bias})
+				SetThreads(old)
+				results = append(results, y)
+			}
+		})
+		for _, y := range results[1:] {
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(results[0][i]) {
+					t.Fatalf("%v: results differ between kernels or thread counts at %d: %v and %v", sh, i, results[0][i], y[i])
+				}
+			}
+		}
+		y := results[0]
+		wr := w.Float32()
+		const u = 1.0 / (1 << 24)
+		gamma := float64(k+1) * u / (1 - float64(k+1)*u)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var rounded, sumAbs, exact, mag float64
+				for p := 0; p < k; p++ {
+					xv := float64(x[i*ldx+p])
+					xr := float64(fromBF16(bf16(x[i*ldx+p])))
+					if rel := math.Abs(xr-xv) / math.Abs(xv); rel > 1.0/256 {
+						t.Fatalf("x rounds to bfloat16 with relative error %g", rel)
+					}
+					rounded += xr * float64(wr[j*k+p])
+					sumAbs += math.Abs(xr * float64(wr[j*k+p]))
+					exact += xv * float64(wf[j*k+p])
+					mag += math.Abs(xv * float64(wf[j*k+p]))
+				}
+				b := float64(bias[j])
+				got := float64(y[i*ldy+j])
+				if e, bound := math.Abs(got-rounded-b), gamma*(sumAbs+math.Abs(b)); e > bound {
+					t.Fatalf("%v: y[%d][%d] = %v, exact product of the rounded inputs %v: error %g > γ·Σ|terms| = %g", sh, i, j, got, rounded+b, e, bound)
+				}
+				if e, bound := math.Abs(got-exact-b), (2.0/256+1.0/65536)*mag+gamma*(sumAbs+math.Abs(b)); e > bound {
+					t.Fatalf("%v: y[%d][%d] = %v, float64 product %v: error %g beyond the bfloat16 bound %g", sh, i, j, got, exact+b, e, bound)
+				}
+			}
+		}
+	}
+}
+
+// TestNewBF16Weights: weights that are bfloat16s already are kept exactly,
+// others are rounded to nearest even, and an odd k is padded.
+func TestNewBF16Weights(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const n, k = 19, 7
+	wf := randSlice(r, n*k)
+	RoundBF16(wf, wf)
+	w := NewBF16Weights(n, k, wf, k)
+	if got := w.Float32(); !slices.Equal(got, wf) {
+		t.Fatalf("bfloat16 weights changed: %v, want %v", got, wf)
+	}
+	if want := 2 * 16 * 2 * 4 * 2; w.Bytes() != want { // 2 panels × 16 rows × 4 pairs × 2 values × 2 bytes
+		t.Errorf("Bytes() = %d, want %d", w.Bytes(), want)
+	}
+	tie := math.Float32frombits(0x3f808000) // halfway between 1 and 1+2⁻⁷
+	if got := NewBF16Weights(1, 1, []float32{tie}, 1).Float32()[0]; got != 1 {
+		t.Errorf("tie %v rounds to %v, want 1 (even)", tie, got)
+	}
+}
+
+// TestLinearBF16Epilogue: residual and GELU in the product's epilogue equal
+// the same steps applied afterwards.
+func TestLinearBF16Epilogue(t *testing.T) {
+	const n, k = 40, 25
+	w := NewBF16Weights(n, k, randSlice(rand.New(rand.NewPCG(19, 20)), n*k), k)
+	testPanelEpilogue(t, n, k, func(m int, x, y []float32, ep *Epilogue) { LinearBF16(m, x, k, w, y, n, ep) })
+}
+
+// TestConcatBF16: the joined weights hold each part's values, and their
+// product gives each part's product bit for bit: in place when the parts but
+// the last fill whole panels (the joined weights then hold nothing), copied
+// otherwise.
+func TestConcatBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const m, k = 5, 37
+	for _, ns := range [][]int{{16, 7, 33}, {16, 32, 5}} {
+		inPlace := ns[1] == 32
+		ws := []*BF16Weights{nil}
+		var bias, want []float32
+		for _, n := range ns {
+			w := NewBF16Weights(n, k, randSlice(r, n*k), k)
+			ws = append(ws, w)
+			bias = append(bias, randSlice(r, n)...)
+			want = append(want, w.Float32()...)
+		}
+		joined, err := ConcatBF16(ws[1:]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws[0] = joined
+		if got := joined.Bytes() == 0; got != inPlace {
+			t.Errorf("%v: joined weights hold %d bytes: in place %v, want %v", ns, joined.Bytes(), got, inPlace)
+		}
+		if !slices.Equal(joined.Float32(), want) {
+			t.Errorf("%v: the joined weights' values are not the parts' one after another", ns)
+		}
+		testPanelConcat(t, m, k, ns, bias, func(i, m int, x, y []float32, ep *Epilogue) {
+			n, _ := ws[i].Dims()
+			LinearBF16(m, x, k, ws[i], y, n, ep)
+		})
+	}
+	a := NewBF16Weights(16, k, randSlice(r, 16*k), k)
+	b := NewBF16Weights(3, k+1, randSlice(r, 3*(k+1)), k+1)
+	if _, err := ConcatBF16(a, b); err == nil || !strings.Contains(err.Error(), "weights 1 are [3, 38]") {
+		t.Errorf("joining [16, 37] and [3, 38]: %v", err)
+	}
+	if _, err := ConcatBF16(); err == nil {
+		t.Error("joining no weights: no error")
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+var cBF16Hi Mem
+
+// initBF16Consts emits the constant of the bf16 kernels.
+func initBF16Consts() { cBF16Hi = vconst("c_bf16hi", 0xffff0000) }
+
+// bgemmAVX2 emits bgemmKernel{mr}x16AVX2: the product of mr rows of A
+// (float32 values that are bfloat16s, row-major, row stride lda floats,
+// 2·k2 used per row) and a packed panel of 16 columns of bfloat16 weights B
+// (k2 groups of 64 bytes: for group g, the 16 columns in turn, each as the
+// pair k = 2g, 2g+1), plus bias, stored to c (row stride ldc). It emulates
+// VDPBF16PS with FMA: a 32-bit lane of a group holds one column's pair, so
+// masking its low half gives the odd value as a float32 and shifting it left
+// by 16 the even one. Each product of two bfloat16s is exact in float32, so
+// c[i][j] is the float32 sum Σ_g (a[i][2g+1]·b[2g+1][j] + a[i][2g]·b[2g][j]),
+// in that order, then + bias[j], as the Go kernel computes it.
+func bgemmAVX2(mr int) {
+	name := fmt.Sprintf("bgemmKernel%dx16AVX2", mr)
+	TEXT(name, NOSPLIT, "func(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)")
+	Doc(fmt.Sprintf("%s stores the %d×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).", name, mr))
+	k := Load(Param("k2"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	rowBase := make([]reg.GPVirtual, (mr+2)/3)
+	rowBase[0] = GP64()
+	Load(Param("a"), rowBase[0])
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	for r := 1; r < len(rowBase); r++ {
+		rowBase[r] = GP64()
+		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
+	}
+	aAddr := func(i, disp int) Mem {
+		m := Mem{Base: rowBase[i/3], Disp: disp}
+		if i%3 > 0 {
+			m.Index, m.Scale = lda, uint8(i%3)
+		}
+		return m
+	}
+	pb := Load(Param("b"), GP64())
+
+	// Registers: 2·mr accumulators, the mask, the broadcast A value and the
+	// two halves (columns 0–7, 8–15) of B's odd or even values.
+	acc := make([][2]reg.VecPhysical, mr)
+	n := 0
+	for i := range acc {
+		for j := range acc[i] {
+			acc[i][j] = yreg(n)
+			n++
+		}
+	}
+	mask, bc := yreg(n), yreg(n+1)
+	bv := [2]reg.VecPhysical{yreg(n + 2), yreg(n + 3)}
+	if n+4 > 16 {
+		panic("too many registers")
+	}
+	for i := range acc {
+		for j := range acc[i] {
+			VXORPS(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	VMOVDQU(cBF16Hi, mask)
+
+	fma := func(disp int) {
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(aAddr(i, disp), bc)
+			for j := 0; j < 2; j++ {
+				VFMADD231PS(bv[j], bc, acc[i][j])
+			}
+		}
+	}
+	step := func(u int) {
+		for j := 0; j < 2; j++ { // odd k: the high halves
+			VPAND(Mem{Base: pb, Disp: 64*u + 32*j}, mask, bv[j])
+		}
+		fma(8*u + 4)
+		for j := 0; j < 2; j++ { // even k: the low halves, shifted up
+			VMOVDQU(Mem{Base: pb, Disp: 64*u + 32*j}, bv[j])
+			VPSLLD(Imm(16), bv[j], bv[j])
+		}
+		fma(8 * u)
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	for _, r := range rowBase {
+		ADDQ(U32(8*unroll), r)
+	}
+	ADDQ(U32(64*unroll), pb)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	for _, r := range rowBase {
+		ADDQ(U32(8), r)
+	}
+	ADDQ(U32(64), pb)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	bias := Load(Param("bias"), GP64())
+	for i := 0; i < mr; i++ {
+		for j := 0; j < 2; j++ {
+			VADDPS(Mem{Base: bias, Disp: 32 * j}, acc[i][j], acc[i][j])
+			VMOVUPS(acc[i][j], Mem{Base: pc, Disp: 32 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

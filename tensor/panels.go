@@ -1,0 +1,91 @@
+package tensor
+
+// panelSet holds the packed panels of a weight matrix of the int8 and bf16
+// kernels (16 output channels each, size elements), or reads them in place
+// from the panel sets it was joined from (joinPanels).
+type panelSet[T any] struct {
+	packed []T
+	size   int
+	// parts, when not nil, hold the panels instead of packed: panel p is
+	// parts[i]'s panel p − partPanel[i] for the last i with partPanel[i] ≤ p.
+	parts     []*panelSet[T]
+	partPanel []int
+}
+
+// panel returns panel p.
+func (s *panelSet[T]) panel(p int) []T {
+	if s.parts != nil {
+		i := len(s.partPanel) - 1
+		for s.partPanel[i] > p {
+			i--
+		}
+		return s.parts[i].panel(p - s.partPanel[i])
+	}
+	return s.packed[p*s.size : (p+1)*s.size]
+}
+
+// joinPanels returns the panel set that reads the panels of sets one after
+// another, in place; first[i] is the index of sets[i]'s first panel in the
+// result.
+func joinPanels[T any](sets []*panelSet[T], first []int) panelSet[T] {
+	return panelSet[T]{size: sets[0].size, parts: sets, partPanel: first}
+}
+
+// panelBlocks runs a panel kernel over the weight panels p0…p1-1 of a
+// product y [m, n] (row stride ldy), rowBlock rows of the input at a time,
+// then applies ep to each finished block. kernel(i, rows, p, dst, ld, bias)
+// stores rows (≤ 6) rows from row i of panel p's 16 columns, plus bias, to
+// dst (row stride ld); a last, partial panel goes through a tile, and its
+// bias is padded with zeros.
+func panelBlocks(be *backend, m, n, rowBlock int, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int,
+	kernel func(i, rows, p int, dst []float32, ld int, bias []float32)) {
+	const cols16 = 16
+	var tile [6 * cols16]float32
+	var zero, biasTile [cols16]float32
+	j0, j1 := p0*cols16, min(p1*cols16, n)
+	for i0 := 0; i0 < m; i0 += rowBlock {
+		mc := min(rowBlock, m-i0)
+		for p := p0; p < p1; p++ {
+			j := p * cols16
+			cols := min(cols16, n-j)
+			b := zero[:]
+			if bias != nil {
+				if cols == cols16 {
+					b = bias[j : j+cols16]
+				} else {
+					copy(biasTile[:], bias[j:j+cols])
+					b = biasTile[:]
+				}
+			}
+			for i := i0; i < i0+mc; i += 6 {
+				rows := min(6, i0+mc-i)
+				dst, ld := y[i*ldy+j:], ldy
+				if cols < cols16 {
+					dst, ld = tile[:], cols16
+				}
+				kernel(i, rows, p, dst, ld, b)
+				if cols < cols16 {
+					for r := 0; r < rows; r++ {
+						copy(y[(i+r)*ldy+j:(i+r)*ldy+j+cols], tile[r*cols16:r*cols16+cols])
+					}
+				}
+			}
+		}
+		ep.apply(be.avx2, y, ldy, i0, j0, mc, j1-j0)
+	}
+}
+
+// splitEpilogue separates the bias of ep, which the panel kernels add, from
+// the rest (residual, activation), which panelBlocks applies; rest is nil
+// when nothing is left.
+func splitEpilogue(ep *Epilogue) (bias []float32, rest *Epilogue) {
+	if ep == nil {
+		return nil, nil
+	}
+	if ep.Residual != nil || ep.Act != NoActivation {
+		r := *ep
+		r.Bias = nil
+		rest = &r
+	}
+	return ep.Bias, rest
+}
