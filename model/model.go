@@ -79,6 +79,9 @@ type Model struct {
 	// int8 checkpoint), DtypeBF16 once they are bfloat16 (ToBF16): inference
 	// only. It is "" for float32.
 	dtype string
+	// mixedBF16 is set by SetMixedBF16: the Linear layers' products run in
+	// bf16 with float32 master weights.
+	mixedBF16 bool
 	// separateQKV makes BERT-family inference run q, k and v as three
 	// products: the path the joined one is tested against.
 	separateQKV bool

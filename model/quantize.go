@@ -154,6 +154,30 @@ func (m *Model) reduce(dtype string, convert func(*nn.Linear) error) error {
 	return nil
 }
 
+// SetMixedBF16 turns mixed-precision training on or off for a float32
+// model: every Linear layer's products, forward and backward, read their
+// operands rounded to bfloat16 and sum the exact products in float32
+// (nn.Linear.SetMixedBF16), while the weights, the optimizer state, the
+// embeddings, layer norms, softmax and the attention products stay float32,
+// as PyTorch's CPU autocast to bfloat16 does for linear layers. Inference
+// on the model (evaluation during training) runs the same bf16 products.
+// The saved checkpoint holds the float32 weights. An int8 or bf16 model is
+// refused: it has no float32 weights to train.
+func (m *Model) SetMixedBF16(on bool) error {
+	if err := m.errQuantized("mixed precision"); err != nil {
+		return err
+	}
+	for _, l := range m.linears() {
+		l.SetMixedBF16(on)
+	}
+	m.mixedBF16 = on
+	m.WeightsChanged()
+	return nil
+}
+
+// MixedBF16 reports whether mixed-precision training is on (SetMixedBF16).
+func (m *Model) MixedBF16() bool { return m.mixedBF16 }
+
 // savedBF16 rewrites the tensors of a bf16 model as its checkpoint stores
 // them: each Linear's weight as a BF16 tensor (in its float32 layout, a
 // Conv1D's [in, out]), and torch_dtype "bfloat16" in the config.

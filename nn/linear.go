@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/textclf/textclf/tensor"
@@ -24,6 +25,19 @@ type Linear struct {
 	// of a bf16 layer (Weight.W is then nil).
 	q *tensor.Int8Weights
 	h *tensor.BF16Weights
+	// mixed makes a float32 layer compute its products in bf16, forward
+	// and backward (SetMixedBF16); mixedW holds its weights rounded, made
+	// again after Unpack.
+	mixed  bool
+	mixedW atomic.Pointer[mixedWeights]
+}
+
+// mixedWeights are a mixed-precision layer's weights rounded to bfloat16:
+// packed for the forward product, and as float32 values in Weight's layout
+// for the backward ones.
+type mixedWeights struct {
+	packed  *tensor.BF16Weights
+	rounded []float32
 }
 
 // NewLinear makes a Linear whose parameters are named prefix.weight and prefix.bias.
@@ -106,6 +120,9 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 	case l.h != nil:
 		tensor.LinearBF16(n, x, l.In, l.h, y, l.Out, ep)
 		return
+	case l.mixed:
+		tensor.LinearBF16(n, x, l.In, l.mixedWeights().packed, y, l.Out, ep)
+		return
 	}
 	if pb := l.packed.Load(); pb != nil {
 		tensor.SgemmPackedBEpilogue(tensor.NoTrans, n, 1, x, l.In, pb, 0, y, l.Out, ep)
@@ -117,7 +134,7 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 // Pack prepares the weights for fast repeated inference. Call Unpack before
 // the weights change (training, loading).
 func (l *Linear) Pack() {
-	if l.dtype() == "f32" && l.packed.Load() == nil {
+	if l.dtype() == "f32" && !l.mixed && l.packed.Load() == nil {
 		l.packed.Store(tensor.PackB(l.weightTrans(), l.In, l.Out, l.Weight.W, l.ldw()))
 	}
 }
@@ -171,6 +188,11 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 			b = append(b, l.Bias.W...)
 		}
 	}
+	for _, l := range ls {
+		if l.mixed != ls[0].mixed {
+			return nil, fmt.Errorf("nn.Concat %s: %s and %s differ in mixed precision", name, l.Weight.Name, ls[0].Weight.Name)
+		}
+	}
 	c := &Linear{In: in, Out: out, Weight: &Param{Name: name + ".weight", Shape: []int{out, in}}}
 	if b != nil {
 		c.Bias = &Param{Name: name + ".bias", Shape: []int{out}, W: b}
@@ -211,12 +233,60 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 			w = append(w, l.Weight.W[:l.Out*in]...)
 		}
 	}
+	if ls[0].mixed { // the joined weights of mixed-precision layers, rounded
+		c.h = tensor.NewBF16Weights(out, in, w, in)
+		return c, nil
+	}
 	c.packed.Store(tensor.PackB(tensor.Trans, in, out, w, in))
 	return c, nil
 }
 
 // Unpack drops the packed weights, so Forward reads Weight again.
-func (l *Linear) Unpack() { l.packed.Store(nil) }
+func (l *Linear) Unpack() {
+	l.packed.Store(nil)
+	l.mixedW.Store(nil)
+}
+
+// SetMixedBF16 turns mixed-precision (bf16) products on or off for a
+// float32 layer, as PyTorch's CPU autocast to bfloat16 runs a Linear: the
+// float32 weights stay the master copy the optimizer updates, and each
+// product — the forward x·Wᵀ, the backward dy·W and dyᵀ·x — rounds its two
+// operands to bfloat16 and sums the exact products in float32
+// (tensor.LinearBF16's arithmetic); results, the bias and its gradient stay
+// float32. Call it before training, not concurrently with Forward.
+func (l *Linear) SetMixedBF16(on bool) {
+	l.mixed = on
+	l.Unpack()
+}
+
+// mixedWeights returns the rounded weights of a mixed-precision layer,
+// making them from Weight when Unpack dropped them (once per optimizer step).
+func (l *Linear) mixedWeights() *mixedWeights {
+	if mw := l.mixedW.Load(); mw != nil {
+		return mw
+	}
+	rounded := make([]float32, len(l.Weight.W))
+	tensor.RoundBF16(rounded, l.Weight.W)
+	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.Out, l.In, l.outIn(), l.In), rounded: rounded}
+	l.mixedW.Store(mw)
+	return mw
+}
+
+// roundPool holds the bfloat16-rounded operands of mixed-precision
+// backward products.
+var roundPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// roundedCopy returns x rounded to bfloat16 in a buffer from roundPool,
+// which the caller puts back.
+func roundedCopy(x []float32) *[]float32 {
+	buf := roundPool.Get().(*[]float32)
+	if cap(*buf) < len(x) {
+		*buf = make([]float32, len(x))
+	}
+	*buf = (*buf)[:len(x)]
+	tensor.RoundBF16(*buf, x)
+	return buf
+}
 
 // Quantize replaces the weights by int8 weights for inference
 // (tensor.QuantizeInt8: per output channel, symmetric, 7-bit) and drops the
@@ -307,21 +377,33 @@ func (l *Linear) mustFloat() {
 
 // Backward adds dL/dW = dyᵀ·x (xᵀ·dy for a Conv1D) and dL/db = Σ dy to the
 // gradients and, when dx is not nil, dy·W (dy·Wᵀ for a Conv1D) to dx [n, in].
+//
+// In mixed precision (SetMixedBF16) the products read dy, x and W rounded
+// to bfloat16; each product of two bfloat16s is exact in float32, so the
+// float32 GEMM on the rounded operands computes what VDPBF16PS would, up to
+// the order of the sums. The bias gradient sums dy unrounded.
 func (l *Linear) Backward(dx, dy, x []float32, n int) {
 	l.mustFloat()
+	if l.Bias != nil {
+		tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
+	}
+	w := l.Weight.W
+	if l.mixed {
+		dyR, xR := roundedCopy(dy[:n*l.Out]), roundedCopy(x[:n*l.In])
+		defer roundPool.Put(dyR)
+		defer roundPool.Put(xR)
+		dy, x, w = *dyR, *xR, l.mixedWeights().rounded
+	}
 	if l.conv1D {
 		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.Weight.Grad, l.Out)
 	} else {
 		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.Weight.Grad, l.In)
 	}
-	if l.Bias != nil {
-		tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
-	}
 	if dx != nil {
 		if l.conv1D {
-			tensor.Sgemm(tensor.NoTrans, tensor.Trans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.Out, 1, dx, l.In)
+			tensor.Sgemm(tensor.NoTrans, tensor.Trans, n, l.In, l.Out, 1, dy, l.Out, w, l.Out, 1, dx, l.In)
 		} else {
-			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, l.Weight.W, l.In, 1, dx, l.In)
+			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, w, l.In, 1, dx, l.In)
 		}
 	}
 }

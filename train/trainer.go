@@ -138,6 +138,13 @@ type Config struct {
 	// embeddings, every other layer and BERT's pooler copied, a new head
 	// (model.EveryOtherLayer).
 	EveryOtherLayer bool
+	// BF16 trains in mixed precision, as the Trainer's bf16=True on the
+	// CPU: the Linear layers' products, forward and backward, in bfloat16
+	// with float32 sums (model.Model.SetMixedBF16), the master weights, the
+	// optimizer, layer norms, softmax and the attention products in float32.
+	// Without AVX512_BF16 (every CPU textclf has kernels for today) the
+	// products are emulated with FMA: the same arithmetic, not faster.
+	BF16 bool
 }
 
 // Distillation is what a student learns from its teacher.
@@ -490,6 +497,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("train: DP-SGD draws each step's batch by Poisson sampling: gradient accumulation does not apply")
 	case c.DP != nil && c.ClassWeights != "":
 		return fmt.Errorf("train: DP-SGD clips each example's own loss: class weights do not apply")
+	case c.DP != nil && c.BF16:
+		return fmt.Errorf("train: DP-SGD clips float32 per-example gradients: bf16 mixed precision does not apply")
 	case c.EveryOtherLayer && (c.Model == "" || c.ModelConfig != ""):
 		return fmt.Errorf("train: an every-other-layer student is made from a teacher checkpoint (Model), not from a config")
 	}
@@ -547,6 +556,9 @@ func (r *run) loadTokenizerAndModel() error {
 	r.cfg.MaxLength = min(r.cfg.MaxLength, r.m.MaxTokens())
 	if r.cfg.Dropout != nil {
 		r.m.SetDropout(float32(*r.cfg.Dropout))
+	}
+	if r.cfg.BF16 {
+		return r.m.SetMixedBF16(true)
 	}
 	return nil
 }

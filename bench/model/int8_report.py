@@ -3,7 +3,7 @@
     int8_report.py OUT/int8-results.jsonl OUT/int8-memory.txt
 
 Each results line is one JSON measurement (impl textclf-f32, textclf-int8,
-ort, pytorch, pytorch-int8-onednn; config, batch, seq, ms_per_batch, and for
+textclf-bf16, ort, pytorch, pytorch-int8-onednn; config, batch, seq, ms_per_batch, and for
 ort and pytorch windows_ms, the windows of that measurement). An
 implementation's value on a shape is the median of all its windows over the
 repeats; the ratios are of seq/s (higher is faster for the first).
@@ -14,7 +14,7 @@ import json
 
 CASES = [("bert-base", 8, 128, "BERT-base 8×128"), ("bert-base", 1, 16, "BERT-base 1×16"),
          ("minilm", 32, 128, "MiniLM 32×128")]
-IMPLS = ["textclf-f32", "textclf-int8", "ort", "pytorch-int8-onednn", "pytorch"]
+IMPLS = ["textclf-f32", "textclf-int8", "textclf-bf16", "ort", "pytorch-int8-onednn", "pytorch"]
 
 
 def load(path):
@@ -33,9 +33,10 @@ def load(path):
 
 def main():
     w = load(sys.argv[1])
-    print("| shape | textclf f32 | textclf int8 | ORT FP32 | PyTorch int8 (quantize_dynamic, onednn) | PyTorch FP32 |"
-          " int8 / ORT FP32 | int8 / PyTorch int8 | int8 / textclf f32 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| shape | textclf f32 | textclf int8 | textclf bf16 | ORT FP32 | PyTorch int8 (quantize_dynamic, onednn) |"
+          " PyTorch FP32 | int8 / ORT FP32 | int8 / PyTorch int8 | int8 / textclf f32 | bf16 / ORT FP32 |"
+          " bf16 / textclf f32 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cfg, b, t, label in CASES:
         sps = {}
         for impl in IMPLS:
@@ -44,8 +45,9 @@ def main():
         cell = lambda x: "—" if x is None else "%.2f" % x  # noqa: E731
         ratio = lambda a, c: "—" if sps[a] is None or sps[c] is None else "%.2f×" % (sps[a] / sps[c])  # noqa: E731
         print("| %s (seq/s) | %s |" % (label, " | ".join(cell(sps[i]) for i in IMPLS)) +
-              " %s | %s | %s |" % (ratio("textclf-int8", "ort"), ratio("textclf-int8", "pytorch-int8-onednn"),
-                                   ratio("textclf-int8", "textclf-f32")))
+              " %s | %s | %s | %s | %s |" % (ratio("textclf-int8", "ort"), ratio("textclf-int8", "pytorch-int8-onednn"),
+                                             ratio("textclf-int8", "textclf-f32"), ratio("textclf-bf16", "ort"),
+                                             ratio("textclf-bf16", "textclf-f32")))
     print()
     print("Windows per implementation and shape: " + ", ".join(
         "%s %s×%d: %d" % (k[0], k[1], k[2], len(v)) for k, v in sorted(w.items())))
@@ -64,7 +66,9 @@ def main():
         print("|---|---|---|")
         base = min(mem["f32"]) if "f32" in mem else None
         for name, label in [("f32", "FP32 directory"), ("f32-dir-dtype-int8", "FP32 directory, --dtype int8"),
-                            ("int8-dir", "int8 directory (textclf quantize)")]:
+                            ("int8-dir", "int8 directory (textclf quantize)"),
+                            ("f32-dir-dtype-bf16", "FP32 directory, --dtype bf16"),
+                            ("bf16-dir", "bf16 directory (textclf quantize --dtype bf16), --dtype bf16")]:
             if name in mem:
                 v = min(mem[name])
                 print("| %s | %.0f | %s |" % (label, v / 1024, "%.2f×" % (v / base) if base else "—"))

@@ -1,12 +1,13 @@
 #!/bin/bash
-# run_int8.sh: int8 inference, textclf vs ONNX Runtime FP32 vs PyTorch's quantize_dynamic, on 2 threads, in one run;
-# then the resident memory of an FP32 and an int8 BERT-base process.
+# run_int8.sh: int8 and bf16 inference, textclf vs ONNX Runtime FP32 vs PyTorch's quantize_dynamic, on 2 threads,
+# in one run; then the resident memory of an FP32, an int8 and a bf16 BERT-base process.
 #
 # Usage (from anywhere):  bench/model/run_int8.sh      (run.sh's prerequisites: go, node/npm, python3-torch)
 #
 # Speed: BERT-base 8x128 and 1x16, MiniLM 32x128, random token ids and random weights of the same shape
 # (model/bench.go PresetConfig). On each shape, back to back, REPEATS times over:
-#   - textclf f32 and textclf int8: `textclf bench --dtype f32|int8 --threads 2` (one line per window);
+#   - textclf f32, int8 and bf16: `textclf bench --dtype f32|int8|bf16 --threads 2` (one line per window;
+#     DTYPES="f32 int8 bf16" by default);
 #   - ORT FP32:  bench/model/ort_bench.js (the ONNX export of run.sh, session defaults, 2 intra-op threads);
 #   - PyTorch int8: torch_bench.py bench --quantize-dynamic onednn (torch.quantization.quantize_dynamic,
 #     {nn.Linear}, qint8; Debian's torch 1.13 has the onednn and qnnpack engines, not fbgemm);
@@ -20,9 +21,11 @@
 #
 # Memory: /usr/bin/time -f %M (maximum resident set, KiB) of `textclf bench --model DIR --batch 8 --seq 128
 # --iterations 1 --min-seconds 0` on a random BERT-base directory (written by torch_bench.py save), FP32, the
-# same with --dtype int8 (quantized on load), and its int8 directory (textclf quantize).
+# same with --dtype int8 (quantized on load), its int8 directory (textclf quantize), the same with --dtype bf16, and
+# its bf16 directory (textclf quantize --dtype bf16) with --dtype bf16.
 #
-# Knobs (environment): MIN_SECONDS (5), MIN_ITERS (3), WINDOWS (3), REPEATS (2), THREADS (2), STEP_TIMEOUT (900).
+# Knobs (environment): MIN_SECONDS (5), MIN_ITERS (3), WINDOWS (3), REPEATS (2), THREADS (2), STEP_TIMEOUT (900),
+# DTYPES ("f32 int8 bf16"), REFERENCES (1; 0 skips ORT and PyTorch), MEMORY (1; 0 skips the memory runs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -33,6 +36,9 @@ WINDOWS=${WINDOWS:-3}
 REPEATS=${REPEATS:-2}
 THREADS=${THREADS:-2}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}
+DTYPES=${DTYPES:-f32 int8 bf16}
+REFERENCES=${REFERENCES:-1}
+MEMORY=${MEMORY:-1}
 PY=/usr/bin/python3
 start=$SECONDS
 log() { echo "== $*" >&2; }
@@ -60,7 +66,7 @@ cases=("bert-base 8 128" "bert-base 1 16" "minilm 32 128")
 for ((r = 0; r < REPEATS; r++)); do
 	for c in "${cases[@]}"; do
 		read -r cfg b t <<<"$c"
-		for dtype in f32 int8; do
+		for dtype in $DTYPES; do
 			log "repeat $r, $cfg ${b}x${t}: textclf $dtype"
 			for ((w = 0; w < WINDOWS; w++)); do
 				line=$(timeout "$STEP_TIMEOUT" "$out/textclf" bench --config "$cfg" --batch "$b" --seq "$t" --dtype "$dtype" \
@@ -68,6 +74,7 @@ for ((r = 0; r < REPEATS; r++)); do
 				echo "{\"impl\":\"textclf-$dtype\",\"config\":\"$cfg\",${line#\{}" | tee -a "$results" >&2
 			done
 		done
+		[ "$REFERENCES" = 1 ] || continue
 		log "repeat $r, $cfg ${b}x${t}: ort"
 		if line=$(timeout "$STEP_TIMEOUT" node "$here/ort_bench.js" "$out" --config "$cfg" --batch "$b" --seq "$t" \
 			--threads "$THREADS" --min-seconds "$MIN_SECONDS" --min-iterations "$MIN_ITERS" --windows "$WINDOWS"); then
@@ -89,13 +96,16 @@ done
 # --- memory --------------------------------------------------------------------------------------------
 mem=$out/int8-memory.txt
 : >"$mem.tmp"
+if [ "$MEMORY" = 1 ]; then
 if [ ! -e "$out/bert-base-dir/model.safetensors" ]; then
 	log "random BERT-base directory"
 	"$PY" -W ignore "$here/torch_bench.py" save --config bert-base "$out/bert-base-dir"
 fi
-rm -rf "$out/bert-base-int8"
+rm -rf "$out/bert-base-int8" "$out/bert-base-bf16"
 "$out/textclf" quantize --model "$out/bert-base-dir" --output "$out/bert-base-int8"
-for run in "f32 $out/bert-base-dir f32" "f32-dir-dtype-int8 $out/bert-base-dir int8" "int8-dir $out/bert-base-int8 f32"; do
+"$out/textclf" quantize --model "$out/bert-base-dir" --dtype bf16 --output "$out/bert-base-bf16"
+for run in "f32 $out/bert-base-dir f32" "f32-dir-dtype-int8 $out/bert-base-dir int8" "int8-dir $out/bert-base-int8 f32" \
+	"f32-dir-dtype-bf16 $out/bert-base-dir bf16" "bf16-dir $out/bert-base-bf16 bf16"; do
 	read -r name dir dtype <<<"$run"
 	for ((r = 0; r < REPEATS; r++)); do
 		kib=$( { /usr/bin/time -f %M "$out/textclf" bench --model "$dir" --dtype "$dtype" --batch 8 --seq 128 \
@@ -103,8 +113,10 @@ for run in "f32 $out/bert-base-dir f32" "f32-dir-dtype-int8 $out/bert-base-dir i
 		echo "$name $kib" | tee -a "$mem.tmp" >&2
 	done
 done
+fi
 mv "$mem.tmp" "$mem"
-du -b "$out/bert-base-dir/model.safetensors" "$out/bert-base-int8/model.safetensors" >>"$mem"
+[ "$MEMORY" = 1 ] && du -b "$out/bert-base-dir/model.safetensors" "$out/bert-base-int8/model.safetensors" \
+	"$out/bert-base-bf16/model.safetensors" >>"$mem"
 
 load_after=$(uptime)
 log "load after: $load_after"

@@ -69,12 +69,16 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 					return err
 				}
 			}
-			if dtype == model.DtypeInt8 || dtype == model.DtypeBF16 {
-				if trainMode {
-					return fmt.Errorf("--train times a training step: --dtype %s is for inference only (there is no bf16 training yet)", dtype)
+			switch {
+			case trainMode && dtype == model.DtypeInt8:
+				return fmt.Errorf("--train times a training step: int8 is for inference only")
+			case trainMode && dtype == model.DtypeBF16:
+				// A mixed-precision step (train --bf16): float32 master
+				// weights, bf16 products.
+				if err := m.SetMixedBF16(true); err != nil {
+					return err
 				}
-			}
-			if m.Dtype() != model.DtypeInt8 {
+			case m.Dtype() != model.DtypeInt8:
 				if err := m.SetDtype(dtype); err != nil {
 					return err
 				}
@@ -116,7 +120,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				"seq_per_s":    float64(n*batch) / elapsed,
 				"ms_per_batch": 1000 * elapsed / float64(n),
 				"batch":        batch, "seq": seq, "train": trainMode, "threads": tensor.Threads(),
-				"kernel": tensor.KernelName(), "iterations": n, "dtype": m.Dtype(),
+				"kernel": tensor.KernelName(), "iterations": n, "dtype": m.Dtype(), "mixed_bf16": m.MixedBF16(),
 			}
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 		},

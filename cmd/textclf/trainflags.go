@@ -93,6 +93,7 @@ type trainFlags struct {
 	warmupSteps, gradAccum, evalSteps, saveSteps          int
 	patience, logSteps, maxSteps, evalBatchSize           int
 	saveTotalLimit                                        int
+	bf16                                                  bool
 
 	// classic
 	segment, loss, pool, vectors        string
@@ -182,6 +183,7 @@ func (f *trainFlags) registerTransformer(fs *pflag.FlagSet, cv bool) {
 	fs.IntVar(&f.saveTotalLimit, "save-total-limit", 0, "keep only the N most recent checkpoints, and the best (0: keep all)")
 	fs.IntVar(&f.patience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: never)")
 	fs.StringVar(&f.metric, "metric", "", "metric choosing the best model: accuracy, f1 or loss")
+	fs.BoolVar(&f.bf16, "bf16", false, "mixed precision, as the Trainer's bf16: the Linear layers' products in bfloat16 with float32 sums and float32 master weights (emulated with FMA on CPUs without AVX512_BF16: the same arithmetic, not faster)")
 	if !cv {
 		fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" for the newest complete checkpoint-N in --output")
 	}
@@ -229,7 +231,7 @@ func archDefaults(arch string) (map[string]string, error) {
 			"problem-type": c.ProblemType, "class-weights": c.ClassWeights, "logging-steps": itoa(c.LogSteps),
 			"logging-dir": c.LoggingDir, "eval-steps": itoa(c.EvalSteps), "save-steps": itoa(c.SaveSteps),
 			"save-total-limit": itoa(c.SaveTotalLimit), "early-stopping-patience": itoa(c.Patience),
-			"metric": c.Metric, "resume": c.Resume,
+			"metric": c.Metric, "resume": c.Resume, "bf16": strconv.FormatBool(c.BF16),
 			"dp-noise-multiplier": "0", "dp-epsilon": "0", "dp-delta": "0", "dp-max-grad-norm": ftoa(privacy.DefaultMaxGradNorm),
 		}, nil
 	}
@@ -383,7 +385,7 @@ func (f *trainFlags) trainerConfig(cmd *cobra.Command) (train.Config, error) {
 		NoShuffle: f.noShuffle, ProblemType: f.problemType, ClassWeights: f.classWeights, LogSteps: f.logSteps,
 		EvalSteps: f.evalSteps, SaveSteps: f.saveSteps, SaveTotalLimit: f.saveTotalLimit, Patience: f.patience,
 		Metric: f.metric, MaxTrainSamples: f.maxTrainSamples, ValidationSplit: f.validationSplit, LoggingDir: f.loggingDir,
-		Resume: f.resume,
+		Resume: f.resume, BF16: f.bf16,
 	}
 	if f.maxGradNorm == 0 {
 		cfg.MaxGradNorm = train.NoClipping // --max-grad-norm 0 disables clipping, as the Trainer's max_grad_norm=0

@@ -159,7 +159,7 @@ func TestREADMETrainFlagTable(t *testing.T) {
 	if start < 0 {
 		t.Fatalf("README has no table headed %q", header)
 	}
-	row := regexp.MustCompile("^\\| `--([a-z-]+)` \\|(.*)\\|$")
+	row := regexp.MustCompile("^\\| `--([a-z0-9-]+)` \\|(.*)\\|$")
 	table := map[string][]string{}
 	var order []string
 	for _, line := range strings.Split(string(readme[start:]), "\n")[2:] {
