@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -86,16 +85,13 @@ func (w *BF16Weights) Bytes() int { return 2 * len(w.panels.packed) }
 // does: in place when every part but the last fills whole panels of 16
 // rows, otherwise a packed copy. The ws must share k.
 func ConcatBF16(ws ...*BF16Weights) (*BF16Weights, error) {
-	if len(ws) == 0 {
-		return nil, errors.New("no weights to join")
-	}
-	k, n, whole := ws[0].k, 0, true
+	shapes := make([][2]int, len(ws))
 	for i, w := range ws {
-		if w.k != k {
-			return nil, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, w.n, w.k, k)
-		}
-		whole = whole && (i == len(ws)-1 || w.n%bf16Panel == 0)
-		n += w.n
+		shapes[i] = [2]int{w.n, w.k}
+	}
+	n, k, whole, err := joinPlan(shapes)
+	if err != nil {
+		return nil, err
 	}
 	if whole {
 		sets, first := make([]*panelSet[uint16], len(ws)), make([]int, len(ws))

@@ -128,16 +128,13 @@ func (w *Int8Weights) Int8() []int8 {
 // v: 768 rows each), the result reads the parts' packed panels in place,
 // holding only a copy of the scales; otherwise it packs a copy.
 func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
-	if len(ws) == 0 {
-		return nil, errors.New("no weights to join")
-	}
-	k, n, whole := ws[0].k, 0, true
+	shapes := make([][2]int, len(ws))
 	for i, w := range ws {
-		if w.k != k {
-			return nil, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, w.n, w.k, k)
-		}
-		whole = whole && (i == len(ws)-1 || w.n%int8Panel == 0)
-		n += w.n
+		shapes[i] = [2]int{w.n, w.k}
+	}
+	n, k, whole, err := joinPlan(shapes)
+	if err != nil {
+		return nil, err
 	}
 	if whole {
 		j := &Int8Weights{n: n, k: k, k4: ws[0].k4}

@@ -1,5 +1,10 @@
 package tensor
 
+import (
+	"errors"
+	"fmt"
+)
+
 // panelSet holds the packed panels of a weight matrix of the int8 and bf16
 // kernels (16 output channels each, size elements), or reads them in place
 // from the panel sets it was joined from (joinPanels).
@@ -29,6 +34,25 @@ func (s *panelSet[T]) panel(p int) []T {
 // result.
 func joinPanels[T any](sets []*panelSet[T], first []int) panelSet[T] {
 	return panelSet[T]{size: sets[0].size, parts: sets, partPanel: first}
+}
+
+// joinPlan checks the shapes [n, k] of weights to join into one [Σ n, k]:
+// they must share k. It returns Σ n, k, and whether every part but the last
+// fills whole panels of 16 rows, so that the joined weights can read the
+// parts' panels in place.
+func joinPlan(shapes [][2]int) (n, k int, whole bool, err error) {
+	if len(shapes) == 0 {
+		return 0, 0, false, errors.New("no weights to join")
+	}
+	k, whole = shapes[0][1], true
+	for i, s := range shapes {
+		if s[1] != k {
+			return 0, 0, false, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, s[0], s[1], k)
+		}
+		whole = whole && (i == len(shapes)-1 || s[0]%16 == 0)
+		n += s[0]
+	}
+	return n, k, whole, nil
 }
 
 // panelBlocks runs a panel kernel over the weight panels p0…p1-1 of a

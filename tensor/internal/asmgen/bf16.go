@@ -30,22 +30,7 @@ func bgemmAVX2(mr int) {
 	k := Load(Param("k2"), GP64())
 	lda := Load(Param("lda"), GP64())
 	SHLQ(Imm(2), lda)
-	rowBase := make([]reg.GPVirtual, (mr+2)/3)
-	rowBase[0] = GP64()
-	Load(Param("a"), rowBase[0])
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	for r := 1; r < len(rowBase); r++ {
-		rowBase[r] = GP64()
-		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
-	}
-	aAddr := func(i, disp int) Mem {
-		m := Mem{Base: rowBase[i/3], Disp: disp}
-		if i%3 > 0 {
-			m.Index, m.Scale = lda, uint8(i%3)
-		}
-		return m
-	}
+	rowBase, aAddr := rowAddressing(mr, lda)
 	pb := Load(Param("b"), GP64())
 
 	// Registers: 2·mr accumulators, the mask, the broadcast A value and the
@@ -89,34 +74,7 @@ func bgemmAVX2(mr int) {
 		}
 		fma(8 * u)
 	}
-	const unroll = 4
-	Label(name + "_loop4")
-	CMPQ(k, Imm(unroll))
-	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
-	PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	for _, r := range rowBase {
-		ADDQ(U32(8*unroll), r)
-	}
-	ADDQ(U32(64*unroll), pb)
-	SUBQ(Imm(unroll), k)
-	JMP(LabelRef(name + "_loop4"))
-
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	for _, r := range rowBase {
-		ADDQ(U32(8), r)
-	}
-	ADDQ(U32(64), pb)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
-
-	Label(name + "_store")
+	panelLoop(name, k, pb, rowBase, 8, step)
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)

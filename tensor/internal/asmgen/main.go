@@ -155,22 +155,8 @@ func gemmKernel(isa vectorISA, mr, stride, nv int, store, next, direct bool) {
 		// apart, and lda (in bytes) as a scaled index.
 		lda := Load(Param("lda"), GP64())
 		SHLQ(Imm(2), lda)
-		rowBase := make([]reg.GPVirtual, (mr+2)/3)
-		rowBase[0] = GP64()
-		Load(Param("a"), rowBase[0])
-		lda3 := GP64()
-		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-		for r := 1; r < len(rowBase); r++ {
-			rowBase[r] = GP64()
-			LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
-		}
-		aAddr = func(i, u int) Mem {
-			m := Mem{Base: rowBase[i/3], Disp: 4 * u}
-			if i%3 > 0 {
-				m.Index, m.Scale = lda, uint8(i%3)
-			}
-			return m
-		}
+		rowBase, rowAddr := rowAddressing(mr, lda)
+		aAddr = func(i, u int) Mem { return rowAddr(i, 4*u) }
 		advanceA = func(steps int) {
 			for _, r := range rowBase {
 				ADDQ(U32(4*steps), r)
@@ -302,6 +288,65 @@ func gemmKernel(isa vectorISA, mr, stride, nv int, store, next, direct bool) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// rowAddressing loads Param("a") and returns the base registers and the
+// addressing of mr rows of a row-major A with row stride lda (in bytes):
+// row i is at rowBase[i/3] + (i%3)·lda, base pointers three rows apart and
+// lda as a scaled index; rowAddr(i, disp) is row i's address plus disp.
+func rowAddressing(mr int, lda reg.Register) (rowBase []reg.GPVirtual, rowAddr func(i, disp int) Mem) {
+	rowBase = make([]reg.GPVirtual, (mr+2)/3)
+	rowBase[0] = GP64()
+	Load(Param("a"), rowBase[0])
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	for r := 1; r < len(rowBase); r++ {
+		rowBase[r] = GP64()
+		LEAQ(Mem{Base: rowBase[r-1], Index: lda3, Scale: 1}, rowBase[r])
+	}
+	return rowBase, func(i, disp int) Mem {
+		m := Mem{Base: rowBase[i/3], Disp: disp}
+		if i%3 > 0 {
+			m.Index, m.Scale = lda, uint8(i%3)
+		}
+		return m
+	}
+}
+
+// panelLoop emits the k loop of the int8 and bf16 panel kernels, then falls
+// through to label name_store: k groups, each step(u) reading group u of
+// the unrolled ones (A at aBytes·u past the row bases, B at 64·u past pb),
+// four at a time with the B panel prefetched 8 groups ahead, then one at a
+// time.
+func panelLoop(name string, k, pb reg.Register, rowBase []reg.GPVirtual, aBytes int, step func(u int)) {
+	const unroll = 4
+	advance := func(groups int) {
+		for _, r := range rowBase {
+			ADDQ(U32(aBytes*groups), r)
+		}
+		ADDQ(U32(64*groups), pb)
+	}
+	Label(name + "_loop4")
+	CMPQ(k, Imm(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
+	PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(Imm(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	advance(1)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
 }
 
 // gemmAVX2 is gemmAVX512 for 256-bit vectors (nr = 8*nv).
