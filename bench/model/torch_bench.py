@@ -9,12 +9,17 @@ Run with Debian's PyTorch 1.13 (`/usr/bin/python3`):
     torch_bench.py save --config bert-base DIR   # the random model as a checkpoint directory
     torch_bench.py bench --config bert-base --batch 8 --seq 128 [--train] [--threads 2]
                          [--min-seconds 5 --min-iterations 5 --windows 3]
-                         [--quantize-dynamic ENGINE]
+                         [--quantize-dynamic ENGINE | --autocast-bf16]
 
 --quantize-dynamic ENGINE times torch.quantization.quantize_dynamic(model,
 {nn.Linear}, dtype=torch.qint8) (int8 weights per tensor, activations
 quantized at run time) on the quantized engine ENGINE (Debian's torch 1.13
 has onednn and qnnpack, not fbgemm).
+
+--autocast-bf16 runs the forward pass (and the loss) under
+torch.autocast("cpu", dtype=torch.bfloat16), the Trainer's bf16=True on the
+CPU: linear layers and matmuls in bfloat16, the weights and the optimizer in
+float32 (impl "pytorch-bf16-autocast").
 
 `bench` prints one JSON object (seq_per_s, ms_per_batch, ...). A measurement is
 `windows` consecutive windows, each of at least min-seconds and at least
@@ -169,11 +174,12 @@ def bench(args):
         torch.backends.quantized.engine = args.quantize_dynamic
         m.eval()
         m = torch.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8)
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16)  # noqa: E731
     if not train:
         m.eval()
 
         def step():
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast():
                 m(ids, mask, types)
     else:
         m.train()  # dropout on, as in fine-tuning
@@ -186,11 +192,14 @@ def bench(args):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            _, loss, _ = m(ids, mask, types, labels)
+            with autocast():
+                _, loss, _ = m(ids, mask, types, labels)
             loss.backward()
             opt.step()
     r = measure(step, b, args.min_seconds, args.min_iterations, args.windows)
     impl = "pytorch-int8-" + args.quantize_dynamic if args.quantize_dynamic else "pytorch"
+    if args.autocast_bf16:
+        impl = "pytorch-bf16-autocast"
     r.update({"impl": impl, "config": name, "batch": b, "seq": t, "train": train,
               "torch": torch.__version__, "threads": torch.get_num_threads(), "openblas": openblas_core()})
     print(json.dumps(r), flush=True)
@@ -228,6 +237,8 @@ def main():
     b.add_argument("--train", action="store_true", help="forward + cross-entropy + backward + AdamW step")
     b.add_argument("--quantize-dynamic", metavar="ENGINE", default="",
                    help="time torch.quantization.quantize_dynamic's int8 model on this engine (onednn, qnnpack)")
+    b.add_argument("--autocast-bf16", action="store_true",
+                   help="run the forward pass under torch.autocast('cpu', dtype=torch.bfloat16)")
     args = ap.parse_args()
     if args.cmd == "export":
         export(args.outdir, args.opset)
