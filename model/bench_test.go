@@ -60,16 +60,30 @@ func benchForward(b *testing.B, preset string, batch, seq int, quantize bool) {
 }
 
 // BenchmarkTrainStep measures a training forward and backward pass (no
-// optimizer step) of BERT-base on 8×128 random tokens.
+// optimizer step) of BERT-base on 8×128 random tokens, in float32 and in
+// mixed precision (SetMixedBF16).
 //
 //	go test ./model -run - -bench TrainStep -benchtime 3x -cpuprofile cpu.out
 func BenchmarkTrainStep(b *testing.B) {
+	for _, mixed := range []bool{false, true} {
+		name := "f32"
+		if mixed {
+			name = "bf16"
+		}
+		b.Run(name, func(b *testing.B) { benchTrainStep(b, mixed) })
+	}
+}
+
+func benchTrainStep(b *testing.B, mixed bool) {
 	cfg, err := PresetConfig("bert-base")
 	if err != nil {
 		b.Fatal(err)
 	}
 	m, err := New(cfg, 1)
 	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.SetMixedBF16(mixed); err != nil {
 		b.Fatal(err)
 	}
 	in := RandomBatch(cfg.VocabSize, 8, 128, 2)

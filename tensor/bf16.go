@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/textclf/textclf/safetensors"
@@ -24,8 +25,13 @@ func fromBF16(h uint16) float32 { return safetensors.BFloat16ToFloat32(h) }
 // dst may be src.
 func RoundBF16(dst, src []float32) {
 	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = fromBF16(bf16(v))
+	done := 0
+	if n16 := len(src) &^ 15; n16 > 0 && current.Load().avx2 {
+		roundBF16Asm(dst[:n16], src[:n16])
+		done = n16
+	}
+	for i := done; i < len(src); i++ {
+		dst[i] = fromBF16(bf16(src[i]))
 	}
 }
 
@@ -51,11 +57,13 @@ func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
 	k2 := (k + 1) / 2
 	size := bf16Panel * k2 * 2
 	bw := &BF16Weights{n: n, k: k, k2: k2, panels: panelSet[uint16]{packed: make([]uint16, np*size), size: size}}
+	row := make([]float32, k)
 	for j := 0; j < n; j++ {
 		panel := bw.panels.panel(j / bf16Panel)
 		off := (j % bf16Panel) * 2
-		for p, v := range w[j*ldw : j*ldw+k] {
-			panel[(p/2)*2*bf16Panel+off+p%2] = bf16(v)
+		RoundBF16(row, w[j*ldw:j*ldw+k])
+		for p, v := range row { // a bfloat16 is a float32's top half
+			panel[(p/2)*2*bf16Panel+off+p%2] = uint16(math.Float32bits(v) >> 16)
 		}
 	}
 	return bw

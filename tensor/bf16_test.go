@@ -147,3 +147,38 @@ func TestConcatBF16(t *testing.T) {
 		t.Error("joining no weights: no error")
 	}
 }
+
+// TestRoundBF16Kernels: the assembly rounding equals the Go rounding
+// (torch's, tested in package safetensors) bit for bit, on random bit
+// patterns (NaNs, infinities and subnormals included) and on ties.
+func TestRoundBF16Kernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	src := make([]float32, 4099)
+	for i := range src {
+		src[i] = math.Float32frombits(r.Uint32())
+	}
+	for i := 0; i < 64; i++ { // ties: the low half exactly 0x8000, both parities
+		src[i] = math.Float32frombits(r.Uint32()&0xffff0000 | 0x8000)
+	}
+	src[64], src[65], src[66] = float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(0x7f7fffff)
+	want := make([]float32, len(src))
+	for i, v := range src {
+		want[i] = fromBF16(bf16(v))
+	}
+	withKernels(t, func(t *testing.T) {
+		got := make([]float32, len(src))
+		RoundBF16(got, src)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%#08x rounds to %#08x, want %#08x", math.Float32bits(src[i]), math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+		in := slices.Clone(src) // in place
+		RoundBF16(in, in)
+		for i := range in {
+			if math.Float32bits(in[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("in place: %#08x rounds to %#08x", math.Float32bits(src[i]), math.Float32bits(in[i]))
+			}
+		}
+	})
+}

@@ -101,6 +101,8 @@ func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
 var bgemmKernels = [...]func(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32){
 	nil, bgemmKernel1x16AVX2, bgemmKernel2x16AVX2, bgemmKernel3x16AVX2, bgemmKernel4x16AVX2, bgemmKernel5x16AVX2, bgemmKernel6x16AVX2}
 
+func roundBF16Asm(dst, src []float32) { roundBF16AVX2(dst, src) }
+
 // bgemmAsm runs the bf16 kernel for rows (1–6) rows.
 func bgemmAsm(rows, k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32) {
 	bgemmKernels[rows](k2, a, lda, b, c, ldc, bias)

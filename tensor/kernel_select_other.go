@@ -52,6 +52,8 @@ func quantizeU8Asm(q []uint8, x []float32, inv, zp float32) {
 	panic("tensor: no assembly quantization")
 }
 
+func roundBF16Asm(dst, src []float32) { panic("tensor: no assembly bf16 rounding") }
+
 func bgemmAsm(rows, k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32) {
 	panic("tensor: no assembly bf16 kernel")
 }

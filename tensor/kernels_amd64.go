@@ -130,6 +130,9 @@ func bgemmKernel2x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc
 // bgemmKernel1x16AVX2 stores the 1×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
 func bgemmKernel1x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
 
+// roundBF16AVX2 sets dst[i] to src[i] rounded to bfloat16 (ties to even; NaNs quiet), as a float32; len(src) is a multiple of 16.
+func roundBF16AVX2(dst []float32, src []float32)
+
 // minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.
 func minMaxAVX2(x []float32) (lo float32, hi float32)
 

@@ -7928,6 +7928,36 @@ DATA c_bf16hi<>+24(SB)/4, $0xffff0000
 DATA c_bf16hi<>+28(SB)/4, $0xffff0000
 GLOBL c_bf16hi<>(SB), RODATA|NOPTR, $32
 
+DATA c_bf16lsb<>+0(SB)/4, $0x00000001
+DATA c_bf16lsb<>+4(SB)/4, $0x00000001
+DATA c_bf16lsb<>+8(SB)/4, $0x00000001
+DATA c_bf16lsb<>+12(SB)/4, $0x00000001
+DATA c_bf16lsb<>+16(SB)/4, $0x00000001
+DATA c_bf16lsb<>+20(SB)/4, $0x00000001
+DATA c_bf16lsb<>+24(SB)/4, $0x00000001
+DATA c_bf16lsb<>+28(SB)/4, $0x00000001
+GLOBL c_bf16lsb<>(SB), RODATA|NOPTR, $32
+
+DATA c_bf16round<>+0(SB)/4, $0x00007fff
+DATA c_bf16round<>+4(SB)/4, $0x00007fff
+DATA c_bf16round<>+8(SB)/4, $0x00007fff
+DATA c_bf16round<>+12(SB)/4, $0x00007fff
+DATA c_bf16round<>+16(SB)/4, $0x00007fff
+DATA c_bf16round<>+20(SB)/4, $0x00007fff
+DATA c_bf16round<>+24(SB)/4, $0x00007fff
+DATA c_bf16round<>+28(SB)/4, $0x00007fff
+GLOBL c_bf16round<>(SB), RODATA|NOPTR, $32
+
+DATA c_bf16quiet<>+0(SB)/4, $0x00400000
+DATA c_bf16quiet<>+4(SB)/4, $0x00400000
+DATA c_bf16quiet<>+8(SB)/4, $0x00400000
+DATA c_bf16quiet<>+12(SB)/4, $0x00400000
+DATA c_bf16quiet<>+16(SB)/4, $0x00400000
+DATA c_bf16quiet<>+20(SB)/4, $0x00400000
+DATA c_bf16quiet<>+24(SB)/4, $0x00400000
+DATA c_bf16quiet<>+28(SB)/4, $0x00400000
+GLOBL c_bf16quiet<>(SB), RODATA|NOPTR, $32
+
 // func bgemmKernel6x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·bgemmKernel6x16AVX2(SB), NOSPLIT, $0-56
@@ -9107,6 +9137,51 @@ bgemmKernel1x16AVX2_store:
 	VMOVUPS Y0, (AX)
 	VADDPS  32(CX), Y1, Y1
 	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func roundBF16AVX2(dst []float32, src []float32)
+// Requires: AVX, AVX2
+TEXT ·roundBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    src_len+32(FP), DX
+	VMOVDQU c_bf16hi<>+0(SB), Y8
+	VMOVDQU c_bf16lsb<>+0(SB), Y9
+	VMOVDQU c_bf16round<>+0(SB), Y10
+	VMOVDQU c_bf16quiet<>+0(SB), Y11
+
+rb_loop:
+	CMPQ      DX, $0x10
+	JL        rb_done
+	VMOVUPS   (CX), Y0
+	VPSRLD    $0x10, Y0, Y2
+	VPAND     Y9, Y2, Y2
+	VPADDD    Y10, Y0, Y1
+	VPADDD    Y2, Y1, Y1
+	VPAND     Y8, Y1, Y1
+	VPAND     Y8, Y0, Y2
+	VPOR      Y11, Y2, Y2
+	VCMPPS    $0x03, Y0, Y0, Y3
+	VBLENDVPS Y3, Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	VMOVUPS   32(CX), Y4
+	VPSRLD    $0x10, Y4, Y6
+	VPAND     Y9, Y6, Y6
+	VPADDD    Y10, Y4, Y5
+	VPADDD    Y6, Y5, Y5
+	VPAND     Y8, Y5, Y5
+	VPAND     Y8, Y4, Y6
+	VPOR      Y11, Y6, Y6
+	VCMPPS    $0x03, Y4, Y4, Y7
+	VBLENDVPS Y7, Y6, Y5, Y5
+	VMOVUPS   Y5, 32(AX)
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, AX
+	SUBQ      $0x10, DX
+	JMP       rb_loop
+
+rb_done:
 	VZEROUPPER
 	RET
 

@@ -10,8 +10,13 @@ import (
 
 var cBF16Hi Mem
 
-// initBF16Consts emits the constant of the bf16 kernels.
-func initBF16Consts() { cBF16Hi = vconst("c_bf16hi", 0xffff0000) }
+// initBF16Consts emits the constants of the bf16 kernels.
+func initBF16Consts() {
+	cBF16Hi = vconst("c_bf16hi", 0xffff0000)
+	cBF16Lsb = vconst("c_bf16lsb", 1)
+	cBF16Round = vconst("c_bf16round", 0x7fff)
+	cBF16Quiet = vconst("c_bf16quiet", 0x00400000)
+}
 
 // bgemmAVX2 emits bgemmKernel{mr}x16AVX2: the product of mr rows of A
 // (float32 values that are bfloat16s, row-major, row stride lda floats,
@@ -88,6 +93,50 @@ func bgemmAVX2(mr int) {
 			ADDQ(ldc, pc)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+var cBF16Lsb, cBF16Round, cBF16Quiet Mem
+
+// roundBF16AVX2 emits roundBF16AVX2(dst, src []float32): dst[i] = src[i]
+// rounded to bfloat16 (to nearest, ties to even), as a float32, for
+// len(src) a multiple of 16: bits + 0x7fff + (bits>>16 & 1), then the low
+// half cleared; a NaN keeps its top half with the quiet bit set, as the Go
+// code does.
+func roundBF16AVX2() {
+	TEXT("roundBF16AVX2", NOSPLIT, "func(dst, src []float32)")
+	Doc("roundBF16AVX2 sets dst[i] to src[i] rounded to bfloat16 (ties to even; NaNs quiet), as a float32; len(src) is a multiple of 16.")
+	pd := Load(Param("dst").Base(), GP64())
+	ps := Load(Param("src").Base(), GP64())
+	n := Load(Param("src").Len(), GP64())
+	mask, lsb, bias, quiet := reg.Y8, reg.Y9, reg.Y10, reg.Y11
+	VMOVDQU(cBF16Hi, mask)
+	VMOVDQU(cBF16Lsb, lsb)
+	VMOVDQU(cBF16Round, bias)
+	VMOVDQU(cBF16Quiet, quiet)
+	Label("rb_loop")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("rb_done"))
+	for u := 0; u < 2; u++ {
+		v, r, t, nan := yreg(4*u), yreg(4*u+1), yreg(4*u+2), yreg(4*u+3)
+		VMOVUPS(Mem{Base: ps, Disp: 32 * u}, v)
+		VPSRLD(Imm(16), v, t)
+		VPAND(lsb, t, t)
+		VPADDD(bias, v, r)
+		VPADDD(t, r, r)
+		VPAND(mask, r, r)
+		VPAND(mask, v, t)
+		VPOR(quiet, t, t)
+		VCMPPS(Imm(3), v, v, nan) // unordered: NaN
+		VBLENDVPS(nan, t, r, r)
+		VMOVUPS(r, Mem{Base: pd, Disp: 32 * u})
+	}
+	ADDQ(Imm(64), ps)
+	ADDQ(Imm(64), pd)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("rb_loop"))
+	Label("rb_done")
 	VZEROUPPER()
 	RET()
 }

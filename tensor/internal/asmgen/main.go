@@ -50,6 +50,7 @@ func main() {
 	for mr := 6; mr >= 1; mr-- {
 		bgemmAVX2(mr)
 	}
+	roundBF16AVX2()
 	initInt8Consts()
 	minMaxAVX2()
 	quantizeU8AVX2()
