@@ -260,7 +260,10 @@ func (l *Linear) SetMixedBF16(on bool) {
 }
 
 // mixedWeights returns the rounded weights of a mixed-precision layer,
-// making them from Weight when Unpack dropped them (once per optimizer step).
+// making them from Weight when Unpack or Backward dropped them: once per
+// training step (the forward product makes them, Backward drops them after
+// its products, before the optimizer changes Weight), and once for
+// inference after that.
 func (l *Linear) mixedWeights() *mixedWeights {
 	if mw := l.mixedW.Load(); mw != nil {
 		return mw
@@ -393,6 +396,9 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 		defer roundPool.Put(dyR)
 		defer roundPool.Put(xR)
 		dy, x, w = *dyR, *xR, l.mixedWeights().rounded
+		// The optimizer changes the weights next: the rounded copy must
+		// not outlive this step.
+		defer l.mixedW.Store(nil)
 	}
 	if l.conv1D {
 		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.Weight.Grad, l.Out)

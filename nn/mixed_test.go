@@ -20,8 +20,8 @@ func bf16(v float32) float64 {
 // the forward product, dL/dW = dyᵀ·x and dL/dx = dy·W each within the
 // error of summing their exact products in float32 (γ_n·Σ|terms|, n terms
 // and the accumulated value, γ_n = n·u/(1−n·u), u = 2⁻²⁴); the bias
-// gradient sums dy unrounded. After the weights change and Unpack, the
-// products use the new weights.
+// gradient sums dy unrounded. When the weights change after Backward, the
+// next products use the new ones.
 func TestLinearMixedBF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n, in, out = 7, 19, 13
@@ -96,12 +96,12 @@ func TestLinearMixedBF16(t *testing.T) {
 					check(t, "dx", dx[r*in+i], terms, 0)
 				}
 			}
-			// The optimizer changes the weights: the next products must
-			// read the new ones.
+			// The optimizer changes the weights after Backward (without
+			// Unpack, as train.Stepper does): the next products must read
+			// the new ones.
 			for i := range l.Weight.W {
 				l.Weight.W[i] *= -1.5
 			}
-			l.Unpack()
 		}
 	}
 }
