@@ -40,8 +40,8 @@ type quantizationConfig struct {
 
 // CheckDtype checks a --dtype value ("" is f32): f32, int8 and bf16 run
 // here. bf16 runs the VDPBF16PS arithmetic (bfloat16 inputs, exact products,
-// float32 sums); on a CPU without AVX512_BF16, which is every CPU today's
-// kernels serve, it is emulated with FMA (BF16Emulated).
+// float32 sums), emulated with FMA on every CPU: textclf has no AVX512_BF16
+// kernel yet, and the results are the same up to the order of the sums.
 func CheckDtype(dtype string) error {
 	switch dtype {
 	case "", DtypeF32, DtypeInt8, DtypeBF16:
@@ -50,12 +50,6 @@ func CheckDtype(dtype string) error {
 		return fmt.Errorf("unknown dtype %q: use f32, int8 or bf16", dtype)
 	}
 }
-
-// BF16Emulated reports that bf16 products run as float32 FMA on bfloat16
-// values rather than as VDPBF16PS: textclf has no AVX512_BF16 kernel yet,
-// so this is true on every CPU; the results are the same up to the order of
-// the float32 sums.
-func BF16Emulated() bool { return true }
 
 // quantMethod returns config.json's quantization_config.quant_method, ""
 // when there is none, or an error for a method textclf cannot run (the

@@ -175,6 +175,8 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 		switch {
 		case l.dtype() != ls[0].dtype():
 			return nil, fmt.Errorf("nn.Concat %s: %s is %s, %s %s", name, l.Weight.Name, l.dtype(), ls[0].Weight.Name, ls[0].dtype())
+		case l.mixed != ls[0].mixed:
+			return nil, fmt.Errorf("nn.Concat %s: %s and %s differ in mixed precision", name, l.Weight.Name, ls[0].Weight.Name)
 		case l.In != in:
 			return nil, fmt.Errorf("nn.Concat %s: %s has %d inputs, not %d", name, l.Weight.Name, l.In, in)
 		case (l.Bias == nil) != (ls[0].Bias == nil):
@@ -186,11 +188,6 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 	for _, l := range ls {
 		if l.Bias != nil {
 			b = append(b, l.Bias.W...)
-		}
-	}
-	for _, l := range ls {
-		if l.mixed != ls[0].mixed {
-			return nil, fmt.Errorf("nn.Concat %s: %s and %s differ in mixed precision", name, l.Weight.Name, ls[0].Weight.Name)
 		}
 	}
 	c := &Linear{In: in, Out: out, Weight: &Param{Name: name + ".weight", Shape: []int{out, in}}}
