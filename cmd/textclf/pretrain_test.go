@@ -43,6 +43,18 @@ func TestPretrainFillMaskFineTune(t *testing.T) {
 	if err != nil || !strings.Contains(string(log), `"perplexity"`) {
 		t.Fatalf("metrics.jsonl without perplexity: %s (%v)", log, err)
 	}
+	// Mixed precision: the decoder tied to the word embeddings rounds its
+	// operands like any Linear; the run learns the same way, not the same
+	// numbers.
+	outBF16 := filepath.Join(dir, "mlm-bf16")
+	if _, err := runCLI(t, "", "pretrain", "--corpus", corpus, "--config", cfg, "--tokenizer", tinyBERT, "--output", outBF16,
+		"--max-length", "14", "--epochs", "2", "--batch-size", "4", "--threads", "1", "--validation-split", "0.1", "--bf16"); err != nil {
+		t.Fatal(err)
+	}
+	logBF16, err := os.ReadFile(filepath.Join(outBF16, "metrics.jsonl"))
+	if err != nil || !strings.Contains(string(logBF16), `"perplexity"`) || string(logBF16) == string(log) {
+		t.Fatalf("bf16 metrics.jsonl without perplexity, or equal to float32's: %s (%v)", logBF16, err)
+	}
 
 	// fill-mask: one JSON list of --top-k proposals for one mask, a list of lists for two.
 	stdout, err := runCLI(t, "", "predict", "--task", "fill-mask", "--model", out, "--top-k", "3", "the movie was [MASK] .", "the [MASK] was [MASK] .")
