@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -321,4 +322,64 @@ func FuzzLoadInt8(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestBF16Decoders: every architecture runs in bf16 (GPT-2's Conv1D weights
+// stored [in, out] included): its logits are near the float32 ones but not
+// equal, and a saved bf16 checkpoint, loaded and made bf16 again, computes
+// them bit for bit (WeightValues writes a Conv1D's weights back in its own
+// layout).
+func TestBF16Decoders(t *testing.T) {
+	for _, kind := range []string{"gpt2", "llama", "qwen2", "mistral", "modernbert"} {
+		rng := rand.New(rand.NewPCG(31, 32))
+		m, err := New(tinyArchConfig(t, kind, ""), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perturb(m, rng)
+		in := rightPadded(rng, 3, 10)
+		f32, err := m.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f32 = slices.Clone(f32)
+		if err := m.SetDtype(DtypeBF16); err != nil {
+			t.Fatal(err)
+		}
+		h, err := m.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = slices.Clone(h)
+		var worst, scale float64
+		for i := range h {
+			worst = max(worst, math.Abs(float64(h[i]-f32[i])))
+			scale = max(scale, math.Abs(float64(f32[i])))
+		}
+		// bfloat16 keeps 8 significant bits: a few of its relative steps
+		// (2⁻⁸) of the logits' scale, through two layers.
+		if worst == 0 || worst > 0.05*scale {
+			t.Errorf("%s: max |bf16 − f32| = %g (logits up to %g)", kind, worst, scale)
+		}
+		out := t.TempDir()
+		if err := m.Save(out, nil); err != nil {
+			t.Fatal(err)
+		}
+		m2, _, err := Load(out, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m2.SetDtype(DtypeBF16); err != nil {
+			t.Fatal(err)
+		}
+		h2, err := m2.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range h {
+			if math.Float32bits(h2[i]) != math.Float32bits(h[i]) {
+				t.Fatalf("%s: reloaded bf16 logit %d = %g, before saving %g", kind, i, h2[i], h[i])
+			}
+		}
+	}
 }
