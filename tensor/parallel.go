@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 var threads atomic.Int32
@@ -59,11 +60,12 @@ func runWorkers(n int, fn func()) {
 }
 
 // runWorkersIndexed calls fn(0) on the caller's goroutine and fn(1) …
-// fn(n-1) concurrently on helpers: persistent goroutines that spin briefly
-// after a task before parking, so that the back-to-back parallel regions of
-// a forward pass do not each pay a thread wake-up. A helper that is busy
-// (a nested call) is replaced by a new goroutine, so the n calls always run
-// concurrently.
+// fn(n-1) concurrently on helpers: persistent goroutines that spin for up
+// to spinTime after a task before parking, so that the back-to-back
+// parallel regions of a forward pass do not each pay a thread wake-up. A
+// helper that is busy (a nested call) is replaced by a new goroutine, so the
+// n calls always run concurrently. The caller, its own call done, spins for
+// up to spinTime too before it blocks.
 func runWorkersIndexed(n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	var remaining atomic.Int32
@@ -82,16 +84,45 @@ func runWorkersIndexed(n int, fn func(i int)) {
 		}
 	}
 	fn(0)
-	for spin := 0; spin < waitSpins && remaining.Load() > 0; spin++ {
-	}
+	spinUntil(func() bool { return remaining.Load() == 0 })
 	wg.Wait()
 }
 
-// waitSpins and helperSpins bound the busy-waiting (about 10–30 µs).
-const (
-	waitSpins   = 1 << 14
-	helperSpins = 1 << 12
-)
+// spinTime bounds each busy-wait of spinUntil. A parked helper or caller
+// costs a futex wake-up of an idle thread (of an idle vCPU, on a virtual
+// machine) when the next region starts or the last helper finishes. With
+// the former bounds (4096 and 16384 polls, ~10–30 µs) a BERT-base 1×16 pass
+// (71 regions, ~25 µs apart on average) parked its helper ~40 times and its
+// caller ~30 times, and the helpers started 2.4–3.9 ms per pass late in all,
+// on cpu family 25 model 1 (BENCHMARKS.md, issue 14); with 200 µs they park
+// about once a pass and start 0.1–0.2 ms late. It is also the CPU time an
+// idle pool burns after the last region of a pass.
+const spinTime = 200 * time.Microsecond
+
+// yieldEvery is how many polls spinUntil makes between looks at the clock,
+// each followed by a runtime.Gosched.
+const yieldEvery = 256
+
+// spinUntil polls done until it reports true (then it returns true) or
+// spinTime has passed (false). Every yieldEvery polls it yields the
+// processor: a goroutine made runnable by this one (a parked helper handed a
+// task, a parked caller whose last helper finished) is queued on this
+// goroutine's P, where only another P stealing it would run it while this
+// one spins; yielding runs it at once.
+func spinUntil(done func() bool) bool {
+	start := time.Now()
+	for spin := 1; ; spin++ {
+		if done() {
+			return true
+		}
+		if spin%yieldEvery == 0 {
+			if time.Since(start) > spinTime {
+				return false
+			}
+			runtime.Gosched()
+		}
+	}
+}
 
 // helper is a persistent worker goroutine; busy is set by the dispatcher
 // before it sends a task and cleared by the helper when the task is done.
@@ -128,12 +159,14 @@ func helperFor(i int) *helper {
 func (h *helper) loop() {
 	for {
 		var task func()
-		for spin := 0; spin < helperSpins && task == nil; spin++ {
+		spinUntil(func() bool {
 			select {
 			case task = <-h.work:
+				return true
 			default:
+				return false
 			}
-		}
+		})
 		if task == nil {
 			task = <-h.work
 		}

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,5 +54,68 @@ func TestParallelForCoversRangeOnce(t *testing.T) {
 				t.Fatalf("n=%d: element %d visited %d times in 50 calls", n, i, hits[i].Load())
 			}
 		}
+	}
+}
+
+// spinUntil yields its P while it spins: with one P, a goroutine made
+// runnable by the spinner (here: started by it) must get to run within the
+// spin, or else it would wait for the spinner to give up (or for the
+// scheduler to preempt it, ~10 ms later).
+func TestSpinUntilYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for range 20 {
+		var flag atomic.Bool
+		go flag.Store(true)
+		if !spinUntil(flag.Load) {
+			t.Fatalf("a goroutine started on the spinner's only P did not run within %v of spinning", spinTime)
+		}
+	}
+}
+
+// spinUntil gives up, reporting false, once spinTime has passed, and not
+// before.
+func TestSpinUntilGivesUp(t *testing.T) {
+	polls := 0
+	start := time.Now()
+	if spinUntil(func() bool { polls++; return false }) {
+		t.Fatal("spinUntil reported true for a condition that never held")
+	}
+	if d := time.Since(start); d < spinTime {
+		t.Fatalf("spinUntil gave up after %v, before spinTime = %v", d, spinTime)
+	}
+	if polls < yieldEvery {
+		t.Fatalf("spinUntil polled %d times, fewer than yieldEvery = %d", polls, yieldEvery)
+	}
+	calls := 0
+	if !spinUntil(func() bool { calls++; return calls == 3 }) || calls != 3 {
+		t.Fatalf("spinUntil stopped after %d polls, want 3 (the first that held)", calls)
+	}
+}
+
+// Regions far apart (the helper parked between them) and back to back (it
+// spins), from one P and from two, with tasks of uneven length: every
+// index runs exactly once per call and the call returns only after all.
+func TestRunWorkersAfterParking(t *testing.T) {
+	for _, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		for round := range 6 {
+			if round%2 == 0 {
+				time.Sleep(3 * spinTime) // the helpers park
+			}
+			const n = 3
+			var hits [n]atomic.Int32
+			runWorkersIndexed(n, func(i int) {
+				if i == round%n {
+					time.Sleep(time.Duration(round) * 100 * time.Microsecond)
+				}
+				hits[i].Add(1)
+			})
+			for i := range hits {
+				if h := hits[i].Load(); h != 1 {
+					t.Fatalf("GOMAXPROCS=%d round %d: fn(%d) had run %d times when runWorkersIndexed returned", procs, round, i, h)
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
 	}
 }

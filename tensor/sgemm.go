@@ -175,6 +175,13 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // minFlopsPerThread is the work below which a product runs on one goroutine.
 const minFlopsPerThread = 1 << 21
 
+// minPackedBytesPerThread is, for a product of a few rows (sgemmSmallM), the
+// bytes of packed weights below which it runs on one goroutine. Such a
+// product is bound by reading the weights, not by its FLOPs: the first-token
+// products of a BERT pass's last layer and the pooler (1×768×768, 2.4 MB of
+// weights, 1.2 MFLOP) ran on one thread at ~12 GB/s where two read ~20.
+const minPackedBytesPerThread = 256 << 10
+
 func sgemm(be *backend, nt int, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(be, nt, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
@@ -190,11 +197,12 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n
 		ep.apply(be.avx2, c, ldc, 0, 0, m, n)
 		return
 	}
-	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
 	if pre != nil && m <= smallRows {
+		nt = max(1, min(nt, max(2*m*n*k/minFlopsPerThread, 4*n*k/minPackedBytesPerThread)))
 		sgemmSmallM(be, nt, pre, transA, m, alpha, a, lda, beta, c, ldc, ep)
 		return
 	}
+	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
 	if pre != nil && transA == NoTrans {
 		sgemmPackedTasks(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
 		return

@@ -404,8 +404,10 @@ func BenchmarkSgemmAttention(b *testing.B) {
 
 func TestSgemmPackedB(t *testing.T) {
 	// m ≤ smallRows takes sgemmSmallM: rows split into panels of equal
-	// height, several blocks of kc steps, partial column panels.
-	cases := []struct{ m, n, k int }{{1, 1, 1}, {1, 768, 300}, {20, 70, 513}, {130, 515, 257}, {5, 33, 0},
+	// height, several blocks of kc steps, partial column panels; {1, 768,
+	// 300} and {2, 500, 301} are split across threads for their bytes of
+	// weights (minPackedBytesPerThread), not their FLOPs.
+	cases := []struct{ m, n, k int }{{1, 1, 1}, {1, 768, 300}, {2, 500, 301}, {20, 70, 513}, {130, 515, 257}, {5, 33, 0},
 		{16, 100, 700}, {13, 97, 300}, {25, 65, 520}, {32, 64, 257}, {33, 40, 30},
 		// Larger m with A not transposed reads A in place (sgemmDirectA):
 		// last row panels of 8, 4 and 10 rows (packed), several kc blocks.
