@@ -56,11 +56,12 @@ def main():
         with open(sys.argv[2]) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) == 2 and parts[1].isdigit() and not parts[1].startswith("/"):
-                    if parts[0].isdigit():
-                        sizes.append((parts[1], int(parts[0])))
-                    else:
-                        mem.setdefault(parts[0], []).append(int(parts[1]))
+                if len(parts) != 2:
+                    continue
+                if parts[0].isdigit():  # du -b: SIZE PATH
+                    sizes.append((parts[1], int(parts[0])))
+                elif parts[1].isdigit():  # NAME KIB
+                    mem.setdefault(parts[0], []).append(int(parts[1]))
         print()
         print("| BERT-base process (bench --batch 8 --seq 128, one step) | max RSS (MiB) | vs FP32 |")
         print("|---|---|---|")
