@@ -93,11 +93,7 @@ func (w *BF16Weights) Bytes() int { return 2 * len(w.panels.packed) }
 // does: in place when every part but the last fills whole panels of 16
 // rows, otherwise a packed copy. The ws must share k.
 func ConcatBF16(ws ...*BF16Weights) (*BF16Weights, error) {
-	shapes := make([][2]int, len(ws))
-	for i, w := range ws {
-		shapes[i] = [2]int{w.n, w.k}
-	}
-	n, k, whole, err := joinPlan(shapes)
+	n, k, whole, err := joinPlan(ws)
 	if err != nil {
 		return nil, err
 	}

@@ -128,11 +128,7 @@ func (w *Int8Weights) Int8() []int8 {
 // v: 768 rows each), the result reads the parts' packed panels in place,
 // holding only a copy of the scales; otherwise it packs a copy.
 func ConcatInt8(ws ...*Int8Weights) (*Int8Weights, error) {
-	shapes := make([][2]int, len(ws))
-	for i, w := range ws {
-		shapes[i] = [2]int{w.n, w.k}
-	}
-	n, k, whole, err := joinPlan(shapes)
+	n, k, whole, err := joinPlan(ws)
 	if err != nil {
 		return nil, err
 	}

@@ -40,17 +40,19 @@ func joinPanels[T any](sets []*panelSet[T], first []int) panelSet[T] {
 // they must share k. It returns Σ n, k, and whether every part but the last
 // fills whole panels of 16 rows, so that the joined weights can read the
 // parts' panels in place.
-func joinPlan(shapes [][2]int) (n, k int, whole bool, err error) {
-	if len(shapes) == 0 {
+func joinPlan[W interface{ Dims() (n, k int) }](ws []W) (n, k int, whole bool, err error) {
+	if len(ws) == 0 {
 		return 0, 0, false, errors.New("no weights to join")
 	}
-	k, whole = shapes[0][1], true
-	for i, s := range shapes {
-		if s[1] != k {
-			return 0, 0, false, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, s[0], s[1], k)
+	_, k = ws[0].Dims()
+	whole = true
+	for i, w := range ws {
+		wn, wk := w.Dims()
+		if wk != k {
+			return 0, 0, false, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, wn, wk, k)
 		}
-		whole = whole && (i == len(shapes)-1 || s[0]%16 == 0)
-		n += s[0]
+		whole = whole && (i == len(ws)-1 || wn%16 == 0)
+		n += wn
 	}
 	return n, k, whole, nil
 }

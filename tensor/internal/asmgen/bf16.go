@@ -40,23 +40,11 @@ func bgemmAVX2(mr int) {
 
 	// Registers: 2·mr accumulators, the mask, the broadcast A value and the
 	// two halves (columns 0–7, 8–15) of B's odd or even values.
-	acc := make([][2]reg.VecPhysical, mr)
-	n := 0
-	for i := range acc {
-		for j := range acc[i] {
-			acc[i][j] = yreg(n)
-			n++
-		}
-	}
+	acc, n := panelAccumulators(mr)
 	mask, bc := yreg(n), yreg(n+1)
 	bv := [2]reg.VecPhysical{yreg(n + 2), yreg(n + 3)}
 	if n+4 > 16 {
 		panic("too many registers")
-	}
-	for i := range acc {
-		for j := range acc[i] {
-			VXORPS(acc[i][j], acc[i][j], acc[i][j])
-		}
 	}
 	VMOVDQU(cBF16Hi, mask)
 

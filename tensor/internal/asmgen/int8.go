@@ -41,24 +41,12 @@ func qgemmAVX2(mr int, raw bool) {
 
 	// Registers: 2·mr accumulators, the int16 ones, the broadcast A bytes and
 	// two products.
-	acc := make([][2]reg.VecPhysical, mr)
-	n := 0
-	for i := range acc {
-		for j := range acc[i] {
-			acc[i][j] = yreg(n)
-			n++
-		}
-	}
+	acc, n := panelAccumulators(mr)
 	ones, bc, t0, t1 := yreg(n), yreg(n+1), yreg(n+2), yreg(n+3)
 	if n+4 > 16 {
 		panic("too many registers")
 	}
 	tmp := [2]reg.VecPhysical{t0, t1}
-	for i := range acc {
-		for j := range acc[i] {
-			VPXOR(acc[i][j], acc[i][j], acc[i][j])
-		}
-	}
 	VPCMPEQW(ones, ones, ones)
 	VPSRLW(Imm(15), ones, ones)
 

@@ -314,6 +314,20 @@ func rowAddressing(mr int, lda reg.Register) (rowBase []reg.GPVirtual, rowAddr f
 	}
 }
 
+// panelAccumulators returns the 2·mr ymm accumulators of a 16-column panel
+// kernel (row i's columns 0–7 and 8–15 in Y(2i) and Y(2i+1)), zeroed, and
+// the index of the first ymm register left.
+func panelAccumulators(mr int) ([][2]reg.VecPhysical, int) {
+	acc := make([][2]reg.VecPhysical, mr)
+	for i := range acc {
+		for j := range acc[i] {
+			acc[i][j] = yreg(2*i + j)
+			VPXOR(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	return acc, 2 * mr
+}
+
 // panelLoop emits the k loop of the int8 and bf16 panel kernels, then falls
 // through to label name_store: k groups, each step(u) reading group u of
 // the unrolled ones (A at aBytes·u past the row bases, B at 64·u past pb),
