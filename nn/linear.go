@@ -194,41 +194,22 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 	if b != nil {
 		c.Bias = &Param{Name: name + ".bias", Shape: []int{out}, W: b}
 	}
-	if ls[0].q != nil {
-		ws := make([]*tensor.Int8Weights, len(ls))
-		for i, l := range ls {
-			ws[i] = l.q
-		}
-		q, err := tensor.ConcatInt8(ws...)
-		if err != nil {
-			return nil, fmt.Errorf("nn.Concat %s: %w", name, err)
-		}
-		c.q = q
-		return c, nil
+	var err error
+	switch {
+	case ls[0].q != nil:
+		c.q, err = joinParts(ls, func(l *Linear) *tensor.Int8Weights { return l.q }, tensor.ConcatInt8)
+	case ls[0].h != nil:
+		c.h, err = joinParts(ls, func(l *Linear) *tensor.BF16Weights { return l.h }, tensor.ConcatBF16)
 	}
-	if ls[0].h != nil {
-		ws := make([]*tensor.BF16Weights, len(ls))
-		for i, l := range ls {
-			ws[i] = l.h
-		}
-		h, err := tensor.ConcatBF16(ws...)
-		if err != nil {
-			return nil, fmt.Errorf("nn.Concat %s: %w", name, err)
-		}
-		c.h = h
+	if err != nil {
+		return nil, fmt.Errorf("nn.Concat %s: %w", name, err)
+	}
+	if c.q != nil || c.h != nil {
 		return c, nil
 	}
 	w := make([]float32, 0, out*in) // [out, in]: the layers' rows one after another
 	for _, l := range ls {
-		if l.conv1D { // [in, out]: transpose into rows
-			for j := 0; j < l.Out; j++ {
-				for i := 0; i < in; i++ {
-					w = append(w, l.Weight.W[i*l.Out+j])
-				}
-			}
-		} else {
-			w = append(w, l.Weight.W[:l.Out*in]...)
-		}
+		w = append(w, l.outIn(l.Weight.W)[:l.Out*in]...)
 	}
 	if ls[0].mixed { // the joined weights of mixed-precision layers, rounded
 		c.h = tensor.NewBF16Weights(out, in, w, in)
@@ -236,6 +217,16 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 	}
 	c.packed.Store(tensor.PackB(tensor.Trans, in, out, w, in))
 	return c, nil
+}
+
+// joinParts joins the reduced weights part(l) of the layers ls with join
+// (tensor.ConcatInt8, tensor.ConcatBF16).
+func joinParts[W any](ls []*Linear, part func(*Linear) W, join func(...W) (W, error)) (W, error) {
+	ws := make([]W, len(ls))
+	for i, l := range ls {
+		ws[i] = part(l)
+	}
+	return join(ws...)
 }
 
 // Unpack drops the packed weights, so Forward reads Weight again.
@@ -267,7 +258,8 @@ func (l *Linear) mixedWeights() *mixedWeights {
 	}
 	rounded := make([]float32, len(l.Weight.W))
 	tensor.RoundBF16(rounded, l.Weight.W)
-	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.Out, l.In, l.outIn(), l.In), rounded: rounded}
+	// Packing the rounded values keeps them exactly.
+	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.Out, l.In, l.outIn(rounded), l.In), rounded: rounded}
 	l.mixedW.Store(mw)
 	return mw
 }
@@ -298,7 +290,7 @@ func (l *Linear) Quantize() error {
 	if err := l.reducible("int8"); err != nil || l.q != nil {
 		return err
 	}
-	q, err := tensor.QuantizeInt8(l.Out, l.In, l.outIn(), l.In)
+	q, err := tensor.QuantizeInt8(l.Out, l.In, l.outIn(l.Weight.W), l.In)
 	if err != nil {
 		return fmt.Errorf("%s: %w", l.Weight.Name, err)
 	}
@@ -315,7 +307,7 @@ func (l *Linear) ToBF16() error {
 	if err := l.reducible("bf16"); err != nil || l.h != nil {
 		return err
 	}
-	l.h = tensor.NewBF16Weights(l.Out, l.In, l.outIn(), l.In)
+	l.h = tensor.NewBF16Weights(l.Out, l.In, l.outIn(l.Weight.W), l.In)
 	l.packed.Store(nil)
 	l.Weight.W = nil
 	return nil
@@ -333,18 +325,24 @@ func (l *Linear) reducible(dtype string) error {
 	return nil
 }
 
-// outIn returns the float32 weights as [Out, In] (a Conv1D's transposed).
-func (l *Linear) outIn() []float32 {
+// outIn returns w, values in Weight's layout, as [Out, In]: w itself, or a
+// Conv1D's [In, Out] transposed.
+func (l *Linear) outIn(w []float32) []float32 {
 	if !l.conv1D {
-		return l.Weight.W
+		return w
 	}
-	w := make([]float32, l.In*l.Out)
-	for i := 0; i < l.In; i++ {
-		for o := 0; o < l.Out; o++ {
-			w[o*l.In+i] = l.Weight.W[i*l.Out+o]
+	return transposed(w, l.In, l.Out)
+}
+
+// transposed returns the transpose [cols, rows] of the row-major w [rows, cols].
+func transposed(w []float32, rows, cols int) []float32 {
+	t := make([]float32, rows*cols)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			t[c*rows+r] = w[r*cols+c]
 		}
 	}
-	return w
+	return t
 }
 
 // SetInt8 makes the layer use the given int8 weights (a quantized
@@ -431,11 +429,5 @@ func (l *Linear) WeightValues() []float32 {
 	if !l.conv1D {
 		return w
 	}
-	t := make([]float32, len(w))
-	for o := 0; o < l.Out; o++ {
-		for i := 0; i < l.In; i++ {
-			t[i*l.Out+o] = w[o*l.In+i]
-		}
-	}
-	return t
+	return transposed(w, l.Out, l.In)
 }

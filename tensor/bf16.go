@@ -10,7 +10,7 @@ import (
 
 // bf16Panel is the number of columns (output channels) of a packed bf16
 // weight panel, the width of the kernels.
-const bf16Panel = 16
+const bf16Panel = panelWidth
 
 // bf16 rounds x to bfloat16 (the top 16 bits of a float32: 8 exponent bits,
 // 7 stored mantissa bits), to nearest with ties to even, as PyTorch's

@@ -16,7 +16,7 @@ const Int8Max = 63
 
 // int8Panel is the number of columns (output channels) of a packed weight
 // panel, the width of the AVX2 kernel.
-const int8Panel = 16
+const int8Panel = panelWidth
 
 // Int8Weights is a weight matrix W [n, k] (a Linear's [out, in]) quantized
 // per row (output channel) to signed bytes within ±Int8Max, symmetric:

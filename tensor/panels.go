@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// panelWidth is the number of columns (output channels) of a packed weight
+// panel of the int8 and bf16 kernels, their width: 16.
+const panelWidth = 16
+
 // panelSet holds the packed panels of a weight matrix of the int8 and bf16
 // kernels (16 output channels each, size elements), or reads them in place
 // from the panel sets it was joined from (joinPanels).
@@ -51,7 +55,7 @@ func joinPlan[W interface{ Dims() (n, k int) }](ws []W) (n, k int, whole bool, e
 		if wk != k {
 			return 0, 0, false, fmt.Errorf("weights %d are [%d, %d], not [·, %d]", i, wn, wk, k)
 		}
-		whole = whole && (i == len(ws)-1 || wn%16 == 0)
+		whole = whole && (i == len(ws)-1 || wn%panelWidth == 0)
 		n += wn
 	}
 	return n, k, whole, nil
@@ -65,19 +69,18 @@ func joinPlan[W interface{ Dims() (n, k int) }](ws []W) (n, k int, whole bool, e
 // bias is padded with zeros.
 func panelBlocks(be *backend, m, n, rowBlock int, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int,
 	kernel func(i, rows, p int, dst []float32, ld int, bias []float32)) {
-	const cols16 = 16
-	var tile [6 * cols16]float32
-	var zero, biasTile [cols16]float32
-	j0, j1 := p0*cols16, min(p1*cols16, n)
+	var tile [6 * panelWidth]float32
+	var zero, biasTile [panelWidth]float32
+	j0, j1 := p0*panelWidth, min(p1*panelWidth, n)
 	for i0 := 0; i0 < m; i0 += rowBlock {
 		mc := min(rowBlock, m-i0)
 		for p := p0; p < p1; p++ {
-			j := p * cols16
-			cols := min(cols16, n-j)
+			j := p * panelWidth
+			cols := min(panelWidth, n-j)
 			b := zero[:]
 			if bias != nil {
-				if cols == cols16 {
-					b = bias[j : j+cols16]
+				if cols == panelWidth {
+					b = bias[j : j+panelWidth]
 				} else {
 					copy(biasTile[:], bias[j:j+cols])
 					b = biasTile[:]
@@ -86,13 +89,13 @@ func panelBlocks(be *backend, m, n, rowBlock int, bias, y []float32, ldy int, ep
 			for i := i0; i < i0+mc; i += 6 {
 				rows := min(6, i0+mc-i)
 				dst, ld := y[i*ldy+j:], ldy
-				if cols < cols16 {
-					dst, ld = tile[:], cols16
+				if cols < panelWidth {
+					dst, ld = tile[:], panelWidth
 				}
 				kernel(i, rows, p, dst, ld, b)
-				if cols < cols16 {
+				if cols < panelWidth {
 					for r := 0; r < rows; r++ {
-						copy(y[(i+r)*ldy+j:(i+r)*ldy+j+cols], tile[r*cols16:r*cols16+cols])
+						copy(y[(i+r)*ldy+j:(i+r)*ldy+j+cols], tile[r*panelWidth:r*panelWidth+cols])
 					}
 				}
 			}

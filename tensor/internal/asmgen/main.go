@@ -238,17 +238,15 @@ func gemmKernel(isa vectorISA, mr, stride, nv int, store, next, direct bool) {
 			ADDQ(U32(4*nr*steps), pn)
 		}
 	}
-	const unroll = 4
-	Label(name + "_loop4")
-	CMPQ(k, Imm(unroll))
-	JL(LabelRef(name + "_tail"))
-	for l := 0; l < isa.bPrefetch; l++ {
-		PREFETCHT0(Mem{Base: pb, Disp: 4*nr*isa.bAhead + 64*l})
+	prefetch := func() {
+		for l := 0; l < isa.bPrefetch; l++ {
+			PREFETCHT0(Mem{Base: pb, Disp: 4*nr*isa.bAhead + 64*l})
+		}
+		if !direct {
+			PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
+		}
 	}
-	if !direct {
-		PREFETCHT0(Mem{Base: pa, Disp: 4 * stride * 8})
-	}
-	for u := 0; u < unroll; u++ {
+	unrolledStep := func(u int) {
 		if next {
 			for l := 0; l < 4*nr/64; l++ {
 				PREFETCHT1(Mem{Base: pn, Disp: 4*nr*u + 64*l})
@@ -256,19 +254,7 @@ func gemmKernel(isa vectorISA, mr, stride, nv int, store, next, direct bool) {
 		}
 		step(u)
 	}
-	advance(unroll)
-	SUBQ(Imm(unroll), k)
-	JMP(LabelRef(name + "_loop4"))
-
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	advance(1)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
-
-	Label(name + "_store")
+	kLoop(name, k, prefetch, unrolledStep, step, advance)
 	alphaOffset := 40
 	if direct {
 		alphaOffset = 48
@@ -334,20 +320,30 @@ func panelAccumulators(mr int) ([][2]reg.VecPhysical, int) {
 // four at a time with the B panel prefetched 8 groups ahead, then one at a
 // time.
 func panelLoop(name string, k, pb reg.Register, rowBase []reg.GPVirtual, aBytes int, step func(u int)) {
-	const unroll = 4
 	advance := func(groups int) {
 		for _, r := range rowBase {
 			ADDQ(U32(aBytes*groups), r)
 		}
 		ADDQ(U32(64*groups), pb)
 	}
+	prefetch := func() {
+		PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
+		PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
+	}
+	kLoop(name, k, prefetch, step, step, advance)
+}
+
+// kLoop emits the k loop every GEMM kernel shares, then falls through to
+// label name_store: while k ≥ 4, prefetch then unrolledStep(0…3) and
+// advance(4); then, one step at a time, tailStep(0) and advance(1).
+func kLoop(name string, k reg.Register, prefetch func(), unrolledStep, tailStep func(u int), advance func(steps int)) {
+	const unroll = 4
 	Label(name + "_loop4")
 	CMPQ(k, Imm(unroll))
 	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: pb, Disp: 64 * 8})
-	PREFETCHT0(Mem{Base: pb, Disp: 64*8 + 64})
+	prefetch()
 	for u := 0; u < unroll; u++ {
-		step(u)
+		unrolledStep(u)
 	}
 	advance(unroll)
 	SUBQ(Imm(unroll), k)
@@ -356,7 +352,7 @@ func panelLoop(name string, k, pb reg.Register, rowBase []reg.GPVirtual, aBytes 
 	Label(name + "_tail")
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
-	step(0)
+	tailStep(0)
 	advance(1)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
