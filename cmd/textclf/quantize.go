@@ -42,7 +42,7 @@ scales ("<name>_scale") in model.safetensors, quantization_config in config.json
 files copied. textclf loads it like any model and runs its Linear layers in int8 (inputs
 quantized per row at run time); embeddings, layer norms and attention stay float32. With
 --dtype bf16 the Linear layers' weights are written as BF16 tensors (rounded to nearest even)
-and config.json says torch_dtype "bfloat16": half the file, a checkpoint transformers loads as
+and config.json says torch_dtype "bfloat16": those weights in half the bytes, a checkpoint transformers loads as
 it is; textclf loads it as float32 (exactly) and runs it in bf16 with --dtype bf16. The fastText
 options do not apply.
 
