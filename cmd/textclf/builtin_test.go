@@ -89,7 +89,8 @@ func TestDistillCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errOut, "teacher logits computed "+student+".teacher-logits") || !strings.Contains(errOut, "202 training examples") {
+	if !strings.Contains(errOut, "teacher logits computed "+student+".teacher-logits") || !strings.Contains(errOut, "202 training examples") ||
+		!strings.Contains(errOut, "trained textcnn on 202 examples") {
 		t.Errorf("stderr: %s", errOut)
 	}
 	if _, err := os.Stat(student + ".teacher-logits"); err != nil {

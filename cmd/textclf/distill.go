@@ -91,18 +91,18 @@ func newDistillCmd() *cobra.Command {
 				if initFromTeacher {
 					return fmt.Errorf("--init-from-teacher makes a transformer student: it does not apply to --arch %s", f.arch)
 				}
-				return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, error) {
+				return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, int, error) {
 					dc, err := distillConfig(cmd, ds)
 					if err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					dc.Student = cfg
 					res, err := textclf.Distill(commandContext(cmd), dc)
 					if err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					report(cmd, res)
-					return res.Student, nil
+					return res.Student, res.Examples, nil
 				})
 			}
 			if f.trainPath == "" || f.output == "" {

@@ -44,7 +44,10 @@ func newTrainCommand(f *trainFlags) *cobra.Command {
 			if f.arch == archTransformer {
 				return runTransformerTrain(cmd, f)
 			}
-			return runClassicTrain(cmd, f, classic.Train)
+			return runClassicTrain(cmd, f, func(ds *data.Dataset, cfg classic.TrainConfig) (*classic.Classifier, int, error) {
+				m, err := classic.Train(ds, cfg)
+				return m, len(ds.Examples), err
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -76,8 +79,9 @@ func setArchHelp(cmd *cobra.Command, f *trainFlags, arch string, long func(arch 
 }
 
 // runClassicTrain trains a fasttext, textcnn or bilstm model with fit
-// (classic.Train, or distillation from a teacher).
-func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, classic.TrainConfig) (*classic.Classifier, error)) error {
+// (classic.Train, or distillation from a teacher), which returns the model
+// and the number of examples it was trained on.
+func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, classic.TrainConfig) (*classic.Classifier, int, error)) error {
 	if f.trainPath == "" || f.output == "" {
 		return errors.New("--train and --output are required")
 	}
@@ -99,11 +103,11 @@ func runClassicTrain(cmd *cobra.Command, f *trainFlags, fit func(*data.Dataset, 
 		loss, lr := e.Loss, e.LR
 		history = append(history, train.LogEntry{Step: int(e.Examples), Epoch: float64(e.Epoch), Loss: &loss, LR: &lr, Eval: e.Eval, Seconds: time.Since(start).Seconds()})
 	}
-	m, err := fit(ds, cfg)
+	m, examples, err := fit(ds, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "trained %s on %d examples, %d labels in %s\n", f.arch, len(ds.Examples), len(m.Config.Labels), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(cmd.ErrOrStderr(), "trained %s on %d examples, %d labels in %s\n", f.arch, examples, len(m.Config.Labels), time.Since(start).Round(time.Millisecond))
 	if p := m.Config.Privacy; p != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "DP-SGD spent ε %.4g at δ %g (noise multiplier %.4g, sample rate %.4g)\n", p.Epsilon, p.Delta, p.NoiseMultiplier, p.SampleRate)
 	}
