@@ -77,6 +77,8 @@ var genericKernel = gemmKernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, nc: 1024, 
 type backend struct {
 	gemm gemmKernel
 	avx2 bool // AVX2 vector kernels (packing, dot, exp, GELU, …) in use
+	vnni bool // AVX512-VNNI int8 kernels in use (with avx2)
+	bf16 bool // AVX512_BF16 (VDPBF16PS) kernels in use (with avx2)
 }
 
 var current atomic.Pointer[backend]
@@ -106,6 +108,8 @@ func UseAssembly(on bool) bool {
 			b.gemm = ks[0]
 		}
 		b.avx2 = hasAVX2()
+		b.vnni = hasVNNI()
+		b.bf16 = hasAVX512BF16()
 	}
 	current.Store(b)
 	return b.gemm.name != genericKernel.name || b.avx2
@@ -116,7 +120,7 @@ func UseAssembly(on bool) bool {
 func useGemmKernel(name string) bool {
 	for _, k := range asmKernels() {
 		if k.name == name {
-			current.Store(&backend{gemm: k, avx2: hasAVX2()})
+			current.Store(&backend{gemm: k, avx2: hasAVX2(), vnni: hasVNNI(), bf16: hasAVX512BF16()})
 			return true
 		}
 	}
@@ -126,6 +130,39 @@ func useGemmKernel(name string) bool {
 // KernelName names the GEMM micro-kernel in use, such as "avx512-12x32" or
 // "go-4x4".
 func KernelName() string { return current.Load().gemm.name }
+
+// Int8KernelName names the int8 micro-kernel in use: "avx512vnni-12x16",
+// "avx2-6x16" or "go".
+func Int8KernelName() string {
+	switch b := current.Load(); {
+	case b.vnni:
+		return "avx512vnni-12x16"
+	case b.avx2:
+		return "avx2-6x16"
+	}
+	return "go"
+}
+
+// BF16KernelName names the bf16 micro-kernel in use: "avx512bf16-12x16"
+// (VDPBF16PS), "avx2-fma-6x16" (emulated with FMA) or "go".
+func BF16KernelName() string {
+	switch b := current.Load(); {
+	case b.bf16:
+		return "avx512bf16-12x16"
+	case b.avx2:
+		return "avx2-fma-6x16"
+	}
+	return "go"
+}
+
+// useAVX512Dot turns the AVX512-VNNI and AVX512_BF16 kernels on (where this
+// CPU has them) or off (for tests, to run the AVX2 ones on such a CPU).
+func useAVX512Dot(on bool) {
+	b := *current.Load()
+	b.vnni = on && b.avx2 && hasVNNI()
+	b.bf16 = on && b.avx2 && hasAVX512BF16()
+	current.Store(&b)
+}
 
 // sgemmKernel4x4Go is the portable micro-kernel: c[i*ldc+j] += alpha·Σ_p a[p*4+i]·b[p*4+j].
 func sgemmKernel4x4Go(k int, a, b, c *float32, ldc int, alpha float32) {

@@ -119,13 +119,32 @@ const bf16RowBytes = 256 << 10
 
 var bf16Pool = sync.Pool{New: func() any { return new([]float32) }}
 
+// bf16PackPool holds the bfloat16 input rows of the VDPBF16PS kernels.
+var bf16PackPool = sync.Pool{New: func() any { return new([]uint16) }}
+
+// packBF16 sets dst[i] to the bfloat16 of src[i] (bf16), for i < len(src).
+func packBF16(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	done := 0
+	if n16 := len(src) &^ 15; n16 > 0 && current.Load().avx2 {
+		packBF16Asm(dst[:n16], src[:n16])
+		done = n16
+	}
+	for i := done; i < len(src); i++ {
+		dst[i] = bf16(src[i])
+	}
+}
+
 // LinearBF16 computes y [m, n] = x·Wᵀ (x [m, k], row stride ldx; y row
 // stride ldy) in bfloat16 products with float32 sums, as VDPBF16PS does:
 // each x[i][p] rounded to bfloat16 (RoundBF16), each product of two bfloat16
 // values exact in float32, the products of a row summed in float32 (for
 // each pair of k, the odd term first), then ep applied (bias, residual,
 // activation) as in SgemmEpilogue. It runs on Threads() goroutines,
-// splitting the weight panels.
+// splitting the weight panels. On a CPU with AVX512_BF16 it runs
+// VDPBF16PS itself, which also treats subnormal inputs as zero and flushes
+// subnormal sums to zero: its results equal the emulation's (FMA on AVX2,
+// or Go) bit for bit unless a value below 2⁻¹²⁶ in magnitude arises.
 func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy int, ep *Epilogue) {
 	if m < 0 {
 		panic("tensor: LinearBF16: negative m")
@@ -136,25 +155,48 @@ func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy in
 	if m == 0 || w.n == 0 {
 		return
 	}
+	lda := 2 * w.k2
+	bias, rest := splitEpilogue(ep)
+	be := current.Load()
+	np := (w.n + bf16Panel - 1) / bf16Panel
+	grain := max(1, (1<<18)/max(1, m*w.k*bf16Panel))
+	rowGrain := max(1, 16384/max(1, w.k))
+	if be.bf16 {
+		// VDPBF16PS reads A as bfloat16s, a pair of k in a dword.
+		buf := bf16PackPool.Get().(*[]uint16)
+		defer bf16PackPool.Put(buf)
+		*buf = grow(*buf, m*lda)
+		a := *buf
+		ParallelFor(m, rowGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := a[i*lda : (i+1)*lda]
+				packBF16(row, x[i*ldx:i*ldx+w.k])
+				clear(row[w.k:])
+			}
+		})
+		rowBlock := max(12, bf16RowBytes/(2*lda)/12*12)
+		ParallelFor(np, grain, func(p0, p1 int) {
+			panelBlocks(be, m, w.n, 12, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
+				bp := w.panels.panel(p)
+				bgemmBF16Asm(rows, w.k2, &a[i*lda], lda, &bp[0], &dst[0], ld, &b[0])
+			})
+		})
+		return
+	}
 	buf := bf16Pool.Get().(*[]float32)
 	defer bf16Pool.Put(buf)
-	lda := 2 * w.k2
 	*buf = grow(*buf, m*lda)
 	a := *buf
-	ParallelFor(m, max(1, 16384/max(1, w.k)), func(lo, hi int) {
+	ParallelFor(m, rowGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := a[i*lda : (i+1)*lda]
 			RoundBF16(row, x[i*ldx:i*ldx+w.k])
 			clear(row[w.k:])
 		}
 	})
-	bias, rest := splitEpilogue(ep)
-	be := current.Load()
 	rowBlock := max(6, bf16RowBytes/(4*lda)/6*6)
-	np := (w.n + bf16Panel - 1) / bf16Panel
-	grain := max(1, (1<<18)/max(1, m*w.k*bf16Panel))
 	ParallelFor(np, grain, func(p0, p1 int) {
-		panelBlocks(be, m, w.n, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
+		panelBlocks(be, m, w.n, 6, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
 			bp := w.panels.panel(p)
 			if be.avx2 {
 				bgemmAsm(rows, w.k2, &a[i*lda], lda, &bp[0], &dst[0], ld, &b[0])

@@ -150,7 +150,8 @@ func TestConcatBF16(t *testing.T) {
 
 // TestRoundBF16Kernels: the assembly rounding equals the Go rounding
 // (torch's, tested in package safetensors) bit for bit, on random bit
-// patterns (NaNs, infinities and subnormals included) and on ties.
+// patterns (NaNs, infinities and subnormals included) and on ties, and the
+// packing of the VDPBF16PS kernels' input gives the same bfloat16s.
 func TestRoundBF16Kernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	src := make([]float32, 4099)
@@ -178,6 +179,13 @@ func TestRoundBF16Kernels(t *testing.T) {
 		for i := range in {
 			if math.Float32bits(in[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("in place: %#08x rounds to %#08x", math.Float32bits(src[i]), math.Float32bits(in[i]))
+			}
+		}
+		packed := make([]uint16, len(src)) // the bfloat16s themselves
+		packBF16(packed, src)
+		for i, h := range packed {
+			if want := uint16(math.Float32bits(want[i]) >> 16); h != want {
+				t.Fatalf("%#08x packs to %#04x, want %#04x", math.Float32bits(src[i]), h, want)
 			}
 		}
 	})

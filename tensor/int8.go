@@ -224,13 +224,6 @@ type int8Scratch struct {
 
 var int8Pool = sync.Pool{New: func() any { return new(int8Scratch) }}
 
-func growU8(s []uint8, n int) []uint8 {
-	if cap(s) < n {
-		return make([]uint8, n)
-	}
-	return s[:n]
-}
-
 // int8RowBlock is the number of rows of A a thread multiplies with all its
 // weight panels before moving on (its quantized rows stay in L2).
 const int8RowBlock = 96
@@ -254,7 +247,7 @@ func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy in
 	s := int8Pool.Get().(*int8Scratch)
 	defer int8Pool.Put(s)
 	lda := w.k4 * 4
-	s.q = growU8(s.q, m*lda)
+	s.q = grow(s.q, m*lda)
 	s.scale = grow(s.scale, m)
 	if cap(s.zp) < m {
 		s.zp = make([]int32, m)
@@ -276,14 +269,25 @@ func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy in
 
 // int8Block computes the panels p0…p1-1 of y for all m rows.
 func int8Block(be *backend, m int, a []uint8, lda int, rs []float32, rz []int32, w *Int8Weights, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int) {
-	panelBlocks(be, m, w.n, int8RowBlock, bias, y, ldy, ep, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
+	panelBlocks(be, m, w.n, int8Rows(be), int8RowBlock, bias, y, ldy, ep, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
 		j, bp := p*int8Panel, w.panels.panel(p)
-		if be.avx2 {
+		switch {
+		case be.vnni:
+			qgemmVNNIAsm(rows, w.k4, &a[i*lda], lda, &bp[0], &dst[0], ld, &rs[i], &rz[i], &w.scale[j], &w.colSum[j], &b[0])
+		case be.avx2:
 			qgemmAsm(rows, w.k4, &a[i*lda], lda, &bp[0], &dst[0], ld, &rs[i], &rz[i], &w.scale[j], &w.colSum[j], &b[0])
-		} else {
+		default:
 			qgemmGo(rows, w.k4, a[i*lda:], lda, bp, dst, ld, rs[i:], rz[i:], w.scale[j:], w.colSum[j:], b)
 		}
 	})
+}
+
+// int8Rows is the most rows the int8 kernel of be computes in one call.
+func int8Rows(be *backend) int {
+	if be.vnni {
+		return 12
+	}
+	return 6
 }
 
 // qgemmGo is the portable form of the dequantizing kernel, rounding as it
@@ -332,16 +336,20 @@ func GemmU8S8(m int, a []uint8, lda int, w *Int8Weights, c []int32, ldc int) err
 	}
 	be := current.Load()
 	np := (w.n + int8Panel - 1) / int8Panel
-	var tile [6 * int8Panel]int32
+	var tile [maxPanelRows * int8Panel]int32
+	mr := int8Rows(be)
 	for p := 0; p < np; p++ {
 		j := p * int8Panel
 		cols := min(int8Panel, w.n-j)
 		bp := w.panels.panel(p)
-		for i := 0; i < m; i += 6 {
-			rows := min(6, m-i)
-			if be.avx2 {
+		for i := 0; i < m; i += mr {
+			rows := min(mr, m-i)
+			switch {
+			case be.vnni:
+				qgemmVNNIInt32Asm(rows, w.k4, &a[i*lda], lda, &bp[0], &tile[0], int8Panel)
+			case be.avx2:
 				qgemmInt32Asm(rows, w.k4, &a[i*lda], lda, &bp[0], &tile[0], int8Panel)
-			} else {
+			default:
 				var acc [int8Panel]int32
 				for r := 0; r < rows; r++ {
 					int8Dot(&acc, w.k4, a[(i+r)*lda:], bp)

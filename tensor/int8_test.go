@@ -3,31 +3,75 @@ package tensor
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
-// withKernels runs f with the assembly kernels (when this CPU has them) and
-// with the portable ones.
+// withKernels runs f with the assembly kernels (when this CPU has them),
+// with the AVX2 int8 and bf16 kernels instead of the AVX512-VNNI and
+// AVX512_BF16 ones (when this CPU has either), and with the portable
+// kernels, in that order.
 func withKernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	for _, asm := range []bool{true, false} {
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, v := range []struct {
+		name        string
+		asm, avx512 bool
+	}{{"asm", true, true}, {"asm-avx2", true, false}, {"go", false, false}} {
+		t.Run(v.name, func(t *testing.T) {
 			defer UseAssembly(assemblyAllowed())
-			if UseAssembly(asm) != asm {
+			if UseAssembly(v.asm) != v.asm {
 				t.Skip("no assembly kernels on this CPU or build")
 			}
+			if v.asm && !v.avx512 && !hasVNNI() && !hasAVX512BF16() {
+				t.Skip("the asm subtest ran the AVX2 int8 and bf16 kernels already")
+			}
+			useAVX512Dot(v.avx512)
+			t.Logf("int8 kernel %s, bf16 kernel %s", Int8KernelName(), BF16KernelName())
 			f(t)
 		})
 	}
 }
 
-var int8Shapes = [][3]int{{1, 1, 1}, {1, 16, 4}, {2, 17, 5}, {6, 16, 64}, {7, 33, 67}, {13, 15, 3}, {12, 48, 128}, {100, 40, 36}, {5, 1, 300}}
+// TestReducedKernelsSelected: the int8 and bf16 kernels in use are the best
+// this CPU runs, and, when TEXTCLF_EXPECT_INT8_KERNEL or
+// TEXTCLF_EXPECT_BF16_KERNEL name one (as the emulated AVX-512 runs do),
+// that one.
+func TestReducedKernelsSelected(t *testing.T) {
+	defer UseAssembly(assemblyAllowed())
+	wantInt8, wantBF16 := "go", "go"
+	if UseAssembly(true) { // not another architecture or the purego tag
+		wantInt8, wantBF16 = "avx2-6x16", "avx2-fma-6x16"
+		if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI {
+			wantInt8 = "avx512vnni-12x16"
+		}
+		if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 {
+			wantBF16 = "avx512bf16-12x16"
+		}
+	}
+	for _, c := range []struct{ what, got, want, env string }{
+		{"int8", Int8KernelName(), wantInt8, "TEXTCLF_EXPECT_INT8_KERNEL"},
+		{"bf16", BF16KernelName(), wantBF16, "TEXTCLF_EXPECT_BF16_KERNEL"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s kernel %q on this CPU, want %q", c.what, c.got, c.want)
+		}
+		if env := os.Getenv(c.env); env != "" && c.got != env {
+			t.Errorf("%s kernel %q, %s=%q", c.what, c.got, c.env, env)
+		}
+	}
+	if UseAssembly(false); Int8KernelName() != "go" || BF16KernelName() != "go" {
+		t.Errorf("portable kernels %q and %q", Int8KernelName(), BF16KernelName())
+	}
+}
+
+// int8Shapes are [m, n, k] products whose last row blocks cover every row
+// count of the AVX2 (1–6) and AVX512-VNNI (1–12) kernels.
+var int8Shapes = [][3]int{{1, 1, 1}, {1, 16, 4}, {2, 17, 5}, {3, 20, 9}, {6, 16, 64}, {7, 33, 67}, {8, 16, 33}, {9, 31, 12},
+	{10, 17, 64}, {11, 16, 5}, {13, 15, 3}, {12, 48, 128}, {100, 40, 36}, {5, 1, 300}}
 
 // TestGemmU8S8Exact: the integer product equals an int64 reference exactly,
 // including the worst case for VPMADDUBSW's int16 pairs (255·63 twice).
@@ -189,13 +233,13 @@ func TestQuantizeRowsU8Kernels(t *testing.T) {
 		QuantizeRowsU8(m, k, x, k, q, k, s, z)
 		qs, ss, zs = append(qs, q), append(ss, s), append(zs, z)
 	})
-	if len(qs) == 2 {
-		if string(qs[0]) != string(qs[1]) {
-			t.Errorf("asm and Go quantized values differ")
+	for v := 1; v < len(qs); v++ {
+		if string(qs[0]) != string(qs[v]) {
+			t.Errorf("kernels 0 and %d: quantized values differ", v)
 		}
 		for i := 0; i < m; i++ {
-			if ss[0][i] != ss[1][i] || zs[0][i] != zs[1][i] {
-				t.Errorf("row %d: asm scale %v zp %d, Go %v %d", i, ss[0][i], zs[0][i], ss[1][i], zs[1][i])
+			if ss[0][i] != ss[v][i] || zs[0][i] != zs[v][i] {
+				t.Errorf("row %d: kernels 0 scale %v zp %d, %d: %v %d", i, ss[0][i], zs[0][i], v, ss[v][i], zs[v][i])
 			}
 		}
 	}
@@ -228,10 +272,10 @@ func TestLinearInt8(t *testing.T) {
 			LinearInt8(m, x, k, w, y, ldy, &Epilogue{Bias: bias})
 			results = append(results, y)
 		})
-		if len(results) == 2 {
+		for _, y := range results[1:] {
 			for i := range results[0] {
-				if math.Float32bits(results[0][i]) != math.Float32bits(results[1][i]) {
-					t.Fatalf("%v: asm %v, go %v at %d", sh, results[0][i], results[1][i], i)
+				if math.Float32bits(results[0][i]) != math.Float32bits(y[i]) {
+					t.Fatalf("%v: kernels differ at %d: %v and %v", sh, i, results[0][i], y[i])
 				}
 			}
 		}

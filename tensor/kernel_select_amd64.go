@@ -81,6 +81,46 @@ var (
 		nil, qgemmKernel1x16AVX2Int32, qgemmKernel2x16AVX2Int32, qgemmKernel3x16AVX2Int32, qgemmKernel4x16AVX2Int32, qgemmKernel5x16AVX2Int32, qgemmKernel6x16AVX2Int32}
 )
 
+// The AVX512-VNNI int8 kernels by row count (1–12).
+var (
+	qgemmVNNIKernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32){
+		nil, qgemmKernel1x16VNNI, qgemmKernel2x16VNNI, qgemmKernel3x16VNNI, qgemmKernel4x16VNNI, qgemmKernel5x16VNNI, qgemmKernel6x16VNNI,
+		qgemmKernel7x16VNNI, qgemmKernel8x16VNNI, qgemmKernel9x16VNNI, qgemmKernel10x16VNNI, qgemmKernel11x16VNNI, qgemmKernel12x16VNNI}
+	qgemmVNNIInt32Kernels = [...]func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int){
+		nil, qgemmKernel1x16VNNIInt32, qgemmKernel2x16VNNIInt32, qgemmKernel3x16VNNIInt32, qgemmKernel4x16VNNIInt32, qgemmKernel5x16VNNIInt32, qgemmKernel6x16VNNIInt32,
+		qgemmKernel7x16VNNIInt32, qgemmKernel8x16VNNIInt32, qgemmKernel9x16VNNIInt32, qgemmKernel10x16VNNIInt32, qgemmKernel11x16VNNIInt32, qgemmKernel12x16VNNIInt32}
+)
+
+// hasVNNI reports whether this CPU (and its OS) runs the AVX512-VNNI int8
+// kernels; the rest of the int8 path (quantizing the activations) needs AVX2.
+func hasVNNI() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI && hasAVX2() }
+
+// hasAVX512BF16 reports whether this CPU (and its OS) runs the VDPBF16PS
+// kernels; packing their bfloat16 input needs AVX2.
+func hasAVX512BF16() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 && hasAVX2() }
+
+// The VDPBF16PS kernels by row count (1–12).
+var bgemmBF16Kernels = [...]func(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32){
+	nil, bgemmKernel1x16AVX512BF16, bgemmKernel2x16AVX512BF16, bgemmKernel3x16AVX512BF16, bgemmKernel4x16AVX512BF16, bgemmKernel5x16AVX512BF16, bgemmKernel6x16AVX512BF16,
+	bgemmKernel7x16AVX512BF16, bgemmKernel8x16AVX512BF16, bgemmKernel9x16AVX512BF16, bgemmKernel10x16AVX512BF16, bgemmKernel11x16AVX512BF16, bgemmKernel12x16AVX512BF16}
+
+// bgemmBF16Asm runs the VDPBF16PS kernel for rows (1–12) rows.
+func bgemmBF16Asm(rows, k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32) {
+	bgemmBF16Kernels[rows](k2, a, lda, b, c, ldc, bias)
+}
+
+func packBF16Asm(dst []uint16, src []float32) { packBF16AVX2(&dst[0], src) }
+
+// qgemmVNNIAsm runs the dequantizing AVX512-VNNI int8 kernel for rows (1–12) rows.
+func qgemmVNNIAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
+	qgemmVNNIKernels[rows](k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)
+}
+
+// qgemmVNNIInt32Asm runs the raw int32 AVX512-VNNI int8 kernel for rows (1–12) rows.
+func qgemmVNNIInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
+	qgemmVNNIInt32Kernels[rows](k4, a, lda, b, c, ldc)
+}
+
 // qgemmAsm runs the dequantizing int8 kernel for rows (1–6) rows.
 func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
 	qgemmKernels[rows](k4, a, lda, b, c, ldc, rs, rz, cs, csum, bias)

@@ -42,6 +42,24 @@ func qgemmAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs 
 	panic("tensor: no assembly int8 kernel")
 }
 
+func hasVNNI() bool { return false }
+
+func hasAVX512BF16() bool { return false }
+
+func bgemmBF16Asm(rows, k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32) {
+	panic("tensor: no assembly bf16 kernel")
+}
+
+func packBF16Asm(dst []uint16, src []float32) { panic("tensor: no assembly bf16 packing") }
+
+func qgemmVNNIAsm(rows, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rs *float32, rz *int32, cs *float32, csum *int32, bias *float32) {
+	panic("tensor: no assembly int8 kernel")
+}
+
+func qgemmVNNIInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
+	panic("tensor: no assembly int8 kernel")
+}
+
 func qgemmInt32Asm(rows, k4 int, a *uint8, lda int, b *int8, c *int32, ldc int) {
 	panic("tensor: no assembly int8 kernel")
 }

@@ -76,41 +76,113 @@ func sgemmKernel4x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc i
 // sgemmKernel2x16AVX2s6Store stores the 2×16 product of packed panels a (k×6, first 2 of each step) and b (k×16), times alpha, to c (row stride ldc); k ≥ 0.
 func sgemmKernel2x16AVX2s6Store(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
-// qgemmKernel6x16AVX2 stores the dequantized 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel6x16AVX2 stores the dequantized 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel6x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel5x16AVX2 stores the dequantized 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel5x16AVX2 stores the dequantized 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel5x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel4x16AVX2 stores the dequantized 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel4x16AVX2 stores the dequantized 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel4x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel3x16AVX2 stores the dequantized 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel3x16AVX2 stores the dequantized 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel3x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel2x16AVX2 stores the dequantized 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel2x16AVX2 stores the dequantized 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel2x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel1x16AVX2 stores the dequantized 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].
+// qgemmKernel1x16AVX2 stores the dequantized 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX2.
 func qgemmKernel1x16AVX2(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
 
-// qgemmKernel6x16AVX2Int32 stores the exact int32 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel12x16VNNI stores the dequantized 12×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel12x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel11x16VNNI stores the dequantized 11×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel11x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel10x16VNNI stores the dequantized 10×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel10x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel9x16VNNI stores the dequantized 9×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel9x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel8x16VNNI stores the dequantized 8×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel8x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel7x16VNNI stores the dequantized 7×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel7x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel6x16VNNI stores the dequantized 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel6x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel5x16VNNI stores the dequantized 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel5x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel4x16VNNI stores the dequantized 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel4x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel3x16VNNI stores the dequantized 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel3x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel2x16VNNI stores the dequantized 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel2x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel1x16VNNI stores the dequantized 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with AVX512-VNNI.
+func qgemmKernel1x16VNNI(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)
+
+// qgemmKernel6x16AVX2Int32 stores the exact int32 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel6x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// qgemmKernel5x16AVX2Int32 stores the exact int32 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel5x16AVX2Int32 stores the exact int32 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel5x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// qgemmKernel4x16AVX2Int32 stores the exact int32 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel4x16AVX2Int32 stores the exact int32 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel4x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// qgemmKernel3x16AVX2Int32 stores the exact int32 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel3x16AVX2Int32 stores the exact int32 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel3x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// qgemmKernel2x16AVX2Int32 stores the exact int32 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel2x16AVX2Int32 stores the exact int32 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel2x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// qgemmKernel1x16AVX2Int32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).
+// qgemmKernel1x16AVX2Int32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX2.
 func qgemmKernel1x16AVX2Int32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel12x16VNNIInt32 stores the exact int32 12×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel12x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel11x16VNNIInt32 stores the exact int32 11×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel11x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel10x16VNNIInt32 stores the exact int32 10×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel10x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel9x16VNNIInt32 stores the exact int32 9×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel9x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel8x16VNNIInt32 stores the exact int32 8×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel8x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel7x16VNNIInt32 stores the exact int32 7×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel7x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel6x16VNNIInt32 stores the exact int32 6×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel6x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel5x16VNNIInt32 stores the exact int32 5×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel5x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel4x16VNNIInt32 stores the exact int32 4×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel4x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel3x16VNNIInt32 stores the exact int32 3×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel3x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel2x16VNNIInt32 stores the exact int32 2×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel2x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// qgemmKernel1x16VNNIInt32 stores the exact int32 1×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with AVX512-VNNI.
+func qgemmKernel1x16VNNIInt32(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
 // bgemmKernel6x16AVX2 stores the 6×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
 func bgemmKernel6x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
@@ -130,8 +202,47 @@ func bgemmKernel2x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc
 // bgemmKernel1x16AVX2 stores the 1×16 product of the bfloat16-valued float32 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc).
 func bgemmKernel1x16AVX2(k2 int, a *float32, lda int, b *uint16, c *float32, ldc int, bias *float32)
 
+// bgemmKernel12x16AVX512BF16 stores the 12×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel12x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel11x16AVX512BF16 stores the 11×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel11x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel10x16AVX512BF16 stores the 10×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel10x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel9x16AVX512BF16 stores the 9×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel9x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel8x16AVX512BF16 stores the 8×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel8x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel7x16AVX512BF16 stores the 7×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel7x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel6x16AVX512BF16 stores the 6×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel6x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel5x16AVX512BF16 stores the 5×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel5x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel4x16AVX512BF16 stores the 4×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel4x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel3x16AVX512BF16 stores the 3×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel3x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel2x16AVX512BF16 stores the 2×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel2x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
+// bgemmKernel1x16AVX512BF16 stores the 1×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.
+func bgemmKernel1x16AVX512BF16(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)
+
 // roundBF16AVX2 sets dst[i] to src[i] rounded to bfloat16 (ties to even; NaNs quiet), as a float32; len(src) is a multiple of 16.
 func roundBF16AVX2(dst []float32, src []float32)
+
+// packBF16AVX2 sets dst[i] to the bfloat16 of src[i] (ties to even; NaNs quiet); len(src) is a multiple of 16.
+func packBF16AVX2(dst *uint16, src []float32)
 
 // minMaxAVX2 returns the smallest and the largest element of x; len(x) is a positive multiple of 8.
 func minMaxAVX2(x []float32) (lo float32, hi float32)

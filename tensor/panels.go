@@ -61,15 +61,19 @@ func joinPlan[W interface{ Dims() (n, k int) }](ws []W) (n, k int, whole bool, e
 	return n, k, whole, nil
 }
 
+// maxPanelRows is the most rows a panel kernel computes in one call: 12
+// (AVX512-VNNI int8), 6 for the AVX2 and Go ones.
+const maxPanelRows = 12
+
 // panelBlocks runs a panel kernel over the weight panels p0…p1-1 of a
 // product y [m, n] (row stride ldy), rowBlock rows of the input at a time,
 // then applies ep to each finished block. kernel(i, rows, p, dst, ld, bias)
-// stores rows (≤ 6) rows from row i of panel p's 16 columns, plus bias, to
-// dst (row stride ld); a last, partial panel goes through a tile, and its
-// bias is padded with zeros.
-func panelBlocks(be *backend, m, n, rowBlock int, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int,
+// stores rows (≤ mr ≤ maxPanelRows) rows from row i of panel p's 16
+// columns, plus bias, to dst (row stride ld); a last, partial panel goes
+// through a tile, and its bias is padded with zeros.
+func panelBlocks(be *backend, m, n, mr, rowBlock int, bias, y []float32, ldy int, ep *Epilogue, p0, p1 int,
 	kernel func(i, rows, p int, dst []float32, ld int, bias []float32)) {
-	var tile [6 * panelWidth]float32
+	var tile [maxPanelRows * panelWidth]float32
 	var zero, biasTile [panelWidth]float32
 	j0, j1 := p0*panelWidth, min(p1*panelWidth, n)
 	for i0 := 0; i0 < m; i0 += rowBlock {
@@ -86,8 +90,8 @@ func panelBlocks(be *backend, m, n, rowBlock int, bias, y []float32, ldy int, ep
 					b = biasTile[:]
 				}
 			}
-			for i := i0; i < i0+mc; i += 6 {
-				rows := min(6, i0+mc-i)
+			for i := i0; i < i0+mc; i += mr {
+				rows := min(mr, i0+mc-i)
 				dst, ld := y[i*ldy+j:], ldy
 				if cols < panelWidth {
 					dst, ld = tile[:], panelWidth

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -87,37 +88,52 @@ func bgemmAVX2(mr int) {
 
 var cBF16Lsb, cBF16Round, cBF16Quiet Mem
 
+// bf16Rounding holds the constants of roundBF16 in ymm registers.
+type bf16Rounding struct{ mask, lsb, bias, quiet reg.VecPhysical }
+
+// loadBF16Rounding loads the rounding constants into Y8–Y11.
+func loadBF16Rounding() bf16Rounding {
+	c := bf16Rounding{reg.Y8, reg.Y9, reg.Y10, reg.Y11}
+	VMOVDQU(cBF16Hi, c.mask)
+	VMOVDQU(cBF16Lsb, c.lsb)
+	VMOVDQU(cBF16Round, c.bias)
+	VMOVDQU(cBF16Quiet, c.quiet)
+	return c
+}
+
+// roundBF16 sets r to the 8 float32s of v rounded to bfloat16 (to nearest,
+// ties to even): bits + 0x7fff + (bits>>16 & 1), then the low half cleared;
+// a NaN keeps its top half with the quiet bit set, as the Go code does. t
+// and nan are scratch.
+func (c bf16Rounding) roundBF16(v, r, t, nan reg.VecPhysical) {
+	VPSRLD(Imm(16), v, t)
+	VPAND(c.lsb, t, t)
+	VPADDD(c.bias, v, r)
+	VPADDD(t, r, r)
+	VPAND(c.mask, r, r)
+	VPAND(c.mask, v, t)
+	VPOR(c.quiet, t, t)
+	VCMPPS(Imm(3), v, v, nan) // unordered: NaN
+	VBLENDVPS(nan, t, r, r)
+}
+
 // roundBF16AVX2 emits roundBF16AVX2(dst, src []float32): dst[i] = src[i]
-// rounded to bfloat16 (to nearest, ties to even), as a float32, for
-// len(src) a multiple of 16: bits + 0x7fff + (bits>>16 & 1), then the low
-// half cleared; a NaN keeps its top half with the quiet bit set, as the Go
-// code does.
+// rounded to bfloat16 (bf16Rounding.roundBF16), as a float32, for len(src) a
+// multiple of 16.
 func roundBF16AVX2() {
 	TEXT("roundBF16AVX2", NOSPLIT, "func(dst, src []float32)")
 	Doc("roundBF16AVX2 sets dst[i] to src[i] rounded to bfloat16 (ties to even; NaNs quiet), as a float32; len(src) is a multiple of 16.")
 	pd := Load(Param("dst").Base(), GP64())
 	ps := Load(Param("src").Base(), GP64())
 	n := Load(Param("src").Len(), GP64())
-	mask, lsb, bias, quiet := reg.Y8, reg.Y9, reg.Y10, reg.Y11
-	VMOVDQU(cBF16Hi, mask)
-	VMOVDQU(cBF16Lsb, lsb)
-	VMOVDQU(cBF16Round, bias)
-	VMOVDQU(cBF16Quiet, quiet)
+	c := loadBF16Rounding()
 	Label("rb_loop")
 	CMPQ(n, Imm(16))
 	JL(LabelRef("rb_done"))
 	for u := 0; u < 2; u++ {
 		v, r, t, nan := yreg(4*u), yreg(4*u+1), yreg(4*u+2), yreg(4*u+3)
 		VMOVUPS(Mem{Base: ps, Disp: 32 * u}, v)
-		VPSRLD(Imm(16), v, t)
-		VPAND(lsb, t, t)
-		VPADDD(bias, v, r)
-		VPADDD(t, r, r)
-		VPAND(mask, r, r)
-		VPAND(mask, v, t)
-		VPOR(quiet, t, t)
-		VCMPPS(Imm(3), v, v, nan) // unordered: NaN
-		VBLENDVPS(nan, t, r, r)
+		c.roundBF16(v, r, t, nan)
 		VMOVUPS(r, Mem{Base: pd, Disp: 32 * u})
 	}
 	ADDQ(Imm(64), ps)
@@ -127,4 +143,123 @@ func roundBF16AVX2() {
 	Label("rb_done")
 	VZEROUPPER()
 	RET()
+}
+
+// packBF16AVX2 emits packBF16AVX2(dst *uint16, src []float32): dst[i] =
+// the bfloat16 of src[i] (bf16Rounding.roundBF16's top half), for len(src) a
+// multiple of 16: the A operand of the VDPBF16PS kernels.
+func packBF16AVX2() {
+	TEXT("packBF16AVX2", NOSPLIT, "func(dst *uint16, src []float32)")
+	Doc("packBF16AVX2 sets dst[i] to the bfloat16 of src[i] (ties to even; NaNs quiet); len(src) is a multiple of 16.")
+	pd := Load(Param("dst"), GP64())
+	ps := Load(Param("src").Base(), GP64())
+	n := Load(Param("src").Len(), GP64())
+	c := loadBF16Rounding()
+	Label("pb_loop")
+	CMPQ(n, Imm(16))
+	JL(LabelRef("pb_done"))
+	for u := 0; u < 2; u++ {
+		v, r, t, nan := yreg(4*u), yreg(4*u+1), yreg(4*u+2), yreg(4*u+3)
+		VMOVUPS(Mem{Base: ps, Disp: 32 * u}, v)
+		c.roundBF16(v, r, t, nan)
+		VPSRLD(Imm(16), r, r)
+	}
+	// dwords → words: VPACKUSDW works within 128-bit lanes (Y1 lo, Y5 lo,
+	// Y1 hi, Y5 hi), VPERMQ puts the quarters back in order.
+	VPACKUSDW(reg.Y5, reg.Y1, reg.Y1)
+	VPERMQ(Imm(0xd8), reg.Y1, reg.Y1)
+	VMOVDQU(reg.Y1, Mem{Base: pd})
+	ADDQ(Imm(64), ps)
+	ADDQ(Imm(32), pd)
+	SUBQ(Imm(16), n)
+	JMP(LabelRef("pb_loop"))
+	Label("pb_done")
+	VZEROUPPER()
+	RET()
+}
+
+// bgemmAVX512BF16 emits bgemmKernel{mr}x16AVX512BF16: bgemmAVX2's product
+// with AVX512_BF16's VDPBF16PS, for mr ≤ 12 rows of A given as bfloat16s
+// (uint16, row stride lda values, 2·k2 used per row). A group of the panel
+// (16 columns × a pair of k) is one zmm register; the row's pair at k = 2g,
+// 2g+1 is one dword, broadcast. VDPBF16PS adds, in each column's lane, the
+// odd product then the even one, each rounded to nearest even, as the Go
+// kernel does; unlike it, it treats input denormals as zero and flushes
+// denormal results to zero.
+func bgemmAVX512BF16(mr int) {
+	name := fmt.Sprintf("bgemmKernel%dx16AVX512BF16", mr)
+	TEXT(name, NOSPLIT, "func(k2 int, a *uint16, lda int, b *uint16, c *float32, ldc int, bias *float32)")
+	Doc(fmt.Sprintf("%s stores the %d×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.", name, mr))
+	k := Load(Param("k2"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(1), lda)
+	rowBase, aAddr := rowAddressing(mr, lda)
+	pb := Load(Param("b"), GP64())
+
+	// Registers: mr accumulators, one B group per unrolled step, two
+	// broadcast A pairs in turn.
+	acc := make([]reg.VecPhysical, mr)
+	for i := range acc {
+		acc[i] = zreg(i)
+		VPXORD(acc[i], acc[i], acc[i])
+	}
+	bGroup := []reg.VecPhysical{zreg(mr), zreg(mr + 1), zreg(mr + 2), zreg(mr + 3)}
+	bc := []reg.VecPhysical{zreg(mr + 4), zreg(mr + 5)}
+	step := func(u int) {
+		VMOVDQU32(Mem{Base: pb, Disp: 64 * u}, bGroup[u])
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(aAddr(i, 4*u), bc[i%2])
+			vdpbf16ps(acc[i], bc[i%2], bGroup[u])
+		}
+	}
+	panelLoop(name, k, pb, rowBase, 4, step)
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	bias := Load(Param("bias"), GP64())
+	for i := 0; i < mr; i++ {
+		VADDPS(Mem{Base: bias}, acc[i], acc[i])
+		VMOVUPS(acc[i], Mem{Base: pc})
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// vdpbf16ps emits VDPBF16PS dst, src1, src2 (Intel operand order: dst +=
+// the pair products of src1 and src2, zmm registers), which Go's assembler
+// does not know, as its bytes: EVEX.512.F3.0F38.W0 52 /r (Intel's SDM),
+// register form.
+func vdpbf16ps(dst, src1, src2 reg.VecPhysical) {
+	Comment(fmt.Sprintf("VDPBF16PS %s, %s, %s (Intel order)", dst.Asm(), src1.Asm(), src2.Asm()))
+	for _, b := range encodeVDPBF16PS(zmmNumber(dst), zmmNumber(src1), zmmNumber(src2)) {
+		Instruction(&ir.Instruction{Opcode: "BYTE", Operands: []Op{U8(b)}})
+	}
+}
+
+// encodeVDPBF16PS is the encoding of VDPBF16PS zmm(dst), zmm(src1),
+// zmm(src2): the EVEX prefix 62 P0 P1 P2, opcode 52, ModRM. P0 = R̄ X̄ B̄ R̄′ 0 0
+// m m (mm = 10: 0F38), where R, R′ extend ModRM.reg (dst bits 3, 4) and B, X
+// ModRM.rm (src2 bits 3, 4); P1 = W v̄v̄v̄v̄ 1 p p (W = 0, vvvv = src1's low
+// four bits, pp = 10: F3); P2 = z L′L b V̄′ a a a (L′L = 10: 512 bits, V′ =
+// src1 bit 4, no mask). ModRM = 11 reg rm.
+func encodeVDPBF16PS(dst, src1, src2 int) []byte {
+	inv := func(x, bit int) byte { return byte((x>>bit)&1 ^ 1) }
+	p0 := inv(dst, 3)<<7 | inv(src2, 4)<<6 | inv(src2, 3)<<5 | inv(dst, 4)<<4 | 0b10
+	p1 := byte((^src1)&0xf)<<3 | 1<<2 | 0b10
+	p2 := byte(0b10)<<5 | inv(src1, 4)<<3
+	modrm := byte(0b11<<6 | (dst&7)<<3 | src2&7)
+	return []byte{0x62, p0, p1, p2, 0x52, modrm}
+}
+
+// zmmNumber is the number of a zmm register: 5 for Z5.
+func zmmNumber(z reg.VecPhysical) int {
+	for i := 0; i < 32; i++ {
+		if zreg(i) == z {
+			return i
+		}
+	}
+	panic(fmt.Sprintf("%s is not a zmm register", z.Asm()))
 }

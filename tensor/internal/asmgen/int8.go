@@ -28,12 +28,8 @@ func qgemmAVX2(mr int, raw bool) {
 	name := fmt.Sprintf("qgemmKernel%dx16AVX2", mr)
 	if raw {
 		name += "Int32"
-		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)")
-		Doc(fmt.Sprintf("%s stores the exact int32 %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc).", name, mr))
-	} else {
-		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)")
-		Doc(fmt.Sprintf("%s stores the dequantized %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j].", name, mr))
 	}
+	qgemmTEXT(name, mr, raw, "AVX2")
 	k := Load(Param("k4"), GP64())
 	lda := Load(Param("lda"), GP64())
 	rowBase, aAddr := rowAddressing(mr, lda)
@@ -61,20 +57,49 @@ func qgemmAVX2(mr int, raw bool) {
 		}
 	}
 	panelLoop(name, k, pb, rowBase, 4, step)
+	rows := make([][]reg.VecPhysical, mr)
+	for i := range acc {
+		rows[i] = acc[i][:]
+	}
+	qgemmStore(mr, raw, rows, 32, bc, ones, tmp[:])
+	VZEROUPPER()
+	RET()
+}
+
+// qgemmTEXT declares a dequantizing or raw int8 kernel named name with mr
+// rows and the given instruction set's description.
+func qgemmTEXT(name string, mr int, raw bool, isa string) {
+	if raw {
+		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)")
+		Doc(fmt.Sprintf("%s stores the exact int32 %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with %s.", name, mr, isa))
+		return
+	}
+	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)")
+	Doc(fmt.Sprintf("%s stores the dequantized %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with %s.", name, mr, isa))
+}
+
+// qgemmStore emits the end of an int8 kernel: the int32 sums acc[i] of row
+// i (16 columns in vectors of vecBytes bytes) stored raw to c, or
+// dequantized as float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i]
+// + bias[j], each operation rounded to float32 in that order, as the Go
+// kernel does. zpBc, scaleBc and tmp are free vector registers of the
+// accumulators' width, tmp one per vector of a row.
+func qgemmStore(mr int, raw bool, acc [][]reg.VecPhysical, vecBytes int, zpBc, scaleBc reg.VecPhysical, tmp []reg.VecPhysical) {
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
+	next := func(i int) {
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
 	if raw {
 		for i := 0; i < mr; i++ {
-			for j := 0; j < 2; j++ {
-				VMOVDQU(acc[i][j], Mem{Base: pc, Disp: 32 * j})
+			for j, x := range acc[i] {
+				storeInt32s(vecBytes, x, Mem{Base: pc, Disp: vecBytes * j})
 			}
-			if i < mr-1 {
-				ADDQ(ldc, pc)
-			}
+			next(i)
 		}
-		VZEROUPPER()
-		RET()
 		return
 	}
 	rs := Load(Param("rowScale"), GP64())
@@ -83,22 +108,67 @@ func qgemmAVX2(mr int, raw bool) {
 	csum := Load(Param("colSum"), GP64())
 	bias := Load(Param("bias"), GP64())
 	for i := 0; i < mr; i++ {
-		VPBROADCASTD(Mem{Base: rz, Disp: 4 * i}, bc)
-		VBROADCASTSS(Mem{Base: rs, Disp: 4 * i}, ones)
-		for j := 0; j < 2; j++ {
-			x := acc[i][j]
-			VPMULLD(Mem{Base: csum, Disp: 32 * j}, bc, tmp[j])
+		VPBROADCASTD(Mem{Base: rz, Disp: 4 * i}, zpBc)
+		VBROADCASTSS(Mem{Base: rs, Disp: 4 * i}, scaleBc)
+		for j, x := range acc[i] {
+			VPMULLD(Mem{Base: csum, Disp: vecBytes * j}, zpBc, tmp[j])
 			VPSUBD(tmp[j], x, x)
 			VCVTDQ2PS(x, x)
-			VMULPS(Mem{Base: cs, Disp: 32 * j}, x, x)
-			VMULPS(ones, x, x)
-			VADDPS(Mem{Base: bias, Disp: 32 * j}, x, x)
-			VMOVUPS(x, Mem{Base: pc, Disp: 32 * j})
+			VMULPS(Mem{Base: cs, Disp: vecBytes * j}, x, x)
+			VMULPS(scaleBc, x, x)
+			VADDPS(Mem{Base: bias, Disp: vecBytes * j}, x, x)
+			VMOVUPS(x, Mem{Base: pc, Disp: vecBytes * j})
 		}
-		if i < mr-1 {
-			ADDQ(ldc, pc)
+		next(i)
+	}
+}
+
+// storeInt32s stores the integer vector x to m: VMOVDQU32 for a zmm
+// register (vecBytes 64), VMOVDQU for a ymm one.
+func storeInt32s(vecBytes int, x reg.VecPhysical, m Mem) {
+	if vecBytes == 64 {
+		VMOVDQU32(x, m)
+		return
+	}
+	VMOVDQU(x, m)
+}
+
+// qgemmVNNI emits qgemmKernel{mr}x16VNNI (dequant) or
+// qgemmKernel{mr}x16VNNIInt32 (raw): qgemmAVX2's product with AVX512-VNNI.
+// A 16-column panel group (64 bytes: column j's four bytes at 4j) is one
+// zmm register, and VPDPBUSD adds the four u8·s8 products of each column to
+// its int32 sum, exactly and without saturation, for each of mr ≤ 12 rows
+// whose four bytes are broadcast. The sums and the dequantization are those
+// of the AVX2 kernel, bit for bit.
+func qgemmVNNI(mr int, raw bool) {
+	name := fmt.Sprintf("qgemmKernel%dx16VNNI", mr)
+	if raw {
+		name += "Int32"
+	}
+	qgemmTEXT(name, mr, raw, "AVX512-VNNI")
+	k := Load(Param("k4"), GP64())
+	lda := Load(Param("lda"), GP64())
+	rowBase, aAddr := rowAddressing(mr, lda)
+	pb := Load(Param("b"), GP64())
+
+	// Registers: mr accumulators, one B panel group per unrolled step, two
+	// broadcast A words in turn.
+	acc := make([][]reg.VecPhysical, mr)
+	for i := range acc {
+		acc[i] = []reg.VecPhysical{zreg(i)}
+		VPXORD(acc[i][0], acc[i][0], acc[i][0])
+	}
+	bGroup := []reg.VecPhysical{zreg(mr), zreg(mr + 1), zreg(mr + 2), zreg(mr + 3)}
+	bc := []reg.VecPhysical{zreg(mr + 4), zreg(mr + 5)}
+	step := func(u int) {
+		VMOVDQU32(Mem{Base: pb, Disp: 64 * u}, bGroup[u])
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(aAddr(i, 4*u), bc[i%2])
+			VPDPBUSD(bGroup[u], bc[i%2], acc[i][0])
 		}
 	}
+	panelLoop(name, k, pb, rowBase, 4, step)
+	qgemmStore(mr, raw, acc, 64, bc[0], bc[1], bGroup[:1])
 	VZEROUPPER()
 	RET()
 }

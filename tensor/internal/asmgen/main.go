@@ -38,10 +38,14 @@ func main() {
 		gemmAVX2(2, 6, 2, store)
 	}
 	// The int8 kernels (u8 activations × s8 weights within ±63, int32 sums),
-	// for every row count of the last rows of a block, dequantizing or raw.
+	// for every row count of the last rows of a block, dequantizing or raw:
+	// AVX2 (6 rows at most) and AVX512-VNNI (12).
 	for _, raw := range []bool{false, true} {
 		for mr := 6; mr >= 1; mr-- {
 			qgemmAVX2(mr, raw)
+		}
+		for mr := 12; mr >= 1; mr-- {
+			qgemmVNNI(mr, raw)
 		}
 	}
 	// The bf16 kernels (bfloat16 activations × bfloat16 weights, float32
@@ -50,7 +54,12 @@ func main() {
 	for mr := 6; mr >= 1; mr-- {
 		bgemmAVX2(mr)
 	}
+	// With AVX512_BF16's VDPBF16PS, on bfloat16 rows of A, 12 rows at most.
+	for mr := 12; mr >= 1; mr-- {
+		bgemmAVX512BF16(mr)
+	}
 	roundBF16AVX2()
+	packBF16AVX2()
 	initInt8Consts()
 	minMaxAVX2()
 	quantizeU8AVX2()
