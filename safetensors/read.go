@@ -73,6 +73,32 @@ func (t Tensor) Int64() ([]int64, error) {
 	return out, nil
 }
 
+// BFloat16Bits returns the values of a BF16 tensor as their bits, without
+// converting them: for 2-byte aligned data on a little-endian machine the
+// returned slice aliases Data (zero copy; see Float32), else it is a copy.
+// A tensor of another dtype, or whose data does not match its shape, is an
+// error naming it.
+func (t Tensor) BFloat16Bits() ([]uint16, error) {
+	if t.DType != BF16 {
+		return nil, fmt.Errorf("tensor %q: dtype %s, not BF16", t.Name, t.DType)
+	}
+	n := t.NumElements()
+	if len(t.Data) != 2*n {
+		return nil, fmt.Errorf("tensor %q: %d bytes for %d elements of BF16", t.Name, len(t.Data), n)
+	}
+	if n == 0 {
+		return []uint16{}, nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&t.Data[0]))%2 == 0 {
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&t.Data[0])), n), nil
+	}
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(t.Data[2*i:])
+	}
+	return out, nil
+}
+
 var littleEndian = func() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 1
