@@ -32,7 +32,7 @@ type LoadReport struct {
 // checkpoint holds. Weights that are NaN or infinite are an error naming
 // the tensor.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	return load(dir, nil, false, false, seed)
+	return load(dir, nil, false, false, seed, false)
 }
 
 // LoadForTraining loads a checkpoint for fine-tuning on the given labels:
@@ -49,7 +49,7 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		if problemType != "" {
 			cfg.ProblemType = problemType
 		}
-	}, true, false, seed)
+	}, true, false, seed, false)
 }
 
 // minNewWeights is the number of newly initialised weights a checkpoint may
@@ -62,6 +62,9 @@ const minNewWeights = 1 << 22
 type loadPlan struct {
 	// res maps model names to checkpoint tensors whose data is not read yet.
 	res *checkpoint.MapResult
+	// bf16 maps the names of the Linear weights packed from BF16 tensors
+	// (loadBF16) to those tensors, which are not read as float32.
+	bf16 map[string]checkpoint.TensorInfo
 	// reinit holds the output-layer tensors of another shape, initialised
 	// anew for training (as mismatched), and mismatched their warnings.
 	reinit     map[string]bool
@@ -70,9 +73,12 @@ type loadPlan struct {
 
 // load reads config.json, refuses an architecture this package does not
 // build, lets adjust change the config (the labels of a training run),
-// plans the load from the tensors' shapes, reads the weights the model
-// uses, and only then builds the model and fills it.
-func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64) (*Model, *LoadReport, error) {
+// plans the load from the tensors' shapes, builds the model, and only then
+// reads the weights the model uses and fills it. With packBF16 (a load for
+// bf16 inference of a safetensors checkpoint, not an int8 one), the BF16
+// weights of Linear layers are packed straight from the file's mapping
+// (loadBF16), never converted to float32, and the model is made bf16.
+func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64, packBF16 bool) (*Model, *LoadReport, error) {
 	cfgPath := filepath.Join(dir, checkpoint.ConfigName)
 	cfg, err := checkpoint.LoadConfig(dir)
 	if err != nil {
@@ -93,6 +99,12 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		if err := cfg.Validate(); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
+	}
+	if packBF16 {
+		// The BF16 tensors are read from safetensors mappings only; those
+		// of a pytorch_model.bin are converted, and ToBF16 packs them.
+		format, _, err := checkpoint.WeightFiles(dir)
+		packBF16 = err == nil && strings.HasPrefix(format, "safetensors") && qm == "" && !mlm && !training
 	}
 	// The BERT family's parameter shapes come from the config alone; the
 	// other architectures' from the model, built once the checkpoint's size
@@ -119,23 +131,9 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 				return nil, fmt.Errorf("%s: tensor %q is int8 but %s has no %s", dir, name, cfgPath, quantizationKey)
 			}
 		}
-		if expected == nil {
-			if err := checkConfigSize(cfg, infos); err != nil {
-				return nil, fmt.Errorf("%s: %w", dir, err)
-			}
-			var err error
-			if m, err = build(cfg, seed, false, int8Names(q)); err != nil {
-				return nil, fmt.Errorf("%s: %w", cfgPath, err)
-			}
-			for _, p := range m.params {
-				expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
-			}
-			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
-		}
 		read := map[string]bool{}
-		planned, rest := expected, infos
+		rest := infos
 		if len(q) > 0 {
-			planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
 			rest = slices.DeleteFunc(slices.Clone(infos), func(in checkpoint.TensorInfo) bool {
 				_, isInt8 := q[in.Name]
 				_, isScale := q[strings.TrimSuffix(in.Name, ScaleSuffix)]
@@ -146,13 +144,46 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 				return isInt8
 			})
 		}
-		var err error
-		plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
-		if err != nil {
+		planFor := func(m *Model) error {
+			planned := expected
+			if len(q) > 0 {
+				planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
+			}
+			var err error
+			plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
+			return err
+		}
+		var planErr error
+		without := func(m *Model) map[string]bool {
+			if plan == nil { // the other architectures: planned from the model
+				for _, p := range m.params {
+					expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
+				}
+				mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
+				if planErr = planFor(m); planErr != nil {
+					return int8Names(q)
+				}
+			}
+			return plan.without(m, q, infos, packBF16)
+		}
+		if expected == nil {
+			if err := checkConfigSize(cfg, infos); err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+		} else if err := planFor(nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		for _, t := range plan.res.Tensors {
-			read[t.Name] = true
+		var err error
+		if m, err = build(cfg, seed, mlm, without); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
+		if planErr != nil {
+			return nil, fmt.Errorf("%s: %w", dir, planErr)
+		}
+		for name, t := range plan.res.Tensors {
+			if _, packed := plan.bf16[name]; !packed {
+				read[t.Name] = true
+			}
 		}
 		return read, nil
 	}})
@@ -165,26 +196,36 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			w.Close()
 		}
 	}()
-	if m == nil {
-		if m, err = build(cfg, seed, mlm, int8Names(q)); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
-		}
-	}
+	// A parameter left without values takes the values converted to
+	// float32 as they are (they alias no file mapping), once: a storage of
+	// a pytorch_model.bin shared by two tensors is copied for the second.
+	adopted := map[*float32]bool{}
 	for _, p := range m.params {
 		t, ok := plan.res.Tensors[p.Name]
-		if !ok {
+		if _, packed := plan.bf16[p.Name]; !ok || packed {
 			continue
 		}
 		data := w.Get(t.Name).Data
 		if err := checkFinite(data); err != nil {
 			return nil, nil, fmt.Errorf("%s: tensor %q: %w", dir, t.Name, err)
 		}
-		copy(p.W, data)
+		switch {
+		case p.W != nil:
+			copy(p.W, data)
+		case len(data) > 0 && adopted[&data[0]]:
+			p.W = slices.Clone(data)
+		default:
+			if len(data) > 0 {
+				adopted[&data[0]] = true
+			}
+			p.W = data
+		}
 	}
 	m.WeightsChanged()
-	if len(q) > 0 {
-		// The float32 tensors are copied: unmap them before the int8 ones
-		// are read, so that the two mappings are not resident at once.
+	if len(q) > 0 || len(plan.bf16) > 0 {
+		// The float32 tensors are copied: unmap them before the int8 or
+		// bf16 ones are read, so that the two mappings are not resident
+		// at once.
 		scales := map[string]*checkpoint.Tensor{}
 		for name := range q {
 			if t := w.Get(name + ScaleSuffix); t != nil {
@@ -193,12 +234,24 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		}
 		w.Close()
 		closed = true
-		if err := m.loadInt8(dir, q, scales); err != nil {
+		files := &tensorFiles{dir: dir}
+		defer files.close()
+		if err := m.loadInt8(files, q, scales); err != nil {
+			return nil, nil, err
+		}
+		if err := m.loadBF16(files, plan.bf16); err != nil {
 			return nil, nil, err
 		}
 	}
-	if qm != "" {
+	switch {
+	case qm != "":
 		m.dtype = DtypeInt8
+	case packBF16:
+		// The Linear layers whose weights were not BF16 tensors (float32
+		// in the file, or new) are rounded now.
+		if err := m.ToBF16(); err != nil {
+			return nil, nil, err
+		}
 	}
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))

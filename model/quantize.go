@@ -109,6 +109,44 @@ func (m *Model) SetDtype(dtype string) error {
 	return m.ToBF16()
 }
 
+// RunIn makes the model run in dtype (CheckDtype's values) for inference,
+// as --dtype asks: SetDtype, except that a model loaded from an int8
+// checkpoint runs in int8 whatever dtype says (it has no float32 weights to
+// run otherwise). It is the one place of that rule: callers that honour
+// --dtype call RunIn, or LoadInference.
+func (m *Model) RunIn(dtype string) error {
+	if err := CheckDtype(dtype); err != nil {
+		return err
+	}
+	if m.dtype == DtypeInt8 {
+		return nil
+	}
+	return m.SetDtype(dtype)
+}
+
+// LoadInference loads the checkpoint in dir (Load) to run in dtype
+// (RunIn: an int8 checkpoint runs in int8 whatever dtype says). A bf16
+// checkpoint (textclf quantize --dtype bf16, or any safetensors checkpoint
+// with BF16 weights) loaded for dtype bf16 has the BF16 weights of its
+// Linear layers packed straight from the file's mapping, never converted to
+// float32: the process never holds their float32 copy. Tensors that must
+// be converted (embeddings in BF16, or any BF16 tensor when dtype is f32)
+// are converted once, into the model's own memory, not copied again. The
+// model computes exactly what Load followed by RunIn(dtype) computes.
+func LoadInference(dir, dtype string, seed uint64) (*Model, *LoadReport, error) {
+	if err := CheckDtype(dtype); err != nil {
+		return nil, nil, err
+	}
+	m, rep, err := load(dir, nil, false, false, seed, dtype == DtypeBF16)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.RunIn(dtype); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return m, rep, nil
+}
+
 // Quantize makes every Linear layer int8 (dynamic quantization, as
 // PyTorch's quantize_dynamic and ONNX Runtime's quantize_dynamic do): the
 // weights per output channel, symmetric, 7-bit (nn.Linear.Quantize), the
@@ -252,18 +290,112 @@ func int8Names(q map[string]checkpoint.TensorInfo) map[string]bool {
 	return out
 }
 
-// loadInt8 gives the model's Linear layers the int8 weights of the
-// checkpoint in dir (the I8 tensors q, read from their safetensors files
-// as they are, and their scales, by name), checking every shape; an I8
-// tensor that is not the weight of one of the model's Linear layers is an
-// error.
-func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales map[string]*checkpoint.Tensor) error {
-	files := map[string]*safetensors.File{}
-	defer func() {
-		for _, f := range files {
-			f.Close()
+// without names the parameters of m that build leaves without values
+// (W nil), once the load is planned: the int8 weights q (loadInt8 packs
+// them); with packBF16 the weights of Linear layers that are BF16 tensors,
+// which it records in plan.bf16 (loadBF16 packs them); and the parameters
+// whose tensors are converted to float32 on reading (not F32 in the file),
+// which take the converted values as they are instead of a copy.
+func (plan *loadPlan) without(m *Model, q map[string]checkpoint.TensorInfo, infos []checkpoint.TensorInfo, packBF16 bool) map[string]bool {
+	out := int8Names(q)
+	for _, p := range m.params {
+		if t := plan.res.Tensors[p.Name]; t != nil && t.DType != string(safetensors.F32) {
+			out[p.Name] = true
 		}
-	}()
+	}
+	if !packBF16 {
+		return out
+	}
+	byName := make(map[string]checkpoint.TensorInfo, len(infos))
+	for _, in := range infos {
+		byName[in.Name] = in
+	}
+	plan.bf16 = map[string]checkpoint.TensorInfo{}
+	for _, l := range m.linears() {
+		if t := plan.res.Tensors[l.Weight.Name]; t != nil && t.DType == string(safetensors.BF16) {
+			plan.bf16[l.Weight.Name] = byName[t.Name]
+		}
+	}
+	return out
+}
+
+// tensorFiles opens the safetensors files of a checkpoint directory, each
+// once, to read tensors as the file holds them.
+type tensorFiles struct {
+	dir   string
+	files map[string]*safetensors.File
+}
+
+// tensor returns the tensor named name of the file in.File.
+func (f *tensorFiles) tensor(in checkpoint.TensorInfo) (safetensors.Tensor, error) {
+	st := f.files[in.File]
+	if st == nil {
+		var err error
+		if st, err = safetensors.Open(filepath.Join(f.dir, in.File)); err != nil {
+			return safetensors.Tensor{}, err
+		}
+		if f.files == nil {
+			f.files = map[string]*safetensors.File{}
+		}
+		f.files[in.File] = st
+	}
+	t, err := st.Tensor(in.Name)
+	if err != nil {
+		return safetensors.Tensor{}, fmt.Errorf("%s: %w", f.dir, err)
+	}
+	return t, nil
+}
+
+// close unmaps the files.
+func (f *tensorFiles) close() {
+	for _, st := range f.files {
+		st.Close()
+	}
+	f.files = nil
+}
+
+// loadBF16 gives the model's Linear layers the BF16 tensors of the
+// checkpoint, packed from the file's mapping as they are (nn.Linear.
+// SetBF16Bits): their float32 values are never made. tensors maps the
+// layers' weight names to the tensors, whose shapes the plan checked; a
+// NaN or infinite value is an error naming the tensor, as it is for a
+// float32 load.
+func (m *Model) loadBF16(files *tensorFiles, tensors map[string]checkpoint.TensorInfo) error {
+	if len(tensors) == 0 {
+		return nil
+	}
+	for _, l := range m.linears() {
+		info, ok := tensors[l.Weight.Name]
+		if !ok {
+			continue
+		}
+		t, err := files.tensor(info)
+		if err != nil {
+			return err
+		}
+		bits, err := t.BFloat16Bits()
+		if err != nil {
+			return fmt.Errorf("%s: %w", files.dir, err)
+		}
+		for i, h := range bits {
+			if h&0x7f80 == 0x7f80 { // exponent all ones: infinite or NaN
+				return fmt.Errorf("%s: tensor %q: value %d is %v: the weights are corrupt (or overflowed in training)",
+					files.dir, info.Name, i, safetensors.BFloat16ToFloat32(h))
+			}
+		}
+		if err := l.SetBF16Bits(bits); err != nil {
+			return fmt.Errorf("%s: tensor %q: %w", files.dir, info.Name, err)
+		}
+	}
+	return nil
+}
+
+// loadInt8 gives the model's Linear layers the int8 weights of the
+// checkpoint (the I8 tensors q, read from their safetensors files as they
+// are, and their scales, by name), checking every shape; an I8 tensor that
+// is not the weight of one of the model's Linear layers is an error.
+func (m *Model) loadInt8(files *tensorFiles, q map[string]checkpoint.TensorInfo, scales map[string]*checkpoint.Tensor) error {
+	dir := files.dir
 	used := map[string]bool{}
 	for _, l := range m.linears() {
 		name := l.Weight.Name
@@ -282,17 +414,9 @@ func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales 
 		case len(st.Shape) != 1 || st.Shape[0] != l.Out:
 			return fmt.Errorf("%s: tensor %q: shape %v, the model expects [%d] (one scale per output channel of %q)", dir, name+ScaleSuffix, st.Shape, l.Out, name)
 		}
-		f := files[info.File]
-		if f == nil {
-			var err error
-			if f, err = safetensors.Open(filepath.Join(dir, info.File)); err != nil {
-				return err
-			}
-			files[info.File] = f
-		}
-		t, err := f.Tensor(name)
+		t, err := files.tensor(info)
 		if err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
+			return err
 		}
 		if len(t.Data) != l.Out*l.In {
 			return fmt.Errorf("%s: tensor %q: %d bytes for shape [%d, %d]", dir, name, len(t.Data), l.Out, l.In)
