@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/textclf/textclf/checkpoint"
+	"github.com/textclf/textclf/nn"
 )
 
 // LoadReport says what loading a checkpoint did, as from_pretrained reports
@@ -32,7 +33,7 @@ type LoadReport struct {
 // checkpoint holds. Weights that are NaN or infinite are an error naming
 // the tensor.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	return load(dir, nil, false, false, seed, false)
+	return load(dir, nil, false, false, seed, "")
 }
 
 // LoadForTraining loads a checkpoint for fine-tuning on the given labels:
@@ -49,7 +50,7 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		if problemType != "" {
 			cfg.ProblemType = problemType
 		}
-	}, true, false, seed, false)
+	}, true, false, seed, "")
 }
 
 // minNewWeights is the number of newly initialised weights a checkpoint may
@@ -65,6 +66,9 @@ type loadPlan struct {
 	// bf16 maps the names of the Linear weights packed from BF16 tensors
 	// (loadBF16) to those tensors, which are not read as float32.
 	bf16 map[string]checkpoint.TensorInfo
+	// reduced names the Linear weights made int8 or bf16 from their F32
+	// tensors read in place (in the file's mapping).
+	reduced map[string]bool
 	// reinit holds the output-layer tensors of another shape, initialised
 	// anew for training (as mismatched), and mismatched their warnings.
 	reinit     map[string]bool
@@ -74,11 +78,13 @@ type loadPlan struct {
 // load reads config.json, refuses an architecture this package does not
 // build, lets adjust change the config (the labels of a training run),
 // plans the load from the tensors' shapes, builds the model, and only then
-// reads the weights the model uses and fills it. With packBF16 (a load for
-// bf16 inference of a safetensors checkpoint, not an int8 one), the BF16
-// weights of Linear layers are packed straight from the file's mapping
-// (loadBF16), never converted to float32, and the model is made bf16.
-func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64, packBF16 bool) (*Model, *LoadReport, error) {
+// reads the weights the model uses and fills it. With dtype int8 or bf16 (a
+// load for inference, LoadInference) the model is made dtype as it loads,
+// unless the checkpoint is int8: the F32 weights of Linear layers are
+// reduced from the file's mapping, without a float32 copy of their own, and
+// the BF16 weights of a safetensors checkpoint are packed as they are
+// (loadBF16), never converted to float32.
+func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64, dtype string) (*Model, *LoadReport, error) {
 	cfgPath := filepath.Join(dir, checkpoint.ConfigName)
 	cfg, err := checkpoint.LoadConfig(dir)
 	if err != nil {
@@ -100,11 +106,18 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	}
-	if packBF16 {
+	// reduce is the dtype the Linear layers are made as they load ("" for
+	// float32, and for an int8 checkpoint, which is int8 already).
+	reduce := ""
+	if (dtype == DtypeInt8 || dtype == DtypeBF16) && qm == "" && !mlm && !training {
+		reduce = dtype
+	}
+	packBF16 := false
+	if reduce == DtypeBF16 {
 		// The BF16 tensors are read from safetensors mappings only; those
 		// of a pytorch_model.bin are converted, and ToBF16 packs them.
 		format, _, err := checkpoint.WeightFiles(dir)
-		packBF16 = err == nil && strings.HasPrefix(format, "safetensors") && qm == "" && !mlm && !training
+		packBF16 = err == nil && strings.HasPrefix(format, "safetensors")
 	}
 	// The BERT family's parameter shapes come from the config alone; the
 	// other architectures' from the model, built once the checkpoint's size
@@ -164,7 +177,7 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 					return int8Names(q)
 				}
 			}
-			return plan.without(m, q, infos, packBF16)
+			return plan.without(m, q, infos, reduce, packBF16)
 		}
 		if expected == nil {
 			if err := checkConfigSize(cfg, infos); err != nil {
@@ -212,6 +225,8 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		switch {
 		case p.W != nil:
 			copy(p.W, data)
+		case plan.reduced[p.Name]:
+			p.W = data // read in place, and reduced below before the mapping goes
 		case len(data) > 0 && adopted[&data[0]]:
 			p.W = slices.Clone(data)
 		default:
@@ -222,18 +237,31 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		}
 	}
 	m.WeightsChanged()
-	if len(q) > 0 || len(plan.bf16) > 0 {
-		// The float32 tensors are copied: unmap them before the int8 or
-		// bf16 ones are read, so that the two mappings are not resident
-		// at once.
-		scales := map[string]*checkpoint.Tensor{}
-		for name := range q {
-			if t := w.Get(name + ScaleSuffix); t != nil {
-				scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+	scales := map[string]*checkpoint.Tensor{}
+	for name := range q {
+		if t := w.Get(name + ScaleSuffix); t != nil {
+			scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+		}
+	}
+	if len(plan.reduced) > 0 {
+		convert := (*nn.Linear).ToBF16
+		if reduce == DtypeInt8 {
+			convert = (*nn.Linear).Quantize
+		}
+		for _, l := range m.linears() {
+			if plan.reduced[l.Weight.Name] {
+				if err := convert(l); err != nil {
+					return nil, nil, fmt.Errorf("%s: %s: %w", dir, reduce, err)
+				}
 			}
 		}
-		w.Close()
-		closed = true
+	}
+	// The float32 tensors are copied or reduced: unmap them before the
+	// int8 or bf16 ones are read and before the rest is reduced, so that
+	// the mapping is not resident beside the packed weights.
+	w.Close()
+	closed = true
+	if len(q) > 0 || len(plan.bf16) > 0 {
 		files := &tensorFiles{dir: dir}
 		defer files.close()
 		if err := m.loadInt8(files, q, scales); err != nil {
@@ -246,11 +274,11 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 	switch {
 	case qm != "":
 		m.dtype = DtypeInt8
-	case packBF16:
-		// The Linear layers whose weights were not BF16 tensors (float32
-		// in the file, or new) are rounded now.
-		if err := m.ToBF16(); err != nil {
-			return nil, nil, err
+	case reduce != "":
+		// The Linear layers not reduced yet (new ones, BF16 tensors
+		// converted to float32) are reduced now, and the model is dtype.
+		if err := m.SetDtype(reduce); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}

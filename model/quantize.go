@@ -125,19 +125,21 @@ func (m *Model) RunIn(dtype string) error {
 }
 
 // LoadInference loads the checkpoint in dir (Load) to run in dtype
-// (RunIn: an int8 checkpoint runs in int8 whatever dtype says). A bf16
+// (RunIn: an int8 checkpoint runs in int8 whatever dtype says), without
+// holding the float32 weights of its Linear layers twice. A bf16
 // checkpoint (textclf quantize --dtype bf16, or any safetensors checkpoint
 // with BF16 weights) loaded for dtype bf16 has the BF16 weights of its
 // Linear layers packed straight from the file's mapping, never converted to
-// float32: the process never holds their float32 copy. Tensors that must
-// be converted (embeddings in BF16, or any BF16 tensor when dtype is f32)
-// are converted once, into the model's own memory, not copied again. The
-// model computes exactly what Load followed by RunIn(dtype) computes.
+// float32; F32 Linear weights loaded for int8 or bf16 are reduced from the
+// mapping, without a copy of their own. Tensors that must be converted
+// (embeddings in BF16, or any BF16 tensor when dtype is f32) are converted
+// once, into the model's own memory, not copied again. The model computes
+// exactly what Load followed by RunIn(dtype) computes.
 func LoadInference(dir, dtype string, seed uint64) (*Model, *LoadReport, error) {
 	if err := CheckDtype(dtype); err != nil {
 		return nil, nil, err
 	}
-	m, rep, err := load(dir, nil, false, false, seed, dtype == DtypeBF16)
+	m, rep, err := load(dir, nil, false, false, seed, dtype)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,27 +294,34 @@ func int8Names(q map[string]checkpoint.TensorInfo) map[string]bool {
 
 // without names the parameters of m that build leaves without values
 // (W nil), once the load is planned: the int8 weights q (loadInt8 packs
-// them); with packBF16 the weights of Linear layers that are BF16 tensors,
-// which it records in plan.bf16 (loadBF16 packs them); and the parameters
-// whose tensors are converted to float32 on reading (not F32 in the file),
-// which take the converted values as they are instead of a copy.
-func (plan *loadPlan) without(m *Model, q map[string]checkpoint.TensorInfo, infos []checkpoint.TensorInfo, packBF16 bool) map[string]bool {
+// them); the parameters whose tensors are converted to float32 on reading
+// (not F32 in the file), which take the converted values as they are
+// instead of a copy; with reduce (int8 or bf16) the weights of Linear layers
+// that are F32 tensors, which it records in plan.reduced (reduced from the
+// file's mapping); and with packBF16 those that are BF16 tensors, which it
+// records in plan.bf16 (loadBF16 packs them).
+func (plan *loadPlan) without(m *Model, q map[string]checkpoint.TensorInfo, infos []checkpoint.TensorInfo, reduce string, packBF16 bool) map[string]bool {
 	out := int8Names(q)
 	for _, p := range m.params {
 		if t := plan.res.Tensors[p.Name]; t != nil && t.DType != string(safetensors.F32) {
 			out[p.Name] = true
 		}
 	}
-	if !packBF16 {
+	if reduce == "" {
 		return out
 	}
 	byName := make(map[string]checkpoint.TensorInfo, len(infos))
 	for _, in := range infos {
 		byName[in.Name] = in
 	}
-	plan.bf16 = map[string]checkpoint.TensorInfo{}
+	plan.bf16, plan.reduced = map[string]checkpoint.TensorInfo{}, map[string]bool{}
 	for _, l := range m.linears() {
-		if t := plan.res.Tensors[l.Weight.Name]; t != nil && t.DType == string(safetensors.BF16) {
+		switch t := plan.res.Tensors[l.Weight.Name]; {
+		case t == nil:
+		case t.DType == string(safetensors.F32):
+			plan.reduced[l.Weight.Name] = true
+			out[l.Weight.Name] = true
+		case t.DType == string(safetensors.BF16) && packBF16:
 			plan.bf16[l.Weight.Name] = byName[t.Name]
 		}
 	}

@@ -92,6 +92,16 @@ func testReducedFidelity(t *testing.T, dtype string) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// LoadInference reduces the float32 checkpoint's Linear
+			// weights from the file's mapping: the same model.
+			m4, _, err := LoadInference(dir, dtype, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m4.Dtype() != dtype {
+				t.Fatalf("LoadInference(f32 checkpoint, %s): dtype %s", dtype, m4.Dtype())
+			}
+			sameLogits(t, "LoadInference(f32 checkpoint, "+dtype+"), Load then SetDtype", m4, m, in)
 			gq := golden.Open(t, goldenFile)
 			ref, sigma := gq.Floats(t, "logits."+dtype), gq.Floats(t, "err.sigma")
 			var worst, worstRef float64
