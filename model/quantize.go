@@ -90,7 +90,8 @@ func (m *Model) errQuantized(what string) error {
 // SetDtype makes the Linear layers run in dtype (CheckDtype's values):
 // Quantize for int8, ToBF16 for bf16, nothing for f32 ("" or "f32") on a
 // float32 model. A model's dtype changes once: an int8 or bf16 model cannot
-// be made anything else.
+// be made anything else. To honour a --dtype, call RunIn, which leaves a
+// model loaded from an int8 checkpoint int8.
 func (m *Model) SetDtype(dtype string) error {
 	if err := CheckDtype(dtype); err != nil {
 		return err
