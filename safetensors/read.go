@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"os"
 	"sort"
 	"unsafe"
 )
@@ -347,6 +348,31 @@ func (f *File) Tensor(name string) (Tensor, error) {
 		Shape: info.Shape,
 		Data:  f.data[start+info.Begin : start+info.End : start+info.End],
 	}, nil
+}
+
+// Release tells the system that the named tensor's bytes will not be read
+// again soon: on Linux the pages of the mapping that hold only its bytes are
+// dropped from the process (MADV_DONTNEED), so that they no longer count in
+// its resident memory. Reading the tensor afterwards reads them from the
+// file again: its values are those of the file, and changes made in place
+// to them are lost. Elsewhere, and for a File made by Parse, it does
+// nothing. A loader calls it once it has copied or packed a tensor, so that
+// the whole file is never resident at once.
+func (f *File) Release(name string) error {
+	info, ok := f.Header.Tensors[name]
+	if !ok {
+		return fmt.Errorf("safetensors: %s: no tensor %q", f.Path, name)
+	}
+	if f.unmap == nil { // not mapped (Parse, an empty file), or closed
+		return nil
+	}
+	page := int64(os.Getpagesize())
+	lo := (f.Header.DataStart + info.Begin + page - 1) / page * page
+	hi := (f.Header.DataStart + info.End) / page * page
+	if hi <= lo {
+		return nil
+	}
+	return releasePages(f.data[lo:hi])
 }
 
 // Close releases the mapping. Tensors obtained from f must not be used afterwards.
