@@ -66,9 +66,10 @@ type loadPlan struct {
 	// bf16 maps the names of the Linear weights packed from BF16 tensors
 	// (loadBF16) to those tensors, which are not read as float32.
 	bf16 map[string]checkpoint.TensorInfo
-	// reduced names the Linear weights made int8 or bf16 from their F32
-	// tensors read in place (in the file's mapping).
-	reduced map[string]bool
+	// reduced maps the names of the weights of the Linear layers made int8
+	// or bf16 from their F32 tensors, read in place (in the file's
+	// mapping), to those layers.
+	reduced map[string]*nn.Linear
 	// reinit holds the output-layer tensors of another shape, initialised
 	// anew for training (as mismatched), and mismatched their warnings.
 	reinit     map[string]bool
@@ -213,6 +214,10 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 	// float32 as they are (they alias no file mapping), once: a storage of
 	// a pytorch_model.bin shared by two tensors is copied for the second.
 	adopted := map[*float32]bool{}
+	reduceLinear := (*nn.Linear).ToBF16
+	if reduce == DtypeInt8 {
+		reduceLinear = (*nn.Linear).Quantize
+	}
 	for _, p := range m.params {
 		t, ok := plan.res.Tensors[p.Name]
 		if _, packed := plan.bf16[p.Name]; !ok || packed {
@@ -225,8 +230,13 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		switch {
 		case p.W != nil:
 			copy(p.W, data)
-		case plan.reduced[p.Name]:
-			p.W = data // read in place, and reduced below before the mapping goes
+		case plan.reduced[p.Name] != nil:
+			// Read in place and reduced now, before the next tensor's
+			// pages are read.
+			p.W = data
+			if err := reduceLinear(plan.reduced[p.Name]); err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w", dir, reduce, err)
+			}
 		case len(data) > 0 && adopted[&data[0]]:
 			p.W = slices.Clone(data)
 		default:
@@ -234,6 +244,11 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 				adopted[&data[0]] = true
 			}
 			p.W = data
+		}
+		// The values are the model's own now: the file's pages of this
+		// tensor need not stay resident until the whole file is read.
+		if err := w.Release(t.Name); err != nil {
+			return nil, nil, err
 		}
 	}
 	m.WeightsChanged()
@@ -243,22 +258,8 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
 		}
 	}
-	if len(plan.reduced) > 0 {
-		convert := (*nn.Linear).ToBF16
-		if reduce == DtypeInt8 {
-			convert = (*nn.Linear).Quantize
-		}
-		for _, l := range m.linears() {
-			if plan.reduced[l.Weight.Name] {
-				if err := convert(l); err != nil {
-					return nil, nil, fmt.Errorf("%s: %s: %w", dir, reduce, err)
-				}
-			}
-		}
-	}
 	// The float32 tensors are copied or reduced: unmap them before the
-	// int8 or bf16 ones are read and before the rest is reduced, so that
-	// the mapping is not resident beside the packed weights.
+	// int8 or bf16 ones are read and before the rest is reduced.
 	w.Close()
 	closed = true
 	if len(q) > 0 || len(plan.bf16) > 0 {

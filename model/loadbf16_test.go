@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -321,6 +322,82 @@ func sameLogits(t *testing.T, what string, a, b *Model, in *Batch) {
 	for i := range la {
 		if math.Float32bits(la[i]) != math.Float32bits(lb[i]) {
 			t.Fatalf("%s: logit %d = %g and %g", what, i, la[i], lb[i])
+		}
+	}
+}
+
+// procStatusKiB reads a "Vm…" line of /proc/self/status, in KiB.
+func procStatusKiB(t *testing.T, key string) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
+			var n int
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/proc/self/status has no %s", key)
+	return 0
+}
+
+// TestLoadInferencePeakRSS measures, in a fresh process (this test binary
+// run again), how far loading raises the peak resident memory (VmHWM over
+// VmRSS before loading): a bf16 checkpoint loaded for bf16, and its float32
+// original loaded for bf16, peak at the packed weights plus a little (each
+// tensor's file pages are given back once it is packed or reduced, and no
+// float32 copy of the Linear weights is made), below 1.5 times the packed
+// weights; holding the mapped file or a float32 copy beside them would
+// reach twice that or more. Linux only (/proc).
+func TestLoadInferencePeakRSS(t *testing.T) {
+	if dir := os.Getenv("TEXTCLF_TEST_PEAK_DIR"); dir != "" {
+		before := procStatusKiB(t, "VmRSS")
+		if _, _, err := LoadInference(dir, DtypeBF16, 1); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("peak-delta-kib %d\n", procStatusKiB(t, "VmHWM")-before)
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/self/status")
+	}
+	bf16Dir, linear := bf16Checkpoint(t, 512, 2048, 4)
+	cfg, err := checkpoint.LoadConfig(bf16Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f32Dir := t.TempDir()
+	if err := m.Save(f32Dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	packedKiB := 2 * linear / 1024
+	for _, dir := range []string{bf16Dir, f32Dir} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoadInferencePeakRSS$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TEXTCLF_TEST_PEAK_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var peak int
+		for _, line := range strings.Split(string(out), "\n") {
+			if rest, ok := strings.CutPrefix(line, "peak-delta-kib "); ok {
+				fmt.Sscan(rest, &peak)
+			}
+		}
+		if peak == 0 {
+			t.Fatalf("no peak in the child's output:\n%s", out)
+		}
+		t.Logf("%s: loading raised the peak resident set by %d KiB; packed bf16 weights %d KiB", filepath.Base(dir), peak, packedKiB)
+		if peak > packedKiB*3/2 {
+			t.Errorf("loading %s for bf16 raised the peak resident set by %d KiB, more than 1.5 × the packed weights (%d KiB)", dir, peak, packedKiB)
 		}
 	}
 }

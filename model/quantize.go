@@ -315,12 +315,12 @@ func (plan *loadPlan) without(m *Model, q map[string]checkpoint.TensorInfo, info
 	for _, in := range infos {
 		byName[in.Name] = in
 	}
-	plan.bf16, plan.reduced = map[string]checkpoint.TensorInfo{}, map[string]bool{}
+	plan.bf16, plan.reduced = map[string]checkpoint.TensorInfo{}, map[string]*nn.Linear{}
 	for _, l := range m.linears() {
 		switch t := plan.res.Tensors[l.Weight.Name]; {
 		case t == nil:
 		case t.DType == string(safetensors.F32):
-			plan.reduced[l.Weight.Name] = true
+			plan.reduced[l.Weight.Name] = l
 			out[l.Weight.Name] = true
 		case t.DType == string(safetensors.BF16) && packBF16:
 			plan.bf16[l.Weight.Name] = byName[t.Name]
@@ -354,6 +354,15 @@ func (f *tensorFiles) tensor(in checkpoint.TensorInfo) (safetensors.Tensor, erro
 		return safetensors.Tensor{}, fmt.Errorf("%s: %w", f.dir, err)
 	}
 	return t, nil
+}
+
+// release gives back the memory of the file pages of a tensor read with
+// tensor, once it is packed (safetensors.File.Release).
+func (f *tensorFiles) release(in checkpoint.TensorInfo) error {
+	if st := f.files[in.File]; st != nil {
+		return st.Release(in.Name)
+	}
+	return nil
 }
 
 // close unmaps the files.
@@ -395,6 +404,9 @@ func (m *Model) loadBF16(files *tensorFiles, tensors map[string]checkpoint.Tenso
 		}
 		if err := l.SetBF16Bits(bits); err != nil {
 			return fmt.Errorf("%s: tensor %q: %w", files.dir, info.Name, err)
+		}
+		if err := files.release(info); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -441,6 +453,9 @@ func (m *Model) loadInt8(files *tensorFiles, q map[string]checkpoint.TensorInfo,
 		}
 		if err := l.SetInt8(iw); err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := files.release(info); err != nil {
+			return err
 		}
 	}
 	for name := range q {
