@@ -31,7 +31,9 @@ type LoadReport struct {
 // checked against the config: a shape mismatch is an error naming the
 // tensor, and so is a config that describes far more weights than the
 // checkpoint holds. Weights that are NaN or infinite are an error naming
-// the tensor.
+// the tensor. Each tensor's pages of a safetensors file are given back once
+// its values are copied (checkpoint.Weights.Release), so that the file and
+// the model are never resident in full at once.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
 	return load(dir, nil, false, false, seed, "")
 }

@@ -336,7 +336,7 @@ type tensorFiles struct {
 	files map[string]*safetensors.File
 }
 
-// tensor returns the tensor named name of the file in.File.
+// tensor returns the tensor in.Name of the file in.File, as the file holds it.
 func (f *tensorFiles) tensor(in checkpoint.TensorInfo) (safetensors.Tensor, error) {
 	st := f.files[in.File]
 	if st == nil {
