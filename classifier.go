@@ -29,7 +29,9 @@ type Options struct {
 	// per output channel, inputs quantized per row at run time), "bf16"
 	// rounded on load (model.Model.ToBF16: bfloat16 weights and inputs,
 	// float32 sums). An int8 checkpoint (textclf quantize) runs in int8
-	// whatever Dtype says. int8 or bf16 for a classic model is an error.
+	// whatever Dtype says (model.LoadInference, model.Model.RunIn); a bf16
+	// one with "bf16" has its weights packed straight from the file. int8
+	// or bf16 for a classic model is an error.
 	Dtype string
 }
 

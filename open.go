@@ -151,14 +151,9 @@ func Open(ctx context.Context, pathOrID string, opts Options) (*Classifier, erro
 			return nil, err
 		}
 	default:
-		net, rep, err := model.Load(loc.Path, 42)
+		net, rep, err := model.LoadInference(loc.Path, opts.Dtype, 42)
 		if err != nil {
 			return nil, err
-		}
-		if net.Dtype() != model.DtypeInt8 { // an int8 checkpoint runs in int8 whatever Dtype says
-			if err := net.SetDtype(opts.Dtype); err != nil {
-				return nil, fmt.Errorf("model %s: %w", loc.Path, err)
-			}
 		}
 		tk, err := tokenizer.Load(loc.Path)
 		if err != nil {

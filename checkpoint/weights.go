@@ -66,6 +66,9 @@ type Weights struct {
 	Infos  []TensorInfo
 	byName map[string]*Tensor
 	closer []func() error
+	// files maps the names of the tensors read from safetensors files to
+	// their files, for Release.
+	files map[string]*safetensors.File
 }
 
 // Get returns the named tensor, or nil.
@@ -73,6 +76,19 @@ func (w *Weights) Get(name string) *Tensor { return w.byName[name] }
 
 // Map returns the tensors by name.
 func (w *Weights) Map() map[string]*Tensor { return w.byName }
+
+// Release gives back the memory of the named tensor's bytes in its
+// safetensors file once its values have been copied or packed
+// (safetensors.File.Release): its Data stays valid (F32 data that aliases
+// the mapping is read from the file again if used), but changes made to it
+// in place are lost. For a tensor of a pytorch_model.bin, or not read, it
+// does nothing.
+func (w *Weights) Release(name string) error {
+	if f := w.files[name]; f != nil {
+		return f.Release(name)
+	}
+	return nil
+}
 
 // Close releases the file mappings; tensors must not be used afterwards.
 func (w *Weights) Close() error {
@@ -296,6 +312,12 @@ func LoadWeightsWith(dir string, opts LoadOptions) (*Weights, error) {
 		for _, t := range ts {
 			w.byName[t.Name] = t
 			w.Tensors = append(w.Tensors, t)
+			if src.st != nil {
+				if w.files == nil {
+					w.files = map[string]*safetensors.File{}
+				}
+				w.files[t.Name] = src.st
+			}
 		}
 	}
 	sort.Slice(w.Tensors, func(i, j int) bool { return w.Tensors[i].Name < w.Tensors[j].Name })

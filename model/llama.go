@@ -106,7 +106,7 @@ func newLlama(cfg *checkpoint.Config, labels int) (*prenormNet, error) {
 		switch {
 		case len(w.Shape) == 2:
 			w.InitNormal(rng, std)
-			if w == p.embed.Weight && skip >= 0 && skip < cfg.VocabSize {
+			if w == p.embed.Weight && w.W != nil && skip >= 0 && skip < cfg.VocabSize {
 				clear(w.W[skip*c : (skip+1)*c])
 			}
 		case strings.HasSuffix(w.Name, "norm.weight"):

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/textclf/textclf/checkpoint"
+	"github.com/textclf/textclf/nn"
 )
 
 // LoadReport says what loading a checkpoint did, as from_pretrained reports
@@ -30,9 +31,11 @@ type LoadReport struct {
 // checked against the config: a shape mismatch is an error naming the
 // tensor, and so is a config that describes far more weights than the
 // checkpoint holds. Weights that are NaN or infinite are an error naming
-// the tensor.
+// the tensor. Each tensor's pages of a safetensors file are given back once
+// its values are copied (checkpoint.Weights.Release), so that the file and
+// the model are never resident in full at once.
 func Load(dir string, seed uint64) (*Model, *LoadReport, error) {
-	return load(dir, nil, false, false, seed)
+	return load(dir, nil, false, false, seed, "")
 }
 
 // LoadForTraining loads a checkpoint for fine-tuning on the given labels:
@@ -49,7 +52,7 @@ func LoadForTraining(dir string, labels []string, problemType string, seed uint6
 		if problemType != "" {
 			cfg.ProblemType = problemType
 		}
-	}, true, false, seed)
+	}, true, false, seed, "")
 }
 
 // minNewWeights is the number of newly initialised weights a checkpoint may
@@ -62,6 +65,13 @@ const minNewWeights = 1 << 22
 type loadPlan struct {
 	// res maps model names to checkpoint tensors whose data is not read yet.
 	res *checkpoint.MapResult
+	// bf16 maps the names of the Linear weights packed from BF16 tensors
+	// (loadBF16) to those tensors, which are not read as float32.
+	bf16 map[string]checkpoint.TensorInfo
+	// reduced maps the names of the weights of the Linear layers made int8
+	// or bf16 from their F32 tensors, read in place (in the file's
+	// mapping), to those layers.
+	reduced map[string]*nn.Linear
 	// reinit holds the output-layer tensors of another shape, initialised
 	// anew for training (as mismatched), and mismatched their warnings.
 	reinit     map[string]bool
@@ -70,9 +80,14 @@ type loadPlan struct {
 
 // load reads config.json, refuses an architecture this package does not
 // build, lets adjust change the config (the labels of a training run),
-// plans the load from the tensors' shapes, reads the weights the model
-// uses, and only then builds the model and fills it.
-func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64) (*Model, *LoadReport, error) {
+// plans the load from the tensors' shapes, builds the model, and only then
+// reads the weights the model uses and fills it. With dtype int8 or bf16 (a
+// load for inference, LoadInference) the model is made dtype as it loads,
+// unless the checkpoint is int8: the F32 weights of Linear layers are
+// reduced from the file's mapping, without a float32 copy of their own, and
+// the BF16 weights of a safetensors checkpoint are packed as they are
+// (loadBF16), never converted to float32.
+func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed uint64, dtype string) (*Model, *LoadReport, error) {
 	cfgPath := filepath.Join(dir, checkpoint.ConfigName)
 	cfg, err := checkpoint.LoadConfig(dir)
 	if err != nil {
@@ -93,6 +108,19 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 		if err := cfg.Validate(); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
+	}
+	// reduce is the dtype the Linear layers are made as they load ("" for
+	// float32, and for an int8 checkpoint, which is int8 already).
+	reduce := ""
+	if (dtype == DtypeInt8 || dtype == DtypeBF16) && qm == "" && !mlm && !training {
+		reduce = dtype
+	}
+	packBF16 := false
+	if reduce == DtypeBF16 {
+		// The BF16 tensors are read from safetensors mappings only; those
+		// of a pytorch_model.bin are converted, and ToBF16 packs them.
+		format, _, err := checkpoint.WeightFiles(dir)
+		packBF16 = err == nil && strings.HasPrefix(format, "safetensors")
 	}
 	// The BERT family's parameter shapes come from the config alone; the
 	// other architectures' from the model, built once the checkpoint's size
@@ -119,23 +147,9 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 				return nil, fmt.Errorf("%s: tensor %q is int8 but %s has no %s", dir, name, cfgPath, quantizationKey)
 			}
 		}
-		if expected == nil {
-			if err := checkConfigSize(cfg, infos); err != nil {
-				return nil, fmt.Errorf("%s: %w", dir, err)
-			}
-			var err error
-			if m, err = build(cfg, seed, false, int8Names(q)); err != nil {
-				return nil, fmt.Errorf("%s: %w", cfgPath, err)
-			}
-			for _, p := range m.params {
-				expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
-			}
-			mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
-		}
 		read := map[string]bool{}
-		planned, rest := expected, infos
+		rest := infos
 		if len(q) > 0 {
-			planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
 			rest = slices.DeleteFunc(slices.Clone(infos), func(in checkpoint.TensorInfo) bool {
 				_, isInt8 := q[in.Name]
 				_, isScale := q[strings.TrimSuffix(in.Name, ScaleSuffix)]
@@ -146,13 +160,46 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 				return isInt8
 			})
 		}
-		var err error
-		plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
-		if err != nil {
+		planFor := func(m *Model) error {
+			planned := expected
+			if len(q) > 0 {
+				planned = slices.DeleteFunc(slices.Clone(expected), func(p checkpoint.Param) bool { _, ok := q[p.Name]; return ok })
+			}
+			var err error
+			plan, err = planLoad(planned, outputParams(m, expected), rest, mapOpts, training)
+			return err
+		}
+		var planErr error
+		without := func(m *Model) map[string]bool {
+			if plan == nil { // the other architectures: planned from the model
+				for _, p := range m.params {
+					expected = append(expected, checkpoint.Param{Name: p.Name, Shape: p.Shape})
+				}
+				mapOpts = checkpoint.MapOptions{BasePrefix: m.prefix, IgnoreUnexpected: m.net.ignoreUnexpected()}
+				if planErr = planFor(m); planErr != nil {
+					return int8Names(q)
+				}
+			}
+			return plan.without(m, q, infos, reduce, packBF16)
+		}
+		if expected == nil {
+			if err := checkConfigSize(cfg, infos); err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+		} else if err := planFor(nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		for _, t := range plan.res.Tensors {
-			read[t.Name] = true
+		var err error
+		if m, err = build(cfg, seed, mlm, without); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
+		if planErr != nil {
+			return nil, fmt.Errorf("%s: %w", dir, planErr)
+		}
+		for name, t := range plan.res.Tensors {
+			if _, packed := plan.bf16[name]; !packed {
+				read[t.Name] = true
+			}
 		}
 		return read, nil
 	}})
@@ -165,40 +212,77 @@ func load(dir string, adjust func(*checkpoint.Config), training, mlm bool, seed 
 			w.Close()
 		}
 	}()
-	if m == nil {
-		if m, err = build(cfg, seed, mlm, int8Names(q)); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
-		}
+	// A parameter left without values takes the values converted to
+	// float32 as they are (they alias no file mapping), once: a storage of
+	// a pytorch_model.bin shared by two tensors is copied for the second.
+	adopted := map[*float32]bool{}
+	reduceLinear := (*nn.Linear).ToBF16
+	if reduce == DtypeInt8 {
+		reduceLinear = (*nn.Linear).Quantize
 	}
 	for _, p := range m.params {
 		t, ok := plan.res.Tensors[p.Name]
-		if !ok {
+		if _, packed := plan.bf16[p.Name]; !ok || packed {
 			continue
 		}
 		data := w.Get(t.Name).Data
 		if err := checkFinite(data); err != nil {
 			return nil, nil, fmt.Errorf("%s: tensor %q: %w", dir, t.Name, err)
 		}
-		copy(p.W, data)
-	}
-	m.WeightsChanged()
-	if len(q) > 0 {
-		// The float32 tensors are copied: unmap them before the int8 ones
-		// are read, so that the two mappings are not resident at once.
-		scales := map[string]*checkpoint.Tensor{}
-		for name := range q {
-			if t := w.Get(name + ScaleSuffix); t != nil {
-				scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+		switch {
+		case p.W != nil:
+			copy(p.W, data)
+		case plan.reduced[p.Name] != nil:
+			// Read in place and reduced now, before the next tensor's
+			// pages are read.
+			p.W = data
+			if err := reduceLinear(plan.reduced[p.Name]); err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w", dir, reduce, err)
 			}
+		case len(data) > 0 && adopted[&data[0]]:
+			p.W = slices.Clone(data)
+		default:
+			if len(data) > 0 {
+				adopted[&data[0]] = true
+			}
+			p.W = data
 		}
-		w.Close()
-		closed = true
-		if err := m.loadInt8(dir, q, scales); err != nil {
+		// The values are the model's own now: the file's pages of this
+		// tensor need not stay resident until the whole file is read.
+		if err := w.Release(t.Name); err != nil {
 			return nil, nil, err
 		}
 	}
-	if qm != "" {
+	m.WeightsChanged()
+	scales := map[string]*checkpoint.Tensor{}
+	for name := range q {
+		if t := w.Get(name + ScaleSuffix); t != nil {
+			scales[t.Name] = &checkpoint.Tensor{Name: t.Name, DType: t.DType, Shape: t.Shape, Data: slices.Clone(t.Data)}
+		}
+	}
+	// The float32 tensors are copied or reduced: unmap them before the
+	// int8 or bf16 ones are read and before the rest is reduced.
+	w.Close()
+	closed = true
+	if len(q) > 0 || len(plan.bf16) > 0 {
+		files := &tensorFiles{dir: dir}
+		defer files.close()
+		if err := m.loadInt8(files, q, scales); err != nil {
+			return nil, nil, err
+		}
+		if err := m.loadBF16(files, plan.bf16); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case qm != "":
 		m.dtype = DtypeInt8
+	case reduce != "":
+		// The Linear layers not reduced yet (new ones, BF16 tensors
+		// converted to float32) are reduced now, and the model is dtype.
+		if err := m.SetDtype(reduce); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	rep := &LoadReport{Format: w.Format, Missing: plan.res.Missing, Unexpected: plan.res.Unexpected}
 	rep.Mismatched = slices.Sorted(maps.Keys(plan.reinit))

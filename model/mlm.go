@@ -136,7 +136,7 @@ func LoadMaskedLM(dir string, seed uint64) (*Model, *LoadReport, error) {
 	if err := checkMaskedLM(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	return load(dir, nil, false, true, seed)
+	return load(dir, nil, false, true, seed, "")
 }
 
 // IsMaskedLM says whether the model has the masked-language-model head

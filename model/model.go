@@ -133,10 +133,13 @@ func New(cfg *checkpoint.Config, seed uint64) (*Model, error) {
 }
 
 // build makes the model of cfg: a classifier, or with mlm a masked language
-// model (BERT family only); the parameters named in without get no values
-// (W nil, never allocated in memory that is touched): the weights of an int8
-// checkpoint's Linear layers, which come packed instead.
-func build(cfg *checkpoint.Config, seed uint64, mlm bool, without map[string]bool) (*Model, error) {
+// model (BERT family only). without, when not nil, is given the model once
+// its parameters exist, before they are initialised; the parameters it
+// names get no values (W nil, never allocated in memory that is touched):
+// weights that come in another form (an int8 or bf16 checkpoint's Linear
+// weights, packed from the file) or that take a slice of their own (values
+// converted to float32 on loading).
+func build(cfg *checkpoint.Config, seed uint64, mlm bool, without func(*Model) map[string]bool) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -213,7 +216,7 @@ func build(cfg *checkpoint.Config, seed uint64, mlm bool, without map[string]boo
 		m.params = append(m.params, l.params()...)
 	}
 	m.params = append(m.params, headParams...)
-	dropValues(m.params, without)
+	dropValues(m, without)
 	m.initWeights()
 	return m, nil
 }
@@ -241,10 +244,14 @@ func classifierHead(m *Model, cfg *checkpoint.Config, hiddenDrop nn.Dropout) *he
 		out: nn.NewLinear("classifier", c, m.NumLabels)}
 }
 
-// dropValues leaves the parameters named in without with no values.
-func dropValues(params []*nn.Param, without map[string]bool) {
-	for _, p := range params {
-		if without[p.Name] {
+// dropValues leaves the parameters of m that without names with no values.
+func dropValues(m *Model, without func(*Model) map[string]bool) {
+	if without == nil {
+		return
+	}
+	names := without(m)
+	for _, p := range m.params {
+		if names[p.Name] {
 			p.W = nil
 		}
 	}
@@ -271,7 +278,7 @@ func newModel(cfg *checkpoint.Config, seed uint64) *Model {
 }
 
 // newArch builds a model of an architecture beyond the BERT family.
-func newArch(cfg *checkpoint.Config, seed uint64, without map[string]bool) (*Model, error) {
+func newArch(cfg *checkpoint.Config, seed uint64, without func(*Model) map[string]bool) (*Model, error) {
 	m := newModel(cfg, seed)
 	var net *prenormNet
 	var err error
@@ -287,7 +294,7 @@ func newArch(cfg *checkpoint.Config, seed uint64, without map[string]bool) (*Mod
 		return nil, err
 	}
 	m.net, m.params = net, net.params()
-	dropValues(m.params, without)
+	dropValues(m, without)
 	m.initWeights()
 	return m, nil
 }
@@ -333,7 +340,7 @@ func (m *Model) initParam(p *nn.Param, std float64) {
 		p.Fill(0)
 	default:
 		p.InitNormal(m.rng, std)
-		if m.emb.paddingIdx >= 0 && p.Name == m.emb.word.Weight.Name {
+		if m.emb.paddingIdx >= 0 && p.Name == m.emb.word.Weight.Name && p.W != nil {
 			clear(p.W[m.emb.paddingIdx*p.Shape[1] : (m.emb.paddingIdx+1)*p.Shape[1]])
 		}
 	}

@@ -137,11 +137,15 @@ func newModernBERT(cfg *checkpoint.Config, labels int) (*prenormNet, error) {
 		default:
 			s = std
 		}
-		for i := range w.W {
+		// A parameter without values (W nil) draws as many and drops them,
+		// as nn.Param.InitNormal does.
+		for i := range w.Size() {
 			for {
 				v := rng.NormFloat64() * s
 				if math.Abs(v) <= cutoff*s {
-					w.W[i] = float32(v)
+					if w.W != nil {
+						w.W[i] = float32(v)
+					}
 					break
 				}
 			}

@@ -90,7 +90,8 @@ func (m *Model) errQuantized(what string) error {
 // SetDtype makes the Linear layers run in dtype (CheckDtype's values):
 // Quantize for int8, ToBF16 for bf16, nothing for f32 ("" or "f32") on a
 // float32 model. A model's dtype changes once: an int8 or bf16 model cannot
-// be made anything else.
+// be made anything else. To honour a --dtype, call RunIn, which leaves a
+// model loaded from an int8 checkpoint int8.
 func (m *Model) SetDtype(dtype string) error {
 	if err := CheckDtype(dtype); err != nil {
 		return err
@@ -107,6 +108,46 @@ func (m *Model) SetDtype(dtype string) error {
 		return m.Quantize()
 	}
 	return m.ToBF16()
+}
+
+// RunIn makes the model run in dtype (CheckDtype's values) for inference,
+// as --dtype asks: SetDtype, except that a model loaded from an int8
+// checkpoint runs in int8 whatever dtype says (it has no float32 weights to
+// run otherwise). It is the one place of that rule: callers that honour
+// --dtype call RunIn, or LoadInference.
+func (m *Model) RunIn(dtype string) error {
+	if err := CheckDtype(dtype); err != nil {
+		return err
+	}
+	if m.dtype == DtypeInt8 {
+		return nil
+	}
+	return m.SetDtype(dtype)
+}
+
+// LoadInference loads the checkpoint in dir (Load) to run in dtype
+// (RunIn: an int8 checkpoint runs in int8 whatever dtype says), without
+// holding the float32 weights of its Linear layers twice. A bf16
+// checkpoint (textclf quantize --dtype bf16, or any safetensors checkpoint
+// with BF16 weights) loaded for dtype bf16 has the BF16 weights of its
+// Linear layers packed straight from the file's mapping, never converted to
+// float32; F32 Linear weights loaded for int8 or bf16 are reduced from the
+// mapping, without a copy of their own. Tensors that must be converted
+// (embeddings in BF16, or any BF16 tensor when dtype is f32) are converted
+// once, into the model's own memory, not copied again. The model computes
+// exactly what Load followed by RunIn(dtype) computes.
+func LoadInference(dir, dtype string, seed uint64) (*Model, *LoadReport, error) {
+	if err := CheckDtype(dtype); err != nil {
+		return nil, nil, err
+	}
+	m, rep, err := load(dir, nil, false, false, seed, dtype)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.RunIn(dtype); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return m, rep, nil
 }
 
 // Quantize makes every Linear layer int8 (dynamic quantization, as
@@ -252,18 +293,131 @@ func int8Names(q map[string]checkpoint.TensorInfo) map[string]bool {
 	return out
 }
 
-// loadInt8 gives the model's Linear layers the int8 weights of the
-// checkpoint in dir (the I8 tensors q, read from their safetensors files
-// as they are, and their scales, by name), checking every shape; an I8
-// tensor that is not the weight of one of the model's Linear layers is an
-// error.
-func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales map[string]*checkpoint.Tensor) error {
-	files := map[string]*safetensors.File{}
-	defer func() {
-		for _, f := range files {
-			f.Close()
+// without names the parameters of m that build leaves without values
+// (W nil), once the load is planned: the int8 weights q (loadInt8 packs
+// them); the parameters whose tensors are converted to float32 on reading
+// (not F32 in the file), which take the converted values as they are
+// instead of a copy; with reduce (int8 or bf16) the weights of Linear layers
+// that are F32 tensors, which it records in plan.reduced (reduced from the
+// file's mapping); and with packBF16 those that are BF16 tensors, which it
+// records in plan.bf16 (loadBF16 packs them).
+func (plan *loadPlan) without(m *Model, q map[string]checkpoint.TensorInfo, infos []checkpoint.TensorInfo, reduce string, packBF16 bool) map[string]bool {
+	out := int8Names(q)
+	for _, p := range m.params {
+		if t := plan.res.Tensors[p.Name]; t != nil && t.DType != string(safetensors.F32) {
+			out[p.Name] = true
 		}
-	}()
+	}
+	if reduce == "" {
+		return out
+	}
+	byName := make(map[string]checkpoint.TensorInfo, len(infos))
+	for _, in := range infos {
+		byName[in.Name] = in
+	}
+	plan.bf16, plan.reduced = map[string]checkpoint.TensorInfo{}, map[string]*nn.Linear{}
+	for _, l := range m.linears() {
+		switch t := plan.res.Tensors[l.Weight.Name]; {
+		case t == nil:
+		case t.DType == string(safetensors.F32):
+			plan.reduced[l.Weight.Name] = l
+			out[l.Weight.Name] = true
+		case t.DType == string(safetensors.BF16) && packBF16:
+			plan.bf16[l.Weight.Name] = byName[t.Name]
+		}
+	}
+	return out
+}
+
+// tensorFiles opens the safetensors files of a checkpoint directory, each
+// once, to read tensors as the file holds them.
+type tensorFiles struct {
+	dir   string
+	files map[string]*safetensors.File
+}
+
+// tensor returns the tensor in.Name of the file in.File, as the file holds it.
+func (f *tensorFiles) tensor(in checkpoint.TensorInfo) (safetensors.Tensor, error) {
+	st := f.files[in.File]
+	if st == nil {
+		var err error
+		if st, err = safetensors.Open(filepath.Join(f.dir, in.File)); err != nil {
+			return safetensors.Tensor{}, err
+		}
+		if f.files == nil {
+			f.files = map[string]*safetensors.File{}
+		}
+		f.files[in.File] = st
+	}
+	t, err := st.Tensor(in.Name)
+	if err != nil {
+		return safetensors.Tensor{}, fmt.Errorf("%s: %w", f.dir, err)
+	}
+	return t, nil
+}
+
+// release gives back the memory of the file pages of a tensor read with
+// tensor, once it is packed (safetensors.File.Release).
+func (f *tensorFiles) release(in checkpoint.TensorInfo) error {
+	if st := f.files[in.File]; st != nil {
+		return st.Release(in.Name)
+	}
+	return nil
+}
+
+// close unmaps the files.
+func (f *tensorFiles) close() {
+	for _, st := range f.files {
+		st.Close()
+	}
+	f.files = nil
+}
+
+// loadBF16 gives the model's Linear layers the BF16 tensors of the
+// checkpoint, packed from the file's mapping as they are (nn.Linear.
+// SetBF16Bits): their float32 values are never made. tensors maps the
+// layers' weight names to the tensors, whose shapes the plan checked; a
+// NaN or infinite value is an error naming the tensor, as it is for a
+// float32 load.
+func (m *Model) loadBF16(files *tensorFiles, tensors map[string]checkpoint.TensorInfo) error {
+	if len(tensors) == 0 {
+		return nil
+	}
+	for _, l := range m.linears() {
+		info, ok := tensors[l.Weight.Name]
+		if !ok {
+			continue
+		}
+		t, err := files.tensor(info)
+		if err != nil {
+			return err
+		}
+		bits, err := t.BFloat16Bits()
+		if err != nil {
+			return fmt.Errorf("%s: %w", files.dir, err)
+		}
+		for i, h := range bits {
+			if h&0x7f80 == 0x7f80 { // exponent all ones: infinite or NaN
+				return fmt.Errorf("%s: tensor %q: value %d is %v: the weights are corrupt (or overflowed in training)",
+					files.dir, info.Name, i, safetensors.BFloat16ToFloat32(h))
+			}
+		}
+		if err := l.SetBF16Bits(bits); err != nil {
+			return fmt.Errorf("%s: tensor %q: %w", files.dir, info.Name, err)
+		}
+		if err := files.release(info); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadInt8 gives the model's Linear layers the int8 weights of the
+// checkpoint (the I8 tensors q, read from their safetensors files as they
+// are, and their scales, by name), checking every shape; an I8 tensor that
+// is not the weight of one of the model's Linear layers is an error.
+func (m *Model) loadInt8(files *tensorFiles, q map[string]checkpoint.TensorInfo, scales map[string]*checkpoint.Tensor) error {
+	dir := files.dir
 	used := map[string]bool{}
 	for _, l := range m.linears() {
 		name := l.Weight.Name
@@ -282,17 +436,9 @@ func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales 
 		case len(st.Shape) != 1 || st.Shape[0] != l.Out:
 			return fmt.Errorf("%s: tensor %q: shape %v, the model expects [%d] (one scale per output channel of %q)", dir, name+ScaleSuffix, st.Shape, l.Out, name)
 		}
-		f := files[info.File]
-		if f == nil {
-			var err error
-			if f, err = safetensors.Open(filepath.Join(dir, info.File)); err != nil {
-				return err
-			}
-			files[info.File] = f
-		}
-		t, err := f.Tensor(name)
+		t, err := files.tensor(info)
 		if err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
+			return err
 		}
 		if len(t.Data) != l.Out*l.In {
 			return fmt.Errorf("%s: tensor %q: %d bytes for shape [%d, %d]", dir, name, len(t.Data), l.Out, l.In)
@@ -307,6 +453,9 @@ func (m *Model) loadInt8(dir string, q map[string]checkpoint.TensorInfo, scales 
 		}
 		if err := l.SetInt8(iw); err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := files.release(info); err != nil {
+			return err
 		}
 	}
 	for name := range q {

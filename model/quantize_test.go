@@ -92,6 +92,16 @@ func testReducedFidelity(t *testing.T, dtype string) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// LoadInference reduces the float32 checkpoint's Linear
+			// weights from the file's mapping: the same model.
+			m4, _, err := LoadInference(dir, dtype, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m4.Dtype() != dtype {
+				t.Fatalf("LoadInference(f32 checkpoint, %s): dtype %s", dtype, m4.Dtype())
+			}
+			sameLogits(t, "LoadInference(f32 checkpoint, "+dtype+"), Load then SetDtype", m4, m, in)
 			gq := golden.Open(t, goldenFile)
 			ref, sigma := gq.Floats(t, "logits."+dtype), gq.Floats(t, "err.sigma")
 			var worst, worstRef float64
@@ -156,6 +166,25 @@ func testReducedFidelity(t *testing.T, dtype string) {
 			for i := range q {
 				if q2[i] != q[i] {
 					t.Fatalf("reloaded %s logit %d = %g, before saving %g", dtype, i, q2[i], q[i])
+				}
+			}
+			// LoadInference for bf16: the bf16 checkpoint's Linear weights
+			// packed from the file give the same bits as float32 loading
+			// then ToBF16; an int8 checkpoint stays int8.
+			m3, _, err := LoadInference(out, DtypeBF16, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m3.Dtype() != dtype {
+				t.Fatalf("LoadInference(%s checkpoint, bf16): dtype %s", dtype, m3.Dtype())
+			}
+			q3, err := m3.Forward(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range q {
+				if math.Float32bits(q3[i]) != math.Float32bits(q[i]) {
+					t.Fatalf("LoadInference(%s checkpoint, bf16) logit %d = %g, loaded as float32 then %s %g", dtype, i, q3[i], dtype, q[i])
 				}
 			}
 			if dtype == DtypeInt8 {
@@ -296,6 +325,16 @@ func FuzzLoadInt8(f *testing.F) {
 	if err := m.Save(src, nil); err != nil {
 		f.Fatal(err)
 	}
+	fuzzCheckpoint(f, src, func(dir string) (*Model, error) {
+		m, _, err := Load(dir, 1)
+		return m, err
+	})
+}
+
+// fuzzCheckpoint fuzzes the model.safetensors beside the config.json of the
+// checkpoint in src: load fails with an error or gives a model whose
+// forward pass runs, never a panic.
+func fuzzCheckpoint(f *testing.F, src string, load func(dir string) (*Model, error)) {
 	weights, err := os.ReadFile(filepath.Join(src, checkpoint.SafetensorsName))
 	if err != nil {
 		f.Fatal(err)
@@ -313,7 +352,7 @@ func FuzzLoadInt8(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, checkpoint.SafetensorsName), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m, _, err := Load(dir, 1)
+		m, err := load(dir)
 		if err != nil {
 			return
 		}
@@ -372,13 +411,21 @@ func TestBF16Decoders(t *testing.T) {
 		if err := m2.SetDtype(DtypeBF16); err != nil {
 			t.Fatal(err)
 		}
-		h2, err := m2.Forward(in)
+		// LoadInference packs the BF16 tensors from the file (a Conv1D's
+		// [in, out] transposed as it packs): the same bits.
+		m3, _, err := LoadInference(out, DtypeBF16, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range h {
-			if math.Float32bits(h2[i]) != math.Float32bits(h[i]) {
-				t.Fatalf("%s: reloaded bf16 logit %d = %g, before saving %g", kind, i, h2[i], h[i])
+		for _, m := range []*Model{m2, m3} {
+			h2, err := m.Forward(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range h {
+				if math.Float32bits(h2[i]) != math.Float32bits(h[i]) {
+					t.Fatalf("%s: reloaded bf16 logit %d = %g, before saving %g", kind, i, h2[i], h[i])
+				}
 			}
 		}
 	}

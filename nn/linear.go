@@ -307,10 +307,36 @@ func (l *Linear) ToBF16() error {
 	if err := l.reducible("bf16"); err != nil || l.h != nil {
 		return err
 	}
-	l.h = tensor.NewBF16Weights(l.Out, l.In, l.outIn(l.Weight.W), l.In)
+	l.setBF16(tensor.NewBF16Weights(l.Out, l.In, l.outIn(l.Weight.W), l.In))
+	return nil
+}
+
+// SetBF16Bits gives the layer bfloat16 weights that come as their bits in
+// Weight's layout ([out, in], a Conv1D's [in, out]): a bf16 checkpoint's
+// tensor as the file holds it. They are packed as they are
+// (tensor.NewBF16WeightsBits, the same weights ToBF16 makes of their
+// float32 values, without that float32 copy), and the float32 weights are
+// dropped, as ToBF16 does. bits may be reused afterwards.
+func (l *Linear) SetBF16Bits(bits []uint16) error {
+	if err := l.reducible("bf16"); err != nil {
+		return err
+	}
+	if len(bits) != l.In*l.Out {
+		return fmt.Errorf("%s: %d bf16 values, the layer has %d×%d", l.Weight.Name, len(bits), l.Out, l.In)
+	}
+	trans := tensor.NoTrans
+	if l.conv1D {
+		trans = tensor.Trans
+	}
+	l.setBF16(tensor.NewBF16WeightsBits(trans, l.Out, l.In, bits))
+	return nil
+}
+
+// setBF16 makes the layer use the bfloat16 weights w [Out, In].
+func (l *Linear) setBF16(w *tensor.BF16Weights) {
+	l.h = w
 	l.packed.Store(nil)
 	l.Weight.W = nil
-	return nil
 }
 
 // BF16 returns the layer's bfloat16 weights, or nil when it has none.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"os"
 	"sort"
 	"unsafe"
 )
@@ -69,6 +70,32 @@ func (t Tensor) Int64() ([]int64, error) {
 	out := make([]int64, n)
 	if err := decodeInt64(out, t.DType, t.Data); err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// BFloat16Bits returns the values of a BF16 tensor as their bits, without
+// converting them: for 2-byte aligned data on a little-endian machine the
+// returned slice aliases Data (zero copy; see Float32), else it is a copy.
+// A tensor of another dtype, or whose data does not match its shape, is an
+// error naming it.
+func (t Tensor) BFloat16Bits() ([]uint16, error) {
+	if t.DType != BF16 {
+		return nil, fmt.Errorf("tensor %q: dtype %s, not BF16", t.Name, t.DType)
+	}
+	n := t.NumElements()
+	if len(t.Data) != 2*n {
+		return nil, fmt.Errorf("tensor %q: %d bytes for %d elements of BF16", t.Name, len(t.Data), n)
+	}
+	if n == 0 {
+		return []uint16{}, nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&t.Data[0]))%2 == 0 {
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&t.Data[0])), n), nil
+	}
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(t.Data[2*i:])
 	}
 	return out, nil
 }
@@ -321,6 +348,31 @@ func (f *File) Tensor(name string) (Tensor, error) {
 		Shape: info.Shape,
 		Data:  f.data[start+info.Begin : start+info.End : start+info.End],
 	}, nil
+}
+
+// Release tells the system that the named tensor's bytes will not be read
+// again soon: on Linux the pages of the mapping that hold only its bytes are
+// dropped from the process (MADV_DONTNEED), so that they no longer count in
+// its resident memory. Reading the tensor afterwards reads them from the
+// file again: its values are those of the file, and changes made in place
+// to them are lost. Elsewhere, and for a File made by Parse, it does
+// nothing. A loader calls it once it has copied or packed a tensor, so that
+// the whole file is never resident at once.
+func (f *File) Release(name string) error {
+	info, ok := f.Header.Tensors[name]
+	if !ok {
+		return fmt.Errorf("safetensors: %s: no tensor %q", f.Path, name)
+	}
+	if f.unmap == nil { // not mapped (Parse, an empty file), or closed
+		return nil
+	}
+	page := int64(os.Getpagesize())
+	lo := (f.Header.DataStart + info.Begin + page - 1) / page * page
+	hi := (f.Header.DataStart + info.End) / page * page
+	if hi <= lo {
+		return nil
+	}
+	return releasePages(f.data[lo:hi])
 }
 
 // Close releases the mapping. Tensors obtained from f must not be used afterwards.

@@ -53,10 +53,7 @@ func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
 		panic(fmt.Sprintf("tensor: NewBF16Weights: bad shape [%d, %d]", n, k))
 	}
 	checkMat("w", w, n, k, ldw)
-	np := (n + bf16Panel - 1) / bf16Panel
-	k2 := (k + 1) / 2
-	size := bf16Panel * k2 * 2
-	bw := &BF16Weights{n: n, k: k, k2: k2, panels: panelSet[uint16]{packed: make([]uint16, np*size), size: size}}
+	bw := newBF16Weights(n, k)
 	row := make([]float32, k)
 	for j := 0; j < n; j++ {
 		panel := bw.panels.panel(j / bf16Panel)
@@ -67,6 +64,41 @@ func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
 		}
 	}
 	return bw
+}
+
+// NewBF16WeightsBits packs weights that are bfloat16 already, given as their
+// bits (a bf16 checkpoint's tensor as the file holds it): W [n, k] row-major
+// for NoTrans, or W stored transposed, [k, n] row-major, for Trans (a
+// Conv1D's [in, out]). The result is bit for bit what NewBF16Weights makes
+// of the same values converted to float32, without that float32 copy. The
+// bits are copied; bits may be reused afterwards.
+func NewBF16WeightsBits(trans Transpose, n, k int, bits []uint16) *BF16Weights {
+	if n < 0 || k < 0 || len(bits) != n*k {
+		panic(fmt.Sprintf("tensor: NewBF16WeightsBits: %d values for shape [%d, %d]", len(bits), n, k))
+	}
+	bw := newBF16Weights(n, k)
+	for j := 0; j < n; j++ {
+		panel := bw.panels.panel(j / bf16Panel)
+		off := (j % bf16Panel) * 2
+		if trans == NoTrans {
+			for p, h := range bits[j*k : (j+1)*k] {
+				panel[(p/2)*2*bf16Panel+off+p%2] = h
+			}
+			continue
+		}
+		for p := 0; p < k; p++ {
+			panel[(p/2)*2*bf16Panel+off+p%2] = bits[p*n+j]
+		}
+	}
+	return bw
+}
+
+// newBF16Weights allocates the zeroed panels of weights [n, k].
+func newBF16Weights(n, k int) *BF16Weights {
+	np := (n + bf16Panel - 1) / bf16Panel
+	k2 := (k + 1) / 2
+	size := bf16Panel * k2 * 2
+	return &BF16Weights{n: n, k: k, k2: k2, panels: panelSet[uint16]{packed: make([]uint16, np*size), size: size}}
 }
 
 // Dims returns n and k: the weights are [n, k].

@@ -207,7 +207,7 @@ def bench(args):
 
 def save(name, outdir):
     """Writes the random model of build(name) as an HF checkpoint directory
-    (config.json, model.safetensors), for run_int8.sh's memory figures."""
+    (config.json, model.safetensors), for run_reduced.sh's memory figures."""
     sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "model"))
     import gen  # noqa: E402
     m, cfg = build(name)

@@ -65,7 +65,12 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				if err != nil {
 					return err
 				}
-				if m, _, err = model.Load(dir, 1); err != nil {
+				if trainMode { // float32 weights to train
+					m, _, err = model.Load(dir, 1)
+				} else {
+					m, _, err = model.LoadInference(dir, dtype, 1)
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -78,8 +83,8 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				if err := m.SetMixedBF16(true); err != nil {
 					return err
 				}
-			case m.Dtype() != model.DtypeInt8:
-				if err := m.SetDtype(dtype); err != nil {
+			case !trainMode && preset != "": // LoadInference did it for --model
+				if err := m.RunIn(dtype); err != nil {
 					return err
 				}
 			}

@@ -43,7 +43,8 @@ files copied. textclf loads it like any model and runs its Linear layers in int8
 quantized per row at run time); embeddings, layer norms and attention stay float32. With
 --dtype bf16 the Linear layers' weights are written as BF16 tensors (rounded to nearest even)
 and config.json says torch_dtype "bfloat16": those weights in half the bytes, a checkpoint transformers loads as
-it is; textclf loads it as float32 (exactly) and runs it in bf16 with --dtype bf16. The fastText
+it is; textclf runs it in bf16 with --dtype bf16 (the BF16 weights packed straight from the file,
+about a third of the float32 model's peak memory) and loads it as float32 (exactly) otherwise. The fastText
 options do not apply.
 
 Otherwise, compresses a fastText-style model (a directory written by train --arch fasttext, or a model

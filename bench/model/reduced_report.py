@@ -1,6 +1,6 @@
-"""Prints the markdown tables of bench/model/run_int8.sh.
+"""Prints the markdown tables of bench/model/run_reduced.sh (named int8_report.py before bf16).
 
-    int8_report.py OUT/int8-results.jsonl OUT/int8-memory.txt
+    reduced_report.py OUT/reduced-results.jsonl OUT/reduced-memory.txt
 
 Each results line is one JSON measurement (impl textclf-f32, textclf-int8,
 textclf-bf16, ort, pytorch, pytorch-int8-onednn; config, batch, seq, ms_per_batch, and for
@@ -69,7 +69,8 @@ def main():
         for name, label in [("f32", "FP32 directory"), ("f32-dir-dtype-int8", "FP32 directory, --dtype int8"),
                             ("int8-dir", "int8 directory (textclf quantize)"),
                             ("f32-dir-dtype-bf16", "FP32 directory, --dtype bf16"),
-                            ("bf16-dir", "bf16 directory (textclf quantize --dtype bf16), --dtype bf16")]:
+                            ("bf16-dir", "bf16 directory (textclf quantize --dtype bf16), --dtype bf16"),
+                            ("bf16-dir-dtype-f32", "bf16 directory, --dtype f32")]:
             if name in mem:
                 v = min(mem[name])
                 print("| %s | %.0f | %s |" % (label, v / 1024, "%.2f×" % (v / base) if base else "—"))

@@ -1,8 +1,8 @@
 #!/bin/bash
-# run_int8.sh: int8 and bf16 inference, textclf vs ONNX Runtime FP32 vs PyTorch's quantize_dynamic, on 2 threads,
+# run_reduced.sh (named run_int8.sh before it measured bf16 too): int8 and bf16 inference, textclf vs ONNX Runtime FP32 vs PyTorch's quantize_dynamic, on 2 threads,
 # in one run; then the resident memory of an FP32, an int8 and a bf16 BERT-base process.
 #
-# Usage (from anywhere):  bench/model/run_int8.sh      (run.sh's prerequisites: go, node/npm, python3-torch)
+# Usage (from anywhere):  bench/model/run_reduced.sh      (run.sh's prerequisites: go, node/npm, python3-torch)
 #
 # Speed: BERT-base 8x128 and 1x16, MiniLM 32x128, random token ids and random weights of the same shape
 # (model/bench.go PresetConfig). On each shape, back to back, REPEATS times over:
@@ -16,13 +16,13 @@
 # ONNX Runtime's own dynamic int8 (onnxruntime.quantization.quantize_dynamic) needs the python onnxruntime
 # package, which is not installed here (npm's onnxruntime-node only runs models): not measured.
 # Every measurement is WINDOWS windows of >= MIN_SECONDS s and >= MIN_ITERS steps after a warm-up; the value of
-# an implementation is the median of all its windows. Results: bench/model/out/int8-results.jsonl and
-# out/int8-table.md (also printed).
+# an implementation is the median of all its windows. Results: bench/model/out/reduced-results.jsonl and
+# out/reduced-table.md (also printed).
 #
 # Memory: /usr/bin/time -f %M (maximum resident set, KiB) of `textclf bench --model DIR --batch 8 --seq 128
 # --iterations 1 --min-seconds 0` on a random BERT-base directory (written by torch_bench.py save), FP32, the
 # same with --dtype int8 (quantized on load), its int8 directory (textclf quantize), the same with --dtype bf16, and
-# its bf16 directory (textclf quantize --dtype bf16) with --dtype bf16.
+# its bf16 directory (textclf quantize --dtype bf16) with --dtype bf16 and with --dtype f32.
 #
 # Knobs (environment): MIN_SECONDS (5), MIN_ITERS (3), WINDOWS (3), REPEATS (2), THREADS (2), STEP_TIMEOUT (900),
 # DTYPES ("f32 int8 bf16"), REFERENCES (1; 0 skips ORT and PyTorch), MEMORY (1; 0 skips the memory runs).
@@ -44,7 +44,7 @@ start=$SECONDS
 log() { echo "== $*" >&2; }
 
 mkdir -p "$out"
-results=$out/int8-results.jsonl.tmp
+results=$out/reduced-results.jsonl.tmp
 : >"$results"
 load_before=$(uptime)
 log "load before: $load_before"
@@ -94,7 +94,7 @@ for ((r = 0; r < REPEATS; r++)); do
 done
 
 # --- memory --------------------------------------------------------------------------------------------
-mem=$out/int8-memory.txt
+mem=$out/reduced-memory.txt
 : >"$mem.tmp"
 if [ "$MEMORY" = 1 ]; then
 if [ ! -e "$out/bert-base-dir/model.safetensors" ]; then
@@ -105,7 +105,7 @@ rm -rf "$out/bert-base-int8" "$out/bert-base-bf16"
 "$out/textclf" quantize --model "$out/bert-base-dir" --output "$out/bert-base-int8"
 "$out/textclf" quantize --model "$out/bert-base-dir" --dtype bf16 --output "$out/bert-base-bf16"
 for run in "f32 $out/bert-base-dir f32" "f32-dir-dtype-int8 $out/bert-base-dir int8" "int8-dir $out/bert-base-int8 f32" \
-	"f32-dir-dtype-bf16 $out/bert-base-dir bf16" "bf16-dir $out/bert-base-bf16 bf16"; do
+	"f32-dir-dtype-bf16 $out/bert-base-dir bf16" "bf16-dir $out/bert-base-bf16 bf16" "bf16-dir-dtype-f32 $out/bert-base-bf16 f32"; do
 	read -r name dir dtype <<<"$run"
 	for ((r = 0; r < REPEATS; r++)); do
 		kib=$( { /usr/bin/time -f %M "$out/textclf" bench --model "$dir" --dtype "$dtype" --batch 8 --seq 128 \
@@ -120,12 +120,12 @@ mv "$mem.tmp" "$mem"
 
 load_after=$(uptime)
 log "load after: $load_after"
-mv "$results" "$out/int8-results.jsonl"
+mv "$results" "$out/reduced-results.jsonl"
 {
 	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); cpu family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model' /proc/cpuinfo | cut -d: -f2 | tr -d ' '); avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no), avx512_vnni: $(grep -qw avx512_vnni /proc/cpuinfo && echo yes || echo no), avx_vnni: $(grep -qw avx_vnni /proc/cpuinfo && echo yes || echo no)), $THREADS threads, $REPEATS repeats of ${WINDOWS} window(s) of >= ${MIN_SECONDS} s and >= ${MIN_ITERS} steps, median window."
 	echo "Load before: ${load_before#*load average: }; after: ${load_after#*load average: }; took $((SECONDS - start)) s."
 	echo
-	"$PY" "$here/int8_report.py" "$out/int8-results.jsonl" "$mem"
-} >"$out/int8-table.md.tmp"
-mv "$out/int8-table.md.tmp" "$out/int8-table.md"
-cat "$out/int8-table.md"
+	"$PY" "$here/reduced_report.py" "$out/reduced-results.jsonl" "$mem"
+} >"$out/reduced-table.md.tmp"
+mv "$out/reduced-table.md.tmp" "$out/reduced-table.md"
+cat "$out/reduced-table.md"
