@@ -125,7 +125,7 @@ and prints {"seq_per_s": ...}. With --config the weights are random, of the name
 				"seq_per_s":    float64(n*batch) / elapsed,
 				"ms_per_batch": 1000 * elapsed / float64(n),
 				"batch":        batch, "seq": seq, "train": trainMode, "threads": tensor.Threads(),
-				"kernel": tensor.KernelName(), "int8_kernel": tensor.Int8KernelName(), "iterations": n, "dtype": m.Dtype(), "mixed_bf16": m.MixedBF16(),
+				"kernel": tensor.KernelName(), "int8_kernel": tensor.Int8KernelName(), "bf16_kernel": tensor.BF16KernelName(), "iterations": n, "dtype": m.Dtype(), "mixed_bf16": m.MixedBF16(),
 			}
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 		},
