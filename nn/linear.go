@@ -271,12 +271,19 @@ var roundPool = sync.Pool{New: func() any { return new([]float32) }}
 // roundedCopy returns x rounded to bfloat16 in a buffer from roundPool,
 // which the caller puts back.
 func roundedCopy(x []float32) *[]float32 {
-	buf := roundPool.Get().(*[]float32)
-	if cap(*buf) < len(x) {
-		*buf = make([]float32, len(x))
-	}
-	*buf = (*buf)[:len(x)]
+	buf := pooled(len(x))
 	tensor.RoundBF16(*buf, x)
+	return buf
+}
+
+// pooled returns a buffer of n floats from roundPool, which the caller puts
+// back.
+func pooled(n int) *[]float32 {
+	buf := roundPool.Get().(*[]float32)
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
 	return buf
 }
 
@@ -363,12 +370,17 @@ func (l *Linear) outIn(w []float32) []float32 {
 // transposed returns the transpose [cols, rows] of the row-major w [rows, cols].
 func transposed(w []float32, rows, cols int) []float32 {
 	t := make([]float32, rows*cols)
+	transposeInto(t, w, rows, cols)
+	return t
+}
+
+// transposeInto sets t [cols, rows] to the transpose of w [rows, cols].
+func transposeInto(t, w []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		for c := 0; c < cols; c++ {
 			t[c*rows+r] = w[r*cols+c]
 		}
 	}
-	return t
 }
 
 // SetInt8 makes the layer use the given int8 weights (a quantized
@@ -405,11 +417,16 @@ func (l *Linear) mustFloat() {
 // In mixed precision (SetMixedBF16) the products read dy, x and W rounded
 // to bfloat16; each product of two bfloat16s is exact in float32, so the
 // float32 GEMM on the rounded operands computes what VDPBF16PS would, up to
-// the order of the sums. The bias gradient sums dy unrounded.
+// the order of the sums. On a CPU with VDPBF16PS (tensor.NativeBF16) they
+// run on it instead (backwardBF16). The bias gradient sums dy unrounded.
 func (l *Linear) Backward(dx, dy, x []float32, n int) {
 	l.mustFloat()
 	if l.Bias != nil {
 		tensor.AddColSums(l.Bias.Grad, dy, n, l.Out)
+	}
+	if l.mixed && nativeBF16() {
+		l.backwardBF16(dx, dy, x, n)
+		return
 	}
 	w := l.Weight.W
 	if l.mixed {
@@ -433,6 +450,45 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 			tensor.Sgemm(tensor.NoTrans, tensor.NoTrans, n, l.In, l.Out, 1, dy, l.Out, w, l.In, 1, dx, l.In)
 		}
 	}
+}
+
+// nativeBF16 reports whether the mixed-precision backward products run on
+// the bf16 kernels (a variable, so that tests run that path on any CPU).
+var nativeBF16 = tensor.NativeBF16
+
+// backwardBF16 adds Backward's two products in mixed precision on the bf16
+// kernels (tensor.LinearBF16, rows times packed weights, bfloat16 operands,
+// float32 sums), on a CPU where they are VDPBF16PS and beat the float32
+// GEMM: dW from dyᵀ (or xᵀ for a Conv1D's [in, out] layout) times the
+// other operand transposed and packed, dx from dy times W packed as
+// [in, out]. Each product goes to a buffer, then is added in float32.
+func (l *Linear) backwardBF16(dx, dy, x []float32, n int) {
+	defer l.mixedW.Store(nil) // the optimizer changes the weights next
+	in, out := l.In, l.Out
+	dyT, xT := pooled(out*n), pooled(in*n)
+	defer roundPool.Put(dyT)
+	defer roundPool.Put(xT)
+	transposeInto(*dyT, dy[:n*out], n, out)
+	transposeInto(*xT, x[:n*in], n, in)
+	grad := pooled(in * out)
+	defer roundPool.Put(grad)
+	if l.conv1D { // dW [in, out] = xᵀ·dy
+		tensor.LinearBF16(in, *xT, n, tensor.NewBF16Weights(out, n, *dyT, n), *grad, out, nil)
+	} else { // dW [out, in] = dyᵀ·x
+		tensor.LinearBF16(out, *dyT, n, tensor.NewBF16Weights(in, n, *xT, n), *grad, in, nil)
+	}
+	tensor.Axpy(1, *grad, l.Weight.Grad)
+	if dx == nil {
+		return
+	}
+	wInOut := l.mixedWeights().rounded // a Conv1D's layout already
+	if !l.conv1D {
+		wInOut = transposed(wInOut, out, in)
+	}
+	prod := pooled(n * in)
+	defer roundPool.Put(prod)
+	tensor.LinearBF16(n, dy, out, tensor.NewBF16Weights(in, out, wInOut, out), *prod, in, nil)
+	tensor.Axpy(1, *prod, dx[:n*in])
 }
 
 // BackwardInput adds dy·W to dx [n, in] given dy [n, out], and leaves the

@@ -21,8 +21,18 @@ func bf16(v float32) float64 {
 // error of summing their exact products in float32 (γ_n·Σ|terms|, n terms
 // and the accumulated value, γ_n = n·u/(1−n·u), u = 2⁻²⁴); the bias
 // gradient sums dy unrounded. When the weights change after Backward, the
-// next products use the new ones.
+// next products use the new ones. It runs the backward products both ways:
+// the float32 GEMM on rounded operands, and the bf16 kernels (as on a CPU
+// with VDPBF16PS, where they are that instruction).
 func TestLinearMixedBF16(t *testing.T) {
+	defer func(f func() bool) { nativeBF16 = f }(nativeBF16)
+	for _, native := range []bool{false, true} {
+		nativeBF16 = func() bool { return native }
+		t.Run(map[bool]string{false: "sgemm", true: "bf16-kernels"}[native], testLinearMixedBF16)
+	}
+}
+
+func testLinearMixedBF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n, in, out = 7, 19, 13
 	gamma := func(terms int) float64 { u := 1.0 / (1 << 24); return float64(terms) * u / (1 - float64(terms)*u) }

@@ -155,6 +155,10 @@ func BF16KernelName() string {
 	return "go"
 }
 
+// NativeBF16 reports whether the bf16 products (LinearBF16) run on
+// AVX512_BF16's VDPBF16PS rather than an emulation.
+func NativeBF16() bool { return current.Load().bf16 }
+
 // useAVX512Dot turns the AVX512-VNNI and AVX512_BF16 kernels on (where this
 // CPU has them) or off (for tests, to run the AVX2 ones on such a CPU).
 func useAVX512Dot(on bool) {
