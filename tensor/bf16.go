@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
 	"github.com/textclf/textclf/safetensors"
@@ -54,15 +53,20 @@ func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
 	}
 	checkMat("w", w, n, k, ldw)
 	bw := newBF16Weights(n, k)
-	row := make([]float32, k)
-	for j := 0; j < n; j++ {
-		panel := bw.panels.panel(j / bf16Panel)
-		off := (j % bf16Panel) * 2
-		RoundBF16(row, w[j*ldw:j*ldw+k])
-		for p, v := range row { // a bfloat16 is a float32's top half
-			panel[(p/2)*2*bf16Panel+off+p%2] = uint16(math.Float32bits(v) >> 16)
+	// Panels on Threads() goroutines: mixed-precision training packs its
+	// operands every step.
+	np := (n + bf16Panel - 1) / bf16Panel
+	ParallelFor(np, max(1, (1<<16)/max(1, bf16Panel*k)), func(p0, p1 int) {
+		row := make([]uint16, k)
+		for j := p0 * bf16Panel; j < min(p1*bf16Panel, n); j++ {
+			panel := bw.panels.panel(j / bf16Panel)
+			off := (j % bf16Panel) * 2
+			packBF16(row, w[j*ldw:j*ldw+k])
+			for p, h := range row {
+				panel[(p/2)*2*bf16Panel+off+p%2] = h
+			}
 		}
-	}
+	})
 	return bw
 }
 
