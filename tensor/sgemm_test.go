@@ -4,21 +4,30 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
 
 // backends runs f once with each assembly GEMM kernel this build and CPU
 // have (with the assembly vector kernels) and once with the portable Go
-// kernels, restoring the default afterwards.
+// kernels, restoring the default afterwards. With TEXTCLF_EXPECT_KERNEL set
+// (the emulated AVX-512 run, README), it runs f with that kernel only: the
+// others are tested natively, and under emulation each run takes minutes.
 func backends(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	defer UseAssembly(true)
+	only := os.Getenv("TEXTCLF_EXPECT_KERNEL")
+	ran := false
 	for _, k := range asmKernels() {
+		if only != "" && k.name != only {
+			continue
+		}
 		if !useGemmKernel(k.name) {
 			t.Fatalf("useGemmKernel(%q) failed", k.name)
 		}
 		t.Run("asm/"+KernelName(), f)
+		ran = true
 	}
 	if UseAssembly(false) {
 		t.Fatal("UseAssembly(false) reports assembly in use")
@@ -26,7 +35,13 @@ func backends(t *testing.T, f func(t *testing.T)) {
 	if KernelName() != "go-4x4" {
 		t.Fatalf("portable kernel is %q", KernelName())
 	}
-	t.Run("go/"+KernelName(), f)
+	if only == "" || only == KernelName() {
+		t.Run("go/"+KernelName(), f)
+		ran = true
+	}
+	if !ran {
+		t.Fatalf("TEXTCLF_EXPECT_KERNEL=%q: no such kernel on this CPU", only)
+	}
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -360,10 +375,17 @@ func TestNoAsmEnv(t *testing.T) {
 	}
 }
 
+// TestKernelName checks the default kernel is the best one this CPU has; with
+// TEXTCLF_EXPECT_KERNEL set, the default kernel must also be the one named
+// there (README's emulated AVX-512 run sets it to avx512-12x32, so that the
+// run proves which kernel the tests exercised).
 func TestKernelName(t *testing.T) {
 	defer UseAssembly(true)
 	name := KernelName()
 	t.Logf("kernel: %s", name)
+	if want := os.Getenv("TEXTCLF_EXPECT_KERNEL"); want != "" && name != want {
+		t.Fatalf("default kernel %q, TEXTCLF_EXPECT_KERNEL wants %q", name, want)
+	}
 	if UseAssembly(false); KernelName() != "go-4x4" {
 		t.Fatalf("portable kernel name %q", KernelName())
 	}
