@@ -15,14 +15,24 @@
 # Everything comes from Debian packages, fetched with `apt-get download` into
 # $TEXTCLF_EMU_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/textclf-avx512emu)
 # on the first run. Bochs runs one thread under nice -n 19.
+#
+# AVX512_BF16 (VDPBF16PS) needs a newer Bochs than Debian's: --bochs DIR runs
+# one built from its source tree DIR (DIR/bochs and DIR/bios; configured
+# with the x86-64, AVX and EVEX features, the nogui display and no
+# debugger), and --cpu sapphire_rapids picks a CPU model with AVX512_BF16,
+# which the guest must then report.
 set -euo pipefail
 
 usage() {
 	cat >&2 <<'EOF'
-usage: avx512_emulated.sh [--timeout SECONDS] [--env NAME=VALUE]... [--keep] PKG [test flags...]
+usage: avx512_emulated.sh [--timeout SECONDS] [--env NAME=VALUE]... [--keep] [--bochs DIR] [--cpu MODEL] PKG [test flags...]
   --timeout SECONDS  wall-clock limit for the whole emulated run (default 1800)
   --env NAME=VALUE   set NAME in the test binary's environment (repeatable)
   --keep             keep the work directory (serial log, bochs log, ISO)
+  --bochs DIR        a Bochs source tree built with nogui and no debugger
+                     (DIR/bochs, DIR/bios) instead of Debian's Bochs 2.7
+  --cpu MODEL        Bochs CPU model (default tigerlake; sapphire_rapids has
+                     AVX512_BF16, in Bochs 3.0 and later)
 Runs `go test -c PKG` under Bochs (CPU tigerlake, AVX-512 with VNNI) and exits
 with the test binary's status; 125 if the harness itself fails.
 EOF
@@ -37,6 +47,8 @@ die() {
 timeout=1800
 keep=0
 envs=()
+bochs_dir=
+cpu_model=tigerlake
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
@@ -44,6 +56,10 @@ while [ $# -gt 0 ]; do
 	--env) [ $# -ge 2 ] || usage; envs+=("$2"); shift 2 ;;
 	--env=*) envs+=("${1#*=}"); shift ;;
 	--keep) keep=1; shift ;;
+	--bochs) [ $# -ge 2 ] || usage; bochs_dir=$2; shift 2 ;;
+	--bochs=*) bochs_dir=${1#*=}; shift ;;
+	--cpu) [ $# -ge 2 ] || usage; cpu_model=$2; shift 2 ;;
+	--cpu=*) cpu_model=${1#*=}; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) echo "avx512_emulated: unknown flag $1" >&2; usage ;;
@@ -54,6 +70,11 @@ done
 pkg=$1
 shift
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || die "--timeout wants a positive number of seconds, got '$timeout'"
+[[ $cpu_model =~ ^[a-z0-9_]+$ ]] || die "--cpu wants a Bochs CPU model name, got '$cpu_model'"
+if [ -n "$bochs_dir" ]; then
+	[ -x "$bochs_dir/bochs" ] && [ -f "$bochs_dir/bios/BIOS-bochs-latest" ] ||
+		die "--bochs $bochs_dir: no bochs binary and bios/BIOS-bochs-latest there (build Bochs in that tree first)"
+fi
 for e in "${envs[@]}"; do
 	[[ $e == [A-Za-z_]*=* ]] || die "--env wants NAME=VALUE, got '$e'"
 done
@@ -104,7 +125,16 @@ fetch_packages
 
 export LD_LIBRARY_PATH=$root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LTDL_LIBRARY_PATH=$root/usr/lib/x86_64-linux-gnu/bochs/plugins
+# Debian's Bochs has no 'nogui' display and is built with the debugger: the
+# RFB display with timeout=0 does not wait for a viewer, and the debugger
+# script "c" starts the machine. A Bochs of --bochs has neither.
 bochs=$root/usr/bin/bochs-bin
+bios=$root/usr/share/bochs/BIOS-bochs-latest
+display='rfb, options="timeout=0"'
+debugger=1
+if [ -n "$bochs_dir" ]; then
+	bochs=$bochs_dir/bochs bios=$bochs_dir/bios/BIOS-bochs-latest display=nogui debugger=0
+fi
 xorriso=$root/usr/bin/xorriso
 cpio=$root/bin/cpio
 for b in "$bochs" "$xorriso"; do
@@ -137,6 +167,12 @@ nice -n 19 go test -c -o "$rd/harness/test" "$pkg" || die "go test -c $pkg faile
 [ -f "$rd/harness/test" ] || die "$pkg has no tests"
 nice -n 19 go build -o "$rd/init" "$here/avx512emu/init" || die "building the init failed"
 if [ -d "$pkgdir/testdata" ]; then cp -R "$pkgdir/testdata" "$rd/harness/pkg/"; fi
+# A package one level below the module root may read the root's testdata
+# (../testdata), as model and train do: copy it beside.
+modroot=$(cd "$pkgdir" && go list -m -f '{{.Dir}}')
+if [ "$(dirname "$pkgdir")" = "$modroot" ] && [ "$pkgdir" != "$modroot" ] && [ -d "$modroot/testdata" ]; then
+	cp -R "$modroot/testdata" "$rd/harness/"
+fi
 printf '%s\n' "$@" >"$rd/harness/args"
 [ $# -gt 0 ] || : >"$rd/harness/args"
 printf '%s\n' "${envs[@]}" >"$rd/harness/env"
@@ -169,15 +205,13 @@ EOF
 	{ cat "$work/xorriso.err" >&2; die "xorriso failed"; }
 rm -rf "$iso" "$rd"
 
-# Debian's Bochs has no 'nogui' display and is built with the debugger: the
-# RFB display with timeout=0 does not wait for a viewer, and the debugger
-# script "c" starts the machine. clock: sync=none runs as fast as it can.
+# clock: sync=none runs as fast as it can.
 serial=$work/serial.log
 cat >"$work/bochsrc" <<EOF
-display_library: rfb, options="timeout=0"
+display_library: $display
 megs: 1024
-cpu: model=tigerlake, count=1, ips=200000000, reset_on_triple_fault=0, ignore_bad_msrs=1
-romimage: file=$root/usr/share/bochs/BIOS-bochs-latest, options=fastboot
+cpu: model=$cpu_model, count=1, ips=200000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+romimage: file=$bios, options=fastboot
 vgaromimage: file=$root/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
 boot: cdrom
@@ -190,10 +224,12 @@ info: action=report
 debug: action=ignore
 EOF
 echo c >"$work/debugger.rc"
+rc=()
+if [ "$debugger" = 1 ]; then rc=(-rc "$work/debugger.rc"); fi
 : >"$serial"
 start=$SECONDS
 echo "avx512_emulated: booting under Bochs (timeout ${timeout}s, logs in $work)" >&2
-BXSHARE=$root/usr/share/bochs nice -n 19 "$bochs" -q -f "$work/bochsrc" -rc "$work/debugger.rc" </dev/null >"$work/bochs.out" 2>&1 &
+BXSHARE=$root/usr/share/bochs nice -n 19 "$bochs" -q -f "$work/bochsrc" "${rc[@]}" </dev/null >"$work/bochs.out" 2>&1 &
 bochs_pid=$!
 
 # Follow the serial console: print what init prints (from its first line on),
@@ -246,7 +282,9 @@ bochs_pid=
 
 # The guest must have seen the AVX-512 flags; else the test ran the wrong code.
 cpuline=$(tr -d '\r' <"$serial" | grep '^HARNESS-CPU' | head -1)
-for f in avx512f avx512vl avx512bw avx512dq avx512vnni; do
+need=(avx512f avx512vl avx512bw avx512dq avx512vnni)
+if [ "$cpu_model" = sapphire_rapids ]; then need+=(avx512bf16); fi
+for f in "${need[@]}"; do
 	[[ " $cpuline " == *" $f=true "* ]] || fail "the guest CPU lacks $f: $cpuline"
 done
 # Bochs's log lines start with its tick count (one per instruction; idle
