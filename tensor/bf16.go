@@ -196,51 +196,48 @@ func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy in
 	be := current.Load()
 	np := (w.n + bf16Panel - 1) / bf16Panel
 	grain := max(1, (1<<18)/max(1, m*w.k*bf16Panel))
-	rowGrain := max(1, 16384/max(1, w.k))
-	if be.bf16 {
-		// VDPBF16PS reads A as bfloat16s, a pair of k in a dword.
-		buf := bf16PackPool.Get().(*[]uint16)
-		defer bf16PackPool.Put(buf)
-		*buf = grow(*buf, m*lda)
-		a := *buf
-		ParallelFor(m, rowGrain, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				row := a[i*lda : (i+1)*lda]
-				packBF16(row, x[i*ldx:i*ldx+w.k])
-				clear(row[w.k:])
-			}
-		})
-		rowBlock := max(12, bf16RowBytes/(2*lda)/12*12)
+	// run multiplies the rounded rows by the weight panels, mr rows per
+	// kernel call, rowBlock rows of A at a time (they stay in L2).
+	run := func(mr, rowBlock int, kernel func(i, rows, p int, dst []float32, ld int, b []float32)) {
 		ParallelFor(np, grain, func(p0, p1 int) {
-			panelBlocks(be, m, w.n, 12, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
-				bp := w.panels.panel(p)
-				bgemmBF16Asm(rows, w.k2, &a[i*lda], lda, &bp[0], &dst[0], ld, &b[0])
-			})
+			panelBlocks(be, m, w.n, mr, rowBlock, bias, y, ldy, rest, p0, p1, kernel)
+		})
+	}
+	if be.bf16 { // VDPBF16PS reads A as bfloat16s, a pair of k in a dword
+		a := roundedRows(&bf16PackPool, m, w.k, lda, x, ldx, packBF16)
+		defer bf16PackPool.Put(a)
+		run(12, max(12, bf16RowBytes/(2*lda)/12*12), func(i, rows, p int, dst []float32, ld int, b []float32) {
+			bgemmBF16Asm(rows, w.k2, &(*a)[i*lda], lda, &w.panels.panel(p)[0], &dst[0], ld, &b[0])
 		})
 		return
 	}
-	buf := bf16Pool.Get().(*[]float32)
-	defer bf16Pool.Put(buf)
-	*buf = grow(*buf, m*lda)
-	a := *buf
-	ParallelFor(m, rowGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := a[i*lda : (i+1)*lda]
-			RoundBF16(row, x[i*ldx:i*ldx+w.k])
-			clear(row[w.k:])
+	a := roundedRows(&bf16Pool, m, w.k, lda, x, ldx, RoundBF16)
+	defer bf16Pool.Put(a)
+	run(6, max(6, bf16RowBytes/(4*lda)/6*6), func(i, rows, p int, dst []float32, ld int, b []float32) {
+		bp := w.panels.panel(p)
+		if be.avx2 {
+			bgemmAsm(rows, w.k2, &(*a)[i*lda], lda, &bp[0], &dst[0], ld, &b[0])
+		} else {
+			bgemmGo(rows, w.k2, (*a)[i*lda:], lda, bp, dst, ld, b)
 		}
 	})
-	rowBlock := max(6, bf16RowBytes/(4*lda)/6*6)
-	ParallelFor(np, grain, func(p0, p1 int) {
-		panelBlocks(be, m, w.n, 6, rowBlock, bias, y, ldy, rest, p0, p1, func(i, rows, p int, dst []float32, ld int, b []float32) {
-			bp := w.panels.panel(p)
-			if be.avx2 {
-				bgemmAsm(rows, w.k2, &a[i*lda], lda, &bp[0], &dst[0], ld, &b[0])
-			} else {
-				bgemmGo(rows, w.k2, a[i*lda:], lda, bp, dst, ld, b)
-			}
-		})
+}
+
+// roundedRows returns the m rows of x (k values, row stride ldx) rounded to
+// bfloat16 by round, each padded with zeros to lda, in a buffer from pool,
+// which the caller puts back.
+func roundedRows[T any](pool *sync.Pool, m, k, lda int, x []float32, ldx int, round func(dst []T, src []float32)) *[]T {
+	buf := pool.Get().(*[]T)
+	*buf = grow(*buf, m*lda)
+	a := *buf
+	ParallelFor(m, max(1, 16384/max(1, k)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := a[i*lda : (i+1)*lda]
+			round(row, x[i*ldx:i*ldx+k])
+			clear(row[k:])
+		}
 	})
+	return buf
 }
 
 // bgemmGo is the portable bf16 kernel: c[i][j] = Σ_g (a[i][2g+1]·w[j][2g+1]

@@ -17252,7 +17252,6 @@ rb_loop:
 	VPOR      Y11, Y2, Y2
 	VCMPPS    $0x03, Y0, Y0, Y3
 	VBLENDVPS Y3, Y2, Y1, Y1
-	VMOVUPS   Y1, (AX)
 	VMOVUPS   32(CX), Y4
 	VPSRLD    $0x10, Y4, Y6
 	VPAND     Y9, Y6, Y6
@@ -17263,6 +17262,7 @@ rb_loop:
 	VPOR      Y11, Y6, Y6
 	VCMPPS    $0x03, Y4, Y4, Y7
 	VBLENDVPS Y7, Y6, Y5, Y5
+	VMOVUPS   Y1, (AX)
 	VMOVUPS   Y5, 32(AX)
 	ADDQ      $0x40, CX
 	ADDQ      $0x40, AX
@@ -17297,7 +17297,6 @@ pb_loop:
 	VPOR      Y11, Y2, Y2
 	VCMPPS    $0x03, Y0, Y0, Y3
 	VBLENDVPS Y3, Y2, Y1, Y1
-	VPSRLD    $0x10, Y1, Y1
 	VMOVUPS   32(CX), Y4
 	VPSRLD    $0x10, Y4, Y6
 	VPAND     Y9, Y6, Y6
@@ -17308,6 +17307,7 @@ pb_loop:
 	VPOR      Y11, Y6, Y6
 	VCMPPS    $0x03, Y4, Y4, Y7
 	VBLENDVPS Y7, Y6, Y5, Y5
+	VPSRLD    $0x10, Y1, Y1
 	VPSRLD    $0x10, Y5, Y5
 	VPACKUSDW Y5, Y1, Y1
 	VPERMQ    $0xd8, Y1, Y1

@@ -123,26 +123,11 @@ func (c bf16Rounding) roundBF16(v, r, t, nan reg.VecPhysical) {
 func roundBF16AVX2() {
 	TEXT("roundBF16AVX2", NOSPLIT, "func(dst, src []float32)")
 	Doc("roundBF16AVX2 sets dst[i] to src[i] rounded to bfloat16 (ties to even; NaNs quiet), as a float32; len(src) is a multiple of 16.")
-	pd := Load(Param("dst").Base(), GP64())
-	ps := Load(Param("src").Base(), GP64())
-	n := Load(Param("src").Len(), GP64())
-	c := loadBF16Rounding()
-	Label("rb_loop")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("rb_done"))
-	for u := 0; u < 2; u++ {
-		v, r, t, nan := yreg(4*u), yreg(4*u+1), yreg(4*u+2), yreg(4*u+3)
-		VMOVUPS(Mem{Base: ps, Disp: 32 * u}, v)
-		c.roundBF16(v, r, t, nan)
-		VMOVUPS(r, Mem{Base: pd, Disp: 32 * u})
-	}
-	ADDQ(Imm(64), ps)
-	ADDQ(Imm(64), pd)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("rb_loop"))
-	Label("rb_done")
-	VZEROUPPER()
-	RET()
+	bf16Loop("rb", Load(Param("dst").Base(), GP64()), 64, func(r [2]reg.VecPhysical, pd reg.Register) {
+		for u := 0; u < 2; u++ {
+			VMOVUPS(r[u], Mem{Base: pd, Disp: 32 * u})
+		}
+	})
 }
 
 // packBF16AVX2 emits packBF16AVX2(dst *uint16, src []float32): dst[i] =
@@ -151,29 +136,41 @@ func roundBF16AVX2() {
 func packBF16AVX2() {
 	TEXT("packBF16AVX2", NOSPLIT, "func(dst *uint16, src []float32)")
 	Doc("packBF16AVX2 sets dst[i] to the bfloat16 of src[i] (ties to even; NaNs quiet); len(src) is a multiple of 16.")
-	pd := Load(Param("dst"), GP64())
+	bf16Loop("pb", Load(Param("dst"), GP64()), 32, func(r [2]reg.VecPhysical, pd reg.Register) {
+		// dwords → words: VPACKUSDW works within 128-bit lanes (r0 lo, r1
+		// lo, r0 hi, r1 hi), VPERMQ puts the quarters back in order.
+		for u := 0; u < 2; u++ {
+			VPSRLD(Imm(16), r[u], r[u])
+		}
+		VPACKUSDW(r[1], r[0], r[0])
+		VPERMQ(Imm(0xd8), r[0], r[0])
+		VMOVDQU(r[0], Mem{Base: pd})
+	})
+}
+
+// bf16Loop emits the loop of roundBF16AVX2 and packBF16AVX2 over src, 16
+// values at a time: it rounds them (in two ymm registers, r) and calls store
+// to write them at pd, which then advances by dstBytes.
+func bf16Loop(label string, pd reg.Register, dstBytes int, store func(r [2]reg.VecPhysical, pd reg.Register)) {
 	ps := Load(Param("src").Base(), GP64())
 	n := Load(Param("src").Len(), GP64())
 	c := loadBF16Rounding()
-	Label("pb_loop")
+	Label(label + "_loop")
 	CMPQ(n, Imm(16))
-	JL(LabelRef("pb_done"))
+	JL(LabelRef(label + "_done"))
+	var r [2]reg.VecPhysical
 	for u := 0; u < 2; u++ {
-		v, r, t, nan := yreg(4*u), yreg(4*u+1), yreg(4*u+2), yreg(4*u+3)
+		v, t, nan := yreg(4*u), yreg(4*u+2), yreg(4*u+3)
+		r[u] = yreg(4*u + 1)
 		VMOVUPS(Mem{Base: ps, Disp: 32 * u}, v)
-		c.roundBF16(v, r, t, nan)
-		VPSRLD(Imm(16), r, r)
+		c.roundBF16(v, r[u], t, nan)
 	}
-	// dwords → words: VPACKUSDW works within 128-bit lanes (Y1 lo, Y5 lo,
-	// Y1 hi, Y5 hi), VPERMQ puts the quarters back in order.
-	VPACKUSDW(reg.Y5, reg.Y1, reg.Y1)
-	VPERMQ(Imm(0xd8), reg.Y1, reg.Y1)
-	VMOVDQU(reg.Y1, Mem{Base: pd})
+	store(r, pd)
 	ADDQ(Imm(64), ps)
-	ADDQ(Imm(32), pd)
+	ADDQ(Imm(uint64(dstBytes)), pd)
 	SUBQ(Imm(16), n)
-	JMP(LabelRef("pb_loop"))
-	Label("pb_done")
+	JMP(LabelRef(label + "_loop"))
+	Label(label + "_done")
 	VZEROUPPER()
 	RET()
 }
@@ -192,27 +189,8 @@ func bgemmAVX512BF16(mr int) {
 	Doc(fmt.Sprintf("%s stores the %d×16 product of the bfloat16 rows of a (2·k2 values each, row stride lda) and the packed bfloat16 panel b, plus bias, to c (row stride ldc), with VDPBF16PS.", name, mr))
 	k := Load(Param("k2"), GP64())
 	lda := Load(Param("lda"), GP64())
-	SHLQ(Imm(1), lda)
-	rowBase, aAddr := rowAddressing(mr, lda)
-	pb := Load(Param("b"), GP64())
-
-	// Registers: mr accumulators, one B group per unrolled step, two
-	// broadcast A pairs in turn.
-	acc := make([]reg.VecPhysical, mr)
-	for i := range acc {
-		acc[i] = zreg(i)
-		VPXORD(acc[i], acc[i], acc[i])
-	}
-	bGroup := []reg.VecPhysical{zreg(mr), zreg(mr + 1), zreg(mr + 2), zreg(mr + 3)}
-	bc := []reg.VecPhysical{zreg(mr + 4), zreg(mr + 5)}
-	step := func(u int) {
-		VMOVDQU32(Mem{Base: pb, Disp: 64 * u}, bGroup[u])
-		for i := 0; i < mr; i++ {
-			VPBROADCASTD(aAddr(i, 4*u), bc[i%2])
-			vdpbf16ps(acc[i], bc[i%2], bGroup[u])
-		}
-	}
-	panelLoop(name, k, pb, rowBase, 4, step)
+	SHLQ(Imm(1), lda) // bfloat16s to bytes
+	acc, _ := zmmPanelLoop(name, mr, k, lda, vdpbf16ps)
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)

@@ -148,15 +148,32 @@ func qgemmVNNI(mr int, raw bool) {
 	qgemmTEXT(name, mr, raw, "AVX512-VNNI")
 	k := Load(Param("k4"), GP64())
 	lda := Load(Param("lda"), GP64())
+	acc, free := zmmPanelLoop(name, mr, k, lda, func(acc, a, b reg.VecPhysical) { VPDPBUSD(b, a, acc) })
+	rows := make([][]reg.VecPhysical, mr)
+	for i := range acc {
+		rows[i] = acc[i : i+1]
+	}
+	qgemmStore(mr, raw, rows, 64, free[0], free[1], free[2:3])
+	VZEROUPPER()
+	RET()
+}
+
+// zmmPanelLoop emits the accumulation of the AVX-512 panel kernels (VNNI
+// int8, VDPBF16PS bf16): for mr ≤ 12 rows of A (row stride lda bytes) and a
+// packed panel b whose k groups are 64 bytes, one zmm register each, it
+// broadcasts each row's 4 bytes of a group and calls dot(acc[i], the
+// broadcast, the group) to add their products to row i's accumulator. It
+// returns the accumulators, zmm 0…mr-1, and free zmm registers (at least
+// three) for the epilogue.
+func zmmPanelLoop(name string, mr int, k, lda reg.Register, dot func(acc, a, b reg.VecPhysical)) (acc, free []reg.VecPhysical) {
 	rowBase, aAddr := rowAddressing(mr, lda)
 	pb := Load(Param("b"), GP64())
-
-	// Registers: mr accumulators, one B panel group per unrolled step, two
+	// Registers: mr accumulators, one B group per unrolled step, two
 	// broadcast A words in turn.
-	acc := make([][]reg.VecPhysical, mr)
+	acc = make([]reg.VecPhysical, mr)
 	for i := range acc {
-		acc[i] = []reg.VecPhysical{zreg(i)}
-		VPXORD(acc[i][0], acc[i][0], acc[i][0])
+		acc[i] = zreg(i)
+		VPXORD(acc[i], acc[i], acc[i])
 	}
 	bGroup := []reg.VecPhysical{zreg(mr), zreg(mr + 1), zreg(mr + 2), zreg(mr + 3)}
 	bc := []reg.VecPhysical{zreg(mr + 4), zreg(mr + 5)}
@@ -164,13 +181,11 @@ func qgemmVNNI(mr int, raw bool) {
 		VMOVDQU32(Mem{Base: pb, Disp: 64 * u}, bGroup[u])
 		for i := 0; i < mr; i++ {
 			VPBROADCASTD(aAddr(i, 4*u), bc[i%2])
-			VPDPBUSD(bGroup[u], bc[i%2], acc[i][0])
+			dot(acc[i], bc[i%2], bGroup[u])
 		}
 	}
 	panelLoop(name, k, pb, rowBase, 4, step)
-	qgemmStore(mr, raw, acc, 64, bc[0], bc[1], bGroup[:1])
-	VZEROUPPER()
-	RET()
+	return acc, append(bc, bGroup...)
 }
 
 // minMaxAVX2 emits minMaxAVX2(x []float32) (lo, hi float32): the smallest
