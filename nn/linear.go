@@ -483,7 +483,10 @@ func (l *Linear) backwardBF16(dx, dy, x []float32, n int) {
 	}
 	wInOut := l.mixedWeights().rounded // a Conv1D's layout already
 	if !l.conv1D {
-		wInOut = transposed(wInOut, out, in)
+		wT := pooled(in * out)
+		defer roundPool.Put(wT)
+		transposeInto(*wT, wInOut, out, in)
+		wInOut = *wT
 	}
 	prod := pooled(n * in)
 	defer roundPool.Put(prod)

@@ -182,13 +182,7 @@ func packBF16(dst []uint16, src []float32) {
 // subnormal sums to zero: its results equal the emulation's (FMA on AVX2,
 // or Go) bit for bit unless a value below 2⁻¹²⁶ in magnitude arises.
 func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy int, ep *Epilogue) {
-	if m < 0 {
-		panic("tensor: LinearBF16: negative m")
-	}
-	checkMat("x", x, m, w.k, ldx)
-	checkMat("y", y, m, w.n, ldy)
-	ep.check(m, w.n, ldy)
-	if m == 0 || w.n == 0 {
+	if !checkPanelProduct("LinearBF16", m, x, ldx, w, y, ldy, ep) {
 		return
 	}
 	lda := 2 * w.k2

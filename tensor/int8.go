@@ -235,13 +235,7 @@ const int8RowBlock = 96
 // and ep applied (bias, residual, activation) as in SgemmEpilogue. It runs
 // on Threads() goroutines, splitting the weight panels.
 func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy int, ep *Epilogue) {
-	if m < 0 {
-		panic("tensor: LinearInt8: negative m")
-	}
-	checkMat("x", x, m, w.k, ldx)
-	checkMat("y", y, m, w.n, ldy)
-	ep.check(m, w.n, ldy)
-	if m == 0 || w.n == 0 {
+	if !checkPanelProduct("LinearInt8", m, x, ldx, w, y, ldy, ep) {
 		return
 	}
 	s := int8Pool.Get().(*int8Scratch)
@@ -249,10 +243,7 @@ func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy in
 	lda := w.k4 * 4
 	s.q = grow(s.q, m*lda)
 	s.scale = grow(s.scale, m)
-	if cap(s.zp) < m {
-		s.zp = make([]int32, m)
-	}
-	s.zp = s.zp[:m]
+	s.zp = grow(s.zp, m)
 	ParallelFor(m, max(1, 16384/max(1, w.k)), func(lo, hi int) {
 		QuantizeRowsU8(hi-lo, w.k, x[lo*ldx:], ldx, s.q[lo*lda:], lda, s.scale[lo:], s.zp[lo:])
 	})

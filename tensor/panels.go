@@ -108,6 +108,21 @@ func panelBlocks(be *backend, m, n, mr, rowBlock int, bias, y []float32, ldy int
 	}
 }
 
+// checkPanelProduct checks the operands of a product y [m, n] = x·Wᵀ
+// (x [m, k]) of the panel kernels (LinearInt8, LinearBF16), panicking on
+// a bad shape as Sgemm does, and reports whether there is anything to
+// compute.
+func checkPanelProduct(name string, m int, x []float32, ldx int, w interface{ Dims() (n, k int) }, y []float32, ldy int, ep *Epilogue) bool {
+	if m < 0 {
+		panic("tensor: " + name + ": negative m")
+	}
+	n, k := w.Dims()
+	checkMat("x", x, m, k, ldx)
+	checkMat("y", y, m, n, ldy)
+	ep.check(m, n, ldy)
+	return m > 0 && n > 0
+}
+
 // splitEpilogue separates the bias of ep, which the panel kernels add, from
 // the rest (residual, activation), which panelBlocks applies; rest is nil
 // when nothing is left.
