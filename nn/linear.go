@@ -96,6 +96,15 @@ func (l *Linear) ForwardAct(y, actOut, x []float32, n int, act Activation) {
 	act.Forward(actOut, y)
 }
 
+// outInTrans is how Weight is stored relative to [Out, In]: as it is
+// (NoTrans), or transposed, [In, Out], for a Conv1D (Trans).
+func (l *Linear) outInTrans() tensor.Transpose {
+	if l.conv1D {
+		return tensor.Trans
+	}
+	return tensor.NoTrans
+}
+
 // weightTrans is how the products use Weight to compute x·Wᵀ.
 func (l *Linear) weightTrans() tensor.Transpose {
 	if l.conv1D {
@@ -118,10 +127,10 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 		tensor.LinearInt8(n, x, l.In, l.q, y, l.Out, ep)
 		return
 	case l.h != nil:
-		tensor.LinearBF16(n, x, l.In, l.h, y, l.Out, ep)
+		tensor.LinearBF16(tensor.NoTrans, n, x, l.In, l.h, y, l.Out, ep)
 		return
 	case l.mixed:
-		tensor.LinearBF16(n, x, l.In, l.mixedWeights().packed, y, l.Out, ep)
+		tensor.LinearBF16(tensor.NoTrans, n, x, l.In, l.mixedWeights().packed, y, l.Out, ep)
 		return
 	}
 	if pb := l.packed.Load(); pb != nil {
@@ -212,7 +221,7 @@ func Concat(name string, ls ...*Linear) (*Linear, error) {
 		w = append(w, l.outIn(l.Weight.W)[:l.Out*in]...)
 	}
 	if ls[0].mixed { // the joined weights of mixed-precision layers, rounded
-		c.h = tensor.NewBF16Weights(out, in, w, in)
+		c.h = tensor.NewBF16Weights(tensor.NoTrans, out, in, w, in)
 		return c, nil
 	}
 	c.packed.Store(tensor.PackB(tensor.Trans, in, out, w, in))
@@ -259,7 +268,7 @@ func (l *Linear) mixedWeights() *mixedWeights {
 	rounded := make([]float32, len(l.Weight.W))
 	tensor.RoundBF16(rounded, l.Weight.W)
 	// Packing the rounded values keeps them exactly.
-	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.Out, l.In, l.outIn(rounded), l.In), rounded: rounded}
+	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.outInTrans(), l.Out, l.In, rounded, l.ldw()), rounded: rounded}
 	l.mixedW.Store(mw)
 	return mw
 }
@@ -314,7 +323,7 @@ func (l *Linear) ToBF16() error {
 	if err := l.reducible("bf16"); err != nil || l.h != nil {
 		return err
 	}
-	l.setBF16(tensor.NewBF16Weights(l.Out, l.In, l.outIn(l.Weight.W), l.In))
+	l.setBF16(tensor.NewBF16Weights(l.outInTrans(), l.Out, l.In, l.Weight.W, l.ldw()))
 	return nil
 }
 
@@ -370,17 +379,12 @@ func (l *Linear) outIn(w []float32) []float32 {
 // transposed returns the transpose [cols, rows] of the row-major w [rows, cols].
 func transposed(w []float32, rows, cols int) []float32 {
 	t := make([]float32, rows*cols)
-	transposeInto(t, w, rows, cols)
-	return t
-}
-
-// transposeInto sets t [cols, rows] to the transpose of w [rows, cols].
-func transposeInto(t, w []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		for c := 0; c < cols; c++ {
 			t[c*rows+r] = w[r*cols+c]
 		}
 	}
+	return t
 }
 
 // SetInt8 makes the layer use the given int8 weights (a quantized
@@ -457,40 +461,31 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 var nativeBF16 = tensor.NativeBF16
 
 // backwardBF16 adds Backward's two products in mixed precision on the bf16
-// kernels (tensor.LinearBF16, rows times packed weights, bfloat16 operands,
+// kernels (tensor.LinearBF16: rows times packed weights, bfloat16 operands,
 // float32 sums), on a CPU where they are VDPBF16PS and beat the float32
-// GEMM: dW from dyᵀ (or xᵀ for a Conv1D's [in, out] layout) times the
-// other operand transposed and packed, dx from dy times W packed as
-// [in, out]. Each product goes to a buffer, then is added in float32.
+// GEMM. Both products read their operands where they are: dW sums over the
+// n rows of dy and x, so each is read transposed (the kernels' operands
+// are packed from the columns), and dx packs W as [in, out], a Linear's
+// transposed. Each product goes to a buffer, then is added in float32.
 func (l *Linear) backwardBF16(dx, dy, x []float32, n int) {
 	defer l.mixedW.Store(nil) // the optimizer changes the weights next
 	in, out := l.In, l.Out
-	dyT, xT := pooled(out*n), pooled(in*n)
-	defer roundPool.Put(dyT)
-	defer roundPool.Put(xT)
-	transposeInto(*dyT, dy[:n*out], n, out)
-	transposeInto(*xT, x[:n*in], n, in)
 	grad := pooled(in * out)
 	defer roundPool.Put(grad)
 	if l.conv1D { // dW [in, out] = xᵀ·dy
-		tensor.LinearBF16(in, *xT, n, tensor.NewBF16Weights(out, n, *dyT, n), *grad, out, nil)
+		tensor.LinearBF16(tensor.Trans, in, x, in, tensor.NewBF16Weights(tensor.Trans, out, n, dy, out), *grad, out, nil)
 	} else { // dW [out, in] = dyᵀ·x
-		tensor.LinearBF16(out, *dyT, n, tensor.NewBF16Weights(in, n, *xT, n), *grad, in, nil)
+		tensor.LinearBF16(tensor.Trans, out, dy, out, tensor.NewBF16Weights(tensor.Trans, in, n, x, in), *grad, in, nil)
 	}
 	tensor.Axpy(1, *grad, l.Weight.Grad)
 	if dx == nil {
 		return
 	}
-	wInOut := l.mixedWeights().rounded // a Conv1D's layout already
-	if !l.conv1D {
-		wT := pooled(in * out)
-		defer roundPool.Put(wT)
-		transposeInto(*wT, wInOut, out, in)
-		wInOut = *wT
-	}
+	// Packing rounds W to the bfloat16s of the forward product.
+	wInOut := tensor.NewBF16Weights(l.weightTrans(), in, out, l.Weight.W, l.ldw())
 	prod := pooled(n * in)
 	defer roundPool.Put(prod)
-	tensor.LinearBF16(n, dy, out, tensor.NewBF16Weights(in, out, wInOut, out), *prod, in, nil)
+	tensor.LinearBF16(tensor.NoTrans, n, dy, out, wInOut, *prod, in, nil)
 	tensor.Axpy(1, *prod, dx[:n*in])
 }
 

@@ -44,19 +44,43 @@ type BF16Weights struct {
 	panels   panelSet[uint16] // panels of 16 rows × k2 groups × 32 values
 }
 
-// NewBF16Weights rounds W [n, k] (row stride ldw) to bfloat16 (RoundBF16) and
-// packs it. Rounding is the only change: a weight that is already a
-// bfloat16 (a bf16 checkpoint's, read as float32) is kept exactly.
-func NewBF16Weights(n, k int, w []float32, ldw int) *BF16Weights {
+// NewBF16Weights rounds W [n, k] to bfloat16 (RoundBF16) and packs it: W
+// row-major with row stride ldw for NoTrans, or stored transposed, [k, n]
+// row-major with row stride ldw, for Trans (a Conv1D's [in, out], or the
+// operand of a product over the rows of two matrices, as a weight gradient
+// is). Rounding is the only change: a weight that is already a bfloat16 (a
+// bf16 checkpoint's, read as float32) is kept exactly.
+func NewBF16Weights(trans Transpose, n, k int, w []float32, ldw int) *BF16Weights {
+	checkTrans("NewBF16Weights", "trans", trans)
 	if n < 0 || k < 0 {
 		panic(fmt.Sprintf("tensor: NewBF16Weights: bad shape [%d, %d]", n, k))
 	}
-	checkMat("w", w, n, k, ldw)
+	if trans == Trans {
+		checkMat("w", w, k, n, ldw)
+	} else {
+		checkMat("w", w, n, k, ldw)
+	}
 	bw := newBF16Weights(n, k)
 	// Panels on Threads() goroutines: mixed-precision training packs its
 	// operands every step.
 	np := (n + bf16Panel - 1) / bf16Panel
 	ParallelFor(np, max(1, (1<<16)/max(1, bf16Panel*k)), func(p0, p1 int) {
+		if trans == Trans {
+			// A panel's 16 rows are 16 adjacent values of each row of w.
+			var vals [bf16Panel]uint16
+			for p := p0; p < p1; p++ {
+				panel, j0 := bw.panels.panel(p), p*bf16Panel
+				cols := min(bf16Panel, n-j0)
+				for t := 0; t < k; t++ {
+					packBF16(vals[:cols], w[t*ldw+j0:t*ldw+j0+cols])
+					grp := panel[(t/2)*2*bf16Panel:]
+					for r, h := range vals[:cols] {
+						grp[2*r+t%2] = h
+					}
+				}
+			}
+			return
+		}
 		row := make([]uint16, k)
 		for j := p0 * bf16Panel; j < min(p1*bf16Panel, n); j++ {
 			panel := bw.panels.panel(j / bf16Panel)
@@ -146,7 +170,7 @@ func ConcatBF16(ws ...*BF16Weights) (*BF16Weights, error) {
 	for _, w := range ws {
 		vals = append(vals, w.Float32()...)
 	}
-	return NewBF16Weights(n, k, vals, k), nil
+	return NewBF16Weights(NoTrans, n, k, vals, k), nil
 }
 
 // bf16RowBytes bounds the rounded input rows a thread multiplies with all
@@ -171,8 +195,9 @@ func packBF16(dst []uint16, src []float32) {
 	}
 }
 
-// LinearBF16 computes y [m, n] = x·Wᵀ (x [m, k], row stride ldx; y row
-// stride ldy) in bfloat16 products with float32 sums, as VDPBF16PS does:
+// LinearBF16 computes y [m, n] = x·Wᵀ (x [m, k] with row stride ldx for
+// NoTrans, or stored transposed, [k, m] with row stride ldx, for Trans; y
+// row stride ldy) in bfloat16 products with float32 sums, as VDPBF16PS does:
 // each x[i][p] rounded to bfloat16 (RoundBF16), each product of two bfloat16
 // values exact in float32, the products of a row summed in float32 (for
 // each pair of k, the odd term first), then ep applied (bias, residual,
@@ -181,8 +206,8 @@ func packBF16(dst []uint16, src []float32) {
 // VDPBF16PS itself, which also treats subnormal inputs as zero and flushes
 // subnormal sums to zero: its results equal the emulation's (FMA on AVX2,
 // or Go) bit for bit unless a value below 2⁻¹²⁶ in magnitude arises.
-func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy int, ep *Epilogue) {
-	if !checkPanelProduct("LinearBF16", m, x, ldx, w, y, ldy, ep) {
+func LinearBF16(transX Transpose, m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy int, ep *Epilogue) {
+	if !checkPanelProduct("LinearBF16", transX, m, x, ldx, w, y, ldy, ep) {
 		return
 	}
 	lda := 2 * w.k2
@@ -198,14 +223,14 @@ func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy in
 		})
 	}
 	if be.bf16 { // VDPBF16PS reads A as bfloat16s, a pair of k in a dword
-		a := roundedRows(&bf16PackPool, m, w.k, lda, x, ldx, packBF16)
+		a := roundedRows(&bf16PackPool, transX, m, w.k, lda, x, ldx, packBF16)
 		defer bf16PackPool.Put(a)
 		run(12, max(12, bf16RowBytes/(2*lda)/12*12), func(i, rows, p int, dst []float32, ld int, b []float32) {
 			bgemmBF16Asm(rows, w.k2, &(*a)[i*lda], lda, &w.panels.panel(p)[0], &dst[0], ld, &b[0])
 		})
 		return
 	}
-	a := roundedRows(&bf16Pool, m, w.k, lda, x, ldx, RoundBF16)
+	a := roundedRows(&bf16Pool, transX, m, w.k, lda, x, ldx, RoundBF16)
 	defer bf16Pool.Put(a)
 	run(6, max(6, bf16RowBytes/(4*lda)/6*6), func(i, rows, p int, dst []float32, ld int, b []float32) {
 		bp := w.panels.panel(p)
@@ -217,13 +242,42 @@ func LinearBF16(m int, x []float32, ldx int, w *BF16Weights, y []float32, ldy in
 	})
 }
 
-// roundedRows returns the m rows of x (k values, row stride ldx) rounded to
-// bfloat16 by round, each padded with zeros to lda, in a buffer from pool,
-// which the caller puts back.
-func roundedRows[T any](pool *sync.Pool, m, k, lda int, x []float32, ldx int, round func(dst []T, src []float32)) *[]T {
+// roundedRows returns the m rows of x (k values each: x [m, k] with row
+// stride ldx, or for Trans its columns, x stored [k, m]) rounded to bfloat16
+// by round, each padded with zeros to lda, in a buffer from pool, which the
+// caller puts back.
+func roundedRows[T any](pool *sync.Pool, transX Transpose, m, k, lda int, x []float32, ldx int, round func(dst []T, src []float32)) *[]T {
 	buf := pool.Get().(*[]T)
 	*buf = grow(*buf, m*lda)
 	a := *buf
+	if transX == Trans {
+		// Tiles of x are transposed in a buffer that stays in L1, then
+		// rounded a row at a time.
+		const tileRows, tileCols = 16, 64
+		tiles := (m + tileRows - 1) / tileRows
+		ParallelFor(tiles, max(1, 16384/max(1, tileRows*k)), func(lo, hi int) {
+			var tile [tileRows * tileCols]float32
+			for i0 := lo * tileRows; i0 < min(hi*tileRows, m); i0 += tileRows {
+				rows := min(tileRows, m-i0)
+				for p0 := 0; p0 < k; p0 += tileCols {
+					cols := min(tileCols, k-p0)
+					for p := 0; p < cols; p++ {
+						src := x[(p0+p)*ldx+i0 : (p0+p)*ldx+i0+rows]
+						for r, v := range src {
+							tile[r*tileCols+p] = v
+						}
+					}
+					for r := 0; r < rows; r++ {
+						round(a[(i0+r)*lda+p0:(i0+r)*lda+p0+cols], tile[r*tileCols:r*tileCols+cols])
+					}
+				}
+				for r := 0; r < rows; r++ {
+					clear(a[(i0+r)*lda+k : (i0+r+1)*lda])
+				}
+			}
+		})
+		return buf
+	}
 	ParallelFor(m, max(1, 16384/max(1, k)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := a[i*lda : (i+1)*lda]

@@ -28,13 +28,13 @@ func TestLinearBF16(t *testing.T) {
 		}
 		wf := randSlice(r, n*k)
 		bias := randSlice(r, n)
-		w := NewBF16Weights(n, k, wf, k)
+		w := NewBF16Weights(NoTrans, n, k, wf, k)
 		var results [][]float32
 		withKernels(t, func(t *testing.T) {
 			for _, threads := range []int{1, 2} {
 				old := SetThreads(threads)
 				y := make([]float32, m*ldy)
-				LinearBF16(m, x, ldx, w, y, ldy, &Epilogue{Bias: bias})
+				LinearBF16(NoTrans, m, x, ldx, w, y, ldy, &Epilogue{Bias: bias})
 				SetThreads(old)
 				results = append(results, y)
 			}
@@ -84,7 +84,7 @@ func TestNewBF16Weights(t *testing.T) {
 	const n, k = 19, 7
 	wf := randSlice(r, n*k)
 	RoundBF16(wf, wf)
-	w := NewBF16Weights(n, k, wf, k)
+	w := NewBF16Weights(NoTrans, n, k, wf, k)
 	if got := w.Float32(); !slices.Equal(got, wf) {
 		t.Fatalf("bfloat16 weights changed: %v, want %v", got, wf)
 	}
@@ -92,8 +92,58 @@ func TestNewBF16Weights(t *testing.T) {
 		t.Errorf("Bytes() = %d, want %d", w.Bytes(), want)
 	}
 	tie := math.Float32frombits(0x3f808000) // halfway between 1 and 1+2⁻⁷
-	if got := NewBF16Weights(1, 1, []float32{tie}, 1).Float32()[0]; got != 1 {
+	if got := NewBF16Weights(NoTrans, 1, 1, []float32{tie}, 1).Float32()[0]; got != 1 {
 		t.Errorf("tie %v rounds to %v, want 1 (even)", tie, got)
+	}
+}
+
+// TestBF16Transposed: weights packed from their transpose (Trans) are the
+// weights packed from W itself, and a product reading x transposed is the
+// product reading x, bit for bit, with every kernel set; the strides are
+// wider than the rows, and the shapes cross the panel and tile edges.
+func TestBF16Transposed(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	transpose := func(a []float32, rows, cols, ld int) []float32 { // [rows, cols] → [cols, ld]
+		at := make([]float32, cols*ld)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				at[j*ld+i] = a[i*cols+j]
+			}
+		}
+		return at
+	}
+	for _, sh := range append(int8Shapes, [3]int{37, 70, 131}) {
+		m, n, k := sh[0], sh[1], sh[2]
+		wf, x := randSlice(r, n*k), randSlice(r, m*k)
+		w := NewBF16Weights(NoTrans, n, k, wf, k)
+		withKernels(t, func(t *testing.T) {
+			wt := NewBF16Weights(Trans, n, k, transpose(wf, n, k, n+2), n+2)
+			if !slices.Equal(wt.panels.packed, w.panels.packed) {
+				t.Fatalf("%v: weights packed from Wᵀ differ from those packed from W", sh)
+			}
+			y, yt := make([]float32, m*n), make([]float32, m*n)
+			LinearBF16(NoTrans, m, x, k, w, y, n, nil)
+			LinearBF16(Trans, m, transpose(x, m, k, m+3), m+3, w, yt, n, nil)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(yt[i]) {
+					t.Fatalf("%v: y[%d] = %v reading x, %v reading xᵀ", sh, i, y[i], yt[i])
+				}
+			}
+		})
+	}
+	for _, bad := range []func(){
+		func() { NewBF16Weights(Trans, 3, 4, make([]float32, 11), 3) },
+		func() { LinearBF16(Trans, 3, make([]float32, 11), 3, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 6), 2, nil) },
+		func() { LinearBF16(Transpose(7), 1, make([]float32, 4), 4, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 2), 2, nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("a bad shape or flag did not panic")
+				}
+			}()
+			bad()
+		}()
 	}
 }
 
@@ -101,8 +151,8 @@ func TestNewBF16Weights(t *testing.T) {
 // the same steps applied afterwards.
 func TestLinearBF16Epilogue(t *testing.T) {
 	const n, k = 40, 25
-	w := NewBF16Weights(n, k, randSlice(rand.New(rand.NewPCG(19, 20)), n*k), k)
-	testPanelEpilogue(t, n, k, func(m int, x, y []float32, ep *Epilogue) { LinearBF16(m, x, k, w, y, n, ep) })
+	w := NewBF16Weights(NoTrans, n, k, randSlice(rand.New(rand.NewPCG(19, 20)), n*k), k)
+	testPanelEpilogue(t, n, k, func(m int, x, y []float32, ep *Epilogue) { LinearBF16(NoTrans, m, x, k, w, y, n, ep) })
 }
 
 // TestConcatBF16: the joined weights hold each part's values, and their
@@ -117,7 +167,7 @@ func TestConcatBF16(t *testing.T) {
 		ws := []*BF16Weights{nil}
 		var bias, want []float32
 		for _, n := range ns {
-			w := NewBF16Weights(n, k, randSlice(r, n*k), k)
+			w := NewBF16Weights(NoTrans, n, k, randSlice(r, n*k), k)
 			ws = append(ws, w)
 			bias = append(bias, randSlice(r, n)...)
 			want = append(want, w.Float32()...)
@@ -135,11 +185,11 @@ func TestConcatBF16(t *testing.T) {
 		}
 		testPanelConcat(t, m, k, ns, bias, func(i, m int, x, y []float32, ep *Epilogue) {
 			n, _ := ws[i].Dims()
-			LinearBF16(m, x, k, ws[i], y, n, ep)
+			LinearBF16(NoTrans, m, x, k, ws[i], y, n, ep)
 		})
 	}
-	a := NewBF16Weights(16, k, randSlice(r, 16*k), k)
-	b := NewBF16Weights(3, k+1, randSlice(r, 3*(k+1)), k+1)
+	a := NewBF16Weights(NoTrans, 16, k, randSlice(r, 16*k), k)
+	b := NewBF16Weights(NoTrans, 3, k+1, randSlice(r, 3*(k+1)), k+1)
 	if _, err := ConcatBF16(a, b); err == nil || !strings.Contains(err.Error(), "weights 1 are [3, 38]") {
 		t.Errorf("joining [16, 37] and [3, 38]: %v", err)
 	}

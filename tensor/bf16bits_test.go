@@ -29,7 +29,7 @@ func TestNewBF16WeightsBits(t *testing.T) {
 		for i, h := range bits {
 			f[i] = fromBF16(h)
 		}
-		want := NewBF16Weights(n, k, f, k)
+		want := NewBF16Weights(NoTrans, n, k, f, k)
 		got := NewBF16WeightsBits(NoTrans, n, k, bits)
 		if !slices.Equal(got.panels.packed, want.panels.packed) {
 			t.Fatalf("[%d, %d]: packed bits differ from packing their float32 values", n, k)

@@ -235,7 +235,7 @@ const int8RowBlock = 96
 // and ep applied (bias, residual, activation) as in SgemmEpilogue. It runs
 // on Threads() goroutines, splitting the weight panels.
 func LinearInt8(m int, x []float32, ldx int, w *Int8Weights, y []float32, ldy int, ep *Epilogue) {
-	if !checkPanelProduct("LinearInt8", m, x, ldx, w, y, ldy, ep) {
+	if !checkPanelProduct("LinearInt8", NoTrans, m, x, ldx, w, y, ldy, ep) {
 		return
 	}
 	s := int8Pool.Get().(*int8Scratch)

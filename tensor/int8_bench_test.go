@@ -22,7 +22,7 @@ func BenchmarkLinearInt8(b *testing.B) {
 			b.Fatal(err)
 		}
 		pb := PackB(Trans, k, n, wf, k)
-		wb := NewBF16Weights(n, k, wf, k)
+		wb := NewBF16Weights(NoTrans, n, k, wf, k)
 		ops := 2 * float64(m*n*k)
 		b.Run(fmt.Sprintf("int8/%dx%dx%d", m, n, k), func(b *testing.B) {
 			for b.Loop() {
@@ -32,7 +32,7 @@ func BenchmarkLinearInt8(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("bf16/%dx%dx%d", m, n, k), func(b *testing.B) {
 			for b.Loop() {
-				LinearBF16(m, x, k, wb, y, n, &Epilogue{Bias: bias})
+				LinearBF16(NoTrans, m, x, k, wb, y, n, &Epilogue{Bias: bias})
 			}
 			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 		})

@@ -109,15 +109,20 @@ func panelBlocks(be *backend, m, n, mr, rowBlock int, bias, y []float32, ldy int
 }
 
 // checkPanelProduct checks the operands of a product y [m, n] = x·Wᵀ
-// (x [m, k]) of the panel kernels (LinearInt8, LinearBF16), panicking on
-// a bad shape as Sgemm does, and reports whether there is anything to
-// compute.
-func checkPanelProduct(name string, m int, x []float32, ldx int, w interface{ Dims() (n, k int) }, y []float32, ldy int, ep *Epilogue) bool {
+// (x [m, k], or stored transposed [k, m] for Trans) of the panel kernels
+// (LinearInt8, LinearBF16), panicking on a bad shape as Sgemm does, and
+// reports whether there is anything to compute.
+func checkPanelProduct(name string, transX Transpose, m int, x []float32, ldx int, w interface{ Dims() (n, k int) }, y []float32, ldy int, ep *Epilogue) bool {
+	checkTrans(name, "transX", transX)
 	if m < 0 {
 		panic("tensor: " + name + ": negative m")
 	}
 	n, k := w.Dims()
-	checkMat("x", x, m, k, ldx)
+	if transX == Trans {
+		checkMat("x", x, k, m, ldx)
+	} else {
+		checkMat("x", x, m, k, ldx)
+	}
 	checkMat("y", y, m, n, ldy)
 	ep.check(m, n, ldy)
 	return m > 0 && n > 0
