@@ -26,18 +26,10 @@ type Linear struct {
 	q *tensor.Int8Weights
 	h *tensor.BF16Weights
 	// mixed makes a float32 layer compute its products in bf16, forward
-	// and backward (SetMixedBF16); mixedW holds its weights rounded, made
-	// again after Unpack.
+	// and backward (SetMixedBF16); mixedW holds its weights rounded and
+	// packed for the forward product, made again after Unpack.
 	mixed  bool
-	mixedW atomic.Pointer[mixedWeights]
-}
-
-// mixedWeights are a mixed-precision layer's weights rounded to bfloat16:
-// packed for the forward product, and as float32 values in Weight's layout
-// for the backward ones.
-type mixedWeights struct {
-	packed  *tensor.BF16Weights
-	rounded []float32
+	mixedW atomic.Pointer[tensor.BF16Weights]
 }
 
 // NewLinear makes a Linear whose parameters are named prefix.weight and prefix.bias.
@@ -130,7 +122,7 @@ func (l *Linear) forward(y, x []float32, n int, ep *tensor.Epilogue) {
 		tensor.LinearBF16(tensor.NoTrans, n, x, l.In, l.h, y, l.Out, ep)
 		return
 	case l.mixed:
-		tensor.LinearBF16(tensor.NoTrans, n, x, l.In, l.mixedWeights().packed, y, l.Out, ep)
+		tensor.LinearBF16(tensor.NoTrans, n, x, l.In, l.mixedWeights(), y, l.Out, ep)
 		return
 	}
 	if pb := l.packed.Load(); pb != nil {
@@ -256,19 +248,16 @@ func (l *Linear) SetMixedBF16(on bool) {
 	l.Unpack()
 }
 
-// mixedWeights returns the rounded weights of a mixed-precision layer,
+// mixedWeights returns the packed rounded weights of a mixed-precision layer,
 // making them from Weight when Unpack or Backward dropped them: once per
 // training step (the forward product makes them, Backward drops them after
 // its products, before the optimizer changes Weight), and once for
 // inference after that.
-func (l *Linear) mixedWeights() *mixedWeights {
+func (l *Linear) mixedWeights() *tensor.BF16Weights {
 	if mw := l.mixedW.Load(); mw != nil {
 		return mw
 	}
-	rounded := make([]float32, len(l.Weight.W))
-	tensor.RoundBF16(rounded, l.Weight.W)
-	// Packing the rounded values keeps them exactly.
-	mw := &mixedWeights{packed: tensor.NewBF16Weights(l.outInTrans(), l.Out, l.In, rounded, l.ldw()), rounded: rounded}
+	mw := tensor.NewBF16Weights(l.outInTrans(), l.Out, l.In, l.Weight.W, l.ldw()) // packing rounds
 	l.mixedW.Store(mw)
 	return mw
 }
@@ -434,13 +423,18 @@ func (l *Linear) Backward(dx, dy, x []float32, n int) {
 	}
 	w := l.Weight.W
 	if l.mixed {
+		// The optimizer changes the weights next: the forward product's
+		// packed copy must not outlive this step.
+		defer l.mixedW.Store(nil)
 		dyR, xR := roundedCopy(dy[:n*l.Out]), roundedCopy(x[:n*l.In])
 		defer roundPool.Put(dyR)
 		defer roundPool.Put(xR)
-		dy, x, w = *dyR, *xR, l.mixedWeights().rounded
-		// The optimizer changes the weights next: the rounded copy must
-		// not outlive this step.
-		defer l.mixedW.Store(nil)
+		dy, x = *dyR, *xR
+		if dx != nil {
+			wR := roundedCopy(w)
+			defer roundPool.Put(wR)
+			w = *wR
+		}
 	}
 	if l.conv1D {
 		tensor.Sgemm(tensor.Trans, tensor.NoTrans, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.Weight.Grad, l.Out)
