@@ -184,7 +184,10 @@ printf '%s\n' "${envs[@]}" >"$rd/harness/env"
 # misspelt #if in cpuid.cc) and gives the standard size for the compacted
 # format, and Linux then turns XSAVE (so AVX) off; without PKU, OSPKE, XSAVES
 # and XSAVEC Linux uses the standard format and enables the AVX-512 state in
-# XCR0 (init prints the flags Go sees).
+# XCR0 (init prints the flags Go sees). no5lvl keeps 4-level paging: Bochs
+# 3.0's sapphire_rapids model has LA57, and Debian 13's Bochs 3.0 (the
+# snapshot of February 2025) panics in its SMM restore when CR4.LA57 is on
+# ("SMM restore: CR4 consistency check failed").
 iso=$work/iso
 mkdir -p "$iso/isolinux"
 cp "$root/usr/lib/ISOLINUX/isolinux.bin" "$root/usr/lib/syslinux/modules/bios/ldlinux.c32" "$iso/isolinux/"
@@ -198,7 +201,7 @@ TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
   INITRD /initrd
-  APPEND console=ttyS0 quiet mitigations=off tsc=reliable clearcpuid=ospke,pku,xsaves,xsavec
+  APPEND console=ttyS0 quiet mitigations=off tsc=reliable clearcpuid=ospke,pku,xsaves,xsavec no5lvl
 EOF
 "$xorriso" -as mkisofs -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
 	-no-emul-boot -boot-load-size 4 -boot-info-table "$iso" 2>"$work/xorriso.err" ||
