@@ -223,17 +223,8 @@ func minMaxAVX2() {
 	Label("mm_reduce")
 	VMINPS(lo[1], lo[0], lo[0])
 	VMAXPS(hi[1], hi[0], hi[0])
-	for _, p := range []struct {
-		y, x reg.VecPhysical
-		op   func(ops ...Op)
-	}{{reg.Y0, reg.X0, VMINPS}, {reg.Y2, reg.X2, VMAXPS}} {
-		VEXTRACTF128(Imm(1), p.y, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-		VMOVHLPS(p.x, p.x, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-		VMOVSHDUP(p.x, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-	}
+	reduceLanes(reg.Y0, reg.X0, reg.X5, VMINPS, VMINPS)
+	reduceLanes(reg.Y2, reg.X2, reg.X5, VMAXPS, VMAXPS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	Store(reg.X2, ReturnIndex(1))

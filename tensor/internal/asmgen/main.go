@@ -555,15 +555,7 @@ func dotAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("dot_loop8"))
 	Label("dot_reduce")
-	VADDPS(reg.Y1, reg.Y0, reg.Y0)
-	VADDPS(reg.Y3, reg.Y2, reg.Y2)
-	VADDPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+	reduceSum()
 	Label("dot_tail")
 	TESTQ(n, n)
 	JZ(LabelRef("dot_done"))
@@ -790,12 +782,7 @@ func expSumAVX2() {
 	JMP(LabelRef("es_loop8"))
 	Label("es_done")
 	VADDPS(reg.Y15, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+	reduceLanes(reg.Y0, reg.X0, reg.X1, VADDPS, VADDSS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	RET()
@@ -1050,15 +1037,7 @@ func maxAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("max_loop8"))
 	Label("max_reduce")
-	VMAXPS(reg.Y1, reg.Y0, reg.Y0)
-	VMAXPS(reg.Y3, reg.Y2, reg.Y2)
-	VMAXPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VMAXPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VMAXPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VMAXSS(reg.X1, reg.X0, reg.X0)
+	reduce4(VMAXPS, VMAXSS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	RET()
@@ -1098,16 +1077,29 @@ func scaleAVX2() {
 
 // reduceSum emits the horizontal sum of the four ymm accumulators Y0..Y3
 // into X0.
-func reduceSum() {
-	VADDPS(reg.Y1, reg.Y0, reg.Y0)
-	VADDPS(reg.Y3, reg.Y2, reg.Y2)
-	VADDPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+func reduceSum() { reduce4(VADDPS, VADDSS) }
+
+// reduce4 folds the four ymm accumulators Y0..Y3 into Y0 with the packed
+// op (Y0 op Y1, Y2 op Y3, then the two) and reduces its eight lanes into
+// the low lane of X0 with reduceLanes (X1 the scratch register).
+func reduce4(op, last func(ops ...Op)) {
+	op(reg.Y1, reg.Y0, reg.Y0)
+	op(reg.Y3, reg.Y2, reg.Y2)
+	op(reg.Y2, reg.Y0, reg.Y0)
+	reduceLanes(reg.Y0, reg.X0, reg.X1, op, last)
+}
+
+// reduceLanes emits the horizontal reduction of the eight lanes of y into
+// the low lane of x (the low half of y) with the packed op: the high 128
+// bits onto the low, the high 64 onto the low, then lane 1 onto lane 0 with
+// last (the scalar form of op, or op itself). tmp is overwritten.
+func reduceLanes(y, x, tmp reg.VecPhysical, op, last func(ops ...Op)) {
+	VEXTRACTF128(Imm(1), y, tmp)
+	op(tmp, x, x)
+	VMOVHLPS(x, x, tmp)
+	op(tmp, x, x)
+	VMOVSHDUP(x, tmp)
+	last(tmp, x, x)
 }
 
 // sumAVX2 emits sumAVX2(x []float32) float32 for len(x) a multiple of 8.
