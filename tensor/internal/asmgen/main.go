@@ -856,27 +856,19 @@ func geluTanhAVX2() {
 	po := Load(Param("out").Base(), GP64())
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelut_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelut_done"))
-	v, w := reg.Y0, reg.Y1
-	VMOVUPS(Mem{Base: px}, v)
-	VMULPS(v, v, w)
-	VMULPS(cGeluC, w, w)
-	VADDPS(cOne, w, w)
-	VMULPS(v, w, w)
-	VMULPS(cGeluM2K, w, w) // -2u
-	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-	VADDPS(cOne, reg.Y2, reg.Y2)
-	VDIVPS(reg.Y2, v, reg.Y2)
-	VMOVUPS(reg.Y2, Mem{Base: po})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelut_loop"))
-	Label("gelut_done")
-	VZEROUPPER()
-	RET()
+	loop8("gelut", n, []reg.Register{px, po}, func() {
+		v, w := reg.Y0, reg.Y1
+		VMOVUPS(Mem{Base: px}, v)
+		VMULPS(v, v, w)
+		VMULPS(cGeluC, w, w)
+		VADDPS(cOne, w, w)
+		VMULPS(v, w, w)
+		VMULPS(cGeluM2K, w, w) // -2u
+		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+		VADDPS(cOne, reg.Y2, reg.Y2)
+		VDIVPS(reg.Y2, v, reg.Y2)
+		VMOVUPS(reg.Y2, Mem{Base: po})
+	})
 }
 
 // siluMulAVX2 emits siluMulAVX2(out, g, u []float32): out = g/(1+exp(-g))·u,
@@ -891,25 +883,16 @@ func siluMulAVX2() {
 	n := Load(Param("g").Len(), GP64())
 	zero := reg.Y6
 	VXORPS(zero, zero, zero)
-	Label("silum_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("silum_done"))
-	v, w := reg.Y0, reg.Y1
-	VMOVUPS(Mem{Base: pg}, v)
-	VSUBPS(v, zero, w) // -g
-	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-	VADDPS(cOne, reg.Y2, reg.Y2)
-	VDIVPS(reg.Y2, v, reg.Y2)
-	VMULPS(Mem{Base: pu}, reg.Y2, reg.Y2)
-	VMOVUPS(reg.Y2, Mem{Base: po})
-	ADDQ(Imm(32), pg)
-	ADDQ(Imm(32), pu)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("silum_loop"))
-	Label("silum_done")
-	VZEROUPPER()
-	RET()
+	loop8("silum", n, []reg.Register{pg, pu, po}, func() {
+		v, w := reg.Y0, reg.Y1
+		VMOVUPS(Mem{Base: pg}, v)
+		VSUBPS(v, zero, w) // -g
+		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+		VADDPS(cOne, reg.Y2, reg.Y2)
+		VDIVPS(reg.Y2, v, reg.Y2)
+		VMULPS(Mem{Base: pu}, reg.Y2, reg.Y2)
+		VMOVUPS(reg.Y2, Mem{Base: po})
+	})
 }
 
 // geluBackwardAVX2 emits geluBackwardAVX2(dx, x, dout []float32):
@@ -921,45 +904,36 @@ func geluBackwardAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	pg := Load(Param("dout").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelub_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelub_done"))
-	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
-	VMOVUPS(Mem{Base: px}, v)
-	VANDPS(cAbs, v, z)
-	VMULPS(cInvSqrt2, z, z)
-	VMULPS(cHalf, z, t)
-	VADDPS(cOne, t, t)
-	VMOVUPS(cOne, reg.Y4)
-	VDIVPS(t, reg.Y4, t)
-	VMOVUPS(cErfc[0], p)
-	for i := 1; i < 10; i++ {
-		VFMADD213PS(cErfc[i], t, p)
-	}
-	VFNMADD231PS(z, z, p)
-	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(t, reg.Y5, reg.Y5)
-	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
-	VMOVUPS(cOne, reg.Y6)
-	VSUBPS(reg.Y5, reg.Y6, reg.Y6)
-	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
-	// φ(x) = exp(-x²/2)/√(2π)
-	VMULPS(v, v, reg.Y10)
-	VMULPS(cMinusHalf, reg.Y10, reg.Y10)
-	vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
-	VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
-	VMOVUPS(Mem{Base: pd}, reg.Y12)
-	VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
-	VMOVUPS(reg.Y12, Mem{Base: pd})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), pd)
-	ADDQ(Imm(32), pg)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelub_loop"))
-	Label("gelub_done")
-	VZEROUPPER()
-	RET()
+	loop8("gelub", n, []reg.Register{px, pd, pg}, func() {
+		v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+		VMOVUPS(Mem{Base: px}, v)
+		VANDPS(cAbs, v, z)
+		VMULPS(cInvSqrt2, z, z)
+		VMULPS(cHalf, z, t)
+		VADDPS(cOne, t, t)
+		VMOVUPS(cOne, reg.Y4)
+		VDIVPS(t, reg.Y4, t)
+		VMOVUPS(cErfc[0], p)
+		for i := 1; i < 10; i++ {
+			VFMADD213PS(cErfc[i], t, p)
+		}
+		VFNMADD231PS(z, z, p)
+		vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+		VMULPS(t, reg.Y5, reg.Y5)
+		VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+		VMOVUPS(cOne, reg.Y6)
+		VSUBPS(reg.Y5, reg.Y6, reg.Y6)
+		VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
+		// φ(x) = exp(-x²/2)/√(2π)
+		VMULPS(v, v, reg.Y10)
+		VMULPS(cMinusHalf, reg.Y10, reg.Y10)
+		vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
+		VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
+		VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
+		VMOVUPS(Mem{Base: pd}, reg.Y12)
+		VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
+		VMOVUPS(reg.Y12, Mem{Base: pd})
+	})
 }
 
 // geluTanhBackwardAVX2 emits geluTanhBackwardAVX2(dx, x, dout []float32):
@@ -971,39 +945,30 @@ func geluTanhBackwardAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	pg := Load(Param("dout").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelutb_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelutb_done"))
-	v, w, x2 := reg.Y0, reg.Y1, reg.Y9
-	VMOVUPS(Mem{Base: px}, v)
-	VMULPS(v, v, x2)
-	VMULPS(cGeluC, x2, w)
-	VADDPS(cOne, w, w)
-	VMULPS(v, w, w)
-	VMULPS(cGeluM2K, w, w) // -2u
-	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-	VADDPS(cOne, reg.Y2, reg.Y2)
-	VMOVUPS(cOne, reg.Y6)
-	VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
-	VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
-	VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
-	VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
-	VMULPS(cGeluC3, x2, reg.Y8)
-	VADDPS(cOne, reg.Y8, reg.Y8)
-	VMULPS(cGeluK, reg.Y8, reg.Y8) // du
-	VMULPS(reg.Y8, reg.Y7, reg.Y7)
-	VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
-	VMOVUPS(Mem{Base: pd}, reg.Y10)
-	VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
-	VMOVUPS(reg.Y10, Mem{Base: pd})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), pd)
-	ADDQ(Imm(32), pg)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelutb_loop"))
-	Label("gelutb_done")
-	VZEROUPPER()
-	RET()
+	loop8("gelutb", n, []reg.Register{px, pd, pg}, func() {
+		v, w, x2 := reg.Y0, reg.Y1, reg.Y9
+		VMOVUPS(Mem{Base: px}, v)
+		VMULPS(v, v, x2)
+		VMULPS(cGeluC, x2, w)
+		VADDPS(cOne, w, w)
+		VMULPS(v, w, w)
+		VMULPS(cGeluM2K, w, w) // -2u
+		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+		VADDPS(cOne, reg.Y2, reg.Y2)
+		VMOVUPS(cOne, reg.Y6)
+		VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
+		VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
+		VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
+		VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
+		VMULPS(cGeluC3, x2, reg.Y8)
+		VADDPS(cOne, reg.Y8, reg.Y8)
+		VMULPS(cGeluK, reg.Y8, reg.Y8) // du
+		VMULPS(reg.Y8, reg.Y7, reg.Y7)
+		VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
+		VMOVUPS(Mem{Base: pd}, reg.Y10)
+		VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
+		VMOVUPS(reg.Y10, Mem{Base: pd})
+	})
 }
 
 // Constants of the GELU backward kernels.
@@ -1071,6 +1036,25 @@ func scaleAVX2() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("scale_loop8"))
 	Label("scale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// loop8 emits the loop of an elementwise kernel over n float32s, a
+// multiple of 8: while n ≥ 8, body (on the 8 floats at each pointer), each
+// of ptrs advanced by 32 bytes, n -= 8; then VZEROUPPER and RET. Its labels
+// are name_loop and name_done.
+func loop8(name string, n reg.Register, ptrs []reg.Register, body func()) {
+	Label(name + "_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef(name + "_done"))
+	body()
+	for _, p := range ptrs {
+		ADDQ(Imm(32), p)
+	}
+	SUBQ(Imm(8), n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
@@ -1188,22 +1172,12 @@ func normAffineAVX2() {
 	rs := Load(Param("rs"), XMM())
 	VBROADCASTSS(m, reg.Y14)
 	VBROADCASTSS(rs, reg.Y15)
-	Label("na_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("na_done"))
-	VMOVUPS(Mem{Base: px}, reg.Y0)
-	VSUBPS(reg.Y14, reg.Y0, reg.Y0)
-	VMULPS(reg.Y15, reg.Y0, reg.Y0)
-	VMOVUPS(Mem{Base: pb}, reg.Y1)
-	VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
-	VMOVUPS(reg.Y1, Mem{Base: po})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	ADDQ(Imm(32), pg)
-	ADDQ(Imm(32), pb)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("na_loop"))
-	Label("na_done")
-	VZEROUPPER()
-	RET()
+	loop8("na", n, []reg.Register{px, po, pg, pb}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y0)
+		VSUBPS(reg.Y14, reg.Y0, reg.Y0)
+		VMULPS(reg.Y15, reg.Y0, reg.Y0)
+		VMOVUPS(Mem{Base: pb}, reg.Y1)
+		VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
+		VMOVUPS(reg.Y1, Mem{Base: po})
+	})
 }
