@@ -859,16 +859,22 @@ func geluTanhAVX2() {
 	loop8("gelut", n, []reg.Register{px, po}, func() {
 		v, w := reg.Y0, reg.Y1
 		VMOVUPS(Mem{Base: px}, v)
-		VMULPS(v, v, w)
-		VMULPS(cGeluC, w, w)
-		VADDPS(cOne, w, w)
-		VMULPS(v, w, w)
-		VMULPS(cGeluM2K, w, w) // -2u
-		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-		VADDPS(cOne, reg.Y2, reg.Y2)
+		geluTanhDenominator(v, w, w)
 		VDIVPS(reg.Y2, v, reg.Y2)
 		VMOVUPS(reg.Y2, Mem{Base: po})
 	})
+}
+
+// geluTanhDenominator emits Y2 = 1 + exp(-2u), u = √(2/π)(x+0.044715x³),
+// for x in v, leaving x² in sq (which may be w); it overwrites w and Y3–Y5.
+func geluTanhDenominator(v, sq, w reg.VecPhysical) {
+	VMULPS(v, v, sq)
+	VMULPS(cGeluC, sq, w)
+	VADDPS(cOne, w, w)
+	VMULPS(v, w, w)
+	VMULPS(cGeluM2K, w, w) // -2u
+	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+	VADDPS(cOne, reg.Y2, reg.Y2)
 }
 
 // siluMulAVX2 emits siluMulAVX2(out, g, u []float32): out = g/(1+exp(-g))·u,
@@ -948,13 +954,7 @@ func geluTanhBackwardAVX2() {
 	loop8("gelutb", n, []reg.Register{px, pd, pg}, func() {
 		v, w, x2 := reg.Y0, reg.Y1, reg.Y9
 		VMOVUPS(Mem{Base: px}, v)
-		VMULPS(v, v, x2)
-		VMULPS(cGeluC, x2, w)
-		VADDPS(cOne, w, w)
-		VMULPS(v, w, w)
-		VMULPS(cGeluM2K, w, w) // -2u
-		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-		VADDPS(cOne, reg.Y2, reg.Y2)
+		geluTanhDenominator(v, x2, w)
 		VMOVUPS(cOne, reg.Y6)
 		VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
 		VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
