@@ -203,17 +203,13 @@ func minMaxAVX2() {
 		VMOVUPS(Mem{Base: px}, lo[u])
 		VMOVUPS(Mem{Base: px}, hi[u])
 	}
-	Label("mm_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("mm_loop8"))
-	for u := 0; u < 2; u++ {
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
-		VMINPS(reg.Y4, lo[u], lo[u])
-		VMAXPS(reg.Y4, hi[u], hi[u])
-	}
-	ADDQ(Imm(64), px)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("mm_loop16"))
+	countedLoop("mm_loop16", n, 16, "mm_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 2; u++ {
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+			VMINPS(reg.Y4, lo[u], lo[u])
+			VMAXPS(reg.Y4, hi[u], hi[u])
+		}
+	})
 	Label("mm_loop8")
 	TESTQ(n, n)
 	JZ(LabelRef("mm_reduce"))

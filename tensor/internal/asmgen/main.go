@@ -454,37 +454,30 @@ func packTransAVX2() {
 	LEAQ(Mem{Base: p2, Index: ld, Scale: 1}, p3)
 	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
 	MOVQ(kc, q)
-	Label("pt_q")
-	CMPQ(q, Imm(8))
-	JL(LabelRef("pt_next"))
-	VMOVUPS(Mem{Base: p0}, reg.Y0)
-	VMOVUPS(Mem{Base: p1}, reg.Y1)
-	VMOVUPS(Mem{Base: p2}, reg.Y2)
-	VMOVUPS(Mem{Base: p3}, reg.Y3)
-	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
-	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
-	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
-	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
-	VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
-	VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
-	VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
-	VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
-	cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
-	xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
-	for j := 0; j < 4; j++ {
-		VMOVUPS(xs[j], Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	for j := 0; j < 4; j++ {
-		VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	ADDQ(Imm(32), p0)
-	ADDQ(Imm(32), p1)
-	ADDQ(Imm(32), p2)
-	ADDQ(Imm(32), p3)
-	SUBQ(Imm(8), q)
-	JMP(LabelRef("pt_q"))
+	countedLoop("pt_q", q, 8, "pt_next", []reg.Register{p0, p1, p2, p3}, func() {
+		VMOVUPS(Mem{Base: p0}, reg.Y0)
+		VMOVUPS(Mem{Base: p1}, reg.Y1)
+		VMOVUPS(Mem{Base: p2}, reg.Y2)
+		VMOVUPS(Mem{Base: p3}, reg.Y3)
+		VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
+		VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
+		VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
+		VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
+		VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
+		VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
+		VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
+		VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
+		cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+		xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
+		for j := 0; j < 4; j++ {
+			VMOVUPS(xs[j], Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+		for j := 0; j < 4; j++ {
+			VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+	})
 	Label("pt_next")
 	ADDQ(Imm(4), g)
 	JMP(LabelRef("pt_group"))
@@ -498,25 +491,20 @@ func packTransAVX2() {
 	LEAQ(Mem{Base: p0, Index: ld, Scale: 1}, p1)
 	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
 	MOVQ(kc, q)
-	Label("pt_pq")
-	CMPQ(q, Imm(8))
-	JL(LabelRef("pt_done"))
-	VMOVUPS(Mem{Base: p0}, reg.Y0)
-	VMOVUPS(Mem{Base: p1}, reg.Y1)
-	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
-	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y5) // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
-	VEXTRACTF128(Imm(1), reg.Y4, reg.X6)
-	VEXTRACTF128(Imm(1), reg.Y5, reg.X7)
-	for _, x := range []reg.VecPhysical{reg.X4, reg.X5, reg.X6, reg.X7} {
-		VMOVLPS(x, Mem{Base: d})
-		ADDQ(rowBytes, d)
-		VMOVHPS(x, Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	ADDQ(Imm(32), p0)
-	ADDQ(Imm(32), p1)
-	SUBQ(Imm(8), q)
-	JMP(LabelRef("pt_pq"))
+	countedLoop("pt_pq", q, 8, "pt_done", []reg.Register{p0, p1}, func() {
+		VMOVUPS(Mem{Base: p0}, reg.Y0)
+		VMOVUPS(Mem{Base: p1}, reg.Y1)
+		VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+		VUNPCKHPS(reg.Y1, reg.Y0, reg.Y5) // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
+		VEXTRACTF128(Imm(1), reg.Y4, reg.X6)
+		VEXTRACTF128(Imm(1), reg.Y5, reg.X7)
+		for _, x := range []reg.VecPhysical{reg.X4, reg.X5, reg.X6, reg.X7} {
+			VMOVLPS(x, Mem{Base: d})
+			ADDQ(rowBytes, d)
+			VMOVHPS(x, Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+	})
 	Label("pt_done")
 	VZEROUPPER()
 	RET()
@@ -534,26 +522,16 @@ func dotAVX2() {
 	for _, a := range acc {
 		VXORPS(a, a, a)
 	}
-	Label("dot_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("dot_loop8"))
-	for u, a := range acc {
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
-		VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
-	}
-	ADDQ(Imm(128), px)
-	ADDQ(Imm(128), py)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("dot_loop32"))
-	Label("dot_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("dot_reduce"))
-	VMOVUPS(Mem{Base: px}, reg.Y4)
-	VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), py)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("dot_loop8"))
+	countedLoop("dot_loop32", n, 32, "dot_loop8", []reg.Register{px, py}, func() {
+		for u, a := range acc {
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+			VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
+		}
+	})
+	countedLoop("dot_loop8", n, 8, "dot_reduce", []reg.Register{px, py}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y4)
+		VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
+	})
 	Label("dot_reduce")
 	reduceSum()
 	Label("dot_tail")
@@ -580,29 +558,19 @@ func axpyAVX2() {
 	py := Load(Param("y").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	VBROADCASTSS(alpha, reg.Y15)
-	Label("axpy_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("axpy_loop8"))
-	for u := 0; u < 4; u++ {
-		r := yreg(u)
-		VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
-		VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
-		VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
-	}
-	ADDQ(Imm(128), px)
-	ADDQ(Imm(128), py)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("axpy_loop32"))
-	Label("axpy_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("axpy_tail"))
-	VMOVUPS(Mem{Base: py}, reg.Y0)
-	VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
-	VMOVUPS(reg.Y0, Mem{Base: py})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), py)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("axpy_loop8"))
+	countedLoop("axpy_loop32", n, 32, "axpy_loop8", []reg.Register{px, py}, func() {
+		for u := 0; u < 4; u++ {
+			r := yreg(u)
+			VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
+			VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
+			VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
+		}
+	})
+	countedLoop("axpy_loop8", n, 8, "axpy_tail", []reg.Register{px, py}, func() {
+		VMOVUPS(Mem{Base: py}, reg.Y0)
+		VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
+		VMOVUPS(reg.Y0, Mem{Base: py})
+	})
 	Label("axpy_tail")
 	TESTQ(n, n)
 	JZ(LabelRef("axpy_done"))
@@ -764,22 +732,12 @@ func expSumAVX2() {
 	}
 	ra := []reg.VecPhysical{reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5}
 	rb := []reg.VecPhysical{reg.Y6, reg.Y7, reg.Y8, reg.Y9, reg.Y10}
-	Label("es_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("es_loop8"))
-	interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
-	ADDQ(Imm(64), px)
-	ADDQ(Imm(64), po)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("es_loop16"))
-	Label("es_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("es_done"))
-	run(body(0, ra, reg.Y0))
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("es_loop8"))
+	countedLoop("es_loop16", n, 16, "es_loop8", []reg.Register{px, po}, func() {
+		interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
+	})
+	countedLoop("es_loop8", n, 8, "es_done", []reg.Register{px, po}, func() {
+		run(body(0, ra, reg.Y0))
+	})
 	Label("es_done")
 	VADDPS(reg.Y15, reg.Y0, reg.Y0)
 	reduceLanes(reg.Y0, reg.X0, reg.X1, VADDPS, VADDSS)
@@ -827,22 +785,12 @@ func geluAVX2() {
 	}
 	ra := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6}
 	rb := []reg.VecPhysical{reg.Y7, reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13}
-	Label("gelu_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("gelu_loop8"))
-	interleave(body(0, ra), body(32, rb))
-	ADDQ(Imm(64), px)
-	ADDQ(Imm(64), po)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("gelu_loop16"))
-	Label("gelu_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelu_done"))
-	run(body(0, ra))
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelu_loop8"))
+	countedLoop("gelu_loop16", n, 16, "gelu_loop8", []reg.Register{px, po}, func() {
+		interleave(body(0, ra), body(32, rb))
+	})
+	countedLoop("gelu_loop8", n, 8, "gelu_done", []reg.Register{px, po}, func() {
+		run(body(0, ra))
+	})
 	Label("gelu_done")
 	VZEROUPPER()
 	RET()
@@ -985,22 +933,14 @@ func maxAVX2() {
 	for _, a := range acc {
 		VMOVUPS(Mem{Base: px}, a)
 	}
-	Label("max_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("max_loop8"))
-	for u, a := range acc {
-		VMAXPS(Mem{Base: px, Disp: 32 * u}, a, a)
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("max_loop32"))
-	Label("max_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("max_reduce"))
-	VMAXPS(Mem{Base: px}, reg.Y0, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("max_loop8"))
+	countedLoop("max_loop32", n, 32, "max_loop8", []reg.Register{px}, func() {
+		for u, a := range acc {
+			VMAXPS(Mem{Base: px, Disp: 32 * u}, a, a)
+		}
+	})
+	countedLoop("max_loop8", n, 8, "max_reduce", []reg.Register{px}, func() {
+		VMAXPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	})
 	Label("max_reduce")
 	reduce4(VMAXPS, VMAXSS)
 	VZEROUPPER()
@@ -1017,46 +957,44 @@ func scaleAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	VBROADCASTSS(alpha, reg.Y15)
-	Label("scale_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("scale_loop8"))
-	for u := 0; u < 4; u++ {
-		VMULPS(Mem{Base: px, Disp: 32 * u}, reg.Y15, yreg(u))
-		VMOVUPS(yreg(u), Mem{Base: px, Disp: 32 * u})
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("scale_loop32"))
-	Label("scale_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("scale_done"))
-	VMULPS(Mem{Base: px}, reg.Y15, reg.Y0)
-	VMOVUPS(reg.Y0, Mem{Base: px})
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("scale_loop8"))
+	countedLoop("scale_loop32", n, 32, "scale_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			VMULPS(Mem{Base: px, Disp: 32 * u}, reg.Y15, yreg(u))
+			VMOVUPS(yreg(u), Mem{Base: px, Disp: 32 * u})
+		}
+	})
+	countedLoop("scale_loop8", n, 8, "scale_done", []reg.Register{px}, func() {
+		VMULPS(Mem{Base: px}, reg.Y15, reg.Y0)
+		VMOVUPS(reg.Y0, Mem{Base: px})
+	})
 	Label("scale_done")
 	VZEROUPPER()
 	RET()
 }
 
 // loop8 emits the loop of an elementwise kernel over n float32s, a
-// multiple of 8: while n ≥ 8, body (on the 8 floats at each pointer), each
-// of ptrs advanced by 32 bytes, n -= 8; then VZEROUPPER and RET. Its labels
-// are name_loop and name_done.
+// multiple of 8: countedLoop name_loop of step 8 over ptrs, exiting to
+// name_done, where VZEROUPPER and RET end the function.
 func loop8(name string, n reg.Register, ptrs []reg.Register, body func()) {
-	Label(name + "_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef(name + "_done"))
-	body()
-	for _, p := range ptrs {
-		ADDQ(Imm(32), p)
-	}
-	SUBQ(Imm(8), n)
-	JMP(LabelRef(name + "_loop"))
+	countedLoop(name+"_loop", n, 8, name+"_done", ptrs, body)
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// countedLoop emits the loop labelled label: while n ≥ step, body, each of
+// ptrs advanced by step float32s (4·step bytes), n -= step; once n < step
+// it jumps to exit.
+func countedLoop(label string, n reg.Register, step int, exit string, ptrs []reg.Register, body func()) {
+	Label(label)
+	CMPQ(n, Imm(uint64(step)))
+	JL(LabelRef(exit))
+	body()
+	for _, p := range ptrs {
+		ADDQ(Imm(uint64(4*step)), p)
+	}
+	SUBQ(Imm(uint64(step)), n)
+	JMP(LabelRef(label))
 }
 
 // reduceSum emits the horizontal sum of the four ymm accumulators Y0..Y3
@@ -1095,22 +1033,14 @@ func sumAVX2() {
 	for i := 0; i < 4; i++ {
 		VXORPS(yreg(i), yreg(i), yreg(i))
 	}
-	Label("sum_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("sum_loop8"))
-	for u := 0; u < 4; u++ {
-		VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("sum_loop32"))
-	Label("sum_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("sum_reduce"))
-	VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("sum_loop8"))
+	countedLoop("sum_loop32", n, 32, "sum_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
+		}
+	})
+	countedLoop("sum_loop8", n, 8, "sum_reduce", []reg.Register{px}, func() {
+		VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	})
 	Label("sum_reduce")
 	reduceSum()
 	VZEROUPPER()
@@ -1130,27 +1060,19 @@ func sumSqDevAVX2() {
 	for i := 0; i < 4; i++ {
 		VXORPS(yreg(i), yreg(i), yreg(i))
 	}
-	Label("ssd_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("ssd_loop8"))
-	for u := 0; u < 4; u++ {
-		t := yreg(4 + u)
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
-		VSUBPS(reg.Y15, t, t)
-		VFMADD231PS(t, t, yreg(u))
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("ssd_loop32"))
-	Label("ssd_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("ssd_reduce"))
-	VMOVUPS(Mem{Base: px}, reg.Y4)
-	VSUBPS(reg.Y15, reg.Y4, reg.Y4)
-	VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("ssd_loop8"))
+	countedLoop("ssd_loop32", n, 32, "ssd_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			t := yreg(4 + u)
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
+			VSUBPS(reg.Y15, t, t)
+			VFMADD231PS(t, t, yreg(u))
+		}
+	})
+	countedLoop("ssd_loop8", n, 8, "ssd_reduce", []reg.Register{px}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y4)
+		VSUBPS(reg.Y15, reg.Y4, reg.Y4)
+		VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
+	})
 	Label("ssd_reduce")
 	reduceSum()
 	VZEROUPPER()
