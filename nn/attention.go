@@ -33,20 +33,11 @@ type AttentionState struct {
 	// offQ, offKV and offS are the offsets of each sequence and head in q
 	// or ctx, in k or v (row stride H*D) and in Probs.
 	offQ, offKV, offS []int
-	// strided holds the offsets for other row strides (Forward's strided
-	// q, k, v), made on first use.
-	strided []headOffsets
-}
-
-// headOffsets are the offsets of each sequence and head in a matrix of
-// rows rows per sequence and row stride ld.
-type headOffsets struct {
-	rows, ld int
-	off      []int
 }
 
 // offsets returns the offsets of each sequence and head in a matrix of
-// rows rows per sequence (TQ or T) with row stride ld.
+// rows rows per sequence (TQ or T) with row stride ld: the state's own for
+// stride H*D, else made on the call (B·H ints; Forward's strided q, k, v).
 func (s *AttentionState) offsets(rows, ld, heads, headDim int) []int {
 	switch {
 	case ld == heads*headDim && rows == s.TQ:
@@ -54,18 +45,12 @@ func (s *AttentionState) offsets(rows, ld, heads, headDim int) []int {
 	case ld == heads*headDim && rows == s.T:
 		return s.offKV
 	}
-	for _, o := range s.strided {
-		if o.rows == rows && o.ld == ld {
-			return o.off
-		}
-	}
 	off := make([]int, 0, s.B*heads)
 	for i := 0; i < s.B; i++ {
 		for h := 0; h < heads; h++ {
 			off = append(off, i*rows*ld+h*headDim)
 		}
 	}
-	s.strided = append(s.strided, headOffsets{rows, ld, off})
 	return off
 }
 

@@ -174,38 +174,24 @@ func DefaultConfig() Config {
 
 // Defaults fills the Trainer's default values into zero fields.
 func (c *Config) Defaults() {
-	if c.Epochs == 0 {
-		c.Epochs = 3
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 8
-	}
-	if c.EvalBatchSize == 0 {
-		c.EvalBatchSize = 32
-	}
-	if c.LR == 0 {
-		c.LR = 5e-5
-	}
-	if c.Scheduler == "" {
-		c.Scheduler = "linear"
-	}
-	if c.MaxGradNorm == 0 {
-		c.MaxGradNorm = 1
-	}
-	if c.GradAccum == 0 {
-		c.GradAccum = 1
-	}
-	if c.Seed == 0 {
-		c.Seed = 42
-	}
-	if c.MaxLength == 0 {
-		c.MaxLength = 128
-	}
-	if c.LogSteps == 0 {
-		c.LogSteps = 50
-	}
-	if c.Metric == "" {
-		c.Metric = "accuracy"
+	orDefault(&c.Epochs, 3)
+	orDefault(&c.BatchSize, 8)
+	orDefault(&c.EvalBatchSize, 32)
+	orDefault(&c.LR, 5e-5)
+	orDefault(&c.Scheduler, "linear")
+	orDefault(&c.MaxGradNorm, 1)
+	orDefault(&c.GradAccum, 1)
+	orDefault(&c.Seed, 42)
+	orDefault(&c.MaxLength, 128)
+	orDefault(&c.LogSteps, 50)
+	orDefault(&c.Metric, "accuracy")
+}
+
+// orDefault sets *p to def when it is the zero value.
+func orDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/bench/internal/fixture"
 )
 
 func main() {
@@ -56,15 +56,7 @@ func run(lines, repeats int, dataPath, modelDir string) error {
 	}
 	if modelDir == "" {
 		modelDir = filepath.Join(tmp, "model")
-		cfg, err := model.PresetConfig("minilm")
-		if err != nil {
-			return err
-		}
-		m, err := model.New(cfg, 1)
-		if err != nil {
-			return err
-		}
-		if err := m.Save(modelDir, []string{"testdata/tokenizer/bert-base-uncased/tokenizer.json"}); err != nil {
+		if err := fixture.SaveMiniLM(modelDir, "testdata/tokenizer/bert-base-uncased/tokenizer.json"); err != nil {
 			return err
 		}
 	}

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/textclf/textclf"
-	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/bench/internal/fixture"
 	"github.com/textclf/textclf/serve"
 )
 
@@ -56,7 +56,7 @@ func run(duration time.Duration, clientsFlag, tokenizerPath, corpus string) erro
 		}
 		clients = append(clients, n)
 	}
-	texts, err := readTexts(corpus)
+	texts, err := fixture.ReadTexts(corpus)
 	if err != nil {
 		return err
 	}
@@ -65,15 +65,7 @@ func run(duration time.Duration, clientsFlag, tokenizerPath, corpus string) erro
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, err := model.PresetConfig("minilm")
-	if err != nil {
-		return err
-	}
-	m, err := model.New(cfg, 1)
-	if err != nil {
-		return err
-	}
-	if err := m.Save(dir, []string{tokenizerPath}); err != nil {
+	if err := fixture.SaveMiniLM(dir, tokenizerPath); err != nil {
 		return err
 	}
 	clf, err := textclf.Open(context.Background(), dir, textclf.Options{MaxLength: 128, BatchSize: 64})
@@ -109,25 +101,6 @@ func run(duration time.Duration, clientsFlag, tokenizerPath, corpus string) erro
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func readTexts(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			out = append(out, s)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no texts", path)
-	}
-	return out, sc.Err()
-}
 
 type result struct {
 	throughput float64
@@ -221,8 +194,8 @@ func measure(clf *textclf.Classifier, batching bool, n int, texts []string, dura
 		return result{}, fmt.Errorf("no successful request with %d clients", n)
 	}
 	slices.Sort(latencies)
-	q := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
-	r := result{throughput: float64(len(latencies)) / elapsed.Seconds(), p50: q(0.5), p99: q(0.99), errors: errors}
+	r := result{throughput: float64(len(latencies)) / elapsed.Seconds(),
+		p50: fixture.Quantile(latencies, 0.5), p99: fixture.Quantile(latencies, 0.99), errors: errors}
 	if c := after[1] - before[1]; c > 0 {
 		r.meanBatch = (after[0] - before[0]) / c
 	}

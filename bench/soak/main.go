@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -30,7 +29,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/textclf/textclf/model"
+	"github.com/textclf/textclf/bench/internal/fixture"
 )
 
 func main() {
@@ -58,16 +57,8 @@ func run(duration time.Duration, clients, bodyBytes, limitMB int) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	cfg, err := model.PresetConfig("minilm")
-	if err != nil {
-		return err
-	}
-	m, err := model.New(cfg, 1)
-	if err != nil {
-		return err
-	}
 	modelDir := filepath.Join(dir, "model")
-	if err := m.Save(modelDir, []string{"testdata/tokenizer/bert-base-uncased/tokenizer.json"}); err != nil {
+	if err := fixture.SaveMiniLM(modelDir, "testdata/tokenizer/bert-base-uncased/tokenizer.json"); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -159,12 +150,6 @@ func run(duration time.Duration, clients, bodyBytes, limitMB int) error {
 	<-sampled
 	hwm, _ := hwm(srv.Process.Pid)
 	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
-		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
-	}
 	keys := make([]string, 0, len(statuses))
 	for k := range statuses {
 		keys = append(keys, k)
@@ -173,7 +158,7 @@ func run(duration time.Duration, clients, bodyBytes, limitMB int) error {
 	out := map[string]any{
 		"clients": clients, "body_bytes": bodyBytes, "seconds": elapsed.Seconds(), "answers": statuses,
 		"requests_per_s": float64(len(latencies)) / elapsed.Seconds(),
-		"p50_ms":         pct(0.5).Milliseconds(), "p99_ms": pct(0.99).Milliseconds(),
+		"p50_ms":         fixture.Quantile(latencies, 0.5).Milliseconds(), "p99_ms": fixture.Quantile(latencies, 0.99).Milliseconds(),
 		"rss_idle_mb": idle >> 20, "rss_peak_sampled_mb": peak >> 20, "vm_hwm_mb": hwm >> 20,
 	}
 	j, _ := json.MarshalIndent(out, "", "  ")
@@ -192,17 +177,9 @@ func run(duration time.Duration, clients, bodyBytes, limitMB int) error {
 // bodyText is a JSON string of about n bytes of English text (the corpus
 // repeated).
 func bodyText(n int) (string, error) {
-	f, err := os.Open("testdata/tokenizer/corpus-small.txt")
+	lines, err := fixture.ReadTexts("testdata/tokenizer/corpus-small.txt")
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			lines = append(lines, l)
-		}
 	}
 	var b strings.Builder
 	for i := 0; ; i++ {

@@ -74,11 +74,7 @@ func newDistillCmd() *cobra.Command {
 		Long:  distillLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fs := cmd.Flags()
-			if err := checkArchFlags(fs, f.arch); err != nil {
-				return err
-			}
-			if err := applyArchDefaults(fs, f.arch); err != nil {
+			if err := resolveArchFlags(cmd.Flags(), f.arch); err != nil {
 				return err
 			}
 			if len(teachers) == 0 || slices.Contains(teachers, "") {

@@ -34,11 +34,7 @@ func newTrainCommand(f *trainFlags) *cobra.Command {
 		Long:  trainLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fs := cmd.Flags()
-			if err := checkArchFlags(fs, f.arch); err != nil {
-				return err
-			}
-			if err := applyArchDefaults(fs, f.arch); err != nil {
+			if err := resolveArchFlags(cmd.Flags(), f.arch); err != nil {
 				return err
 			}
 			if f.arch == archTransformer {

@@ -314,6 +314,15 @@ func applyArchDefaults(fs *pflag.FlagSet, arch string) error {
 	return err
 }
 
+// resolveArchFlags is checkArchFlags then applyArchDefaults on fs: the
+// flags given must apply to arch, the others take its defaults.
+func resolveArchFlags(fs *pflag.FlagSet, arch string) error {
+	if err := checkArchFlags(fs, arch); err != nil {
+		return err
+	}
+	return applyArchDefaults(fs, arch)
+}
+
 // checkArchFlags refuses a flag given that does not apply to arch; the
 // flags named in own are a command's own, not training flags.
 func checkArchFlags(fs *pflag.FlagSet, arch string, own ...string) error {

@@ -33,10 +33,7 @@ func parseTrainFlags(t *testing.T, args ...string) (*trainFlags, *pflag.FlagSet)
 	if err := cmd.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkArchFlags(cmd.Flags(), f.arch); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyArchDefaults(cmd.Flags(), f.arch); err != nil {
+	if err := resolveArchFlags(cmd.Flags(), f.arch); err != nil {
 		t.Fatal(err)
 	}
 	return f, cmd.Flags()

@@ -14,78 +14,25 @@ dtype in the file, shape, and values after conversion to float32 by torch.
     /usr/bin/python3 scripts/checkpoint/gen.py check EXPECTED.json DIR [EXPECTED.json DIR ...]
 
 is the reverse check: it reads DIR/model.safetensors (written by textclf) with
-the small reader below and torch, and exits non-zero unless every tensor of
+genlib's reader and torch, and exits non-zero unless every tensor of
 EXPECTED.json is there with the same shape and identical float32 values.
 
 Debian has no python safetensors package, so safetensors files are written and
-read here by hand following the format (8-byte little-endian header length,
-JSON header, raw little-endian data), laid out as the reference implementation
-lays them out: "__metadata__" first, tensors by descending dtype then name,
-header padded with spaces to a multiple of 8.
+read by hand (scripts/model/genlib.py) following the format (8-byte
+little-endian header length, JSON header, raw little-endian data), laid out as
+the reference implementation lays them out: "__metadata__" first, tensors by
+descending dtype then name, header padded with spaces to a multiple of 8.
 """
 import collections
 import json
 import os
 import shutil
-import struct
 import sys
 
 import torch
 
-ST_DTYPE = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-            torch.float64: "F64", torch.int64: "I64", torch.int32: "I32"}
-ST_TORCH = {v: k for k, v in ST_DTYPE.items()}
-# Declaration order of dtypes in the reference implementation; its writer sorts
-# by this, descending, then by name.
-ST_RANK = ["BOOL", "U8", "I8", "I16", "F16", "BF16", "I32", "F32", "F64", "I64"]
-
-
-def tensor_bytes(t):
-    t = t.contiguous()
-    if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().tobytes()
-    return t.numpy().tobytes()
-
-
-def save_safetensors(sd, path, metadata={"format": "pt"}):
-    items = sorted(sd.items(), key=lambda kv: (-ST_RANK.index(ST_DTYPE[kv[1].dtype]), kv[0]))
-    header = collections.OrderedDict()
-    if metadata:
-        header["__metadata__"] = collections.OrderedDict(sorted(metadata.items()))
-    off = 0
-    blobs = []
-    for name, t in items:
-        b = tensor_bytes(t)
-        header[name] = collections.OrderedDict(
-            [("dtype", ST_DTYPE[t.dtype]), ("shape", list(t.shape)), ("data_offsets", [off, off + len(b)])])
-        off += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    out = {}
-    for name, info in header.items():
-        b, e = info["data_offsets"]
-        raw = bytearray(data[8 + n + b:8 + n + e])
-        dt = ST_TORCH[info["dtype"]]
-        if dt == torch.bfloat16:
-            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16) if raw else torch.zeros(0, dtype=dt)
-        else:
-            t = torch.frombuffer(raw, dtype=dt) if raw else torch.zeros(0, dtype=dt)
-        out[name] = t.reshape(info["shape"]).clone()
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
+from genlib import ST_DTYPE, load_safetensors, save_safetensors  # noqa: E402
 
 
 # --- state dicts shaped as transformers' module trees -------------------------
@@ -435,7 +382,7 @@ class Evil:
 def check(expected_path, d):
     with open(expected_path) as f:
         expected = json.load(f)["tensors"]
-    got = load_safetensors(os.path.join(d, "model.safetensors"))
+    got, _ = load_safetensors(os.path.join(d, "model.safetensors"))
     bad = 0
     for name, e in expected.items():
         if name not in got:

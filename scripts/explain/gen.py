@@ -44,11 +44,9 @@ Run from the repository root with Debian's python3-torch and python3-numpy:
 Nothing is written unless every self-check passes (see testdata/explain/cases.json).
 """
 import collections
-import filecmp
 import math
 import os
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -56,6 +54,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
 import reference  # noqa: E402
+from genlib import expect, main  # noqa: E402  (self-checks, command line)
 
 
 def _load_model_gen():
@@ -74,15 +73,6 @@ torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
 
 MODELS = os.path.join(HERE, "..", "..", "testdata", "model")
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(ok, what):
-    if not ok:
-        raise CheckFailed(what)
 
 
 # --- position ids given from outside, as transformers' position_ids argument ---
@@ -355,36 +345,5 @@ def generate(root):
                         os.path.join(root, "cases.json"))
 
 
-def verify(committed):
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
-        bad = [f for f in sorted(os.listdir(tmp))
-               if not os.path.exists(os.path.join(committed, f))
-               or not filecmp.cmp(os.path.join(tmp, f), os.path.join(committed, f), shallow=False)]
-        if bad:
-            print("differs from the generator's output: %s" % ", ".join(bad), file=sys.stderr)
-            return 1
-    print("%s matches the generator's output" % committed)
-    return 0
-
-
-def main(argv):
-    args = argv[1:]
-    check_only = args[:1] == ["--verify"]
-    if check_only:
-        args = args[1:]
-    if len(args) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        if check_only:
-            return verify(args[0])
-        generate(args[0])
-    except CheckFailed as e:
-        print("self-check failed: %s" % e, file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, generate, __doc__))

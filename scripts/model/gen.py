@@ -28,10 +28,8 @@ regenerates into a temporary directory and exits non-zero unless every file
 equals the committed one byte for byte.
 """
 import collections
-import json
 import math
 import os
-import struct
 import sys
 
 import torch
@@ -39,62 +37,12 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference  # noqa: E402
+# The safetensors and JSON writers, the self-checks and the command line are
+# genlib's; other scripts reach them as gen.save_safetensors and so on.
+from genlib import CheckFailed, expect, load_safetensors, main, save_safetensors, write_json  # noqa: E402,F401
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
-
-# --- safetensors, written by hand (Debian has no python safetensors) ----------
-# Layout as the reference implementation writes it: 8-byte little-endian header
-# length, JSON header with "__metadata__" first and tensors by descending dtype
-# rank then name, header padded with spaces to a multiple of 8, raw LE data.
-
-ST_DTYPE = {torch.float32: "F32", torch.int64: "I64"}
-ST_TORCH = {v: k for k, v in ST_DTYPE.items()}
-ST_RANK = ["BOOL", "U8", "I8", "I16", "F16", "BF16", "I32", "F32", "F64", "I64"]
-
-
-def save_safetensors(tensors, path, metadata):
-    items = sorted(tensors.items(), key=lambda kv: (-ST_RANK.index(ST_DTYPE[kv[1].dtype]), kv[0]))
-    header = collections.OrderedDict()
-    header["__metadata__"] = collections.OrderedDict(sorted(metadata.items()))
-    blobs, off = [], 0
-    for name, t in items:
-        b = t.detach().contiguous().numpy().tobytes()
-        header[name] = collections.OrderedDict(
-            [("dtype", ST_DTYPE[t.dtype]), ("shape", list(t.shape)), ("data_offsets", [off, off + len(b)])])
-        off += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    out = {}
-    for name, info in header.items():
-        b, e = info["data_offsets"]
-        raw = bytearray(data[8 + n + b:8 + n + e])
-        out[name] = torch.frombuffer(raw, dtype=ST_TORCH[info["dtype"]]).reshape(info["shape"]).clone()
-    return out, meta
-
-
-def write_json(obj, path):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
 
 # --- configs as transformers writes them (save_pretrained: sorted keys) -------
 
@@ -329,15 +277,6 @@ def rel_err(a, b):
     return ((a.double() - b.double()).norm() / max(b.double().norm().item(), 1e-30)).item()
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def expect(ok, what):
-    if not ok:
-        raise CheckFailed(what)
-
-
 def torch_encoder_crosscheck(model, case, batch):
     """Runs the encoder layers through torch.nn.TransformerEncoderLayer (an
     independent implementation of the same post-LN block: torch's
@@ -565,46 +504,5 @@ def generate(root):
                os.path.join(root, "cases.json"))
 
 
-def verify(committed, generate_fn=None):
-    """Regenerates into a temporary directory (with generate_fn, default this
-    file's generate) and compares with committed."""
-    import filecmp
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        (generate_fn or generate)(tmp)
-        bad = []
-        for dirpath, _, files in os.walk(tmp):
-            for f in files:
-                rel = os.path.relpath(os.path.join(dirpath, f), tmp)
-                other = os.path.join(committed, rel)
-                if not os.path.exists(other) or not filecmp.cmp(os.path.join(tmp, rel), other, shallow=False):
-                    bad.append(rel)
-        if bad:
-            print("differs from the generator's output: %s" % ", ".join(sorted(bad)), file=sys.stderr)
-            return 1
-    print("%s matches the generator's output" % committed)
-    return 0
-
-
-def main(argv, generate_fn=None, doc=None):
-    """The command line of a generator: DIR, or --verify DIR."""
-    generate_fn = generate_fn or generate
-    args = argv[1:]
-    check_only = args[:1] == ["--verify"]
-    if check_only:
-        args = args[1:]
-    if len(args) != 1:
-        print(doc or __doc__, file=sys.stderr)
-        return 2
-    try:
-        if check_only:
-            return verify(args[0], generate_fn)
-        generate_fn(args[0])
-    except CheckFailed as e:
-        print("self-check failed: %s" % e, file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, generate, __doc__))

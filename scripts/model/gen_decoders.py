@@ -18,10 +18,8 @@ is about is done wrong. --verify regenerates into a temporary directory and
 compares byte for byte.
 """
 import collections
-import filecmp
 import os
 import sys
-import tempfile
 
 import torch
 from torch import nn
@@ -274,27 +272,5 @@ def generate(root):
                    os.path.join(root, "cases-decoders.json"))
 
 
-def main():
-    args = sys.argv[1:]
-    verify = "--verify" in args
-    args = [a for a in args if a != "--verify"]
-    if len(args) != 1:
-        sys.exit("usage: gen_decoders.py [--verify] OUT_DIR")
-    if not verify:
-        generate(args[0])
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
-        bad = []
-        for dirpath, _, files in os.walk(tmp):
-            for f in files:
-                rel = os.path.relpath(os.path.join(dirpath, f), tmp)
-                if not filecmp.cmp(os.path.join(tmp, rel), os.path.join(args[0], rel), shallow=False):
-                    bad.append(rel)
-        if bad:
-            sys.exit("differs from the committed files: %s" % ", ".join(sorted(bad)))
-        print("all files equal")
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(gen.main(sys.argv, generate, __doc__))

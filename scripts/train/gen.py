@@ -45,7 +45,7 @@ import torch  # noqa: E402
 
 import importlib.util  # noqa: E402
 
-# scripts/model/gen.py (safetensors writer, configs, weight init, encoding) is
+# scripts/model/gen.py (configs, weight init, encoding) is
 # loaded under its own name: this file is also called gen.py.
 MODEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model")
 sys.path.insert(0, MODEL_DIR)
@@ -53,30 +53,16 @@ _spec = importlib.util.spec_from_file_location("modelgen", os.path.join(MODEL_DI
 modelgen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(modelgen)  # also sets deterministic algorithms, 1 thread
 import reference  # noqa: E402
+from genlib import expect, load_safetensors, main, save_safetensors, write_json  # noqa: E402
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
-
-modelgen.ST_DTYPE[torch.float64] = "F64"
-modelgen.ST_TORCH["F64"] = torch.float64
-save_safetensors = modelgen.save_safetensors
-load_safetensors = modelgen.load_safetensors
-write_json = modelgen.write_json
 
 BETAS = (0.9, 0.999)
 EPS = 1e-8
 CLIP_EPS = 1e-6  # clip_grad_norm_: coef = max_norm / (norm + 1e-6)
 GO_TOLERANCE = 1e-4  # what the Go test compares the final weights with
 CLIP_MARGIN = 0.02  # every pre-clip norm at least 2% away from max_grad_norm
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(cond, msg):
-    if not cond:
-        raise CheckFailed(msg)
 
 
 # --- transformers' schedules (optimization.py) ----------------------------------
@@ -589,48 +575,5 @@ def generate(root):
                os.path.join(root, "cases.json"))
 
 
-def verify(committed):
-    """Regenerates into a temporary directory and compares with committed."""
-    import filecmp
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
-        bad = []
-        for dirpath, _, files in os.walk(tmp):
-            for f in files:
-                rel = os.path.relpath(os.path.join(dirpath, f), tmp)
-                other = os.path.join(committed, rel)
-                if not os.path.exists(other) or not filecmp.cmp(os.path.join(tmp, rel), other, shallow=False):
-                    bad.append(rel)
-        for dirpath, _, files in os.walk(committed):
-            for f in files:
-                rel = os.path.relpath(os.path.join(dirpath, f), committed)
-                if not os.path.exists(os.path.join(tmp, rel)):
-                    bad.append(rel + " (not generated)")
-        if bad:
-            print("differs from the generator's output: %s" % ", ".join(sorted(bad)), file=sys.stderr)
-            return 1
-    print("%s matches the generator's output" % committed)
-    return 0
-
-
-def main(argv):
-    args = argv[1:]
-    check_only = args[:1] == ["--verify"]
-    if check_only:
-        args = args[1:]
-    if len(args) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        if check_only:
-            return verify(args[0])
-        generate(args[0])
-    except CheckFailed as e:
-        print("self-check failed: %s" % e, file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, generate, __doc__, complete=True))

@@ -25,13 +25,7 @@ import (
 // c[i][j] = float32(acc[i][j] − zp[i]·colSum[j]) · colScale[j] · rowScale[i] + bias[j],
 // each operation rounded to float32 in that order, as the Go kernel does.
 func qgemmAVX2(mr int, raw bool) {
-	name := fmt.Sprintf("qgemmKernel%dx16AVX2", mr)
-	if raw {
-		name += "Int32"
-	}
-	qgemmTEXT(name, mr, raw, "AVX2")
-	k := Load(Param("k4"), GP64())
-	lda := Load(Param("lda"), GP64())
+	name, k, lda := qgemmTEXT("AVX2", mr, raw, "AVX2")
 	rowBase, aAddr := rowAddressing(mr, lda)
 	pb := Load(Param("b"), GP64())
 
@@ -66,16 +60,20 @@ func qgemmAVX2(mr int, raw bool) {
 	RET()
 }
 
-// qgemmTEXT declares a dequantizing or raw int8 kernel named name with mr
-// rows and the given instruction set's description.
-func qgemmTEXT(name string, mr int, raw bool, isa string) {
+// qgemmTEXT declares the dequantizing or raw int8 kernel of mr rows for an
+// instruction set (suffix of its name, isa in its description) and loads
+// its k4 and lda; it returns the kernel's name.
+func qgemmTEXT(suffix string, mr int, raw bool, isa string) (name string, k, lda reg.Register) {
+	name = fmt.Sprintf("qgemmKernel%dx16%s", mr, suffix)
 	if raw {
+		name += "Int32"
 		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *int32, ldc int)")
 		Doc(fmt.Sprintf("%s stores the exact int32 %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc), with %s.", name, mr, isa))
-		return
+	} else {
+		TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)")
+		Doc(fmt.Sprintf("%s stores the dequantized %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with %s.", name, mr, isa))
 	}
-	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, rowScale *float32, rowZp *int32, colScale *float32, colSum *int32, bias *float32)")
-	Doc(fmt.Sprintf("%s stores the dequantized %d×16 product of the unsigned byte rows of a (4·k4 bytes each, row stride lda) and the packed signed byte panel b (weights within ±63) to c (row stride ldc): float32(acc − rowZp[i]·colSum[j])·colScale[j]·rowScale[i] + bias[j], with %s.", name, mr, isa))
+	return name, Load(Param("k4"), GP64()), Load(Param("lda"), GP64())
 }
 
 // qgemmStore emits the end of an int8 kernel: the int32 sums acc[i] of row
@@ -141,13 +139,7 @@ func storeInt32s(vecBytes int, x reg.VecPhysical, m Mem) {
 // whose four bytes are broadcast. The sums and the dequantization are those
 // of the AVX2 kernel, bit for bit.
 func qgemmVNNI(mr int, raw bool) {
-	name := fmt.Sprintf("qgemmKernel%dx16VNNI", mr)
-	if raw {
-		name += "Int32"
-	}
-	qgemmTEXT(name, mr, raw, "AVX512-VNNI")
-	k := Load(Param("k4"), GP64())
-	lda := Load(Param("lda"), GP64())
+	name, k, lda := qgemmTEXT("VNNI", mr, raw, "AVX512-VNNI")
 	acc, free := zmmPanelLoop(name, mr, k, lda, func(acc, a, b reg.VecPhysical) { VPDPBUSD(b, a, acc) })
 	rows := make([][]reg.VecPhysical, mr)
 	for i := range acc {
@@ -203,17 +195,13 @@ func minMaxAVX2() {
 		VMOVUPS(Mem{Base: px}, lo[u])
 		VMOVUPS(Mem{Base: px}, hi[u])
 	}
-	Label("mm_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("mm_loop8"))
-	for u := 0; u < 2; u++ {
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
-		VMINPS(reg.Y4, lo[u], lo[u])
-		VMAXPS(reg.Y4, hi[u], hi[u])
-	}
-	ADDQ(Imm(64), px)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("mm_loop16"))
+	countedLoop("mm_loop16", n, 16, "mm_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 2; u++ {
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+			VMINPS(reg.Y4, lo[u], lo[u])
+			VMAXPS(reg.Y4, hi[u], hi[u])
+		}
+	})
 	Label("mm_loop8")
 	TESTQ(n, n)
 	JZ(LabelRef("mm_reduce"))
@@ -223,17 +211,8 @@ func minMaxAVX2() {
 	Label("mm_reduce")
 	VMINPS(lo[1], lo[0], lo[0])
 	VMAXPS(hi[1], hi[0], hi[0])
-	for _, p := range []struct {
-		y, x reg.VecPhysical
-		op   func(ops ...Op)
-	}{{reg.Y0, reg.X0, VMINPS}, {reg.Y2, reg.X2, VMAXPS}} {
-		VEXTRACTF128(Imm(1), p.y, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-		VMOVHLPS(p.x, p.x, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-		VMOVSHDUP(p.x, reg.X5)
-		p.op(reg.X5, p.x, p.x)
-	}
+	reduceLanes(reg.Y0, reg.X0, reg.X5, VMINPS, VMINPS)
+	reduceLanes(reg.Y2, reg.X2, reg.X5, VMAXPS, VMAXPS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	Store(reg.X2, ReturnIndex(1))

@@ -454,37 +454,30 @@ func packTransAVX2() {
 	LEAQ(Mem{Base: p2, Index: ld, Scale: 1}, p3)
 	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
 	MOVQ(kc, q)
-	Label("pt_q")
-	CMPQ(q, Imm(8))
-	JL(LabelRef("pt_next"))
-	VMOVUPS(Mem{Base: p0}, reg.Y0)
-	VMOVUPS(Mem{Base: p1}, reg.Y1)
-	VMOVUPS(Mem{Base: p2}, reg.Y2)
-	VMOVUPS(Mem{Base: p3}, reg.Y3)
-	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
-	VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
-	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
-	VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
-	VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
-	VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
-	VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
-	VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
-	cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
-	xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
-	for j := 0; j < 4; j++ {
-		VMOVUPS(xs[j], Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	for j := 0; j < 4; j++ {
-		VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	ADDQ(Imm(32), p0)
-	ADDQ(Imm(32), p1)
-	ADDQ(Imm(32), p2)
-	ADDQ(Imm(32), p3)
-	SUBQ(Imm(8), q)
-	JMP(LabelRef("pt_q"))
+	countedLoop("pt_q", q, 8, "pt_next", []reg.Register{p0, p1, p2, p3}, func() {
+		VMOVUPS(Mem{Base: p0}, reg.Y0)
+		VMOVUPS(Mem{Base: p1}, reg.Y1)
+		VMOVUPS(Mem{Base: p2}, reg.Y2)
+		VMOVUPS(Mem{Base: p3}, reg.Y3)
+		VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4)          // r0[0] r1[0] r0[1] r1[1]
+		VUNPCKLPS(reg.Y3, reg.Y2, reg.Y5)          // r2[0] r3[0] r2[1] r3[1]
+		VUNPCKHPS(reg.Y1, reg.Y0, reg.Y6)          // r0[2] r1[2] r0[3] r1[3]
+		VUNPCKHPS(reg.Y3, reg.Y2, reg.Y7)          // r2[2] r3[2] r2[3] r3[3]
+		VSHUFPS(Imm(0x44), reg.Y5, reg.Y4, reg.Y0) // column 0 (and 4)
+		VSHUFPS(Imm(0xEE), reg.Y5, reg.Y4, reg.Y1) // column 1 (and 5)
+		VSHUFPS(Imm(0x44), reg.Y7, reg.Y6, reg.Y2) // column 2 (and 6)
+		VSHUFPS(Imm(0xEE), reg.Y7, reg.Y6, reg.Y3) // column 3 (and 7)
+		cols := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}
+		xs := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3}
+		for j := 0; j < 4; j++ {
+			VMOVUPS(xs[j], Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+		for j := 0; j < 4; j++ {
+			VEXTRACTF128(Imm(1), cols[j], Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+	})
 	Label("pt_next")
 	ADDQ(Imm(4), g)
 	JMP(LabelRef("pt_group"))
@@ -498,25 +491,20 @@ func packTransAVX2() {
 	LEAQ(Mem{Base: p0, Index: ld, Scale: 1}, p1)
 	LEAQ(Mem{Base: dst, Index: g, Scale: 4}, d)
 	MOVQ(kc, q)
-	Label("pt_pq")
-	CMPQ(q, Imm(8))
-	JL(LabelRef("pt_done"))
-	VMOVUPS(Mem{Base: p0}, reg.Y0)
-	VMOVUPS(Mem{Base: p1}, reg.Y1)
-	VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
-	VUNPCKHPS(reg.Y1, reg.Y0, reg.Y5) // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
-	VEXTRACTF128(Imm(1), reg.Y4, reg.X6)
-	VEXTRACTF128(Imm(1), reg.Y5, reg.X7)
-	for _, x := range []reg.VecPhysical{reg.X4, reg.X5, reg.X6, reg.X7} {
-		VMOVLPS(x, Mem{Base: d})
-		ADDQ(rowBytes, d)
-		VMOVHPS(x, Mem{Base: d})
-		ADDQ(rowBytes, d)
-	}
-	ADDQ(Imm(32), p0)
-	ADDQ(Imm(32), p1)
-	SUBQ(Imm(8), q)
-	JMP(LabelRef("pt_pq"))
+	countedLoop("pt_pq", q, 8, "pt_done", []reg.Register{p0, p1}, func() {
+		VMOVUPS(Mem{Base: p0}, reg.Y0)
+		VMOVUPS(Mem{Base: p1}, reg.Y1)
+		VUNPCKLPS(reg.Y1, reg.Y0, reg.Y4) // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+		VUNPCKHPS(reg.Y1, reg.Y0, reg.Y5) // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
+		VEXTRACTF128(Imm(1), reg.Y4, reg.X6)
+		VEXTRACTF128(Imm(1), reg.Y5, reg.X7)
+		for _, x := range []reg.VecPhysical{reg.X4, reg.X5, reg.X6, reg.X7} {
+			VMOVLPS(x, Mem{Base: d})
+			ADDQ(rowBytes, d)
+			VMOVHPS(x, Mem{Base: d})
+			ADDQ(rowBytes, d)
+		}
+	})
 	Label("pt_done")
 	VZEROUPPER()
 	RET()
@@ -534,36 +522,18 @@ func dotAVX2() {
 	for _, a := range acc {
 		VXORPS(a, a, a)
 	}
-	Label("dot_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("dot_loop8"))
-	for u, a := range acc {
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
-		VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
-	}
-	ADDQ(Imm(128), px)
-	ADDQ(Imm(128), py)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("dot_loop32"))
-	Label("dot_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("dot_reduce"))
-	VMOVUPS(Mem{Base: px}, reg.Y4)
-	VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), py)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("dot_loop8"))
+	countedLoop("dot_loop32", n, 32, "dot_loop8", []reg.Register{px, py}, func() {
+		for u, a := range acc {
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, reg.Y4)
+			VFMADD231PS(Mem{Base: py, Disp: 32 * u}, reg.Y4, a)
+		}
+	})
+	countedLoop("dot_loop8", n, 8, "dot_reduce", []reg.Register{px, py}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y4)
+		VFMADD231PS(Mem{Base: py}, reg.Y4, reg.Y0)
+	})
 	Label("dot_reduce")
-	VADDPS(reg.Y1, reg.Y0, reg.Y0)
-	VADDPS(reg.Y3, reg.Y2, reg.Y2)
-	VADDPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+	reduceSum()
 	Label("dot_tail")
 	TESTQ(n, n)
 	JZ(LabelRef("dot_done"))
@@ -588,29 +558,19 @@ func axpyAVX2() {
 	py := Load(Param("y").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	VBROADCASTSS(alpha, reg.Y15)
-	Label("axpy_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("axpy_loop8"))
-	for u := 0; u < 4; u++ {
-		r := yreg(u)
-		VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
-		VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
-		VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
-	}
-	ADDQ(Imm(128), px)
-	ADDQ(Imm(128), py)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("axpy_loop32"))
-	Label("axpy_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("axpy_tail"))
-	VMOVUPS(Mem{Base: py}, reg.Y0)
-	VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
-	VMOVUPS(reg.Y0, Mem{Base: py})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), py)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("axpy_loop8"))
+	countedLoop("axpy_loop32", n, 32, "axpy_loop8", []reg.Register{px, py}, func() {
+		for u := 0; u < 4; u++ {
+			r := yreg(u)
+			VMOVUPS(Mem{Base: py, Disp: 32 * u}, r)
+			VFMADD231PS(Mem{Base: px, Disp: 32 * u}, reg.Y15, r)
+			VMOVUPS(r, Mem{Base: py, Disp: 32 * u})
+		}
+	})
+	countedLoop("axpy_loop8", n, 8, "axpy_tail", []reg.Register{px, py}, func() {
+		VMOVUPS(Mem{Base: py}, reg.Y0)
+		VFMADD231PS(Mem{Base: px}, reg.Y15, reg.Y0)
+		VMOVUPS(reg.Y0, Mem{Base: py})
+	})
 	Label("axpy_tail")
 	TESTQ(n, n)
 	JZ(LabelRef("axpy_done"))
@@ -772,30 +732,15 @@ func expSumAVX2() {
 	}
 	ra := []reg.VecPhysical{reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5}
 	rb := []reg.VecPhysical{reg.Y6, reg.Y7, reg.Y8, reg.Y9, reg.Y10}
-	Label("es_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("es_loop8"))
-	interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
-	ADDQ(Imm(64), px)
-	ADDQ(Imm(64), po)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("es_loop16"))
-	Label("es_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("es_done"))
-	run(body(0, ra, reg.Y0))
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("es_loop8"))
+	countedLoop("es_loop16", n, 16, "es_loop8", []reg.Register{px, po}, func() {
+		interleave(body(0, ra, reg.Y0), body(32, rb, reg.Y15))
+	})
+	countedLoop("es_loop8", n, 8, "es_done", []reg.Register{px, po}, func() {
+		run(body(0, ra, reg.Y0))
+	})
 	Label("es_done")
 	VADDPS(reg.Y15, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+	reduceLanes(reg.Y0, reg.X0, reg.X1, VADDPS, VADDSS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	RET()
@@ -840,22 +785,12 @@ func geluAVX2() {
 	}
 	ra := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6}
 	rb := []reg.VecPhysical{reg.Y7, reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13}
-	Label("gelu_loop16")
-	CMPQ(n, Imm(16))
-	JL(LabelRef("gelu_loop8"))
-	interleave(body(0, ra), body(32, rb))
-	ADDQ(Imm(64), px)
-	ADDQ(Imm(64), po)
-	SUBQ(Imm(16), n)
-	JMP(LabelRef("gelu_loop16"))
-	Label("gelu_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelu_done"))
-	run(body(0, ra))
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelu_loop8"))
+	countedLoop("gelu_loop16", n, 16, "gelu_loop8", []reg.Register{px, po}, func() {
+		interleave(body(0, ra), body(32, rb))
+	})
+	countedLoop("gelu_loop8", n, 8, "gelu_done", []reg.Register{px, po}, func() {
+		run(body(0, ra))
+	})
 	Label("gelu_done")
 	VZEROUPPER()
 	RET()
@@ -869,27 +804,25 @@ func geluTanhAVX2() {
 	po := Load(Param("out").Base(), GP64())
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelut_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelut_done"))
-	v, w := reg.Y0, reg.Y1
-	VMOVUPS(Mem{Base: px}, v)
-	VMULPS(v, v, w)
-	VMULPS(cGeluC, w, w)
+	loop8("gelut", n, []reg.Register{px, po}, func() {
+		v, w := reg.Y0, reg.Y1
+		VMOVUPS(Mem{Base: px}, v)
+		geluTanhDenominator(v, w, w)
+		VDIVPS(reg.Y2, v, reg.Y2)
+		VMOVUPS(reg.Y2, Mem{Base: po})
+	})
+}
+
+// geluTanhDenominator emits Y2 = 1 + exp(-2u), u = √(2/π)(x+0.044715x³),
+// for x in v, leaving x² in sq (which may be w); it overwrites w and Y3–Y5.
+func geluTanhDenominator(v, sq, w reg.VecPhysical) {
+	VMULPS(v, v, sq)
+	VMULPS(cGeluC, sq, w)
 	VADDPS(cOne, w, w)
 	VMULPS(v, w, w)
 	VMULPS(cGeluM2K, w, w) // -2u
 	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
 	VADDPS(cOne, reg.Y2, reg.Y2)
-	VDIVPS(reg.Y2, v, reg.Y2)
-	VMOVUPS(reg.Y2, Mem{Base: po})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelut_loop"))
-	Label("gelut_done")
-	VZEROUPPER()
-	RET()
 }
 
 // siluMulAVX2 emits siluMulAVX2(out, g, u []float32): out = g/(1+exp(-g))·u,
@@ -904,25 +837,16 @@ func siluMulAVX2() {
 	n := Load(Param("g").Len(), GP64())
 	zero := reg.Y6
 	VXORPS(zero, zero, zero)
-	Label("silum_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("silum_done"))
-	v, w := reg.Y0, reg.Y1
-	VMOVUPS(Mem{Base: pg}, v)
-	VSUBPS(v, zero, w) // -g
-	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-	VADDPS(cOne, reg.Y2, reg.Y2)
-	VDIVPS(reg.Y2, v, reg.Y2)
-	VMULPS(Mem{Base: pu}, reg.Y2, reg.Y2)
-	VMOVUPS(reg.Y2, Mem{Base: po})
-	ADDQ(Imm(32), pg)
-	ADDQ(Imm(32), pu)
-	ADDQ(Imm(32), po)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("silum_loop"))
-	Label("silum_done")
-	VZEROUPPER()
-	RET()
+	loop8("silum", n, []reg.Register{pg, pu, po}, func() {
+		v, w := reg.Y0, reg.Y1
+		VMOVUPS(Mem{Base: pg}, v)
+		VSUBPS(v, zero, w) // -g
+		vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
+		VADDPS(cOne, reg.Y2, reg.Y2)
+		VDIVPS(reg.Y2, v, reg.Y2)
+		VMULPS(Mem{Base: pu}, reg.Y2, reg.Y2)
+		VMOVUPS(reg.Y2, Mem{Base: po})
+	})
 }
 
 // geluBackwardAVX2 emits geluBackwardAVX2(dx, x, dout []float32):
@@ -934,45 +858,36 @@ func geluBackwardAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	pg := Load(Param("dout").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelub_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelub_done"))
-	v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
-	VMOVUPS(Mem{Base: px}, v)
-	VANDPS(cAbs, v, z)
-	VMULPS(cInvSqrt2, z, z)
-	VMULPS(cHalf, z, t)
-	VADDPS(cOne, t, t)
-	VMOVUPS(cOne, reg.Y4)
-	VDIVPS(t, reg.Y4, t)
-	VMOVUPS(cErfc[0], p)
-	for i := 1; i < 10; i++ {
-		VFMADD213PS(cErfc[i], t, p)
-	}
-	VFNMADD231PS(z, z, p)
-	vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(t, reg.Y5, reg.Y5)
-	VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
-	VMOVUPS(cOne, reg.Y6)
-	VSUBPS(reg.Y5, reg.Y6, reg.Y6)
-	VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
-	// φ(x) = exp(-x²/2)/√(2π)
-	VMULPS(v, v, reg.Y10)
-	VMULPS(cMinusHalf, reg.Y10, reg.Y10)
-	vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
-	VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
-	VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
-	VMOVUPS(Mem{Base: pd}, reg.Y12)
-	VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
-	VMOVUPS(reg.Y12, Mem{Base: pd})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), pd)
-	ADDQ(Imm(32), pg)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelub_loop"))
-	Label("gelub_done")
-	VZEROUPPER()
-	RET()
+	loop8("gelub", n, []reg.Register{px, pd, pg}, func() {
+		v, z, t, p := reg.Y0, reg.Y1, reg.Y2, reg.Y3
+		VMOVUPS(Mem{Base: px}, v)
+		VANDPS(cAbs, v, z)
+		VMULPS(cInvSqrt2, z, z)
+		VMULPS(cHalf, z, t)
+		VADDPS(cOne, t, t)
+		VMOVUPS(cOne, reg.Y4)
+		VDIVPS(t, reg.Y4, t)
+		VMOVUPS(cErfc[0], p)
+		for i := 1; i < 10; i++ {
+			VFMADD213PS(cErfc[i], t, p)
+		}
+		VFNMADD231PS(z, z, p)
+		vexp(p, reg.Y5, reg.Y6, reg.Y7, reg.Y8)
+		VMULPS(t, reg.Y5, reg.Y5)
+		VMULPS(cHalf, reg.Y5, reg.Y5) // Φ(-|x|)
+		VMOVUPS(cOne, reg.Y6)
+		VSUBPS(reg.Y5, reg.Y6, reg.Y6)
+		VBLENDVPS(v, reg.Y5, reg.Y6, reg.Y9) // Φ(x)
+		// φ(x) = exp(-x²/2)/√(2π)
+		VMULPS(v, v, reg.Y10)
+		VMULPS(cMinusHalf, reg.Y10, reg.Y10)
+		vexp(reg.Y10, reg.Y11, reg.Y6, reg.Y7, reg.Y8)
+		VMULPS(cInvSqrt2Pi, reg.Y11, reg.Y11)
+		VFMADD213PS(reg.Y9, v, reg.Y11) // x·φ + Φ
+		VMOVUPS(Mem{Base: pd}, reg.Y12)
+		VFMADD231PS(Mem{Base: pg}, reg.Y11, reg.Y12)
+		VMOVUPS(reg.Y12, Mem{Base: pd})
+	})
 }
 
 // geluTanhBackwardAVX2 emits geluTanhBackwardAVX2(dx, x, dout []float32):
@@ -984,39 +899,24 @@ func geluTanhBackwardAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	pg := Load(Param("dout").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	Label("gelutb_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("gelutb_done"))
-	v, w, x2 := reg.Y0, reg.Y1, reg.Y9
-	VMOVUPS(Mem{Base: px}, v)
-	VMULPS(v, v, x2)
-	VMULPS(cGeluC, x2, w)
-	VADDPS(cOne, w, w)
-	VMULPS(v, w, w)
-	VMULPS(cGeluM2K, w, w) // -2u
-	vexp(w, reg.Y2, reg.Y3, reg.Y4, reg.Y5)
-	VADDPS(cOne, reg.Y2, reg.Y2)
-	VMOVUPS(cOne, reg.Y6)
-	VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
-	VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
-	VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
-	VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
-	VMULPS(cGeluC3, x2, reg.Y8)
-	VADDPS(cOne, reg.Y8, reg.Y8)
-	VMULPS(cGeluK, reg.Y8, reg.Y8) // du
-	VMULPS(reg.Y8, reg.Y7, reg.Y7)
-	VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
-	VMOVUPS(Mem{Base: pd}, reg.Y10)
-	VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
-	VMOVUPS(reg.Y10, Mem{Base: pd})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), pd)
-	ADDQ(Imm(32), pg)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("gelutb_loop"))
-	Label("gelutb_done")
-	VZEROUPPER()
-	RET()
+	loop8("gelutb", n, []reg.Register{px, pd, pg}, func() {
+		v, w, x2 := reg.Y0, reg.Y1, reg.Y9
+		VMOVUPS(Mem{Base: px}, v)
+		geluTanhDenominator(v, x2, w)
+		VMOVUPS(cOne, reg.Y6)
+		VDIVPS(reg.Y2, reg.Y6, reg.Y2) // s
+		VSUBPS(reg.Y2, reg.Y6, reg.Y7) // 1-s
+		VMULPS(reg.Y2, reg.Y7, reg.Y7) // s(1-s)
+		VADDPS(reg.Y7, reg.Y7, reg.Y7) // 2s(1-s)
+		VMULPS(cGeluC3, x2, reg.Y8)
+		VADDPS(cOne, reg.Y8, reg.Y8)
+		VMULPS(cGeluK, reg.Y8, reg.Y8) // du
+		VMULPS(reg.Y8, reg.Y7, reg.Y7)
+		VFMADD213PS(reg.Y2, v, reg.Y7) // x·2s(1-s)·du + s
+		VMOVUPS(Mem{Base: pd}, reg.Y10)
+		VFMADD231PS(Mem{Base: pg}, reg.Y7, reg.Y10)
+		VMOVUPS(reg.Y10, Mem{Base: pd})
+	})
 }
 
 // Constants of the GELU backward kernels.
@@ -1033,32 +933,16 @@ func maxAVX2() {
 	for _, a := range acc {
 		VMOVUPS(Mem{Base: px}, a)
 	}
-	Label("max_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("max_loop8"))
-	for u, a := range acc {
-		VMAXPS(Mem{Base: px, Disp: 32 * u}, a, a)
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("max_loop32"))
-	Label("max_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("max_reduce"))
-	VMAXPS(Mem{Base: px}, reg.Y0, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("max_loop8"))
+	countedLoop("max_loop32", n, 32, "max_loop8", []reg.Register{px}, func() {
+		for u, a := range acc {
+			VMAXPS(Mem{Base: px, Disp: 32 * u}, a, a)
+		}
+	})
+	countedLoop("max_loop8", n, 8, "max_reduce", []reg.Register{px}, func() {
+		VMAXPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	})
 	Label("max_reduce")
-	VMAXPS(reg.Y1, reg.Y0, reg.Y0)
-	VMAXPS(reg.Y3, reg.Y2, reg.Y2)
-	VMAXPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VMAXPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VMAXPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VMAXSS(reg.X1, reg.X0, reg.X0)
+	reduce4(VMAXPS, VMAXSS)
 	VZEROUPPER()
 	Store(reg.X0, ReturnIndex(0))
 	RET()
@@ -1073,41 +957,71 @@ func scaleAVX2() {
 	px := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	VBROADCASTSS(alpha, reg.Y15)
-	Label("scale_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("scale_loop8"))
-	for u := 0; u < 4; u++ {
-		VMULPS(Mem{Base: px, Disp: 32 * u}, reg.Y15, yreg(u))
-		VMOVUPS(yreg(u), Mem{Base: px, Disp: 32 * u})
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("scale_loop32"))
-	Label("scale_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("scale_done"))
-	VMULPS(Mem{Base: px}, reg.Y15, reg.Y0)
-	VMOVUPS(reg.Y0, Mem{Base: px})
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("scale_loop8"))
+	countedLoop("scale_loop32", n, 32, "scale_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			VMULPS(Mem{Base: px, Disp: 32 * u}, reg.Y15, yreg(u))
+			VMOVUPS(yreg(u), Mem{Base: px, Disp: 32 * u})
+		}
+	})
+	countedLoop("scale_loop8", n, 8, "scale_done", []reg.Register{px}, func() {
+		VMULPS(Mem{Base: px}, reg.Y15, reg.Y0)
+		VMOVUPS(reg.Y0, Mem{Base: px})
+	})
 	Label("scale_done")
 	VZEROUPPER()
 	RET()
 }
 
+// loop8 emits the loop of an elementwise kernel over n float32s, a
+// multiple of 8: countedLoop name_loop of step 8 over ptrs, exiting to
+// name_done, where VZEROUPPER and RET end the function.
+func loop8(name string, n reg.Register, ptrs []reg.Register, body func()) {
+	countedLoop(name+"_loop", n, 8, name+"_done", ptrs, body)
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// countedLoop emits the loop labelled label: while n ≥ step, body, each of
+// ptrs advanced by step float32s (4·step bytes), n -= step; once n < step
+// it jumps to exit.
+func countedLoop(label string, n reg.Register, step int, exit string, ptrs []reg.Register, body func()) {
+	Label(label)
+	CMPQ(n, Imm(uint64(step)))
+	JL(LabelRef(exit))
+	body()
+	for _, p := range ptrs {
+		ADDQ(Imm(uint64(4*step)), p)
+	}
+	SUBQ(Imm(uint64(step)), n)
+	JMP(LabelRef(label))
+}
+
 // reduceSum emits the horizontal sum of the four ymm accumulators Y0..Y3
 // into X0.
-func reduceSum() {
-	VADDPS(reg.Y1, reg.Y0, reg.Y0)
-	VADDPS(reg.Y3, reg.Y2, reg.Y2)
-	VADDPS(reg.Y2, reg.Y0, reg.Y0)
-	VEXTRACTF128(Imm(1), reg.Y0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVHLPS(reg.X0, reg.X0, reg.X1)
-	VADDPS(reg.X1, reg.X0, reg.X0)
-	VMOVSHDUP(reg.X0, reg.X1)
-	VADDSS(reg.X1, reg.X0, reg.X0)
+func reduceSum() { reduce4(VADDPS, VADDSS) }
+
+// reduce4 folds the four ymm accumulators Y0..Y3 into Y0 with the packed
+// op (Y0 op Y1, Y2 op Y3, then the two) and reduces its eight lanes into
+// the low lane of X0 with reduceLanes (X1 the scratch register).
+func reduce4(op, last func(ops ...Op)) {
+	op(reg.Y1, reg.Y0, reg.Y0)
+	op(reg.Y3, reg.Y2, reg.Y2)
+	op(reg.Y2, reg.Y0, reg.Y0)
+	reduceLanes(reg.Y0, reg.X0, reg.X1, op, last)
+}
+
+// reduceLanes emits the horizontal reduction of the eight lanes of y into
+// the low lane of x (the low half of y) with the packed op: the high 128
+// bits onto the low, the high 64 onto the low, then lane 1 onto lane 0 with
+// last (the scalar form of op, or op itself). tmp is overwritten.
+func reduceLanes(y, x, tmp reg.VecPhysical, op, last func(ops ...Op)) {
+	VEXTRACTF128(Imm(1), y, tmp)
+	op(tmp, x, x)
+	VMOVHLPS(x, x, tmp)
+	op(tmp, x, x)
+	VMOVSHDUP(x, tmp)
+	last(tmp, x, x)
 }
 
 // sumAVX2 emits sumAVX2(x []float32) float32 for len(x) a multiple of 8.
@@ -1119,22 +1033,14 @@ func sumAVX2() {
 	for i := 0; i < 4; i++ {
 		VXORPS(yreg(i), yreg(i), yreg(i))
 	}
-	Label("sum_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("sum_loop8"))
-	for u := 0; u < 4; u++ {
-		VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("sum_loop32"))
-	Label("sum_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("sum_reduce"))
-	VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("sum_loop8"))
+	countedLoop("sum_loop32", n, 32, "sum_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			VADDPS(Mem{Base: px, Disp: 32 * u}, yreg(u), yreg(u))
+		}
+	})
+	countedLoop("sum_loop8", n, 8, "sum_reduce", []reg.Register{px}, func() {
+		VADDPS(Mem{Base: px}, reg.Y0, reg.Y0)
+	})
 	Label("sum_reduce")
 	reduceSum()
 	VZEROUPPER()
@@ -1154,27 +1060,19 @@ func sumSqDevAVX2() {
 	for i := 0; i < 4; i++ {
 		VXORPS(yreg(i), yreg(i), yreg(i))
 	}
-	Label("ssd_loop32")
-	CMPQ(n, Imm(32))
-	JL(LabelRef("ssd_loop8"))
-	for u := 0; u < 4; u++ {
-		t := yreg(4 + u)
-		VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
-		VSUBPS(reg.Y15, t, t)
-		VFMADD231PS(t, t, yreg(u))
-	}
-	ADDQ(Imm(128), px)
-	SUBQ(Imm(32), n)
-	JMP(LabelRef("ssd_loop32"))
-	Label("ssd_loop8")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("ssd_reduce"))
-	VMOVUPS(Mem{Base: px}, reg.Y4)
-	VSUBPS(reg.Y15, reg.Y4, reg.Y4)
-	VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
-	ADDQ(Imm(32), px)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("ssd_loop8"))
+	countedLoop("ssd_loop32", n, 32, "ssd_loop8", []reg.Register{px}, func() {
+		for u := 0; u < 4; u++ {
+			t := yreg(4 + u)
+			VMOVUPS(Mem{Base: px, Disp: 32 * u}, t)
+			VSUBPS(reg.Y15, t, t)
+			VFMADD231PS(t, t, yreg(u))
+		}
+	})
+	countedLoop("ssd_loop8", n, 8, "ssd_reduce", []reg.Register{px}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y4)
+		VSUBPS(reg.Y15, reg.Y4, reg.Y4)
+		VFMADD231PS(reg.Y4, reg.Y4, reg.Y0)
+	})
 	Label("ssd_reduce")
 	reduceSum()
 	VZEROUPPER()
@@ -1196,22 +1094,12 @@ func normAffineAVX2() {
 	rs := Load(Param("rs"), XMM())
 	VBROADCASTSS(m, reg.Y14)
 	VBROADCASTSS(rs, reg.Y15)
-	Label("na_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("na_done"))
-	VMOVUPS(Mem{Base: px}, reg.Y0)
-	VSUBPS(reg.Y14, reg.Y0, reg.Y0)
-	VMULPS(reg.Y15, reg.Y0, reg.Y0)
-	VMOVUPS(Mem{Base: pb}, reg.Y1)
-	VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
-	VMOVUPS(reg.Y1, Mem{Base: po})
-	ADDQ(Imm(32), px)
-	ADDQ(Imm(32), po)
-	ADDQ(Imm(32), pg)
-	ADDQ(Imm(32), pb)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("na_loop"))
-	Label("na_done")
-	VZEROUPPER()
-	RET()
+	loop8("na", n, []reg.Register{px, po, pg, pb}, func() {
+		VMOVUPS(Mem{Base: px}, reg.Y0)
+		VSUBPS(reg.Y14, reg.Y0, reg.Y0)
+		VMULPS(reg.Y15, reg.Y0, reg.Y0)
+		VMOVUPS(Mem{Base: pb}, reg.Y1)
+		VFMADD231PS(Mem{Base: pg}, reg.Y0, reg.Y1)
+		VMOVUPS(reg.Y1, Mem{Base: po})
+	})
 }
