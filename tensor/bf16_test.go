@@ -133,8 +133,12 @@ func TestBF16Transposed(t *testing.T) {
 	}
 	for _, bad := range []func(){
 		func() { NewBF16Weights(Trans, 3, 4, make([]float32, 11), 3) },
-		func() { LinearBF16(Trans, 3, make([]float32, 11), 3, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 6), 2, nil) },
-		func() { LinearBF16(Transpose(7), 1, make([]float32, 4), 4, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 2), 2, nil) },
+		func() {
+			LinearBF16(Trans, 3, make([]float32, 11), 3, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 6), 2, nil)
+		},
+		func() {
+			LinearBF16(Transpose(7), 1, make([]float32, 4), 4, NewBF16Weights(NoTrans, 2, 4, make([]float32, 8), 4), make([]float32, 2), 2, nil)
+		},
 	} {
 		func() {
 			defer func() {
