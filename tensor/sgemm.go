@@ -203,6 +203,8 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n
 		return
 	}
 	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
+	// Packed B (op(A) not transposed), and short products on several
+	// threads, run tasks over all of K with no barrier per block of kc steps.
 	if pre != nil && transA == NoTrans || pre == nil && nt > 1 && m <= 2*taskRows {
 		g := &gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep}
 		sgemmFullK(be, nt, pre, g)
