@@ -16,11 +16,14 @@
 // attention. PackB and SgemmPackedB pack a right-hand matrix once (weights at
 // inference) for many products. Products use BLIS-style packing and cache
 // blocking and run on Threads() goroutines, taking blocks of C from a shared
-// counter. With packed B a product runs with no barrier: each task covers
-// all of K, packing its own rows of A; products of up to 32 rows (a short
-// input times the weights, bound by streaming the weights from memory) read
-// A in place, split the columns over all of K and prefetch the next weight
-// panel as they go.
+// counter. With packed B, or with few rows (m ≤ 192, such as one sequence
+// of 128 tokens), a product has no barrier between blocks of K: each task
+// covers all of K, reading op(A) packed up front when tasks share its rows
+// (with few rows, each task packs its own columns of B, and the tasks
+// shrink towards the end so that the threads finish together). Products of
+// up to 32 rows with packed B (a short input times the weights, bound by
+// streaming the weights from memory) read A in place, split the columns
+// over all of K and prefetch the next weight panel as they go.
 // SgemmEpilogue and SgemmPackedBEpilogue also add a bias and a residual and
 // apply an activation (an Epilogue) to each block of C as soon as it is
 // final, while it is in cache.

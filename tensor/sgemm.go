@@ -203,8 +203,11 @@ func sgemmWith(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n
 		return
 	}
 	nt = max(1, min(nt, 2*m*n*k/minFlopsPerThread))
-	if pre != nil && transA == NoTrans {
-		sgemmPackedTasks(be, nt, pre, m, alpha, a, lda, beta, c, ldc, ep)
+	// Packed B (op(A) not transposed), and short products on several
+	// threads, run tasks over all of K with no barrier per block of kc steps.
+	if pre != nil && transA == NoTrans || pre == nil && nt > 1 && m <= 2*taskRows {
+		g := &gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep}
+		sgemmFullK(be, nt, pre, g)
 		return
 	}
 	if nt == 1 {
@@ -230,8 +233,8 @@ const (
 // tasks — blocks of C of about taskRows×taskCols — from a shared counter, so
 // a worker slowed by other load on the machine simply takes fewer tasks. A
 // task runs the micro-kernel with each A micro-panel in L1 sweeping the
-// task's B panels (in L2). Very tall products pack op(A) per task instead,
-// and short wide ones pack op(B) per task (see parallelPlan).
+// task's B panels (in L2). Very tall products pack op(A) per task instead
+// (see parallelPlan); short ones (m ≤ 2·taskRows) go to sgemmFullK.
 func sgemmParallel(be *backend, nt int, pre *PackedB, transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	g := &gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep}
 	pl := planParallel(be, nt, pre, m, n, k)
@@ -293,9 +296,9 @@ type parallelPlan struct {
 	rowTasks, colTasks, rowStep int
 	// shareA: op(A) is packed once per phase into a shared buffer, else by
 	// each task for its rows. shareB: op(B) likewise, else it is packed
-	// already (PackedB) or, with localB, by each task for its columns.
-	shareA, shareB, localB bool
-	phases                 []phase
+	// already (PackedB).
+	shareA, shareB bool
+	phases         []phase
 }
 
 // phase is the block of columns [jc, jc+ncMax) and steps [pc, pc+kcMax)
@@ -335,15 +338,7 @@ func planParallel(be *backend, nt int, pre *PackedB, m, n, k int) *parallelPlan 
 			colTasks++
 		}
 	}
-	// When the product is short and wide, tasks span all rows and each packs
-	// its own columns of op(B): nothing of B is shared between cores, and
-	// only the small op(A) is packed together.
-	pl.localB = pre == nil && pl.shareA && m <= 2*taskRows
-	if pl.localB {
-		rowTasks = 1
-		colTasks = max(colTasks, min(nPanels, minTasks))
-	}
-	pl.shareB = pre == nil && !pl.localB
+	pl.shareB = pre == nil
 	pl.rowStep = (mPanels + rowTasks - 1) / rowTasks * mr
 	pl.rowTasks = (m + pl.rowStep - 1) / pl.rowStep
 	pl.colTasks = colTasks
@@ -378,9 +373,6 @@ func (pl *parallelPlan) workerScratch() *gemmScratch {
 	s := scratchPool.Get().(*gemmScratch)
 	if !pl.shareA {
 		s.a = grow(s.a, pl.rowStep*pl.kcMax)
-	}
-	if pl.localB {
-		s.b = grow(s.b, (pl.ncMax/nr+pl.colTasks-1)/pl.colTasks*nr*pl.kcMax)
 	}
 	s.tile = grow(s.tile, mr*nr)
 	return s
@@ -455,7 +447,7 @@ func takeUnits(next *atomic.Int64, units int, do func(u int)) {
 // applies the epilogue.
 func runTask(be *backend, g *gemmArgs, pl *parallelPlan, blk *phaseBlock, t int, s *gemmScratch) {
 	kr, pc, kc := pl.kr, blk.pc, blk.kc
-	mr, nr := kr.mr, kr.nr
+	mr := kr.mr
 	// Column-major task order: a worker taking consecutive tasks keeps the
 	// same kc×colStep block of op(B) in its L2.
 	i0 := (t % pl.rowTasks) * pl.rowStep
@@ -466,16 +458,8 @@ func runTask(be *backend, g *gemmArgs, pl *parallelPlan, blk *phaseBlock, t int,
 	if pc == 0 && g.beta != 0 {
 		scaleC(mc, nw, g.beta, c, g.ldc)
 	}
-	var ta, tb []float32
-	if pl.localB {
-		// The task's own columns of op(B), packed where they are used.
-		for jr := 0; jr < nw; jr += nr {
-			packB(be, s.b[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, pc, blk.jc+j0+jr, nr, min(nr, nw-jr), kc)
-		}
-		tb = s.b
-	} else {
-		tb = blk.bp[j0*kc:]
-	}
+	tb := blk.bp[j0*kc:]
+	var ta []float32
 	if pl.shareA {
 		ta = blk.ap[i0*kc:]
 	} else {
@@ -888,41 +872,76 @@ func sgemmSmallM(be *backend, nt int, pre *PackedB, transA Transpose, m int, alp
 	runWorkers(min(nt, tasks), work)
 }
 
-// sgemmPackedTasks runs a product of op(A) = A (not transposed) with a
-// packed op(B): the workers take blocks of C of about taskRows×taskCols
-// from a shared counter and compute each over all of K, then apply the
-// epilogue to the block. Packed A panels stay in L1 while the B panels
-// stream from L2; reading A in place instead (the direct kernels) was slower
-// here, most for rows 3072 floats apart, which all fall into the same L1
-// sets. When several tasks share rows, the workers first pack all of op(A)
-// together (a barrier, then the tasks read it); otherwise each task packs its
-// own rows for every block of kc steps, where they are used.
-func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, ep *Epilogue) {
-	kr := &pre.kernel
-	mr, nr, k, n := kr.mr, kr.nr, pre.k, pre.n
+// sgemmFullK runs on up to nt goroutines a product whose tasks — blocks of
+// C — are each computed over all of K, with no barrier between blocks of kc
+// steps: the workers take the tasks from a shared counter, and a task
+// accumulates its block of C for every block of kc steps in turn and then
+// applies the epilogue. It takes two kinds of product:
+//
+//   - op(B) packed already (pre, op(A) not transposed): tasks of about
+//     taskRows×taskCols, at least 8 per worker. Packed A panels stay in L1
+//     while the B panels stream from L2; reading A in place instead (the
+//     direct kernels) was slower here, most for rows 3072 floats apart,
+//     which all fall into the same L1 sets.
+//   - op(B) not packed and a short op(A) (m ≤ 2·taskRows): each task spans
+//     all rows and packs its own columns of op(B) for each block of kc
+//     steps, where they are used, so nothing of B is shared between cores.
+//     The tasks shrink as the product goes on (guidedChunks), so that the
+//     workers end together.
+//
+// When several tasks share rows, the workers first pack all of op(A)
+// together (one barrier, then the tasks read it); otherwise each task packs
+// its own rows for every block of kc steps. With a barrier per block of kc
+// steps instead (sgemmParallel's phases), a worker slowed for a moment by
+// other load made the other wait at each of them: 30–250 µs a product of
+// 128×768×768 on two threads, ~1 ms, on cpu family 25 model 1
+// (BENCHMARKS.md).
+func sgemmFullK(be *backend, nt int, pre *PackedB, g *gemmArgs) {
+	m, n, k := g.m, g.n, g.k
+	kr, kcMax := &be.gemm, min(be.gemm.kc, k)
+	if pre != nil {
+		kr, kcMax = &pre.kernel, pre.kc
+	}
+	mr, nr := kr.mr, kr.nr
 	mPanels, nPanels := (m+mr-1)/mr, (n+nr-1)/nr
-	rowTasks := max(1, (m+taskRows/2)/taskRows)
-	colTasks := max(1, (n+taskCols/2)/taskCols)
-	// At least 8 tasks per worker: with 4 (9 tasks for a 256×896 product on
-	// 2 workers, 5 against 4) the last tasks left a worker idle for ~10 %
-	// of the product; 8 gained 4–10 % on the BERT, GPT-2, MiniLM and Qwen2
-	// forward passes on cpu family 25 model 1 (16 gained less).
-	for rowTasks*colTasks < 8*nt && (rowTasks < mPanels || colTasks < nPanels) {
-		if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
-			rowTasks++
-		} else {
-			colTasks++
+	var rowStep int
+	var colEdges []int // task columns: chunk i is [colEdges[i], colEdges[i+1])
+	if pre != nil {
+		rowTasks := max(1, (m+taskRows/2)/taskRows)
+		colTasks := max(1, (n+taskCols/2)/taskCols)
+		// At least 8 tasks per worker: with 4 (9 tasks for a 256×896 product
+		// on 2 workers, 5 against 4) the last tasks left a worker idle for
+		// ~10 % of the product; 8 gained 4–10 % on the BERT, GPT-2, MiniLM
+		// and Qwen2 forward passes on cpu family 25 model 1 (16 gained less).
+		for rowTasks*colTasks < 8*nt && (rowTasks < mPanels || colTasks < nPanels) {
+			if rowTasks < mPanels && (m/rowTasks >= n/colTasks || colTasks >= nPanels) {
+				rowTasks++
+			} else {
+				colTasks++
+			}
+		}
+		rowStep = (mPanels + rowTasks - 1) / rowTasks * mr
+		colStep := (nPanels + colTasks - 1) / colTasks * nr
+		for j := 0; j < n; j += colStep {
+			colEdges = append(colEdges, j)
+		}
+		colEdges = append(colEdges, n)
+	} else {
+		rowStep = mPanels * mr
+		// Tasks of at least ~1 MFLOP and at most taskCols columns.
+		minPanels := max(1, (1<<20)/(2*m*k*nr))
+		colEdges = guidedChunks(nPanels, nt, minPanels, max(1, taskCols/nr))
+		for i := range colEdges {
+			colEdges[i] = min(n, colEdges[i]*nr)
 		}
 	}
-	rowStep := (mPanels + rowTasks - 1) / rowTasks * mr
-	colStep := (nPanels + colTasks - 1) / colTasks * nr
-	rowTasks, colTasks = (m+rowStep-1)/rowStep, (n+colStep-1)/colStep
+	rowTasks, colTasks := (m+rowStep-1)/rowStep, len(colEdges)-1
 	tasks := rowTasks * colTasks
 	workers := min(nt, tasks)
 	// Shared packed op(A): block pc (kc steps) at pc*mPad, its panel of rows
 	// [ir, ir+mr) at pc*mPad + ir*kc, as PackedB lays out B.
 	mPad := mPanels * mr
-	kBlocks := (k + pre.kc - 1) / pre.kc
+	kBlocks := (k + kcMax - 1) / kcMax
 	var shared []float32
 	var packNext atomic.Int64
 	var bar *barrier
@@ -934,20 +953,23 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 		bar = newBarrier(workers)
 	}
 	packUnit := func(u int) {
-		pc, ir := u/mPanels*pre.kc, u%mPanels*mr
-		kc := min(pre.kc, k-pc)
-		packTrans(be, shared[pc*mPad+ir*kc:pc*mPad+(ir+mr)*kc], a[ir*lda+pc:], lda, mr, min(mr, m-ir), kc)
+		pc, ir := u/mPanels*kcMax, u%mPanels*mr
+		kc := min(kcMax, k-pc)
+		packA(be, shared[pc*mPad+ir*kc:pc*mPad+(ir+mr)*kc], g.transA, g.a, g.lda, ir, pc, mr, min(mr, m-ir), kc)
 	}
 	var next atomic.Int64
 	work := func() {
 		s := scratchPool.Get().(*gemmScratch)
 		defer scratchPool.Put(s)
 		s.tile = grow(s.tile, mr*nr)
+		if pre == nil {
+			s.b = grow(s.b, (colEdges[1]-colEdges[0]+nr-1)/nr*nr*kcMax)
+		}
 		if shared != nil {
 			takeUnits(&packNext, kBlocks*mPanels, packUnit)
 			bar.wait()
 		} else {
-			s.a = grow(s.a, rowStep*pre.kc)
+			s.a = grow(s.a, rowStep*kcMax)
 		}
 		for {
 			t := int(next.Add(1) - 1)
@@ -956,24 +978,34 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 			}
 			// Column-major task order: consecutive tasks share columns of B.
 			i0 := (t % rowTasks) * rowStep
-			j0 := (t / rowTasks) * colStep
-			mc, nw := min(rowStep, m-i0), min(colStep, n-j0)
-			if beta != 0 {
-				scaleC(mc, nw, beta, c[i0*ldc+j0:], ldc)
+			j0, j1 := colEdges[t/rowTasks], colEdges[t/rowTasks+1]
+			mc, nw := min(rowStep, m-i0), j1-j0
+			c := g.c[i0*g.ldc+j0:]
+			if g.beta != 0 {
+				scaleC(mc, nw, g.beta, c, g.ldc)
 			}
-			for pc := 0; pc < k; pc += pre.kc {
-				kc := min(pre.kc, k-pc)
+			for pc := 0; pc < k; pc += kcMax {
+				kc := min(kcMax, k-pc)
 				ap := s.a
 				if shared != nil {
 					ap = shared[pc*mPad+i0*kc:]
 				} else {
 					for ir := 0; ir < mc; ir += mr {
-						packTrans(be, s.a[ir*kc:ir*kc+mr*kc], a[(i0+ir)*lda+pc:], lda, mr, min(mr, mc-ir), kc)
+						packA(be, s.a[ir*kc:ir*kc+mr*kc], g.transA, g.a, g.lda, i0+ir, pc, mr, min(mr, mc-ir), kc)
 					}
 				}
-				microTiles(kr, kc, ap, pre.block(pc)[j0*kc:], mc, nw, alpha, c[i0*ldc+j0:], ldc, s.tile, pc == 0 && beta == 0)
+				var bp []float32
+				if pre != nil {
+					bp = pre.block(pc)[j0*kc:]
+				} else {
+					for jr := 0; jr < nw; jr += nr {
+						packB(be, s.b[jr*kc:jr*kc+nr*kc], g.transB, g.b, g.ldb, pc, j0+jr, nr, min(nr, nw-jr), kc)
+					}
+					bp = s.b
+				}
+				microTiles(kr, kc, ap, bp, mc, nw, g.alpha, c, g.ldc, s.tile, pc == 0 && g.beta == 0)
 			}
-			ep.apply(be.avx2, c, ldc, i0, j0, mc, nw)
+			g.ep.apply(be.avx2, g.c, g.ldc, i0, j0, mc, nw)
 		}
 	}
 	if workers == 1 {
@@ -981,6 +1013,21 @@ func sgemmPackedTasks(be *backend, nt int, pre *PackedB, m int, alpha float32, a
 		return
 	}
 	runWorkers(workers, work)
+}
+
+// guidedChunks splits panels into consecutive chunks for nt workers and
+// returns their edges (0, …, panels): each chunk is a 2·nt-th of the panels
+// still left, within [minPanels, maxPanels], so the tasks taken first are
+// large and the last ones small — a worker that finds the counter empty
+// waits at most for one small task of the other.
+func guidedChunks(panels, nt, minPanels, maxPanels int) []int {
+	edges := []int{0}
+	for p := 0; p < panels; {
+		size := min(maxPanels, max(minPanels, (panels-p+2*nt-1)/(2*nt)))
+		p = min(panels, p+size)
+		edges = append(edges, p)
+	}
+	return edges
 }
 
 // directTile runs the direct kernel d on the rows×cols tile of C at c[0]

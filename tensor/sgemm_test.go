@@ -695,3 +695,67 @@ func TestPackPanels(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmShortWideBitIdentical checks that the parallel paths of short
+// products (m ≤ 2·taskRows: every task spans all rows and packs its own
+// columns of op(B)) give exactly the bits of the serial loop nest on any
+// number of threads: they differ only in which goroutine computes which
+// tile, never in the order of a tile's sums.
+func TestSgemmShortWideBitIdentical(t *testing.T) {
+	cases := []struct{ m, n, k int }{{128, 768, 768}, {130, 515, 257}, {17, 1100, 511}, {192, 100, 600}, {7, 300, 1000}, {40, 4500, 70}}
+	backends(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(41, 42))
+		defer SetThreads(SetThreads(0))
+		for i, cs := range cases {
+			tA, tB := Transpose(i%2), Transpose(i/2%2)
+			lda, ldb := cs.k+1, cs.n+3
+			if tA == Trans {
+				lda = cs.m + 1
+			}
+			if tB == Trans {
+				ldb = cs.k + 3
+			}
+			a, b := randSlice(r, max(cs.m, cs.k)*lda), randSlice(r, max(cs.n, cs.k)*ldb)
+			beta := []float32{0, 0.5}[i%2]
+			c0 := randSlice(r, cs.m*cs.n)
+			want := append([]float32(nil), c0...)
+			SgemmSerial(tA, tB, cs.m, cs.n, cs.k, 1.25, a, lda, b, ldb, beta, want, cs.n)
+			for _, nt := range []int{2, 3} {
+				SetThreads(nt)
+				got := append([]float32(nil), c0...)
+				Sgemm(tA, tB, cs.m, cs.n, cs.k, 1.25, a, lda, b, ldb, beta, got, cs.n)
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("threads=%d tA=%v tB=%v %v β=%g: C[%d] = %g, serial %g", nt, tA, tB, cs, beta, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	})
+}
+
+// guidedChunks covers the panels with chunks that never grow, each within
+// its bounds (the last may be cut short) and a 2·nt-th of what is left.
+func TestGuidedChunks(t *testing.T) {
+	for _, cs := range []struct{ panels, nt, lo, hi int }{
+		{48, 2, 1, 32}, {1, 2, 1, 32}, {192, 2, 1, 32}, {7, 3, 2, 4}, {100, 4, 5, 16}, {3, 2, 8, 8},
+	} {
+		e := guidedChunks(cs.panels, cs.nt, cs.lo, cs.hi)
+		if e[0] != 0 || e[len(e)-1] != cs.panels {
+			t.Fatalf("%v: edges %v do not span [0, %d]", cs, e, cs.panels)
+		}
+		for i := 1; i < len(e); i++ {
+			size, left := e[i]-e[i-1], cs.panels-e[i-1]
+			want := min(cs.hi, max(cs.lo, (left+2*cs.nt-1)/(2*cs.nt)), left)
+			if size != want {
+				t.Fatalf("%v: chunk %d of %v has %d panels, want %d", cs, i-1, e, size, want)
+			}
+			if i > 1 && size > e[i-1]-e[i-2] {
+				t.Fatalf("%v: chunks grow: %v", cs, e)
+			}
+		}
+	}
+	if e := guidedChunks(48, 2, 1, 32); len(e) < 9 || e[1] != 12 || e[len(e)-1]-e[len(e)-2] != 1 {
+		t.Fatalf("48 panels on 2 workers: %v, want a first chunk of 12 and a last of 1", e)
+	}
+}
