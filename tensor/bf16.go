@@ -55,11 +55,7 @@ func NewBF16Weights(trans Transpose, n, k int, w []float32, ldw int) *BF16Weight
 	if n < 0 || k < 0 {
 		panic(fmt.Sprintf("tensor: NewBF16Weights: bad shape [%d, %d]", n, k))
 	}
-	if trans == Trans {
-		checkMat("w", w, k, n, ldw)
-	} else {
-		checkMat("w", w, n, k, ldw)
-	}
+	checkOp("w", trans, w, n, k, ldw)
 	bw := newBF16Weights(n, k)
 	// Panels on Threads() goroutines: mixed-precision training packs its
 	// operands every step.

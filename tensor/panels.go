@@ -118,11 +118,7 @@ func checkPanelProduct(name string, transX Transpose, m int, x []float32, ldx in
 		panic("tensor: " + name + ": negative m")
 	}
 	n, k := w.Dims()
-	if transX == Trans {
-		checkMat("x", x, k, m, ldx)
-	} else {
-		checkMat("x", x, m, k, ldx)
-	}
+	checkOp("x", transX, x, m, k, ldx)
 	checkMat("y", y, m, n, ldy)
 	ep.check(m, n, ldy)
 	return m > 0 && n > 0

@@ -132,17 +132,18 @@ func checkGemm(transA, transB Transpose, m, n, k int, a []float32, lda int, b []
 	}
 	checkTrans("Sgemm", "transA", transA)
 	checkTrans("Sgemm", "transB", transB)
-	ar, ac := m, k
-	if transA == Trans {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB == Trans {
-		br, bc = n, k
-	}
-	checkMat("a", a, ar, ac, lda)
-	checkMat("b", b, br, bc, ldb)
+	checkOp("a", transA, a, m, k, lda)
+	checkOp("b", transB, b, k, n, ldb)
 	checkMat("c", c, m, n, ldc)
+}
+
+// checkOp checks, as checkMat does, a matrix x whose op(x) is rows×cols: x
+// itself for NoTrans, x stored transposed (cols×rows) for Trans.
+func checkOp(name string, t Transpose, x []float32, rows, cols, ld int) {
+	if t == Trans {
+		rows, cols = cols, rows
+	}
+	checkMat(name, x, rows, cols, ld)
 }
 
 // checkMat panics unless x holds a rows×cols row-major matrix with stride ld.
@@ -725,11 +726,7 @@ func PackB(transB Transpose, k, n int, b []float32, ldb int) *PackedB {
 		panic(fmt.Sprintf("tensor.PackB: negative dimension k=%d n=%d", k, n))
 	}
 	checkTrans("PackB", "transB", transB)
-	if transB == Trans {
-		checkMat("b", b, n, k, ldb)
-	} else {
-		checkMat("b", b, k, n, ldb)
-	}
+	checkOp("b", transB, b, k, n, ldb)
 	be := current.Load()
 	kr := be.gemm
 	p := &PackedB{k: k, n: n, kernel: kr, kc: max(1, min(kr.kc, k)), nPad: (n + kr.nr - 1) / kr.nr * kr.nr}
@@ -771,11 +768,7 @@ func SgemmPackedBEpilogue(transA Transpose, m int, alpha float32, a []float32, l
 		panic(fmt.Sprintf("tensor.SgemmPackedB: negative dimension m=%d", m))
 	}
 	checkTrans("SgemmPackedB", "transA", transA)
-	if transA == Trans {
-		checkMat("a", a, b.k, m, lda)
-	} else {
-		checkMat("a", a, m, b.k, lda)
-	}
+	checkOp("a", transA, a, m, b.k, lda)
 	checkMat("c", c, m, b.n, ldc)
 	ep.check(m, b.n, ldc)
 	sgemmWith(current.Load(), Threads(), b, transA, NoTrans, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc, ep)
