@@ -82,7 +82,7 @@ func TestOpenRecognisesModels(t *testing.T) {
 		{notModel, "not a fastText model"},
 		{badArch, `arch "svm" is not a classic model`},
 		{t.TempDir(), "no config.json"},
-		{"builtin:nope", `unknown built-in model "nope" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-lstm-chars, sentiment, sentiment-en, sentiment-zh)`},
+		{"builtin:nope", `unknown built-in model "nope" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-cnn-words-cedict, news-zh-fasttext-chars, news-zh-lstm-chars, news-zh-lstm-words-cedict, sentiment, sentiment-en, sentiment-zh)`},
 		{"./no/such/dir", "no such directory"},
 	} {
 		if _, err := Open(ctx, tc.path, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {

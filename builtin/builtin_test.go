@@ -20,7 +20,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("%s: labels %q", name, m.Labels)
 		}
 	}
-	for _, name := range []string{"news-zh", "news-zh-cnn-chars", "news-zh-cnn-words", "builtin:news-zh-lstm-chars"} {
+	for _, name := range []string{"news-zh", "news-zh-cnn-chars", "news-zh-cnn-words", "builtin:news-zh-lstm-chars",
+		"news-zh-cnn-words-cedict", "news-zh-lstm-words-cedict", "news-zh-fasttext-chars"} {
 		m, err := Lookup(name)
 		if err != nil {
 			t.Fatal(err)
@@ -33,11 +34,11 @@ func TestLookup(t *testing.T) {
 			t.Errorf("%s: accuracy %v on %d, licence %q", name, m.DevAccuracy, m.DevExamples, m.DataLicence)
 		}
 	}
-	if m, _ := Lookup("news-zh"); m.Arch != ArchAverage || !m.Routed() || len(m.Parts) != 3 {
+	if m, _ := Lookup("news-zh"); m.Arch != ArchAverage || !m.Routed() || len(m.Parts) != 6 {
 		t.Errorf("news-zh: %+v", m)
 	}
 	_, err := Lookup("builtin:sentiment-fr")
-	if err == nil || !strings.Contains(err.Error(), `unknown built-in model "sentiment-fr" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-lstm-chars, sentiment, sentiment-en, sentiment-zh)`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown built-in model "sentiment-fr" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-cnn-words-cedict, news-zh-fasttext-chars, news-zh-lstm-chars, news-zh-lstm-words-cedict, sentiment, sentiment-en, sentiment-zh)`) {
 		t.Errorf("unknown name: %v", err)
 	}
 	if _, err := Lookup("news"); err == nil {

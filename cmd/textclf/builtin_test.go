@@ -31,7 +31,7 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 		}
 	}
 	if _, err := runCLI(t, "", "predict", "--model", "builtin:sentiment-xx", "x"); err == nil ||
-		!strings.Contains(err.Error(), `unknown built-in model "sentiment-xx" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-lstm-chars, sentiment, sentiment-en, sentiment-zh)`) {
+		!strings.Contains(err.Error(), `unknown built-in model "sentiment-xx" (known: news-zh, news-zh-cnn-chars, news-zh-cnn-words, news-zh-cnn-words-cedict, news-zh-fasttext-chars, news-zh-lstm-chars, news-zh-lstm-words-cedict, sentiment, sentiment-en, sentiment-zh)`) {
 		t.Errorf("unknown built-in: %v", err)
 	}
 
@@ -64,7 +64,7 @@ func TestPredictDefaultsToBuiltin(t *testing.T) {
 		}
 		n++
 	}
-	if n != 7 {
+	if n != 10 {
 		t.Errorf("models --json: %d lines", n)
 	}
 }
