@@ -41,8 +41,9 @@
 # best setting is then trained with seeds 1, 2, 3 and scored on test.txt,
 # and textclf's own fastText-style arch is trained with the same setting and
 # seeds. The same fastText, on zh-words with the CEDICT vectors as
-# -pretrainedVectors (wordNgrams 1, lr 0.5, epoch 10: that setting's best on
-# the held-out slice), shows how much of the gain the vectors alone give.
+# -pretrainedVectors (wordNgrams 1, lr 0.5, epoch 10: the best of lr
+# 0.1/0.5/1.0 × wordNgrams 1/2 for textclf's fastText-style arch with these
+# vectors on the held-out slice), shows how much the vectors alone give.
 # Copy the printed test accuracies into builtin/builtin.go.
 set -euo pipefail
 DATA=${1:?usage: build-news-zh.sh DATASETS_DIR [WORK_DIR]}
