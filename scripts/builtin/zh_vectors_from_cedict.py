@@ -128,7 +128,7 @@ def main():
     def weight(w):
         return SIF_A / (SIF_A + 1.0 / (rank[w] * harmonic))
 
-    norms = []
+    used = set()  # the English words the glosses use, for the common norm
     vectors, references = {}, {}
     for word, glosses in cedict.items():
         total, acc = 0.0, [0.0] * dim
@@ -148,7 +148,7 @@ def main():
                     for k in range(dim):
                         acc[k] += sw * vec[k]
                     total += sw
-                    norms.append(w)
+                    used.add(w)
         if total > 0:
             vectors[word] = [x / total for x in acc]
         elif refs:
@@ -178,8 +178,8 @@ def main():
             vectors[word] = [sum(c) / len(parts) for c in zip(*parts)]
             composed += 1
 
-    used = sorted(math.sqrt(sum(x * x for x in glove[w])) for w in set(norms))
-    target = used[len(used) // 2]
+    norms = sorted(math.sqrt(sum(x * x for x in glove[w])) for w in used)
+    target = norms[len(norms) // 2]
     order = sorted((w for w in vectors if w in freq), key=lambda w: -freq[w])
     order += [w for w in vectors if w not in freq]
     # Latin-script words in Chinese text (NBA, iPhone, GDP) keep their own
